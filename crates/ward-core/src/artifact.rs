@@ -1,0 +1,35 @@
+//! The artifact under decision: what it is, what it is called, and its digests.
+
+use crate::{Digests, PackageId};
+use serde::{Deserialize, Serialize};
+
+/// The kind of file an artifact is, as read from its own bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtifactKind {
+    /// An npm package tarball (`.tgz` with `package/package.json`).
+    NpmTarball,
+    /// A Python wheel (`.whl`, a zip with `*.dist-info/METADATA`).
+    Wheel,
+    /// A Python source distribution (`.tar.gz` or `.zip` with `PKG-INFO`).
+    Sdist,
+    /// A Rust crate (`.crate`, a gzip tar with `Cargo.toml`).
+    Crate,
+    /// Any other file; identity comes from `--purl` or the file name.
+    File,
+}
+
+/// An identified artifact: its package id, kind, size and digests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// The package this artifact is a release of.
+    pub id: PackageId,
+    /// What kind of file it is.
+    pub kind: ArtifactKind,
+    /// The file name it was presented under.
+    pub file_name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// SHA-256 and SHA-512 of its bytes.
+    pub digests: Digests,
+}

@@ -1,0 +1,147 @@
+//! Checks and the decision they add up to.
+//!
+//! Each stage reports what it checked as a [`Check`] (passed, or failed with a
+//! [`Reason`]). [`Decision::from_checks`] applies ward's safe default: every
+//! check must pass and at least one signature must have verified. A policy
+//! (in `ward-policy`) adds rules on top; it can never turn a failed check
+//! into an allow.
+
+use crate::{Fact, Reason, ReasonCode};
+use serde::{Deserialize, Serialize};
+
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The artifact may be installed.
+    Allow,
+    /// The artifact must not be installed.
+    Deny,
+}
+
+/// The outcome of one check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "lowercase")]
+pub enum CheckOutcome {
+    /// The check passed.
+    Pass,
+    /// The check failed for this reason.
+    Fail {
+        /// Why.
+        #[serde(flatten)]
+        reason: Reason,
+    },
+}
+
+/// One thing ward checked, and how it came out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// What was checked: `archive`, `sigstore-bundle`, `signature`, ….
+    pub check: String,
+    /// The evidence file the check was about, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// Pass, or fail with a reason.
+    #[serde(flatten)]
+    pub outcome: CheckOutcome,
+    /// Facts this check established (empty when it failed).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub facts: Vec<Fact>,
+}
+
+impl Check {
+    /// A passed check with the facts it established.
+    pub fn pass(check: impl Into<String>, evidence: Option<String>, facts: Vec<Fact>) -> Self {
+        Self { check: check.into(), evidence, outcome: CheckOutcome::Pass, facts }
+    }
+
+    /// A failed check.
+    pub fn fail(check: impl Into<String>, evidence: Option<String>, reason: Reason) -> Self {
+        Self { check: check.into(), evidence, outcome: CheckOutcome::Fail { reason }, facts: Vec::new() }
+    }
+
+    /// Whether it passed.
+    pub fn passed(&self) -> bool {
+        matches!(self.outcome, CheckOutcome::Pass)
+    }
+}
+
+/// The decision about one artifact: a verdict and every reason behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Allow or deny.
+    pub verdict: Verdict,
+    /// Why; empty only for a plain allow.
+    pub reasons: Vec<Reason>,
+}
+
+impl Decision {
+    /// ward's safe default: deny on any failed check, and deny when no
+    /// signature verified at all.
+    pub fn from_checks(checks: &[Check]) -> Self {
+        let mut reasons: Vec<Reason> = checks
+            .iter()
+            .filter_map(|c| match &c.outcome {
+                CheckOutcome::Fail { reason } => Some(reason.clone()),
+                CheckOutcome::Pass => None,
+            })
+            .collect();
+        let signed = checks
+            .iter()
+            .flat_map(|c| &c.facts)
+            .any(|f| matches!(f, Fact::Signature { .. }));
+        if !signed && reasons.is_empty() {
+            reasons.push(Reason::new(
+                ReasonCode::SignatureMissing,
+                "no verified signature or attestation for this artifact (expected at least one)",
+            ));
+        }
+        let verdict = if reasons.is_empty() { Verdict::Allow } else { Verdict::Deny };
+        Self { verdict, reasons }
+    }
+
+    /// Whether the artifact may be installed.
+    pub fn allowed(&self) -> bool {
+        self.verdict == Verdict::Allow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SignerIdentity;
+
+    fn sig_fact() -> Fact {
+        Fact::Signature {
+            signer: SignerIdentity::Key { fingerprint: "sha256:00".into(), algorithm: "ED25519".into() },
+            evidence: "a.sig".into(),
+            signed_at: None,
+            transparency_log: false,
+            predicate_type: None,
+        }
+    }
+
+    #[test]
+    fn no_signature_is_a_deny() {
+        let d = Decision::from_checks(&[Check::pass("archive", None, vec![])]);
+        assert_eq!(d.verdict, Verdict::Deny);
+        assert_eq!(d.reasons[0].code, ReasonCode::SignatureMissing);
+    }
+
+    #[test]
+    fn one_failed_check_denies_even_with_a_good_signature() {
+        let d = Decision::from_checks(&[
+            Check::pass("signature", None, vec![sig_fact()]),
+            Check::fail("sigstore-bundle", None, Reason::new(ReasonCode::SignatureInvalid, "bad")),
+        ]);
+        assert_eq!(d.verdict, Verdict::Deny);
+        assert_eq!(d.reasons.len(), 1);
+    }
+
+    #[test]
+    fn verified_signature_and_no_failure_allows() {
+        let d = Decision::from_checks(&[Check::pass("signature", None, vec![sig_fact()])]);
+        assert!(d.allowed());
+        assert!(d.reasons.is_empty());
+    }
+}

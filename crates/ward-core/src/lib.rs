@@ -1,0 +1,25 @@
+//! The shared vocabulary of ward.
+//!
+//! Every stage of the pipeline (identify → verify → scan → decide → record)
+//! speaks in these types and nothing else: a [`Digests`] pair computed from the
+//! artifact's bytes, a [`PackageId`] (a purl), an [`Artifact`], the verified
+//! [`Fact`]s, and the [`Decision`] with its [`Reason`]s. Each reason carries a
+//! stable, documented [`ReasonCode`] that users can grep for and suppress.
+//!
+//! This crate does no I/O.
+
+#![forbid(unsafe_code)]
+
+pub mod artifact;
+pub mod decision;
+pub mod digest;
+pub mod fact;
+pub mod purl;
+pub mod reason;
+
+pub use artifact::{Artifact, ArtifactKind};
+pub use decision::{Check, CheckOutcome, Decision, Verdict};
+pub use digest::{Digests, Sha256, Sha512};
+pub use fact::{Fact, SignerIdentity};
+pub use purl::{Ecosystem, PackageId, PurlError};
+pub use reason::{Reason, ReasonCode};

@@ -1,0 +1,257 @@
+//! Identify: open an artifact safely, learn what it is from its own bytes,
+//! and compute its SHA-256 and SHA-512 in one streamed pass.
+//!
+//! Supported: npm tarballs (`package/package.json`), wheels
+//! (`*.dist-info/METADATA`), sdists (`PKG-INFO`), crates (`Cargo.toml`), and
+//! any other file (identity from `--purl` or its name). Archives are read
+//! with [`Limits`]: entry count, unpacked size, compression ratio; absolute
+//! paths, `..`, links and special files are refused. A gzip tarball is read
+//! once: the same bytes feed the hashes and the decompressor. A zip needs its
+//! central directory, so it is hashed in one pass and inspected in a second.
+//!
+//! The archive walking is written here on top of the `tar`, `flate2` and
+//! `zip` crates because no crate enforces a package installer's safety rules.
+
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod hash;
+mod limits;
+mod metadata;
+mod paths;
+mod tar_gz;
+mod zip_archive;
+
+pub use error::{ArchiveError, ReadError};
+pub use limits::Limits;
+
+use limits::{Counter, CountingReader};
+use metadata::NameVersion;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use tar_gz::Captured;
+use ward_core::{Artifact, ArtifactKind, Digests, Ecosystem, PackageId, purl::normalize_pypi_name};
+
+/// What the caller knows about the artifact besides its bytes.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The identity the caller expects (`--purl`); checked against the
+    /// package's own metadata, and used as the identity of plain files.
+    pub purl: Option<PackageId>,
+    /// Archive limits.
+    pub limits: Limits,
+}
+
+/// The result of identifying a readable artifact.
+#[derive(Clone, Debug)]
+pub struct Identified {
+    /// The artifact, with its digests. When `problem` is set, its id is the
+    /// best guess from `--purl` or the file name.
+    pub artifact: Artifact,
+    /// Why the archive is unsafe or its identity cannot be trusted, if so.
+    pub problem: Option<ArchiveError>,
+}
+
+enum Container {
+    TarGz,
+    Zip,
+    Plain,
+}
+
+fn container_for(file_name: &str) -> Container {
+    let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".tgz") || lower.ends_with(".tar.gz") || lower.ends_with(".crate") {
+        Container::TarGz
+    } else if lower.ends_with(".whl") || lower.ends_with(".zip") {
+        Container::Zip
+    } else {
+        Container::Plain
+    }
+}
+
+/// Reads, hashes and identifies the artifact at `path`.
+///
+/// Returns `Err` only when the file cannot be read at all; every problem with
+/// its content is an [`Identified::problem`], which the decision turns into a
+/// deny.
+pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError> {
+    let read_err = |source| ReadError { path: path.to_path_buf(), source };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut file = File::open(path).map_err(read_err)?;
+    if file.metadata().map_err(read_err)?.is_dir() {
+        return Err(read_err(std::io::Error::other("is a directory")));
+    }
+    let mut magic = [0u8; 4];
+    let got = read_up_to(&mut file, &mut magic).map_err(read_err)?;
+    file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    let magic = &magic[..got];
+
+    let (digests, size, scanned) = match container_for(&file_name) {
+        Container::TarGz if magic.starts_with(&[0x1f, 0x8b]) => {
+            let counter = Counter::default();
+            let hashing = hash::HashingReader::new(BufReader::with_capacity(256 * 1024, file));
+            let counting = CountingReader { inner: hashing, count: counter.clone() };
+            let (result, counting) = tar_gz::scan(counting, counter, &options.limits, wanted_in_tar);
+            let (digests, size) = counting.inner.finish().map_err(read_err)?;
+            (digests, size, Some(result))
+        }
+        Container::Zip if magic.starts_with(b"PK\x03\x04") => {
+            let (digests, size) = hash::digest_reader(&mut file).map_err(read_err)?;
+            file.seek(SeekFrom::Start(0)).map_err(read_err)?;
+            let result = zip_archive::scan(BufReader::new(file), size, &options.limits, wanted_in_zip);
+            (digests, size, Some(result))
+        }
+        Container::Plain => {
+            let (digests, size) = hash::digest_reader(&mut file).map_err(read_err)?;
+            (digests, size, None)
+        }
+        // Named like an archive but without the magic bytes.
+        _ => {
+            let (digests, size) = hash::digest_reader(&mut file).map_err(read_err)?;
+            let err = ArchiveError::Malformed(format!("{file_name} does not start with the archive's magic bytes"));
+            (digests, size, Some(Err(err)))
+        }
+    };
+
+    let outcome = match scanned {
+        None => Ok((
+            ArtifactKind::File,
+            options.purl.clone().unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None)),
+        )),
+        Some(Err(e)) => Err(e),
+        Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, id)| {
+            check_expected(&file_name, kind, &id, options.purl.as_ref())?;
+            Ok((kind, id))
+        }),
+    };
+    Ok(match outcome {
+        Ok((kind, id)) => Identified { artifact: artifact(id, kind, file_name, size, digests), problem: None },
+        Err(problem) => {
+            let id = options.purl.clone().unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None));
+            let kind = match container_for(&file_name) {
+                Container::Plain => ArtifactKind::File,
+                _ => guess_kind(&file_name),
+            };
+            Identified { artifact: artifact(id, kind, file_name, size, digests), problem: Some(problem) }
+        }
+    })
+}
+
+fn artifact(id: PackageId, kind: ArtifactKind, file_name: String, size: u64, digests: Digests) -> Artifact {
+    Artifact { id, kind, file_name, size, digests }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn guess_kind(file_name: &str) -> ArtifactKind {
+    let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".whl") {
+        ArtifactKind::Wheel
+    } else if lower.ends_with(".crate") {
+        ArtifactKind::Crate
+    } else if lower.ends_with(".tgz") {
+        ArtifactKind::NpmTarball
+    } else {
+        ArtifactKind::Sdist
+    }
+}
+
+fn wanted_in_tar(parts: &[&str]) -> bool {
+    parts.len() == 2 && matches!(parts[1], "package.json" | "PKG-INFO" | "Cargo.toml")
+}
+
+fn wanted_in_zip(parts: &[&str]) -> bool {
+    (parts.len() == 2 && parts[0].ends_with(".dist-info") && parts[1] == "METADATA")
+        || (parts.len() == 2 && parts[1] == "PKG-INFO")
+}
+
+fn one<'a>(captured: &'a [Captured], top_suffix: Option<&str>, file: &str) -> Result<Option<&'a Captured>, ArchiveError> {
+    let mut found = captured
+        .iter()
+        .filter(|c| c.path[1] == file && top_suffix.is_none_or(|s| c.path[0].ends_with(s)));
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(ArchiveError::Malformed(format!("more than one top-level {file}; the package is ambiguous")));
+    }
+    Ok(first)
+}
+
+fn identity_from(file_name: &str, captured: &[Captured]) -> Result<(ArtifactKind, PackageId), ArchiveError> {
+    let lower = file_name.to_ascii_lowercase();
+    let pypi = |nv: NameVersion| PackageId::new(Ecosystem::Pypi, None, nv.name, Some(nv.version));
+    if lower.ends_with(".whl") {
+        let meta = one(captured, Some(".dist-info"), "METADATA")?
+            .ok_or_else(|| ArchiveError::MetadataMissing("*.dist-info/METADATA".into()))?;
+        return Ok((ArtifactKind::Wheel, pypi(metadata::core_metadata("METADATA", &meta.content)?)));
+    }
+    if lower.ends_with(".crate") {
+        let meta = one(captured, None, "Cargo.toml")?.ok_or_else(|| ArchiveError::MetadataMissing("<crate>/Cargo.toml".into()))?;
+        let nv = metadata::cargo_toml(&meta.content)?;
+        return Ok((ArtifactKind::Crate, PackageId::new(Ecosystem::Cargo, None, nv.name, Some(nv.version))));
+    }
+    if lower.ends_with(".tgz") {
+        let meta = one(captured, None, "package.json")?
+            .ok_or_else(|| ArchiveError::MetadataMissing("package/package.json".into()))?;
+        let nv = metadata::npm_package_json(&meta.content)?;
+        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version))));
+    }
+    // `.tar.gz` or `.zip`: a Python sdist if it has PKG-INFO, else an npm tarball.
+    if let Some(meta) = one(captured, None, "PKG-INFO")? {
+        return Ok((ArtifactKind::Sdist, pypi(metadata::core_metadata("PKG-INFO", &meta.content)?)));
+    }
+    if let Some(meta) = one(captured, None, "package.json")? {
+        let nv = metadata::npm_package_json(&meta.content)?;
+        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version))));
+    }
+    Err(ArchiveError::MetadataMissing("PKG-INFO or package/package.json".into()))
+}
+
+/// Checks the file name and `--purl` against what the package says of itself.
+fn check_expected(file_name: &str, kind: ArtifactKind, id: &PackageId, purl: Option<&PackageId>) -> Result<(), ArchiveError> {
+    let mismatch = |what: &str, expected: &str, found: &str| ArchiveError::NameMismatch {
+        what: what.to_string(),
+        expected: expected.to_string(),
+        found: found.to_string(),
+    };
+    let version = id.version.as_deref().unwrap_or_default();
+    match kind {
+        ArtifactKind::Wheel => {
+            let dist = file_name.split('-').next().unwrap_or_default();
+            if normalize_pypi_name(dist) != id.normalized_name() {
+                return Err(mismatch("name in wheel file name", dist, &id.name));
+            }
+        }
+        ArtifactKind::Crate => {
+            let stem = file_name.strip_suffix(".crate").unwrap_or(file_name);
+            let expected = format!("{}-{}", id.name, version);
+            if stem != expected {
+                return Err(mismatch("crate file name", stem, &expected));
+            }
+        }
+        _ => {}
+    }
+    if let Some(p) = purl {
+        if p.ecosystem != id.ecosystem {
+            return Err(mismatch("ecosystem in --purl", p.ecosystem.purl_type(), id.ecosystem.purl_type()));
+        }
+        if p.normalized_name() != id.normalized_name() {
+            return Err(mismatch("name in --purl", &p.full_name(), &id.full_name()));
+        }
+        if let Some(v) = &p.version
+            && v != version
+        {
+            return Err(mismatch("version in --purl", v, version));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Reading a package's name and version from its own metadata file.
+
+use crate::error::ArchiveError;
+
+/// A name and version as the package states them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NameVersion {
+    pub(crate) name: String,
+    pub(crate) version: String,
+}
+
+fn malformed(what: &str, why: impl std::fmt::Display) -> ArchiveError {
+    ArchiveError::MetadataMalformed(format!("{what}: {why}"))
+}
+
+fn non_empty(what: &str, field: &str, v: Option<&str>) -> Result<String, ArchiveError> {
+    match v.map(str::trim) {
+        Some(s) if !s.is_empty() && !s.contains(['\n', '\r']) => Ok(s.to_string()),
+        _ => Err(malformed(what, format!("no usable `{field}`"))),
+    }
+}
+
+/// npm's `package.json`.
+pub(crate) fn npm_package_json(bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| malformed("package.json", e))?;
+    Ok(NameVersion {
+        name: non_empty("package.json", "name", v.get("name").and_then(|n| n.as_str()))?,
+        version: non_empty("package.json", "version", v.get("version").and_then(|n| n.as_str()))?,
+    })
+}
+
+/// Python core metadata (`METADATA` in wheels, `PKG-INFO` in sdists): an
+/// RFC 822-style header block; the first `Name` and `Version` win.
+pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(what, e))?;
+    let (mut name, mut version) = (None, None);
+    for line in text.lines() {
+        if line.is_empty() {
+            break;
+        }
+        if let Some((key, value)) = line.split_once(':') {
+            match key.trim().to_ascii_lowercase().as_str() {
+                "name" if name.is_none() => name = Some(value.trim()),
+                "version" if version.is_none() => version = Some(value.trim()),
+                _ => {}
+            }
+        }
+    }
+    Ok(NameVersion { name: non_empty(what, "Name", name)?, version: non_empty(what, "Version", version)? })
+}
+
+/// A crate's normalised `Cargo.toml`.
+pub(crate) fn cargo_toml(bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed("Cargo.toml", e))?;
+    let v: toml::Table = toml::from_str(text).map_err(|e| malformed("Cargo.toml", e.message()))?;
+    let package = v.get("package").and_then(|p| p.as_table());
+    let get = |k: &str| package.and_then(|p| p.get(k)).and_then(|x| x.as_str());
+    Ok(NameVersion {
+        name: non_empty("Cargo.toml", "package.name", get("name"))?,
+        version: non_empty("Cargo.toml", "package.version", get("version"))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_format_and_refuses_missing_fields() {
+        let nv = npm_package_json(br#"{"name":"@acme/x","version":"1.2.3"}"#).unwrap();
+        assert_eq!((nv.name.as_str(), nv.version.as_str()), ("@acme/x", "1.2.3"));
+        assert!(npm_package_json(br#"{"name":"x"}"#).is_err());
+        assert!(npm_package_json(b"{").is_err());
+
+        let nv = core_metadata("METADATA", b"Metadata-Version: 2.1\nName: Sample_Project\nVersion: 4.0\n\nName: ignored\n").unwrap();
+        assert_eq!((nv.name.as_str(), nv.version.as_str()), ("Sample_Project", "4.0"));
+        assert!(core_metadata("METADATA", b"Name: x\n").is_err());
+
+        let nv = cargo_toml(b"[package]\nname = \"serde\"\nversion = \"1.0.0\"\n").unwrap();
+        assert_eq!(nv.name, "serde");
+        assert!(cargo_toml(b"[package]\nname = 1\n").is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Verify: which claims about an artifact are proven.
+//!
+//! - [`SigstoreBundle`]: Sigstore bundles v0.1–v0.3 (message signatures and
+//!   DSSE), verified offline by the `sigstore-verify` crate against a
+//!   [`TrustRoot`] that is parsed once per process.
+//! - [`PublicKey`]: plain PEM keys (Ed25519, ECDSA P-256/P-384, RSA ≥ 2048)
+//!   for detached signatures and for bundles with a public-key hint.
+//! - Weak algorithms (SHA-1, MD5, DSA, short RSA) are refused by name.
+//!
+//! Every failure is a [`VerifyError`] with a stable reason code; every
+//! success is a [`ward_core::Fact`]. Nothing here touches the network.
+
+#![forbid(unsafe_code)]
+
+mod bundle;
+mod error;
+pub mod evidence;
+pub mod keys;
+mod signer;
+mod trust;
+
+pub use bundle::{ArtifactRef, KNOWN_MEDIA_TYPES, SigstoreBundle};
+pub use error::VerifyError;
+pub use keys::{KeyKind, PublicKey};
+pub use signer::{IdentityRule, SignerRequirement};
+pub use trust::{PRODUCTION_TRUSTED_ROOT, STAGING_TRUSTED_ROOT, TrustRoot};
+
+/// Reads a detached signature file: base64 text (one line, as cosign writes
+/// it) or raw bytes.
+pub fn read_detached_signature(bytes: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let text = std::str::from_utf8(bytes).map(str::trim);
+    if let Ok(t) = text
+        && !t.is_empty()
+        && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(t)
+    {
+        return decoded;
+    }
+    bytes.to_vec()
+}

@@ -1,0 +1,88 @@
+//! Which keyless signer is trusted: an identity (exact or a whole-string
+//! regular expression) and an OIDC issuer.
+
+use crate::VerifyError;
+
+/// How the certificate's identity (SAN) must look.
+#[derive(Clone, Debug)]
+pub enum IdentityRule {
+    /// Exactly this string.
+    Exact(String),
+    /// This regular expression, matched against the whole identity.
+    Regex(regex::Regex),
+}
+
+impl IdentityRule {
+    /// A whole-string regular expression. Unlike cosign, ward anchors the
+    /// pattern at both ends, so `https://github.com/acme/` cannot match
+    /// `https://github.com/acme/../evil`-style prefixes by accident.
+    pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
+        regex::Regex::new(&format!("^(?:{pattern})$")).map(IdentityRule::Regex)
+    }
+
+    /// Whether `identity` satisfies the rule.
+    pub fn matches(&self, identity: &str) -> bool {
+        match self {
+            IdentityRule::Exact(s) => s == identity,
+            IdentityRule::Regex(re) => re.is_match(identity),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            IdentityRule::Exact(s) => s.clone(),
+            IdentityRule::Regex(re) => format!("pattern {}", re.as_str()),
+        }
+    }
+}
+
+/// The keyless signer a bundle must come from.
+#[derive(Clone, Debug, Default)]
+pub struct SignerRequirement {
+    /// Required identity; `None` means none was configured (a keyless
+    /// signature then verifies but cannot be trusted).
+    pub identity: Option<IdentityRule>,
+    /// Required OIDC issuer, compared exactly.
+    pub issuer: Option<String>,
+}
+
+impl SignerRequirement {
+    /// Checks a verified certificate's claims against the requirement.
+    pub fn check(&self, identity: &str, issuer: &str) -> Result<(), VerifyError> {
+        let Some(rule) = &self.identity else {
+            return Err(VerifyError::IdentityUnconstrained { identity: identity.into(), issuer: issuer.into() });
+        };
+        if !rule.matches(identity) {
+            return Err(VerifyError::IdentityMismatch { expected: rule.describe(), found: identity.into() });
+        }
+        if let Some(expected) = &self.issuer
+            && expected != issuer
+        {
+            return Err(VerifyError::IssuerMismatch { expected: expected.clone(), found: issuer.into() });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_is_anchored_and_issuer_exact() {
+        let req = SignerRequirement {
+            identity: Some(IdentityRule::regex("https://github.com/acme/[^/]+/.*").unwrap()),
+            issuer: Some("https://token.actions.githubusercontent.com".into()),
+        };
+        assert!(req.check("https://github.com/acme/x/.github/workflows/r.yml@refs/tags/v1", "https://token.actions.githubusercontent.com").is_ok());
+        assert!(matches!(
+            req.check("https://evil.example/https://github.com/acme/x/y", "https://token.actions.githubusercontent.com"),
+            Err(VerifyError::IdentityMismatch { .. })
+        ));
+        assert!(matches!(
+            req.check("https://github.com/acme/x/y", "https://accounts.google.com"),
+            Err(VerifyError::IssuerMismatch { .. })
+        ));
+        assert!(matches!(SignerRequirement::default().check("a", "b"), Err(VerifyError::IdentityUnconstrained { .. })));
+    }
+}
