@@ -52,12 +52,22 @@ pub struct Check {
 impl Check {
     /// A passed check with the facts it established.
     pub fn pass(check: impl Into<String>, evidence: Option<String>, facts: Vec<Fact>) -> Self {
-        Self { check: check.into(), evidence, outcome: CheckOutcome::Pass, facts }
+        Self {
+            check: check.into(),
+            evidence,
+            outcome: CheckOutcome::Pass,
+            facts,
+        }
     }
 
     /// A failed check.
     pub fn fail(check: impl Into<String>, evidence: Option<String>, reason: Reason) -> Self {
-        Self { check: check.into(), evidence, outcome: CheckOutcome::Fail { reason }, facts: Vec::new() }
+        Self {
+            check: check.into(),
+            evidence,
+            outcome: CheckOutcome::Fail { reason },
+            facts: Vec::new(),
+        }
     }
 
     /// Whether it passed.
@@ -96,7 +106,11 @@ impl Decision {
                 "no verified signature or attestation for this artifact (expected at least one)",
             ));
         }
-        let verdict = if reasons.is_empty() { Verdict::Allow } else { Verdict::Deny };
+        let verdict = if reasons.is_empty() {
+            Verdict::Allow
+        } else {
+            Verdict::Deny
+        };
         Self { verdict, reasons }
     }
 
@@ -113,7 +127,10 @@ mod tests {
 
     fn sig_fact() -> Fact {
         Fact::Signature {
-            signer: SignerIdentity::Key { fingerprint: "sha256:00".into(), algorithm: "ED25519".into() },
+            signer: SignerIdentity::Key {
+                fingerprint: "sha256:00".into(),
+                algorithm: "ED25519".into(),
+            },
             evidence: "a.sig".into(),
             signed_at: None,
             transparency_log: false,
@@ -132,7 +149,11 @@ mod tests {
     fn one_failed_check_denies_even_with_a_good_signature() {
         let d = Decision::from_checks(&[
             Check::pass("signature", None, vec![sig_fact()]),
-            Check::fail("sigstore-bundle", None, Reason::new(ReasonCode::SignatureInvalid, "bad")),
+            Check::fail(
+                "sigstore-bundle",
+                None,
+                Reason::new(ReasonCode::SignatureInvalid, "bad"),
+            ),
         ]);
         assert_eq!(d.verdict, Verdict::Deny);
         assert_eq!(d.reasons.len(), 1);

@@ -53,9 +53,7 @@ macro_rules! hex_digest {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                Self::from_hex(&s).ok_or_else(|| {
-                    serde::de::Error::custom(concat!("not a hex ", $name, " digest"))
-                })
+                Self::from_hex(&s).ok_or_else(|| serde::de::Error::custom(concat!("not a hex ", $name, " digest")))
             }
         }
     };

@@ -88,8 +88,18 @@ pub enum PurlError {
 
 impl PackageId {
     /// A package id with a version.
-    pub fn new(ecosystem: Ecosystem, namespace: Option<String>, name: impl Into<String>, version: Option<String>) -> Self {
-        Self { ecosystem, namespace, name: name.into(), version }
+    pub fn new(
+        ecosystem: Ecosystem,
+        namespace: Option<String>,
+        name: impl Into<String>,
+        version: Option<String>,
+    ) -> Self {
+        Self {
+            ecosystem,
+            namespace,
+            name: name.into(),
+            version,
+        }
     }
 
     /// An npm package from its full name (`left-pad` or `@acme/left-pad`).
@@ -156,8 +166,8 @@ impl FromStr for PackageId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let purl = packageurl::PackageUrl::from_str(s).map_err(|e| PurlError::Syntax(e.to_string()))?;
-        let ecosystem = Ecosystem::from_purl_type(purl.ty())
-            .ok_or_else(|| PurlError::UnsupportedType(purl.ty().to_string()))?;
+        let ecosystem =
+            Ecosystem::from_purl_type(purl.ty()).ok_or_else(|| PurlError::UnsupportedType(purl.ty().to_string()))?;
         Ok(Self {
             ecosystem,
             namespace: purl.namespace().map(str::to_string),
@@ -220,7 +230,10 @@ mod tests {
 
     #[test]
     fn unknown_type_is_an_error() {
-        assert!(matches!("pkg:nuget/x@1".parse::<PackageId>(), Err(PurlError::UnsupportedType(_))));
+        assert!(matches!(
+            "pkg:nuget/x@1".parse::<PackageId>(),
+            Err(PurlError::UnsupportedType(_))
+        ));
         assert!(matches!("not a purl".parse::<PackageId>(), Err(PurlError::Syntax(_))));
     }
 }

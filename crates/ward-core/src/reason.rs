@@ -166,7 +166,10 @@ pub struct Reason {
 impl Reason {
     /// A reason with its code and message.
     pub fn new(code: ReasonCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -188,7 +191,8 @@ mod tests {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate reason code {s}");
             assert!(
-                s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{s} is not kebab-case"
             );
             assert_eq!(ReasonCode::from_code(s), Some(*code));

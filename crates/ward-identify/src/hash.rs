@@ -42,7 +42,12 @@ impl Default for DualHasher {
 impl DualHasher {
     /// A fresh hasher.
     pub fn new() -> Self {
-        Self { sha256: sha2::Sha256::new(), sha512: Some(sha2::Sha512::new()), worker: None, total: 0 }
+        Self {
+            sha256: sha2::Sha256::new(),
+            sha512: Some(sha2::Sha512::new()),
+            worker: None,
+            total: 0,
+        }
     }
 
     /// Bytes hashed so far.
@@ -95,7 +100,13 @@ impl DualHasher {
             }
             state
         });
-        self.worker = Some(Worker { to_worker, recycled, handle, pending: Vec::with_capacity(CHUNK), spare: RING });
+        self.worker = Some(Worker {
+            to_worker,
+            recycled,
+            handle,
+            pending: Vec::with_capacity(CHUNK),
+            spare: RING,
+        });
     }
 
     fn flush(w: &mut Worker) {
@@ -141,7 +152,10 @@ impl DualHasher {
                 }
             }
         };
-        Digests { sha256: Sha256(self.sha256.finalize().into()), sha512: Sha512(sha512.into()) }
+        Digests {
+            sha256: Sha256(self.sha256.finalize().into()),
+            sha512: Sha512(sha512.into()),
+        }
     }
 }
 
@@ -154,7 +168,10 @@ pub struct HashingReader<R> {
 impl<R: Read> HashingReader<R> {
     /// Wraps a reader.
     pub fn new(inner: R) -> Self {
-        Self { inner, hasher: DualHasher::new() }
+        Self {
+            inner,
+            hasher: DualHasher::new(),
+        }
     }
 
     /// Bytes read so far.
@@ -198,7 +215,9 @@ mod tests {
     #[test]
     fn parallel_and_inline_paths_agree_with_one_shot_hashing() {
         // Crosses the threshold, leaves a partial chunk, and uses odd read sizes.
-        let data: Vec<u8> = (0..(3 * PARALLEL_THRESHOLD as usize + 12345)).map(|i| (i * 31 % 251) as u8).collect();
+        let data: Vec<u8> = (0..(3 * PARALLEL_THRESHOLD as usize + 12345))
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
         let mut h = DualHasher::new();
         for piece in data.chunks(7919) {
             h.update(piece);

@@ -76,8 +76,14 @@ fn container_for(file_name: &str) -> Container {
 /// its content is an [`Identified::problem`], which the decision turns into a
 /// deny.
 pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError> {
-    let read_err = |source| ReadError { path: path.to_path_buf(), source };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let read_err = |source| ReadError {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut file = File::open(path).map_err(read_err)?;
     if file.metadata().map_err(read_err)?.is_dir() {
         return Err(read_err(std::io::Error::other("is a directory")));
@@ -91,7 +97,10 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
         Container::TarGz if magic.starts_with(&[0x1f, 0x8b]) => {
             let counter = Counter::default();
             let hashing = hash::HashingReader::new(BufReader::with_capacity(256 * 1024, file));
-            let counting = CountingReader { inner: hashing, count: counter.clone() };
+            let counting = CountingReader {
+                inner: hashing,
+                count: counter.clone(),
+            };
             let (result, counting) = tar_gz::scan(counting, counter, &options.limits, wanted_in_tar);
             let (digests, size) = counting.inner.finish().map_err(read_err)?;
             (digests, size, Some(result))
@@ -117,7 +126,10 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
     let outcome = match scanned {
         None => Ok((
             ArtifactKind::File,
-            options.purl.clone().unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None)),
+            options
+                .purl
+                .clone()
+                .unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None)),
         )),
         Some(Err(e)) => Err(e),
         Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, id)| {
@@ -126,20 +138,35 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
         }),
     };
     Ok(match outcome {
-        Ok((kind, id)) => Identified { artifact: artifact(id, kind, file_name, size, digests), problem: None },
+        Ok((kind, id)) => Identified {
+            artifact: artifact(id, kind, file_name, size, digests),
+            problem: None,
+        },
         Err(problem) => {
-            let id = options.purl.clone().unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None));
+            let id = options
+                .purl
+                .clone()
+                .unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None));
             let kind = match container_for(&file_name) {
                 Container::Plain => ArtifactKind::File,
                 _ => guess_kind(&file_name),
             };
-            Identified { artifact: artifact(id, kind, file_name, size, digests), problem: Some(problem) }
+            Identified {
+                artifact: artifact(id, kind, file_name, size, digests),
+                problem: Some(problem),
+            }
         }
     })
 }
 
 fn artifact(id: PackageId, kind: ArtifactKind, file_name: String, size: u64, digests: Digests) -> Artifact {
-    Artifact { id, kind, file_name, size, digests }
+    Artifact {
+        id,
+        kind,
+        file_name,
+        size,
+        digests,
+    }
 }
 
 fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -175,13 +202,19 @@ fn wanted_in_zip(parts: &[&str]) -> bool {
         || (parts.len() == 2 && parts[1] == "PKG-INFO")
 }
 
-fn one<'a>(captured: &'a [Captured], top_suffix: Option<&str>, file: &str) -> Result<Option<&'a Captured>, ArchiveError> {
+fn one<'a>(
+    captured: &'a [Captured],
+    top_suffix: Option<&str>,
+    file: &str,
+) -> Result<Option<&'a Captured>, ArchiveError> {
     let mut found = captured
         .iter()
         .filter(|c| c.path[1] == file && top_suffix.is_none_or(|s| c.path[0].ends_with(s)));
     let first = found.next();
     if found.next().is_some() {
-        return Err(ArchiveError::Malformed(format!("more than one top-level {file}; the package is ambiguous")));
+        return Err(ArchiveError::Malformed(format!(
+            "more than one top-level {file}; the package is ambiguous"
+        )));
     }
     Ok(first)
 }
@@ -192,12 +225,19 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<(ArtifactKind
     if lower.ends_with(".whl") {
         let meta = one(captured, Some(".dist-info"), "METADATA")?
             .ok_or_else(|| ArchiveError::MetadataMissing("*.dist-info/METADATA".into()))?;
-        return Ok((ArtifactKind::Wheel, pypi(metadata::core_metadata("METADATA", &meta.content)?)));
+        return Ok((
+            ArtifactKind::Wheel,
+            pypi(metadata::core_metadata("METADATA", &meta.content)?),
+        ));
     }
     if lower.ends_with(".crate") {
-        let meta = one(captured, None, "Cargo.toml")?.ok_or_else(|| ArchiveError::MetadataMissing("<crate>/Cargo.toml".into()))?;
+        let meta = one(captured, None, "Cargo.toml")?
+            .ok_or_else(|| ArchiveError::MetadataMissing("<crate>/Cargo.toml".into()))?;
         let nv = metadata::cargo_toml(&meta.content)?;
-        return Ok((ArtifactKind::Crate, PackageId::new(Ecosystem::Cargo, None, nv.name, Some(nv.version))));
+        return Ok((
+            ArtifactKind::Crate,
+            PackageId::new(Ecosystem::Cargo, None, nv.name, Some(nv.version)),
+        ));
     }
     if lower.ends_with(".tgz") {
         let meta = one(captured, None, "package.json")?
@@ -207,7 +247,10 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<(ArtifactKind
     }
     // `.tar.gz` or `.zip`: a Python sdist if it has PKG-INFO, else an npm tarball.
     if let Some(meta) = one(captured, None, "PKG-INFO")? {
-        return Ok((ArtifactKind::Sdist, pypi(metadata::core_metadata("PKG-INFO", &meta.content)?)));
+        return Ok((
+            ArtifactKind::Sdist,
+            pypi(metadata::core_metadata("PKG-INFO", &meta.content)?),
+        ));
     }
     if let Some(meta) = one(captured, None, "package.json")? {
         let nv = metadata::npm_package_json(&meta.content)?;
@@ -217,7 +260,12 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<(ArtifactKind
 }
 
 /// Checks the file name and `--purl` against what the package says of itself.
-fn check_expected(file_name: &str, kind: ArtifactKind, id: &PackageId, purl: Option<&PackageId>) -> Result<(), ArchiveError> {
+fn check_expected(
+    file_name: &str,
+    kind: ArtifactKind,
+    id: &PackageId,
+    purl: Option<&PackageId>,
+) -> Result<(), ArchiveError> {
     let mismatch = |what: &str, expected: &str, found: &str| ArchiveError::NameMismatch {
         what: what.to_string(),
         expected: expected.to_string(),
@@ -242,7 +290,11 @@ fn check_expected(file_name: &str, kind: ArtifactKind, id: &PackageId, purl: Opt
     }
     if let Some(p) = purl {
         if p.ecosystem != id.ecosystem {
-            return Err(mismatch("ecosystem in --purl", p.ecosystem.purl_type(), id.ecosystem.purl_type()));
+            return Err(mismatch(
+                "ecosystem in --purl",
+                p.ecosystem.purl_type(),
+                id.ecosystem.purl_type(),
+            ));
         }
         if p.normalized_name() != id.normalized_name() {
             return Err(mismatch("name in --purl", &p.full_name(), &id.full_name()));

@@ -77,10 +77,16 @@ impl<R: Read> BombGuard<R> {
 /// The size and ratio rule, shared by the tar and zip readers.
 pub(crate) fn check_sizes(unpacked: u64, compressed: u64, limits: &Limits) -> Result<(), ArchiveError> {
     if unpacked > limits.max_unpacked {
-        return Err(ArchiveError::TooLarge { limit: limits.max_unpacked });
+        return Err(ArchiveError::TooLarge {
+            limit: limits.max_unpacked,
+        });
     }
     if unpacked > limits.ratio_floor && unpacked > compressed.max(1).saturating_mul(limits.max_ratio) {
-        return Err(ArchiveError::CompressionRatio { limit: limits.max_ratio, unpacked, compressed });
+        return Err(ArchiveError::CompressionRatio {
+            limit: limits.max_ratio,
+            unpacked,
+            compressed,
+        });
     }
     Ok(())
 }

@@ -46,7 +46,10 @@ pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, Arc
             }
         }
     }
-    Ok(NameVersion { name: non_empty(what, "Name", name)?, version: non_empty(what, "Version", version)? })
+    Ok(NameVersion {
+        name: non_empty(what, "Name", name)?,
+        version: non_empty(what, "Version", version)?,
+    })
 }
 
 /// A crate's normalised `Cargo.toml`.
@@ -72,7 +75,11 @@ mod tests {
         assert!(npm_package_json(br#"{"name":"x"}"#).is_err());
         assert!(npm_package_json(b"{").is_err());
 
-        let nv = core_metadata("METADATA", b"Metadata-Version: 2.1\nName: Sample_Project\nVersion: 4.0\n\nName: ignored\n").unwrap();
+        let nv = core_metadata(
+            "METADATA",
+            b"Metadata-Version: 2.1\nName: Sample_Project\nVersion: 4.0\n\nName: ignored\n",
+        )
+        .unwrap();
         assert_eq!((nv.name.as_str(), nv.version.as_str()), ("Sample_Project", "4.0"));
         assert!(core_metadata("METADATA", b"Name: x\n").is_err());
 

@@ -32,10 +32,21 @@ mod tests {
 
     #[test]
     fn refuses_escapes_and_accepts_normal_paths() {
-        for bad in ["/etc/passwd", "../x", "a/../../x", "a\\..\\x", "C:/x", "\\\\server\\x", "a\0b"] {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a\\..\\x",
+            "C:/x",
+            "\\\\server\\x",
+            "a\0b",
+        ] {
             assert!(entry_components(bad).is_err(), "{bad:?} accepted");
         }
-        assert_eq!(entry_components("package/./lib//a.js").unwrap(), vec!["package", "lib", "a.js"]);
+        assert_eq!(
+            entry_components("package/./lib//a.js").unwrap(),
+            vec!["package", "lib", "a.js"]
+        );
         assert_eq!(entry_components("x-1.0.dist-info/METADATA").unwrap().len(), 2);
     }
 }

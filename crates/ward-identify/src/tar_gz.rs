@@ -25,7 +25,12 @@ pub(crate) fn scan<R: Read>(
     wanted: impl Fn(&[&str]) -> bool,
 ) -> (Result<Vec<Captured>, ArchiveError>, R) {
     let decoder = flate2::read::MultiGzDecoder::new(reader);
-    let guard = BombGuard { inner: decoder, unpacked: 0, compressed, limits: limits.clone() };
+    let guard = BombGuard {
+        inner: decoder,
+        unpacked: 0,
+        compressed,
+        limits: limits.clone(),
+    };
     let mut archive = tar::Archive::new(guard);
     let result = walk(&mut archive, limits, wanted);
     let reader = archive.into_inner().inner.into_inner();
@@ -44,7 +49,9 @@ fn walk<R: Read>(
         let mut entry = entry.map_err(archive_error)?;
         count += 1;
         if count > limits.max_entries {
-            return Err(ArchiveError::TooManyEntries { limit: limits.max_entries });
+            return Err(ArchiveError::TooManyEntries {
+                limit: limits.max_entries,
+            });
         }
         let raw = entry.path_bytes();
         let name = String::from_utf8_lossy(&raw).into_owned();
@@ -68,14 +75,20 @@ fn walk<R: Read>(
         }
         if kind != tar::EntryType::Directory && wanted(&parts) {
             let mut content = Vec::new();
-            (&mut entry).take(limits.max_metadata + 1).read_to_end(&mut content).map_err(archive_error)?;
+            (&mut entry)
+                .take(limits.max_metadata + 1)
+                .read_to_end(&mut content)
+                .map_err(archive_error)?;
             if content.len() as u64 > limits.max_metadata {
                 return Err(ArchiveError::MetadataMalformed(format!(
                     "{name} is larger than {} bytes",
                     limits.max_metadata
                 )));
             }
-            captured.push(Captured { path: parts.iter().map(|s| s.to_string()).collect(), content });
+            captured.push(Captured {
+                path: parts.iter().map(|s| s.to_string()).collect(),
+                content,
+            });
         }
         io::copy(&mut entry, &mut io::sink()).map_err(archive_error)?;
     }

@@ -19,15 +19,22 @@ pub(crate) fn scan<R: Read + Seek>(
 ) -> Result<Vec<Captured>, ArchiveError> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
     if archive.len() as u64 > limits.max_entries {
-        return Err(ArchiveError::TooManyEntries { limit: limits.max_entries });
+        return Err(ArchiveError::TooManyEntries {
+            limit: limits.max_entries,
+        });
     }
     let mut captured = Vec::new();
     let mut seen = HashSet::new();
     let mut declared = 0u64;
     let mut unpacked = 0u64;
     for i in 0..archive.len() {
-        let mut file = archive.by_index(i).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
-        let name = file.name().map_err(|e| ArchiveError::Malformed(e.to_string()))?.into_owned();
+        let mut file = archive
+            .by_index(i)
+            .map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+        let name = file
+            .name()
+            .map_err(|e| ArchiveError::Malformed(e.to_string()))?
+            .into_owned();
         if file.is_symlink() {
             return Err(ArchiveError::LinkEntry(name));
         }
@@ -46,7 +53,10 @@ pub(crate) fn scan<R: Read + Seek>(
         let mut limited = (&mut file).take(remaining + 1);
         let n = if wanted(&parts) {
             let mut content = Vec::new();
-            (&mut limited).take(limits.max_metadata + 1).read_to_end(&mut content).map_err(archive_error)?;
+            (&mut limited)
+                .take(limits.max_metadata + 1)
+                .read_to_end(&mut content)
+                .map_err(archive_error)?;
             if content.len() as u64 > limits.max_metadata {
                 return Err(ArchiveError::MetadataMalformed(format!(
                     "{name} is larger than {} bytes",
@@ -54,7 +64,10 @@ pub(crate) fn scan<R: Read + Seek>(
                 )));
             }
             let n = content.len() as u64;
-            captured.push(Captured { path: parts.iter().map(|s| s.to_string()).collect(), content });
+            captured.push(Captured {
+                path: parts.iter().map(|s| s.to_string()).collect(),
+                content,
+            });
             n
         } else {
             io::copy(&mut limited, &mut io::sink()).map_err(archive_error)?

@@ -67,7 +67,12 @@ impl SigstoreBundle {
         let uses_public_key = material.and_then(|m| m.get("publicKey")).is_some();
         let predicate_type = dsse_predicate_type(&value);
         let bundle: Bundle = serde_json::from_value(value).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-        Ok(Self { bundle, uses_public_key, predicate_type, label: label.into() })
+        Ok(Self {
+            bundle,
+            uses_public_key,
+            predicate_type,
+            label: label.into(),
+        })
     }
 
     /// Whether the bundle is signed with a plain key (a public-key hint)
@@ -108,17 +113,31 @@ impl SigstoreBundle {
             // Some schemes (Ed25519 over a message) need the bytes themselves.
             Err(sigstore_verify::Error::UnsupportedArtifact(_)) if artifact.path.is_some() => {
                 let path = artifact.path.unwrap_or_else(|| Path::new(""));
-                let file = std::fs::File::open(path).map_err(|source| VerifyError::Unreadable { path: path.to_path_buf(), source })?;
+                let file = std::fs::File::open(path).map_err(|source| VerifyError::Unreadable {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
                 let mut bytes = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::Read::take(file, crate::keys::MAX_ED25519_MESSAGE), &mut bytes)
-                    .map_err(|source| VerifyError::Unreadable { path: path.to_path_buf(), source })?;
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(file, crate::keys::MAX_ED25519_MESSAGE),
+                    &mut bytes,
+                )
+                .map_err(|source| VerifyError::Unreadable {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
                 Ok(verifier.verify(bytes.as_slice(), &self.bundle, policy)?)
             }
             other => Ok(other?),
         }
     }
 
-    fn verify_keyless(&self, root: &TrustRoot, artifact: ArtifactRef<'_>, signer: &SignerRequirement) -> Result<Fact, VerifyError> {
+    fn verify_keyless(
+        &self,
+        root: &TrustRoot,
+        artifact: ArtifactRef<'_>,
+        signer: &SignerRequirement,
+    ) -> Result<Fact, VerifyError> {
         let mut policy = VerificationPolicy::any_identity();
         if let Some(crate::signer::IdentityRule::Exact(id)) = &signer.identity {
             policy = policy.require_identity(id.as_str());
@@ -133,7 +152,12 @@ impl SigstoreBundle {
         Ok(self.fact(SignerIdentity::Keyless { identity, issuer }, &result))
     }
 
-    fn verify_with_keys(&self, root: &TrustRoot, artifact: ArtifactRef<'_>, keys: &[PublicKey]) -> Result<Fact, VerifyError> {
+    fn verify_with_keys(
+        &self,
+        root: &TrustRoot,
+        artifact: ArtifactRef<'_>,
+        keys: &[PublicKey],
+    ) -> Result<Fact, VerifyError> {
         if keys.is_empty() {
             return Err(VerifyError::KeyNotTrusted(" (no key was given: pass --key)".into()));
         }
@@ -143,7 +167,10 @@ impl SigstoreBundle {
             match self.run(root, artifact, &policy) {
                 Ok(result) => {
                     let algorithm = format!("{:?}", key.kind());
-                    let signer = SignerIdentity::Key { fingerprint: key.fingerprint().to_string(), algorithm };
+                    let signer = SignerIdentity::Key {
+                        fingerprint: key.fingerprint().to_string(),
+                        algorithm,
+                    };
                     return Ok(self.fact(signer, &result));
                 }
                 Err(e) => last = Some(e),
@@ -156,7 +183,9 @@ impl SigstoreBundle {
     }
 
     fn fact(&self, signer: SignerIdentity, result: &VerificationResult) -> Fact {
-        let signed_at = result.integrated_time().or_else(|| result.verified_timestamps().first().copied());
+        let signed_at = result
+            .integrated_time()
+            .or_else(|| result.verified_timestamps().first().copied());
         Fact::Signature {
             signer,
             evidence: self.label.clone(),
@@ -170,7 +199,10 @@ impl SigstoreBundle {
 /// Refuses weak message digests and weak signing certificates by name,
 /// before the full parse (which would only say "unknown variant").
 fn check_weak_algorithms(value: &serde_json::Value) -> Result<(), VerifyError> {
-    if let Some(alg) = value.pointer("/messageSignature/messageDigest/algorithm").and_then(|a| a.as_str()) {
+    if let Some(alg) = value
+        .pointer("/messageSignature/messageDigest/algorithm")
+        .and_then(|a| a.as_str())
+    {
         if WEAK_DIGESTS.iter().any(|w| w.eq_ignore_ascii_case(alg)) {
             return Err(VerifyError::WeakAlgorithm(format!("message digest {alg}")));
         }
@@ -186,9 +218,10 @@ fn check_weak_algorithms(value: &serde_json::Value) -> Result<(), VerifyError> {
         && let Ok(der) = base64::engine::general_purpose::STANDARD.decode(b64)
     {
         // Undecodable base64 is left to the full parser, which names it.
-        match check_certificate_algorithms(&der) {
-            Err(e @ (VerifyError::WeakAlgorithm(_) | VerifyError::UnknownAlgorithm(_))) => return Err(e),
-            _ => {}
+        if let Err(e @ (VerifyError::WeakAlgorithm(_) | VerifyError::UnknownAlgorithm(_))) =
+            check_certificate_algorithms(&der)
+        {
+            return Err(e);
         }
     }
     Ok(())

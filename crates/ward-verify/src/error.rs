@@ -56,7 +56,9 @@ pub enum VerifyError {
     #[error("bundle is signed with a public key, and no trusted key verifies it{0}")]
     KeyNotTrusted(String),
     /// Keyless signature verified but no identity was required.
-    #[error("signed by {identity} (issuer {issuer}), but no trusted identity is configured: pass --certificate-identity and --certificate-oidc-issuer, or use a policy")]
+    #[error(
+        "signed by {identity} (issuer {issuer}), but no trusted identity is configured: pass --certificate-identity and --certificate-oidc-issuer, or use a policy"
+    )]
     IdentityUnconstrained {
         /// The certificate SAN.
         identity: String,
@@ -115,6 +117,12 @@ impl VerifyError {
                 E::SignatureInvalid(_) => ReasonCode::SignatureInvalid,
                 E::ArtifactMismatch(_) => ReasonCode::ArtifactDigestMismatch,
                 E::Certificate(C::Expired { .. } | C::NotYetValid { .. }) => ReasonCode::CertificateExpired,
+                // webpki reports validity failures inside a chain error; name them.
+                E::Certificate(C::ChainInvalid(detail))
+                    if detail.contains("CertExpired") || detail.contains("CertNotValidYet") =>
+                {
+                    ReasonCode::CertificateExpired
+                }
                 E::Certificate(C::Sct(_)) => ReasonCode::SctInvalid,
                 E::Certificate(_) | E::TrustedCertificate(_) => ReasonCode::CertificateUntrusted,
                 E::TransparencyLog(L::EntryMismatch(_)) => ReasonCode::ArtifactDigestMismatch,
@@ -125,6 +133,18 @@ impl VerifyError {
                 }
                 E::InvalidTrustRoot(_) | E::TrustRoot(_) => ReasonCode::TrustedRootInvalid,
                 E::Crypto(_) => ReasonCode::SignatureInvalid,
+                E::Bundle(b) => {
+                    use sigstore_verify::bundle::error::Error as B;
+                    match b {
+                        B::MissingInclusionPromise(_)
+                        | B::MissingInclusionProof(_)
+                        | B::MissingCheckpoint
+                        | B::LogIndexOutOfRange { .. }
+                        | B::CheckpointRootMismatch => ReasonCode::TlogInvalid,
+                        B::MissingTimestamp | B::MissingSigningTimeEvidence => ReasonCode::TimestampInvalid,
+                        _ => ReasonCode::BundleMalformed,
+                    }
+                }
                 _ => ReasonCode::BundleMalformed,
             },
         }

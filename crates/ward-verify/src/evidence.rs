@@ -12,12 +12,19 @@ pub const MAX_JSON_DEPTH: usize = 128;
 /// Reads an evidence file, refusing one over [`MAX_EVIDENCE_BYTES`] without
 /// reading past the limit.
 pub fn read_evidence(path: &Path) -> Result<Vec<u8>, VerifyError> {
-    let unreadable = |source| VerifyError::Unreadable { path: path.to_path_buf(), source };
+    let unreadable = |source| VerifyError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut bytes = Vec::new();
-    file.take(MAX_EVIDENCE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+    file.take(MAX_EVIDENCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
     if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
-        return Err(VerifyError::TooLarge { limit: MAX_EVIDENCE_BYTES });
+        return Err(VerifyError::TooLarge {
+            limit: MAX_EVIDENCE_BYTES,
+        });
     }
     Ok(bytes)
 }
@@ -66,7 +73,10 @@ mod tests {
         let ok = format!("{}{}", "[".repeat(128), "]".repeat(128));
         assert!(check_depth(ok.as_bytes(), 128).is_ok());
         let deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
-        assert!(matches!(check_depth(deep.as_bytes(), 128), Err(VerifyError::TooDeep { .. })));
+        assert!(matches!(
+            check_depth(deep.as_bytes(), 128),
+            Err(VerifyError::TooDeep { .. })
+        ));
         let in_string = format!("{{\"a\": \"{}\\\"\"}}", "[".repeat(500));
         assert!(check_depth(in_string.as_bytes(), 128).is_ok());
     }

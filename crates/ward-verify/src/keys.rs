@@ -74,19 +74,31 @@ impl PublicKey {
                             "PKCS#1 `RSA PUBLIC KEY`; convert it to SubjectPublicKeyInfo (`openssl rsa -RSAPublicKey_in -pubout`)".into(),
                         ));
                     }
-                    other => return Err(VerifyError::KeyMalformed(format!("PEM block {other:?} is not a public key"))),
+                    other => {
+                        return Err(VerifyError::KeyMalformed(format!(
+                            "PEM block {other:?} is not a public key"
+                        )));
+                    }
                 }
             }
             _ => bytes.to_vec(),
         };
         let kind = classify_spki(&der)?;
         let fingerprint = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&der)));
-        Ok(Self { der, kind, fingerprint, label: label.into() })
+        Ok(Self {
+            der,
+            kind,
+            fingerprint,
+            label: label.into(),
+        })
     }
 
     /// Reads a key file.
     pub fn from_file(path: &Path) -> Result<Self, VerifyError> {
-        let bytes = std::fs::read(path).map_err(|source| VerifyError::Unreadable { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| VerifyError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&bytes, path.display().to_string())
     }
 
@@ -113,19 +125,31 @@ impl PublicKey {
     /// that verified. `sha256` is the artifact's digest (already computed);
     /// `path` lets schemes that need another digest, or the whole message,
     /// read the artifact again.
-    pub fn verify_detached(&self, sha256: &[u8; 32], path: Option<&Path>, signature: &[u8]) -> Result<SigningScheme, VerifyError> {
+    pub fn verify_detached(
+        &self,
+        sha256: &[u8; 32],
+        path: Option<&Path>,
+        signature: &[u8],
+    ) -> Result<SigningScheme, VerifyError> {
         let sig = SignatureBytes::new(signature.to_vec());
         let der = self.sigstore_key();
         let try_scheme = |scheme: SigningScheme, digest: &[u8]| -> bool {
-            VerificationKey::from_der(&der, scheme).and_then(|k| k.verify_prehashed(digest, &sig)).is_ok()
+            VerificationKey::from_der(&der, scheme)
+                .and_then(|k| k.verify_prehashed(digest, &sig))
+                .is_ok()
         };
         let need_path = || {
-            path.ok_or_else(|| VerifyError::SignatureInvalid("this key's algorithm needs the artifact bytes, not only its digest".into()))
+            path.ok_or_else(|| {
+                VerifyError::SignatureInvalid(
+                    "this key's algorithm needs the artifact bytes, not only its digest".into(),
+                )
+            })
         };
         match self.kind {
             KeyKind::Ed25519 => {
                 let message = read_bounded(need_path()?)?;
-                let key = VerificationKey::from_der(&der, SigningScheme::Ed25519).map_err(|e| VerifyError::KeyMalformed(e.to_string()))?;
+                let key = VerificationKey::from_der(&der, SigningScheme::Ed25519)
+                    .map_err(|e| VerifyError::KeyMalformed(e.to_string()))?;
                 key.verify(&message, &sig).map_err(|_| self.no_match())?;
                 Ok(SigningScheme::Ed25519)
             }
@@ -177,7 +201,10 @@ impl PublicKey {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
-    let unreadable = |source| VerifyError::Unreadable { path: path.to_path_buf(), source };
+    let unreadable = |source| VerifyError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .map_err(unreadable)?
@@ -194,7 +221,10 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
 
 /// SHA-384 and SHA-512 of a file, in one pass (only for keys that need them).
 fn other_digests(path: &Path) -> Result<([u8; 48], [u8; 64]), VerifyError> {
-    let unreadable = |source| VerifyError::Unreadable { path: path.to_path_buf(), source };
+    let unreadable = |source| VerifyError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let (mut h384, mut h512) = (sha2::Sha384::new(), sha2::Sha512::new());
     let mut buf = vec![0u8; 256 * 1024];
@@ -211,20 +241,25 @@ fn other_digests(path: &Path) -> Result<([u8; 48], [u8; 64]), VerifyError> {
 
 /// Classifies a DER SubjectPublicKeyInfo, refusing weak and unknown keys.
 pub fn classify_spki(der: &[u8]) -> Result<KeyKind, VerifyError> {
-    let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| VerifyError::KeyMalformed(format!("not a SubjectPublicKeyInfo: {e}")))?;
+    let spki = SubjectPublicKeyInfoRef::from_der(der)
+        .map_err(|e| VerifyError::KeyMalformed(format!("not a SubjectPublicKeyInfo: {e}")))?;
     let oid = spki.algorithm.oid.to_string();
     match oid.as_str() {
         ED25519 => Ok(KeyKind::Ed25519),
         EC => match spki.algorithm.parameters_oid().map(|o| o.to_string()).as_deref() {
             Ok(P256) => Ok(KeyKind::EcdsaP256),
             Ok(P384) => Ok(KeyKind::EcdsaP384),
-            Ok(other) => Err(VerifyError::UnknownAlgorithm(format!("ECDSA curve {other}; ward accepts P-256 and P-384"))),
+            Ok(other) => Err(VerifyError::UnknownAlgorithm(format!(
+                "ECDSA curve {other}; ward accepts P-256 and P-384"
+            ))),
             Err(_) => Err(VerifyError::KeyMalformed("ECDSA key without a named curve".into())),
         },
         RSA => {
             let bits = rsa_modulus_bits(spki.subject_public_key.raw_bytes())?;
             if bits < 2048 {
-                return Err(VerifyError::WeakAlgorithm(format!("RSA key of {bits} bits (at least 2048 required)")));
+                return Err(VerifyError::WeakAlgorithm(format!(
+                    "RSA key of {bits} bits (at least 2048 required)"
+                )));
             }
             Ok(KeyKind::Rsa(bits))
         }
@@ -279,7 +314,10 @@ mod tests {
 
     #[test]
     fn garbage_is_key_malformed() {
-        assert!(matches!(PublicKey::parse(b"hello", "t"), Err(VerifyError::KeyMalformed(_))));
+        assert!(matches!(
+            PublicKey::parse(b"hello", "t"),
+            Err(VerifyError::KeyMalformed(_))
+        ));
         assert!(matches!(
             PublicKey::parse(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "t"),
             Err(VerifyError::KeyMalformed(_))

@@ -50,15 +50,24 @@ impl SignerRequirement {
     /// Checks a verified certificate's claims against the requirement.
     pub fn check(&self, identity: &str, issuer: &str) -> Result<(), VerifyError> {
         let Some(rule) = &self.identity else {
-            return Err(VerifyError::IdentityUnconstrained { identity: identity.into(), issuer: issuer.into() });
+            return Err(VerifyError::IdentityUnconstrained {
+                identity: identity.into(),
+                issuer: issuer.into(),
+            });
         };
         if !rule.matches(identity) {
-            return Err(VerifyError::IdentityMismatch { expected: rule.describe(), found: identity.into() });
+            return Err(VerifyError::IdentityMismatch {
+                expected: rule.describe(),
+                found: identity.into(),
+            });
         }
         if let Some(expected) = &self.issuer
             && expected != issuer
         {
-            return Err(VerifyError::IssuerMismatch { expected: expected.clone(), found: issuer.into() });
+            return Err(VerifyError::IssuerMismatch {
+                expected: expected.clone(),
+                found: issuer.into(),
+            });
         }
         Ok(())
     }
@@ -74,15 +83,27 @@ mod tests {
             identity: Some(IdentityRule::regex("https://github.com/acme/[^/]+/.*").unwrap()),
             issuer: Some("https://token.actions.githubusercontent.com".into()),
         };
-        assert!(req.check("https://github.com/acme/x/.github/workflows/r.yml@refs/tags/v1", "https://token.actions.githubusercontent.com").is_ok());
+        assert!(
+            req.check(
+                "https://github.com/acme/x/.github/workflows/r.yml@refs/tags/v1",
+                "https://token.actions.githubusercontent.com"
+            )
+            .is_ok()
+        );
         assert!(matches!(
-            req.check("https://evil.example/https://github.com/acme/x/y", "https://token.actions.githubusercontent.com"),
+            req.check(
+                "https://evil.example/https://github.com/acme/x/y",
+                "https://token.actions.githubusercontent.com"
+            ),
             Err(VerifyError::IdentityMismatch { .. })
         ));
         assert!(matches!(
             req.check("https://github.com/acme/x/y", "https://accounts.google.com"),
             Err(VerifyError::IssuerMismatch { .. })
         ));
-        assert!(matches!(SignerRequirement::default().check("a", "b"), Err(VerifyError::IdentityUnconstrained { .. })));
+        assert!(matches!(
+            SignerRequirement::default().check("a", "b"),
+            Err(VerifyError::IdentityUnconstrained { .. })
+        ));
     }
 }

@@ -34,7 +34,12 @@ impl TrustRoot {
         evidence::check_depth(json.as_bytes(), evidence::MAX_JSON_DEPTH)?;
         let root = TrustedRoot::from_json(json).map_err(|e| VerifyError::TrustedRoot(e.to_string()))?;
         let verifier = Verifier::new(&root).map_err(|e| VerifyError::TrustedRoot(e.to_string()))?;
-        Ok(Self { inner: Arc::new(Prepared { verifier, source: source.into() }) })
+        Ok(Self {
+            inner: Arc::new(Prepared {
+                verifier,
+                source: source.into(),
+            }),
+        })
     }
 
     /// Reads a trusted root file (`--trusted-root`).
@@ -47,17 +52,21 @@ impl TrustRoot {
     /// The bundled production root, parsed on first use and shared after.
     pub fn production() -> Result<Self, VerifyError> {
         static ROOT: OnceLock<Result<TrustRoot, String>> = OnceLock::new();
-        ROOT.get_or_init(|| Self::from_json(PRODUCTION_TRUSTED_ROOT, "bundled Sigstore production root").map_err(|e| e.to_string()))
-            .clone()
-            .map_err(VerifyError::TrustedRoot)
+        ROOT.get_or_init(|| {
+            Self::from_json(PRODUCTION_TRUSTED_ROOT, "bundled Sigstore production root").map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(VerifyError::TrustedRoot)
     }
 
     /// The bundled staging root, parsed on first use and shared after.
     pub fn staging() -> Result<Self, VerifyError> {
         static ROOT: OnceLock<Result<TrustRoot, String>> = OnceLock::new();
-        ROOT.get_or_init(|| Self::from_json(STAGING_TRUSTED_ROOT, "bundled Sigstore staging root").map_err(|e| e.to_string()))
-            .clone()
-            .map_err(VerifyError::TrustedRoot)
+        ROOT.get_or_init(|| {
+            Self::from_json(STAGING_TRUSTED_ROOT, "bundled Sigstore staging root").map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(VerifyError::TrustedRoot)
     }
 
     /// The prepared verifier.
@@ -79,6 +88,9 @@ mod tests {
     fn bundled_roots_parse_and_garbage_is_refused() {
         assert!(TrustRoot::production().is_ok());
         assert!(TrustRoot::staging().is_ok());
-        assert!(matches!(TrustRoot::from_json("{", "t"), Err(VerifyError::TrustedRoot(_))));
+        assert!(matches!(
+            TrustRoot::from_json("{", "t"),
+            Err(VerifyError::TrustedRoot(_))
+        ));
     }
 }

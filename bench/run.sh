@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# ward's benchmarks. Prints numbers; asserts nothing.
+#   bench/run.sh           full run (1 GiB hashing file, 3 s per throughput run)
+#   bench/run.sh --short   quick run for CI (64 MiB file, 1 s)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ward-target}"
+short=0; [ "${1:-}" = "--short" ] && short=1
+secs=3; mib=1024
+[ $short = 1 ] && { secs=1; mib=64; }
+
+cargo build --release -q -p ward-cli
+ward="$CARGO_TARGET_DIR/release/ward"
+example=examples/sigstore-hello/a.txt
+signer=(--certificate-identity-regexp 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/\.github/workflows/.*@refs/heads/main'
+        --certificate-oidc-issuer https://token.actions.githubusercontent.com)
+
+echo "== one 'ward verify' of a Sigstore bundle, whole process (goal < 10 ms)"
+"$ward" verify "$example" "${signer[@]}" >/dev/null
+runs=50
+start=$(date +%s%N)
+for _ in $(seq $runs); do "$ward" verify "$example" "${signer[@]}" >/dev/null; done
+end=$(date +%s%N)
+awk -v ns=$((end - start)) -v n=$runs 'BEGIN { printf "ward verify (process start included): %.2f ms mean over %d runs\n", ns / n / 1e6, n }'
+if command -v hyperfine >/dev/null; then
+  hyperfine -N --warmup 5 --runs $runs "$ward verify $example ${signer[*]}" 2>/dev/null | grep -E "Time|Range" || true
+fi
+
+echo "== bundles verified per second in one process (goal >= 2,000/s on 2 cores)"
+cargo bench -q -p ward-verify --bench bundles -- "$secs" 2>/dev/null | grep bundles
+
+echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
+file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
+trap 'rm -f "$file"' EXIT
+head -c $((mib << 20)) /dev/urandom > "$file"
+cargo bench -q -p ward-identify --bench hashing -- "$file" 2>/dev/null | grep ward
+best=999999
+for _ in 1 2 3; do
+  s=$(date +%s%N); sha256sum "$file" >/dev/null; e=$(date +%s%N)
+  t=$(( (e - s) / 1000000 )); [ $t -lt $best ] && best=$t
+done
+awk -v ms=$best -v mib=$mib 'BEGIN { printf "sha256sum (SHA-256 only):        %.2f s for %d MiB = %.0f MiB/s (best of 3)\n", ms / 1000, mib, mib / (ms / 1000) }'

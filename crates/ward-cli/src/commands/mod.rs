@@ -1,0 +1,56 @@
+//! One module per subcommand; each returns the exit code.
+
+mod reasons;
+mod sigstore;
+mod verify;
+
+use crate::args::{Cli, Command, SignerArgs, TrustArgs};
+use crate::output;
+use ward_verify::{IdentityRule, SignerRequirement, TrustRoot};
+
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Verify(args) => verify::run(args),
+        Command::Sigstore(cmd) => sigstore::run(cmd),
+        Command::Reasons(args) => reasons::run(args),
+    }
+}
+
+/// A usage-level problem: reported on stderr, exit 2.
+pub struct Usage(pub String);
+
+impl<E: std::fmt::Display> From<E> for Usage {
+    fn from(e: E) -> Self {
+        Usage(e.to_string())
+    }
+}
+
+pub fn trust_root(args: &TrustArgs) -> Result<TrustRoot, Usage> {
+    Ok(match (&args.trusted_root, args.staging) {
+        (Some(path), _) => TrustRoot::from_file(path)?,
+        (None, true) => TrustRoot::staging()?,
+        (None, false) => TrustRoot::production()?,
+    })
+}
+
+pub fn signer(args: &SignerArgs) -> Result<SignerRequirement, Usage> {
+    let identity = match (&args.certificate_identity, &args.certificate_identity_regexp) {
+        (Some(exact), _) => Some(IdentityRule::Exact(exact.clone())),
+        (None, Some(pattern)) => {
+            Some(IdentityRule::regex(pattern).map_err(|e| Usage(format!("--certificate-identity-regexp: {e}")))?)
+        }
+        (None, None) => None,
+    };
+    Ok(SignerRequirement {
+        identity,
+        issuer: args.certificate_oidc_issuer.clone(),
+    })
+}
+
+/// Runs `body`, turning a usage problem into exit code 2.
+pub fn or_usage(body: impl FnOnce() -> Result<u8, Usage>) -> u8 {
+    body().unwrap_or_else(|Usage(message)| {
+        output::error(&message);
+        crate::EXIT_ERROR
+    })
+}

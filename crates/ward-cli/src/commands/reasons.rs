@@ -1,0 +1,9 @@
+//! `ward reasons`: every reason code with its meaning.
+
+use crate::args::ReasonsArgs;
+use crate::output;
+
+pub fn run(args: ReasonsArgs) -> u8 {
+    output::reason_codes(args.format);
+    crate::EXIT_ALLOW
+}

@@ -1,0 +1,48 @@
+//! `ward verify`: the whole pipeline for one artifact.
+
+use super::{Usage, or_usage, signer, trust_root};
+use crate::args::VerifyArgs;
+use crate::output;
+use ward_core::PackageId;
+use ward_gate::{Evidence, Gate};
+use ward_identify::Limits;
+
+pub fn run(args: VerifyArgs) -> u8 {
+    or_usage(|| {
+        let root = trust_root(&args.trust)?;
+        let purl = args
+            .purl
+            .as_deref()
+            .map(str::parse::<PackageId>)
+            .transpose()
+            .map_err(|e| Usage(format!("--purl: {e}")))?;
+        let mut evidence = Evidence {
+            bundles: args.bundle.clone(),
+            signatures: args.signature.clone(),
+            signer: signer(&args.signer)?,
+            ..Evidence::default()
+        };
+        for key in &args.key {
+            evidence.add_key_file(key)?;
+        }
+        evidence.discover_sidecars(&args.artifact);
+        let limits = Limits {
+            max_entries: args.max_entries,
+            max_unpacked: args.max_unpacked,
+            max_ratio: args.max_ratio,
+            ..Limits::default()
+        };
+        let gate = Gate::new(root).with_limits(limits);
+        match gate.evaluate(&args.artifact, purl, &evidence) {
+            Ok(evaluation) => {
+                output::evaluation(&evaluation, args.format);
+                Ok(if evaluation.decision.allowed() {
+                    crate::EXIT_ALLOW
+                } else {
+                    crate::EXIT_DENY
+                })
+            }
+            Err(e) => Err(Usage(e.to_string())),
+        }
+    })
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# ward's test command: everything the test suite needs, then the whole suite.
+# Runs on a fresh machine with ../shared beside the clone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ward-target}"
+if [ ! -d ../shared/testdata ]; then
+  echo "error: ../shared/testdata is missing (the shared test vectors live beside the clone)" >&2
+  exit 2
+fi
+cargo test --workspace --locked
