@@ -7,7 +7,10 @@
 use std::time::Instant;
 
 fn main() {
-    let path = std::env::args().skip(1).find(|a| !a.starts_with('-')).expect("usage: hashing FILE");
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .expect("usage: hashing FILE");
     let size = std::fs::metadata(&path).expect("stat").len();
     let mut best = f64::MAX;
     for _ in 0..3 {

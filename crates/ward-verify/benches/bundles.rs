@@ -28,7 +28,11 @@ fn load(dir: &Path, production: &TrustRoot) -> Option<Case> {
     if name.ends_with("_fail") {
         return None;
     }
-    let artifact = if dir.join("artifact").exists() { dir.join("artifact") } else { dir.join("../a.txt") };
+    let artifact = if dir.join("artifact").exists() {
+        dir.join("artifact")
+    } else {
+        dir.join("../a.txt")
+    };
     let root = match std::fs::read_to_string(dir.join("trusted_root.json")) {
         Ok(json) => TrustRoot::from_json(&json, "case").ok()?,
         Err(_) => production.clone(),
@@ -37,7 +41,11 @@ fn load(dir: &Path, production: &TrustRoot) -> Option<Case> {
         Ok(pem) => vec![PublicKey::parse(&pem, "key.pub").ok()?],
         Err(_) => Vec::new(),
     };
-    let read = |f: &str, d: &str| std::fs::read_to_string(dir.join(f)).map(|s| s.trim().to_string()).unwrap_or_else(|_| d.into());
+    let read = |f: &str, d: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| d.into())
+    };
     Some(Case {
         bundle: std::fs::read(dir.join("bundle.sigstore.json")).ok()?,
         sha256: sha2::Sha256::digest(std::fs::read(artifact).ok()?).into(),
@@ -54,15 +62,29 @@ fn load(dir: &Path, production: &TrustRoot) -> Option<Case> {
 fn verify_once(c: &Case) {
     let bundle = SigstoreBundle::parse(&c.bundle, "bench").expect("parse");
     bundle
-        .verify(&c.root, ArtifactRef { sha256: c.sha256, path: None }, &c.keys, &c.signer)
+        .verify(
+            &c.root,
+            ArtifactRef {
+                sha256: c.sha256,
+                path: None,
+            },
+            &c.keys,
+            &c.signer,
+        )
         .unwrap_or_else(|e| panic!("{}: {e}", c.name));
 }
 
 fn main() {
     let seconds: f64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(3.0);
-    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sigstore-conformance/bundle-verify");
+    let suite =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/sigstore-conformance/bundle-verify");
     let production = TrustRoot::production().expect("bundled root");
-    let mut dirs: Vec<_> = std::fs::read_dir(&suite).expect("conformance suite").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&suite)
+        .expect("conformance suite")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     let cases: Vec<Case> = dirs.iter().filter_map(|d| load(d, &production)).collect();
     for c in &cases {

@@ -5,7 +5,8 @@ use std::path::Path;
 
 #[test]
 fn every_reason_code_is_documented_once() {
-    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reasons.md")).expect("docs/reasons.md");
+    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reasons.md"))
+        .expect("docs/reasons.md");
     let run = ward(["reasons", "--format", "json"]);
     run.expect(0);
     let codes: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("JSON");
@@ -13,6 +14,10 @@ fn every_reason_code_is_documented_once() {
     for c in codes {
         let code = c["code"].as_str().expect("code");
         let row = format!("| `{code}` |");
-        assert_eq!(docs.matches(&row).count(), 1, "docs/reasons.md must have exactly one row for {code}");
+        assert_eq!(
+            docs.matches(&row).count(),
+            1,
+            "docs/reasons.md must have exactly one row for {code}"
+        );
     }
 }

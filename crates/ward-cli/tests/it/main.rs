@@ -6,5 +6,5 @@ mod archives;
 mod bundles;
 mod common;
 mod conformance;
-mod keys;
 mod docs;
+mod keys;
