@@ -18,8 +18,100 @@ pub enum Command {
     /// Sigstore tools (the sigstore-conformance protocol).
     #[command(subcommand)]
     Sigstore(SigstoreCommand),
+    /// Check or explain a policy file.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Sign an artifact with a key: writes a Sigstore bundle (v0.3, public-key hint).
+    Sign(SignArgs),
+    /// Attest to an artifact with a key: writes an in-toto statement in a DSSE bundle.
+    Attest(AttestArgs),
+    /// Generate a signing key pair (Ed25519 or ECDSA P-256).
+    Keygen(KeygenArgs),
     /// List every reason code ward can give, with what it means.
     Reasons(ReasonsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file; errors point at the file, line and key.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
+    /// Show which scopes and rules apply to a package.
+    Explain {
+        /// The policy file.
+        file: PathBuf,
+        /// The package, as a purl (pkg:npm/%40acme/left-pad@1.3.0).
+        purl: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// Read the key's passphrase from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "passphrase_file")]
+    pub passphrase_env: Option<String>,
+    /// Read the key's passphrase from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The private key (PKCS#8 PEM, from `ward keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Where to write the bundle. Default: ARTIFACT.sigstore.json.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The artifact to sign.
+    pub artifact: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The private key (PKCS#8 PEM, from `ward keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// The predicate, a JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+    /// The predicate type URI (e.g. https://slsa.dev/provenance/v1).
+    #[arg(long = "type", value_name = "URI")]
+    pub predicate_type: String,
+    /// Where to write the bundle. Default: appended as one line to ARTIFACT.intoto.jsonl.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The artifact the statement is about.
+    pub artifact: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeyAlgorithm {
+    /// Ed25519.
+    Ed25519,
+    /// ECDSA over P-256 with SHA-256.
+    EcdsaP256,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The key algorithm.
+    #[arg(long, value_enum, default_value = "ed25519")]
+    pub algorithm: KeyAlgorithm,
+    /// Write PREFIX.key (private, mode 0600) and PREFIX.pub.
+    #[arg(long, short, value_name = "PREFIX", default_value = "ward")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -67,6 +159,16 @@ pub struct VerifyArgs {
     /// A detached signature over the artifact, raw or base64 (repeatable). Default: ARTIFACT.sig if --key is given.
     #[arg(long, value_name = "FILE")]
     pub signature: Vec<PathBuf>,
+    /// An attestation (repeatable): a Sigstore bundle, a DSSE envelope, a .jsonl of either, an npm
+    /// attestations response, or a PyPI attestation or provenance object. Default: ARTIFACT.intoto.jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub attestation: Vec<PathBuf>,
+    /// Decide with this policy file (ward.toml) instead of ward's safe default.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// npm registry keys (keys.json format) replacing the bundled ones.
+    #[arg(long, value_name = "FILE")]
+    pub npm_keys: Option<PathBuf>,
     #[command(flatten)]
     pub signer: SignerArgs,
     #[command(flatten)]

@@ -55,7 +55,28 @@ fn describe_fact(fact: &Fact) -> String {
             }
             s
         }
-        #[allow(unreachable_patterns)]
+        Fact::Statement {
+            predicate_type,
+            signer,
+            evidence,
+            ..
+        } => {
+            format!(
+                "attestation {predicate_type} by {} in {evidence}",
+                describe_signer(signer)
+            )
+        }
+        Fact::Provenance { provenance: p, .. } => {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+            format!(
+                "built by {} from {}@{} ({}), runner {}",
+                show(&p.builder_id),
+                show(&p.source_repository),
+                show(&p.source_commit),
+                show(&p.source_ref),
+                show(&p.runner_environment)
+            )
+        }
         other => format!("{other:?}"),
     }
 }
@@ -98,6 +119,12 @@ pub fn evaluation(e: &Evaluation, format: Format) {
             for r in &e.decision.reasons {
                 println!("  deny: {r}");
             }
+            for r in &e.decision.warnings {
+                println!("  warn: {r}");
+            }
+            if let Some(p) = &e.decision.policy {
+                println!("  policy: {} ({})", p.path, p.digest);
+            }
         }
     }
 }
@@ -117,4 +144,82 @@ pub fn reason_codes(format: Format) {
             }
         }
     }
+}
+
+pub fn policy_ok(policy: &ward_policy::Policy) {
+    println!(
+        "ok: {} is valid: {} scope(s), digest {}",
+        policy.path,
+        policy.scopes.len(),
+        policy.digest
+    );
+}
+
+pub fn policy_explain(policy: &ward_policy::Policy, id: &ward_core::PackageId) {
+    let scopes = policy.scopes_for(id);
+    if scopes.is_empty() {
+        let rule = match policy.defaults.unmatched {
+            ward_policy::Unmatched::Deny => "denied (unmatched = \"deny\")",
+            ward_policy::Unmatched::RequireSignature => {
+                "at least one verified signature or attestation required (the default)"
+            }
+        };
+        println!("{id}: no scope in {} matches; {rule}", policy.path);
+        return;
+    }
+    println!("{id}: {} scope(s) apply, every one must pass", scopes.len());
+    for s in scopes {
+        println!("scope {:?} ({}:{}), mode {:?}", s.name, policy.path, s.line, s.mode);
+        if s.has_trust() {
+            for signer in &s.signers {
+                println!("  signer: {} (line {})", signer.describe(), signer.line);
+            }
+            for k in &s.keys {
+                println!("  key: {} {} (line {})", k.value.fingerprint(), k.value.label, k.line);
+            }
+            println!("  threshold: {} distinct trusted signer(s)", s.threshold.value);
+        } else {
+            println!("  signature: any verified signature or attestation");
+        }
+        if let Some(age) = &s.max_signature_age_days {
+            println!("  max signature age: {} days (line {})", age.value, age.line);
+        }
+        if let Some(p) = &s.provenance {
+            println!(
+                "  provenance: {} (line {})",
+                if p.required { "required" } else { "checked when present" },
+                p.line
+            );
+            if let Some(b) = &p.builders {
+                println!("    builders: {}", b.value.join(", "));
+            }
+            if let Some(src) = &p.source {
+                println!("    source matches: {}", src.value.as_str());
+            }
+            if let Some(r) = &p.git_ref {
+                println!("    ref matches: {}", r.value.as_str());
+            }
+            if p.deny_self_hosted.as_ref().is_some_and(|d| d.value) {
+                println!("    self-hosted runners denied");
+            }
+        }
+        for t in &s.required_predicate_types {
+            println!("  required attestation: {} (line {})", t.value, t.line);
+        }
+        if let Some(r) = &s.rego {
+            println!("  rego: {}", r.files.join(", "));
+        }
+    }
+}
+
+pub fn keygen_ok(private: &std::path::Path, public: &std::path::Path, fingerprint: &str) {
+    println!(
+        "wrote {} (private, mode 0600) and {} (public), key {fingerprint}",
+        private.display(),
+        public.display()
+    );
+}
+
+pub fn wrote(path: &std::path::Path, fingerprint: &str) {
+    println!("wrote {} (signed by key {fingerprint})", path.display());
 }

@@ -76,13 +76,31 @@ impl Check {
     }
 }
 
+/// The policy a decision was made under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// The policy file.
+    pub path: String,
+    /// `sha256:` of the policy file and every file it names.
+    pub digest: String,
+}
+
 /// The decision about one artifact: a verdict and every reason behind it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     /// Allow or deny.
     pub verdict: Verdict,
-    /// Why; empty only for a plain allow.
+    /// Why it was denied; empty for an allow.
     pub reasons: Vec<Reason>,
+    /// Failures of rules in `warn` mode: reported, not denied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Reason>,
+    /// Failures of rules in `audit` mode: recorded only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<Reason>,
+    /// The policy, when one was used (else ward's safe default applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyRef>,
 }
 
 impl Decision {
@@ -106,12 +124,23 @@ impl Decision {
                 "no verified signature or attestation for this artifact (expected at least one)",
             ));
         }
+        Self::new(reasons, Vec::new(), Vec::new(), None)
+    }
+
+    /// A decision from its deny reasons (allow when there are none).
+    pub fn new(reasons: Vec<Reason>, warnings: Vec<Reason>, audit: Vec<Reason>, policy: Option<PolicyRef>) -> Self {
         let verdict = if reasons.is_empty() {
             Verdict::Allow
         } else {
             Verdict::Deny
         };
-        Self { verdict, reasons }
+        Self {
+            verdict,
+            reasons,
+            warnings,
+            audit,
+            policy,
+        }
     }
 
     /// Whether the artifact may be installed.

@@ -5,6 +5,7 @@
 //! unverified claim never becomes a `Fact`.
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Who signed: a keyless (Fulcio) identity or a plain public key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,4 +47,69 @@ pub enum Fact {
         #[serde(skip_serializing_if = "Option::is_none")]
         predicate_type: Option<String>,
     },
+    /// An in-toto statement about the artifact, signed by `signer`, whose
+    /// subject digest equals the artifact's.
+    Statement {
+        /// The predicate type URI.
+        predicate_type: String,
+        /// Who signed the statement.
+        signer: SignerIdentity,
+        /// The evidence file (and item) it came from.
+        evidence: String,
+        /// The predicate, for later stages (SBOM and scan results). Not
+        /// serialised: facts stay small; the evidence digest names the source.
+        #[serde(skip)]
+        predicate: Option<Arc<serde_json::Value>>,
+    },
+    /// Build provenance (SLSA v0.2 or v1), read from a verified statement
+    /// and, for keyless signers, from the Fulcio certificate's extensions.
+    Provenance {
+        /// What was learnt.
+        #[serde(flatten)]
+        provenance: Provenance,
+        /// Who signed the provenance.
+        signer: SignerIdentity,
+        /// The evidence file it came from.
+        evidence: String,
+    },
+}
+
+/// What a verified provenance statement says about how the artifact was built.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `https://slsa.dev/provenance/v1` or `https://slsa.dev/provenance/v0.2`.
+    pub predicate_type: String,
+    /// The builder id (SLSA `builder.id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub builder_id: Option<String>,
+    /// The build type URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_type: Option<String>,
+    /// The source repository, as `https://host/owner/repo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_repository: Option<String>,
+    /// The source ref (`refs/tags/v1.0.0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ref: Option<String>,
+    /// The source commit (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_commit: Option<String>,
+    /// The workflow or build config path (`.github/workflows/release.yml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_path: Option<String>,
+    /// `github-hosted`, `self-hosted`, or what the builder reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner_environment: Option<String>,
+    /// The build invocation id (a run URL or id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation_id: Option<String>,
+}
+
+impl Fact {
+    /// The signer behind this fact.
+    pub fn signer(&self) -> &SignerIdentity {
+        match self {
+            Fact::Signature { signer, .. } | Fact::Statement { signer, .. } | Fact::Provenance { signer, .. } => signer,
+        }
+    }
 }

@@ -18,8 +18,8 @@ pub mod purl;
 pub mod reason;
 
 pub use artifact::{Artifact, ArtifactKind};
-pub use decision::{Check, CheckOutcome, Decision, Verdict};
+pub use decision::{Check, CheckOutcome, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
-pub use fact::{Fact, SignerIdentity};
+pub use fact::{Fact, Provenance, SignerIdentity};
 pub use purl::{Ecosystem, PackageId, PurlError};
 pub use reason::{Reason, ReasonCode};

@@ -129,6 +129,63 @@ reason_codes! {
     /// The key file cannot be read as a public key.
     KeyMalformed = "key-malformed",
         "The key file is not a PEM or DER public key ward can read.";
+    /// An attestation file is not in any format ward reads.
+    AttestationMalformed = "attestation-malformed",
+        "The attestation is not a Sigstore bundle, DSSE envelope, npm attestations response or PyPI attestation/provenance, or its in-toto statement cannot be parsed.";
+    /// A DSSE envelope carries something other than an in-toto statement.
+    AttestationPayloadType = "attestation-payload-type",
+        "The DSSE envelope's payloadType is not application/vnd.in-toto+json, so it cannot be bound to the artifact.";
+    /// A statement verified but is about other artifacts.
+    AttestationSubjectMismatch = "attestation-subject-mismatch",
+        "The attestation is signed, but none of its subjects has the artifact's SHA-256 or SHA-512 digest: it is about something else.";
+    /// The attestation's signing key is outside its validity window.
+    RegistryKeyExpired = "registry-key-expired",
+        "The registry key that signed the attestation was not valid at the signing time (see the keys file's validFor window).";
+    /// The publisher in the attestation is not the package's.
+    PublisherMismatch = "publisher-mismatch",
+        "The attestation's publisher (npm name and version, or PyPI Trusted Publisher) does not match the package or the signing certificate.";
+    /// Provenance claims disagree with the signing certificate.
+    ProvenanceClaimsMismatch = "provenance-claims-mismatch",
+        "The provenance statement claims a source or commit that the Fulcio certificate it was signed with contradicts.";
+    /// Required provenance is missing.
+    ProvenanceMissing = "provenance-missing",
+        "The policy requires verified build provenance (SLSA) for this package and none was presented or none verified.";
+    /// The builder is not an allowed one.
+    ProvenanceBuilderMismatch = "provenance-builder-mismatch",
+        "The provenance names a builder that is not in the policy's list of allowed builders.";
+    /// The source repository is not the expected one.
+    ProvenanceSourceMismatch = "provenance-source-mismatch",
+        "The provenance says the artifact was built from a source repository the policy does not allow (a fork or another project).";
+    /// The source ref is not the expected one.
+    ProvenanceRefMismatch = "provenance-ref-mismatch",
+        "The provenance says the artifact was built from a branch or tag the policy does not allow.";
+    /// The build ran on a self-hosted runner.
+    ProvenanceSelfHosted = "provenance-self-hosted",
+        "The build ran on a self-hosted runner (or did not say where it ran) and the policy denies self-hosted builds.";
+    /// A required predicate type is missing.
+    PredicateTypeMissing = "predicate-type-missing",
+        "The policy requires a verified attestation of this predicate type and none was presented.";
+    /// No signature from a signer the policy trusts.
+    SignerNotTrusted = "signer-not-trusted",
+        "Signatures verified, but none is from a signer or key the policy trusts for this package.";
+    /// Too few distinct trusted keys signed.
+    ThresholdNotMet = "threshold-not-met",
+        "Fewer distinct trusted keys signed the artifact than the policy's threshold requires (the same key twice counts once).";
+    /// The trusted signature is older than allowed.
+    SignatureTooOld = "signature-too-old",
+        "No trusted signature has a verified signing time within the policy's max_signature_age_days.";
+    /// A Rego rule denied the artifact.
+    RegoDeny = "rego-deny",
+        "A Rego rule named in the policy denied the artifact; the message is the rule's own.";
+    /// A Rego policy failed to evaluate.
+    RegoError = "rego-error",
+        "A Rego policy failed to load or evaluate (syntax error, runtime error, or over its time limit); ward fails closed.";
+    /// No scope of the policy covers the package, and the policy denies those.
+    NoMatchingScope = "no-matching-scope",
+        "No scope of the policy covers this package and the policy's `unmatched = \"deny\"` refuses such packages; add a scope for it.";
+    /// The policy file is invalid.
+    PolicyInvalid = "policy-invalid",
+        "The policy file is invalid; the message points at the file, line and key.";
     /// The trusted root cannot be used.
     TrustedRootInvalid = "trusted-root-invalid",
         "The trusted root file is malformed or describes no usable authority; fix or replace --trusted-root.";

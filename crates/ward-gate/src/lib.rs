@@ -2,31 +2,38 @@
 //!
 //! `ward verify`, the registry proxy and the audit of installed packages all
 //! call [`Gate::evaluate`], so they cannot drift apart. The stages run in
-//! the order of the pipeline: identify (digests, identity, archive safety),
-//! verify (every piece of evidence presented), decide (ward's safe default:
-//! every check passes and at least one signature verified).
+//! pipeline order: identify (digests, identity, archive safety), verify
+//! (every piece of evidence presented: bundles, detached signatures,
+//! attestations), decide (the policy, or ward's safe default: every check
+//! passes and at least one signature or attestation verified).
 
 #![forbid(unsafe_code)]
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use ward_core::{Artifact, Check, Decision, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
 use ward_identify::{Limits, Options};
-use ward_verify::{ArtifactRef, PublicKey, SignerRequirement, SigstoreBundle, TrustRoot, VerifyError};
+use ward_policy::{DecisionInput, Policy};
+use ward_verify::{
+    ArtifactRef, AttestationContext, PublicKey, RegistryKeys, SignerRequirement, SigstoreBundle, TrustRoot, VerifyError,
+};
 
 /// The evidence presented with an artifact.
 #[derive(Clone, Debug, Default)]
 pub struct Evidence {
-    /// Sigstore bundle files.
+    /// Sigstore bundles that sign the artifact itself.
     pub bundles: Vec<PathBuf>,
-    /// Detached signature files (raw or base64), checked with `keys`.
+    /// Detached signature files (raw or base64), checked with the keys.
     pub signatures: Vec<PathBuf>,
-    /// Trusted public keys (for detached signatures and key-hint bundles).
+    /// Attestation files (bundles, DSSE envelopes, JSONL, npm and PyPI formats).
+    pub attestations: Vec<PathBuf>,
+    /// Trusted public keys given on the command line.
     pub keys: Vec<PublicKey>,
     /// Keys that were presented but refused (weak, unknown or malformed),
     /// with why: each is a failed check, so the artifact is denied.
     pub refused_keys: Vec<(String, Reason)>,
-    /// The keyless signer that is trusted.
+    /// The keyless signer trusted for `bundles` when no policy is used.
     pub signer: SignerRequirement,
 }
 
@@ -42,22 +49,21 @@ impl Evidence {
         Ok(())
     }
 
-    /// Adds sidecar files next to the artifact (`NAME.sigstore.json`,
-    /// `NAME.sigstore`, `NAME.sig`) when no bundle or signature was given.
+    /// Adds sidecar files next to the artifact when none of their kind was
+    /// given: `NAME.sigstore.json` / `NAME.sigstore` (bundles), `NAME.sig`
+    /// (with a key), `NAME.intoto.jsonl` (attestations).
     pub fn discover_sidecars(&mut self, artifact: &Path) {
-        if !self.bundles.is_empty() || !self.signatures.is_empty() {
-            return;
-        }
-        let name = artifact.as_os_str().to_string_lossy();
-        for suffix in [".sigstore.json", ".sigstore"] {
-            let candidate = PathBuf::from(format!("{name}{suffix}"));
-            if candidate.is_file() {
-                self.bundles.push(candidate);
+        let name = artifact.as_os_str().to_string_lossy().into_owned();
+        let exists = |suffix: &str| Some(PathBuf::from(format!("{name}{suffix}"))).filter(|p| p.is_file());
+        if self.bundles.is_empty() && self.signatures.is_empty() {
+            self.bundles
+                .extend([".sigstore.json", ".sigstore"].iter().filter_map(|s| exists(s)));
+            if !self.keys.is_empty() {
+                self.signatures.extend(exists(".sig"));
             }
         }
-        let sig = PathBuf::from(format!("{name}.sig"));
-        if sig.is_file() && !self.keys.is_empty() {
-            self.signatures.push(sig);
+        if self.attestations.is_empty() {
+            self.attestations.extend(exists(".intoto.jsonl"));
         }
     }
 }
@@ -96,14 +102,19 @@ impl Evaluation {
 #[derive(Clone)]
 pub struct Gate {
     trust_root: TrustRoot,
+    registry_keys: RegistryKeys,
+    policy: Option<Arc<Policy>>,
     limits: Limits,
 }
 
 impl Gate {
-    /// A gate over a trusted root with default archive limits.
+    /// A gate over a trusted root, with the bundled npm registry keys, no
+    /// policy (ward's safe default) and default archive limits.
     pub fn new(trust_root: TrustRoot) -> Self {
         Self {
             trust_root,
+            registry_keys: RegistryKeys::bundled().unwrap_or_default(),
+            policy: None,
             limits: Limits::default(),
         }
     }
@@ -114,12 +125,40 @@ impl Gate {
         self
     }
 
-    /// Runs the pipeline for one artifact.
+    /// Decides with this policy instead of the safe default.
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(Arc::new(policy));
+        self
+    }
+
+    /// Replaces the npm registry keys.
+    pub fn with_registry_keys(mut self, keys: RegistryKeys) -> Self {
+        self.registry_keys = keys;
+        self
+    }
+
+    /// The policy in use, if any.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_deref()
+    }
+
+    /// Runs the pipeline for one artifact, now.
     pub fn evaluate(
         &self,
         artifact_path: &Path,
         purl: Option<PackageId>,
         evidence: &Evidence,
+    ) -> Result<Evaluation, GateError> {
+        self.evaluate_at(artifact_path, purl, evidence, jiff::Timestamp::now())
+    }
+
+    /// Runs the pipeline for one artifact at a given time (for tests and replays).
+    pub fn evaluate_at(
+        &self,
+        artifact_path: &Path,
+        purl: Option<PackageId>,
+        evidence: &Evidence,
+        now: jiff::Timestamp,
     ) -> Result<Evaluation, GateError> {
         let identified = ward_identify::identify(
             artifact_path,
@@ -136,17 +175,56 @@ impl Gate {
         for (label, reason) in &evidence.refused_keys {
             checks.push(Check::fail("key", Some(label.clone()), reason.clone()));
         }
+        // Keys the policy trusts for this package verify evidence too; the
+        // policy then decides which signers count.
+        let mut keys = evidence.keys.clone();
+        if let Some(policy) = &self.policy {
+            for scope in policy.scopes_for(&artifact.id) {
+                keys.extend(scope.keys.iter().map(|k| k.value.clone()));
+            }
+        }
         let target = ArtifactRef {
             sha256: artifact.digests.sha256.0,
+            sha512: Some(artifact.digests.sha512.0),
             path: Some(artifact_path),
         };
+        // With a policy and no identity on the command line, keyless signers
+        // are accepted here and judged by the policy's scopes.
+        let signer = match (&self.policy, &evidence.signer.identity) {
+            (Some(_), None) => None,
+            _ => Some(&evidence.signer),
+        };
         for path in &evidence.bundles {
-            checks.push(self.check_bundle(path, target, evidence)?);
+            checks.push(self.check_bundle(path, target, &keys, signer)?);
         }
         for path in &evidence.signatures {
-            checks.push(check_detached(path, target, &evidence.keys)?);
+            checks.push(check_detached(path, target, &keys)?);
         }
-        let decision = Decision::from_checks(&checks);
+        let ctx = AttestationContext {
+            root: &self.trust_root,
+            keys: &keys,
+            registry_keys: &self.registry_keys,
+            artifact: target,
+            package: &artifact.id,
+            file_name: &artifact.file_name,
+        };
+        for path in &evidence.attestations {
+            let results = ward_verify::attestation::verify_file(path, &ctx).map_err(GateError::Evidence)?;
+            for r in results {
+                checks.push(match r.outcome {
+                    Ok(facts) => Check::pass("attestation", Some(r.label), facts),
+                    Err(e) => Check::fail("attestation", Some(r.label), e.to_reason()),
+                });
+            }
+        }
+        let decision = match &self.policy {
+            Some(policy) => policy.decide(&DecisionInput {
+                artifact: &artifact,
+                checks: &checks,
+                now,
+            }),
+            None => Decision::from_checks(&checks),
+        };
         Ok(Evaluation {
             artifact,
             checks,
@@ -154,12 +232,18 @@ impl Gate {
         })
     }
 
-    fn check_bundle(&self, path: &Path, target: ArtifactRef<'_>, evidence: &Evidence) -> Result<Check, GateError> {
+    fn check_bundle(
+        &self,
+        path: &Path,
+        target: ArtifactRef<'_>,
+        keys: &[PublicKey],
+        signer: Option<&SignerRequirement>,
+    ) -> Result<Check, GateError> {
         let label = Some(path.display().to_string());
         let outcome = SigstoreBundle::from_file(path)
-            .and_then(|bundle| bundle.verify(&self.trust_root, target, &evidence.keys, &evidence.signer));
+            .and_then(|bundle| bundle.verify_detailed(&self.trust_root, target, keys, signer));
         match outcome {
-            Ok(fact) => Ok(Check::pass("sigstore-bundle", label, vec![fact])),
+            Ok(verified) => Ok(Check::pass("sigstore-bundle", label, vec![verified.signature_fact()])),
             Err(e) if e.is_unreadable() => Err(GateError::Evidence(e)),
             Err(e) => Ok(Check::fail("sigstore-bundle", label, e.to_reason())),
         }

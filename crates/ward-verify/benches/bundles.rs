@@ -66,6 +66,7 @@ fn verify_once(c: &Case) {
             &c.root,
             ArtifactRef {
                 sha256: c.sha256,
+                sha512: None,
                 path: None,
             },
             &c.keys,

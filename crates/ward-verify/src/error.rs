@@ -81,6 +81,24 @@ pub enum VerifyError {
         /// What the certificate says.
         found: String,
     },
+    /// Not an attestation format ward reads, or an unparsable statement.
+    #[error("{0}")]
+    AttestationMalformed(String),
+    /// A DSSE payload type other than in-toto.
+    #[error("DSSE payload type {0:?} is not {IN_TOTO:?}; ward only binds in-toto statements to artifacts", IN_TOTO = crate::dsse::IN_TOTO_PAYLOAD_TYPE)]
+    PayloadType(String),
+    /// A statement whose subjects are other artifacts.
+    #[error("signed statement is not about this artifact: {0}")]
+    SubjectMismatch(String),
+    /// The signing key was outside its validity window.
+    #[error("{0}")]
+    RegistryKeyExpired(String),
+    /// The publisher named in an attestation is not the package's.
+    #[error("{0}")]
+    PublisherMismatch(String),
+    /// Provenance claims contradicted by the certificate.
+    #[error("{0}")]
+    ClaimsMismatch(String),
     /// Any other failure reported by `sigstore-verify`.
     #[error("{0}")]
     Sigstore(#[from] sigstore_verify::Error),
@@ -111,6 +129,12 @@ impl VerifyError {
             VerifyError::IdentityUnconstrained { .. } => ReasonCode::IdentityUnconstrained,
             VerifyError::IdentityMismatch { .. } => ReasonCode::IdentityMismatch,
             VerifyError::IssuerMismatch { .. } => ReasonCode::IssuerMismatch,
+            VerifyError::AttestationMalformed(_) => ReasonCode::AttestationMalformed,
+            VerifyError::PayloadType(_) => ReasonCode::AttestationPayloadType,
+            VerifyError::SubjectMismatch(_) => ReasonCode::AttestationSubjectMismatch,
+            VerifyError::RegistryKeyExpired(_) => ReasonCode::RegistryKeyExpired,
+            VerifyError::PublisherMismatch(_) => ReasonCode::PublisherMismatch,
+            VerifyError::ClaimsMismatch(_) => ReasonCode::ProvenanceClaimsMismatch,
             VerifyError::Sigstore(e) => match e {
                 E::IdentityMismatch { .. } => ReasonCode::IdentityMismatch,
                 E::IssuerMismatch { .. } => ReasonCode::IssuerMismatch,

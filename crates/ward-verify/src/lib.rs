@@ -12,16 +12,24 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 mod bundle;
+pub mod dsse;
 mod error;
 pub mod evidence;
 pub mod keys;
+pub mod npm;
+pub mod provenance;
+pub mod pypi;
 mod signer;
+pub mod statement;
 mod trust;
 
-pub use bundle::{ArtifactRef, KNOWN_MEDIA_TYPES, SigstoreBundle};
+pub use attestation::{AttestationContext, AttestationResult};
+pub use bundle::{ArtifactRef, CertificateClaims, KNOWN_MEDIA_TYPES, SigstoreBundle, VerifiedBundle};
 pub use error::VerifyError;
 pub use keys::{KeyKind, PublicKey};
+pub use npm::RegistryKeys;
 pub use signer::{IdentityRule, SignerRequirement};
 pub use trust::{PRODUCTION_TRUSTED_ROOT, STAGING_TRUSTED_ROOT, TrustRoot};
 

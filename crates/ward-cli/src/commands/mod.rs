@@ -1,5 +1,7 @@
 //! One module per subcommand; each returns the exit code.
 
+mod policy;
+mod publish;
 mod reasons;
 mod sigstore;
 mod verify;
@@ -12,6 +14,10 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Verify(args) => verify::run(args),
         Command::Sigstore(cmd) => sigstore::run(cmd),
+        Command::Policy(cmd) => policy::run(cmd),
+        Command::Sign(args) => publish::sign(args),
+        Command::Attest(args) => publish::attest(args),
+        Command::Keygen(args) => publish::keygen(args),
         Command::Reasons(args) => reasons::run(args),
     }
 }

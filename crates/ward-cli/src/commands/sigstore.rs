@@ -35,9 +35,10 @@ fn verify_bundle(args: VerifyBundleArgs) -> u8 {
             identity: args.certificate_identity.clone().map(IdentityRule::Exact),
             issuer: args.certificate_oidc_issuer.clone(),
         };
-        let (sha256, path) = match args.file_or_digest.strip_prefix("sha256:") {
+        let (sha256, sha512, path) = match args.file_or_digest.strip_prefix("sha256:") {
             Some(hex) => (
                 Sha256::from_hex(hex).ok_or_else(|| Usage(format!("not a SHA-256 digest: {hex}")))?,
+                None,
                 None,
             ),
             None => {
@@ -46,11 +47,21 @@ fn verify_bundle(args: VerifyBundleArgs) -> u8 {
                     std::fs::File::open(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
                 let (digests, _) = ward_identify::hash::digest_reader(file)
                     .map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
-                (digests.sha256, Some(path))
+                (digests.sha256, Some(digests.sha512.0), Some(path))
             }
         };
-        let outcome = SigstoreBundle::from_file(&args.bundle)
-            .and_then(|bundle| bundle.verify(&root, ArtifactRef { sha256: sha256.0, path }, &keys, &signer));
+        let outcome = SigstoreBundle::from_file(&args.bundle).and_then(|bundle| {
+            bundle.verify(
+                &root,
+                ArtifactRef {
+                    sha256: sha256.0,
+                    sha512,
+                    path,
+                },
+                &keys,
+                &signer,
+            )
+        });
         match outcome {
             Ok(fact) => {
                 output::bundle_ok(&fact);

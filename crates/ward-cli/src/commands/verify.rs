@@ -6,6 +6,8 @@ use crate::output;
 use ward_core::PackageId;
 use ward_gate::{Evidence, Gate};
 use ward_identify::Limits;
+use ward_policy::Policy;
+use ward_verify::RegistryKeys;
 
 pub fn run(args: VerifyArgs) -> u8 {
     or_usage(|| {
@@ -19,6 +21,7 @@ pub fn run(args: VerifyArgs) -> u8 {
         let mut evidence = Evidence {
             bundles: args.bundle.clone(),
             signatures: args.signature.clone(),
+            attestations: args.attestation.clone(),
             signer: signer(&args.signer)?,
             ..Evidence::default()
         };
@@ -32,7 +35,15 @@ pub fn run(args: VerifyArgs) -> u8 {
             max_ratio: args.max_ratio,
             ..Limits::default()
         };
-        let gate = Gate::new(root).with_limits(limits);
+        let mut gate = Gate::new(root).with_limits(limits);
+        if let Some(path) = &args.policy {
+            gate = gate.with_policy(Policy::load(path)?);
+        }
+        if let Some(path) = &args.npm_keys {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+            gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
+        }
         match gate.evaluate(&args.artifact, purl, &evidence) {
             Ok(evaluation) => {
                 output::evaluation(&evaluation, args.format);

@@ -1,0 +1,383 @@
+//! Deciding: the policy's scopes over the checks and facts of one artifact.
+//!
+//! Every scope that matches must pass. A failed check (bad evidence, unsafe
+//! archive) counts in the strictest mode among the matching scopes. Each
+//! reason names the rule: scope, file and line, what was expected and what
+//! was found.
+
+use crate::model::{Mode, Policy, Scope, Unmatched};
+use jiff::Timestamp;
+use serde_json::json;
+use ward_core::{
+    Artifact, Check, CheckOutcome, Decision, Fact, PolicyRef, Provenance, Reason, ReasonCode, SignerIdentity,
+};
+
+/// What the policy decides over.
+pub struct DecisionInput<'a> {
+    /// The artifact.
+    pub artifact: &'a Artifact,
+    /// Every check, in pipeline order.
+    pub checks: &'a [Check],
+    /// The time the decision is made at (injectable for tests).
+    pub now: Timestamp,
+}
+
+impl DecisionInput<'_> {
+    fn facts(&self) -> impl Iterator<Item = &Fact> {
+        self.checks.iter().flat_map(|c| &c.facts)
+    }
+}
+
+#[derive(Default)]
+struct Buckets {
+    deny: Vec<Reason>,
+    warn: Vec<Reason>,
+    audit: Vec<Reason>,
+}
+
+impl Buckets {
+    fn push(&mut self, mode: Mode, reason: Reason) {
+        match mode {
+            Mode::Enforce => self.deny.push(reason),
+            Mode::Warn => self.warn.push(reason),
+            Mode::Audit => self.audit.push(reason),
+        }
+    }
+}
+
+fn strictest(modes: impl Iterator<Item = Mode>) -> Option<Mode> {
+    modes.min_by_key(|m| match m {
+        Mode::Enforce => 0,
+        Mode::Warn => 1,
+        Mode::Audit => 2,
+    })
+}
+
+impl Policy {
+    /// Decides over one artifact.
+    pub fn decide(&self, input: &DecisionInput<'_>) -> Decision {
+        let scopes = self.scopes_for(&input.artifact.id);
+        let mut out = Buckets::default();
+        let check_mode = strictest(scopes.iter().map(|s| s.mode)).unwrap_or(self.defaults.mode);
+        for check in input.checks {
+            if let CheckOutcome::Fail { reason } = &check.outcome {
+                out.push(check_mode, reason.clone());
+            }
+        }
+        if scopes.is_empty() {
+            match self.defaults.unmatched {
+                Unmatched::Deny => out.push(
+                    self.defaults.mode,
+                    Reason::new(
+                        ReasonCode::NoMatchingScope,
+                        format!("no scope in {} covers {}", self.path, input.artifact.id),
+                    ),
+                ),
+                Unmatched::RequireSignature => {
+                    if !input.facts().any(|f| matches!(f, Fact::Signature { .. })) {
+                        out.push(
+                            self.defaults.mode,
+                            Reason::new(
+                                ReasonCode::SignatureMissing,
+                                format!(
+                                    "no verified signature or attestation, and no scope in {} covers {} (the default requires one)",
+                                    self.path, input.artifact.id
+                                ),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        for scope in scopes {
+            for reason in self.evaluate_scope(scope, input) {
+                out.push(scope.mode, reason);
+            }
+        }
+        Decision::new(
+            out.deny,
+            out.warn,
+            out.audit,
+            Some(PolicyRef {
+                path: self.path.clone(),
+                digest: self.digest.clone(),
+            }),
+        )
+    }
+
+    fn at(&self, scope: &Scope, line: usize) -> String {
+        format!("(scope {:?}, {}:{line})", scope.name, self.path)
+    }
+
+    fn evaluate_scope(&self, scope: &Scope, input: &DecisionInput<'_>) -> Vec<Reason> {
+        let mut reasons = Vec::new();
+        let mut fail = |code: ReasonCode, line: usize, message: String| {
+            reasons.push(Reason::new(code, format!("{message} {}", self.at(scope, line))));
+        };
+        let signatures: Vec<(&SignerIdentity, Option<&String>)> = input
+            .facts()
+            .filter_map(|f| match f {
+                Fact::Signature { signer, signed_at, .. } => Some((signer, signed_at.as_ref())),
+                _ => None,
+            })
+            .collect();
+        let trusted: Vec<_> = signatures
+            .iter()
+            .filter(|(s, _)| !scope.has_trust() || trusts(scope, s))
+            .collect();
+
+        // Signatures: who, how many, how recent.
+        let trust_line = scope
+            .signers
+            .first()
+            .map(|s| s.line)
+            .or(scope.keys.first().map(|k| k.line))
+            .unwrap_or(scope.line);
+        if trusted.is_empty() {
+            if signatures.is_empty() {
+                fail(
+                    ReasonCode::SignatureMissing,
+                    scope.line,
+                    format!("no verified signature or attestation for {}", input.artifact.id),
+                );
+            } else {
+                let found: Vec<String> = signatures.iter().map(|(s, _)| describe(s)).collect();
+                fail(
+                    ReasonCode::SignerNotTrusted,
+                    trust_line,
+                    format!(
+                        "signed by {}, expected one of: {}",
+                        found.join(", "),
+                        expected_signers(scope)
+                    ),
+                );
+            }
+        } else {
+            let mut distinct: Vec<String> = trusted.iter().map(|(s, _)| signer_key(s)).collect();
+            distinct.sort();
+            distinct.dedup();
+            if (distinct.len() as u32) < scope.threshold.value {
+                fail(
+                    ReasonCode::ThresholdNotMet,
+                    scope.threshold.line,
+                    format!(
+                        "{} distinct trusted signer(s) signed, threshold is {}",
+                        distinct.len(),
+                        scope.threshold.value
+                    ),
+                );
+            }
+            if let Some(max) = &scope.max_signature_age_days {
+                let newest = trusted
+                    .iter()
+                    .filter_map(|(_, t)| t.and_then(|t| t.parse::<Timestamp>().ok()))
+                    .max();
+                let limit = jiff::SignedDuration::from_hours(24 * i64::from(max.value));
+                match newest {
+                    None => fail(
+                        ReasonCode::SignatureTooOld,
+                        max.line,
+                        format!(
+                            "no trusted signature has a verified signing time, and signatures may be at most {} days old",
+                            max.value
+                        ),
+                    ),
+                    Some(t) if input.now.duration_since(t) > limit => fail(
+                        ReasonCode::SignatureTooOld,
+                        max.line,
+                        format!(
+                            "the newest trusted signature is from {t}, more than {} days ago",
+                            max.value
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+
+        // Provenance.
+        if let Some(rule) = &scope.provenance {
+            let provenances: Vec<&Provenance> = input
+                .facts()
+                .filter_map(|f| match f {
+                    Fact::Provenance { provenance, .. } => Some(provenance),
+                    _ => None,
+                })
+                .collect();
+            if provenances.is_empty() && rule.required {
+                fail(
+                    ReasonCode::ProvenanceMissing,
+                    rule.line,
+                    "no verified SLSA provenance for this artifact, and the policy requires it".into(),
+                );
+            }
+            for p in provenances {
+                if let Some(builders) = &rule.builders
+                    && !builders.value.is_empty()
+                    && !p.builder_id.as_ref().is_some_and(|b| builders.value.contains(b))
+                {
+                    fail(
+                        ReasonCode::ProvenanceBuilderMismatch,
+                        builders.line,
+                        format!(
+                            "provenance builder {} is not one of {}",
+                            shown(&p.builder_id),
+                            builders.value.join(", ")
+                        ),
+                    );
+                }
+                if let Some(source) = &rule.source
+                    && !p.source_repository.as_ref().is_some_and(|s| source.value.is_match(s))
+                {
+                    fail(
+                        ReasonCode::ProvenanceSourceMismatch,
+                        source.line,
+                        format!(
+                            "provenance source {} does not match {}",
+                            shown(&p.source_repository),
+                            pattern(&source.value)
+                        ),
+                    );
+                }
+                if let Some(git_ref) = &rule.git_ref
+                    && !p.source_ref.as_ref().is_some_and(|r| git_ref.value.is_match(r))
+                {
+                    fail(
+                        ReasonCode::ProvenanceRefMismatch,
+                        git_ref.line,
+                        format!(
+                            "provenance ref {} does not match {}",
+                            shown(&p.source_ref),
+                            pattern(&git_ref.value)
+                        ),
+                    );
+                }
+                if let Some(deny) = &rule.deny_self_hosted
+                    && deny.value
+                    && !matches!(p.runner_environment.as_deref(), Some("github-hosted" | "gitlab-hosted"))
+                {
+                    fail(
+                        ReasonCode::ProvenanceSelfHosted,
+                        deny.line,
+                        format!(
+                            "the build ran on runner environment {}, and self-hosted runners are denied",
+                            shown(&p.runner_environment)
+                        ),
+                    );
+                }
+            }
+        }
+
+        // Required predicate types.
+        for required in &scope.required_predicate_types {
+            let present = input
+                .facts()
+                .any(|f| matches!(f, Fact::Statement { predicate_type, .. } if *predicate_type == required.value));
+            if !present {
+                fail(
+                    ReasonCode::PredicateTypeMissing,
+                    required.line,
+                    format!("no verified attestation of type {}", required.value),
+                );
+            }
+        }
+
+        // Rego.
+        if let Some(rego) = &scope.rego {
+            let doc = rego_input(scope, input);
+            match rego.deny_messages(&doc) {
+                Ok(messages) => {
+                    for m in messages {
+                        fail(ReasonCode::RegoDeny, scope.rego_line, format!("rego: {m}"));
+                    }
+                }
+                Err(e) => fail(
+                    ReasonCode::RegoError,
+                    scope.rego_line,
+                    format!("rego policy {} failed: {e}", rego.files.join(", ")),
+                ),
+            }
+        }
+        reasons
+    }
+}
+
+fn shown(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "(not stated)".into())
+}
+
+/// The user's pattern, without the anchors ward added.
+fn pattern(re: &regex::Regex) -> String {
+    let s = re.as_str();
+    s.strip_prefix("^(?:")
+        .and_then(|s| s.strip_suffix(")$"))
+        .unwrap_or(s)
+        .to_string()
+}
+
+fn trusts(scope: &Scope, signer: &SignerIdentity) -> bool {
+    match signer {
+        SignerIdentity::Keyless { identity, issuer } => scope
+            .signers
+            .iter()
+            .any(|s| s.issuer == *issuer && s.identity.matches(identity)),
+        SignerIdentity::Key { fingerprint, .. } => scope.keys.iter().any(|k| k.value.fingerprint() == fingerprint),
+    }
+}
+
+fn signer_key(signer: &SignerIdentity) -> String {
+    match signer {
+        SignerIdentity::Keyless { identity, issuer } => format!("keyless {issuer} {identity}"),
+        SignerIdentity::Key { fingerprint, .. } => format!("key {fingerprint}"),
+    }
+}
+
+fn describe(signer: &SignerIdentity) -> String {
+    match signer {
+        SignerIdentity::Keyless { identity, issuer } => format!("{identity} (issuer {issuer})"),
+        SignerIdentity::Key { fingerprint, .. } => format!("key {fingerprint}"),
+    }
+}
+
+fn expected_signers(scope: &Scope) -> String {
+    let mut out: Vec<String> = scope.signers.iter().map(|s| s.describe()).collect();
+    out.extend(
+        scope
+            .keys
+            .iter()
+            .map(|k| format!("key {} ({})", k.value.fingerprint(), k.value.label)),
+    );
+    out.join("; ")
+}
+
+/// The document Rego rules see as `input` (documented in docs/policy.md).
+pub fn rego_input(scope: &Scope, input: &DecisionInput<'_>) -> serde_json::Value {
+    let a = input.artifact;
+    let facts: Vec<serde_json::Value> = input
+        .facts()
+        .map(|f| {
+            let mut v = serde_json::to_value(f).unwrap_or_default();
+            if let (Fact::Statement { predicate: Some(p), .. }, Some(obj)) = (f, v.as_object_mut()) {
+                obj.insert("predicate".into(), (**p).clone());
+            }
+            v
+        })
+        .collect();
+    json!({
+        "artifact": {
+            "purl": a.id.to_purl(),
+            "ecosystem": a.id.ecosystem.purl_type(),
+            "name": a.id.full_name(),
+            "version": a.id.version,
+            "kind": a.kind,
+            "file_name": a.file_name,
+            "size": a.size,
+            "digests": a.digests,
+        },
+        "facts": facts,
+        "checks": input.checks,
+        "findings": [],
+        "scope": { "name": scope.name },
+        "now": input.now.to_string(),
+    })
+}

@@ -1,0 +1,447 @@
+//! The validated policy, and loading it from a file.
+
+use crate::error::{PolicyError, line_col};
+use crate::file::{RawMode, RawPolicy, RawScope, RawUnmatched};
+use crate::pattern::PackagePattern;
+use crate::rego::RegoRules;
+use sha2::Digest as _;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use ward_core::PackageId;
+use ward_verify::{IdentityRule, PublicKey};
+
+/// How a scope's failures count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Failures deny.
+    Enforce,
+    /// Failures are reported; the artifact is allowed.
+    Warn,
+    /// Failures are only recorded.
+    Audit,
+}
+
+impl From<RawMode> for Mode {
+    fn from(m: RawMode) -> Self {
+        match m {
+            RawMode::Enforce => Mode::Enforce,
+            RawMode::Warn => Mode::Warn,
+            RawMode::Audit => Mode::Audit,
+        }
+    }
+}
+
+/// What happens to a package no scope matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unmatched {
+    /// ward's safe default: at least one verified signature or attestation.
+    RequireSignature,
+    /// Deny it.
+    Deny,
+}
+
+/// A value with the line it was written on.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// 1-based line in the policy file.
+    pub line: usize,
+}
+
+/// Policy-wide defaults.
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    /// Mode of scopes that do not set one, and of unmatched packages.
+    pub mode: Mode,
+    /// What happens to packages no scope matches.
+    pub unmatched: Unmatched,
+    /// Maximum signature age for scopes that do not set one.
+    pub max_signature_age_days: Option<Located<u32>>,
+}
+
+/// A trusted keyless signer.
+#[derive(Clone, Debug)]
+pub struct TrustedSigner {
+    /// The OIDC issuer, exact.
+    pub issuer: String,
+    /// The identity rule.
+    pub identity: IdentityRule,
+    /// Where it was written.
+    pub line: usize,
+}
+
+impl TrustedSigner {
+    /// Human form for messages.
+    pub fn describe(&self) -> String {
+        match &self.identity {
+            IdentityRule::Exact(s) => format!("{s} (issuer {})", self.issuer),
+            IdentityRule::Regex(r) => format!("identity matching {} (issuer {})", r.as_str(), self.issuer),
+        }
+    }
+}
+
+/// Required provenance.
+#[derive(Clone, Debug)]
+pub struct ProvenanceRule {
+    /// Provenance must be present.
+    pub required: bool,
+    /// Line of the `provenance` table.
+    pub line: usize,
+    /// Allowed builder ids (exact); empty means any.
+    pub builders: Option<Located<Vec<String>>>,
+    /// Source repository pattern (whole string).
+    pub source: Option<Located<regex::Regex>>,
+    /// Source ref pattern (whole string).
+    pub git_ref: Option<Located<regex::Regex>>,
+    /// Refuse self-hosted (or unknown) runners.
+    pub deny_self_hosted: Option<Located<bool>>,
+}
+
+/// One scope: the packages it covers and the rules they must pass.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// A name for messages (the `name` key, or the first package pattern).
+    pub name: String,
+    /// Line of the `[[scope]]` table.
+    pub line: usize,
+    /// Package patterns.
+    pub packages: Vec<PackagePattern>,
+    /// Failure mode.
+    pub mode: Mode,
+    /// Trusted keyless signers.
+    pub signers: Vec<TrustedSigner>,
+    /// Trusted keys, with the line each was named on.
+    pub keys: Vec<Located<PublicKey>>,
+    /// Distinct trusted signers required.
+    pub threshold: Located<u32>,
+    /// Maximum age of the newest trusted signature.
+    pub max_signature_age_days: Option<Located<u32>>,
+    /// Required provenance.
+    pub provenance: Option<ProvenanceRule>,
+    /// Predicate types that must be present.
+    pub required_predicate_types: Vec<Located<String>>,
+    /// Rego rules.
+    pub rego: Option<RegoRules>,
+    /// Line of the `rego` key.
+    pub rego_line: usize,
+}
+
+impl Scope {
+    /// Whether the scope applies to the package.
+    pub fn matches(&self, id: &PackageId) -> bool {
+        self.packages.iter().any(|p| p.matches(id))
+    }
+
+    /// Whether the scope names any trusted signer or key.
+    pub fn has_trust(&self) -> bool {
+        !self.signers.is_empty() || !self.keys.is_empty()
+    }
+}
+
+/// A loaded, validated policy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The file it came from.
+    pub path: String,
+    /// `sha256:` of the policy file and every file it names, in order.
+    pub digest: String,
+    /// Defaults.
+    pub defaults: Defaults,
+    /// Scopes, in file order.
+    pub scopes: Vec<Scope>,
+}
+
+struct Loader<'a> {
+    text: &'a str,
+    file: String,
+    dir: PathBuf,
+    hasher: sha2::Sha256,
+}
+
+impl Loader<'_> {
+    fn err_at(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> PolicyError {
+        let (line, column) = match span {
+            Some(s) => {
+                let (l, c) = line_col(self.text, s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        PolicyError {
+            file: self.file.clone(),
+            line,
+            column,
+            key: Some(key.into()).filter(|k: &String| !k.is_empty()),
+            message: message.into(),
+        }
+    }
+
+    fn line<T>(&self, s: &Spanned<T>) -> usize {
+        line_col(self.text, s.span().start).0
+    }
+
+    fn regex<T>(&self, spanned: &Spanned<T>, pattern: &str, key: &str) -> Result<regex::Regex, PolicyError> {
+        regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map_err(|e| self.err_at(Some(spanned.span()), key, format!("invalid regular expression: {e}")))
+    }
+
+    fn read_named(&mut self, spanned: &Spanned<String>, key: &str) -> Result<(PathBuf, Vec<u8>), PolicyError> {
+        let path = self.dir.join(spanned.get_ref());
+        let bytes = std::fs::read(&path).map_err(|e| {
+            self.err_at(
+                Some(spanned.span()),
+                key,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        self.hasher.update(&bytes);
+        Ok((path, bytes))
+    }
+
+    fn scope(&mut self, index: usize, raw: &Spanned<RawScope>, defaults: &Defaults) -> Result<Scope, PolicyError> {
+        let at = |k: &str| format!("scope[{}].{k}", index + 1);
+        let s = raw.get_ref();
+        if s.packages.get_ref().is_empty() {
+            return Err(self.err_at(
+                Some(s.packages.span()),
+                at("packages"),
+                "a scope needs at least one package pattern",
+            ));
+        }
+        let packages = s
+            .packages
+            .get_ref()
+            .iter()
+            .map(|p| PackagePattern::parse(p.get_ref()).map_err(|e| self.err_at(Some(p.span()), at("packages"), e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut signers = Vec::new();
+        for signer in &s.signers {
+            let r = signer.get_ref();
+            let identity = match (&r.identity, &r.identity_regex) {
+                (Some(_), Some(_)) => {
+                    return Err(self.err_at(
+                        Some(signer.span()),
+                        at("signers"),
+                        "give `identity` or `identity_regex`, not both",
+                    ));
+                }
+                (None, None) => {
+                    return Err(self.err_at(
+                        Some(signer.span()),
+                        at("signers"),
+                        "a signer needs `identity` (exact) or `identity_regex`",
+                    ));
+                }
+                (Some(exact), None) if exact.starts_with('^') || exact.ends_with('$') => {
+                    return Err(self.err_at(
+                        Some(signer.span()),
+                        at("signers"),
+                        format!("identity {exact:?} looks like a regular expression; use `identity_regex`"),
+                    ));
+                }
+                (Some(exact), None) => IdentityRule::Exact(exact.clone()),
+                (None, Some(pattern)) => {
+                    IdentityRule::Regex(self.regex(signer, pattern, &at("signers.identity_regex"))?)
+                }
+            };
+            if r.issuer.is_empty() {
+                return Err(self.err_at(Some(signer.span()), at("signers.issuer"), "issuer must not be empty"));
+            }
+            signers.push(TrustedSigner {
+                issuer: r.issuer.clone(),
+                identity,
+                line: self.line(signer),
+            });
+        }
+        let mut keys = Vec::new();
+        for k in &s.keys {
+            let (path, bytes) = self.read_named(k, &at("keys"))?;
+            let key = PublicKey::parse(&bytes, path.display().to_string())
+                .map_err(|e| self.err_at(Some(k.span()), at("keys"), e.to_string()))?;
+            keys.push(Located {
+                value: key,
+                line: self.line(k),
+            });
+        }
+        let threshold = match &s.threshold {
+            Some(t) => {
+                let distinct = signers.len() + keys.len();
+                if *t.get_ref() == 0 {
+                    return Err(self.err_at(Some(t.span()), at("threshold"), "threshold must be at least 1"));
+                }
+                if *t.get_ref() as usize > distinct {
+                    return Err(self.err_at(
+                        Some(t.span()),
+                        at("threshold"),
+                        format!(
+                            "threshold {} exceeds the {distinct} trusted signers and keys listed",
+                            t.get_ref()
+                        ),
+                    ));
+                }
+                Located {
+                    value: *t.get_ref(),
+                    line: self.line(t),
+                }
+            }
+            None => Located {
+                value: 1,
+                line: self.line(raw),
+            },
+        };
+        let provenance = match &s.provenance {
+            None => None,
+            Some(p) => {
+                let r = p.get_ref();
+                Some(ProvenanceRule {
+                    required: r.required.unwrap_or(true),
+                    line: self.line(p),
+                    builders: r.builders.as_ref().map(|b| Located {
+                        value: b.get_ref().clone(),
+                        line: self.line(b),
+                    }),
+                    source: match &r.source {
+                        Some(src) => Some(Located {
+                            value: self.regex(src, src.get_ref(), &at("provenance.source"))?,
+                            line: self.line(src),
+                        }),
+                        None => None,
+                    },
+                    git_ref: match &r.git_ref {
+                        Some(g) => Some(Located {
+                            value: self.regex(g, g.get_ref(), &at("provenance.ref"))?,
+                            line: self.line(g),
+                        }),
+                        None => None,
+                    },
+                    deny_self_hosted: r.deny_self_hosted.as_ref().map(|d| Located {
+                        value: *d.get_ref(),
+                        line: self.line(d),
+                    }),
+                })
+            }
+        };
+        let mut rego_files = Vec::new();
+        for r in &s.rego {
+            let (path, bytes) = self.read_named(r, &at("rego"))?;
+            let text = String::from_utf8(bytes).map_err(|_| self.err_at(Some(r.span()), at("rego"), "not UTF-8"))?;
+            rego_files.push((path.display().to_string(), text));
+        }
+        let rego = if rego_files.is_empty() {
+            None
+        } else {
+            let span = s.rego.first().map(|r| r.span());
+            Some(RegoRules::load(&rego_files).map_err(|e| self.err_at(span, at("rego"), e))?)
+        };
+        Ok(Scope {
+            name: s.name.clone().unwrap_or_else(|| {
+                s.packages
+                    .get_ref()
+                    .iter()
+                    .map(|p| p.get_ref().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
+            line: self.line(raw),
+            packages,
+            mode: s.mode.map(Mode::from).unwrap_or(defaults.mode),
+            signers,
+            keys,
+            threshold,
+            max_signature_age_days: s
+                .max_signature_age_days
+                .as_ref()
+                .map(|m| Located {
+                    value: *m.get_ref(),
+                    line: self.line(m),
+                })
+                .or_else(|| defaults.max_signature_age_days.clone()),
+            provenance,
+            required_predicate_types: s
+                .required_predicate_types
+                .iter()
+                .map(|p| Located {
+                    value: p.get_ref().clone(),
+                    line: self.line(p),
+                })
+                .collect(),
+            rego,
+            rego_line: s.rego.first().map(|r| self.line(r)).unwrap_or(0),
+        })
+    }
+}
+
+impl Policy {
+    /// Reads and validates a policy file. Keys and Rego files are named
+    /// relative to the policy file's directory.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
+            file: path.display().to_string(),
+            line: None,
+            column: None,
+            key: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::parse(&text, &path.display().to_string(), &dir)
+    }
+
+    /// Parses and validates policy text.
+    pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Self, PolicyError> {
+        let mut loader = Loader {
+            text,
+            file: file.to_string(),
+            dir: dir.to_path_buf(),
+            hasher: sha2::Sha256::new(),
+        };
+        loader.hasher.update(text.as_bytes());
+        let raw: RawPolicy =
+            toml::from_str(text).map_err(|e| loader.err_at(e.span(), "", e.message().trim().to_string()))?;
+        if let Some(v) = &raw.version
+            && *v.get_ref() != 1
+        {
+            return Err(loader.err_at(
+                Some(v.span()),
+                "version",
+                format!("policy version {} is not supported (ward reads version 1)", v.get_ref()),
+            ));
+        }
+        let d = raw.defaults.as_ref();
+        let defaults = Defaults {
+            mode: d.and_then(|d| d.mode).map(Mode::from).unwrap_or(Mode::Enforce),
+            unmatched: match d.and_then(|d| d.unmatched) {
+                Some(RawUnmatched::Deny) => Unmatched::Deny,
+                _ => Unmatched::RequireSignature,
+            },
+            max_signature_age_days: d.and_then(|d| d.max_signature_age_days.as_ref()).map(|m| Located {
+                value: *m.get_ref(),
+                line: loader.line(m),
+            }),
+        };
+        let scopes = raw
+            .scope
+            .iter()
+            .enumerate()
+            .map(|(i, s)| loader.scope(i, s, &defaults))
+            .collect::<Result<Vec<_>, _>>()?;
+        let digest = format!("sha256:{}", hex::encode(loader.hasher.finalize()));
+        Ok(Self {
+            path: file.to_string(),
+            digest,
+            defaults,
+            scopes,
+        })
+    }
+
+    /// The scopes that apply to a package, in file order.
+    pub fn scopes_for(&self, id: &PackageId) -> Vec<&Scope> {
+        self.scopes.iter().filter(|s| s.matches(id)).collect()
+    }
+}

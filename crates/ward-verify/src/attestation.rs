@@ -1,0 +1,278 @@
+//! Attestation files: every format ward reads, turned into verified facts.
+//!
+//! A file may be a Sigstore bundle, a bare DSSE envelope, a `.jsonl` of
+//! either (unknown lines ignored), the npm registry's attestations response
+//! (`{"attestations": [{"predicateType", "bundle"}]}`), or a PyPI PEP 740
+//! attestation or provenance object. Each item is verified on its own and
+//! yields either facts or the reason it failed: evidence that is presented
+//! and fails is reported, never skipped.
+
+use crate::bundle::{ArtifactRef, SigstoreBundle, VerifiedBundle};
+use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use crate::keys::PublicKey;
+use crate::npm::{self, RegistryKeys};
+use crate::pypi::{self, Publisher};
+use crate::statement::Statement;
+use crate::trust::TrustRoot;
+use crate::{VerifyError, evidence, provenance};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use ward_core::{Fact, PackageId, SignerIdentity};
+
+/// What an attestation is checked against.
+pub struct AttestationContext<'a> {
+    /// The Sigstore trusted root.
+    pub root: &'a TrustRoot,
+    /// Trusted plain keys (bare envelopes, key-signed bundles).
+    pub keys: &'a [PublicKey],
+    /// Registry keys (npm publish attestations).
+    pub registry_keys: &'a RegistryKeys,
+    /// The artifact's digests and path.
+    pub artifact: ArtifactRef<'a>,
+    /// The artifact's identity, from its own metadata.
+    pub package: &'a PackageId,
+    /// The artifact's file name.
+    pub file_name: &'a str,
+}
+
+/// One item of an attestation file and how it came out.
+#[derive(Debug)]
+pub struct AttestationResult {
+    /// `FILE`, or `FILE#N (predicate type)` for files with several items.
+    pub label: String,
+    /// The facts it proved, or why it failed.
+    pub outcome: Result<Vec<Fact>, VerifyError>,
+}
+
+enum Item {
+    Bundle(Value, Option<Publisher>),
+    Envelope(Value),
+    Broken(VerifyError),
+}
+
+fn classify(v: Value, publisher: Option<Publisher>) -> Option<Vec<Item>> {
+    if v.get("mediaType")
+        .and_then(|m| m.as_str())
+        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+    {
+        return Some(vec![Item::Bundle(v, publisher)]);
+    }
+    if v.get("payloadType").is_some() && v.get("signatures").is_some() {
+        return Some(vec![Item::Envelope(v)]);
+    }
+    if let Some(list) = v.get("attestations").and_then(|a| a.as_array()) {
+        let items = list
+            .iter()
+            .map(|a| match a.get("bundle") {
+                Some(b) => Item::Bundle(b.clone(), None),
+                None => Item::Broken(VerifyError::AttestationMalformed(
+                    "npm attestation entry without a bundle".into(),
+                )),
+            })
+            .collect();
+        return Some(items);
+    }
+    if pypi::is_provenance(&v) {
+        let items = pypi::provenance_bundles(&v)
+            .into_iter()
+            .map(|(publisher, bundle)| match bundle {
+                Ok(b) => Item::Bundle(b, publisher),
+                Err(e) => Item::Broken(e),
+            })
+            .collect();
+        return Some(items);
+    }
+    if pypi::is_attestation(&v) {
+        return Some(vec![match pypi::attestation_to_bundle(&v) {
+            Ok(b) => Item::Bundle(b, publisher),
+            Err(e) => Item::Broken(e),
+        }]);
+    }
+    None
+}
+
+fn read_items(bytes: &[u8], jsonl: bool) -> Vec<Item> {
+    if !jsonl {
+        return match evidence::parse_json(bytes) {
+            Ok(v) => classify(v, None).unwrap_or_else(|| {
+                vec![Item::Broken(VerifyError::AttestationMalformed(
+                    "not a Sigstore bundle, DSSE envelope, npm attestations response or PyPI attestation".into(),
+                ))]
+            }),
+            Err(e) => vec![Item::Broken(e)],
+        };
+    }
+    let mut items = Vec::new();
+    for line in bytes.split(|b| *b == b'\n') {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        // Unknown or unparsable lines are ignored, as the in-toto bundle format allows.
+        if let Ok(v) = evidence::parse_json(line)
+            && let Some(found) = classify(v, None)
+        {
+            items.extend(found);
+        }
+    }
+    if items.is_empty() {
+        items.push(Item::Broken(VerifyError::AttestationMalformed(
+            "no attestation found in the JSON Lines file".into(),
+        )));
+    }
+    items
+}
+
+/// Reads and verifies every attestation in a file. `Err` only when the
+/// file cannot be read (exit 2); everything else is a per-item outcome.
+pub fn verify_file(path: &Path, ctx: &AttestationContext<'_>) -> Result<Vec<AttestationResult>, VerifyError> {
+    let bytes = evidence::read_evidence(path)?;
+    let jsonl = path.extension().is_some_and(|e| e == "jsonl") || looks_like_jsonl(&bytes);
+    let items = read_items(&bytes, jsonl);
+    let many = items.len() > 1;
+    let base = path.display().to_string();
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let label = if many {
+                format!("{base}#{}", i + 1)
+            } else {
+                base.clone()
+            };
+            let outcome = match item {
+                Item::Bundle(v, publisher) => verify_bundle(v, publisher, &label, ctx),
+                Item::Envelope(v) => verify_envelope(&v, &label, ctx),
+                Item::Broken(e) => Err(e),
+            };
+            AttestationResult { label, outcome }
+        })
+        .collect())
+}
+
+fn looks_like_jsonl(bytes: &[u8]) -> bool {
+    let text = bytes.trim_ascii();
+    text.starts_with(b"{")
+        && text.iter().filter(|b| **b == b'\n').count() > 0
+        && serde_json::from_slice::<Value>(text).is_err()
+}
+
+fn verify_bundle(
+    v: Value,
+    publisher: Option<Publisher>,
+    label: &str,
+    ctx: &AttestationContext<'_>,
+) -> Result<Vec<Fact>, VerifyError> {
+    let bundle = SigstoreBundle::from_value(v, label)?;
+    let Some(predicate_type) = bundle.predicate_type().map(str::to_string) else {
+        return Err(VerifyError::AttestationMalformed(
+            "a message-signature bundle is a signature, not an attestation: pass it with --bundle".into(),
+        ));
+    };
+    let registry_key = bundle
+        .key_hint()
+        .filter(|hint| ctx.registry_keys.knows(hint))
+        .map(|hint| ctx.registry_keys.find(hint, "npm:attestations"));
+    let verified = match registry_key {
+        Some(candidates) => {
+            let keys: Vec<PublicKey> = candidates.iter().map(|k| k.key.clone()).collect();
+            let v = bundle.verify_detailed(ctx.root, ctx.artifact, &keys, None)?;
+            let key = candidates
+                .iter()
+                .find(|k| matches!(&v.signer, SignerIdentity::Key { fingerprint, .. } if fingerprint == k.key.fingerprint()))
+                .ok_or_else(|| VerifyError::KeyNotTrusted(" (registry key)".into()))?;
+            key.check_window(v.signed_at)?;
+            v
+        }
+        None => bundle.verify_detailed(ctx.root, ctx.artifact, ctx.keys, None)?,
+    };
+    if let Some(p) = &publisher {
+        p.check(verified.claims.as_ref())?;
+    }
+    facts(&verified, &predicate_type, ctx)
+}
+
+fn facts(v: &VerifiedBundle, predicate_type: &str, ctx: &AttestationContext<'_>) -> Result<Vec<Fact>, VerifyError> {
+    let statement = v
+        .statement
+        .as_ref()
+        .ok_or_else(|| VerifyError::AttestationMalformed("no statement".into()))?;
+    let subject = statement.bind(ctx.artifact.sha256, ctx.artifact.sha512)?;
+    let mut out = vec![v.signature_fact()];
+    out.extend(statement_facts(
+        statement,
+        &subject.name,
+        v.signer.clone(),
+        &v.evidence,
+        v.claims.as_ref(),
+        ctx,
+    )?);
+    debug_assert_eq!(statement.predicate_type, predicate_type);
+    Ok(out)
+}
+
+fn statement_facts(
+    statement: &Statement,
+    subject_name: &str,
+    signer: SignerIdentity,
+    evidence: &str,
+    claims: Option<&crate::bundle::CertificateClaims>,
+    ctx: &AttestationContext<'_>,
+) -> Result<Vec<Fact>, VerifyError> {
+    let predicate_type = statement.predicate_type.as_str();
+    if predicate_type == npm::NPM_PUBLISH_V01 {
+        npm::check_publish(&statement.predicate, subject_name, ctx.package)?;
+    }
+    if predicate_type == pypi::PYPI_PUBLISH_V1 && !subject_name.is_empty() && subject_name != ctx.file_name {
+        return Err(VerifyError::SubjectMismatch(format!(
+            "PyPI attestation is for {subject_name:?}, the artifact is {:?}",
+            ctx.file_name
+        )));
+    }
+    let mut out = vec![Fact::Statement {
+        predicate_type: predicate_type.to_string(),
+        signer: signer.clone(),
+        evidence: evidence.to_string(),
+        predicate: Some(Arc::new(statement.predicate.clone())),
+    }];
+    if provenance::is_provenance(predicate_type) {
+        let provenance = provenance::reconcile(provenance::read(statement), claims)?;
+        out.push(Fact::Provenance {
+            provenance,
+            signer,
+            evidence: evidence.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn verify_envelope(v: &Value, label: &str, ctx: &AttestationContext<'_>) -> Result<Vec<Fact>, VerifyError> {
+    let envelope = Envelope::from_value(v)?;
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(VerifyError::PayloadType(envelope.payload_type));
+    }
+    let statement = Statement::parse(&envelope.payload)?;
+    let subject = statement.bind(ctx.artifact.sha256, ctx.artifact.sha512)?;
+    let fingerprints = envelope.verify(ctx.keys)?;
+    let signer_of = |fp: &str| {
+        let key = ctx.keys.iter().find(|k| k.fingerprint() == fp);
+        SignerIdentity::Key {
+            fingerprint: fp.to_string(),
+            algorithm: key.map(|k| format!("{:?}", k.kind())).unwrap_or_default(),
+        }
+    };
+    let mut out: Vec<Fact> = fingerprints
+        .iter()
+        .map(|fp| Fact::Signature {
+            signer: signer_of(fp),
+            evidence: label.to_string(),
+            signed_at: None,
+            transparency_log: false,
+            predicate_type: Some(statement.predicate_type.clone()),
+        })
+        .collect();
+    let first = signer_of(&fingerprints[0]);
+    out.extend(statement_facts(&statement, &subject.name, first, label, None, ctx)?);
+    Ok(out)
+}
