@@ -29,6 +29,9 @@ fi
 echo "== bundles verified per second in one process (goal >= 2,000/s on 2 cores)"
 cargo bench -q -p ward-verify --bench bundles -- "$secs" 2>/dev/null | grep bundles
 
+echo "== one artifact through the whole gate with provenance and a TOML+Rego policy (goal < 2 ms)"
+cargo bench -q -p ward-gate --bench gate -- "$secs" 2>/dev/null | grep gate
+
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
 file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
 trap 'rm -f "$file"' EXIT

@@ -111,7 +111,8 @@ pub fn evaluation(e: &Evaluation, format: Format) {
             println!("{verdict} {} sha256:{}", a.id, a.digests.sha256);
             for check in &e.checks {
                 if let CheckOutcome::Pass = check.outcome {
-                    for fact in &check.facts {
+                    // A statement's signature line already names its predicate type.
+                    for fact in check.facts.iter().filter(|f| !matches!(f, Fact::Statement { .. })) {
                         println!("  ok: {}", describe_fact(fact));
                     }
                 }

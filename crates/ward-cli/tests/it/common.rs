@@ -151,3 +151,83 @@ impl TestKey {
         path
     }
 }
+
+/// A test publisher: a key pair made by `ward keygen` in a temp directory.
+pub struct Publisher {
+    pub dir: tempfile::TempDir,
+    pub key: PathBuf,
+    pub public: PathBuf,
+}
+
+impl Publisher {
+    pub fn new(algorithm: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let prefix = dir.path().join("test-publisher");
+        ward([
+            "keygen",
+            "--algorithm",
+            algorithm,
+            "--output",
+            prefix.to_str().unwrap_or_default(),
+        ])
+        .expect(0);
+        Self {
+            key: dir.path().join("test-publisher.key"),
+            public: dir.path().join("test-publisher.pub"),
+            dir,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes an artifact file and returns its path.
+    pub fn artifact(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).expect("write artifact");
+        p
+    }
+
+    /// `ward attest` with a JSON predicate; returns the bundle path.
+    pub fn attest(&self, artifact: &Path, predicate_type: &str, predicate: &serde_json::Value, out: &str) -> PathBuf {
+        let pred = self.path(&format!("{out}.predicate.json"));
+        std::fs::write(&pred, serde_json::to_vec(predicate).expect("json")).expect("write predicate");
+        let out = self.path(out);
+        ward([
+            "attest",
+            "--key",
+            self.key.to_str().unwrap_or_default(),
+            "--predicate",
+            pred.to_str().unwrap_or_default(),
+            "--type",
+            predicate_type,
+            "--output",
+            out.to_str().unwrap_or_default(),
+            artifact.to_str().unwrap_or_default(),
+        ])
+        .expect(0);
+        out
+    }
+}
+
+/// An SLSA v1 provenance predicate as GitHub Actions writes it.
+pub fn slsa_v1(repo: &str, git_ref: &str, builder: &str, runner: &str) -> serde_json::Value {
+    serde_json::json!({
+        "buildDefinition": {
+            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+            "externalParameters": {"workflow": {"ref": git_ref, "repository": repo, "path": ".github/workflows/release.yml"}},
+            "internalParameters": {"github": {"event_name": "push", "runner_environment": runner}},
+            "resolvedDependencies": [{"uri": format!("git+{repo}@{git_ref}"), "digest": {"gitCommit": "0123456789abcdef0123456789abcdef01234567"}}]
+        },
+        "runDetails": {"builder": {"id": builder}, "metadata": {"invocationId": "https://github.com/acme/x/actions/runs/1/attempts/1"}}
+    })
+}
+
+pub const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
+pub const HOSTED: &str = "https://github.com/actions/runner/github-hosted";
+
+/// Reads a `--format json` run.
+pub fn json_of(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.all()))
+}

@@ -2,9 +2,14 @@
 //! the real `ward` executable in a temporary directory; nothing touches the
 //! network.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod archives;
+mod attestations;
 mod bundles;
 mod common;
 mod conformance;
 mod docs;
 mod keys;
+mod policy;
+mod publish;

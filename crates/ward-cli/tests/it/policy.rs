@@ -1,0 +1,384 @@
+//! Policy as code: every rule decides, every reason names its rule and line,
+//! and a broken policy is refused at load.
+
+use crate::common::{HOSTED, Publisher, SLSA_V1, shared, slsa_v1, ward};
+use std::path::{Path, PathBuf};
+
+/// Line (1-based) of the first line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle:?} not in policy"))
+}
+
+fn write_policy(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("ward.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const PROVENANCE_POLICY: &str = r#"version = 1
+
+[[scope]]
+name = "acme"
+packages = ["generic:acme-*"]
+keys = ["test-publisher.pub"]
+
+[scope.provenance]
+required = true
+builders = ["https://github.com/actions/runner/github-hosted"]
+source = "https://github\\.com/acme/.*"
+ref = "refs/tags/v.*"
+deny_self_hosted = true
+"#;
+
+/// Verifies a key-signed artifact with a provenance attestation under PROVENANCE_POLICY.
+fn provenance_case(repo: &str, git_ref: &str, builder: &str, runner: &str) -> (crate::common::Run, PathBuf) {
+    let p = Publisher::new("ecdsa-p256");
+    let art = p.artifact("acme-tool.bin", b"acme tool 1.0.0");
+    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    let att = p.attest(&art, SLSA_V1, &slsa_v1(repo, git_ref, builder, runner), "prov.json");
+    let policy = write_policy(p.dir.path(), PROVENANCE_POLICY);
+    let run = ward([
+        "verify",
+        art.to_str().unwrap(),
+        "--purl",
+        "pkg:generic/acme-tool@1.0.0",
+        "--attestation",
+        att.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ]);
+    // Keep the directory alive until the run is inspected: leak it into the temp dir's lifetime.
+    let dir = p.dir.keep();
+    (run, dir.join("ward.toml"))
+}
+
+#[test]
+fn good_provenance_passes() {
+    let (run, _) = provenance_case(
+        "https://github.com/acme/tool",
+        "refs/tags/v1.0.0",
+        HOSTED,
+        "github-hosted",
+    );
+    run.expect(0);
+}
+
+#[test]
+fn provenance_from_a_fork_names_the_rule_and_line() {
+    let (run, policy) = provenance_case(
+        "https://github.com/evil/tool",
+        "refs/tags/v1.0.0",
+        HOSTED,
+        "github-hosted",
+    );
+    run.expect(1).reason("provenance-source-mismatch");
+    let line = line_of(PROVENANCE_POLICY, "source =");
+    let expected = format!(
+        "provenance source https://github.com/evil/tool does not match https://github\\.com/acme/.* (scope \"acme\", {}:{line})",
+        policy.display()
+    );
+    assert!(
+        run.stdout.contains(&expected),
+        "expected {expected:?} in:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn builder_ref_and_runner_rules() {
+    let (run, _) = provenance_case(
+        "https://github.com/acme/tool",
+        "refs/tags/v1.0.0",
+        "https://evil.example/builder",
+        "github-hosted",
+    );
+    run.expect(1).reason("provenance-builder-mismatch");
+    let (run, _) = provenance_case(
+        "https://github.com/acme/tool",
+        "refs/heads/feature",
+        HOSTED,
+        "github-hosted",
+    );
+    run.expect(1).reason("provenance-ref-mismatch");
+    let (run, _) = provenance_case(
+        "https://github.com/acme/tool",
+        "refs/tags/v1.0.0",
+        HOSTED,
+        "self-hosted",
+    );
+    run.expect(1).reason("provenance-self-hosted");
+}
+
+#[test]
+fn required_provenance_that_is_missing_denies() {
+    let p = Publisher::new("ecdsa-p256");
+    let art = p.artifact("acme-tool.bin", b"acme tool");
+    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    let policy = write_policy(p.dir.path(), PROVENANCE_POLICY);
+    ward([
+        "verify",
+        art.to_str().unwrap(),
+        "--purl",
+        "pkg:generic/acme-tool@1",
+        "--policy",
+        policy.to_str().unwrap(),
+    ])
+    .expect(1)
+    .reason("provenance-missing");
+}
+
+#[test]
+fn threshold_counts_distinct_keys() {
+    let a = Publisher::new("ecdsa-p256");
+    let b = Publisher::new("ed25519");
+    let art = a.artifact("acme-lib.bin", b"acme lib");
+    std::fs::copy(&b.public, a.path("second.pub")).unwrap();
+    let policy = write_policy(
+        a.dir.path(),
+        "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [\"test-publisher.pub\", \"second.pub\"]\nthreshold = 2\n",
+    );
+    let sign = |key: &Path, out: &str| {
+        ward([
+            "sign",
+            "--key",
+            key.to_str().unwrap(),
+            "--output",
+            a.path(out).to_str().unwrap(),
+            art.to_str().unwrap(),
+        ])
+        .expect(0);
+    };
+    sign(&a.key, "s1.json");
+    sign(&a.key, "s2.json");
+    let verify = |bundles: &[&str]| {
+        let mut args = vec![
+            "verify".to_string(),
+            art.display().to_string(),
+            "--purl".into(),
+            "pkg:generic/acme-lib@1".into(),
+            "--policy".into(),
+            policy.display().to_string(),
+        ];
+        for b in bundles {
+            args.extend(["--bundle".into(), a.path(b).display().to_string()]);
+        }
+        ward(&args)
+    };
+    // The same key signing twice is one signer.
+    verify(&["s1.json", "s2.json"]).expect(1).reason("threshold-not-met");
+    sign(&b.key, "s3.json");
+    verify(&["s1.json", "s3.json"]).expect(0);
+}
+
+#[test]
+fn a_typo_in_the_policy_is_refused_at_load_with_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[[scope]]\npackages = [\"npm:*\"]\n\n[scope.provenance]\nsorce = \"https://github.com/acme/.*\"\n";
+    let policy = write_policy(dir.path(), text);
+    let run = ward(["policy", "check", policy.to_str().unwrap()]);
+    run.expect(2);
+    assert!(
+        run.stderr.contains(&format!("{}:5:1", policy.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("sorce"), "{}", run.stderr);
+    let art = dir.path().join("a.txt");
+    std::fs::write(&art, b"x").unwrap();
+    ward(["verify", art.to_str().unwrap(), "--policy", policy.to_str().unwrap()]).expect(2);
+
+    for (bad, needle) in [
+        ("[defaults]\nmode = \"enforcing\"\n", "enforcing"),
+        ("[[scope]]\npackages = [\"nuget:x\"]\n", "nuget"),
+        (
+            "[[scope]]\npackages = [\"npm:*\"]\nsigners = [{ issuer = \"i\", identity = \"^https://x$\" }]\n",
+            "identity_regex",
+        ),
+        (
+            "[[scope]]\npackages = [\"npm:*\"]\nkeys = [\"missing.pub\"]\n",
+            "missing.pub",
+        ),
+        (
+            "[[scope]]\npackages = [\"npm:*\"]\nthreshold = 2\nkeys = []\n",
+            "threshold",
+        ),
+        (
+            "[[scope]]\npackages = [\"npm:*\"]\n[scope.provenance]\nsource = \"(\"\n",
+            "regular expression",
+        ),
+    ] {
+        let policy = write_policy(dir.path(), bad);
+        let run = ward(["policy", "check", policy.to_str().unwrap()]);
+        run.expect(2);
+        assert!(
+            run.stderr.contains(needle) && run.stderr.contains("ward.toml:"),
+            "{bad:?} gave:\n{}",
+            run.stderr
+        );
+    }
+}
+
+fn npm_case(name: &str) -> (PathBuf, PathBuf) {
+    let dir = shared().join("npm-attestations");
+    (dir.join(format!("{name}.tgz")), dir.join(format!("{name}.tgz.json")))
+}
+
+fn verify_npm(name: &str, policy: &Path) -> crate::common::Run {
+    let (tgz, att) = npm_case(name);
+    ward([
+        "verify",
+        tgz.to_str().unwrap(),
+        "--attestation",
+        att.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ])
+}
+
+const SIGSTORE_SIGNER: &str = r#"{ issuer = "https://token.actions.githubusercontent.com", identity = "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main" }"#;
+
+#[test]
+fn real_npm_provenance_under_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = format!(
+        "[[scope]]\nname = \"sigstore\"\npackages = [\"npm:sigstore\"]\nsigners = [{SIGSTORE_SIGNER}]\n[scope.provenance]\nsource = \"https://github\\\\.com/sigstore/.*\"\n"
+    );
+    verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &ok)).expect(0);
+
+    let fork = ok.replace("sigstore/.*", "acme/.*");
+    let run = verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &fork));
+    run.expect(1).reason("provenance-source-mismatch");
+    assert!(run.stdout.contains("provenance source https://github.com/sigstore/sigstore-js does not match https://github\\.com/acme/.* (scope \"sigstore\""), "{}", run.stdout);
+
+    let other_signer = ok.replace("sigstore/sigstore-js/", "acme/sigstore-js/");
+    verify_npm(
+        "provenance-npm-test-cli-v1-prega",
+        &write_policy(dir.path(), &other_signer),
+    )
+    .expect(1)
+    .reason("signer-not-trusted");
+
+    let young = ok.replace("[scope.provenance]", "max_signature_age_days = 30\n[scope.provenance]");
+    verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &young))
+        .expect(1)
+        .reason("signature-too-old");
+
+    let warn = fork.replace("packages =", "mode = \"warn\"\npackages =");
+    let run = verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &warn));
+    run.expect(0);
+    assert!(
+        run.stdout.contains("warn:") && run.stdout.contains("[provenance-source-mismatch]"),
+        "{}",
+        run.stdout
+    );
+
+    let audit = fork.replace("packages =", "mode = \"audit\"\npackages =");
+    verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &audit)).expect(0);
+
+    // Presented evidence that fails still denies under an enforcing policy.
+    verify_npm(
+        "provenance-npm-test-cli-v1-prega-invalidsigprov",
+        &write_policy(dir.path(), &ok),
+    )
+    .expect(1)
+    .reason("signature-invalid");
+}
+
+#[test]
+fn unmatched_packages_follow_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(
+        dir.path(),
+        "[defaults]\nunmatched = \"deny\"\n\n[[scope]]\npackages = [\"npm:@acme/*\"]\n",
+    );
+    verify_npm("gundam-visor-cli-v1-tag", &policy)
+        .expect(1)
+        .reason("no-matching-scope");
+    let policy = write_policy(dir.path(), "[[scope]]\npackages = [\"npm:@acme/*\"]\n");
+    verify_npm("gundam-visor-cli-v1-tag", &policy).expect(0);
+}
+
+#[test]
+fn required_predicate_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_policy(
+        dir.path(),
+        "[[scope]]\npackages = [\"npm:*\"]\nrequired_predicate_types = [\"https://in-toto.io/attestation/vulns/v0.2\"]\n",
+    );
+    verify_npm("gundam-visor-cli-v1-tag", &policy)
+        .expect(1)
+        .reason("predicate-type-missing");
+}
+
+fn rego_policy(dir: &Path, rego: &str) -> PathBuf {
+    std::fs::write(dir.join("rule.rego"), rego).unwrap();
+    write_policy(dir, "[[scope]]\npackages = [\"npm:*\"]\nrego = [\"rule.rego\"]\n")
+}
+
+#[test]
+fn rego_denies_with_its_own_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = rego_policy(
+        dir.path(),
+        "package ward\nimport rego.v1\ndeny contains msg if {\n  input.artifact.name == \"gundam-visor\"\n  msg := sprintf(\"%s is on the blocklist\", [input.artifact.name])\n}\n",
+    );
+    let run = verify_npm("gundam-visor-cli-v1-tag", &policy);
+    run.expect(1).reason("rego-deny");
+    assert!(
+        run.stdout.contains("rego: gundam-visor is on the blocklist"),
+        "{}",
+        run.stdout
+    );
+    verify_npm("supreme-googles-cli-v02-tag", &policy).expect(0);
+}
+
+#[test]
+fn rego_that_errors_or_runs_too_long_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = rego_policy(
+        dir.path(),
+        "package ward\nimport rego.v1\ndeny contains 42 if { true }\n",
+    );
+    verify_npm("gundam-visor-cli-v1-tag", &policy)
+        .expect(1)
+        .reason("rego-error");
+    let policy = rego_policy(
+        dir.path(),
+        "package ward\nimport rego.v1\ndeny contains msg if {\n  some i in numbers.range(1, 1000000)\n  some j in numbers.range(1, 1000000)\n  i + j < 0\n  msg := \"never\"\n}\n",
+    );
+    let start = std::time::Instant::now();
+    verify_npm("gundam-visor-cli-v1-tag", &policy)
+        .expect(1)
+        .reason("rego-error");
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(20),
+        "the time limit must stop a runaway rule"
+    );
+    // A syntax error is a broken policy: refused at load.
+    let policy = rego_policy(dir.path(), "package ward\ndeny contains msg if {{{\n");
+    ward(["policy", "check", policy.to_str().unwrap()]).expect(2);
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/policy")
+}
+
+#[test]
+fn the_shipped_example_policy_loads_and_decides() {
+    let policy = examples().join("ward.toml");
+    ward(["policy", "check", policy.to_str().unwrap()]).expect(0);
+    let run = ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/sigstore@2.3.1"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("scope \"sigstore-js\"") && run.stdout.contains("self-hosted runners denied"),
+        "{}",
+        run.stdout
+    );
+    verify_npm("provenance-npm-test-cli-v1-prega", &policy).expect(0);
+    verify_npm("provenance-npm-test-cli-v1-prega-invalidsigpub", &policy).expect(1);
+    let run = ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/left-pad@1.3.0"]);
+    assert!(run.stdout.contains("no scope"), "{}", run.stdout);
+}
