@@ -1,0 +1,19 @@
+//! The ledger: every decision in a tamper-evident transparency log.
+//!
+//! - [`tree`]: the RFC 6962 / RFC 9162 Merkle tree, proofs for any size.
+//! - [`proof`]: proof verification (by `sigstore-merkle`).
+//! - [`note`] and [`checkpoint`]: C2SP `signed-note` (Ed25519) and
+//!   `tlog-checkpoint`, with witness cosignatures (`tlog-cosignature`).
+//! - [`tiles`]: the C2SP `tlog-tiles` layout, for serving and reading logs.
+//! - [`store`]: the embedded, crash-safe backend.
+//! - [`record`]: decision records as DSSE-signed in-toto statements.
+
+#![forbid(unsafe_code)]
+
+pub mod hash;
+pub mod proof;
+pub mod tree;
+
+pub use hash::{Hash, empty_root, leaf_hash, node_hash};
+pub use proof::{ProofError, verify_consistency, verify_inclusion};
+pub use tree::{MerkleTree, TreeError};
