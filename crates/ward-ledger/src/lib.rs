@@ -10,9 +10,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod checkpoint;
 pub mod hash;
+pub mod note;
 pub mod proof;
+pub mod tiles;
 pub mod tree;
+
+pub use checkpoint::{Checkpoint, SignedCheckpoint};
+pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 
 pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
