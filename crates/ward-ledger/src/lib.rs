@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod store;
 pub mod tiles;
 pub mod tree;
 
@@ -22,4 +23,5 @@ pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 
 pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
+pub use store::{EmbeddedLedger, LedgerError, Receipt};
 pub use tree::{MerkleTree, TreeError};

@@ -63,6 +63,17 @@ impl MerkleTree {
         t
     }
 
+    /// Shrinks the tree back to `size` leaves (undoing appends that were
+    /// never acknowledged).
+    pub fn truncate(&mut self, size: u64) {
+        for (h, level) in self.levels.iter_mut().enumerate() {
+            level.truncate((size >> h) as usize);
+        }
+        while self.levels.last().is_some_and(|l| l.is_empty()) && self.levels.len() > 1 {
+            self.levels.pop();
+        }
+    }
+
     /// Number of leaves.
     pub fn size(&self) -> u64 {
         self.levels.first().map_or(0, |l| l.len() as u64)

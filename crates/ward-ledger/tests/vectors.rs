@@ -200,6 +200,11 @@ fn every_proof_verifies_against_every_later_size() {
             }
         }
     }
+    let mut shrunk = tree.clone();
+    shrunk.truncate(37);
+    assert_eq!(shrunk.root(), tree.root_at(37).unwrap());
+    shrunk.push(leaves[37]);
+    assert_eq!(shrunk.root(), tree.root_at(38).unwrap());
     assert!(tree.inclusion_proof(70, 70).is_err());
     assert!(tree.consistency_proof(5, 4).is_err());
     assert!(tree.root_at(71).is_err());
