@@ -27,8 +27,63 @@ pub enum Command {
     Attest(AttestArgs),
     /// Generate a signing key pair (Ed25519 or ECDSA P-256).
     Keygen(KeygenArgs),
+    /// The transparency ledger of decisions: show, prove, verify, search.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// List every reason code ward can give, with what it means.
     Reasons(ReasonsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerDir {
+    /// The ledger directory. Default: the ledger in ward's data directory
+    /// ($WARD_DATA_DIR, else $XDG_DATA_HOME/ward, else ~/.local/share/ward).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub ledger: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Show one entry: the decision record, with its signature checked.
+    Show {
+        /// The entry index.
+        entry: u64,
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
+    /// Print an entry's inclusion proof (c2sp.org/tlog-proof form) against the latest checkpoint.
+    Prove {
+        /// The entry index.
+        entry: u64,
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
+    /// Recompute the whole tree from the entries and compare it with the latest checkpoint.
+    Verify {
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
+    /// Find the decisions about an artifact digest or a package.
+    Search {
+        /// The artifact's SHA-256 (hex).
+        #[arg(
+            long,
+            value_name = "SHA256",
+            conflicts_with = "purl",
+            required_unless_present = "purl"
+        )]
+        digest: Option<String>,
+        /// The package (purl; without a version it matches every version).
+        #[arg(long, value_name = "PURL")]
+        purl: Option<String>,
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
+    /// Print the latest signed checkpoint and the ledger's verifier key.
+    Checkpoint {
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +224,9 @@ pub struct VerifyArgs {
     /// npm registry keys (keys.json format) replacing the bundled ones.
     #[arg(long, value_name = "FILE")]
     pub npm_keys: Option<PathBuf>,
+    /// The ledger every decision is appended to. Default: the ledger in ward's data directory.
+    #[arg(long, value_name = "DIR")]
+    pub ledger: Option<PathBuf>,
     #[command(flatten)]
     pub signer: SignerArgs,
     #[command(flatten)]

@@ -87,15 +87,18 @@ struct VerifyDocument<'a> {
     ward_version: &'static str,
     #[serde(flatten)]
     evaluation: &'a Evaluation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ledger: Option<&'a ward_gate::Recorded>,
 }
 
-pub fn evaluation(e: &Evaluation, format: Format) {
+pub fn evaluation(e: &Evaluation, recorded: Option<&ward_gate::Recorded>, format: Format) {
     match format {
         Format::Json => {
             let doc = VerifyDocument {
                 schema: VERIFY_SCHEMA,
                 ward_version: env!("CARGO_PKG_VERSION"),
                 evaluation: e,
+                ledger: recorded,
             };
             match serde_json::to_string_pretty(&doc) {
                 Ok(s) => println!("{s}"),
@@ -125,6 +128,9 @@ pub fn evaluation(e: &Evaluation, format: Format) {
             }
             if let Some(p) = &e.decision.policy {
                 println!("  policy: {} ({})", p.path, p.digest);
+            }
+            if let Some(r) = recorded {
+                println!("  recorded: ledger entry {} (ledger size {})", r.index, r.size);
             }
         }
     }
@@ -223,4 +229,59 @@ pub fn keygen_ok(private: &std::path::Path, public: &std::path::Path, fingerprin
 
 pub fn wrote(path: &std::path::Path, fingerprint: &str) {
     println!("wrote {} (signed by key {fingerprint})", path.display());
+}
+
+pub fn json_value(v: &serde_json::Value) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => error(&e.to_string()),
+    }
+}
+
+/// An inclusion proof in the c2sp.org/tlog-proof form.
+pub fn tlog_proof(index: u64, proof: &[ward_ledger::Hash], checkpoint: &str) {
+    use base64::Engine as _;
+    println!("c2sp.org/tlog-proof@v1");
+    println!("index {index}");
+    for h in proof {
+        println!("{}", base64::engine::general_purpose::STANDARD.encode(h));
+    }
+    println!();
+    print!("{checkpoint}");
+}
+
+pub fn ledger_verified(entries: u64, root: &ward_ledger::Hash) {
+    println!(
+        "ok: recomputed {entries} entries; root {} matches the signed checkpoint",
+        hex_of(root)
+    );
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn search_hits(hits: &[(u64, serde_json::Value)]) {
+    if hits.is_empty() {
+        println!("no decision found");
+    }
+    for (i, s) in hits {
+        let p = &s["predicate"];
+        println!(
+            "entry {i}: {} {} at {} under policy {} ({})",
+            p["verificationResult"].as_str().unwrap_or("?"),
+            s["subject"][0]["name"].as_str().unwrap_or("?"),
+            p["timeVerified"].as_str().unwrap_or("?"),
+            p["policy"]["uri"].as_str().unwrap_or("?"),
+            p["policy"]["digest"]["sha256"]
+                .as_str()
+                .map(|d| format!("sha256:{d}"))
+                .unwrap_or_else(|| "no digest".into()),
+        );
+    }
+}
+
+pub fn checkpoint(note: &str, vkey: &str) {
+    print!("{note}");
+    println!("verifier key: {vkey}");
 }

@@ -33,3 +33,12 @@ pub struct Artifact {
     /// SHA-256 and SHA-512 of its bytes.
     pub digests: Digests,
 }
+
+/// An evidence file presented with an artifact, named by its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceRef {
+    /// The file as given.
+    pub uri: String,
+    /// Its SHA-256, lower-case hex.
+    pub sha256: String,
+}

@@ -17,7 +17,7 @@ pub mod fact;
 pub mod purl;
 pub mod reason;
 
-pub use artifact::{Artifact, ArtifactKind};
+pub use artifact::{Artifact, ArtifactKind, EvidenceRef};
 pub use decision::{Check, CheckOutcome, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
 pub use fact::{Fact, Provenance, SignerIdentity};

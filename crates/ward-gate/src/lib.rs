@@ -12,8 +12,10 @@
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use ward_core::{Artifact, Check, Decision, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
+use std::sync::Mutex;
+use ward_core::{Artifact, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
 use ward_identify::{Limits, Options};
+use ward_ledger::{EmbeddedLedger, LedgerError};
 use ward_policy::{DecisionInput, Policy};
 use ward_verify::{
     ArtifactRef, AttestationContext, PublicKey, RegistryKeys, SignerRequirement, SigstoreBundle, TrustRoot, VerifyError,
@@ -89,6 +91,27 @@ pub struct Evaluation {
     pub checks: Vec<Check>,
     /// The decision.
     pub decision: Decision,
+    /// Every evidence file, by digest.
+    pub evidence: Vec<EvidenceRef>,
+    /// When the decision was made (RFC 3339).
+    pub time: String,
+}
+
+/// Where a decision was recorded, with the proof a third party can check.
+#[derive(Clone, Debug, Serialize)]
+pub struct Recorded {
+    /// The entry's index in the ledger.
+    pub index: u64,
+    /// The ledger size after the append.
+    pub size: u64,
+    /// The entry's leaf hash (hex).
+    pub leaf_hash: String,
+    /// The inclusion proof against `checkpoint` (hex hashes, leaf to root).
+    pub inclusion_proof: Vec<String>,
+    /// The signed checkpoint at `size`.
+    pub checkpoint: String,
+    /// The ledger's verifier key (checks the checkpoint and the record).
+    pub verifier_key: String,
 }
 
 impl Evaluation {
@@ -105,6 +128,7 @@ pub struct Gate {
     registry_keys: RegistryKeys,
     policy: Option<Arc<Policy>>,
     limits: Limits,
+    ledger: Option<Arc<Mutex<EmbeddedLedger>>>,
 }
 
 impl Gate {
@@ -116,7 +140,44 @@ impl Gate {
             registry_keys: RegistryKeys::bundled().unwrap_or_default(),
             policy: None,
             limits: Limits::default(),
+            ledger: None,
         }
+    }
+
+    /// Records every decision in this ledger.
+    pub fn with_ledger(mut self, ledger: EmbeddedLedger) -> Self {
+        self.ledger = Some(Arc::new(Mutex::new(ledger)));
+        self
+    }
+
+    /// Appends the decision to the ledger (one batch, durable before this
+    /// returns) and returns its inclusion proof. `Ok(None)` when the gate
+    /// has no ledger. An error means the decision is **not** recorded.
+    pub fn record(&self, e: &Evaluation, context: &str) -> Result<Option<Recorded>, LedgerError> {
+        let Some(ledger) = &self.ledger else { return Ok(None) };
+        let mut ledger = ledger
+            .lock()
+            .map_err(|_| LedgerError::Corrupt("a previous writer panicked".into()))?;
+        let record = ward_ledger::record::DecisionRecord {
+            artifact: &e.artifact,
+            checks: &e.checks,
+            decision: &e.decision,
+            evidence: &e.evidence,
+            time: e.time.clone(),
+            version: env!("CARGO_PKG_VERSION"),
+            context,
+        };
+        let entry = record.sign(ledger.signer());
+        let receipt = ledger.append(std::slice::from_ref(&entry))?;
+        let proof = ledger.tree().inclusion_proof(receipt.first_index, receipt.size)?;
+        Ok(Some(Recorded {
+            index: receipt.first_index,
+            size: receipt.size,
+            leaf_hash: hex::encode(ward_ledger::leaf_hash(&entry)),
+            inclusion_proof: proof.iter().map(hex::encode).collect(),
+            checkpoint: receipt.checkpoint,
+            verifier_key: ledger.verifier().to_vkey(),
+        }))
     }
 
     /// Replaces the archive limits.
@@ -225,10 +286,13 @@ impl Gate {
             }),
             None => Decision::from_checks(&checks),
         };
+        let evidence = evidence_refs(evidence);
         Ok(Evaluation {
             artifact,
             checks,
             decision,
+            evidence,
+            time: now.to_string(),
         })
     }
 
@@ -297,4 +361,22 @@ fn check_detached(path: &Path, target: ArtifactRef<'_>, keys: &[PublicKey]) -> R
         ),
     };
     Ok(Check::fail("signature", label, reason))
+}
+
+/// Names every evidence file by its SHA-256 (a file that vanished since it
+/// was read is named with an empty digest rather than failing the decision).
+fn evidence_refs(evidence: &Evidence) -> Vec<EvidenceRef> {
+    use sha2::Digest as _;
+    evidence
+        .bundles
+        .iter()
+        .chain(&evidence.signatures)
+        .chain(&evidence.attestations)
+        .map(|p| EvidenceRef {
+            uri: p.display().to_string(),
+            sha256: std::fs::read(p)
+                .map(|b| hex::encode(sha2::Sha256::digest(b)))
+                .unwrap_or_default(),
+        })
+        .collect()
 }

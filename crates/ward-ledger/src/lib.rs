@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod hash;
 pub mod note;
 pub mod proof;
+pub mod record;
 pub mod store;
 pub mod tiles;
 pub mod tree;

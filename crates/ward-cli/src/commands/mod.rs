@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the exit code.
 
+mod ledger;
 mod policy;
 mod publish;
 mod reasons;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Sign(args) => publish::sign(args),
         Command::Attest(args) => publish::attest(args),
         Command::Keygen(args) => publish::keygen(args),
+        Command::Ledger(cmd) => ledger::run(cmd),
         Command::Reasons(args) => reasons::run(args),
     }
 }
@@ -59,4 +61,39 @@ pub fn or_usage(body: impl FnOnce() -> Result<u8, Usage>) -> u8 {
         output::error(&message);
         crate::EXIT_ERROR
     })
+}
+
+/// ward's data directory: $WARD_DATA_DIR, else $XDG_DATA_HOME/ward, else ~/.local/share/ward.
+pub fn data_dir() -> std::path::PathBuf {
+    if let Some(d) = std::env::var_os("WARD_DATA_DIR") {
+        return d.into();
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+        return std::path::PathBuf::from(d).join("ward");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => std::path::PathBuf::from(h).join(".local/share/ward"),
+        None => std::path::PathBuf::from(".ward"),
+    }
+}
+
+/// Opens (creating on first use) the ledger at `dir` or in the data directory.
+pub fn open_ledger(dir: Option<&std::path::Path>) -> Result<ward_ledger::EmbeddedLedger, Usage> {
+    let dir = dir
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| data_dir().join("ledger"));
+    let mut suffix = [0u8; 4];
+    let _ = getrandom_fill(&mut suffix);
+    let origin = format!(
+        "ward.local/ledger/{}",
+        suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    ward_ledger::EmbeddedLedger::open(&dir, &origin).map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> Result<(), ()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(buf))
+        .map_err(|_| ())
 }

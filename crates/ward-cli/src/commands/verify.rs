@@ -44,16 +44,31 @@ pub fn run(args: VerifyArgs) -> u8 {
                 std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
             gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
         }
-        match gate.evaluate(&args.artifact, purl, &evidence) {
-            Ok(evaluation) => {
-                output::evaluation(&evaluation, args.format);
-                Ok(if evaluation.decision.allowed() {
-                    crate::EXIT_ALLOW
-                } else {
+        gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
+        let evaluation = gate
+            .evaluate(&args.artifact, purl, &evidence)
+            .map_err(|e| Usage(e.to_string()))?;
+        let verdict = if evaluation.decision.allowed() {
+            crate::EXIT_ALLOW
+        } else {
+            crate::EXIT_DENY
+        };
+        match gate.record(&evaluation, "verify") {
+            Ok(recorded) => {
+                output::evaluation(&evaluation, recorded.as_ref(), args.format);
+                Ok(verdict)
+            }
+            // Never report an unrecorded decision as recorded; an allow that
+            // cannot be recorded does not allow.
+            Err(e) => {
+                output::evaluation(&evaluation, None, args.format);
+                output::error(&format!("the decision was NOT recorded in the ledger: {e}"));
+                Ok(if verdict == crate::EXIT_DENY {
                     crate::EXIT_DENY
+                } else {
+                    crate::EXIT_ERROR
                 })
             }
-            Err(e) => Err(Usage(e.to_string())),
         }
     })
 }

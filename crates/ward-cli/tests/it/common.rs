@@ -52,6 +52,13 @@ where
     }
 }
 
+/// One data directory (and so one default ledger) for this test process,
+/// never the user's own.
+pub fn data_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path()
+}
+
 /// `../shared/testdata`, beside the project root.
 pub fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")

@@ -11,5 +11,6 @@ mod common;
 mod conformance;
 mod docs;
 mod keys;
+mod ledger;
 mod policy;
 mod publish;
