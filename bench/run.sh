@@ -32,6 +32,10 @@ cargo bench -q -p ward-verify --bench bundles -- "$secs" 2>/dev/null | grep bund
 echo "== one artifact through the whole gate with provenance and a TOML+Rego policy (goal < 2 ms)"
 cargo bench -q -p ward-gate --bench gate -- "$secs" 2>/dev/null | grep gate
 
+echo "== ledger (embedded backend)"
+ledger_args=(); [ $short = 1 ] && ledger_args=(--short)
+WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" 2>/dev/null | grep -v "^$"
+
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
 file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
 trap 'rm -f "$file"' EXIT

@@ -1,0 +1,65 @@
+//! Ledger throughput and latency, embedded backend.
+//!
+//! `cargo bench -p ward-ledger --bench ledger [-- --short]` prints: appends
+//! per second with batching (1 KiB entries, batches of 1,000, one fsync per
+//! batch), p50/p99 latency of one acknowledged single-entry append,
+//! inclusion-proof generation at 1,000,000 entries, and the full
+//! `ledger verify` (recompute from entries) time scaled to a million.
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::Instant;
+use ward_ledger::{EmbeddedLedger, MerkleTree, leaf_hash};
+
+fn main() {
+    let short = std::env::args().any(|a| a == "--short");
+    let (total, samples) = if short { (20_000u64, 50) } else { (200_000u64, 300) };
+    let dir = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
+    let mut ledger = EmbeddedLedger::open(dir.path(), "ward.bench/ledger").unwrap();
+
+    let entry = |i: u64| format!("{{\"decision\":{i},\"pad\":\"{}\"}}", "x".repeat(1000)).into_bytes();
+    let start = Instant::now();
+    let mut i = 0;
+    while i < total {
+        let batch: Vec<Vec<u8>> = (i..i + 1000).map(entry).collect();
+        ledger.append(&batch).unwrap();
+        i += 1000;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("embedded appends, batches of 1000 x 1 KiB, one fsync per batch: {:.0}/s ({total} entries in {secs:.2} s)", total as f64 / secs);
+
+    let mut lat = Vec::with_capacity(samples);
+    for s in 0..samples as u64 {
+        let t = Instant::now();
+        ledger.append(&[entry(total + s)]).unwrap();
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "embedded single acknowledged append (fsync + signed checkpoint): p50 {:.2} ms, p99 {:.2} ms ({samples} samples)",
+        lat[lat.len() / 2],
+        lat[lat.len() * 99 / 100]
+    );
+
+    let start = Instant::now();
+    let report = ledger.verify_all().unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "ledger verify (read, hash and recompute every entry): {secs:.2} s for {} entries = {:.1} s per million",
+        report.entries,
+        secs * 1e6 / report.entries as f64
+    );
+
+    let tree = MerkleTree::from_leaves((0..1_000_000u64).map(|i| leaf_hash(&i.to_be_bytes())));
+    let root = tree.root();
+    let n = 100_000u64;
+    let start = Instant::now();
+    let mut len = 0;
+    for k in 0..n {
+        let index = (k * 7_919) % 1_000_000;
+        len += tree.inclusion_proof(index, 1_000_000).unwrap().len();
+    }
+    let each = start.elapsed().as_secs_f64() / n as f64;
+    std::hint::black_box((len, root));
+    println!("inclusion proof at 1,000,000 entries: {:.2} µs each ({n} proofs)", each * 1e6);
+}
