@@ -84,6 +84,35 @@ pub enum LedgerCommand {
         #[command(flatten)]
         dir: LedgerDir,
     },
+    /// Write the whole log as static files in the C2SP tlog-tiles layout.
+    Export {
+        /// The output directory (any static file server or CDN can serve it).
+        out: PathBuf,
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
+    /// Serve the log over HTTP in the tlog-tiles layout; appends need a bearer token with the `append` scope.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Tokens, one per line: `append <token>`. Without it, the server is read-only.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        #[command(flatten)]
+        dir: LedgerDir,
+    },
+    /// Check a log (URL or directory) against the last checkpoint verified; alerts on rollback, fork or bad signature.
+    Monitor {
+        /// The log: an http(s) URL or a directory in the tlog-tiles layout.
+        source: String,
+        /// The log's verifier key (`origin+hash+base64`), or a file holding it.
+        #[arg(long, value_name = "VKEY|FILE")]
+        key: String,
+        /// Where the last verified checkpoint is kept. Default: in ward's data directory.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -285,3 +285,22 @@ pub fn checkpoint(note: &str, vkey: &str) {
     print!("{note}");
     println!("verifier key: {vkey}");
 }
+
+pub fn exported(out: &std::path::Path, files: u64, size: u64) {
+    println!(
+        "wrote {files} files for {size} entries to {} (tlog-tiles layout)",
+        out.display()
+    );
+}
+
+pub fn listening(addr: &std::net::SocketAddr) {
+    println!("listening on http://{addr}");
+}
+
+pub fn monitor_ok(message: &str) {
+    println!("ok: {message}");
+}
+
+pub fn alert(message: &str) {
+    eprintln!("{message}");
+}

@@ -26,7 +26,10 @@ fn main() {
         i += 1000;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("embedded appends, batches of 1000 x 1 KiB, one fsync per batch: {:.0}/s ({total} entries in {secs:.2} s)", total as f64 / secs);
+    println!(
+        "embedded appends, batches of 1000 x 1 KiB, one fsync per batch: {:.0}/s ({total} entries in {secs:.2} s)",
+        total as f64 / secs
+    );
 
     let mut lat = Vec::with_capacity(samples);
     for s in 0..samples as u64 {
@@ -61,5 +64,8 @@ fn main() {
     }
     let each = start.elapsed().as_secs_f64() / n as f64;
     std::hint::black_box((len, root));
-    println!("inclusion proof at 1,000,000 entries: {:.2} µs each ({n} proofs)", each * 1e6);
+    println!(
+        "inclusion proof at 1,000,000 entries: {:.2} µs each ({n} proofs)",
+        each * 1e6
+    );
 }

@@ -12,6 +12,7 @@
 
 pub mod checkpoint;
 pub mod hash;
+pub mod monitor;
 pub mod note;
 pub mod proof;
 pub mod record;

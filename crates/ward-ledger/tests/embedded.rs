@@ -193,3 +193,32 @@ fn killed_writers_never_lose_acknowledged_entries() {
     );
     println!("crash test: 25 kills, {acked_total} entries, nothing acknowledged was lost");
 }
+
+#[test]
+fn an_exported_log_reads_back_as_tlog_tiles_and_passes_the_monitor() {
+    use ward_ledger::tiles::{DirSource, read_entries};
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = EmbeddedLedger::open(&dir.path().join("ledger"), ORIGIN).unwrap();
+    l.append(&(0..300).map(entry).collect::<Vec<_>>()).unwrap();
+    let out = dir.path().join("site");
+    let files = l.export(&out).unwrap();
+    // Level 0: one full and one partial tile; level 1: one partial tile; two entry bundles; the checkpoint.
+    assert_eq!(files, 6);
+    assert!(
+        out.join("tile/0/000").is_file()
+            && out.join("tile/0/001.p/44").is_file()
+            && out.join("tile/1/000.p/1").is_file()
+    );
+    let source = DirSource(out.clone());
+    assert_eq!(
+        read_entries(&source, 300).unwrap(),
+        (0..300).map(entry).collect::<Vec<_>>()
+    );
+    let (outcome, _) = ward_ledger::monitor::check(&source, &l.verifier(), None).unwrap();
+    assert_eq!(outcome, ward_ledger::monitor::MonitorOutcome::FirstSeen { size: 300 });
+    // A level-1 tile is the root of the first 256 leaves.
+    let t1 = std::fs::read(out.join("tile/1/000.p/1")).unwrap();
+    assert_eq!(t1, l.tree().root_at(256).unwrap());
+    assert_eq!(l.read_path("tile/0/000.p/300").unwrap(), None);
+    assert_eq!(l.read_path("tile/0/x000/000").unwrap(), None);
+}

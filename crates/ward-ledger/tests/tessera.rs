@@ -136,3 +136,75 @@ fn witnesses_cosign_and_a_quorum_is_enforced() {
         NoteVerifier::parse("example.com/log/testdata+33d7b497+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx").is_err()
     );
 }
+
+#[test]
+fn the_monitor_accepts_growth_and_alerts_on_rollback_fork_and_bad_signatures() {
+    use ward_ledger::monitor::{MonitorAlert, MonitorOutcome, check};
+    let key = NoteVerifier::parse(VKEY).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        std::process::Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+    };
+    let log_dir = dir.path().join("log");
+    copy(&log(), &log_dir);
+    let set_checkpoint = |name: &str| std::fs::copy(log().join(name), log_dir.join("checkpoint")).unwrap();
+    let source = DirSource(log_dir.clone());
+
+    set_checkpoint("checkpoint.10");
+    let (outcome, state) = check(&source, &key, None).unwrap();
+    assert_eq!(outcome, MonitorOutcome::FirstSeen { size: 10 });
+    set_checkpoint("checkpoint.15");
+    let (outcome, state15) = check(&source, &key, Some(&state)).unwrap();
+    assert_eq!(outcome, MonitorOutcome::Consistent { from: 10, to: 15 });
+    // Rollback: the log now serves an older checkpoint.
+    set_checkpoint("checkpoint.12");
+    assert!(matches!(
+        check(&source, &key, Some(&state15)),
+        Err(MonitorAlert::Rollback { before: 15, now: 12 })
+    ));
+    // Fork: a validly signed checkpoint of the same size with another root.
+    let signer = NoteSigner::parse(SKEY).unwrap();
+    let forked = Checkpoint {
+        origin: signer.name().into(),
+        size: 15,
+        root: [9; 32],
+        extensions: vec![],
+    }
+    .sign(&signer)
+    .unwrap();
+    std::fs::write(log_dir.join("checkpoint"), &forked).unwrap();
+    assert!(matches!(
+        check(&source, &key, Some(&state15)),
+        Err(MonitorAlert::Fork(_))
+    ));
+    // A bigger tree that rewrote history: entries differ, tiles and root are self-consistent.
+    let other: Vec<Vec<u8>> = (0..20u8).map(|i| vec![i]).collect();
+    let tree = MerkleTree::from_leaves(other.iter().map(|e| leaf_hash(e)));
+    let rewritten = Checkpoint {
+        origin: signer.name().into(),
+        size: 20,
+        root: tree.root(),
+        extensions: vec![],
+    }
+    .sign(&signer)
+    .unwrap();
+    std::fs::write(log_dir.join("checkpoint"), &rewritten).unwrap();
+    std::fs::create_dir_all(log_dir.join("tile/0/000.p")).unwrap();
+    std::fs::write(log_dir.join("tile/0/000.p/20"), tree.level_range(0, 0, 20).concat()).unwrap();
+    assert!(matches!(
+        check(&source, &key, Some(&state15)),
+        Err(MonitorAlert::Fork(_))
+    ));
+    // A bad signature.
+    let good = std::fs::read_to_string(log().join("checkpoint.15")).unwrap();
+    std::fs::write(log_dir.join("checkpoint"), good.replacen("\n15\n", "\n16\n", 1)).unwrap();
+    assert!(matches!(
+        check(&source, &key, Some(&state15)),
+        Err(MonitorAlert::BadCheckpoint(_))
+    ));
+}

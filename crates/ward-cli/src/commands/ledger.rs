@@ -70,6 +70,26 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                 crate::EXIT_ALLOW
             })
         }
+        LedgerCommand::Export { out, dir } => {
+            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let files = ledger.export(&out)?;
+            output::exported(&out, files, ledger.size());
+            Ok(crate::EXIT_ALLOW)
+        }
+        LedgerCommand::Serve {
+            listen,
+            token_file,
+            dir,
+        } => {
+            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let tokens = match token_file {
+                Some(path) => super::ledger_serve::read_tokens(&path)?,
+                None => Vec::new(),
+            };
+            super::ledger_serve::serve(ledger, &listen, tokens)?;
+            Ok(crate::EXIT_ALLOW)
+        }
+        LedgerCommand::Monitor { source, key, state } => Ok(super::ledger_monitor::run(&source, &key, state)),
         LedgerCommand::Checkpoint { dir } => {
             let ledger = open_ledger(dir.ledger.as_deref())?;
             output::checkpoint(ledger.checkpoint(), &ledger.verifier().to_vkey());

@@ -1,6 +1,8 @@
 //! One module per subcommand; each returns the exit code.
 
 mod ledger;
+mod ledger_monitor;
+mod ledger_serve;
 mod policy;
 mod publish;
 mod reasons;

@@ -125,3 +125,140 @@ fn a_ledger_that_cannot_be_opened_blocks_the_install() {
     std::fs::write(&not_a_dir, b"x").unwrap();
     verify_into(&not_a_dir, BEACON_IDENTITY).expect(2);
 }
+
+/// A `ward ledger serve` on a free loopback port, killed on drop.
+struct Server {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(ledger: &Path, token_file: &Path) -> Server {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args([
+            "ledger",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--token-file",
+            token_file.to_str().unwrap(),
+            "--ledger",
+            ledger.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line}"))
+        .to_string();
+    Server { child, url }
+}
+
+#[test]
+fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitored() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    let vkey = std::fs::read_to_string(ledger.join("ledger.pub")).unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "append test-token-not-a-secret-0123\n").unwrap();
+    let server = serve(&ledger, &tokens);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let get = |path: &str| {
+        let mut r = agent.get(&format!("{}/{path}", server.url)).call().unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_vec().unwrap())
+    };
+    let (status, cp) = get("checkpoint");
+    assert_eq!(status, 200);
+    let key = NoteVerifier::parse(vkey.trim()).unwrap();
+    assert_eq!(SignedCheckpoint::verify(&cp, &key).unwrap().checkpoint.size, 1);
+    assert_eq!(get("tile/0/000.p/1").1.len(), 32);
+    assert_eq!(get("tile/0/000.p/2").0, 404);
+    assert_eq!(get("tile/entries/000.p/1").0, 200);
+
+    let post = |auth: Option<&str>, body: &[u8]| {
+        let mut req = agent.post(&format!("{}/add", server.url));
+        if let Some(a) = auth {
+            req = req.header("Authorization", a);
+        }
+        let mut r = req.send(body).unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(post(None, b"entry").0, 401);
+    assert_eq!(post(Some("Bearer wrong-token-0123456789"), b"entry").0, 403);
+    let (status, proof) = post(Some("Bearer test-token-not-a-secret-0123"), b"an appended entry");
+    assert_eq!(status, 200, "{proof}");
+    assert!(proof.starts_with("c2sp.org/tlog-proof@v1\nindex 1\n"), "{proof}");
+
+    let state = dir.path().join("monitor.state");
+    let monitor = || {
+        ward([
+            "ledger",
+            "monitor",
+            &server.url,
+            "--key",
+            vkey.trim(),
+            "--state",
+            state.to_str().unwrap(),
+        ])
+    };
+    let run = monitor();
+    run.expect(0);
+    assert!(
+        run.stdout.contains("first checkpoint") && run.stdout.contains("2 entries"),
+        "{}",
+        run.stdout
+    );
+    post(Some("Bearer test-token-not-a-secret-0123"), b"a third entry");
+    let run = monitor();
+    run.expect(0);
+    assert!(run.stdout.contains("grew from 2 to 3"), "{}", run.stdout);
+
+    // The same log exported to a directory is monitored the same way; an older copy is a rollback.
+    drop(server);
+    let site = dir.path().join("site");
+    ward([
+        "ledger",
+        "export",
+        site.to_str().unwrap(),
+        "--ledger",
+        ledger.to_str().unwrap(),
+    ])
+    .expect(0);
+    let dir_state = dir.path().join("dir.state");
+    ward([
+        "ledger",
+        "monitor",
+        site.to_str().unwrap(),
+        "--key",
+        vkey.trim(),
+        "--state",
+        dir_state.to_str().unwrap(),
+    ])
+    .expect(0);
+    std::fs::write(site.join("checkpoint"), &cp).unwrap();
+    let run = ward([
+        "ledger",
+        "monitor",
+        site.to_str().unwrap(),
+        "--key",
+        vkey.trim(),
+        "--state",
+        dir_state.to_str().unwrap(),
+    ]);
+    run.expect(1);
+    assert!(run.stderr.contains("ALERT rollback"), "{}", run.stderr);
+}
