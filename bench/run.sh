@@ -34,6 +34,8 @@ cargo bench -q -p ward-gate --bench gate -- "$secs" 2>/dev/null | grep gate
 
 echo "== ledger (embedded backend)"
 ledger_args=(); [ $short = 1 ] && ledger_args=(--short)
+WARD_BENCH_POSTGRES_URL="$(scripts/postgres.sh)"
+export WARD_BENCH_POSTGRES_URL
 WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" 2>/dev/null | grep -v "^$"
 
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ward's test command: everything the test suite needs, then the whole suite.
-# Runs on a fresh machine with ../shared beside the clone.
+# Runs on a fresh machine with ../shared beside the clone. Starts a private
+# PostgreSQL server on 127.0.0.1 (installing Debian's package if missing) for
+# the ledger's second backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ward-target}"
@@ -8,4 +10,7 @@ if [ ! -d ../shared/testdata ]; then
   echo "error: ../shared/testdata is missing (the shared test vectors live beside the clone)" >&2
   exit 2
 fi
+WARD_TEST_POSTGRES_URL="$(scripts/postgres.sh)"
+export WARD_TEST_POSTGRES_URL
+export WARD_REQUIRE_POSTGRES=1
 cargo test --workspace --locked

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use ward_core::{Artifact, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
 use ward_identify::{Limits, Options};
-use ward_ledger::{EmbeddedLedger, LedgerError};
+use ward_ledger::{LedgerError, LedgerStore};
 use ward_policy::{DecisionInput, Policy};
 use ward_verify::{
     ArtifactRef, AttestationContext, PublicKey, RegistryKeys, SignerRequirement, SigstoreBundle, TrustRoot, VerifyError,
@@ -128,7 +128,7 @@ pub struct Gate {
     registry_keys: RegistryKeys,
     policy: Option<Arc<Policy>>,
     limits: Limits,
-    ledger: Option<Arc<Mutex<EmbeddedLedger>>>,
+    ledger: Option<Arc<Mutex<Box<dyn LedgerStore>>>>,
 }
 
 impl Gate {
@@ -145,7 +145,7 @@ impl Gate {
     }
 
     /// Records every decision in this ledger.
-    pub fn with_ledger(mut self, ledger: EmbeddedLedger) -> Self {
+    pub fn with_ledger(mut self, ledger: Box<dyn LedgerStore>) -> Self {
         self.ledger = Some(Arc::new(Mutex::new(ledger)));
         self
     }

@@ -9,7 +9,79 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::time::Instant;
-use ward_ledger::{EmbeddedLedger, MerkleTree, leaf_hash};
+use ward_ledger::{EmbeddedLedger, LedgerStore, MerkleTree, leaf_hash};
+
+fn postgres(short: bool) {
+    use ward_ledger::{LedgerStore, NoteSigner, PostgresLedger};
+    let Ok(url) = std::env::var("WARD_BENCH_POSTGRES_URL") else {
+        println!("postgres: skipped (set WARD_BENCH_POSTGRES_URL; bench/run.sh starts a server)");
+        return;
+    };
+    let schema = format!("ward_bench_{}", std::process::id());
+    let key = NoteSigner::generate("ward.bench/pg", ward_ledger::note::ALG_ED25519)
+        .unwrap()
+        .to_skey();
+    let signer = || NoteSigner::parse(&key).unwrap();
+    let mut l = PostgresLedger::open(&url, &schema, signer()).unwrap();
+    let entry = |i: u64| format!("{{\"decision\":{i},\"pad\":\"{}\"}}", "x".repeat(1000)).into_bytes();
+    let total: u64 = if short { 20_000 } else { 100_000 };
+    let start = Instant::now();
+    let mut i = 0;
+    while i < total {
+        l.append(&(i..i + 1000).map(entry).collect::<Vec<_>>()).unwrap();
+        i += 1000;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "postgres appends, batches of 1000 x 1 KiB, one transaction per batch: {:.0}/s ({total} entries in {secs:.2} s)",
+        total as f64 / secs
+    );
+    let mut lat = Vec::new();
+    for s in 0..200u64 {
+        let t = Instant::now();
+        l.append(&[entry(total + s)]).unwrap();
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "postgres single acknowledged append (commit + signed checkpoint): p50 {:.2} ms, p99 {:.2} ms",
+        lat[lat.len() / 2],
+        lat[lat.len() * 99 / 100]
+    );
+    // Four writers at once, each its own connection: the row lock sequences them.
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..4u64 {
+            let (url, schema) = (&url, &schema);
+            s.spawn(move || {
+                let mut l = PostgresLedger::open(url, schema, signer()).unwrap();
+                for b in 0..(total / 4000) {
+                    l.append(
+                        &(0..1000)
+                            .map(|k| entry(w * 10_000_000 + b * 1000 + k))
+                            .collect::<Vec<_>>(),
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "postgres appends, 4 concurrent writers, batches of 1000: {:.0}/s",
+        (total / 4000 * 4000) as f64 / secs
+    );
+    let start = Instant::now();
+    let report = l.verify_all().unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "postgres ledger verify: {:.1} s per million ({} entries)",
+        secs * 1e6 / report.entries as f64,
+        report.entries
+    );
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+}
 
 fn main() {
     let short = std::env::args().any(|a| a == "--short");
@@ -68,4 +140,5 @@ fn main() {
         "inclusion proof at 1,000,000 entries: {:.2} µs each ({n} proofs)",
         each * 1e6
     );
+    postgres(short);
 }

@@ -25,5 +25,5 @@ pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 
 pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
-pub use store::{EmbeddedLedger, LedgerError, Receipt};
+pub use store::{EmbeddedLedger, LedgerError, LedgerStore, PostgresLedger, Receipt, VerifyReport};
 pub use tree::{MerkleTree, TreeError};

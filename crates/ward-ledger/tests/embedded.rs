@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, Write};
 use std::process::{Command, Stdio};
-use ward_ledger::{EmbeddedLedger, LedgerError, SignedCheckpoint, leaf_hash, verify_inclusion};
+use ward_ledger::{EmbeddedLedger, LedgerError, LedgerStore, SignedCheckpoint, leaf_hash, verify_inclusion};
 
 const ORIGIN: &str = "ward.test/ledger";
 
@@ -26,7 +26,7 @@ fn appends_survive_reopen_and_prove_inclusion() {
             assert_eq!(r.first_index, batch * 7);
         }
     }
-    let l = EmbeddedLedger::open(dir.path(), "ignored/when/existing").unwrap();
+    let mut l = EmbeddedLedger::open(dir.path(), "ignored/when/existing").unwrap();
     assert_eq!(l.size(), 70);
     let cp = SignedCheckpoint::verify(l.checkpoint().as_bytes(), &l.verifier()).unwrap();
     assert_eq!(cp.checkpoint.origin, ORIGIN);
@@ -100,7 +100,7 @@ fn a_tampered_or_truncated_log_is_refused() {
     bytes[pos] ^= 1;
     bytes[10] ^= 1;
     std::fs::write(&log, &bytes).unwrap();
-    let l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
+    let mut l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
     assert!(matches!(l.verify_all(), Err(LedgerError::Corrupt(_))));
     drop(l);
     // Losing acknowledged leaf hashes is corruption, never silently accepted.
@@ -174,7 +174,7 @@ fn killed_writers_never_lose_acknowledged_entries() {
         child.wait().unwrap();
         let acked = reader.join().unwrap();
         acked_total = acked_total.max(acked);
-        let l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
+        let mut l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
         assert!(
             l.size() >= acked_total,
             "round {round}: acknowledged {acked_total} entries, ledger has {}",

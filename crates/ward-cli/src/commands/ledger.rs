@@ -9,7 +9,7 @@ use ward_ledger::record::open_record;
 pub fn run(cmd: LedgerCommand) -> u8 {
     or_usage(|| match cmd {
         LedgerCommand::Show { entry, dir } => {
-            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger(dir.ledger.as_deref())?;
             let bytes = ledger.entry(entry)?;
             let statement = open_record(&bytes, &ledger.verifier())?;
             output::json_value(&statement);
@@ -23,7 +23,7 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             Ok(crate::EXIT_ALLOW)
         }
         LedgerCommand::Verify { dir } => {
-            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger(dir.ledger.as_deref())?;
             match ledger.verify_all() {
                 Ok(report) => {
                     output::ledger_verified(report.entries, &report.root);
@@ -36,7 +36,7 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             }
         }
         LedgerCommand::Search { digest, purl, dir } => {
-            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger(dir.ledger.as_deref())?;
             let want_purl = purl
                 .as_deref()
                 .map(str::parse::<PackageId>)
@@ -71,7 +71,7 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             })
         }
         LedgerCommand::Export { out, dir } => {
-            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger(dir.ledger.as_deref())?;
             let files = ledger.export(&out)?;
             output::exported(&out, files, ledger.size());
             Ok(crate::EXIT_ALLOW)

@@ -13,10 +13,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::sync::{Arc, Mutex};
-use ward_ledger::EmbeddedLedger;
+use ward_ledger::LedgerStore;
 
 struct Shared {
-    ledger: Mutex<EmbeddedLedger>,
+    ledger: Mutex<Box<dyn LedgerStore>>,
     append_tokens: Vec<String>,
 }
 
@@ -44,7 +44,7 @@ pub fn read_tokens(path: &std::path::Path) -> Result<Vec<String>, Usage> {
 }
 
 /// Runs the server until interrupted.
-pub fn serve(ledger: EmbeddedLedger, listen: &str, append_tokens: Vec<String>) -> Result<(), Usage> {
+pub fn serve(ledger: Box<dyn LedgerStore>, listen: &str, append_tokens: Vec<String>) -> Result<(), Usage> {
     let shared = Arc::new(Shared {
         ledger: Mutex::new(ledger),
         append_tokens,
@@ -75,10 +75,16 @@ pub fn serve(ledger: EmbeddedLedger, listen: &str, append_tokens: Vec<String>) -
 }
 
 fn read(shared: &Shared, path: &str) -> Response {
-    let ledger = match shared.ledger.lock() {
+    let mut ledger = match shared.ledger.lock() {
         Ok(l) => l,
         Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "ledger unavailable").into_response(),
     };
+    // Other writers (PostgreSQL) may have appended since the last read.
+    if path == "checkpoint"
+        && let Err(e) = ledger.refresh()
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
+    }
     match ledger.read_path(path) {
         Ok(Some(bytes)) => {
             let immutable = path.starts_with("tile/") && !path.contains(".p/");

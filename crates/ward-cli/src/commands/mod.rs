@@ -79,18 +79,64 @@ pub fn data_dir() -> std::path::PathBuf {
     }
 }
 
-/// Opens (creating on first use) the ledger at `dir` or in the data directory.
-pub fn open_ledger(dir: Option<&std::path::Path>) -> Result<ward_ledger::EmbeddedLedger, Usage> {
-    let dir = dir
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| data_dir().join("ledger"));
+fn new_origin() -> String {
     let mut suffix = [0u8; 4];
     let _ = getrandom_fill(&mut suffix);
-    let origin = format!(
+    format!(
         "ward.local/ledger/{}",
         suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    ward_ledger::EmbeddedLedger::open(&dir, &origin).map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))
+    )
+}
+
+/// Opens (creating on first use) the ledger: a directory (embedded), a
+/// `postgres://` URL (shared; the signing key comes from `$WARD_LEDGER_KEY`,
+/// a file, created in the data directory on first use), or the embedded
+/// ledger in the data directory.
+pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
+    let text = location.map(|l| l.to_string_lossy().into_owned());
+    if let Some(url) = text
+        .as_deref()
+        .filter(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"))
+    {
+        let key_path = std::env::var_os("WARD_LEDGER_KEY")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| data_dir().join("ledger-postgres.key"));
+        let signer = match std::fs::read_to_string(&key_path) {
+            Ok(text) => ward_ledger::NoteSigner::parse(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let signer = ward_ledger::NoteSigner::generate(&new_origin(), ward_ledger::note::ALG_ED25519)?;
+                if let Some(parent) = key_path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Usage(e.to_string()))?;
+                }
+                write_private(&key_path, signer.to_skey().as_bytes())?;
+                signer
+            }
+            Err(e) => return Err(Usage(format!("cannot read {}: {e}", key_path.display()))),
+        };
+        let schema = std::env::var("WARD_LEDGER_SCHEMA").unwrap_or_else(|_| "ward".into());
+        let ledger =
+            ward_ledger::PostgresLedger::open(url, &schema, signer).map_err(|e| Usage(format!("ledger {url}: {e}")))?;
+        return Ok(Box::new(ledger));
+    }
+    let dir = location
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| data_dir().join("ledger"));
+    let ledger = ward_ledger::EmbeddedLedger::open(&dir, &new_origin())
+        .map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))?;
+    Ok(Box::new(ledger))
+}
+
+fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), Usage> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))?;
+    f.write_all(data)
+        .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> Result<(), ()> {

@@ -262,3 +262,52 @@ fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitore
     run.expect(1);
     assert!(run.stderr.contains("ALERT rollback"), "{}", run.stderr);
 }
+
+#[test]
+fn verify_records_into_a_postgres_ledger_too() {
+    let Ok(url) = std::env::var("WARD_TEST_POSTGRES_URL") else {
+        assert_ne!(
+            std::env::var("WARD_REQUIRE_POSTGRES").as_deref(),
+            Ok("1"),
+            "PostgreSQL required but not configured"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let schema = format!("ward_cli_{}", std::process::id());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+            .args(args)
+            .env("WARD_DATA_DIR", dir.path())
+            .env("WARD_LEDGER_SCHEMA", &schema)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let art = conformance().join("a.txt");
+    let bundle = conformance().join("happy-path-v0.3/bundle.sigstore.json");
+    for _ in 0..2 {
+        let (code, out) = run(&[
+            "verify",
+            art.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--certificate-identity",
+            BEACON_IDENTITY,
+            "--certificate-oidc-issuer",
+            GITHUB_ISSUER,
+            "--ledger",
+            &url,
+        ]);
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("recorded: ledger entry"), "{out}");
+    }
+    let (code, out) = run(&["ledger", "verify", "--ledger", &url]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("recomputed 2 entries"), "{out}");
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+}

@@ -20,9 +20,9 @@
 //! acknowledged and is cut away; anything missing below it is corruption
 //! and refused.
 
-use super::{LedgerError, MAX_ENTRY_BYTES};
+use super::{LedgerError, MAX_ENTRY_BYTES, Receipt};
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
-use crate::hash::{Hash, leaf_hash};
+use crate::hash::leaf_hash;
 use crate::note::{ALG_ED25519, NoteSigner, NoteVerifier};
 use crate::tree::MerkleTree;
 use sha2::Digest as _;
@@ -32,26 +32,6 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 const RECORD_HEADER: u64 = 8;
-
-/// What an acknowledged append returns.
-#[derive(Clone, Debug)]
-pub struct Receipt {
-    /// Index of the first entry of the batch.
-    pub first_index: u64,
-    /// Tree size after the batch.
-    pub size: u64,
-    /// The signed checkpoint at that size.
-    pub checkpoint: String,
-}
-
-/// The result of recomputing the whole tree from the entries.
-#[derive(Clone, Debug)]
-pub struct VerifyReport {
-    /// Entries read and hashed.
-    pub entries: u64,
-    /// The recomputed root, equal to the checkpoint's.
-    pub root: Hash,
-}
 
 /// An open embedded ledger (the writer holds the directory's lock).
 pub struct EmbeddedLedger {
@@ -365,119 +345,30 @@ impl EmbeddedLedger {
     pub fn tree(&self) -> &MerkleTree {
         &self.tree
     }
+}
 
-    /// The bytes at a tlog-tiles path (`checkpoint`, `tile/L/N[.p/W]`,
-    /// `tile/entries/N[.p/W]`), or `None` when no such file exists at the
-    /// current size. Tiles are immutable, so a partial tile of width W is
-    /// served whenever at least W hashes exist.
-    pub fn read_path(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
-        if path == "checkpoint" {
-            return Ok(Some(self.checkpoint.as_bytes().to_vec()));
-        }
-        let Some(rest) = path.strip_prefix("tile/") else {
-            return Ok(None);
-        };
-        let (kind, rest) = rest.split_once('/').unwrap_or((rest, ""));
-        let (index_part, width) = match rest.split_once(".p/") {
-            Some((i, text)) => match text.parse::<u64>() {
-                Ok(w) if (1..crate::tiles::TILE_WIDTH).contains(&w) && w.to_string() == text => (i, w),
-                _ => return Ok(None),
-            },
-            None => (rest, crate::tiles::TILE_WIDTH),
-        };
-        let elements: Vec<&str> = index_part.split('/').collect();
-        let Some(index) = crate::tiles::parse_index(&elements) else {
-            return Ok(None);
-        };
-        let start = index.saturating_mul(crate::tiles::TILE_WIDTH);
-        if kind == "entries" {
-            if start.saturating_add(width) > self.size() {
-                return Ok(None);
-            }
-            let entries = (start..start + width)
-                .map(|i| self.entry(i))
-                .collect::<Result<Vec<_>, _>>()?;
-            return Ok(Some(crate::tiles::encode_bundle(entries.iter().map(Vec::as_slice))));
-        }
-        let Ok(level) = kind.parse::<usize>() else {
-            return Ok(None);
-        };
-        if kind != level.to_string() || level > 7 {
-            return Ok(None);
-        }
-        let hashes = self.tree.level_range(level * crate::tiles::TILE_HEIGHT, start, width);
-        if hashes.len() as u64 != width {
-            return Ok(None);
-        }
-        Ok(Some(hashes.concat()))
+impl super::LedgerStore for EmbeddedLedger {
+    fn append(&mut self, entries: &[Vec<u8>]) -> Result<Receipt, LedgerError> {
+        EmbeddedLedger::append(self, entries)
     }
 
-    /// Writes the whole log as static files in the tlog-tiles layout.
-    pub fn export(&self, out: &Path) -> Result<u64, LedgerError> {
-        let mut files = 0;
-        let write = |rel: &str, data: &[u8]| -> Result<(), LedgerError> {
-            let p = out.join(rel);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).map_err(io(parent))?;
-            }
-            std::fs::write(&p, data).map_err(io(&p))
-        };
-        let size = self.size();
-        let mut level = 0usize;
-        loop {
-            let nodes = size >> (level * crate::tiles::TILE_HEIGHT);
-            if nodes == 0 {
-                break;
-            }
-            for n in 0..nodes.div_ceil(crate::tiles::TILE_WIDTH) {
-                let width = (nodes - n * crate::tiles::TILE_WIDTH).min(crate::tiles::TILE_WIDTH);
-                let rel = crate::tiles::tile_path(level, n, width);
-                if let Some(bytes) = self.read_path(&rel)? {
-                    write(&rel, &bytes)?;
-                    files += 1;
-                }
-                if level == 0 {
-                    let rel = crate::tiles::entries_path(n, width);
-                    if let Some(bytes) = self.read_path(&rel)? {
-                        write(&rel, &bytes)?;
-                        files += 1;
-                    }
-                }
-            }
-            level += 1;
-        }
-        // The checkpoint last, so a mirror never points at tiles it lacks.
-        write("checkpoint", self.checkpoint.as_bytes())?;
-        Ok(files + 1)
+    fn refresh(&mut self) -> Result<(), LedgerError> {
+        Ok(())
     }
 
-    /// Recomputes the tree from every entry and compares it with the
-    /// checkpoint: the full audit.
-    pub fn verify_all(&self) -> Result<VerifyReport, LedgerError> {
-        let cp = SignedCheckpoint::verify(self.checkpoint.as_bytes(), &self.verifier())?;
-        let mut tree = MerkleTree::new();
-        for i in 0..self.size() {
-            let entry = self.entry(i)?;
-            let leaf = leaf_hash(&entry);
-            if Some(leaf) != self.tree.leaf(i) {
-                return Err(LedgerError::Corrupt(format!(
-                    "entry {i} does not match its stored leaf hash"
-                )));
-            }
-            tree.push(leaf);
-        }
-        if tree.size() != cp.checkpoint.size || tree.root() != cp.checkpoint.root {
-            return Err(LedgerError::Corrupt(format!(
-                "recomputed tree (size {}, root {}) differs from the checkpoint (size {}, root {})",
-                tree.size(),
-                hex::encode(tree.root()),
-                cp.checkpoint.size,
-                hex::encode(cp.checkpoint.root)
-            )));
-        }
-        Ok(VerifyReport {
-            entries: tree.size(),
-            root: tree.root(),
-        })
+    fn entry(&mut self, index: u64) -> Result<Vec<u8>, LedgerError> {
+        EmbeddedLedger::entry(self, index)
+    }
+
+    fn checkpoint(&self) -> &str {
+        &self.checkpoint
+    }
+
+    fn signer(&self) -> &NoteSigner {
+        &self.signer
+    }
+
+    fn tree(&self) -> &MerkleTree {
+        &self.tree
     }
 }

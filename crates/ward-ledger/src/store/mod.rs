@@ -1,12 +1,21 @@
-//! Ledger storage. The embedded backend is the default: one directory, no
-//! server, crash-safe.
+//! Ledger storage behind one trait. The embedded backend is the default:
+//! one directory, no server, crash-safe. The PostgreSQL backend serves
+//! teams with many gates: the database's row lock is the one sequencer.
+//! Everything above the trait (proofs, tiles, export, the full audit) is
+//! written once for both.
 
 mod embedded;
+mod postgres;
 
-pub use embedded::{EmbeddedLedger, Receipt, VerifyReport};
+pub use embedded::EmbeddedLedger;
+pub use postgres::PostgresLedger;
 
-use crate::note::NoteError;
-use crate::tree::TreeError;
+use crate::checkpoint::SignedCheckpoint;
+use crate::hash::{Hash, leaf_hash};
+use crate::note::{NoteError, NoteSigner, NoteVerifier};
+use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, encode_bundle, entries_path, parse_index, tile_path};
+use crate::tree::{MerkleTree, TreeError};
+use std::path::Path;
 
 /// Largest entry, so that every entry fits a tlog-tiles entry bundle.
 pub const MAX_ENTRY_BYTES: usize = 65_535;
@@ -24,6 +33,9 @@ pub enum LedgerError {
         #[source]
         source: std::io::Error,
     },
+    /// The database failed (a lost connection lands here).
+    #[error("ledger database: {0}")]
+    Database(String),
     /// The stored log contradicts its own signed checkpoint.
     #[error("ledger is corrupt: {0}")]
     Corrupt(String),
@@ -44,4 +56,176 @@ pub enum LedgerError {
         /// Ledger size.
         size: u64,
     },
+}
+
+/// What an acknowledged append returns.
+#[derive(Clone, Debug)]
+pub struct Receipt {
+    /// Index of the first entry of the batch.
+    pub first_index: u64,
+    /// Tree size after the batch.
+    pub size: u64,
+    /// The signed checkpoint at that size.
+    pub checkpoint: String,
+}
+
+/// The result of recomputing the whole tree from the entries.
+#[derive(Clone, Debug)]
+pub struct VerifyReport {
+    /// Entries read and hashed.
+    pub entries: u64,
+    /// The recomputed root, equal to the checkpoint's.
+    pub root: Hash,
+}
+
+/// A ledger backend.
+pub trait LedgerStore: Send {
+    /// Appends a batch; returns only once it is durable and covered by a
+    /// signed checkpoint. On error nothing is acknowledged.
+    fn append(&mut self, entries: &[Vec<u8>]) -> Result<Receipt, LedgerError>;
+    /// Catches up with appends made by other writers.
+    fn refresh(&mut self) -> Result<(), LedgerError>;
+    /// Entry `index`.
+    fn entry(&mut self, index: u64) -> Result<Vec<u8>, LedgerError>;
+    /// The latest signed checkpoint known to this handle.
+    fn checkpoint(&self) -> &str;
+    /// The log's key (checkpoints and decision records).
+    fn signer(&self) -> &NoteSigner;
+    /// The tree as of the latest checkpoint known to this handle.
+    fn tree(&self) -> &MerkleTree;
+
+    /// Entries `[start, end)`, in order (backends override this to read in bulk).
+    fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        (start..end).map(|i| self.entry(i)).collect()
+    }
+
+    /// Number of entries.
+    fn size(&self) -> u64 {
+        self.tree().size()
+    }
+
+    /// The verifier key.
+    fn verifier(&self) -> NoteVerifier {
+        self.signer().verifier()
+    }
+
+    /// Recomputes the tree from every entry and compares it with the
+    /// checkpoint: the full audit.
+    fn verify_all(&mut self) -> Result<VerifyReport, LedgerError> {
+        self.refresh()?;
+        let cp = SignedCheckpoint::verify(self.checkpoint().as_bytes(), &self.verifier())?;
+        let mut tree = MerkleTree::new();
+        let mut start = 0;
+        while start < cp.checkpoint.size {
+            let end = (start + 10_000).min(cp.checkpoint.size);
+            for (i, e) in (start..).zip(self.entries(start, end)?) {
+                let leaf = leaf_hash(&e);
+                if Some(leaf) != self.tree().leaf(i) {
+                    return Err(LedgerError::Corrupt(format!(
+                        "entry {i} does not match its stored leaf hash"
+                    )));
+                }
+                tree.push(leaf);
+            }
+            start = end;
+        }
+        if tree.root() != cp.checkpoint.root {
+            return Err(LedgerError::Corrupt(format!(
+                "recomputed root {} differs from the checkpoint's {} at size {}",
+                hex::encode(tree.root()),
+                hex::encode(cp.checkpoint.root),
+                cp.checkpoint.size
+            )));
+        }
+        Ok(VerifyReport {
+            entries: tree.size(),
+            root: tree.root(),
+        })
+    }
+
+    /// The bytes at a tlog-tiles path (`checkpoint`, `tile/L/N[.p/W]`,
+    /// `tile/entries/N[.p/W]`), or `None` when no such file exists at the
+    /// current size. Tiles are immutable, so a partial tile of width W is
+    /// served whenever at least W hashes exist.
+    fn read_path(&mut self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        if path == "checkpoint" {
+            return Ok(Some(self.checkpoint().as_bytes().to_vec()));
+        }
+        let Some(rest) = path.strip_prefix("tile/") else {
+            return Ok(None);
+        };
+        let (kind, rest) = rest.split_once('/').unwrap_or((rest, ""));
+        let (index_part, width) = match rest.split_once(".p/") {
+            Some((i, text)) => match text.parse::<u64>() {
+                Ok(w) if (1..TILE_WIDTH).contains(&w) && w.to_string() == text => (i, w),
+                _ => return Ok(None),
+            },
+            None => (rest, TILE_WIDTH),
+        };
+        let elements: Vec<&str> = index_part.split('/').collect();
+        let Some(index) = parse_index(&elements) else {
+            return Ok(None);
+        };
+        let start = index.saturating_mul(TILE_WIDTH);
+        if kind == "entries" {
+            if start.saturating_add(width) > self.size() {
+                return Ok(None);
+            }
+            let entries = self.entries(start, start + width)?;
+            return Ok(Some(encode_bundle(entries.iter().map(Vec::as_slice))));
+        }
+        let Ok(level) = kind.parse::<usize>() else {
+            return Ok(None);
+        };
+        if kind != level.to_string() || level > 7 {
+            return Ok(None);
+        }
+        let hashes = self.tree().level_range(level * TILE_HEIGHT, start, width);
+        if hashes.len() as u64 != width {
+            return Ok(None);
+        }
+        Ok(Some(hashes.concat()))
+    }
+
+    /// Writes the whole log as static files in the tlog-tiles layout.
+    fn export(&mut self, out: &Path) -> Result<u64, LedgerError> {
+        let io = |p: &Path, source| LedgerError::Io {
+            path: p.display().to_string(),
+            source,
+        };
+        let write = |rel: &str, data: &[u8]| -> Result<(), LedgerError> {
+            let p = out.join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            }
+            std::fs::write(&p, data).map_err(|e| io(&p, e))
+        };
+        let size = self.size();
+        let checkpoint = self.checkpoint().to_string();
+        let mut files = 0;
+        let mut level = 0usize;
+        loop {
+            let nodes = size >> (level * TILE_HEIGHT);
+            if nodes == 0 {
+                break;
+            }
+            for n in 0..nodes.div_ceil(TILE_WIDTH) {
+                let width = (nodes - n * TILE_WIDTH).min(TILE_WIDTH);
+                let mut paths = vec![tile_path(level, n, width)];
+                if level == 0 {
+                    paths.push(entries_path(n, width));
+                }
+                for rel in paths {
+                    if let Some(bytes) = self.read_path(&rel)? {
+                        write(&rel, &bytes)?;
+                        files += 1;
+                    }
+                }
+            }
+            level += 1;
+        }
+        // The checkpoint last, so a mirror never points at tiles it lacks.
+        write("checkpoint", checkpoint.as_bytes())?;
+        Ok(files + 1)
+    }
 }

@@ -1,0 +1,231 @@
+//! The same suite against both backends (embedded and PostgreSQL), plus what
+//! only a shared database has: many concurrent writers with one sequencer,
+//! and a connection lost mid-batch.
+//!
+//! PostgreSQL comes from `WARD_TEST_POSTGRES_URL`, which `scripts/test.sh`
+//! sets after starting a private server on 127.0.0.1. When
+//! `WARD_REQUIRE_POSTGRES=1` (as in the test script), its absence fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, missing_docs)]
+
+use ward_ledger::note::ALG_ED25519;
+use ward_ledger::{
+    EmbeddedLedger, LedgerError, LedgerStore, NoteSigner, PostgresLedger, SignedCheckpoint, leaf_hash, verify_inclusion,
+};
+
+fn entry(i: u64) -> Vec<u8> {
+    format!("decision-{i}").into_bytes()
+}
+
+fn postgres_url() -> Option<String> {
+    match std::env::var("WARD_TEST_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("WARD_REQUIRE_POSTGRES").as_deref() == Ok("1") => {
+            panic!("WARD_REQUIRE_POSTGRES=1 but WARD_TEST_POSTGRES_URL is not set")
+        }
+        Err(_) => {
+            eprintln!("PostgreSQL tests skipped: run scripts/test.sh, which starts a server");
+            None
+        }
+    }
+}
+
+/// A fresh schema per test, dropped afterwards.
+struct PgSchema {
+    url: String,
+    name: String,
+    key: String,
+}
+
+impl PgSchema {
+    fn new() -> Option<Self> {
+        let url = postgres_url()?;
+        let mut bytes = [0u8; 6];
+        aws_lc_rs::rand::fill(&mut bytes).unwrap();
+        let name = format!("ward_test_{}", hex::encode(bytes));
+        let key = NoteSigner::generate("ward.test/pg", ALG_ED25519).unwrap().to_skey();
+        Some(Self { url, name, key })
+    }
+
+    fn open(&self) -> PostgresLedger {
+        PostgresLedger::open(&self.url, &self.name, NoteSigner::parse(&self.key).unwrap()).unwrap()
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
+    }
+}
+
+// ---- the shared suite ----
+
+fn suite_append_prove_reopen(open: &dyn Fn() -> Box<dyn LedgerStore>) {
+    {
+        let mut l = open();
+        assert_eq!(l.size(), 0);
+        for batch in 0..6u64 {
+            let r = l
+                .append(&(batch * 5..batch * 5 + 5).map(entry).collect::<Vec<_>>())
+                .unwrap();
+            assert_eq!((r.first_index, r.size), (batch * 5, batch * 5 + 5));
+        }
+    }
+    let mut l = open();
+    assert_eq!(l.size(), 30);
+    let cp = SignedCheckpoint::verify(l.checkpoint().as_bytes(), &l.verifier()).unwrap();
+    assert_eq!(cp.checkpoint.size, 30);
+    for i in [0, 17, 29] {
+        assert_eq!(l.entry(i).unwrap(), entry(i));
+        let proof = l.tree().inclusion_proof(i, 30).unwrap();
+        verify_inclusion(&leaf_hash(&entry(i)), i, 30, &proof, &cp.checkpoint.root).unwrap();
+    }
+    assert!(matches!(l.entry(30), Err(LedgerError::NoEntry { .. })));
+    assert_eq!(l.verify_all().unwrap().entries, 30);
+    assert!(l.read_path("tile/0/000.p/30").unwrap().is_some());
+    assert!(l.read_path("tile/entries/000.p/31").unwrap().is_none());
+}
+
+fn suite_oversize_is_refused(open: &dyn Fn() -> Box<dyn LedgerStore>) {
+    let mut l = open();
+    l.append(&[entry(0)]).unwrap();
+    assert!(matches!(
+        l.append(&[entry(1), vec![1; 70_000]]),
+        Err(LedgerError::EntryTooLarge(70_000))
+    ));
+    assert_eq!(l.size(), 1);
+    l.append(&[entry(1)]).unwrap();
+    drop(l);
+    assert_eq!(open().verify_all().unwrap().entries, 2);
+}
+
+#[test]
+fn embedded_passes_the_suite() {
+    for suite in [suite_append_prove_reopen, suite_oversize_is_refused] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        // The embedded writer holds the directory lock, so the suite's
+        // handles are opened one at a time (each dropped before the next).
+        suite(&move || Box::new(EmbeddedLedger::open(&path, "ward.test/embedded").unwrap()));
+    }
+}
+
+#[test]
+fn postgres_passes_the_suite() {
+    for suite in [suite_append_prove_reopen, suite_oversize_is_refused] {
+        let Some(schema) = PgSchema::new() else { return };
+        suite(&|| Box::new(schema.open()));
+    }
+}
+
+#[test]
+fn postgres_detects_a_tampered_entry() {
+    let Some(schema) = PgSchema::new() else { return };
+    let mut l = schema.open();
+    l.append(&(0..10).map(entry).collect::<Vec<_>>()).unwrap();
+    schema
+        .client()
+        .execute(
+            &format!("UPDATE {}.ward_entries SET data = 'forged' WHERE idx = 4", schema.name),
+            &[],
+        )
+        .unwrap();
+    assert!(matches!(l.verify_all(), Err(LedgerError::Corrupt(_))));
+    // A rewritten checkpoint without the key is refused on the next read.
+    schema
+        .client()
+        .execute(
+            &format!(
+                "UPDATE {}.ward_log SET checkpoint = replace(checkpoint, E'\\n10\\n', E'\\n11\\n')",
+                schema.name
+            ),
+            &[],
+        )
+        .unwrap();
+    assert!(l.refresh().is_err());
+}
+
+#[test]
+fn postgres_serialises_many_concurrent_writers() {
+    let Some(schema) = PgSchema::new() else { return };
+    drop(schema.open());
+    let writers = 6u64;
+    let batches = 40u64;
+    let received: Vec<Vec<u64>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..writers)
+            .map(|w| {
+                let schema = &schema;
+                s.spawn(move || {
+                    let mut l = schema.open();
+                    (0..batches)
+                        .map(|b| {
+                            l.append(&(0..5).map(|k| entry(w * 1_000_000 + b * 10 + k)).collect::<Vec<_>>())
+                                .unwrap()
+                                .first_index
+                        })
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut firsts: Vec<u64> = received.into_iter().flatten().collect();
+    firsts.sort_unstable();
+    // Every batch got its own five consecutive indexes: no gaps, no overlaps.
+    assert_eq!(firsts, (0..writers * batches).map(|i| i * 5).collect::<Vec<_>>());
+    let mut l = schema.open();
+    assert_eq!(l.size(), writers * batches * 5);
+    assert_eq!(l.verify_all().unwrap().entries, writers * batches * 5);
+}
+
+#[test]
+fn postgres_connection_lost_mid_batch_records_nothing() {
+    let Some(schema) = PgSchema::new() else { return };
+    let mut l = schema.open();
+    l.append(&(0..3).map(entry).collect::<Vec<_>>()).unwrap();
+    // Kill every other session of this schema's writer while a large batch runs.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let killer = {
+        let url = schema.url.clone();
+        let pattern = format!("INSERT INTO {}.%", schema.name);
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let killed: i64 = c
+                    .query_one(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1",
+                        &[&pattern],
+                    )
+                    .unwrap()
+                    .get(0);
+                if killed > 0 {
+                    return true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            false
+        })
+    };
+    let big: Vec<Vec<u8>> = (0..200_000).map(|i| vec![(i % 251) as u8; 200]).collect();
+    let result = l.append(&big);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let killed = killer.join().unwrap();
+    assert!(killed, "the test could not catch the batch in flight");
+    assert!(
+        matches!(result, Err(LedgerError::Database(_))),
+        "a batch whose connection died must not be acknowledged"
+    );
+    assert_eq!(l.size(), 3, "the handle's tree is rolled back");
+    let mut fresh = schema.open();
+    assert_eq!(fresh.size(), 3);
+    assert_eq!(fresh.verify_all().unwrap().entries, 3);
+    fresh.append(&[entry(3)]).unwrap();
+    assert_eq!(fresh.verify_all().unwrap().entries, 4);
+}
