@@ -311,3 +311,48 @@ fn verify_records_into_a_postgres_ledger_too() {
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
+
+#[test]
+fn a_full_disk_is_reported_and_never_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    for _ in 0..3 {
+        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    }
+    let log_size = std::fs::metadata(ledger.join("entries.log")).unwrap().len();
+    // The file-size limit (1 KiB blocks in bash) leaves less room than one
+    // more record: the append fails with EFBIG, as on a full disk.
+    let blocks = log_size / 1024 + 1;
+    let art = conformance().join("a.txt");
+    let bundle = conformance().join("happy-path-v0.3/bundle.sigstore.json");
+    let script = format!(
+        "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" verify \"$1\" --bundle \"$2\" --certificate-identity \"$3\" --certificate-oidc-issuer \"$4\" --ledger \"$5\""
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_ward")])
+        .args([
+            art.to_str().unwrap(),
+            bundle.to_str().unwrap(),
+            BEACON_IDENTITY,
+            GITHUB_ISSUER,
+            ledger.to_str().unwrap(),
+        ])
+        .env("WARD_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an allow that cannot be recorded must not allow: {stderr}"
+    );
+    assert!(stderr.contains("NOT recorded"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("recorded: ledger entry"));
+    // The log is still consistent and holds exactly what was acknowledged.
+    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    run.expect(0);
+    assert!(run.stdout.contains("recomputed 3 entries"), "{}", run.stdout);
+    let run = verify_into(&ledger, BEACON_IDENTITY);
+    run.expect(0);
+    assert_eq!(json_of(&run)["ledger"]["index"], 3);
+}
