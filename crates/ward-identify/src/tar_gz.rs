@@ -15,6 +15,27 @@ pub(crate) struct Captured {
     pub(crate) content: Vec<u8>,
 }
 
+impl Captured {
+    /// Reads a wanted entry whole, refusing one over `max_metadata` bytes.
+    pub(crate) fn read(reader: impl Read, name: &str, parts: &[&str], limits: &Limits) -> Result<Self, ArchiveError> {
+        let mut content = Vec::new();
+        reader
+            .take(limits.max_metadata + 1)
+            .read_to_end(&mut content)
+            .map_err(archive_error)?;
+        if content.len() as u64 > limits.max_metadata {
+            return Err(ArchiveError::MetadataMalformed(format!(
+                "{name} is larger than {} bytes",
+                limits.max_metadata
+            )));
+        }
+        Ok(Self {
+            path: parts.iter().map(|s| s.to_string()).collect(),
+            content,
+        })
+    }
+}
+
 /// Walks every entry, enforcing the limits, and captures the entries for
 /// which `wanted` returns true. Every byte of every entry is decompressed, so
 /// a bomb is detected wherever in the archive it sits.
@@ -74,21 +95,7 @@ fn walk<R: Read>(
             )));
         }
         if kind != tar::EntryType::Directory && wanted(&parts) {
-            let mut content = Vec::new();
-            (&mut entry)
-                .take(limits.max_metadata + 1)
-                .read_to_end(&mut content)
-                .map_err(archive_error)?;
-            if content.len() as u64 > limits.max_metadata {
-                return Err(ArchiveError::MetadataMalformed(format!(
-                    "{name} is larger than {} bytes",
-                    limits.max_metadata
-                )));
-            }
-            captured.push(Captured {
-                path: parts.iter().map(|s| s.to_string()).collect(),
-                content,
-            });
+            captured.push(Captured::read(&mut entry, &name, &parts, limits)?);
         }
         io::copy(&mut entry, &mut io::sink()).map_err(archive_error)?;
     }

@@ -52,22 +52,9 @@ pub(crate) fn scan<R: Read + Seek>(
         let remaining = limits.max_unpacked - unpacked.min(limits.max_unpacked);
         let mut limited = (&mut file).take(remaining + 1);
         let n = if wanted(&parts) {
-            let mut content = Vec::new();
-            (&mut limited)
-                .take(limits.max_metadata + 1)
-                .read_to_end(&mut content)
-                .map_err(archive_error)?;
-            if content.len() as u64 > limits.max_metadata {
-                return Err(ArchiveError::MetadataMalformed(format!(
-                    "{name} is larger than {} bytes",
-                    limits.max_metadata
-                )));
-            }
-            let n = content.len() as u64;
-            captured.push(Captured {
-                path: parts.iter().map(|s| s.to_string()).collect(),
-                content,
-            });
+            let c = Captured::read(&mut limited, &name, &parts, limits)?;
+            let n = c.content.len() as u64;
+            captured.push(c);
             n
         } else {
             io::copy(&mut limited, &mut io::sink()).map_err(archive_error)?

@@ -13,7 +13,6 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use std::io::Read;
 use std::path::Path;
 use zeroize::Zeroizing;
 
@@ -208,17 +207,12 @@ impl SigningKey {
                 Ok(sig.as_ref().to_vec())
             }
             Inner::Ed25519(_) => {
-                let mut bytes = Vec::new();
-                std::fs::File::open(path)
-                    .map_err(io)?
-                    .take(MAX_ED25519_MESSAGE + 1)
-                    .read_to_end(&mut bytes)
-                    .map_err(io)?;
-                if bytes.len() as u64 > MAX_ED25519_MESSAGE {
-                    return Err(SignError::TooLarge(format!(
+                let bytes = ward_verify::keys::read_bounded(path).map_err(|e| match e {
+                    ward_verify::VerifyError::Unreadable { source, .. } => io(source),
+                    _ => SignError::TooLarge(format!(
                         "Ed25519 signs the whole artifact; use an ECDSA P-256 key for artifacts over {MAX_ED25519_MESSAGE} bytes"
-                    )));
-                }
+                    )),
+                })?;
                 self.sign(&bytes)
             }
         }

@@ -219,7 +219,7 @@ impl SigstoreBundle {
         match verifier.verify(self.digest_for(artifact), &self.bundle, policy) {
             // Some schemes (Ed25519 over a message) need the bytes themselves.
             Err(sigstore_verify::Error::UnsupportedArtifact(_)) if artifact.path.is_some() => {
-                let bytes = read_artifact(artifact.path.unwrap_or_else(|| Path::new("")))?;
+                let bytes = crate::keys::read_bounded(artifact.path.unwrap_or_else(|| Path::new("")))?;
                 Ok(verifier.verify(bytes.as_slice(), &self.bundle, policy)?)
             }
             other => Ok(other?),
@@ -366,21 +366,6 @@ fn key_signer(key: &PublicKey) -> SignerIdentity {
         fingerprint: key.fingerprint().to_string(),
         algorithm: format!("{:?}", key.kind()),
     }
-}
-
-fn read_artifact(path: &Path) -> Result<Vec<u8>, VerifyError> {
-    use std::io::Read;
-    let unreadable = |source| VerifyError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(unreadable)?
-        .take(crate::keys::MAX_ED25519_MESSAGE)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    Ok(bytes)
 }
 
 /// Refuses weak message digests and weak signing certificates by name,

@@ -200,7 +200,9 @@ impl PublicKey {
     }
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
+/// Reads a whole artifact for schemes that sign the message itself
+/// (Ed25519), refusing one larger than [`MAX_ED25519_MESSAGE`].
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
     let unreadable = |source| VerifyError::Unreadable {
         path: path.to_path_buf(),
         source,
