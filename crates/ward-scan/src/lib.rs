@@ -1,0 +1,15 @@
+//! Scan: what is known bad about a package.
+//!
+//! This first part holds the foundations: each ecosystem's version order
+//! ([`version`]) and OSV `affected` evaluation ([`osv`]): `SEMVER` and
+//! `ECOSYSTEM` ranges with `introduced`, `fixed`, `last_affected` and
+//! `limit`, and explicit `versions` lists. A version that cannot be parsed
+//! is an error ("could not evaluate"), never "not affected".
+
+#![forbid(unsafe_code)]
+
+pub mod osv;
+pub mod version;
+
+pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
+pub use version::{Version, VersionError, VersionScheme};
