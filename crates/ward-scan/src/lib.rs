@@ -8,8 +8,12 @@
 
 #![forbid(unsafe_code)]
 
+pub mod advisory;
+pub mod db;
 pub mod osv;
 pub mod version;
 
+pub use advisory::{Advisory, Rating, Severity};
+pub use db::{AdvisoryDb, DbError, ImportReport};
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
 pub use version::{Version, VersionError, VersionScheme};

@@ -5,7 +5,7 @@
 //! (`GIT`) are skipped, not treated as "not affected" for the whole record.
 
 use crate::version::{Version, VersionError, VersionScheme};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 /// An OSV record.
@@ -25,13 +25,29 @@ pub struct OsvRecord {
     /// Short summary.
     #[serde(default)]
     pub summary: Option<String>,
+    /// Severity vectors (`CVSS_V3`, `CVSS_V4`).
+    #[serde(default)]
+    pub severity: Vec<SeverityEntry>,
+    /// Database-specific fields (GHSA puts its rating here).
+    #[serde(default)]
+    pub database_specific: Option<serde_json::Value>,
     /// What is affected.
     #[serde(default)]
     pub affected: Vec<Affected>,
 }
 
+/// One `severity` entry.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct SeverityEntry {
+    /// `CVSS_V3`, `CVSS_V4`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The vector.
+    pub score: String,
+}
+
 /// One `affected` entry.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Affected {
     /// The package.
     #[serde(default)]
@@ -45,7 +61,7 @@ pub struct Affected {
 }
 
 /// The package an `affected` entry names.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct AffectedPackage {
     /// OSV ecosystem (`PyPI`, `npm`, `crates.io`, `Go`, `Maven`).
     pub ecosystem: String,
@@ -54,7 +70,7 @@ pub struct AffectedPackage {
 }
 
 /// The kind of a range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum RangeKind {
     /// SemVer 2.0 versions.
@@ -69,7 +85,7 @@ pub enum RangeKind {
 }
 
 /// A range.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct Range {
     /// Its kind.
     #[serde(rename = "type")]
@@ -80,19 +96,20 @@ pub struct Range {
 }
 
 /// One range event.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
 pub struct Event {
     /// Affected from this version (`0`: from the start).
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub introduced: Option<String>,
     /// Fixed in this version.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed: Option<String>,
     /// Affected up to and including this version.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_affected: Option<String>,
     /// The range ends before this version.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<String>,
 }
 

@@ -1,0 +1,80 @@
+//! Importing real advisory databases (RustSec in both layouts, PyPA YAML,
+//! Go, GHSA Maven), saving, loading, and refusing bad records loudly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use ward_core::Ecosystem;
+use ward_scan::{AdvisoryDb, Severity};
+
+fn advisories() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/advisories")
+}
+
+#[test]
+fn imports_every_shared_database_and_merges_the_two_rustsec_layouts() {
+    let sources: Vec<PathBuf> = ["rustsec", "rustsec-osv", "pypa", "go", "maven-ghsa"]
+        .iter()
+        .map(|d| advisories().join(d))
+        .collect();
+    let (db, report) = AdvisoryDb::import(&sources, "2026-11-24T00:00:00Z").unwrap();
+    assert!(report.records > 9_000, "{report:?}");
+    assert!(
+        report.malformed.is_empty(),
+        "malformed: {:?}",
+        &report.malformed[..report.malformed.len().min(5)]
+    );
+    // The RustSec Markdown and OSV layouts describe the same advisories.
+    assert!(report.merged > 1_000, "merged {}", report.merged);
+    for eco in ["cargo", "pypi", "golang", "maven"] {
+        assert!(db.stats()[eco].advisories > 300, "{eco}: {:?}", db.stats()[eco]);
+        assert!(db.stats()[eco].newest_modified.is_some());
+    }
+    // Severity is computed from CVSS vectors (RustSec, PyPA and GHSA carry them).
+    let scored = db.advisories().iter().filter(|a| a.rating.score.is_some()).count();
+    let critical = db
+        .advisories()
+        .iter()
+        .filter(|a| a.rating.level == Severity::Critical)
+        .count();
+    assert!(scored > 500 && critical > 50, "{scored} scored, {critical} critical");
+    let a = db
+        .advisories()
+        .iter()
+        .find(|a| a.rating.vector.as_deref() == Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"))
+        .unwrap();
+    assert_eq!(a.rating.score, Some(9.8));
+
+    let dir = tempfile::tempdir().unwrap();
+    db.save(dir.path()).unwrap();
+    let loaded = AdvisoryDb::load(dir.path()).unwrap();
+    assert_eq!(loaded.len(), db.len());
+    assert!(loaded.lookup(Ecosystem::Cargo, "smallvec").count() >= 2);
+}
+
+#[test]
+fn malformed_and_withdrawn_records_are_counted_never_silently_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"id":"TEST-1","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.1"}]}]}]}"#;
+    let withdrawn = r#"{"id":"TEST-2","modified":"2026-01-01T00:00:00Z","withdrawn":"2026-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"x"}}]}"#;
+    std::fs::write(dir.path().join("good.json"), good).unwrap();
+    std::fs::write(dir.path().join("withdrawn.json"), withdrawn).unwrap();
+    std::fs::write(dir.path().join("truncated.json"), &good[..40]).unwrap();
+    std::fs::write(dir.path().join("wrong-shape.json"), r#"{"id": 5}"#).unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "id: [unclosed").unwrap();
+    let (db, report) = AdvisoryDb::import(&[dir.path().to_path_buf()], "2026-11-24T00:00:00Z").unwrap();
+    assert_eq!((report.records, report.advisories, report.withdrawn), (5, 1, 1));
+    assert_eq!(report.malformed.len(), 3, "{:?}", report.malformed);
+    assert_eq!(db.lookup(Ecosystem::Npm, "left-pad").count(), 1);
+    assert!(AdvisoryDb::import(&[dir.path().join("missing")], "now").is_err());
+    assert!(matches!(
+        AdvisoryDb::load(&dir.path().join("nothing")),
+        Err(ward_scan::DbError::Missing(_))
+    ));
+    std::fs::create_dir_all(dir.path().join("corrupt")).unwrap();
+    std::fs::write(dir.path().join("corrupt/advisories.json"), b"{").unwrap();
+    assert!(matches!(
+        AdvisoryDb::load(&dir.path().join("corrupt")),
+        Err(ward_scan::DbError::Corrupt(..))
+    ));
+}
