@@ -27,11 +27,76 @@ pub enum Command {
     Attest(AttestArgs),
     /// Generate a signing key pair (Ed25519 or ECDSA P-256).
     Keygen(KeygenArgs),
+    /// The offline advisory database: import OSV / RustSec data, show its status.
+    #[command(subcommand)]
+    Advisories(AdvisoriesCommand),
+    /// Scan lockfiles for known vulnerabilities, offline.
+    Scan(ScanArgs),
     /// The transparency ledger of decisions: show, prove, verify, search.
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// List every reason code ward can give, with what it means.
     Reasons(ReasonsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbDir {
+    /// The advisory database directory. Default: `advisories/` in ward's data directory.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesCommand {
+    /// Build the database from OSV data (directories of .json/.yaml, {"vulns": [...]} files,
+    /// all.zip) and RustSec advisory-db checkouts. Replaces the previous database.
+    Import {
+        /// Files or directories to read.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        db: DbDir,
+    },
+    /// What is loaded, per ecosystem, and how fresh it is.
+    Status {
+        /// Warn when the newest advisory is older than this many days.
+        #[arg(long, default_value_t = 7)]
+        max_age_days: u32,
+        #[command(flatten)]
+        db: DbDir,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Level {
+    /// Any finding, even unrated ones (unmaintained crates, notices).
+    None,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Lockfiles: Cargo.lock, package-lock.json (v2/v3), requirements*.txt, poetry.lock, uv.lock.
+    #[arg(required = true)]
+    pub targets: Vec<PathBuf>,
+    /// Deny when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: Level,
+    /// Warn when the advisory data is older than this many days.
+    #[arg(long, default_value_t = 7)]
+    pub max_age_days: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub db: DbDir,
 }
 
 #[derive(Debug, Args)]

@@ -304,3 +304,122 @@ pub fn monitor_ok(message: &str) {
 pub fn alert(message: &str) {
     eprintln!("{message}");
 }
+
+pub fn import_report(r: &ward_scan::ImportReport, dir: &std::path::Path, took: std::time::Duration) {
+    println!(
+        "imported {} advisories from {} records into {} in {:.2} s ({} merged by alias, {} withdrawn, {} in other ecosystems)",
+        r.advisories,
+        r.records,
+        dir.display(),
+        took.as_secs_f64(),
+        r.merged,
+        r.withdrawn,
+        r.unsupported
+    );
+    if !r.malformed.is_empty() {
+        eprintln!("warning: {} malformed records skipped:", r.malformed.len());
+        for (file, why) in r.malformed.iter().take(20) {
+            eprintln!("  {file}: {why}");
+        }
+        if r.malformed.len() > 20 {
+            eprintln!("  … and {} more", r.malformed.len() - 20);
+        }
+    }
+}
+
+fn stale_warning(age: Option<i64>, max: u32) -> Option<String> {
+    match age {
+        None => Some("warning: the advisory data has no modification dates; its freshness is unknown".into()),
+        Some(a) if a > i64::from(max) => Some(format!(
+            "warning: the advisory data is {a} days old (more than {max}): re-import to see recent advisories"
+        )),
+        _ => None,
+    }
+}
+
+pub fn db_status(db: &ward_scan::AdvisoryDb, age: Option<i64>, max: u32) {
+    println!("{} advisories, built {}", db.len(), db.built_at());
+    for (eco, s) in db.stats() {
+        println!(
+            "  {eco:<8} {:>6} advisories, newest modified {}",
+            s.advisories,
+            s.newest_modified.as_deref().unwrap_or("unknown")
+        );
+    }
+    if let Some(w) = stale_warning(age, max) {
+        eprintln!("{w}");
+    }
+}
+
+#[derive(Serialize)]
+struct ScanDocument<'a> {
+    schema: &'static str,
+    database: serde_json::Value,
+    verdict: &'static str,
+    #[serde(flatten)]
+    report: &'a ward_scan::ScanReport,
+}
+
+pub fn scan_report(
+    r: &ward_scan::ScanReport,
+    db: &ward_scan::AdvisoryDb,
+    age: Option<i64>,
+    max_age: u32,
+    denied: bool,
+    format: Format,
+) {
+    let stale = stale_warning(age, max_age);
+    let verdict = if denied { "deny" } else { "allow" };
+    match format {
+        Format::Json => {
+            let doc = ScanDocument {
+                schema: "https://ward.invalid/schemas/scan/v1",
+                database: serde_json::json!({"built_at": db.built_at(), "newest_modified": db.newest_modified(), "age_days": age, "stale": stale.is_some()}),
+                verdict,
+                report: r,
+            };
+            match serde_json::to_string_pretty(&doc) {
+                Ok(s) => println!("{s}"),
+                Err(e) => error(&e.to_string()),
+            }
+        }
+        Format::Text => {
+            println!(
+                "{verdict}: {} components, {} findings, {} could not be evaluated",
+                r.components,
+                r.findings.len(),
+                r.unevaluable.len()
+            );
+            let mut last = "";
+            for f in &r.findings {
+                if f.package != last {
+                    println!("{} ({})", f.package, f.source);
+                    last = &f.package;
+                }
+                let score = match (f.rating.score, f.rating.assumed) {
+                    (Some(s), _) => format!(" {s:.1}"),
+                    (None, true) => " (unrated)".into(),
+                    (None, false) => String::new(),
+                };
+                let fix = if f.fixed.is_empty() {
+                    "no fixed version".to_string()
+                } else {
+                    format!("fixed in {}", f.fixed.join(", "))
+                };
+                println!(
+                    "  {:<20} {:<8}{:<11} {} ({fix})",
+                    f.advisory,
+                    format!("{:?}", f.rating.level).to_lowercase(),
+                    score,
+                    f.summary
+                );
+            }
+            for u in &r.unevaluable {
+                println!("  could not evaluate {} ({}): {}", u.entry, u.source, u.reason);
+            }
+        }
+    }
+    if let Some(w) = stale {
+        eprintln!("{w}");
+    }
+}

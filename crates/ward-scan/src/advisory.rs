@@ -57,6 +57,32 @@ pub struct Rating {
     /// The vector it was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<String>,
+    /// True when the source gave no rating and ward assumed `high` (an
+    /// unrated vulnerability is not a harmless one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub assumed: bool,
+}
+
+impl Rating {
+    /// The rating of an advisory whose source gave none.
+    pub fn unrated() -> Self {
+        Rating {
+            level: Severity::High,
+            score: None,
+            vector: None,
+            assumed: true,
+        }
+    }
+
+    /// The rating of an informational advisory (unmaintained, notice).
+    pub fn informational() -> Self {
+        Rating {
+            level: Severity::None,
+            score: None,
+            vector: None,
+            assumed: false,
+        }
+    }
 }
 
 /// Computes a rating from a CVSS v3.x or v4.0 vector with the `cvss` crate.
@@ -72,6 +98,7 @@ pub fn rate_vector(vector: &str) -> Option<Rating> {
         level: Severity::from_score(score),
         score: Some(score),
         vector: Some(vector.to_string()),
+        assumed: false,
     })
 }
 
@@ -213,17 +240,23 @@ impl Advisory {
                     level,
                     score: None,
                     vector: None,
+                    assumed: false,
                 })
             })
-            .unwrap_or(Rating {
-                level: Severity::None,
-                score: None,
-                vector: None,
-            });
+            .unwrap_or_else(Rating::unrated);
         Some(Self {
             id: record.id,
             aliases: record.aliases,
-            summary: record.summary.unwrap_or_default(),
+            summary: record.summary.filter(|s| !s.is_empty()).unwrap_or_else(|| {
+                let first = record
+                    .details
+                    .as_deref()
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or_default();
+                first.chars().take(120).collect()
+            }),
             modified: record.modified,
             rating,
             affected,

@@ -8,7 +8,7 @@
 //! aliases) are merged into one advisory; malformed records are skipped,
 //! counted and reported, never silently.
 
-use crate::advisory::{Advisory, AffectedPackage, Matcher, Rating, Severity, rate_vector};
+use crate::advisory::{Advisory, AffectedPackage, Matcher, Rating, rate_vector};
 use crate::osv::OsvRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -145,11 +145,14 @@ fn rustsec(text: &str) -> Result<Option<(Advisory, bool)>, String> {
         .unwrap_or_default()
         .trim()
         .to_string();
-    let rating = s(adv, "cvss").and_then(|v| rate_vector(&v)).unwrap_or(Rating {
-        level: Severity::None,
-        score: None,
-        vector: None,
-    });
+    let rating = match (
+        s(adv, "cvss").and_then(|v| rate_vector(&v)),
+        adv.contains_key("informational"),
+    ) {
+        (Some(r), _) => r,
+        (None, true) => Rating::informational(),
+        (None, false) => Rating::unrated(),
+    };
     let advisory = Advisory {
         id,
         aliases: list(Some(adv), "aliases"),

@@ -10,10 +10,14 @@
 
 pub mod advisory;
 pub mod db;
+pub mod lockfile;
 pub mod osv;
+pub mod scan;
 pub mod version;
 
 pub use advisory::{Advisory, Rating, Severity};
 pub use db::{AdvisoryDb, DbError, ImportReport};
+pub use lockfile::{Component, LockfileError, Unpinned};
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
+pub use scan::{Finding, ScanReport, scan};
 pub use version::{Version, VersionError, VersionScheme};

@@ -25,6 +25,9 @@ pub struct OsvRecord {
     /// Short summary.
     #[serde(default)]
     pub summary: Option<String>,
+    /// Longer description (its first line stands in for a missing summary).
+    #[serde(default)]
+    pub details: Option<String>,
     /// Severity vectors (`CVSS_V3`, `CVSS_V4`).
     #[serde(default)]
     pub severity: Vec<SeverityEntry>,

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the exit code.
 
+mod advisories;
 mod ledger;
 mod ledger_monitor;
 mod ledger_serve;
@@ -21,6 +22,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Sign(args) => publish::sign(args),
         Command::Attest(args) => publish::attest(args),
         Command::Keygen(args) => publish::keygen(args),
+        Command::Advisories(cmd) => advisories::run(cmd),
+        Command::Scan(args) => advisories::scan(args),
         Command::Ledger(cmd) => ledger::run(cmd),
         Command::Reasons(args) => reasons::run(args),
     }

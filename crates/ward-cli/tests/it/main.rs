@@ -14,3 +14,4 @@ mod keys;
 mod ledger;
 mod policy;
 mod publish;
+mod scan;

@@ -1,0 +1,59 @@
+//! `ward advisories import|status` and `ward scan`.
+
+use super::{data_dir, or_usage};
+use crate::args::{AdvisoriesCommand, DbDir, Level, ScanArgs};
+use crate::output;
+use std::path::PathBuf;
+use ward_scan::{AdvisoryDb, Severity};
+
+fn db_dir(db: &DbDir) -> PathBuf {
+    db.db.clone().unwrap_or_else(|| data_dir().join("advisories"))
+}
+
+/// Days since the newest advisory was modified, if known.
+fn age_days(db: &AdvisoryDb) -> Option<i64> {
+    let newest: jiff::Timestamp = db.newest_modified()?.parse().ok()?;
+    Some(jiff::Timestamp::now().duration_since(newest).as_hours() / 24)
+}
+
+pub fn run(cmd: AdvisoriesCommand) -> u8 {
+    or_usage(|| match cmd {
+        AdvisoriesCommand::Import { paths, db } => {
+            let dir = db_dir(&db);
+            let start = std::time::Instant::now();
+            let (database, report) = AdvisoryDb::import(&paths, &jiff::Timestamp::now().to_string())?;
+            database.save(&dir)?;
+            output::import_report(&report, &dir, start.elapsed());
+            Ok(crate::EXIT_ALLOW)
+        }
+        AdvisoriesCommand::Status { max_age_days, db } => {
+            let database = AdvisoryDb::load(&db_dir(&db))?;
+            output::db_status(&database, age_days(&database), max_age_days);
+            Ok(crate::EXIT_ALLOW)
+        }
+    })
+}
+
+pub fn scan(args: ScanArgs) -> u8 {
+    or_usage(|| {
+        let database = AdvisoryDb::load(&db_dir(&args.db))?;
+        let (mut components, mut unpinned) = (Vec::new(), Vec::new());
+        for t in &args.targets {
+            let (c, u) = ward_scan::lockfile::read(t)?;
+            components.extend(c);
+            unpinned.extend(u);
+        }
+        let report = ward_scan::scan(&database, &components, unpinned);
+        let threshold = match args.fail_on {
+            Level::None => Severity::None,
+            Level::Low => Severity::Low,
+            Level::Medium => Severity::Medium,
+            Level::High => Severity::High,
+            Level::Critical => Severity::Critical,
+        };
+        let age = age_days(&database);
+        let denied = report.at_least(threshold).next().is_some() || !report.unevaluable.is_empty();
+        output::scan_report(&report, &database, age, args.max_age_days, denied, args.format);
+        Ok(if denied { crate::EXIT_DENY } else { crate::EXIT_ALLOW })
+    })
+}

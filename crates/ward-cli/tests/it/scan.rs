@@ -1,0 +1,168 @@
+//! `ward advisories` and `ward scan` with real advisory data.
+
+use crate::common::{json_of, shared, ward};
+use std::path::{Path, PathBuf};
+
+fn import(db: &Path, sources: &[&str]) -> crate::common::Run {
+    let mut args = vec![
+        "advisories".to_string(),
+        "import".into(),
+        "--db".into(),
+        db.display().to_string(),
+    ];
+    args.extend(
+        sources
+            .iter()
+            .map(|s| shared().join("advisories").join(s).display().to_string()),
+    );
+    ward(&args)
+}
+
+fn scan(db: &Path, targets: &[&Path], extra: &[&str]) -> crate::common::Run {
+    let mut args = vec![
+        "scan".to_string(),
+        "--db".into(),
+        db.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(targets.iter().map(|t| t.display().to_string()));
+    ward(&args)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_cargo_lock_with_a_known_vulnerable_crate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    import(&db, &["rustsec"]).expect(0);
+    let lock = write(
+        dir.path(),
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"mine\"\nversion = \"0.1.0\"\n",
+    );
+    let run = scan(&db, &[&lock], &[]);
+    run.expect(1);
+    let doc = json_of(&run);
+    assert_eq!(doc["components"], 2, "the path dependency is not from the registry");
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["advisory"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"RUSTSEC-2021-0003"), "{ids:?}");
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["package"] == "pkg:cargo/smallvec@1.6.0")
+    );
+    // The real lockfile from osv-scanner has no affected crate versions.
+    scan(&db, &[&shared().join("lockfiles/Cargo.lock")], &[]).expect(0);
+}
+
+#[test]
+fn requirements_findings_fixed_versions_and_unpinned_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    import(&db, &["pypa"]).expect(0);
+    let req = write(
+        dir.path(),
+        "requirements.txt",
+        "# pinned\nDjango==3.2.0 ; python_version > \"3\"\nrequests>=2.0\n",
+    );
+    let run = scan(&db, &[&req], &[]);
+    run.expect(1);
+    let doc = json_of(&run);
+    let django: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["package"] == "pkg:pypi/django@3.2.0")
+        .collect();
+    assert!(django.len() > 10, "{}", django.len());
+    assert!(
+        django
+            .iter()
+            .any(|f| f["fixed"].as_array().unwrap().iter().any(|v| v == "3.2.5"))
+    );
+    assert_eq!(doc["unevaluable"][0]["entry"], "requests>=2.0");
+    // A version no advisory covers is clean.
+    let clean = write(dir.path(), "requirements-clean.txt", "django==5.99.0\n");
+    scan(&db, &[&clean], &[]).expect(0);
+}
+
+#[test]
+fn package_lock_with_a_written_npm_advisory_and_severity_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let adv = dir.path().join("osv");
+    std::fs::create_dir_all(&adv).unwrap();
+    // An npm record in the published OSV schema (no npm data ships in ../shared).
+    write(
+        &adv,
+        "GHSA-test-ajv.json",
+        r#"{"id":"GHSA-test-0001","modified":"2026-11-01T00:00:00Z","summary":"test advisory for ajv","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:N"}],"affected":[{"package":{"ecosystem":"npm","name":"ajv"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"6.12.7"}]}]}]}"#,
+    );
+    let db = dir.path().join("db");
+    ward([
+        "advisories",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        adv.to_str().unwrap(),
+    ])
+    .expect(0);
+    let lock = shared().join("lockfiles/npm-package-lock.json");
+    let run = scan(&db, &[&lock], &[]);
+    run.expect(1);
+    let doc = json_of(&run);
+    assert_eq!(doc["findings"][0]["advisory"], "GHSA-test-0001");
+    assert_eq!(doc["findings"][0]["rating"]["level"], "low");
+    assert_eq!(doc["findings"][0]["rating"]["score"], 3.7);
+    // Below the threshold: reported, allowed.
+    let run = scan(&db, &[&lock], &["--fail-on", "high"]);
+    run.expect(0);
+    assert_eq!(json_of(&run)["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn status_and_staleness_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let run = import(&db, &["go", "maven-ghsa"]);
+    run.expect(0);
+    assert!(run.stdout.contains("imported"), "{}", run.stdout);
+    let run = ward(["advisories", "status", "--db", db.to_str().unwrap()]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("golang") && run.stdout.contains("maven"),
+        "{}",
+        run.stdout
+    );
+    // The shared data is months old: never silently.
+    assert!(run.stderr.contains("days old"), "{}", run.stderr);
+    let lock = write(dir.path(), "requirements.txt", "six==1.16.0\n");
+    let run = scan(&db, &[&lock], &[]);
+    run.expect(0);
+    assert_eq!(json_of(&run)["database"]["stale"], true);
+    assert!(run.stderr.contains("days old"));
+    // No database at all is a usage error, not a clean scan.
+    ward([
+        "scan",
+        "--db",
+        dir.path().join("none").to_str().unwrap(),
+        lock.to_str().unwrap(),
+    ])
+    .expect(2);
+    // Neither is an unknown file.
+    let other = write(dir.path(), "notes.txt", "hello");
+    ward(["scan", "--db", db.to_str().unwrap(), other.to_str().unwrap()]).expect(2);
+}
