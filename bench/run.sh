@@ -38,6 +38,9 @@ WARD_BENCH_POSTGRES_URL="$(scripts/postgres.sh)"
 export WARD_BENCH_POSTGRES_URL
 WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" 2>/dev/null | grep -v "^$"
 
+echo "== advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
+cargo bench -q -p ward-scan --bench scan 2>/dev/null | grep -v "^$"
+
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
 file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
 trap 'rm -f "$file"' EXIT
