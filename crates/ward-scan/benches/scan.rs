@@ -14,13 +14,23 @@ use ward_scan::{AdvisoryDb, Component};
 
 fn main() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/advisories");
-    let sources: Vec<_> = ["rustsec", "rustsec-osv", "pypa", "go", "maven-ghsa"].iter().map(|d| data.join(d)).collect();
+    let sources: Vec<_> = ["rustsec", "rustsec-osv", "pypa", "go", "maven-ghsa"]
+        .iter()
+        .map(|d| data.join(d))
+        .collect();
     let start = Instant::now();
     let (db, report) = AdvisoryDb::import(&sources, "bench").unwrap();
-    println!("advisory index build: {:.2} s for {} records ({} advisories)", start.elapsed().as_secs_f64(), report.records, report.advisories);
+    println!(
+        "advisory index build: {:.2} s for {} records ({} advisories)",
+        start.elapsed().as_secs_f64(),
+        report.records,
+        report.advisories
+    );
     let dir = tempfile::tempdir().unwrap();
     db.save(dir.path()).unwrap();
-    let size = std::fs::metadata(dir.path().join(ward_scan::db::DB_FILE)).unwrap().len();
+    let size = std::fs::metadata(dir.path().join(ward_scan::db::DB_FILE))
+        .unwrap()
+        .len();
     let mut best = f64::MAX;
     for _ in 0..5 {
         let start = Instant::now();
@@ -28,7 +38,11 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
         std::hint::black_box(loaded.len());
     }
-    println!("advisory index load: {:.1} ms ({} KiB, best of 5)", best * 1e3, size / 1024);
+    println!(
+        "advisory index load: {:.1} ms ({} KiB, best of 5)",
+        best * 1e3,
+        size / 1024
+    );
 
     let mut components = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -40,7 +54,10 @@ fn main() {
             }
             let v = versions[components.len() % versions.len()];
             let id = PackageId::new(p.ecosystem, None, p.name.clone(), Some(v.to_string()));
-            components.push(Component { id, source: "bench".into() });
+            components.push(Component {
+                id,
+                source: "bench".into(),
+            });
             if components.len() == 10_000 {
                 break 'outer;
             }
@@ -51,7 +68,15 @@ fn main() {
     let mut n = 0;
     while components.len() < 10_000 {
         n += 1;
-        components.push(Component { id: PackageId::new(ward_core::Ecosystem::Npm, None, format!("clean-package-{n}"), Some("1.0.0".into())), source: "bench".into() });
+        components.push(Component {
+            id: PackageId::new(
+                ward_core::Ecosystem::Npm,
+                None,
+                format!("clean-package-{n}"),
+                Some("1.0.0".into()),
+            ),
+            source: "bench".into(),
+        });
     }
     let loaded = AdvisoryDb::load(dir.path()).unwrap();
     let start = Instant::now();

@@ -12,6 +12,7 @@ pub mod advisory;
 pub mod db;
 pub mod lockfile;
 pub mod osv;
+pub mod sbom;
 pub mod scan;
 pub mod version;
 

@@ -34,7 +34,9 @@ pub enum LockfileError {
     #[error("cannot read {0}: {1}")]
     Io(String, std::io::Error),
     /// Not a format ward reads.
-    #[error("{0}: not a lockfile ward reads (Cargo.lock, package-lock.json, requirements*.txt, poetry.lock, uv.lock)")]
+    #[error(
+        "{0}: not a target ward reads (Cargo.lock, package-lock.json, requirements*.txt, poetry.lock, uv.lock, CycloneDX or SPDX JSON)"
+    )]
     Unknown(String),
     /// Malformed.
     #[error("{0}: {1}")]
@@ -148,6 +150,12 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
             }
         }
         return Ok((out, unpinned));
+    }
+    if file_name.ends_with(".json") {
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        if crate::sbom::is_sbom(&v) {
+            return crate::sbom::read(&v, &name).map_err(bad);
+        }
     }
     Err(LockfileError::Unknown(name))
 }

@@ -166,3 +166,66 @@ fn status_and_staleness_are_reported() {
     let other = write(dir.path(), "notes.txt", "hello");
     ward(["scan", "--db", db.to_str().unwrap(), other.to_str().unwrap()]).expect(2);
 }
+
+#[test]
+fn cyclonedx_and_spdx_sboms() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    import(&db, &["rustsec-osv", "go"]).expect(0);
+    let cdx = write(
+        dir.path(),
+        "bom.cdx.json",
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[
+            {"type":"library","name":"smallvec","version":"1.6.0","purl":"pkg:cargo/smallvec@1.6.0",
+             "components":[{"type":"library","name":"net","version":"v0.0.1","purl":"pkg:golang/golang.org/x/net@v0.0.1"}]},
+            {"type":"library","name":"mystery","version":"1.0"},
+            {"type":"library","name":"openssl","version":"3.0","purl":"pkg:deb/debian/openssl@3.0"},
+            {"type":"file","name":"README"}]}"#,
+    );
+    let run = scan(&db, &[&cdx], &[]);
+    run.expect(1);
+    let doc = json_of(&run);
+    let packages: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["package"].as_str().unwrap())
+        .collect();
+    assert!(packages.contains(&"pkg:cargo/smallvec@1.6.0"), "{packages:?}");
+    assert!(
+        packages.iter().any(|p| p.starts_with("pkg:golang/golang.org/x/net@")),
+        "nested components are scanned: {packages:?}"
+    );
+    let unevaluable: Vec<&str> = doc["unevaluable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["entry"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unevaluable,
+        ["mystery@1.0", "openssl@3.0"],
+        "no purl, or an ecosystem ward does not scan"
+    );
+
+    let spdx = write(
+        dir.path(),
+        "sbom.spdx.json",
+        r#"{"spdxVersion":"SPDX-2.3","packages":[{"name":"smallvec","versionInfo":"1.6.0","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:cargo/smallvec@1.6.0"}]}]}"#,
+    );
+    let run = scan(&db, &[&spdx], &[]);
+    run.expect(1);
+    assert!(
+        json_of(&run)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["advisory"] == "RUSTSEC-2021-0003")
+    );
+    let old = write(
+        dir.path(),
+        "old.cdx.json",
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.2","components":[]}"#,
+    );
+    ward(["scan", "--db", db.to_str().unwrap(), old.to_str().unwrap()]).expect(2);
+}

@@ -1,0 +1,101 @@
+//! SBOMs as scan targets: CycloneDX 1.4–1.6 and SPDX 2.3, JSON.
+//!
+//! Components are identified by their package URL (CycloneDX `purl`, SPDX
+//! `externalRefs` of type `purl`). A component without one, or with a purl
+//! of an ecosystem ward does not scan, is reported as "could not evaluate".
+
+use crate::lockfile::{Component, Unpinned};
+use serde_json::Value;
+use ward_core::PackageId;
+
+/// Whether a JSON document is an SBOM ward reads.
+pub fn is_sbom(v: &Value) -> bool {
+    v.get("bomFormat").and_then(|f| f.as_str()) == Some("CycloneDX") || v.get("spdxVersion").is_some()
+}
+
+fn component(purl: Option<&str>, label: &str, source: &str, out: &mut Vec<Component>, unevaluable: &mut Vec<Unpinned>) {
+    let miss = |reason: String| Unpinned {
+        entry: label.to_string(),
+        source: source.to_string(),
+        reason,
+    };
+    match purl {
+        None => unevaluable.push(miss("no package URL: its ecosystem is unknown".into())),
+        Some(p) => match p.parse::<PackageId>() {
+            Ok(id) if id.version.is_some() => out.push(Component {
+                id,
+                source: source.to_string(),
+            }),
+            Ok(_) => unevaluable.push(miss(format!("{p} has no version"))),
+            Err(e) => unevaluable.push(miss(format!("{p}: {e}"))),
+        },
+    }
+}
+
+fn cyclonedx(
+    list: &[Value],
+    source: &str,
+    out: &mut Vec<Component>,
+    unevaluable: &mut Vec<Unpinned>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > 64 {
+        return Err("components nest deeper than 64 levels".into());
+    }
+    for c in list {
+        let name = c.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+        let version = c.get("version").and_then(|n| n.as_str()).unwrap_or("");
+        let label = if version.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}@{version}")
+        };
+        // Files, operating systems and other non-library components carry no purl on purpose.
+        let kind = c.get("type").and_then(|t| t.as_str()).unwrap_or("library");
+        if matches!(kind, "library" | "framework" | "application") || c.get("purl").is_some() {
+            component(c.get("purl").and_then(|p| p.as_str()), &label, source, out, unevaluable);
+        }
+        if let Some(children) = c.get("components").and_then(|c| c.as_array()) {
+            cyclonedx(children, source, out, unevaluable, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the components of an SBOM.
+pub fn read(v: &Value, source: &str) -> Result<(Vec<Component>, Vec<Unpinned>), String> {
+    let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
+    if v.get("bomFormat").and_then(|f| f.as_str()) == Some("CycloneDX") {
+        let spec = v.get("specVersion").and_then(|s| s.as_str()).unwrap_or_default();
+        if !matches!(spec, "1.4" | "1.5" | "1.6") {
+            return Err(format!(
+                "CycloneDX {spec:?} is not a version ward reads (1.4, 1.5, 1.6)"
+            ));
+        }
+        let list = v
+            .get("components")
+            .and_then(|c| c.as_array())
+            .cloned()
+            .unwrap_or_default();
+        cyclonedx(&list, source, &mut out, &mut unevaluable, 0)?;
+        return Ok((out, unevaluable));
+    }
+    let version = v.get("spdxVersion").and_then(|s| s.as_str()).unwrap_or_default();
+    if version != "SPDX-2.3" {
+        return Err(format!("{version:?} is not a version ward reads (SPDX-2.3)"));
+    }
+    for p in v.get("packages").and_then(|p| p.as_array()).into_iter().flatten() {
+        let name = p.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+        let version = p.get("versionInfo").and_then(|n| n.as_str()).unwrap_or("");
+        let purl = p
+            .get("externalRefs")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .find(|r| r.get("referenceType").and_then(|t| t.as_str()) == Some("purl"))
+            .and_then(|r| r.get("referenceLocator"))
+            .and_then(|l| l.as_str());
+        component(purl, &format!("{name}@{version}"), source, &mut out, &mut unevaluable);
+    }
+    Ok((out, unevaluable))
+}
