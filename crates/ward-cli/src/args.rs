@@ -177,6 +177,12 @@ pub enum LedgerCommand {
         /// Where the last verified checkpoint is kept. Default: in ward's data directory.
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
+        /// A witness whose cosignature counts (`name+hash+base64`, type 0x04). Repeatable.
+        #[arg(long, value_name = "VKEY")]
+        witness: Vec<String>,
+        /// How many distinct listed witnesses must have cosigned the checkpoint.
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        witness_quorum: usize,
     },
 }
 

@@ -51,6 +51,9 @@ pub enum MonitorAlert {
     /// The tiles do not produce the checkpoint's root.
     #[error("ALERT the log's tiles do not match its checkpoint: {0}")]
     TilesMismatch(String),
+    /// Too few of the required witnesses cosigned the checkpoint.
+    #[error("ALERT witnesses: {0}")]
+    Witnesses(NoteError),
     /// The log could not be read.
     #[error("cannot read the log: {0}")]
     Unreachable(#[from] TileError),
@@ -70,6 +73,15 @@ pub fn tree_from_tiles(source: &dyn TileSource, size: u64) -> Result<MerkleTree,
     Ok(tree)
 }
 
+/// Which witnesses must cosign a checkpoint before the monitor trusts it.
+#[derive(Clone, Debug, Default)]
+pub struct WitnessPolicy {
+    /// The named witnesses (cosignature keys).
+    pub witnesses: Vec<NoteVerifier>,
+    /// How many distinct ones must have cosigned.
+    pub quorum: usize,
+}
+
 /// One monitor run: verifies the log's current checkpoint against the
 /// remembered one (`previous`, a checkpoint note) and returns the outcome
 /// and the note to remember next.
@@ -78,8 +90,24 @@ pub fn check(
     key: &NoteVerifier,
     previous: Option<&[u8]>,
 ) -> Result<(MonitorOutcome, Vec<u8>), MonitorAlert> {
+    check_with_witnesses(source, key, previous, &WitnessPolicy::default())
+}
+
+/// [`check`], also requiring `witnesses.quorum` of `witnesses.witnesses`
+/// to have cosigned the new checkpoint.
+pub fn check_with_witnesses(
+    source: &dyn TileSource,
+    key: &NoteVerifier,
+    previous: Option<&[u8]>,
+    witnesses: &WitnessPolicy,
+) -> Result<(MonitorOutcome, Vec<u8>), MonitorAlert> {
     let bytes = source.read("checkpoint")?;
     let new = SignedCheckpoint::verify(&bytes, key)?;
+    if witnesses.quorum > 0 {
+        new.note
+            .verify_witnesses(&witnesses.witnesses, witnesses.quorum)
+            .map_err(MonitorAlert::Witnesses)?;
+    }
     let old = previous.map(|p| SignedCheckpoint::verify(p, key)).transpose()?;
     let (n, new_root): (u64, Hash) = (new.checkpoint.size, new.checkpoint.root);
     if let Some(old) = &old {

@@ -208,3 +208,49 @@ fn the_monitor_accepts_growth_and_alerts_on_rollback_fork_and_bad_signatures() {
         Err(MonitorAlert::BadCheckpoint(_))
     ));
 }
+
+#[test]
+fn the_monitor_requires_a_witness_quorum_when_configured() {
+    use ward_ledger::monitor::{MonitorAlert, WitnessPolicy, check_with_witnesses};
+    let dir = tempfile::tempdir().unwrap();
+    let signer = NoteSigner::parse(SKEY).unwrap();
+    let entries: Vec<Vec<u8>> = ENTRIES.iter().map(|e| e.as_bytes().to_vec()).collect();
+    let tree = MerkleTree::from_leaves(entries.iter().map(|e| leaf_hash(e)));
+    let text = Checkpoint {
+        origin: signer.name().into(),
+        size: 15,
+        root: tree.root(),
+        extensions: vec![],
+    }
+    .to_text();
+    let w1 = NoteSigner::generate("witness.example/one", ward_ledger::note::ALG_COSIGNATURE).unwrap();
+    let w2 = NoteSigner::generate("witness.example/two", ward_ledger::note::ALG_COSIGNATURE).unwrap();
+    std::fs::create_dir_all(dir.path().join("tile/0/000.p")).unwrap();
+    std::fs::write(dir.path().join("tile/0/000.p/15"), tree.level_range(0, 0, 15).concat()).unwrap();
+    let source = DirSource(dir.path().to_path_buf());
+    let policy = WitnessPolicy {
+        witnesses: vec![w1.verifier(), w2.verifier()],
+        quorum: 2,
+    };
+    let key = signer.verifier();
+    std::fs::write(
+        dir.path().join("checkpoint"),
+        format!("{text}\n{}{}", signer.sign_line(&text), w1.cosign_line(&text, 1)),
+    )
+    .unwrap();
+    assert!(matches!(
+        check_with_witnesses(&source, &key, None, &policy),
+        Err(MonitorAlert::Witnesses(NoteError::Quorum { got: 1, need: 2 }))
+    ));
+    std::fs::write(
+        dir.path().join("checkpoint"),
+        format!(
+            "{text}\n{}{}{}",
+            signer.sign_line(&text),
+            w1.cosign_line(&text, 1),
+            w2.cosign_line(&text, 2)
+        ),
+    )
+    .unwrap();
+    check_with_witnesses(&source, &key, None, &policy).unwrap();
+}

@@ -89,7 +89,19 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             super::ledger_serve::serve(ledger, &listen, tokens)?;
             Ok(crate::EXIT_ALLOW)
         }
-        LedgerCommand::Monitor { source, key, state } => Ok(super::ledger_monitor::run(&source, &key, state)),
+        LedgerCommand::Monitor {
+            source,
+            key,
+            state,
+            witness,
+            witness_quorum,
+        } => Ok(super::ledger_monitor::run(
+            &source,
+            &key,
+            state,
+            &witness,
+            witness_quorum,
+        )),
         LedgerCommand::Checkpoint { dir } => {
             let ledger = open_ledger(dir.ledger.as_deref())?;
             output::checkpoint(ledger.checkpoint(), &ledger.verifier().to_vkey());

@@ -4,7 +4,7 @@ use super::{Usage, or_usage};
 use crate::output;
 use std::path::PathBuf;
 use ward_ledger::NoteVerifier;
-use ward_ledger::monitor::{MonitorAlert, MonitorOutcome, check};
+use ward_ledger::monitor::{MonitorAlert, MonitorOutcome, WitnessPolicy, check_with_witnesses};
 use ward_ledger::tiles::{DirSource, TileError, TileSource};
 
 /// Largest response read from a log (an entry bundle is at most 16 MiB).
@@ -33,8 +33,19 @@ impl TileSource for HttpSource {
     }
 }
 
-pub fn run(source: &str, key: &str, state: Option<PathBuf>) -> u8 {
+pub fn run(source: &str, key: &str, state: Option<PathBuf>, witnesses: &[String], quorum: usize) -> u8 {
     or_usage(|| {
+        let witnesses = witnesses
+            .iter()
+            .map(|w| NoteVerifier::parse(w))
+            .collect::<Result<Vec<_>, _>>()?;
+        if quorum > witnesses.len() {
+            return Err(Usage(format!(
+                "--witness-quorum {quorum} exceeds the {} witnesses given",
+                witnesses.len()
+            )));
+        }
+        let policy = WitnessPolicy { witnesses, quorum };
         let key_text = if std::path::Path::new(key).is_file() {
             std::fs::read_to_string(key).map_err(|e| Usage(format!("cannot read {key}: {e}")))?
         } else {
@@ -63,7 +74,7 @@ pub fn run(source: &str, key: &str, state: Option<PathBuf>) -> u8 {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Usage(format!("cannot read {}: {e}", state.display()))),
         };
-        match check(tiles.as_ref(), &key, previous.as_deref()) {
+        match check_with_witnesses(tiles.as_ref(), &key, previous.as_deref(), &policy) {
             Ok((outcome, note)) => {
                 if let Some(parent) = state.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| Usage(e.to_string()))?;
