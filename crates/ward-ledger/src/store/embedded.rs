@@ -21,7 +21,7 @@
 //! and refused.
 
 use super::{LedgerError, MAX_ENTRY_BYTES, Receipt};
-use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use crate::checkpoint::SignedCheckpoint;
 use crate::hash::leaf_hash;
 use crate::note::{ALG_ED25519, NoteSigner, NoteVerifier};
 use crate::tree::MerkleTree;
@@ -231,13 +231,7 @@ impl EmbeddedLedger {
     }
 
     fn write_checkpoint(&mut self) -> Result<String, LedgerError> {
-        let cp = Checkpoint {
-            origin: self.signer.name().to_string(),
-            size: self.tree.size(),
-            root: self.tree.root(),
-            extensions: vec![],
-        };
-        let note = cp.sign(&self.signer)?;
+        let note = super::sign_tree(&self.signer, &self.tree)?;
         write_atomic(&self.dir, "checkpoint", note.as_bytes(), 0o644)?;
         Ok(note)
     }
@@ -246,9 +240,7 @@ impl EmbeddedLedger {
     /// covered by a signed checkpoint. On error nothing is acknowledged and
     /// the in-memory state is unchanged.
     pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<Receipt, LedgerError> {
-        if let Some(big) = entries.iter().find(|e| e.len() > MAX_ENTRY_BYTES) {
-            return Err(LedgerError::EntryTooLarge(big.len()));
-        }
+        super::refuse_oversize(entries)?;
         let first_index = self.tree.size();
         let mut records = Vec::new();
         let mut leaf_bytes = Vec::with_capacity(entries.len() * 32);

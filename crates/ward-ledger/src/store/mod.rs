@@ -58,6 +58,25 @@ pub enum LedgerError {
     },
 }
 
+/// Signs the checkpoint of `tree` at its current size.
+pub(crate) fn sign_tree(signer: &NoteSigner, tree: &MerkleTree) -> Result<String, NoteError> {
+    let cp = crate::checkpoint::Checkpoint {
+        origin: signer.name().to_string(),
+        size: tree.size(),
+        root: tree.root(),
+        extensions: vec![],
+    };
+    cp.sign(signer)
+}
+
+/// Refuses a batch holding an entry over [`MAX_ENTRY_BYTES`], before anything is written.
+pub(crate) fn refuse_oversize(entries: &[Vec<u8>]) -> Result<(), LedgerError> {
+    match entries.iter().find(|e| e.len() > MAX_ENTRY_BYTES) {
+        Some(big) => Err(LedgerError::EntryTooLarge(big.len())),
+        None => Ok(()),
+    }
+}
+
 /// What an acknowledged append returns.
 #[derive(Clone, Debug)]
 pub struct Receipt {

@@ -11,8 +11,8 @@
 //! holds the log's signing key; each handle keeps the tree in memory and
 //! refreshes it from the database.
 
-use super::{LedgerError, LedgerStore, MAX_ENTRY_BYTES, Receipt};
-use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use super::{LedgerError, LedgerStore, Receipt};
+use crate::checkpoint::SignedCheckpoint;
 use crate::hash::leaf_hash;
 use crate::note::NoteSigner;
 use crate::tree::MerkleTree;
@@ -54,13 +54,7 @@ impl PostgresLedger {
                      idx bigint PRIMARY KEY, data bytea NOT NULL, leaf bytea NOT NULL);"
             ))
             .map_err(db)?;
-        let empty = Checkpoint {
-            origin: signer.name().to_string(),
-            size: 0,
-            root: crate::hash::empty_root(),
-            extensions: vec![],
-        }
-        .sign(&signer)?;
+        let empty = super::sign_tree(&signer, &MerkleTree::new())?;
         client
             .execute(
                 &format!("INSERT INTO {schema}.ward_log VALUES (1, $1, $2, 0, $3) ON CONFLICT (id) DO NOTHING"),
@@ -156,9 +150,7 @@ impl LedgerStore for PostgresLedger {
     }
 
     fn append(&mut self, entries: &[Vec<u8>]) -> Result<Receipt, LedgerError> {
-        if let Some(big) = entries.iter().find(|e| e.len() > MAX_ENTRY_BYTES) {
-            return Err(LedgerError::EntryTooLarge(big.len()));
-        }
+        super::refuse_oversize(entries)?;
         let schema = self.schema.clone();
         let mut tx = self.client.transaction().map_err(db)?;
         // The sequencer: writers queue on this row until the holder commits.
@@ -182,16 +174,10 @@ impl LedgerStore for PostgresLedger {
             for l in &leaves {
                 self.tree.push(l.as_slice().try_into().unwrap_or([0; 32]));
             }
-            let cp = Checkpoint {
-                origin: self.signer.name().to_string(),
-                size: self.tree.size(),
-                root: self.tree.root(),
-                extensions: vec![],
-            };
-            let note = cp.sign(&self.signer)?;
+            let note = super::sign_tree(&self.signer, &self.tree)?;
             tx.execute(
                 &format!("UPDATE {schema}.ward_log SET size = $1, checkpoint = $2 WHERE id = 1"),
-                &[&(cp.size as i64), &note],
+                &[&(self.tree.size() as i64), &note],
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
