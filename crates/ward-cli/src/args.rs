@@ -94,9 +94,20 @@ pub struct ScanArgs {
     pub max_age_days: u32,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: ScanFormat,
     #[command(flatten)]
     pub db: DbDir,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ScanFormat {
+    /// A table grouped by package.
+    #[default]
+    Text,
+    /// The documented JSON schema (docs/scanning.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 #[derive(Debug, Args)]

@@ -366,12 +366,17 @@ pub fn scan_report(
     age: Option<i64>,
     max_age: u32,
     denied: bool,
-    format: Format,
+    format: crate::args::ScanFormat,
 ) {
+    use crate::args::ScanFormat;
     let stale = stale_warning(age, max_age);
     let verdict = if denied { "deny" } else { "allow" };
     match format {
-        Format::Json => {
+        ScanFormat::Sarif => match serde_json::to_string_pretty(&sarif(r)) {
+            Ok(s) => println!("{s}"),
+            Err(e) => error(&e.to_string()),
+        },
+        ScanFormat::Json => {
             let doc = ScanDocument {
                 schema: "https://ward.invalid/schemas/scan/v1",
                 database: serde_json::json!({"built_at": db.built_at(), "newest_modified": db.newest_modified(), "age_days": age, "stale": stale.is_some()}),
@@ -383,7 +388,7 @@ pub fn scan_report(
                 Err(e) => error(&e.to_string()),
             }
         }
-        Format::Text => {
+        ScanFormat::Text => {
             println!(
                 "{verdict}: {} components, {} findings, {} could not be evaluated",
                 r.components,
@@ -422,4 +427,81 @@ pub fn scan_report(
     if let Some(w) = stale {
         eprintln!("{w}");
     }
+}
+
+/// SARIF 2.1.0: one rule per advisory, one result per finding (located at
+/// the lockfile or SBOM it came from), and one per component that could not
+/// be evaluated. `security-severity` carries the CVSS score (or the level's
+/// floor) so code-scanning UIs rank results.
+fn sarif(r: &ward_scan::ScanReport) -> serde_json::Value {
+    use serde_json::json;
+    use ward_scan::Severity;
+    let level_of = |s: Severity| match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::None => "note",
+    };
+    let floor = |s: Severity| match s {
+        Severity::Critical => 9.0,
+        Severity::High => 7.0,
+        Severity::Medium => 4.0,
+        Severity::Low => 0.1,
+        Severity::None => 0.0,
+    };
+    let mut rules: Vec<serde_json::Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for f in &r.findings {
+        if seen.insert(f.advisory.clone()) {
+            let score = f.rating.score.unwrap_or_else(|| floor(f.rating.level));
+            rules.push(json!({
+                "id": f.advisory,
+                "shortDescription": {"text": if f.summary.is_empty() { f.advisory.clone() } else { f.summary.clone() }},
+                "helpUri": format!("https://osv.dev/vulnerability/{}", f.advisory),
+                "properties": {"security-severity": format!("{score:.1}"), "tags": ["security", "vulnerability"], "aliases": f.aliases},
+            }));
+        }
+    }
+    if !r.unevaluable.is_empty() {
+        rules.push(json!({
+            "id": "ward/could-not-evaluate",
+            "shortDescription": {"text": "A component could not be checked against advisories"},
+            "properties": {"security-severity": "7.0", "tags": ["security"]},
+        }));
+    }
+    let location =
+        |uri: &str| json!([{"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}}}]);
+    let mut results: Vec<serde_json::Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let fix = if f.fixed.is_empty() {
+                "no fixed version is known".to_string()
+            } else {
+                format!("fixed in {}", f.fixed.join(", "))
+            };
+            json!({
+                "ruleId": f.advisory,
+                "level": level_of(f.rating.level),
+                "message": {"text": format!("{} is affected by {} ({fix})", f.package, f.advisory)},
+                "locations": location(&f.source),
+                "partialFingerprints": {"ward/package-advisory": format!("{}|{}", f.package, f.advisory)},
+            })
+        })
+        .collect();
+    results.extend(r.unevaluable.iter().map(|u| {
+        json!({
+            "ruleId": "ward/could-not-evaluate",
+            "level": "error",
+            "message": {"text": format!("{}: {}", u.entry, u.reason)},
+            "locations": location(&u.source),
+        })
+    }));
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "ward", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://ward.invalid/", "rules": rules}},
+            "results": results,
+        }],
+    })
 }

@@ -229,3 +229,55 @@ fn cyclonedx_and_spdx_sboms() {
     );
     ward(["scan", "--db", db.to_str().unwrap(), old.to_str().unwrap()]).expect(2);
 }
+
+#[test]
+fn sarif_output_for_code_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    import(&db, &["rustsec"]).expect(0);
+    let lock = write(
+        dir.path(),
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+    let run = ward([
+        "scan",
+        "--db",
+        db.to_str().unwrap(),
+        "--format",
+        "sarif",
+        lock.to_str().unwrap(),
+    ]);
+    run.expect(1);
+    let doc = json_of(&run);
+    assert_eq!(doc["version"], "2.1.0");
+    let sarif_run = &doc["runs"][0];
+    assert_eq!(sarif_run["tool"]["driver"]["name"], "ward");
+    let rules = sarif_run["tool"]["driver"]["rules"].as_array().unwrap();
+    let results = sarif_run["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let rule = rules
+            .iter()
+            .find(|x| x["id"] == r["ruleId"])
+            .expect("every result's rule is declared");
+        let severity: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&severity));
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            lock.display().to_string()
+        );
+        assert!(
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("pkg:cargo/smallvec@1.6.0")
+        );
+    }
+    assert!(results.iter().any(|r| r["ruleId"] == "RUSTSEC-2021-0003"));
+}
