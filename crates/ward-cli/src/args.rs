@@ -338,6 +338,12 @@ pub struct VerifyArgs {
     /// The ledger every decision is appended to. Default: the ledger in ward's data directory.
     #[arg(long, value_name = "DIR")]
     pub ledger: Option<PathBuf>,
+    /// Scan against this advisory database. Default: the one in ward's data directory, when imported.
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+    /// With a database: deny known vulnerabilities at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: Level,
     #[command(flatten)]
     pub signer: SignerArgs,
     #[command(flatten)]

@@ -183,6 +183,12 @@ reason_codes! {
     /// No scope of the policy covers the package, and the policy denies those.
     NoMatchingScope = "no-matching-scope",
         "No scope of the policy covers this package and the policy's `unmatched = \"deny\"` refuses such packages; add a scope for it.";
+    /// The artifact (or a component of its verified SBOM) has a known vulnerability.
+    AdvisoryFound = "advisory-found",
+        "The artifact, or a component its verified SBOM lists, is affected by a known advisory at or above the severity threshold; upgrade to a fixed version.";
+    /// A component could not be checked against the advisories.
+    AdvisoryUnevaluable = "advisory-unevaluable",
+        "A version could not be read in its ecosystem's order (or the SBOM names no usable package URL), so ward cannot say it is not vulnerable.";
     /// The policy file is invalid.
     PolicyInvalid = "policy-invalid",
         "The policy file is invalid; the message points at the file, line and key.";

@@ -93,6 +93,9 @@ pub struct Evaluation {
     pub decision: Decision,
     /// Every evidence file, by digest.
     pub evidence: Vec<EvidenceRef>,
+    /// Known vulnerabilities found, when an advisory database is configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<ward_scan::Finding>,
     /// When the decision was made (RFC 3339).
     pub time: String,
 }
@@ -129,6 +132,7 @@ pub struct Gate {
     policy: Option<Arc<Policy>>,
     limits: Limits,
     ledger: Option<Arc<Mutex<Box<dyn LedgerStore>>>>,
+    advisories: Option<(Arc<ward_scan::AdvisoryDb>, ward_scan::Severity)>,
 }
 
 impl Gate {
@@ -141,7 +145,16 @@ impl Gate {
             policy: None,
             limits: Limits::default(),
             ledger: None,
+            advisories: None,
         }
+    }
+
+    /// Scans every artifact (its own package and the components of a
+    /// verified SBOM attestation) against this database; findings at or
+    /// above `fail_on` deny.
+    pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: ward_scan::Severity) -> Self {
+        self.advisories = Some((db, fail_on));
+        self
     }
 
     /// Records every decision in this ledger.
@@ -278,6 +291,14 @@ impl Gate {
                 });
             }
         }
+        let findings = match &self.advisories {
+            Some((db, fail_on)) => {
+                let (check, findings) = scan_check(db, *fail_on, &artifact, &checks);
+                checks.push(check);
+                findings
+            }
+            None => Vec::new(),
+        };
         let decision = match &self.policy {
             Some(policy) => policy.decide(&DecisionInput {
                 artifact: &artifact,
@@ -292,6 +313,7 @@ impl Gate {
             checks,
             decision,
             evidence,
+            findings,
             time: now.to_string(),
         })
     }
@@ -379,4 +401,70 @@ fn evidence_refs(evidence: &Evidence) -> Vec<EvidenceRef> {
                 .unwrap_or_default(),
         })
         .collect()
+}
+
+/// SBOM predicate types whose verified statements are scanned.
+const SBOM_PREDICATES: &[&str] = &["https://cyclonedx.org/bom", "https://spdx.dev/Document"];
+
+/// The scan stage: the artifact's own package, plus every component of a
+/// verified SBOM statement, against the advisory database.
+fn scan_check(
+    db: &ward_scan::AdvisoryDb,
+    fail_on: ward_scan::Severity,
+    artifact: &Artifact,
+    checks: &[Check],
+) -> (Check, Vec<ward_scan::Finding>) {
+    let mut components = Vec::new();
+    let mut unevaluable = Vec::new();
+    if artifact.id.version.is_some() && ward_scan::VersionScheme::for_ecosystem(artifact.id.ecosystem).is_some() {
+        components.push(ward_scan::Component {
+            id: artifact.id.clone(),
+            source: artifact.file_name.clone(),
+        });
+    }
+    for fact in checks.iter().flat_map(|c| &c.facts) {
+        if let Fact::Statement {
+            predicate_type,
+            predicate: Some(p),
+            evidence,
+            ..
+        } = fact
+            && SBOM_PREDICATES.iter().any(|t| predicate_type.starts_with(t))
+        {
+            match ward_scan::sbom::read(p, evidence) {
+                Ok((c, u)) => {
+                    components.extend(c);
+                    unevaluable.extend(u);
+                }
+                Err(e) => unevaluable.push(ward_scan::Unpinned {
+                    entry: evidence.clone(),
+                    source: evidence.clone(),
+                    reason: e,
+                }),
+            }
+        }
+    }
+    let report = ward_scan::scan(db, &components, unevaluable);
+    let over: Vec<&ward_scan::Finding> = report.at_least(fail_on).collect();
+    let check = if let Some(first) = over.first() {
+        let level = format!("{:?}", first.rating.level).to_lowercase();
+        let fix = if first.fixed.is_empty() {
+            "no fixed version is known".to_string()
+        } else {
+            format!("fixed in {}", first.fixed.join(", "))
+        };
+        let more = if over.len() > 1 {
+            format!(" (+{} more at or above {fail_on:?})", over.len() - 1)
+        } else {
+            String::new()
+        };
+        let message = format!("{} affects {} ({level}; {fix}){more}", first.advisory, first.package);
+        Check::fail("scan", None, Reason::new(ReasonCode::AdvisoryFound, message))
+    } else if let Some(u) = report.unevaluable.first() {
+        let message = format!("could not check {} against the advisories: {}", u.entry, u.reason);
+        Check::fail("scan", None, Reason::new(ReasonCode::AdvisoryUnevaluable, message))
+    } else {
+        Check::pass("scan", None, Vec::new())
+    };
+    (check, report.findings)
 }

@@ -34,6 +34,33 @@ pub fn run(cmd: AdvisoriesCommand) -> u8 {
     })
 }
 
+/// The severity a `--fail-on` level names.
+pub fn severity(level: Level) -> Severity {
+    match level {
+        Level::None => Severity::None,
+        Level::Low => Severity::Low,
+        Level::Medium => Severity::Medium,
+        Level::High => Severity::High,
+        Level::Critical => Severity::Critical,
+    }
+}
+
+/// The advisory database `ward verify` scans with: `--db`, else the
+/// imported one in the data directory, else none (no scan stage).
+pub fn verify_db(explicit: Option<&std::path::Path>) -> Result<Option<AdvisoryDb>, super::Usage> {
+    match explicit {
+        Some(dir) => Ok(Some(AdvisoryDb::load(dir)?)),
+        None => {
+            let dir = data_dir().join("advisories");
+            if dir.join(ward_scan::db::DB_FILE).is_file() {
+                Ok(Some(AdvisoryDb::load(&dir)?))
+            } else {
+                Ok(None)
+            }
+        }
+    }
+}
+
 pub fn scan(args: ScanArgs) -> u8 {
     or_usage(|| {
         let database = AdvisoryDb::load(&db_dir(&args.db))?;
@@ -44,13 +71,7 @@ pub fn scan(args: ScanArgs) -> u8 {
             unpinned.extend(u);
         }
         let report = ward_scan::scan(&database, &components, unpinned);
-        let threshold = match args.fail_on {
-            Level::None => Severity::None,
-            Level::Low => Severity::Low,
-            Level::Medium => Severity::Medium,
-            Level::High => Severity::High,
-            Level::Critical => Severity::Critical,
-        };
+        let threshold = severity(args.fail_on);
         let age = age_days(&database);
         let denied = report.at_least(threshold).next().is_some() || !report.unevaluable.is_empty();
         output::scan_report(&report, &database, age, args.max_age_days, denied, args.format);

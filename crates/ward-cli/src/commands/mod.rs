@@ -1,6 +1,6 @@
 //! One module per subcommand; each returns the exit code.
 
-mod advisories;
+pub(crate) mod advisories;
 mod ledger;
 mod ledger_monitor;
 mod ledger_serve;

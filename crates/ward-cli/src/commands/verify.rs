@@ -44,6 +44,9 @@ pub fn run(args: VerifyArgs) -> u8 {
                 std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
             gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
         }
+        if let Some(db) = super::advisories::verify_db(args.db.as_deref())? {
+            gate = gate.with_advisories(std::sync::Arc::new(db), super::advisories::severity(args.fail_on));
+        }
         gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
         let evaluation = gate
             .evaluate(&args.artifact, purl, &evidence)

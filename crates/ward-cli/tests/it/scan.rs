@@ -281,3 +281,100 @@ fn sarif_output_for_code_scanning() {
     }
     assert!(results.iter().any(|r| r["ruleId"] == "RUSTSEC-2021-0003"));
 }
+
+fn signed_crate(p: &crate::common::Publisher, name: &str, version: &str) -> PathBuf {
+    use crate::common::{Entry, tgz};
+    let path = p.path(&format!("{name}-{version}.crate"));
+    let manifest = format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n");
+    tgz(
+        &path,
+        &[Entry::File(
+            &format!("{name}-{version}/Cargo.toml"),
+            manifest.as_bytes(),
+        )],
+    );
+    ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
+    path
+}
+
+#[test]
+fn verify_scans_the_artifact_itself() {
+    let p = crate::common::Publisher::new("ecdsa-p256");
+    let db = p.path("db");
+    import(&db, &["rustsec"]).expect(0);
+    let verify = |artifact: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "verify".to_string(),
+            artifact.display().to_string(),
+            "--key".into(),
+            p.public.display().to_string(),
+            "--db".into(),
+            db.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        ward(&args)
+    };
+    let vulnerable = signed_crate(&p, "smallvec", "1.6.0");
+    let run = verify(&vulnerable, &[]);
+    run.expect(1).reason("advisory-found");
+    let doc = json_of(&run);
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["advisory"] == "RUSTSEC-2021-0003")
+    );
+    let reason = doc["decision"]["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        reason.contains("pkg:cargo/smallvec@1.6.0") && reason.contains("fixed in"),
+        "{reason}"
+    );
+    let clean = signed_crate(&p, "smallvec", "1.13.2");
+    let run = verify(&clean, &[]);
+    run.expect(0);
+    assert!(
+        json_of(&run)["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["check"] == "scan" && c["result"] == "pass")
+    );
+}
+
+#[test]
+fn verify_scans_a_verified_sbom_attestation() {
+    let p = crate::common::Publisher::new("ecdsa-p256");
+    let db = p.path("db");
+    import(&db, &["rustsec"]).expect(0);
+    let art = p.artifact("app.bin", b"an application binary");
+    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    let bom = |components: serde_json::Value| serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": components});
+    let verify = |att: &Path| {
+        ward([
+            "verify",
+            art.to_str().unwrap(),
+            "--key",
+            p.public.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--attestation",
+            att.to_str().unwrap(),
+        ])
+    };
+    let vulnerable = p.attest(&art, "https://cyclonedx.org/bom", &bom(serde_json::json!([{"type": "library", "name": "smallvec", "version": "1.6.0", "purl": "pkg:cargo/smallvec@1.6.0"}])), "vuln.bom.json");
+    let run = verify(&vulnerable);
+    run.expect(1).reason("advisory-found");
+    assert!(run.stdout.contains("RUSTSEC-2021-0003"), "{}", run.stdout);
+    let unknown = p.attest(
+        &art,
+        "https://cyclonedx.org/bom",
+        &bom(serde_json::json!([{"type": "library", "name": "mystery", "version": "1.0"}])),
+        "unknown.bom.json",
+    );
+    verify(&unknown).expect(1).reason("advisory-unevaluable");
+    let clean = p.attest(&art, "https://cyclonedx.org/bom", &bom(serde_json::json!([{"type": "library", "name": "smallvec", "version": "1.13.2", "purl": "pkg:cargo/smallvec@1.13.2"}])), "clean.bom.json");
+    verify(&clean).expect(0);
+}
