@@ -14,7 +14,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Verify an artifact: identify it, check every signature, decide.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// Sigstore tools (the sigstore-conformance protocol).
     #[command(subcommand)]
     Sigstore(SigstoreCommand),

@@ -16,7 +16,7 @@ use ward_verify::{IdentityRule, SignerRequirement, TrustRoot};
 
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::Verify(args) => verify::run(args),
+        Command::Verify(args) => verify::run(*args),
         Command::Sigstore(cmd) => sigstore::run(cmd),
         Command::Policy(cmd) => policy::run(cmd),
         Command::Sign(args) => publish::sign(args),
