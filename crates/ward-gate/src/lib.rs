@@ -338,12 +338,12 @@ impl Gate {
 
 fn check_detached(path: &Path, target: ArtifactRef<'_>, keys: &[PublicKey]) -> Result<Check, GateError> {
     let label = Some(path.display().to_string());
-    let bytes = std::fs::read(path).map_err(|source| {
-        GateError::Evidence(VerifyError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        })
-    })?;
+    // Bounded like every evidence file; an oversized one is a failed check, not a crash.
+    let bytes = match ward_verify::evidence::read_evidence(path) {
+        Ok(b) => b,
+        Err(e) if e.is_unreadable() => return Err(GateError::Evidence(e)),
+        Err(e) => return Ok(Check::fail("signature", label, e.to_reason())),
+    };
     if keys.is_empty() {
         let reason = Reason::new(
             ReasonCode::KeyNotTrusted,
@@ -388,7 +388,6 @@ fn check_detached(path: &Path, target: ArtifactRef<'_>, keys: &[PublicKey]) -> R
 /// Names every evidence file by its SHA-256 (a file that vanished since it
 /// was read is named with an empty digest rather than failing the decision).
 fn evidence_refs(evidence: &Evidence) -> Vec<EvidenceRef> {
-    use sha2::Digest as _;
     evidence
         .bundles
         .iter()
@@ -396,8 +395,10 @@ fn evidence_refs(evidence: &Evidence) -> Vec<EvidenceRef> {
         .chain(&evidence.attestations)
         .map(|p| EvidenceRef {
             uri: p.display().to_string(),
-            sha256: std::fs::read(p)
-                .map(|b| hex::encode(sha2::Sha256::digest(b)))
+            // Streamed in constant memory: a file refused for its size is still named.
+            sha256: std::fs::File::open(p)
+                .and_then(ward_identify::hash::digest_reader)
+                .map(|(d, _)| d.sha256.to_hex())
                 .unwrap_or_default(),
         })
         .collect()

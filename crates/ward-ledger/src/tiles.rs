@@ -146,7 +146,17 @@ pub struct DirSource(pub std::path::PathBuf);
 
 impl TileSource for DirSource {
     fn read(&self, path: &str) -> Result<Vec<u8>, TileError> {
-        std::fs::read(self.0.join(path)).map_err(|e| TileError(format!("{path}: {e}")))
+        use std::io::Read;
+        // An entry bundle is at most 256 × (2 + 65,535) bytes; nothing legitimate is larger.
+        const MAX: u64 = 20 << 20;
+        let mut bytes = Vec::new();
+        std::fs::File::open(self.0.join(path))
+            .and_then(|f| f.take(MAX + 1).read_to_end(&mut bytes))
+            .map_err(|e| TileError(format!("{path}: {e}")))?;
+        if bytes.len() as u64 > MAX {
+            return Err(TileError(format!("{path} is larger than {MAX} bytes")));
+        }
+        Ok(bytes)
     }
 }
 

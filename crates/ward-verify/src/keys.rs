@@ -95,10 +95,7 @@ impl PublicKey {
 
     /// Reads a key file.
     pub fn from_file(path: &Path) -> Result<Self, VerifyError> {
-        let bytes = std::fs::read(path).map_err(|source| VerifyError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::evidence::read_evidence(path)?;
         Self::parse(&bytes, path.display().to_string())
     }
 

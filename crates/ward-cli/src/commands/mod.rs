@@ -148,3 +148,8 @@ fn getrandom_fill(buf: &mut [u8]) -> Result<(), ()> {
         .and_then(|mut f| f.read_exact(buf))
         .map_err(|_| ())
 }
+
+/// A policy that does not load: exit 2, with its stable code.
+pub fn policy_invalid(e: ward_policy::PolicyError) -> Usage {
+    Usage(format!("{e} [{}]", ward_core::ReasonCode::PolicyInvalid))
+}

@@ -1,6 +1,6 @@
 //! `ward verify`: the whole pipeline for one artifact.
 
-use super::{Usage, or_usage, signer, trust_root};
+use super::{Usage, or_usage, policy_invalid, signer, trust_root};
 use crate::args::VerifyArgs;
 use crate::output;
 use ward_core::PackageId;
@@ -37,7 +37,7 @@ pub fn run(args: VerifyArgs) -> u8 {
         };
         let mut gate = Gate::new(root).with_limits(limits);
         if let Some(path) = &args.policy {
-            gate = gate.with_policy(Policy::load(path)?);
+            gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
         }
         if let Some(path) = &args.npm_keys {
             let text =

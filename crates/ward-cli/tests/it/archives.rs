@@ -157,6 +157,20 @@ fn symlink_entries_are_refused() {
 }
 
 #[test]
+fn special_file_entries_are_refused() {
+    let s = setup();
+    let art = s.path("fifo.tgz");
+    tgz(
+        &art,
+        &[
+            Entry::File("package/package.json", PKG_JSON),
+            Entry::Fifo("package/pipe"),
+        ],
+    );
+    s.verify(&art, &[]).expect(1).reason("archive-entry-type");
+}
+
+#[test]
 fn a_thousandfold_decompression_bomb_is_refused() {
     let s = setup();
     let zeros = vec![0u8; 32 << 20];

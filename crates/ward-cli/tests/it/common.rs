@@ -81,6 +81,8 @@ pub enum Entry<'a> {
     Symlink(&'a str, &'a str),
     /// A raw name written straight into the header (bypasses the tar crate's own path checks).
     RawName(&'a [u8], &'a [u8]),
+    /// A FIFO (a special file no package needs).
+    Fifo(&'a str),
 }
 
 /// Writes a gzip tarball with these entries.
@@ -101,6 +103,11 @@ pub fn tgz(path: &Path, entries: &[Entry<'_>]) {
                 header.set_size(0);
                 header.set_entry_type(tar::EntryType::Symlink);
                 builder.append_link(&mut header, name, target).expect("append link");
+            }
+            Entry::Fifo(name) => {
+                header.set_size(0);
+                header.set_entry_type(tar::EntryType::Fifo);
+                builder.append_data(&mut header, name, &[][..]).expect("append fifo");
             }
             Entry::RawName(name, data) => {
                 header.set_size(data.len() as u64);

@@ -116,3 +116,14 @@ fn a_signature_without_a_key_is_not_trusted() {
     .expect(1)
     .reason("key-not-trusted");
 }
+
+#[test]
+fn an_oversized_signature_file_is_refused_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let sig = dir.path().join("huge.sig");
+    std::fs::File::create(&sig).unwrap().set_len((64 << 20) + 1).unwrap();
+    let art = keys().join("artifact.txt");
+    verify_sig(&art, &keys().join("test-p384.pub.pem"), &sig)
+        .expect(1)
+        .reason("bundle-too-large");
+}

@@ -185,7 +185,11 @@ fn a_typo_in_the_policy_is_refused_at_load_with_file_line_and_key() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("sorce"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sorce") && run.stderr.contains("[policy-invalid]"),
+        "{}",
+        run.stderr
+    );
     let art = dir.path().join("a.txt");
     std::fs::write(&art, b"x").unwrap();
     ward(["verify", art.to_str().unwrap(), "--policy", policy.to_str().unwrap()]).expect(2);

@@ -149,7 +149,7 @@ impl MavenVersion {
         for i in 0..chars.len() {
             let c = chars[i];
             let piece = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
-            if c == '.' {
+            if c == '.' || c == '-' {
                 let item = if i == start {
                     Item::Int("0".into())
                 } else {
@@ -157,15 +157,10 @@ impl MavenVersion {
                 };
                 stack.last_mut()?.push(item);
                 start = i + 1;
-            } else if c == '-' {
-                let item = if i == start {
-                    Item::Int("0".into())
-                } else {
-                    parse_item(is_digit, &piece(start, i), false)
-                };
-                stack.last_mut()?.push(item);
-                start = i + 1;
-                close_into_parent(&mut stack);
+                // `-` opens a sub-list; `.` continues the current one.
+                if c == '-' {
+                    close_into_parent(&mut stack);
+                }
             } else if c.is_ascii_digit() {
                 if !is_digit && i > start {
                     stack.last_mut()?.push(string_item(&piece(start, i), true));
