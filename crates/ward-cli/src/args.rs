@@ -86,9 +86,16 @@ pub struct ScanArgs {
     /// Lockfiles: Cargo.lock, package-lock.json (v2/v3), requirements*.txt, poetry.lock, uv.lock.
     #[arg(required = true)]
     pub targets: Vec<PathBuf>,
-    /// Deny when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "low")]
-    pub fail_on: Level,
+    /// Deny when a finding is at or above this severity. Default: the
+    /// policy's `fail_on_severity`, else low (every rated vulnerability).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Level>,
+    /// A policy file: thresholds, licences, exceptions, VEX and deadlines.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// An OpenVEX document (repeatable), in addition to the policy's.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
     /// Warn when the advisory data is older than this many days.
     #[arg(long, default_value_t = 7)]
     pub max_age_days: u32,
@@ -341,9 +348,10 @@ pub struct VerifyArgs {
     /// Scan against this advisory database. Default: the one in ward's data directory, when imported.
     #[arg(long, value_name = "DIR")]
     pub db: Option<PathBuf>,
-    /// With a database: deny known vulnerabilities at or above this severity.
-    #[arg(long, value_enum, default_value = "low")]
-    pub fail_on: Level,
+    /// With a database: deny known vulnerabilities at or above this severity
+    /// (replaces the policy's `fail_on_severity`; default low).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Level>,
     #[command(flatten)]
     pub signer: SignerArgs,
     #[command(flatten)]

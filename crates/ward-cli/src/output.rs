@@ -358,6 +358,14 @@ struct ScanDocument<'a> {
     verdict: &'static str,
     #[serde(flatten)]
     report: &'a ward_scan::ScanReport,
+    /// Every reason, with the mode it counts in (`enforce` denies).
+    reasons: Vec<serde_json::Value>,
+}
+
+/// What a scan concluded: reasons with the mode each counts in.
+pub struct ScanVerdict<'a> {
+    pub denied: bool,
+    pub reasons: &'a [(ward_policy::Mode, ward_core::Reason)],
 }
 
 pub fn scan_report(
@@ -365,14 +373,15 @@ pub fn scan_report(
     db: &ward_scan::AdvisoryDb,
     age: Option<i64>,
     max_age: u32,
-    denied: bool,
+    outcome: &ScanVerdict<'_>,
     format: crate::args::ScanFormat,
 ) {
     use crate::args::ScanFormat;
+    use ward_core::ReasonCode;
     let stale = stale_warning(age, max_age);
-    let verdict = if denied { "deny" } else { "allow" };
+    let verdict = if outcome.denied { "deny" } else { "allow" };
     match format {
-        ScanFormat::Sarif => match serde_json::to_string_pretty(&sarif(r)) {
+        ScanFormat::Sarif => match serde_json::to_string_pretty(&sarif(r, outcome.reasons)) {
             Ok(s) => println!("{s}"),
             Err(e) => error(&e.to_string()),
         },
@@ -382,6 +391,11 @@ pub fn scan_report(
                 database: serde_json::json!({"built_at": db.built_at(), "newest_modified": db.newest_modified(), "age_days": age, "stale": stale.is_some()}),
                 verdict,
                 report: r,
+                reasons: outcome
+                    .reasons
+                    .iter()
+                    .map(|(mode, reason)| serde_json::json!({"code": reason.code, "message": reason.message, "mode": mode}))
+                    .collect(),
             };
             match serde_json::to_string_pretty(&doc) {
                 Ok(s) => println!("{s}"),
@@ -389,8 +403,9 @@ pub fn scan_report(
             }
         }
         ScanFormat::Text => {
+            let silenced = r.findings.iter().filter(|f| f.silenced.is_some()).count();
             println!(
-                "{verdict}: {} components, {} findings, {} could not be evaluated",
+                "{verdict}: {} components, {} findings ({silenced} silenced), {} could not be evaluated",
                 r.components,
                 r.findings.len(),
                 r.unevaluable.len()
@@ -411,8 +426,22 @@ pub fn scan_report(
                 } else {
                     format!("fixed in {}", f.fixed.join(", "))
                 };
+                let status = match (&f.silenced, f.overdue, &f.due) {
+                    (Some(s), _, _) => format!(
+                        " [silenced by {} {}: {}]",
+                        match s.by {
+                            ward_scan::SilencedBy::Exception => "exception",
+                            ward_scan::SilencedBy::Vex => "VEX",
+                        },
+                        s.source,
+                        s.justification
+                    ),
+                    (None, true, Some(due)) => format!(" [OVERDUE since {due}]"),
+                    (None, false, Some(due)) => format!(" [due {due}]"),
+                    _ => String::new(),
+                };
                 println!(
-                    "  {:<20} {:<8}{:<11} {} ({fix})",
+                    "  {:<20} {:<8}{:<11} {} ({fix}){status}",
                     f.advisory,
                     format!("{:?}", f.rating.level).to_lowercase(),
                     score,
@@ -421,6 +450,19 @@ pub fn scan_report(
             }
             for u in &r.unevaluable {
                 println!("  could not evaluate {} ({}): {}", u.entry, u.source, u.reason);
+            }
+            // Licences and exception notices are not in the table above.
+            for (mode, reason) in outcome.reasons {
+                if matches!(
+                    reason.code,
+                    ReasonCode::LicenseDenied
+                        | ReasonCode::LicenseUnknown
+                        | ReasonCode::ExceptionExpired
+                        | ReasonCode::ExceptionExpiring
+                ) {
+                    let mode = format!("{mode:?}").to_lowercase();
+                    println!("{mode}: {}: {}", reason.code, reason.message);
+                }
             }
         }
     }
@@ -433,7 +475,7 @@ pub fn scan_report(
 /// the lockfile or SBOM it came from), and one per component that could not
 /// be evaluated. `security-severity` carries the CVSS score (or the level's
 /// floor) so code-scanning UIs rank results.
-fn sarif(r: &ward_scan::ScanReport) -> serde_json::Value {
+fn sarif(r: &ward_scan::ScanReport, reasons: &[(ward_policy::Mode, ward_core::Reason)]) -> serde_json::Value {
     use serde_json::json;
     use ward_scan::Severity;
     let level_of = |s: Severity| match s {
@@ -479,13 +521,18 @@ fn sarif(r: &ward_scan::ScanReport) -> serde_json::Value {
             } else {
                 format!("fixed in {}", f.fixed.join(", "))
             };
-            json!({
+            let mut result = json!({
                 "ruleId": f.advisory,
                 "level": level_of(f.rating.level),
                 "message": {"text": format!("{} is affected by {} ({fix})", f.package, f.advisory)},
                 "locations": location(&f.source),
                 "partialFingerprints": {"ward/package-advisory": format!("{}|{}", f.package, f.advisory)},
-            })
+            });
+            // Code-scanning UIs show suppressed results as dismissed, with the reason.
+            if let Some(s) = &f.silenced {
+                result["suppressions"] = json!([{"kind": "external", "status": "accepted", "justification": format!("{}: {}", s.source, s.justification)}]);
+            }
+            result
         })
         .collect();
     results.extend(r.unevaluable.iter().map(|u| {
@@ -494,6 +541,25 @@ fn sarif(r: &ward_scan::ScanReport) -> serde_json::Value {
             "level": "error",
             "message": {"text": format!("{}: {}", u.entry, u.reason)},
             "locations": location(&u.source),
+        })
+    }));
+    let licence_reasons: Vec<_> = reasons
+        .iter()
+        .filter(|(_, r)| matches!(r.code, ward_core::ReasonCode::LicenseDenied | ward_core::ReasonCode::LicenseUnknown))
+        .collect();
+    if !licence_reasons.is_empty() {
+        rules.push(json!({
+            "id": "ward/license",
+            "shortDescription": {"text": "A component's licence is not allowed by the policy"},
+            "properties": {"tags": ["license"]},
+        }));
+    }
+    results.extend(licence_reasons.iter().map(|(mode, reason)| {
+        json!({
+            "ruleId": "ward/license",
+            "level": if *mode == ward_policy::Mode::Enforce { "error" } else { "warning" },
+            "message": {"text": format!("{}: {}", reason.code, reason.message)},
+            "locations": location(r.licenses.first().map(|l| l.source.as_str()).unwrap_or("")),
         })
     }));
     json!({

@@ -32,6 +32,9 @@ pub struct Artifact {
     pub size: u64,
     /// SHA-256 and SHA-512 of its bytes.
     pub digests: Digests,
+    /// The licence its own metadata declares (SPDX expression, as written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 /// An evidence file presented with an artifact, named by its digest.

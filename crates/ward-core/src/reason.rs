@@ -189,6 +189,33 @@ reason_codes! {
     /// A component could not be checked against the advisories.
     AdvisoryUnevaluable = "advisory-unevaluable",
         "A version could not be read in its ecosystem's order (or the SBOM names no usable package URL), so ward cannot say it is not vulnerable.";
+    /// A finding is past the policy's remediation deadline for its severity.
+    AdvisoryOverdue = "advisory-overdue",
+        "A known vulnerability has been present longer than the policy's remediation deadline for its severity; this denies in every mode. Upgrade, or record a time-boxed exception.";
+    /// An exception or VEX statement silenced a finding (reported, not denied).
+    AdvisorySilenced = "advisory-silenced",
+        "A finding was silenced by a policy exception or an OpenVEX statement; the message names which, where it is written, and its justification.";
+    /// A policy exception has expired and no longer applies.
+    ExceptionExpired = "exception-expired",
+        "A policy `[[exception]]` is past its expiry date: it silences nothing any more. Renew it with a new justification, or fix the finding.";
+    /// A policy exception expires within 14 days.
+    ExceptionExpiring = "exception-expiring",
+        "A policy `[[exception]]` expires within 14 days; after that the finding it silences counts again.";
+    /// A licence the policy denies, or does not allow.
+    LicenseDenied = "license-denied",
+        "The package's SPDX licence expression cannot be satisfied by the scope's allowed licences (or every choice includes a denied one).";
+    /// No usable licence is declared.
+    LicenseUnknown = "license-unknown",
+        "The package declares no licence, or one that is not an SPDX expression, and the scope restricts licences; ward cannot show it is allowed.";
+    /// The scope requires a vulnerability-scan attestation and there is none.
+    ScanAttestationMissing = "scan-attestation-missing",
+        "The scope requires a verified vulnerability-scan attestation (in-toto vulns/v0.2 or cosign vuln/v1) from a trusted scanner, and none was presented.";
+    /// The newest trusted scan attestation is too old.
+    ScanAttestationTooOld = "scan-attestation-too-old",
+        "The newest verified scan by a trusted scanner finished longer ago than the scope allows (or states no finish time); rescan.";
+    /// A trusted scan attestation reports a finding at or above the threshold.
+    ScanAttestationFinding = "scan-attestation-finding",
+        "A verified scan attestation by a trusted scanner reports a vulnerability at or above the scope's threshold.";
     /// The policy file is invalid.
     PolicyInvalid = "policy-invalid",
         "The policy file is invalid; the message points at the file, line and key.";

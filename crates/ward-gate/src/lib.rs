@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use ward_core::{Artifact, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
+use ward_core::{Artifact, ArtifactKind, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
 use ward_identify::{Limits, Options};
 use ward_ledger::{LedgerError, LedgerStore};
 use ward_policy::{DecisionInput, Policy};
@@ -80,6 +80,9 @@ pub enum GateError {
     /// An evidence file is unreadable.
     #[error(transparent)]
     Evidence(VerifyError),
+    /// The first-seen store cannot be read or written.
+    #[error("first-seen store: {0}")]
+    FirstSeen(String),
 }
 
 /// Everything ward found out about one artifact, and the decision.
@@ -132,7 +135,8 @@ pub struct Gate {
     policy: Option<Arc<Policy>>,
     limits: Limits,
     ledger: Option<Arc<Mutex<Box<dyn LedgerStore>>>>,
-    advisories: Option<(Arc<ward_scan::AdvisoryDb>, ward_scan::Severity)>,
+    advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_scan::Severity>)>,
+    first_seen: Option<Arc<Mutex<ward_scan::FirstSeenStore>>>,
 }
 
 impl Gate {
@@ -146,14 +150,22 @@ impl Gate {
             limits: Limits::default(),
             ledger: None,
             advisories: None,
+            first_seen: None,
         }
     }
 
     /// Scans every artifact (its own package and the components of a
-    /// verified SBOM attestation) against this database; findings at or
-    /// above `fail_on` deny.
-    pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: ward_scan::Severity) -> Self {
+    /// verified SBOM attestation) against this database. Findings at or
+    /// above the policy's threshold deny; `fail_on` replaces that threshold.
+    pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: Option<ward_scan::Severity>) -> Self {
         self.advisories = Some((db, fail_on));
+        self
+    }
+
+    /// Keeps when each finding was first seen in this store, so that
+    /// remediation deadlines count from the first sighting.
+    pub fn with_first_seen(mut self, store: ward_scan::FirstSeenStore) -> Self {
+        self.first_seen = Some(Arc::new(Mutex::new(store)));
         self
     }
 
@@ -291,22 +303,45 @@ impl Gate {
                 });
             }
         }
-        let findings = match &self.advisories {
-            Some((db, fail_on)) => {
-                let (check, findings) = scan_check(db, *fail_on, &artifact, &checks);
-                checks.push(check);
-                findings
-            }
-            None => Vec::new(),
-        };
+        let mut report = scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
+        if let Some(store) = &self.first_seen {
+            let mut store = store
+                .lock()
+                .map_err(|_| GateError::FirstSeen("a previous writer panicked".into()))?;
+            store.observe(&mut report.findings, &now.to_string());
+            store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
+        }
+        let fail_on = self.advisories.as_ref().and_then(|(_, f)| *f);
         let decision = match &self.policy {
-            Some(policy) => policy.decide(&DecisionInput {
-                artifact: &artifact,
-                checks: &checks,
-                now,
-            }),
-            None => Decision::from_checks(&checks),
+            Some(policy) => {
+                let notes = policy.triage(&mut report.findings, now);
+                checks.push(Check::pass("scan", None, Vec::new()));
+                policy.decide(&DecisionInput {
+                    artifact: &artifact,
+                    checks: &checks,
+                    now,
+                    scan: Some(&report),
+                    notes: &notes,
+                    fail_on,
+                })
+            }
+            None => {
+                // No policy: the built-in rules judge the scan, and any
+                // denial is a failed check like every other.
+                let builtin = Policy::builtin();
+                builtin.triage(&mut report.findings, now);
+                let denied = builtin
+                    .scan_reasons(&report, Some(&artifact.id), fail_on)
+                    .into_iter()
+                    .find(|(mode, _)| *mode == ward_policy::Mode::Enforce);
+                checks.push(match denied {
+                    Some((_, reason)) => Check::fail("scan", None, reason),
+                    None => Check::pass("scan", None, Vec::new()),
+                });
+                Decision::from_checks(&checks)
+            }
         };
+        let findings = report.findings;
         let evidence = evidence_refs(evidence);
         Ok(Evaluation {
             artifact,
@@ -407,21 +442,18 @@ fn evidence_refs(evidence: &Evidence) -> Vec<EvidenceRef> {
 /// SBOM predicate types whose verified statements are scanned.
 const SBOM_PREDICATES: &[&str] = &["https://cyclonedx.org/bom", "https://spdx.dev/Document"];
 
-/// The scan stage: the artifact's own package, plus every component of a
-/// verified SBOM statement, against the advisory database.
-fn scan_check(
-    db: &ward_scan::AdvisoryDb,
-    fail_on: ward_scan::Severity,
-    artifact: &Artifact,
-    checks: &[Check],
-) -> (Check, Vec<ward_scan::Finding>) {
+/// The scan stage: the artifact's own package (and its declared licence),
+/// plus every component of a verified SBOM statement, against the advisory
+/// database when there is one.
+fn scan_report(db: Option<&ward_scan::AdvisoryDb>, artifact: &Artifact, checks: &[Check]) -> ward_scan::ScanReport {
     let mut components = Vec::new();
     let mut unevaluable = Vec::new();
-    if artifact.id.version.is_some() && ward_scan::VersionScheme::for_ecosystem(artifact.id.ecosystem).is_some() {
-        components.push(ward_scan::Component {
-            id: artifact.id.clone(),
-            source: artifact.file_name.clone(),
-        });
+    if artifact.id.version.is_some() {
+        let mut own = ward_scan::Component::new(artifact.id.clone(), artifact.file_name.clone());
+        own.license = artifact.license.clone();
+        // Packages state their licence in their metadata; a plain file does not.
+        own.states_licenses = artifact.kind != ArtifactKind::File;
+        components.push(own);
     }
     for fact in checks.iter().flat_map(|c| &c.facts) {
         if let Fact::Statement {
@@ -445,27 +477,13 @@ fn scan_check(
             }
         }
     }
-    let report = ward_scan::scan(db, &components, unevaluable);
-    let over: Vec<&ward_scan::Finding> = report.at_least(fail_on).collect();
-    let check = if let Some(first) = over.first() {
-        let level = format!("{:?}", first.rating.level).to_lowercase();
-        let fix = if first.fixed.is_empty() {
-            "no fixed version is known".to_string()
-        } else {
-            format!("fixed in {}", first.fixed.join(", "))
-        };
-        let more = if over.len() > 1 {
-            format!(" (+{} more at or above {fail_on:?})", over.len() - 1)
-        } else {
-            String::new()
-        };
-        let message = format!("{} affects {} ({level}; {fix}){more}", first.advisory, first.package);
-        Check::fail("scan", None, Reason::new(ReasonCode::AdvisoryFound, message))
-    } else if let Some(u) = report.unevaluable.first() {
-        let message = format!("could not check {} against the advisories: {}", u.entry, u.reason);
-        Check::fail("scan", None, Reason::new(ReasonCode::AdvisoryUnevaluable, message))
-    } else {
-        Check::pass("scan", None, Vec::new())
-    };
-    (check, report.findings)
+    match db {
+        Some(db) => ward_scan::scan(db, &components, unevaluable),
+        // No advisory data: licences can still be judged.
+        None => ward_scan::ScanReport {
+            components: components.len(),
+            licenses: ward_scan::scan::licenses_of(&components),
+            ..Default::default()
+        },
+    }
 }

@@ -130,16 +130,20 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
                 .purl
                 .clone()
                 .unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None)),
+            None,
         )),
         Some(Err(e)) => Err(e),
-        Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, id)| {
+        Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, id, license)| {
             check_expected(&file_name, kind, &id, options.purl.as_ref())?;
-            Ok((kind, id))
+            Ok((kind, id, license))
         }),
     };
     Ok(match outcome {
-        Ok((kind, id)) => Identified {
-            artifact: artifact(id, kind, file_name, size, digests),
+        Ok((kind, id, license)) => Identified {
+            artifact: Artifact {
+                license,
+                ..artifact(id, kind, file_name, size, digests)
+            },
             problem: None,
         },
         Err(problem) => {
@@ -166,6 +170,7 @@ fn artifact(id: PackageId, kind: ArtifactKind, file_name: String, size: u64, dig
         file_name,
         size,
         digests,
+        license: None,
     }
 }
 
@@ -219,16 +224,18 @@ fn one<'a>(
     Ok(first)
 }
 
-fn identity_from(file_name: &str, captured: &[Captured]) -> Result<(ArtifactKind, PackageId), ArchiveError> {
+/// What the package's own metadata says: its kind, identity and licence.
+type Identity = (ArtifactKind, PackageId, Option<String>);
+
+fn identity_from(file_name: &str, captured: &[Captured]) -> Result<Identity, ArchiveError> {
     let lower = file_name.to_ascii_lowercase();
     let pypi = |nv: NameVersion| PackageId::new(Ecosystem::Pypi, None, nv.name, Some(nv.version));
     if lower.ends_with(".whl") {
         let meta = one(captured, Some(".dist-info"), "METADATA")?
             .ok_or_else(|| ArchiveError::MetadataMissing("*.dist-info/METADATA".into()))?;
-        return Ok((
-            ArtifactKind::Wheel,
-            pypi(metadata::core_metadata("METADATA", &meta.content)?),
-        ));
+        let nv = metadata::core_metadata("METADATA", &meta.content)?;
+        let license = nv.license.clone();
+        return Ok((ArtifactKind::Wheel, pypi(nv), license));
     }
     if lower.ends_with(".crate") {
         let meta = one(captured, None, "Cargo.toml")?
@@ -237,24 +244,24 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<(ArtifactKind
         return Ok((
             ArtifactKind::Crate,
             PackageId::new(Ecosystem::Cargo, None, nv.name, Some(nv.version)),
+            nv.license,
         ));
     }
     if lower.ends_with(".tgz") {
         let meta = one(captured, None, "package.json")?
             .ok_or_else(|| ArchiveError::MetadataMissing("package/package.json".into()))?;
         let nv = metadata::npm_package_json(&meta.content)?;
-        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version))));
+        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version)), nv.license));
     }
     // `.tar.gz` or `.zip`: a Python sdist if it has PKG-INFO, else an npm tarball.
     if let Some(meta) = one(captured, None, "PKG-INFO")? {
-        return Ok((
-            ArtifactKind::Sdist,
-            pypi(metadata::core_metadata("PKG-INFO", &meta.content)?),
-        ));
+        let nv = metadata::core_metadata("PKG-INFO", &meta.content)?;
+        let license = nv.license.clone();
+        return Ok((ArtifactKind::Sdist, pypi(nv), license));
     }
     if let Some(meta) = one(captured, None, "package.json")? {
         let nv = metadata::npm_package_json(&meta.content)?;
-        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version))));
+        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version)), nv.license));
     }
     Err(ArchiveError::MetadataMissing("PKG-INFO or package/package.json".into()))
 }

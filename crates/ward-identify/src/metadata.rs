@@ -7,6 +7,12 @@ use crate::error::ArchiveError;
 pub(crate) struct NameVersion {
     pub(crate) name: String,
     pub(crate) version: String,
+    /// The declared licence, as written (an SPDX expression, if the author followed the spec).
+    pub(crate) license: Option<String>,
+}
+
+fn some_text(v: Option<&str>) -> Option<String> {
+    v.map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }
 
 fn malformed(what: &str, why: impl std::fmt::Display) -> ArchiveError {
@@ -26,6 +32,11 @@ pub(crate) fn npm_package_json(bytes: &[u8]) -> Result<NameVersion, ArchiveError
     Ok(NameVersion {
         name: non_empty("package.json", "name", v.get("name").and_then(|n| n.as_str()))?,
         version: non_empty("package.json", "version", v.get("version").and_then(|n| n.as_str()))?,
+        // `license` is an SPDX expression; the deprecated `{"type": …}` object form is read too.
+        license: some_text(
+            v.get("license")
+                .and_then(|l| l.as_str().or_else(|| l.get("type").and_then(|t| t.as_str()))),
+        ),
     })
 }
 
@@ -33,7 +44,7 @@ pub(crate) fn npm_package_json(bytes: &[u8]) -> Result<NameVersion, ArchiveError
 /// RFC 822-style header block; the first `Name` and `Version` win.
 pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
     let text = std::str::from_utf8(bytes).map_err(|e| malformed(what, e))?;
-    let (mut name, mut version) = (None, None);
+    let (mut name, mut version, mut expression, mut legacy) = (None, None, None, None);
     for line in text.lines() {
         if line.is_empty() {
             break;
@@ -42,6 +53,8 @@ pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, Arc
             match key.trim().to_ascii_lowercase().as_str() {
                 "name" if name.is_none() => name = Some(value.trim()),
                 "version" if version.is_none() => version = Some(value.trim()),
+                "license-expression" if expression.is_none() => expression = Some(value.trim()),
+                "license" if legacy.is_none() => legacy = Some(value.trim()),
                 _ => {}
             }
         }
@@ -49,6 +62,10 @@ pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, Arc
     Ok(NameVersion {
         name: non_empty(what, "Name", name)?,
         version: non_empty(what, "Version", version)?,
+        // PEP 639's License-Expression is SPDX; the older free-text License
+        // field is used only when it is a single line (it often holds a
+        // whole licence text, which is not an expression).
+        license: some_text(expression).or_else(|| some_text(legacy).filter(|l| l.len() < 100)),
     })
 }
 
@@ -61,6 +78,7 @@ pub(crate) fn cargo_toml(bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
     Ok(NameVersion {
         name: non_empty("Cargo.toml", "package.name", get("name"))?,
         version: non_empty("Cargo.toml", "package.version", get("version"))?,
+        license: some_text(get("license")),
     })
 }
 

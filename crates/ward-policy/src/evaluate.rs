@@ -20,6 +20,12 @@ pub struct DecisionInput<'a> {
     pub checks: &'a [Check],
     /// The time the decision is made at (injectable for tests).
     pub now: Timestamp,
+    /// The scan report, already triaged ([`Policy::triage`]), if a scan ran.
+    pub scan: Option<&'a ward_scan::ScanReport>,
+    /// Warnings from triage (exceptions expired or expiring).
+    pub notes: &'a [Reason],
+    /// A command-line severity threshold that replaces the policy's.
+    pub fail_on: Option<ward_scan::Severity>,
 }
 
 impl DecisionInput<'_> {
@@ -93,6 +99,14 @@ impl Policy {
             for reason in self.evaluate_scope(scope, input) {
                 out.push(scope.mode, reason);
             }
+        }
+        if let Some(report) = input.scan {
+            for (mode, reason) in self.scan_reasons(report, Some(&input.artifact.id), input.fail_on) {
+                out.push(mode, reason);
+            }
+        }
+        for note in input.notes {
+            out.push(Mode::Warn, note.clone());
         }
         Decision::new(
             out.deny,
@@ -282,6 +296,13 @@ impl Policy {
             }
         }
 
+        // Scan attestations made elsewhere.
+        let facts: Vec<&Fact> = input.facts().collect();
+        for (code, message) in crate::scan_rules::scan_attestation_reasons(scope, &facts, input.now) {
+            let line = scope.scan_attestation.as_ref().map(|r| r.line).unwrap_or(scope.line);
+            fail(code, line, message);
+        }
+
         // Rego.
         if let Some(rego) = &scope.rego {
             let doc = rego_input(scope, input);
@@ -376,7 +397,7 @@ pub fn rego_input(scope: &Scope, input: &DecisionInput<'_>) -> serde_json::Value
         },
         "facts": facts,
         "checks": input.checks,
-        "findings": [],
+        "findings": input.scan.map(|r| serde_json::to_value(&r.findings).unwrap_or_default()).unwrap_or_else(|| json!([])),
         "scope": { "name": scope.name },
         "now": input.now.to_string(),
     })

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use toml::Spanned;
+use ward_scan::Severity;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,6 +14,56 @@ pub(crate) struct RawPolicy {
     pub defaults: Option<RawDefaults>,
     #[serde(default)]
     pub scope: Vec<Spanned<RawScope>>,
+    #[serde(default)]
+    pub exception: Vec<Spanned<RawException>>,
+    #[serde(default)]
+    pub remediation: Option<Spanned<RawRemediation>>,
+    #[serde(default)]
+    pub vex: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawException {
+    pub advisory: Spanned<String>,
+    pub package: Spanned<String>,
+    pub justification: Spanned<String>,
+    pub expires: Spanned<String>,
+}
+
+/// Days from first sighting, per severity.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRemediation {
+    #[serde(default)]
+    pub critical: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub high: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub medium: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub low: Option<Spanned<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLicenses {
+    #[serde(default)]
+    pub allow: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawScanAttestation {
+    #[serde(default)]
+    pub required: Option<bool>,
+    pub scanners: Spanned<Vec<String>>,
+    #[serde(default)]
+    pub max_age_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub fail_on_severity: Option<Spanned<Severity>>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +90,10 @@ pub(crate) struct RawDefaults {
     pub unmatched: Option<RawUnmatched>,
     #[serde(default)]
     pub max_signature_age_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub fail_on_severity: Option<Spanned<Severity>>,
+    #[serde(default)]
+    pub licenses: Option<Spanned<RawLicenses>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +118,12 @@ pub(crate) struct RawScope {
     pub required_predicate_types: Vec<Spanned<String>>,
     #[serde(default)]
     pub rego: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub fail_on_severity: Option<Spanned<Severity>>,
+    #[serde(default)]
+    pub licenses: Option<Spanned<RawLicenses>>,
+    #[serde(default)]
+    pub scan_attestation: Option<Spanned<RawScanAttestation>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,8 +4,10 @@
 //! (purl patterns) and the rules they must pass: trusted signers (keyless
 //! identity and issuer, or plain keys with a k-of-n threshold), maximum
 //! signature age, required provenance (builders, source repository, ref,
-//! no self-hosted runners), required predicate types, and Rego files for
-//! what TOML cannot say. Every scope that matches must pass. The file is
+//! no self-hosted runners), required predicate types, scan rules (severity
+//! threshold, licences, required scan attestations), and Rego files for
+//! what TOML cannot say. Policy-wide: `[[exception]]` entries that expire,
+//! OpenVEX documents, and remediation deadlines per severity. Every scope that matches must pass. The file is
 //! validated when loaded (unknown keys are errors) and every error and
 //! every reason points at the file and line.
 
@@ -17,9 +19,14 @@ mod file;
 mod model;
 mod pattern;
 mod rego;
+mod scan_rules;
 
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
-pub use model::{Defaults, Located, Mode, Policy, ProvenanceRule, Scope, TrustedSigner, Unmatched};
+pub use model::{
+    Defaults, Exception, LicensePolicy, Located, Mode, Policy, ProvenanceRule, ScanAttestationRule, Scope, TrustedSigner,
+    Unmatched,
+};
+pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS};
 pub use pattern::PackagePattern;
 pub use rego::{RegoRules, TIME_LIMIT as REGO_TIME_LIMIT};

@@ -1,13 +1,14 @@
 //! The validated policy, and loading it from a file.
 
 use crate::error::{PolicyError, line_col};
-use crate::file::{RawMode, RawPolicy, RawScope, RawUnmatched};
+use crate::file::{RawLicenses, RawMode, RawPolicy, RawScanAttestation, RawScope, RawUnmatched};
 use crate::pattern::PackagePattern;
 use crate::rego::RegoRules;
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 use ward_core::PackageId;
+use ward_scan::{LicenseRule, Severity, VexSet};
 use ward_verify::{IdentityRule, PublicKey};
 
 /// How a scope's failures count.
@@ -59,6 +60,70 @@ pub struct Defaults {
     pub unmatched: Unmatched,
     /// Maximum signature age for scopes that do not set one.
     pub max_signature_age_days: Option<Located<u32>>,
+    /// Findings at or above this deny, for scopes that do not set their own.
+    pub fail_on_severity: Option<Located<Severity>>,
+    /// Licence lists for scopes that do not set their own.
+    pub licenses: Option<LicensePolicy>,
+}
+
+/// Allowed and denied licences, as written and parsed.
+#[derive(Clone, Debug)]
+pub struct LicensePolicy {
+    /// The parsed lists.
+    pub rule: LicenseRule,
+    /// Line of the `licenses` table.
+    pub line: usize,
+}
+
+/// A required vulnerability-scan attestation.
+#[derive(Clone, Debug)]
+pub struct ScanAttestationRule {
+    /// Whether one must be present (default true).
+    pub required: bool,
+    /// Trusted scanner URIs (exact, or a prefix ending in `*`).
+    pub scanners: Vec<String>,
+    /// Maximum age of the scan, in days.
+    pub max_age_days: Option<u32>,
+    /// Reported vulnerabilities at or above this deny.
+    pub fail_on: Severity,
+    /// Line of the table.
+    pub line: usize,
+}
+
+impl ScanAttestationRule {
+    /// Whether the scanner is trusted.
+    pub fn trusts(&self, scanner: &str) -> bool {
+        self.scanners.iter().any(|s| match s.strip_suffix('*') {
+            Some(prefix) => scanner.starts_with(prefix),
+            None => s == scanner,
+        })
+    }
+}
+
+/// A time-boxed, justified exception for one advisory on some packages.
+#[derive(Clone, Debug)]
+pub struct Exception {
+    /// The advisory id or alias it silences.
+    pub advisory: String,
+    /// The packages it covers.
+    pub package: PackagePattern,
+    /// An exact version, when the package was written `NAME@VERSION`.
+    pub version: Option<String>,
+    /// Why it is acceptable.
+    pub justification: String,
+    /// The last day it applies (UTC).
+    pub expires: jiff::civil::Date,
+    /// Where it was written.
+    pub line: usize,
+}
+
+impl Exception {
+    /// Whether it covers an advisory (by id or alias) on a package.
+    pub fn covers(&self, ids: &[&str], package: &PackageId) -> bool {
+        ids.iter().any(|id| id.eq_ignore_ascii_case(&self.advisory))
+            && self.package.matches(package)
+            && self.version.as_ref().is_none_or(|v| package.version.as_ref() == Some(v))
+    }
 }
 
 /// A trusted keyless signer.
@@ -126,6 +191,12 @@ pub struct Scope {
     pub rego: Option<RegoRules>,
     /// Line of the `rego` key.
     pub rego_line: usize,
+    /// Findings at or above this deny (else the default's, else `high`).
+    pub fail_on_severity: Option<Located<Severity>>,
+    /// Licence lists (else the default's).
+    pub licenses: Option<LicensePolicy>,
+    /// A required scan attestation.
+    pub scan_attestation: Option<ScanAttestationRule>,
 }
 
 impl Scope {
@@ -151,6 +222,12 @@ pub struct Policy {
     pub defaults: Defaults,
     /// Scopes, in file order.
     pub scopes: Vec<Scope>,
+    /// Exceptions, in file order.
+    pub exceptions: Vec<Exception>,
+    /// Remediation deadlines in days from first sighting, per severity.
+    pub remediation: Vec<(Severity, Located<u32>)>,
+    /// OpenVEX statements from the documents the policy names.
+    pub vex: VexSet,
 }
 
 struct Loader<'a> {
@@ -203,6 +280,45 @@ impl Loader<'_> {
         })?;
         self.hasher.update(&bytes);
         Ok((path, bytes))
+    }
+
+    fn licenses(&self, raw: &Spanned<RawLicenses>, key: &str) -> Result<LicensePolicy, PolicyError> {
+        let r = raw.get_ref();
+        let check = |list: &[Spanned<String>]| -> Result<Vec<String>, PolicyError> {
+            list.iter()
+                .map(|e| {
+                    LicenseRule::new(Some(std::slice::from_ref(e.get_ref())), &[])
+                        .map(|_| e.get_ref().clone())
+                        .map_err(|err| self.err_at(Some(e.span()), key, err.to_string()))
+                })
+                .collect()
+        };
+        let allow = r.allow.as_deref().map(check).transpose()?;
+        let deny = check(&r.deny)?;
+        let rule = LicenseRule::new(allow.as_deref(), &deny)
+            .map_err(|e| self.err_at(Some(raw.span()), key, e.to_string()))?;
+        Ok(LicensePolicy {
+            rule,
+            line: self.line(raw),
+        })
+    }
+
+    fn scan_attestation(&self, raw: &Spanned<RawScanAttestation>, key: &str) -> Result<ScanAttestationRule, PolicyError> {
+        let r = raw.get_ref();
+        if r.scanners.get_ref().is_empty() {
+            return Err(self.err_at(
+                Some(r.scanners.span()),
+                format!("{key}.scanners"),
+                "name at least one trusted scanner URI",
+            ));
+        }
+        Ok(ScanAttestationRule {
+            required: r.required.unwrap_or(true),
+            scanners: r.scanners.get_ref().clone(),
+            max_age_days: r.max_age_days.as_ref().map(|m| *m.get_ref()),
+            fail_on: r.fail_on_severity.as_ref().map(|f| *f.get_ref()).unwrap_or(Severity::High),
+            line: self.line(raw),
+        })
     }
 
     fn scope(&mut self, index: usize, raw: &Spanned<RawScope>, defaults: &Defaults) -> Result<Scope, PolicyError> {
@@ -374,6 +490,65 @@ impl Loader<'_> {
                 .collect(),
             rego,
             rego_line: s.rego.first().map(|r| self.line(r)).unwrap_or(0),
+            fail_on_severity: s.fail_on_severity.as_ref().map(|f| Located {
+                value: *f.get_ref(),
+                line: self.line(f),
+            }),
+            licenses: match &s.licenses {
+                Some(l) => Some(self.licenses(l, &at("licenses"))?),
+                None => None,
+            },
+            scan_attestation: match &s.scan_attestation {
+                Some(a) => Some(self.scan_attestation(a, &at("scan_attestation"))?),
+                None => None,
+            },
+        })
+    }
+}
+
+impl Loader<'_> {
+    fn exception(&self, index: usize, raw: &Spanned<crate::file::RawException>) -> Result<Exception, PolicyError> {
+        let at = |k: &str| format!("exception[{}].{k}", index + 1);
+        let e = raw.get_ref();
+        let justification = e.justification.get_ref().trim();
+        if justification.len() < 10 {
+            return Err(self.err_at(
+                Some(e.justification.span()),
+                at("justification"),
+                "write why the finding is acceptable (at least 10 characters)",
+            ));
+        }
+        let advisory = e.advisory.get_ref().trim();
+        if advisory.is_empty() || advisory.contains('*') {
+            return Err(self.err_at(
+                Some(e.advisory.span()),
+                at("advisory"),
+                "name one advisory id or alias (no wildcards)",
+            ));
+        }
+        let expires: jiff::civil::Date = e.expires.get_ref().parse().map_err(|err| {
+            self.err_at(
+                Some(e.expires.span()),
+                at("expires"),
+                format!("expected a date like 2027-01-31: {err}"),
+            )
+        })?;
+        // `NAME@VERSION` pins the exception to one version; the `@` of an npm scope is not a version.
+        let text = e.package.get_ref();
+        let (name, version) = match text.rfind('@') {
+            Some(i) if i > 0 && !text[..i].ends_with(':') && !text[..i].ends_with('/') => {
+                (&text[..i], Some(text[i + 1..].to_string()))
+            }
+            _ => (text.as_str(), None),
+        };
+        let package = PackagePattern::parse(name).map_err(|m| self.err_at(Some(e.package.span()), at("package"), m))?;
+        Ok(Exception {
+            advisory: advisory.to_string(),
+            package,
+            version: version.filter(|v| !v.is_empty()),
+            justification: justification.to_string(),
+            expires,
+            line: self.line(raw),
         })
     }
 }
@@ -424,6 +599,14 @@ impl Policy {
                 value: *m.get_ref(),
                 line: loader.line(m),
             }),
+            fail_on_severity: d.and_then(|d| d.fail_on_severity.as_ref()).map(|f| Located {
+                value: *f.get_ref(),
+                line: loader.line(f),
+            }),
+            licenses: match d.and_then(|d| d.licenses.as_ref()) {
+                Some(l) => Some(loader.licenses(l, "defaults.licenses")?),
+                None => None,
+            },
         };
         let scopes = raw
             .scope
@@ -431,17 +614,71 @@ impl Policy {
             .enumerate()
             .map(|(i, s)| loader.scope(i, s, &defaults))
             .collect::<Result<Vec<_>, _>>()?;
+        let exceptions = raw
+            .exception
+            .iter()
+            .enumerate()
+            .map(|(i, e)| loader.exception(i, e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut remediation = Vec::new();
+        if let Some(r) = &raw.remediation {
+            let r = r.get_ref();
+            for (level, days) in [
+                (Severity::Critical, &r.critical),
+                (Severity::High, &r.high),
+                (Severity::Medium, &r.medium),
+                (Severity::Low, &r.low),
+            ] {
+                if let Some(d) = days {
+                    remediation.push((
+                        level,
+                        Located {
+                            value: *d.get_ref(),
+                            line: loader.line(d),
+                        },
+                    ));
+                }
+            }
+        }
+        let mut vex = VexSet::default();
+        for v in &raw.vex {
+            let (path, bytes) = loader.read_named(v, "vex")?;
+            vex.add_document(&bytes, &path.display().to_string())
+                .map_err(|e| loader.err_at(Some(v.span()), "vex", e.to_string()))?;
+        }
         let digest = format!("sha256:{}", hex::encode(loader.hasher.finalize()));
         Ok(Self {
             path: file.to_string(),
             digest,
             defaults,
             scopes,
+            exceptions,
+            remediation,
+            vex,
         })
     }
 
     /// The scopes that apply to a package, in file order.
     pub fn scopes_for(&self, id: &PackageId) -> Vec<&Scope> {
         self.scopes.iter().filter(|s| s.matches(id)).collect()
+    }
+
+    /// The built-in policy: no scopes, the defaults ward uses with no policy file.
+    pub fn builtin() -> Self {
+        Self {
+            path: "(built-in)".into(),
+            digest: String::new(),
+            defaults: Defaults {
+                mode: Mode::Enforce,
+                unmatched: Unmatched::RequireSignature,
+                max_signature_age_days: None,
+                fail_on_severity: None,
+                licenses: None,
+            },
+            scopes: Vec::new(),
+            exceptions: Vec::new(),
+            remediation: Vec::new(),
+            vex: VexSet::default(),
+        }
     }
 }

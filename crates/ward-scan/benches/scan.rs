@@ -54,10 +54,7 @@ fn main() {
             }
             let v = versions[components.len() % versions.len()];
             let id = PackageId::new(p.ecosystem, None, p.name.clone(), Some(v.to_string()));
-            components.push(Component {
-                id,
-                source: "bench".into(),
-            });
+            components.push(Component::new(id, "bench"));
             if components.len() == 10_000 {
                 break 'outer;
             }
@@ -68,15 +65,15 @@ fn main() {
     let mut n = 0;
     while components.len() < 10_000 {
         n += 1;
-        components.push(Component {
-            id: PackageId::new(
+        components.push(Component::new(
+            PackageId::new(
                 ward_core::Ecosystem::Npm,
                 None,
                 format!("clean-package-{n}"),
                 Some("1.0.0".into()),
             ),
-            source: "bench".into(),
-        });
+            "bench",
+        ));
     }
     let loaded = AdvisoryDb::load(dir.path()).unwrap();
     let start = Instant::now();

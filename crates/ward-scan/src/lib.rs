@@ -10,15 +10,22 @@
 
 pub mod advisory;
 pub mod db;
+pub mod first_seen;
+pub mod license;
 pub mod lockfile;
 pub mod osv;
 pub mod sbom;
 pub mod scan;
+pub mod scan_attestation;
 pub mod version;
+pub mod vex;
 
 pub use advisory::{Advisory, Rating, Severity};
 pub use db::{AdvisoryDb, DbError, ImportReport};
 pub use lockfile::{Component, LockfileError, Unpinned};
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
-pub use scan::{Finding, ScanReport, scan};
+pub use first_seen::FirstSeenStore;
+pub use license::{LicenseRule, LicenseVerdict};
+pub use scan::{ComponentLicense, Finding, ScanReport, Silenced, SilencedBy, scan};
+pub use vex::{VexSet, VexStatement, VexStatus};
 pub use version::{Version, VersionError, VersionScheme};

@@ -13,6 +13,23 @@ pub struct Component {
     pub id: PackageId,
     /// The file it came from.
     pub source: String,
+    /// The declared licence (SPDX expression), when the source states one.
+    pub license: Option<String>,
+    /// Whether the source states licences at all (an SBOM or lockfile
+    /// that does, but not for this component, leaves it unknown).
+    pub states_licenses: bool,
+}
+
+impl Component {
+    /// A component from a source that states no licences.
+    pub fn new(id: PackageId, source: impl Into<String>) -> Self {
+        Self {
+            id,
+            source: source.into(),
+            license: None,
+            states_licenses: false,
+        }
+    }
 }
 
 /// An entry that names a package but not an exact version.
@@ -64,13 +81,15 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
     }
     let text = std::fs::read_to_string(path).map_err(|e| LockfileError::Io(name.clone(), e))?;
     let bad = |e: String| LockfileError::Malformed(name.clone(), e);
-    let comp = |eco: Ecosystem, n: &str, v: &str| Component {
-        id: if eco == Ecosystem::Npm {
-            PackageId::npm(n, Some(v.to_string()))
-        } else {
-            PackageId::new(eco, None, n, Some(v.to_string()))
-        },
-        source: name.clone(),
+    let comp = |eco: Ecosystem, n: &str, v: &str| {
+        Component::new(
+            if eco == Ecosystem::Npm {
+                PackageId::npm(n, Some(v.to_string()))
+            } else {
+                PackageId::new(eco, None, n, Some(v.to_string()))
+            },
+            name.clone(),
+        )
     };
     if file_name == "cargo.lock" || file_name == "poetry.lock" || file_name == "uv.lock" {
         let eco = if file_name == "cargo.lock" {
@@ -122,7 +141,13 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
             };
             let n = p.get("name").and_then(|x| x.as_str()).unwrap_or(n);
             match p.get("version").and_then(|x| x.as_str()) {
-                Some(ver) => out.push(comp(Ecosystem::Npm, n, ver)),
+                Some(ver) => {
+                    // package-lock.json v2/v3 copies each package's `license`.
+                    let mut c = comp(Ecosystem::Npm, n, ver);
+                    c.states_licenses = true;
+                    c.license = p.get("license").and_then(|l| l.as_str()).map(String::from);
+                    out.push(c);
+                }
                 None => return Err(bad(format!("{key} has no version"))),
             }
         }

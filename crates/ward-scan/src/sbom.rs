@@ -13,7 +13,14 @@ pub fn is_sbom(v: &Value) -> bool {
     v.get("bomFormat").and_then(|f| f.as_str()) == Some("CycloneDX") || v.get("spdxVersion").is_some()
 }
 
-fn component(purl: Option<&str>, label: &str, source: &str, out: &mut Vec<Component>, unevaluable: &mut Vec<Unpinned>) {
+fn component(
+    purl: Option<&str>,
+    license: Option<String>,
+    label: &str,
+    source: &str,
+    out: &mut Vec<Component>,
+    unevaluable: &mut Vec<Unpinned>,
+) {
     let miss = |reason: String| Unpinned {
         entry: label.to_string(),
         source: source.to_string(),
@@ -25,11 +32,38 @@ fn component(purl: Option<&str>, label: &str, source: &str, out: &mut Vec<Compon
             Ok(id) if id.version.is_some() => out.push(Component {
                 id,
                 source: source.to_string(),
+                license,
+                states_licenses: true,
             }),
             Ok(_) => unevaluable.push(miss(format!("{p} has no version"))),
             Err(e) => unevaluable.push(miss(format!("{p}: {e}"))),
         },
     }
+}
+
+/// A CycloneDX component's licences as one SPDX expression: an
+/// `expression` entry as is, several `license` ids joined with AND (the
+/// CycloneDX spec says all listed licences apply).
+fn cyclonedx_license(c: &Value) -> Option<String> {
+    let list = c.get("licenses")?.as_array()?;
+    let mut terms = Vec::new();
+    for l in list {
+        if let Some(e) = l.get("expression").and_then(|e| e.as_str()) {
+            terms.push(format!("({e})"));
+        } else if let Some(lic) = l.get("license") {
+            match (
+                lic.get("id").and_then(|i| i.as_str()),
+                lic.get("name").and_then(|n| n.as_str()),
+            ) {
+                (Some(id), _) => terms.push(id.to_string()),
+                // A free-text name is not an SPDX identifier: keep it, so that
+                // it fails to parse and shows up as unknown rather than vanishing.
+                (None, Some(name)) => terms.push(format!("({name})")),
+                (None, None) => {}
+            }
+        }
+    }
+    if terms.is_empty() { None } else { Some(terms.join(" AND ")) }
 }
 
 fn cyclonedx(
@@ -53,7 +87,14 @@ fn cyclonedx(
         // Files, operating systems and other non-library components carry no purl on purpose.
         let kind = c.get("type").and_then(|t| t.as_str()).unwrap_or("library");
         if matches!(kind, "library" | "framework" | "application") || c.get("purl").is_some() {
-            component(c.get("purl").and_then(|p| p.as_str()), &label, source, out, unevaluable);
+            component(
+                c.get("purl").and_then(|p| p.as_str()),
+                cyclonedx_license(c),
+                &label,
+                source,
+                out,
+                unevaluable,
+            );
         }
         if let Some(children) = c.get("components").and_then(|c| c.as_array()) {
             cyclonedx(children, source, out, unevaluable, depth + 1)?;
@@ -95,7 +136,20 @@ pub fn read(v: &Value, source: &str) -> Result<(Vec<Component>, Vec<Unpinned>), 
             .find(|r| r.get("referenceType").and_then(|t| t.as_str()) == Some("purl"))
             .and_then(|r| r.get("referenceLocator"))
             .and_then(|l| l.as_str());
-        component(purl, &format!("{name}@{version}"), source, &mut out, &mut unevaluable);
+        // Concluded wins over declared; NOASSERTION and NONE state nothing usable.
+        let license = ["licenseConcluded", "licenseDeclared"]
+            .iter()
+            .filter_map(|k| p.get(*k).and_then(|l| l.as_str()))
+            .find(|l| !matches!(*l, "NOASSERTION" | ""))
+            .map(String::from);
+        component(
+            purl,
+            license,
+            &format!("{name}@{version}"),
+            source,
+            &mut out,
+            &mut unevaluable,
+        );
     }
     Ok((out, unevaluable))
 }

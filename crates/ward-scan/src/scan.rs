@@ -23,6 +23,53 @@ pub struct Finding {
     pub source: String,
     /// Versions that fix it.
     pub fixed: Vec<String>,
+    /// When ward first saw this advisory on this package (RFC 3339), if a
+    /// first-seen store is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+    /// The remediation deadline (RFC 3339), when the policy sets one for this severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    /// Past its deadline.
+    pub overdue: bool,
+    /// The exception or VEX statement that silenced it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silenced: Option<Silenced>,
+}
+
+/// What silenced a finding, and why.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Silenced {
+    /// `exception` or `vex`.
+    pub by: SilencedBy,
+    /// Where: `FILE:LINE` of the exception, or the VEX document.
+    pub source: String,
+    /// The written justification.
+    pub justification: String,
+    /// When the exception expires (exceptions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// The kinds of silencing.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SilencedBy {
+    /// A policy `[[exception]]`.
+    Exception,
+    /// An OpenVEX `not_affected` or `fixed` statement.
+    Vex,
+}
+
+/// A component's declared licence.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ComponentLicense {
+    /// The component (purl with version).
+    pub package: String,
+    /// The SPDX expression as declared; `None` when nothing is declared.
+    pub license: Option<String>,
+    /// Where the component was found.
+    pub source: String,
 }
 
 /// Everything a scan found.
@@ -34,13 +81,32 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     /// Components (or entries) that could not be evaluated.
     pub unevaluable: Vec<Unpinned>,
+    /// Each component's declared licence, where the source states licences
+    /// (SBOMs, `package-lock.json`, the artifact's own metadata).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<ComponentLicense>,
 }
 
 impl ScanReport {
-    /// Findings at or above `level`.
+    /// Findings at or above `level` that nothing silenced.
     pub fn at_least(&self, level: Severity) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(move |f| f.rating.level >= level)
+        self.findings
+            .iter()
+            .filter(move |f| f.rating.level >= level && f.silenced.is_none())
     }
+}
+
+/// The declared licences of the components whose source states licences.
+pub fn licenses_of(components: &[Component]) -> Vec<ComponentLicense> {
+    components
+        .iter()
+        .filter(|c| c.license.is_some() || c.states_licenses)
+        .map(|c| ComponentLicense {
+            package: c.id.to_purl(),
+            license: c.license.clone(),
+            source: c.source.clone(),
+        })
+        .collect()
 }
 
 /// Scans components; versions that cannot be read in their ecosystem's
@@ -50,6 +116,7 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
         components: components.len(),
         findings: Vec::new(),
         unevaluable: unpinned,
+        licenses: licenses_of(components),
     };
     for c in components {
         let version = c.id.version.clone().unwrap_or_default();
@@ -72,6 +139,10 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
                         package: c.id.to_purl(),
                         source: c.source.clone(),
                         fixed: affected.fixed_versions(),
+                        first_seen: None,
+                        due: None,
+                        overdue: false,
+                        silenced: None,
                     });
                 }
                 Ok(false) => {}

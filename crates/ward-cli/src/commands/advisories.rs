@@ -4,7 +4,8 @@ use super::{data_dir, or_usage};
 use crate::args::{AdvisoriesCommand, DbDir, Level, ScanArgs};
 use crate::output;
 use std::path::PathBuf;
-use ward_scan::{AdvisoryDb, Severity};
+use ward_policy::{Mode, Policy};
+use ward_scan::{AdvisoryDb, FirstSeenStore, Severity};
 
 fn db_dir(db: &DbDir) -> PathBuf {
     db.db.clone().unwrap_or_else(|| data_dir().join("advisories"))
@@ -64,17 +65,35 @@ pub fn verify_db(explicit: Option<&std::path::Path>) -> Result<Option<AdvisoryDb
 pub fn scan(args: ScanArgs) -> u8 {
     or_usage(|| {
         let database = AdvisoryDb::load(&db_dir(&args.db))?;
+        let mut policy = match &args.policy {
+            Some(path) => Policy::load(path).map_err(super::policy_invalid)?,
+            None => Policy::builtin(),
+        };
+        for v in &args.vex {
+            let bytes = ward_verify::evidence::read_evidence(v)?;
+            policy.vex.add_document(&bytes, &v.display().to_string())?;
+        }
         let (mut components, mut unpinned) = (Vec::new(), Vec::new());
         for t in &args.targets {
             let (c, u) = ward_scan::lockfile::read(t)?;
             components.extend(c);
             unpinned.extend(u);
         }
-        let report = ward_scan::scan(&database, &components, unpinned);
-        let threshold = severity(args.fail_on);
+        let mut report = ward_scan::scan(&database, &components, unpinned);
+        let now = jiff::Timestamp::now();
+        let mut first_seen = FirstSeenStore::open(&data_dir())?;
+        first_seen.observe(&mut report.findings, &now.to_string());
+        first_seen.save()?;
+        let notes = policy.triage(&mut report.findings, now);
+        let mut reasons = policy.scan_reasons(&report, None, args.fail_on.map(severity));
+        reasons.extend(notes.into_iter().map(|n| (Mode::Warn, n)));
+        let denied = reasons.iter().any(|(mode, _)| *mode == Mode::Enforce);
         let age = age_days(&database);
-        let denied = report.at_least(threshold).next().is_some() || !report.unevaluable.is_empty();
-        output::scan_report(&report, &database, age, args.max_age_days, denied, args.format);
+        let outcome = output::ScanVerdict {
+            denied,
+            reasons: &reasons,
+        };
+        output::scan_report(&report, &database, age, args.max_age_days, &outcome, args.format);
         Ok(if denied { crate::EXIT_DENY } else { crate::EXIT_ALLOW })
     })
 }

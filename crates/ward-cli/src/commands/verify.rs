@@ -45,7 +45,8 @@ pub fn run(args: VerifyArgs) -> u8 {
             gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
         }
         if let Some(db) = super::advisories::verify_db(args.db.as_deref())? {
-            gate = gate.with_advisories(std::sync::Arc::new(db), super::advisories::severity(args.fail_on));
+            gate = gate.with_advisories(std::sync::Arc::new(db), args.fail_on.map(super::advisories::severity));
+            gate = gate.with_first_seen(ward_scan::FirstSeenStore::open(&super::data_dir())?);
         }
         gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
         let evaluation = gate

@@ -1,0 +1,344 @@
+//! The policy over scan results: severity thresholds, exceptions and VEX,
+//! remediation deadlines, licences, and scan attestations made elsewhere.
+//!
+//! [`Policy::triage`] marks each finding silenced (by an unexpired
+//! exception or a VEX `not_affected`/`fixed` statement) and sets its
+//! deadline; [`Policy::scan_reasons`] turns the triaged report into
+//! reasons. An overdue finding denies in every mode; a silenced one is
+//! reported with the exception's justification, never dropped.
+
+use crate::model::{Mode, Policy, Scope};
+use jiff::Timestamp;
+use ward_core::{Fact, PackageId, Reason, ReasonCode};
+use ward_scan::{Finding, LicenseVerdict, ScanReport, Severity, Silenced, SilencedBy, VexStatus};
+
+/// Exceptions expiring within this many days are reported as warnings.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// The threshold used when neither the scope nor the defaults set one:
+/// every rated vulnerability counts, as in cargo-audit and osv-scanner.
+pub const DEFAULT_FAIL_ON: Severity = Severity::Low;
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::None => "unrated",
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+fn fixed_phrase(f: &Finding) -> String {
+    if f.fixed.is_empty() {
+        "no fixed version is known".into()
+    } else {
+        format!("fixed in {}", f.fixed.join(", "))
+    }
+}
+
+impl Policy {
+    /// Marks findings silenced by exceptions and VEX, and sets remediation
+    /// deadlines from each finding's first sighting (today if unknown).
+    /// Returns warnings about exceptions that have expired or soon will.
+    pub fn triage(&self, findings: &mut [Finding], now: Timestamp) -> Vec<Reason> {
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let mut notes: Vec<Reason> = Vec::new();
+        let mut note = |r: Reason| {
+            if !notes.iter().any(|n| n.message == r.message) {
+                notes.push(r);
+            }
+        };
+        for f in findings.iter_mut() {
+            f.silenced = None;
+            let Ok(package) = f.package.parse::<PackageId>() else {
+                continue;
+            };
+            let ids: Vec<&str> = std::iter::once(f.advisory.as_str())
+                .chain(f.aliases.iter().map(String::as_str))
+                .collect();
+            for e in self.exceptions.iter().filter(|e| e.covers(&ids, &package)) {
+                let at = format!("{}:{}", self.path, e.line);
+                if today > e.expires {
+                    note(Reason::new(
+                        ReasonCode::ExceptionExpired,
+                        format!(
+                            "the exception for {} on {} expired on {} ({at}); the finding counts again",
+                            e.advisory, e.package.text, e.expires
+                        ),
+                    ));
+                    continue;
+                }
+                let left = (e.expires - today).get_days();
+                if i64::from(left) <= EXPIRY_WARNING_DAYS {
+                    note(Reason::new(
+                        ReasonCode::ExceptionExpiring,
+                        format!(
+                            "the exception for {} on {} expires on {} ({left} days; {at})",
+                            e.advisory, e.package.text, e.expires
+                        ),
+                    ));
+                }
+                f.silenced = Some(Silenced {
+                    by: SilencedBy::Exception,
+                    source: at,
+                    justification: e.justification.clone(),
+                    expires: Some(e.expires.to_string()),
+                });
+                break;
+            }
+            if f.silenced.is_none()
+                && let Some(s) = self.vex.lookup(&ids, &package)
+                && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
+            {
+                let status = if s.status == VexStatus::Fixed { "fixed" } else { "not_affected" };
+                f.silenced = Some(Silenced {
+                    by: SilencedBy::Vex,
+                    source: s.source.clone(),
+                    justification: format!("{status}: {}", s.why()).trim_end_matches(": ").to_string(),
+                    expires: None,
+                });
+            }
+            f.due = None;
+            f.overdue = false;
+            if let Some((_, days)) = self.remediation.iter().find(|(l, _)| *l == f.rating.level) {
+                let first = f
+                    .first_seen
+                    .as_deref()
+                    .and_then(|t| t.parse::<Timestamp>().ok())
+                    .unwrap_or(now);
+                let due = first.saturating_add(jiff::SignedDuration::from_hours(24 * i64::from(days.value)));
+                if let Ok(due) = due {
+                    f.due = Some(due.to_string());
+                    f.overdue = f.silenced.is_none() && now > due;
+                }
+            }
+        }
+        notes
+    }
+
+    /// The severity threshold for a package: the strictest among its
+    /// scopes, else the defaults', else high. `over` (a command-line
+    /// `--fail-on`) replaces them all.
+    pub fn fail_on_for(&self, scopes: &[&Scope], over: Option<Severity>) -> (Severity, String) {
+        if let Some(s) = over {
+            return (s, "--fail-on".into());
+        }
+        let from_scopes = scopes
+            .iter()
+            .filter_map(|s| s.fail_on_severity.as_ref().map(|f| (f.value, format!("{}:{}", self.path, f.line))))
+            .min_by_key(|(s, _)| *s);
+        from_scopes
+            .or_else(|| {
+                self.defaults
+                    .fail_on_severity
+                    .as_ref()
+                    .map(|f| (f.value, format!("{}:{}", self.path, f.line)))
+            })
+            .unwrap_or((DEFAULT_FAIL_ON, "the default threshold".into()))
+    }
+
+    fn mode_of(&self, scopes: &[&Scope]) -> Mode {
+        scopes
+            .iter()
+            .map(|s| s.mode)
+            .min_by_key(|m| match m {
+                Mode::Enforce => 0,
+                Mode::Warn => 1,
+                Mode::Audit => 2,
+            })
+            .unwrap_or(self.defaults.mode)
+    }
+
+    /// Reasons from a triaged scan report, each with the mode it counts in.
+    /// With `subject` (one artifact under `ward verify`), the artifact's
+    /// scopes judge every component of it; without (a lockfile under `ward
+    /// scan`), each component is judged by its own scopes.
+    pub fn scan_reasons(
+        &self,
+        report: &ScanReport,
+        subject: Option<&PackageId>,
+        fail_on: Option<Severity>,
+    ) -> Vec<(Mode, Reason)> {
+        let subject_scopes = subject.map(|s| self.scopes_for(s));
+        let scopes_of = |purl: &str| -> Vec<&Scope> {
+            match &subject_scopes {
+                Some(s) => s.clone(),
+                None => purl.parse::<PackageId>().map(|id| self.scopes_for(&id)).unwrap_or_default(),
+            }
+        };
+        let mut out = Vec::new();
+        for f in &report.findings {
+            let scopes = scopes_of(&f.package);
+            let (threshold, set_at) = self.fail_on_for(&scopes, fail_on);
+            let what = format!("{} affects {} ({}; {})", f.advisory, f.package, level(f.rating.level), fixed_phrase(f));
+            if let Some(s) = &f.silenced {
+                let until = s.expires.as_ref().map(|e| format!(" until {e}")).unwrap_or_default();
+                let by = match s.by {
+                    SilencedBy::Exception => "exception",
+                    SilencedBy::Vex => "VEX statement",
+                };
+                out.push((
+                    Mode::Audit,
+                    Reason::new(
+                        ReasonCode::AdvisorySilenced,
+                        format!("{what}: silenced by {by} at {}{until}: {}", s.source, s.justification),
+                    ),
+                ));
+                continue;
+            }
+            if f.overdue {
+                let line = self
+                    .remediation
+                    .iter()
+                    .find(|(l, _)| *l == f.rating.level)
+                    .map(|(_, d)| d.line)
+                    .unwrap_or(0);
+                out.push((
+                    Mode::Enforce,
+                    Reason::new(
+                        ReasonCode::AdvisoryOverdue,
+                        format!(
+                            "{what}: first seen {}, remediation deadline {} has passed ({}:{line})",
+                            f.first_seen.as_deref().unwrap_or("now"),
+                            f.due.as_deref().unwrap_or("?"),
+                            self.path
+                        ),
+                    ),
+                ));
+                continue;
+            }
+            if f.rating.level >= threshold {
+                out.push((
+                    self.mode_of(&scopes),
+                    Reason::new(
+                        ReasonCode::AdvisoryFound,
+                        format!("{what}; threshold {} ({set_at})", level(threshold)),
+                    ),
+                ));
+            }
+        }
+        for u in &report.unevaluable {
+            out.push((
+                self.mode_of(&scopes_of(&u.entry)),
+                Reason::new(
+                    ReasonCode::AdvisoryUnevaluable,
+                    format!("could not check {} against the advisories: {}", u.entry, u.reason),
+                ),
+            ));
+        }
+        for l in &report.licenses {
+            let scopes = scopes_of(&l.package);
+            let (rule, at) = match scopes.iter().find_map(|s| s.licenses.as_ref().map(|r| (r, s))) {
+                Some((r, s)) => (r, format!("(scope {:?}, {}:{})", s.name, self.path, r.line)),
+                None => match &self.defaults.licenses {
+                    Some(r) => (r, format!("({}:{})", self.path, r.line)),
+                    None => continue,
+                },
+            };
+            let reason = match rule.rule.judge(l.license.as_deref()) {
+                LicenseVerdict::Allowed => continue,
+                LicenseVerdict::Refused { refused } => Reason::new(
+                    ReasonCode::LicenseDenied,
+                    format!(
+                        "{} is licensed {}; not allowed: {} {at}",
+                        l.package,
+                        l.license.as_deref().unwrap_or_default(),
+                        refused.join(", ")
+                    ),
+                ),
+                LicenseVerdict::Unknown { reason } => Reason::new(
+                    ReasonCode::LicenseUnknown,
+                    format!("{}: {reason}, and licences are restricted {at}", l.package),
+                ),
+            };
+            out.push((self.mode_of(&scopes), reason));
+        }
+        out
+    }
+}
+
+/// The scope's required scan attestation, judged over the verified facts.
+pub(crate) fn scan_attestation_reasons(scope: &Scope, facts: &[&Fact], now: Timestamp) -> Vec<(ReasonCode, String)> {
+    let Some(rule) = &scope.scan_attestation else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut trusted = Vec::new();
+    let mut untrusted = Vec::new();
+    for f in facts {
+        if let Fact::Statement {
+            predicate_type,
+            predicate: Some(p),
+            ..
+        } = f
+            && ward_scan::scan_attestation::is_scan_predicate(predicate_type)
+        {
+            match ward_scan::scan_attestation::read(predicate_type, p) {
+                Ok(summary) if rule.trusts(&summary.scanner) => trusted.push(summary),
+                Ok(summary) => untrusted.push(summary.scanner),
+                Err(e) => out.push((
+                    ReasonCode::ScanAttestationFinding,
+                    format!("a verified scan attestation cannot be read: {e}"),
+                )),
+            }
+        }
+    }
+    if trusted.is_empty() {
+        if rule.required {
+            let seen = if untrusted.is_empty() {
+                String::new()
+            } else {
+                format!(" (scans by {} are not trusted)", untrusted.join(", "))
+            };
+            out.push((
+                ReasonCode::ScanAttestationMissing,
+                format!(
+                    "no verified scan attestation by {}{seen}",
+                    rule.scanners.join(" or ")
+                ),
+            ));
+        }
+        return out;
+    }
+    let newest = trusted
+        .iter()
+        .filter_map(|s| s.finished_on.as_deref().and_then(|t| t.parse::<Timestamp>().ok()).map(|t| (t, s)))
+        .max_by_key(|(t, _)| *t);
+    if let Some(max) = rule.max_age_days {
+        let limit = jiff::SignedDuration::from_hours(24 * i64::from(max));
+        match newest {
+            None => out.push((
+                ReasonCode::ScanAttestationTooOld,
+                format!("no trusted scan states when it finished, and scans may be at most {max} days old"),
+            )),
+            Some((t, _)) if now.duration_since(t) > limit => out.push((
+                ReasonCode::ScanAttestationTooOld,
+                format!("the newest trusted scan finished {t}, more than {max} days ago"),
+            )),
+            Some(_) => {}
+        }
+    }
+    // Judge the newest trusted scan (or, with no times, every trusted one).
+    let judged: Vec<_> = match newest {
+        Some((_, s)) => vec![s],
+        None => trusted.iter().collect(),
+    };
+    for s in judged {
+        let over: Vec<_> = s.vulnerabilities.iter().filter(|v| v.severity >= rule.fail_on).collect();
+        if let Some(first) = over.first() {
+            out.push((
+                ReasonCode::ScanAttestationFinding,
+                format!(
+                    "the scan by {} reports {} at or above {} (first: {}, {})",
+                    s.scanner,
+                    over.len(),
+                    level(rule.fail_on),
+                    first.id,
+                    level(first.severity)
+                ),
+            ));
+        }
+    }
+    out
+}
