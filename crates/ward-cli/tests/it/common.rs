@@ -36,13 +36,24 @@ impl Run {
     }
 }
 
+/// Runs ward with this test process's data directory (never the user's).
 pub fn ward<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    ward_in(data_dir(), args)
+}
+
+/// Runs ward with its own data directory (ledger, first-seen store).
+pub fn ward_in<I, S>(data: &Path, args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
     let out = Command::new(env!("CARGO_BIN_EXE_ward"))
         .args(args)
+        .env("WARD_DATA_DIR", data)
         .output()
         .expect("run ward");
     Run {

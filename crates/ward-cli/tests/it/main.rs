@@ -15,3 +15,4 @@ mod ledger;
 mod policy;
 mod publish;
 mod scan;
+mod scan_policy;
