@@ -37,6 +37,81 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// List every reason code ward can give, with what it means.
     Reasons(ReasonsArgs),
+    /// A registry proxy for pip, npm and cargo that serves only what the gate allows.
+    Proxy(Box<ProxyArgs>),
+    /// Run a command (pip, uv, npm, yarn, pnpm, cargo) with its installs gated by an ephemeral proxy.
+    Run(Box<RunArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The policy (default: ward's safe default).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The ledger: a directory, or postgres://… (default: ledger/ in ward's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub ledger: Option<PathBuf>,
+    /// The advisory database (default: the imported one, if any).
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+    /// npm registry keys (default: the bundled ones).
+    #[arg(long, value_name = "FILE")]
+    pub npm_keys: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpstreamArgs {
+    /// PyPI upstream: a Simple API base URL, or a directory of distributions.
+    #[arg(long, value_name = "URL|DIR", default_value = "https://pypi.org")]
+    pub pypi_upstream: String,
+    /// npm upstream: a registry URL, or a directory in verdaccio's storage layout.
+    #[arg(long, value_name = "URL|DIR", default_value = "https://registry.npmjs.org")]
+    pub npm_upstream: String,
+    /// cargo upstream: a sparse index URL, or a sparse index directory (crates under crates/).
+    #[arg(long, value_name = "URL|DIR", default_value = "https://index.crates.io")]
+    pub cargo_upstream: String,
+    /// A directory of evidence: ARTIFACT.sigstore.json, ARTIFACT.intoto.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// The cache of allowed artifacts (default: proxy-cache/ in ward's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Largest artifact fetched from upstream, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    pub max_artifact_bytes: u64,
+    /// Largest metadata document (packument, index page), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub max_metadata_bytes: u64,
+    /// Deadline for one upstream exchange, body included, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub upstream_timeout: u64,
+    /// A host upstream may redirect to (repeatable); other hosts are refused.
+    #[arg(long, value_name = "HOST")]
+    pub allow_redirect_host: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    pub listen: String,
+    #[command(flatten)]
+    pub upstreams: UpstreamArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub upstreams: UpstreamArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]

@@ -155,11 +155,29 @@ pub fn reason_codes(format: Format) {
 
 pub fn policy_ok(policy: &ward_policy::Policy) {
     println!(
-        "ok: {} is valid: {} scope(s), digest {}",
+        "ok: {} is valid: {} scope(s), {} exception(s), {} VEX statement(s), digest {}",
         policy.path,
         policy.scopes.len(),
+        policy.exceptions.len(),
+        policy.vex.len(),
         policy.digest
     );
+    // Exceptions that no longer apply, or soon will not, are worth knowing before a scan finds out.
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    for e in &policy.exceptions {
+        let left = (e.expires - today).get_days();
+        if left < 0 {
+            eprintln!(
+                "warning: {}:{}: the exception for {} expired on {}",
+                policy.path, e.line, e.advisory, e.expires
+            );
+        } else if i64::from(left) <= ward_policy::EXPIRY_WARNING_DAYS {
+            eprintln!(
+                "warning: {}:{}: the exception for {} expires on {} ({left} days)",
+                policy.path, e.line, e.advisory, e.expires
+            );
+        }
+    }
 }
 
 pub fn policy_explain(policy: &ward_policy::Policy, id: &ward_core::PackageId) {
@@ -212,6 +230,20 @@ pub fn policy_explain(policy: &ward_policy::Policy, id: &ward_core::PackageId) {
         }
         for t in &s.required_predicate_types {
             println!("  required attestation: {} (line {})", t.value, t.line);
+        }
+        let (threshold, at) = policy.fail_on_for(&[s], None);
+        println!("  vulnerabilities: deny at or above {threshold:?} ({at})");
+        if let Some(l) = s.licenses.as_ref().or(policy.defaults.licenses.as_ref()) {
+            println!("  licences: restricted ({}:{})", policy.path, l.line);
+        }
+        if let Some(a) = &s.scan_attestation {
+            println!(
+                "  scan attestation: by {}{}, nothing at or above {:?} (line {})",
+                a.scanners.join(" or "),
+                a.max_age_days.map(|d| format!(", at most {d} days old")).unwrap_or_default(),
+                a.fail_on,
+                a.line
+            );
         }
         if let Some(r) = &s.rego {
             println!("  rego: {}", r.files.join(", "));
@@ -410,8 +442,18 @@ pub fn scan_report(
                 r.findings.len(),
                 r.unevaluable.len()
             );
-            let mut last = "";
+            // Grouped by package, packages in the order of their worst finding.
+            let mut packages: Vec<&str> = Vec::new();
             for f in &r.findings {
+                if !packages.contains(&f.package.as_str()) {
+                    packages.push(&f.package);
+                }
+            }
+            let grouped = packages
+                .iter()
+                .flat_map(|p| r.findings.iter().filter(move |f| f.package == *p));
+            let mut last = "";
+            for f in grouped {
                 if f.package != last {
                     println!("{} ({})", f.package, f.source);
                     last = &f.package;
@@ -570,4 +612,12 @@ fn sarif(r: &ward_scan::ScanReport, reasons: &[(ward_policy::Mode, ward_core::Re
             "results": results,
         }],
     })
+}
+
+/// `ward proxy` has started.
+pub fn proxy_listening(base: &str) {
+    println!("ward proxy listening on {base}");
+    println!("  pip:   --index-url {base}/pypi/simple/");
+    println!("  npm:   --registry {base}/npm/");
+    println!("  cargo: [source.ward] registry = \"sparse+{base}/cargo/index/\"");
 }

@@ -216,6 +216,15 @@ reason_codes! {
     /// A trusted scan attestation reports a finding at or above the threshold.
     ScanAttestationFinding = "scan-attestation-finding",
         "A verified scan attestation by a trusted scanner reports a vulnerability at or above the scope's threshold.";
+    /// The upstream registry served different bytes than the ledger recorded for this release.
+    ReleaseChanged = "release-changed",
+        "The registry served different bytes for this package file than the ones already allowed and recorded in the ledger: a republished or tampered release. Investigate before trusting either.";
+    /// The artifact's bytes differ from the digest the registry's own index lists.
+    IndexDigestMismatch = "index-digest-mismatch",
+        "The bytes served for this file do not have the digest the registry index lists for it (PyPI sha256, npm integrity, cargo cksum): a tampered file or a broken mirror.";
+    /// The upstream registry could not serve what was asked for.
+    UpstreamFailed = "upstream-failed",
+        "The proxy could not get the artifact or its metadata from the upstream registry (down, too large, truncated, too slow, malformed, or a redirect to another host).";
     /// The policy file is invalid.
     PolicyInvalid = "policy-invalid",
         "The policy file is invalid; the message points at the file, line and key.";

@@ -37,6 +37,22 @@ pub struct Evidence {
     pub refused_keys: Vec<(String, Reason)>,
     /// The keyless signer trusted for `bundles` when no policy is used.
     pub signer: SignerRequirement,
+    /// Digests the artifact must have, and who says so (the ledger's
+    /// earlier allow, the registry index): other bytes deny.
+    pub expected: Vec<ExpectedDigest>,
+}
+
+/// A digest an artifact must have.
+#[derive(Clone, Debug)]
+pub struct ExpectedDigest {
+    /// `sha256` or `sha512`.
+    pub algorithm: &'static str,
+    /// Lower-case hex.
+    pub hex: String,
+    /// Who says so, for the message ("ledger entry 12", "the registry index").
+    pub source: String,
+    /// The reason code when it differs.
+    pub code: ReasonCode,
 }
 
 impl Evidence {
@@ -205,6 +221,36 @@ impl Gate {
         }))
     }
 
+    /// Every package file the ledger records as allowed: `(purl, file name)`
+    /// to `(sha256, entry index)`, the first allow winning. Reads the whole
+    /// ledger once; a long-running proxy keeps the map up to date itself.
+    pub fn recorded_allows(&self) -> Result<std::collections::HashMap<(String, String), (String, u64)>, LedgerError> {
+        let mut out = std::collections::HashMap::new();
+        let Some(ledger) = &self.ledger else { return Ok(out) };
+        let mut ledger = ledger
+            .lock()
+            .map_err(|_| LedgerError::Corrupt("a previous writer panicked".into()))?;
+        let verifier = ledger.verifier();
+        for i in 0..ledger.size() {
+            let statement = ward_ledger::record::open_record(&ledger.entry(i)?, &verifier)
+                .map_err(|e| LedgerError::Corrupt(format!("entry {i}: {e}")))?;
+            let p = &statement["predicate"];
+            if p["verificationResult"] != "PASSED" {
+                continue;
+            }
+            let subject = &statement["subject"][0];
+            if let (Some(purl), Some(file), Some(sha)) = (
+                subject["name"].as_str(),
+                p["artifact"]["fileName"].as_str(),
+                subject["digest"]["sha256"].as_str(),
+            ) {
+                out.entry((purl.to_string(), file.to_string()))
+                    .or_insert_with(|| (sha.to_string(), i));
+            }
+        }
+        Ok(out)
+    }
+
     /// Replaces the archive limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -258,6 +304,25 @@ impl Gate {
             None => Check::pass("archive", None, Vec::new()),
             Some(problem) => Check::fail("archive", None, problem.to_reason()),
         }];
+        for expected in &evidence.expected {
+            let actual = match expected.algorithm {
+                "sha512" => artifact.digests.sha512.to_hex(),
+                _ => artifact.digests.sha256.to_hex(),
+            };
+            if !expected.hex.eq_ignore_ascii_case(&actual) {
+                checks.push(Check::fail(
+                    "digest",
+                    Some(expected.source.clone()),
+                    Reason::new(
+                        expected.code,
+                        format!(
+                            "{} ({}) has {} {actual}, but {} says {}",
+                            artifact.id, artifact.file_name, expected.algorithm, expected.source, expected.hex
+                        ),
+                    ),
+                ));
+            }
+        }
         for (label, reason) in &evidence.refused_keys {
             checks.push(Check::fail("key", Some(label.clone()), reason.clone()));
         }

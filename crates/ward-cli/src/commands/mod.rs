@@ -5,6 +5,7 @@ mod ledger;
 mod ledger_monitor;
 mod ledger_serve;
 mod policy;
+mod proxy;
 mod publish;
 mod reasons;
 mod sigstore;
@@ -26,6 +27,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Scan(args) => advisories::scan(args),
         Command::Ledger(cmd) => ledger::run(cmd),
         Command::Reasons(args) => reasons::run(args),
+        Command::Proxy(args) => proxy::serve(*args),
+        Command::Run(args) => proxy::run(*args),
     }
 }
 

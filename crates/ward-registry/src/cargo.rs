@@ -1,0 +1,194 @@
+//! cargo's sparse registry: `/cargo/index/config.json` (pointing downloads
+//! at the proxy), index files at `/cargo/index/<path>` in the layout by name
+//! length, passed on unchanged (their `cksum` is what cargo checks), and
+//! crate downloads at `/cargo/api/v1/crates/<name>/<version>/download`.
+//!
+//! Upstream is a sparse index URL (downloads located by its own
+//! `config.json` `dl` template) or a sparse index directory with the crates
+//! under `crates/<name>/<name>-<version>.crate`.
+
+use crate::Proxy;
+use crate::keeper::{ArtifactRequest, sidecars_beside, upstream_failed};
+use crate::respond::{base_url, document, refusal, served};
+use crate::upstream::{Source, Upstream};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+use std::sync::Arc;
+use ward_core::{Ecosystem, PackageId};
+
+/// The index path of a crate name (lower case): `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…`.
+pub fn index_path(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    match n.len() {
+        1 => format!("1/{n}"),
+        2 => format!("2/{n}"),
+        3 => format!("3/{}/{n}", &n[..1]),
+        _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
+    }
+}
+
+fn valid_crate_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// `GET /cargo/index/config.json`.
+pub async fn config(headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    let doc = serde_json::json!({"dl": format!("{base}/cargo/api/v1/crates"), "api": format!("{base}/cargo")});
+    document(doc.to_string().into_bytes(), "application/json")
+}
+
+/// `GET /cargo/index/<path>`.
+pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>) -> Response {
+    let Some(upstream) = proxy.upstreams.cargo.clone() else {
+        return refusal(StatusCode::NOT_FOUND, "no cargo upstream is configured", false);
+    };
+    let name = path.rsplit('/').next().unwrap_or_default().to_string();
+    if !valid_crate_name(&name) || index_path(&name) != path.to_ascii_lowercase() {
+        return refusal(StatusCode::NOT_FOUND, &format!("{path}: not an index path"), false);
+    }
+    let p = Arc::clone(&proxy);
+    match tokio::task::spawn_blocking(move || index_file(&p, &upstream, &name)).await {
+        Ok(Ok(bytes)) => document(bytes, "text/plain"),
+        Ok(Err(answer)) => served(answer, "text/plain", false).await,
+        Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
+    }
+}
+
+/// The index file of a crate, from upstream or (upstream down) the last good copy.
+fn index_file(proxy: &Proxy, upstream: &Upstream, name: &str) -> Result<Vec<u8>, crate::Served> {
+    let source = upstream.locate(&index_path(name)).map_err(|e| upstream_failed(&e))?;
+    let cache_key = format!("cargo-index/{}", name.to_ascii_lowercase());
+    match proxy.keeper.fetcher().metadata(&source, None) {
+        Ok((bytes, _)) => {
+            let _ = proxy.keeper.cache().put_meta(&cache_key, &bytes);
+            Ok(bytes)
+        }
+        Err(e) => match proxy.keeper.cache().meta(&cache_key) {
+            Some(bytes) if !matches!(e, crate::UpstreamError::NotFound(_)) => Ok(bytes),
+            _ => Err(upstream_failed(&e)),
+        },
+    }
+}
+
+/// The download URL for a crate from an upstream `dl` template.
+fn from_template(dl: &str, name: &str, version: &str, cksum: &str) -> String {
+    let markers = ["{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-checksum}"];
+    if !markers.iter().any(|m| dl.contains(m)) {
+        return format!("{}/{name}/{version}/download", dl.trim_end_matches('/'));
+    }
+    // The index directory of the name as written (`{prefix}`), and lower-cased.
+    let prefix = match name.len() {
+        1 => "1".to_string(),
+        2 => "2".to_string(),
+        3 => format!("3/{}", &name[..1]),
+        _ => format!("{}/{}", &name[..2], &name[2..4]),
+    };
+    dl.replace("{crate}", name)
+        .replace("{version}", version)
+        .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
+        .replace("{prefix}", &prefix)
+        .replace("{sha256-checksum}", cksum)
+}
+
+/// `GET /cargo/api/v1/crates/<name>/<version>/download`.
+pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Path<(String, String)>) -> Response {
+    let Some(upstream) = proxy.upstreams.cargo.clone() else {
+        return refusal(StatusCode::NOT_FOUND, "no cargo upstream is configured", false);
+    };
+    if !valid_crate_name(&name) || version.is_empty() || version.contains(['/', '\\']) || version.contains("..") {
+        return refusal(StatusCode::NOT_FOUND, "not a crate download", false);
+    }
+    let p = Arc::clone(&proxy);
+    let (n, v) = (name.clone(), version.clone());
+    let located = tokio::task::spawn_blocking(move || locate(&p, &upstream, &n, &v)).await;
+    let (source, cksum) = match located {
+        Ok(Ok(found)) => found,
+        Ok(Err(answer)) => return served(answer, "text/plain", false).await,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
+    };
+    let file_name = format!("{name}-{version}.crate");
+    let request = ArtifactRequest {
+        key: format!("cargo/{name}/{version}"),
+        file_name: file_name.clone(),
+        purl: Some(PackageId::new(Ecosystem::Cargo, None, &name, Some(version.clone()))),
+        sidecars: sidecars_beside(&source, &file_name),
+        source,
+        index_digests: vec![("sha256", cksum)],
+        attestations: Vec::new(),
+    };
+    served(proxy.keeper.artifact(request).await, "application/gzip", false).await
+}
+
+/// Finds a version's `cksum` in the index and where its `.crate` is.
+fn locate(proxy: &Proxy, upstream: &Upstream, name: &str, version: &str) -> Result<(Source, String), crate::Served> {
+    let index = index_file(proxy, upstream, name)?;
+    let text = String::from_utf8_lossy(&index);
+    let entry = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("vers").and_then(|x| x.as_str()) == Some(version))
+        .ok_or_else(|| crate::Served::Failed {
+            status: 404,
+            reason: format!("{name} {version} is not in the upstream index"),
+        })?;
+    let cksum = entry
+        .get("cksum")
+        .and_then(|c| c.as_str())
+        .filter(|c| c.len() == 64 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
+        .ok_or_else(|| crate::Served::Failed {
+            status: 502,
+            reason: format!("{}: the upstream index has no valid cksum for {name} {version}", ward_core::ReasonCode::UpstreamFailed),
+        })?
+        .to_ascii_lowercase();
+    let source = match upstream {
+        Upstream::Dir(root) => Source::File(root.join("crates").join(name).join(format!("{name}-{version}.crate"))),
+        Upstream::Http(_) => {
+            let dl = dl_template(proxy, upstream)?;
+            Source::Url(from_template(&dl, name, version, &cksum))
+        }
+    };
+    Ok((source, cksum))
+}
+
+fn dl_template(proxy: &Proxy, upstream: &Upstream) -> Result<String, crate::Served> {
+    if let Some(dl) = proxy.cargo_dl.lock().ok().and_then(|d| d.clone()) {
+        return Ok(dl);
+    }
+    let source = upstream.locate("config.json").map_err(|e| upstream_failed(&e))?;
+    let (bytes, _) = proxy.keeper.fetcher().metadata(&source, None).map_err(|e| upstream_failed(&e))?;
+    let dl = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("dl").and_then(|d| d.as_str()).map(String::from))
+        .ok_or_else(|| crate::Served::Failed {
+            status: 502,
+            reason: format!("{}: the upstream config.json has no `dl`", ward_core::ReasonCode::UpstreamFailed),
+        })?;
+    if let Ok(mut d) = proxy.cargo_dl.lock() {
+        *d = Some(dl.clone());
+    }
+    Ok(dl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_paths_and_download_templates() {
+        assert_eq!(index_path("a"), "1/a");
+        assert_eq!(index_path("ab"), "2/ab");
+        assert_eq!(index_path("abc"), "3/a/abc");
+        assert_eq!(index_path("Serde"), "se/rd/serde");
+        assert_eq!(
+            from_template("https://static.crates.io/crates", "serde", "1.0.0", "x"),
+            "https://static.crates.io/crates/serde/1.0.0/download"
+        );
+        assert_eq!(
+            from_template("https://dl/{prefix}/{crate}/{crate}-{version}.crate?c={sha256-checksum}", "Serde", "1.0.0", "ab"),
+            "https://dl/Se/rd/Serde/Serde-1.0.0.crate?c=ab"
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! The gatekeeper: one artifact request, from upstream bytes to a served or
+//! refused answer, through the same [`Gate`] as `ward verify`.
+//!
+//! Per request key (registry, package, file) at most one fetch and one
+//! verification run at a time: a second client asking for the same file
+//! waits and then gets the cached answer. The artifact is spooled to disk,
+//! never handed to the client before the gate allows it; allowed artifacts
+//! move into the blob cache and are served from there afterwards, without
+//! a new verification, until the policy changes (decisions are keyed by the
+//! policy digest). Every decision is recorded in the ledger; a decision
+//! that cannot be recorded does not allow.
+
+use crate::cache::{Cache, CachedAllow};
+use crate::upstream::{Fetcher, Source, UpstreamError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use ward_core::{PackageId, ReasonCode};
+use ward_gate::{Evidence, ExpectedDigest, Gate};
+
+/// What the proxy answers for an artifact.
+#[derive(Clone, Debug)]
+pub enum Served {
+    /// Serve these bytes.
+    Allowed {
+        /// The blob.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// Its SHA-256.
+        sha256: String,
+    },
+    /// Refused by the gate: HTTP 403 with this one-line reason.
+    Denied {
+        /// `code: message`.
+        reason: String,
+    },
+    /// Could not be evaluated: HTTP 404 or 502 with this reason.
+    Failed {
+        /// HTTP status.
+        status: u16,
+        /// The reason.
+        reason: String,
+    },
+}
+
+/// One artifact request.
+#[derive(Clone, Debug)]
+pub struct ArtifactRequest {
+    /// Cache and single-flight key: `registry/package/file`.
+    pub key: String,
+    /// The file name the client asked for (kept for identification).
+    pub file_name: String,
+    /// The package, when the registry says which it is.
+    pub purl: Option<PackageId>,
+    /// Where the bytes are.
+    pub source: Source,
+    /// Digests the registry index lists for it.
+    pub index_digests: Vec<(&'static str, String)>,
+    /// Evidence files that may sit beside it upstream (`NAME.sigstore.json`, …).
+    pub sidecars: Vec<(Source, String)>,
+    /// Attestation documents the registry points at (npm `dist.attestations.url`).
+    pub attestations: Vec<(Source, String)>,
+}
+
+/// The gatekeeper, shared by every request.
+pub struct Keeper {
+    gate: Gate,
+    cache: Cache,
+    fetcher: Fetcher,
+    policy_digest: String,
+    evidence_dir: Option<PathBuf>,
+    /// `(purl, file)` → `(sha256, ledger index)` of allows already recorded.
+    pins: Mutex<HashMap<(String, String), (String, u64)>>,
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    denied: Mutex<HashMap<String, String>>,
+    /// Verifications run (for tests and the benchmark).
+    pub verifications: std::sync::atomic::AtomicU64,
+    /// Upstream artifact fetches made.
+    pub fetches: std::sync::atomic::AtomicU64,
+}
+
+/// Why the proxy cannot start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeeperError {
+    /// The ledger cannot be read.
+    #[error("ledger: {0}")]
+    Ledger(#[from] ward_ledger::LedgerError),
+    /// The cache directory cannot be used.
+    #[error("cache: {0}")]
+    Cache(#[from] std::io::Error),
+}
+
+const SIDECARS: &[&str] = &[".sigstore.json", ".sigstore", ".intoto.jsonl"];
+
+impl Keeper {
+    /// A gatekeeper over a configured gate (with its ledger).
+    pub fn new(gate: Gate, cache: Cache, fetcher: Fetcher, evidence_dir: Option<PathBuf>) -> Result<Self, KeeperError> {
+        let policy_digest = gate
+            .policy()
+            .map(|p| p.digest.clone())
+            .unwrap_or_else(|| "ward:safe-default".into());
+        let pins = gate.recorded_allows()?;
+        Ok(Self {
+            gate,
+            cache,
+            fetcher,
+            policy_digest,
+            evidence_dir,
+            pins: Mutex::new(pins),
+            inflight: Mutex::new(HashMap::new()),
+            denied: Mutex::new(HashMap::new()),
+            verifications: 0.into(),
+            fetches: 0.into(),
+        })
+    }
+
+    /// The fetcher (metadata goes through it too).
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Whether a file is already known to be denied under this policy.
+    pub fn known_denied(&self, key: &str) -> bool {
+        self.denied.lock().map(|d| d.contains_key(key)).unwrap_or(false)
+    }
+
+    /// Answers one artifact request.
+    pub async fn artifact(self: &Arc<Self>, req: ArtifactRequest) -> Served {
+        if let Some(hit) = self.cached(&req.key) {
+            return hit;
+        }
+        let gate = {
+            let mut inflight = match self.inflight.lock() {
+                Ok(m) => m,
+                Err(_) => return failed(500, "internal state poisoned"),
+            };
+            inflight.entry(req.key.clone()).or_default().clone()
+        };
+        let _turn = gate.lock().await;
+        // Whoever held the turn before may have answered it.
+        if let Some(hit) = self.cached(&req.key) {
+            return hit;
+        }
+        let me = Arc::clone(self);
+        let key = req.key.clone();
+        let served = tokio::task::spawn_blocking(move || me.fetch_and_verify(&req))
+            .await
+            .unwrap_or_else(|e| failed(500, &format!("verification task failed: {e}")));
+        if let Served::Denied { reason } = &served
+            && let Ok(mut d) = self.denied.lock()
+        {
+            d.insert(key.clone(), reason.clone());
+        }
+        if let Ok(mut inflight) = self.inflight.lock() {
+            inflight.remove(&key);
+        }
+        served
+    }
+
+    fn cached(&self, key: &str) -> Option<Served> {
+        if let Some(allow) = self.cache.allowed(key, &self.policy_digest) {
+            return Some(Served::Allowed {
+                path: self.cache.blob(&allow.sha256),
+                size: allow.size,
+                sha256: allow.sha256,
+            });
+        }
+        let denied = self.denied.lock().ok()?.get(key).cloned()?;
+        Some(Served::Denied { reason: denied })
+    }
+
+    fn fetch_and_verify(&self, req: &ArtifactRequest) -> Served {
+        let spool = match self.cache.spool_dir() {
+            Ok(d) => d,
+            Err(e) => return failed(500, &format!("spool: {e}")),
+        };
+        let path = spool.path().join(&req.file_name);
+        self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Err(e) = self.fetcher.spool(&req.source, &path) {
+            return upstream_failed(&e);
+        }
+        // Evidence beside the artifact upstream, then in the local evidence directory.
+        for (source, name) in &req.sidecars {
+            let dest = spool.path().join(name);
+            match self.fetcher.spool(source, &dest) {
+                Ok(_) | Err(UpstreamError::NotFound(_)) => {}
+                Err(e) => return upstream_failed(&e),
+            }
+        }
+        if let Some(dir) = &self.evidence_dir {
+            for suffix in SIDECARS {
+                let name = format!("{}{suffix}", req.file_name);
+                let local = dir.join(&name);
+                let dest = spool.path().join(&name);
+                if local.is_file() && !dest.exists() && std::fs::copy(&local, &dest).is_err() {
+                    return failed(500, &format!("cannot read {}", local.display()));
+                }
+            }
+        }
+        let mut evidence = Evidence::default();
+        for (source, name) in &req.attestations {
+            let dest = spool.path().join(name);
+            match self.fetcher.spool(source, &dest) {
+                Ok(_) => evidence.attestations.push(dest),
+                Err(UpstreamError::NotFound(_)) => {}
+                Err(e) => return upstream_failed(&e),
+            }
+        }
+        evidence.discover_sidecars(&path);
+        for (algorithm, hex) in &req.index_digests {
+            evidence.expected.push(ExpectedDigest {
+                algorithm,
+                hex: hex.clone(),
+                source: "the registry index".into(),
+                code: ReasonCode::IndexDigestMismatch,
+            });
+        }
+        let pin_key = req.purl.as_ref().map(|p| (p.to_purl(), req.file_name.clone()));
+        if let Some(k) = &pin_key
+            && let Some((sha, index)) = self.pins.lock().ok().and_then(|p| p.get(k).cloned())
+        {
+            evidence.expected.push(ExpectedDigest {
+                algorithm: "sha256",
+                hex: sha,
+                source: format!("ledger entry {index}"),
+                code: ReasonCode::ReleaseChanged,
+            });
+        }
+        self.verifications.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let evaluation = match self.gate.evaluate(&path, req.purl.clone(), &evidence) {
+            Ok(e) => e,
+            Err(e) => return failed(502, &format!("could not evaluate {}: {e}", req.file_name)),
+        };
+        let recorded = match self.gate.record(&evaluation, "proxy") {
+            Ok(r) => r,
+            Err(e) => {
+                return Served::Denied {
+                    reason: format!("the decision could not be recorded in the ledger, so it does not allow: {e}"),
+                };
+            }
+        };
+        let decision = &evaluation.decision;
+        if !decision.allowed() {
+            let first = decision.reasons.first();
+            return Served::Denied {
+                reason: first
+                    .map(|r| format!("{}: {}", r.code, r.message))
+                    .unwrap_or_else(|| "denied".into()),
+            };
+        }
+        let sha256 = evaluation.artifact.digests.sha256.to_hex();
+        let purl = evaluation.artifact.id.to_purl();
+        let index = recorded.as_ref().map(|r| r.index);
+        if let (Ok(mut pins), Some(i)) = (self.pins.lock(), index) {
+            pins.entry((purl, evaluation.artifact.file_name.clone()))
+                .or_insert((sha256.clone(), i));
+        }
+        let allow = CachedAllow {
+            key: req.key.clone(),
+            sha256: sha256.clone(),
+            size: evaluation.artifact.size,
+            policy: self.policy_digest.clone(),
+            ledger_index: index,
+        };
+        if let Err(e) = self.cache.store_allowed(&path, &allow) {
+            return failed(500, &format!("cache: {e}"));
+        }
+        Served::Allowed {
+            path: self.cache.blob(&sha256),
+            size: allow.size,
+            sha256,
+        }
+    }
+}
+
+fn failed(status: u16, reason: &str) -> Served {
+    Served::Failed {
+        status,
+        reason: reason.to_string(),
+    }
+}
+
+/// An upstream failure as an answer: 404 for what upstream does not have,
+/// 502 for everything else.
+pub fn upstream_failed(e: &UpstreamError) -> Served {
+    let status = if matches!(e, UpstreamError::NotFound(_)) { 404 } else { 502 };
+    failed(status, &format!("{}: {e}", ReasonCode::UpstreamFailed))
+}
+
+/// The sidecar evidence files that may sit next to an artifact upstream.
+pub fn sidecars_beside(artifact: &Source, file_name: &str) -> Vec<(Source, String)> {
+    SIDECARS
+        .iter()
+        .map(|suffix| {
+            let name = format!("{file_name}{suffix}");
+            let source = match artifact {
+                Source::File(p) => Source::File(PathBuf::from(format!("{}{suffix}", p.display()))),
+                Source::Url(u) => Source::Url(format!("{}{suffix}", u.split('#').next().unwrap_or(u))),
+            };
+            (source, name)
+        })
+        .collect()
+}
+
+/// A path's final component, if it is a plain file name.
+pub fn plain_file_name(name: &str) -> Option<&str> {
+    let ok = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && Path::new(name).file_name().is_some();
+    ok.then_some(name)
+}

@@ -1,0 +1,101 @@
+//! ward's registry proxy: PyPI (Simple API, PEP 503 HTML and PEP 691
+//! JSON), npm (packuments and tarballs) and cargo (sparse index and crate
+//! downloads) from one process, each under its own path prefix, each
+//! speaking its registry's own protocol.
+//!
+//! Metadata is passed on with only the download URLs pointed at the proxy
+//! (signatures, integrity, attestations and checksums are kept as they
+//! are). An artifact is fetched into a spool file, judged by the same
+//! [`ward_gate::Gate`] as `ward verify` ([`keeper`]), recorded in the
+//! ledger, and only then served; a refusal is HTTP 403 with the one-line
+//! reason in the status line, in an `X-Ward-Reason` header and in the body,
+//! so that pip, npm and cargo show it.
+//!
+//! The HTTP handling is hand-written over axum: no crate implements these
+//! registry protocols as a server.
+
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod cargo;
+pub mod keeper;
+pub mod npm;
+pub mod pypi;
+mod respond;
+pub mod upstream;
+
+use axum::Router;
+use axum::routing::get;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use cache::Cache;
+pub use keeper::{ArtifactRequest, Keeper, KeeperError, Served};
+pub use upstream::{FetchLimits, Fetcher, Source, Upstream, UpstreamError};
+
+/// The upstreams the proxy serves.
+#[derive(Clone, Debug, Default)]
+pub struct Upstreams {
+    /// PyPI (a Simple API base URL such as `https://pypi.org`, or a directory of distributions).
+    pub pypi: Option<Upstream>,
+    /// npm (a registry URL, or a directory in verdaccio's storage layout).
+    pub npm: Option<Upstream>,
+    /// cargo (a sparse index URL, or a sparse index directory with `crates/`).
+    pub cargo: Option<Upstream>,
+}
+
+/// The proxy's shared state.
+pub struct Proxy {
+    keeper: Arc<Keeper>,
+    upstreams: Upstreams,
+    pypi_files: Mutex<HashMap<(String, String), pypi::FileEntry>>,
+    npm_tarballs: Mutex<HashMap<(String, String), npm::TarballEntry>>,
+    cargo_dl: Mutex<Option<String>>,
+}
+
+impl Proxy {
+    /// A proxy over a gatekeeper and upstreams.
+    pub fn new(keeper: Keeper, upstreams: Upstreams) -> Arc<Self> {
+        Arc::new(Self {
+            keeper: Arc::new(keeper),
+            upstreams,
+            pypi_files: Mutex::new(HashMap::new()),
+            npm_tarballs: Mutex::new(HashMap::new()),
+            cargo_dl: Mutex::new(None),
+        })
+    }
+
+    /// The gatekeeper (counters for tests and benchmarks).
+    pub fn keeper(&self) -> &Keeper {
+        &self.keeper
+    }
+
+    /// The HTTP routes.
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route("/", get(respond::index))
+            .route("/pypi/simple/", get(pypi::root))
+            .route("/pypi/simple/{project}", get(pypi::project))
+            .route("/pypi/simple/{project}/", get(pypi::project))
+            .route("/pypi/files/{project}/{file}", get(pypi::file))
+            .route("/npm/{name}", get(npm::packument))
+            .route("/npm/{scope}/{name}", get(npm::scoped_packument))
+            .route("/npm/{name}/-/{file}", get(npm::tarball))
+            .route("/npm/{scope}/{name}/-/{file}", get(npm::scoped_tarball))
+            .route("/cargo/index/config.json", get(cargo::config))
+            .route("/cargo/index/{*path}", get(cargo::index))
+            .route("/cargo/api/v1/crates/{name}/{version}/download", get(cargo::download))
+            .with_state(Arc::clone(self))
+    }
+
+    /// Serves until the listener closes or `shutdown` resolves.
+    pub async fn serve(
+        self: &Arc<Self>,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}

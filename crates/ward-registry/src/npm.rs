@@ -1,0 +1,255 @@
+//! npm: packuments at `/npm/<name>` (scoped as `/npm/@scope%2fname` or
+//! `/npm/@scope/name`), full or abbreviated as upstream serves them, and
+//! tarballs at `/npm/<name>/-/<file>.tgz`.
+//!
+//! Only `dist.tarball` is rewritten (to the proxy); `dist.integrity`,
+//! `dist.signatures` and `dist.attestations` are passed on untouched, since
+//! the registry's signature covers `name@version:integrity`, not the URL.
+//! The tarball's `integrity` (sha512) is checked against the bytes, and a
+//! verified npm publish attestation from `dist.attestations.url` is
+//! evidence for the gate. Upstream is a registry URL, or a directory in
+//! verdaccio's storage layout (`<name>/package.json` beside the tarballs).
+
+use crate::Proxy;
+use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
+use crate::respond::{base_url, document, refusal, served};
+use crate::upstream::{Source, Upstream, host_of, resolve};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde_json::Value;
+use std::sync::Arc;
+use ward_core::PackageId;
+
+/// What the proxy knows of one tarball.
+#[derive(Clone, Debug)]
+pub struct TarballEntry {
+    /// The version it is.
+    pub version: String,
+    /// Where it is upstream.
+    pub source: Source,
+    /// sha512 from `dist.integrity`, hex.
+    pub sha512: Option<String>,
+    /// `dist.attestations.url`, when it is on the upstream's host.
+    pub attestations: Option<Source>,
+}
+
+fn valid_name(name: &str) -> bool {
+    let (scope, bare) = match name.strip_prefix('@') {
+        Some(rest) => match rest.split_once('/') {
+            Some((s, n)) => (Some(s), n),
+            None => return false,
+        },
+        None => (None, name),
+    };
+    let ok = |s: &str| {
+        !s.is_empty() && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    };
+    scope.is_none_or(ok) && ok(bare)
+}
+
+/// `GET /npm/<name>`.
+pub async fn packument(State(proxy): State<Arc<Proxy>>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    serve_packument(proxy, name, headers).await
+}
+
+/// `GET /npm/@scope/<name>`.
+pub async fn scoped_packument(
+    State(proxy): State<Arc<Proxy>>,
+    Path((scope, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve_packument(proxy, format!("{scope}/{name}"), headers).await
+}
+
+/// `GET /npm/<name>/-/<file>`.
+pub async fn tarball(State(proxy): State<Arc<Proxy>>, Path((name, file)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    serve_tarball(proxy, name, file, headers).await
+}
+
+/// `GET /npm/@scope/<name>/-/<file>`.
+pub async fn scoped_tarball(
+    State(proxy): State<Arc<Proxy>>,
+    Path((scope, name, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve_tarball(proxy, format!("{scope}/{name}"), file, headers).await
+}
+
+fn sri_sha512_hex(integrity: &str) -> Option<String> {
+    use base64::Engine as _;
+    integrity
+        .split_whitespace()
+        .find_map(|i| i.strip_prefix("sha512-"))
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .map(hex::encode)
+}
+
+/// Reads the packument upstream and rewrites tarball URLs to `base`.
+fn fetch_packument(proxy: &Proxy, upstream: &Upstream, name: &str, accept: Option<&str>, base: &str) -> Result<Vec<u8>, Response> {
+    let rel = match upstream {
+        Upstream::Dir(_) => format!("{name}/package.json"),
+        Upstream::Http(_) => name.replace('/', "%2f"),
+    };
+    let source = upstream.locate(&rel).map_err(|e| json_refusal(upstream_failed(&e)))?;
+    let cache_key = format!("npm-packument/{name}");
+    let (bytes, final_url) = match proxy.keeper.fetcher().metadata(&source, accept) {
+        Ok((b, u)) => {
+            let _ = proxy.keeper.cache().put_meta(&cache_key, &b);
+            (b, u)
+        }
+        Err(e) => match proxy.keeper.cache().meta(&cache_key) {
+            Some(b) if !matches!(e, crate::UpstreamError::NotFound(_)) => (b, source.to_string()),
+            _ => return Err(json_refusal(upstream_failed(&e))),
+        },
+    };
+    let bad = |why: String| {
+        refusal(
+            StatusCode::BAD_GATEWAY,
+            &format!("{}: upstream packument for {name} is malformed: {why}", ward_core::ReasonCode::UpstreamFailed),
+            true,
+        )
+    };
+    let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    let upstream_host = upstream.host();
+    let mut entries = Vec::new();
+    let versions = doc
+        .get_mut("versions")
+        .and_then(|v| v.as_object_mut())
+        .ok_or_else(|| bad("no `versions` object".into()))?;
+    let mut denied = Vec::new();
+    for (version, meta) in versions.iter_mut() {
+        let Some(dist) = meta.get_mut("dist").and_then(|d| d.as_object_mut()) else {
+            continue;
+        };
+        let Some(original) = dist.get("tarball").and_then(|t| t.as_str()).map(String::from) else {
+            continue;
+        };
+        let file = original.split(['?', '#']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
+        let Some(file) = plain_file_name(&file).map(String::from) else { continue };
+        if proxy.keeper.known_denied(&key(name, &file)) {
+            denied.push(version.clone());
+            continue;
+        }
+        let source = match upstream {
+            Upstream::Dir(root) => Source::File(root.join(name).join(&file)),
+            Upstream::Http(_) => Source::Url(resolve(&final_url, &original)),
+        };
+        let same_host = |url: &str| upstream_host.is_none() || host_of(url) == upstream_host;
+        let attestations = dist
+            .get("attestations")
+            .and_then(|a| a.get("url"))
+            .and_then(|u| u.as_str())
+            .filter(|u| same_host(u))
+            .map(|u| Source::Url(u.to_string()));
+        entries.push((
+            file.clone(),
+            TarballEntry {
+                version: version.clone(),
+                source,
+                sha512: dist.get("integrity").and_then(|i| i.as_str()).and_then(sri_sha512_hex),
+                attestations,
+            },
+        ));
+        dist.insert("tarball".into(), Value::String(format!("{base}/npm/{name}/-/{file}")));
+    }
+    // Versions the gate has refused are left out, so resolvers pick another.
+    for v in denied {
+        versions.remove(&v);
+    }
+    if let Ok(mut known) = proxy.npm_tarballs.lock() {
+        for (file, entry) in entries {
+            known.insert((name.to_string(), file), entry);
+        }
+    }
+    serde_json::to_vec(&doc).map_err(|e| bad(e.to_string()))
+}
+
+fn json_refusal(s: crate::Served) -> Response {
+    match s {
+        crate::Served::Failed { status, reason } => {
+            refusal(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), &reason, true)
+        }
+        other => refusal(StatusCode::BAD_GATEWAY, &format!("{other:?}"), true),
+    }
+}
+
+fn key(name: &str, file: &str) -> String {
+    format!("npm/{name}/{file}")
+}
+
+async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) -> Response {
+    if !valid_name(&name) {
+        return refusal(StatusCode::NOT_FOUND, &format!("{name:?} is not an npm package name"), true);
+    }
+    let Some(upstream) = proxy.upstreams.npm.clone() else {
+        return refusal(StatusCode::NOT_FOUND, "no npm upstream is configured", true);
+    };
+    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).map(String::from);
+    let base = base_url(&headers);
+    let content_type = if accept.as_deref().is_some_and(|a| a.contains("application/vnd.npm.install-v1+json"))
+        && matches!(upstream, Upstream::Http(_))
+    {
+        "application/vnd.npm.install-v1+json"
+    } else {
+        "application/json"
+    };
+    let p = Arc::clone(&proxy);
+    match tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &name, accept.as_deref(), &base)).await {
+        Ok(Ok(bytes)) => document(bytes, content_type),
+        Ok(Err(response)) => response,
+        Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), true),
+    }
+}
+
+async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: HeaderMap) -> Response {
+    if !valid_name(&name) {
+        return refusal(StatusCode::NOT_FOUND, &format!("{name:?} is not an npm package name"), true);
+    }
+    let Some(file) = plain_file_name(&file).map(String::from) else {
+        return refusal(StatusCode::NOT_FOUND, "not a file name", true);
+    };
+    let lookup = |p: &Proxy| p.npm_tarballs.lock().ok().and_then(|k| k.get(&(name.clone(), file.clone())).cloned());
+    let mut entry = lookup(&proxy);
+    if entry.is_none()
+        && let Some(upstream) = proxy.upstreams.npm.clone()
+    {
+        // Straight from a lockfile: learn the tarball from the packument first.
+        let (p, n, base) = (Arc::clone(&proxy), name.clone(), base_url(&headers));
+        let _ = tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &n, None, &base)).await;
+        entry = lookup(&proxy);
+    }
+    let Some(entry) = entry else {
+        if proxy.keeper.known_denied(&key(&name, &file)) {
+            let answer = proxy
+                .keeper
+                .artifact(ArtifactRequest {
+                    key: key(&name, &file),
+                    file_name: file.clone(),
+                    purl: None,
+                    source: Source::File(std::path::PathBuf::new()),
+                    index_digests: Vec::new(),
+                    sidecars: Vec::new(),
+                    attestations: Vec::new(),
+                })
+                .await;
+            return served(answer, "application/octet-stream", true).await;
+        }
+        return refusal(StatusCode::NOT_FOUND, &format!("{file} is not a tarball of {name} upstream"), true);
+    };
+    let request = ArtifactRequest {
+        key: key(&name, &file),
+        file_name: file.clone(),
+        purl: Some(PackageId::npm(&name, Some(entry.version.clone()))),
+        source: entry.source.clone(),
+        index_digests: entry.sha512.iter().map(|h| ("sha512", h.clone())).collect(),
+        sidecars: sidecars_beside(&entry.source, &file),
+        // The npm attestations response, a format ward's attestation reader knows.
+        attestations: entry
+            .attestations
+            .iter()
+            .map(|a| (a.clone(), format!("{file}.npm-attestations.json")))
+            .collect(),
+    };
+    served(proxy.keeper.artifact(request).await, "application/octet-stream", true).await
+}

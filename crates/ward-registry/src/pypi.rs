@@ -1,0 +1,442 @@
+//! PyPI's Simple API: `/pypi/simple/<project>/` as PEP 503 HTML or PEP 691
+//! JSON (by `Accept`, with `Vary: Accept`), files at
+//! `/pypi/files/<project>/<file>` with their sha256 in the link, PEP 658
+//! metadata at `<file>.metadata`, and PEP 740 provenance passed on.
+//!
+//! Upstream is a Simple API (JSON preferred, HTML read too) or a directory
+//! of distributions (flat, or one sub-directory per normalised project, as
+//! pypiserver and `pip download -d` leave them). File URLs are plain paths
+//! with no query string, because pip appends `.metadata` to them.
+
+use crate::Proxy;
+use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
+use crate::respond::{base_url, document, refusal, served};
+use crate::upstream::{Source, Upstream, resolve};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::Digest as _;
+use std::io::Read as _;
+use std::sync::Arc;
+use ward_core::PackageId;
+use ward_core::purl::normalize_pypi_name;
+
+const JSON_V1: &str = "application/vnd.pypi.simple.v1+json";
+
+/// What the proxy knows of one file of a project.
+#[derive(Clone, Debug)]
+pub struct FileEntry {
+    /// Where it is upstream.
+    pub source: Source,
+    /// Its sha256, as the index lists it.
+    pub sha256: Option<String>,
+    /// `requires-python`.
+    pub requires_python: Option<String>,
+    /// `yanked` (false, true, or the reason).
+    pub yanked: Value,
+    /// Core metadata (PEP 658/714): `true` or its hashes.
+    pub core_metadata: Value,
+    /// PEP 740 provenance URL, passed on.
+    pub provenance: Option<String>,
+}
+
+/// `GET /pypi/simple/`.
+pub async fn root() -> Response {
+    document(
+        b"<!DOCTYPE html><html><body><p>ward: ask for /pypi/simple/PROJECT/</p></body></html>".to_vec(),
+        "text/html",
+    )
+}
+
+/// `GET /pypi/simple/<project>/`.
+pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String>, headers: HeaderMap) -> Response {
+    let normalized = normalize_pypi_name(&project);
+    let Some(upstream) = proxy.upstreams.pypi.clone() else {
+        return refusal(StatusCode::NOT_FOUND, "no PyPI upstream is configured", false);
+    };
+    let p = Arc::clone(&proxy);
+    let n = normalized.clone();
+    let listed = tokio::task::spawn_blocking(move || list(&p, &upstream, &n)).await;
+    let files = match listed {
+        Ok(Ok(files)) => files,
+        Ok(Err(response)) => return response,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
+    };
+    let base = base_url(&headers);
+    let files: Vec<(String, FileEntry)> = files
+        .into_iter()
+        .filter(|(name, _)| !proxy.keeper.known_denied(&key(&normalized, name)))
+        .collect();
+    if let Ok(mut known) = proxy.pypi_files.lock() {
+        for (name, entry) in &files {
+            known.insert((normalized.clone(), name.clone()), entry.clone());
+        }
+    }
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains(JSON_V1));
+    let url = |name: &str| format!("{base}/pypi/files/{normalized}/{name}");
+    let mut response = if wants_json {
+        let list: Vec<Value> = files
+            .iter()
+            .map(|(name, f)| {
+                let mut o = json!({"filename": name, "url": url(name), "hashes": {}});
+                if let Some(h) = &f.sha256 {
+                    o["hashes"]["sha256"] = json!(h);
+                }
+                if let Some(r) = &f.requires_python {
+                    o["requires-python"] = json!(r);
+                }
+                if f.yanked != Value::Bool(false) && !f.yanked.is_null() {
+                    o["yanked"] = f.yanked.clone();
+                }
+                if f.core_metadata != Value::Bool(false) && !f.core_metadata.is_null() {
+                    o["core-metadata"] = f.core_metadata.clone();
+                    o["dist-info-metadata"] = f.core_metadata.clone();
+                }
+                if let Some(p) = &f.provenance {
+                    o["provenance"] = json!(p);
+                }
+                o
+            })
+            .collect();
+        let doc = json!({"meta": {"api-version": "1.0"}, "name": normalized, "files": list});
+        document(doc.to_string().into_bytes(), JSON_V1)
+    } else {
+        let mut html = format!(
+            "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.0\"><title>Links for {normalized}</title></head><body><h1>Links for {normalized}</h1>\n"
+        );
+        for (name, f) in &files {
+            let fragment = f.sha256.as_ref().map(|h| format!("#sha256={h}")).unwrap_or_default();
+            let mut attrs = String::new();
+            if let Some(r) = &f.requires_python {
+                attrs.push_str(&format!(" data-requires-python=\"{}\"", escape(r)));
+            }
+            match &f.yanked {
+                Value::Bool(true) => attrs.push_str(" data-yanked=\"\""),
+                Value::String(why) => attrs.push_str(&format!(" data-yanked=\"{}\"", escape(why))),
+                _ => {}
+            }
+            let meta = match &f.core_metadata {
+                Value::Object(h) => h
+                    .get("sha256")
+                    .and_then(|v| v.as_str())
+                    .map(|h| format!("sha256={h}"))
+                    .unwrap_or_else(|| "true".into()),
+                Value::Bool(true) => "true".into(),
+                _ => String::new(),
+            };
+            if !meta.is_empty() {
+                attrs.push_str(&format!(" data-core-metadata=\"{meta}\" data-dist-info-metadata=\"{meta}\""));
+            }
+            if let Some(p) = &f.provenance {
+                attrs.push_str(&format!(" data-provenance=\"{}\"", escape(p)));
+            }
+            html.push_str(&format!(
+                "<a href=\"{}{fragment}\"{attrs}>{}</a><br/>\n",
+                escape(&url(name)),
+                escape(name)
+            ));
+        }
+        html.push_str("</body></html>\n");
+        document(html.into_bytes(), "text/html; charset=utf-8")
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    response
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn key(project: &str, file: &str) -> String {
+    format!("pypi/{project}/{file}")
+}
+
+/// Whether a distribution file name belongs to a (normalised) project.
+fn belongs(file: &str, project: &str) -> bool {
+    let n = normalize_pypi_name(file);
+    n.strip_prefix(project)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn is_distribution(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+fn sha256_file(path: &std::path::Path) -> Option<String> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+    Some(hex::encode(h.finalize()))
+}
+
+/// The project's files upstream, or the answer to give instead.
+fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String, FileEntry)>, Response> {
+    match upstream {
+        Upstream::Dir(root) => {
+            let sub = root.join(project);
+            let dir = if sub.is_dir() { sub } else { root.clone() };
+            let entries = std::fs::read_dir(&dir)
+                .map_err(|e| refusal(StatusCode::BAD_GATEWAY, &format!("{}: {e}", dir.display()), false))?;
+            let mut files = Vec::new();
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !is_distribution(&name) || !belongs(&name, project) || !e.path().is_file() {
+                    continue;
+                }
+                let path = e.path();
+                let metadata = path.with_file_name(format!("{name}.metadata"));
+                let core_metadata = match sha256_file(&metadata) {
+                    Some(h) if metadata.is_file() => json!({"sha256": h}),
+                    _ => Value::Bool(false),
+                };
+                files.push((
+                    name,
+                    FileEntry {
+                        sha256: sha256_file(&path),
+                        source: Source::File(path),
+                        requires_python: None,
+                        yanked: Value::Bool(false),
+                        core_metadata,
+                        provenance: None,
+                    },
+                ));
+            }
+            if files.is_empty() {
+                return Err(refusal(
+                    StatusCode::NOT_FOUND,
+                    &format!("{project}: not found upstream"),
+                    false,
+                ));
+            }
+            files.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(files)
+        }
+        Upstream::Http(_) => {
+            let page = upstream
+                .locate(&format!("simple/{project}/"))
+                .map_err(|e| served_now(upstream_failed(&e)))?;
+            let cache_key = format!("pypi-page/{project}");
+            let (bytes, final_url) = match proxy
+                .keeper
+                .fetcher()
+                .metadata(&page, Some(&format!("{JSON_V1}, text/html;q=0.1")))
+            {
+                Ok((bytes, url)) => {
+                    let _ = proxy.keeper.cache().put_meta(&cache_key, &bytes);
+                    (bytes, url)
+                }
+                // Upstream down: the last good page still lists what the cache can serve.
+                Err(e) => match proxy.keeper.cache().meta(&cache_key) {
+                    Some(bytes) if !matches!(e, crate::UpstreamError::NotFound(_)) => (bytes, page.to_string()),
+                    _ => return Err(served_now(upstream_failed(&e))),
+                },
+            };
+            parse_page(&bytes, &final_url).map_err(|why| {
+                refusal(
+                    StatusCode::BAD_GATEWAY,
+                    &format!("{}: upstream page for {project} is malformed: {why}", ward_core::ReasonCode::UpstreamFailed),
+                    false,
+                )
+            })
+        }
+    }
+}
+
+fn served_now(s: crate::Served) -> Response {
+    match s {
+        crate::Served::Failed { status, reason } => refusal(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            &reason,
+            false,
+        ),
+        other => refusal(StatusCode::BAD_GATEWAY, &format!("{other:?}"), false),
+    }
+}
+
+/// Reads a PEP 691 JSON or PEP 503 HTML project page.
+fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    if text.trim_start().starts_with('{') {
+        let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let files = doc.get("files").and_then(|f| f.as_array()).ok_or("no `files` list")?;
+        for f in files {
+            let name = f.get("filename").and_then(|n| n.as_str()).ok_or("a file without `filename`")?;
+            let url = f.get("url").and_then(|u| u.as_str()).ok_or("a file without `url`")?;
+            let Some(name) = plain_file_name(name) else { continue };
+            out.push((
+                name.to_string(),
+                FileEntry {
+                    source: Source::Url(resolve(page_url, url.split('#').next().unwrap_or(url))),
+                    sha256: f.pointer("/hashes/sha256").and_then(|h| h.as_str()).map(str::to_ascii_lowercase),
+                    requires_python: f.get("requires-python").and_then(|r| r.as_str()).map(String::from),
+                    yanked: f.get("yanked").cloned().unwrap_or(Value::Bool(false)),
+                    core_metadata: f
+                        .get("core-metadata")
+                        .or_else(|| f.get("dist-info-metadata"))
+                        .cloned()
+                        .unwrap_or(Value::Bool(false)),
+                    provenance: f.get("provenance").and_then(|p| p.as_str()).map(String::from),
+                },
+            ));
+        }
+        return Ok(out);
+    }
+    // PEP 503 HTML: one anchor per file.
+    for chunk in text.split("<a ").skip(1) {
+        let Some(end) = chunk.find('>') else { continue };
+        let attrs = &chunk[..end];
+        let label_end = chunk[end + 1..].find("</a>").map(|i| end + 1 + i).unwrap_or(chunk.len());
+        let label = unescape(chunk[end + 1..label_end].trim());
+        let attr = |name: &str| -> Option<String> {
+            let at = attrs.find(&format!("{name}=\""))?;
+            let rest = &attrs[at + name.len() + 2..];
+            Some(unescape(&rest[..rest.find('"')?]))
+        };
+        let Some(href) = attr("href") else { continue };
+        let (url, fragment) = href.split_once('#').unwrap_or((&href, ""));
+        let name = url.rsplit('/').next().unwrap_or(&label).to_string();
+        let Some(name) = plain_file_name(&name).map(String::from) else { continue };
+        let meta = attr("data-core-metadata").or_else(|| attr("data-dist-info-metadata"));
+        out.push((
+            name,
+            FileEntry {
+                source: Source::Url(resolve(page_url, url)),
+                sha256: fragment.strip_prefix("sha256=").map(str::to_ascii_lowercase),
+                requires_python: attr("data-requires-python"),
+                yanked: match attr("data-yanked") {
+                    None => Value::Bool(false),
+                    Some(r) if r.is_empty() => Value::Bool(true),
+                    Some(r) => Value::String(r),
+                },
+                core_metadata: match meta {
+                    None => Value::Bool(false),
+                    Some(m) => match m.strip_prefix("sha256=") {
+                        Some(h) => json!({"sha256": h}),
+                        None => Value::Bool(true),
+                    },
+                },
+                provenance: attr("data-provenance"),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// `GET /pypi/files/<project>/<file>` (and `<file>.metadata`).
+pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let project = normalize_pypi_name(&project);
+    let Some(name) = plain_file_name(&file).map(String::from) else {
+        return refusal(StatusCode::NOT_FOUND, "not a file name", false);
+    };
+    let (dist, metadata) = match name.strip_suffix(".metadata") {
+        Some(d) => (d.to_string(), true),
+        None => (name.clone(), false),
+    };
+    let mut entry = proxy
+        .pypi_files
+        .lock()
+        .ok()
+        .and_then(|k| k.get(&(project.clone(), dist.clone())).cloned());
+    if entry.is_none() {
+        // A client that skipped the index (a pinned URL, a restarted proxy): list it now.
+        let _ = project_page(&proxy, &project, &headers).await;
+        entry = proxy
+            .pypi_files
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&(project.clone(), dist.clone())).cloned());
+    }
+    let Some(entry) = entry else {
+        return refusal(StatusCode::NOT_FOUND, &format!("{dist} is not listed for {project} upstream"), false);
+    };
+    if metadata {
+        let source = match &entry.source {
+            Source::File(p) => Source::File(p.with_file_name(format!("{dist}.metadata"))),
+            Source::Url(u) => Source::Url(format!("{u}.metadata")),
+        };
+        let p = Arc::clone(&proxy);
+        return match tokio::task::spawn_blocking(move || p.keeper.fetcher().metadata(&source, None)).await {
+            Ok(Ok((bytes, _))) => document(bytes, "application/octet-stream"),
+            Ok(Err(e)) => served(upstream_failed(&e), "text/plain", false).await,
+            Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
+        };
+    }
+    let request = ArtifactRequest {
+        key: key(&project, &dist),
+        file_name: dist.clone(),
+        purl: None::<PackageId>,
+        sidecars: sidecars_beside(&entry.source, &dist),
+        source: entry.source.clone(),
+        index_digests: entry.sha256.iter().map(|h| ("sha256", h.clone())).collect(),
+        attestations: Vec::new(),
+    };
+    served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
+}
+
+async fn project_page(proxy: &Arc<Proxy>, name: &str, headers: &HeaderMap) -> Response {
+    project(State(Arc::clone(proxy)), Path(name.to_string()), headers.clone())
+        .await
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_html_and_json_pages() {
+        let html = r#"<html><body><a href="../../files/demo-1.0-py3-none-any.whl#sha256=ABCD" data-requires-python="&gt;=3.8" data-core-metadata="sha256=ef">demo-1.0-py3-none-any.whl</a><br/>
+            <a href="demo-1.0.tar.gz" data-yanked="">demo-1.0.tar.gz</a></body></html>"#;
+        let files = parse_page(html.as_bytes(), "http://up/simple/demo/").unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].1.source, Source::Url("http://up/files/demo-1.0-py3-none-any.whl".into()));
+        assert_eq!(files[0].1.sha256.as_deref(), Some("abcd"));
+        assert_eq!(files[0].1.requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(files[0].1.core_metadata, json!({"sha256": "ef"}));
+        assert_eq!(files[1].1.yanked, Value::Bool(true));
+        let json = r#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [{"filename": "demo-1.0.tar.gz", "url": "https://files.example/demo-1.0.tar.gz", "hashes": {"sha256": "00"}, "provenance": "https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance"}]}"#;
+        let files = parse_page(json.as_bytes(), "https://up/simple/demo/").unwrap();
+        assert_eq!(files[0].1.provenance.as_deref(), Some("https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance"));
+        assert!(parse_page(b"{\"files\": 3}", "http://up/").is_err());
+        // A file name that is a path is not listed.
+        let evil = r#"{"files": [{"filename": "../../etc/passwd", "url": "x"}]}"#;
+        assert!(parse_page(evil.as_bytes(), "http://up/").unwrap().is_empty());
+    }
+
+    #[test]
+    fn files_belong_to_their_project_only() {
+        assert!(belongs("Demo_Pkg-1.0-py3-none-any.whl", "demo-pkg"));
+        assert!(belongs("demo-pkg-1.0.tar.gz", "demo-pkg"));
+        assert!(!belongs("demo-pkg-extra-1.0.tar.gz", "demo-pkg"));
+        assert!(!belongs("demo-1.0.tar.gz", "demo-pkg"));
+    }
+}
