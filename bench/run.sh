@@ -41,6 +41,28 @@ WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger --
 echo "== advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
 cargo bench -q -p ward-scan --bench scan 2>/dev/null | grep -v "^$"
 
+echo "== ward scan vs cargo-audit, same Cargo.lock and RustSec database, whole process (goal: >= 10x faster)"
+audit_lock=crates/ward-cli/tests/fixtures/audit/Cargo.lock
+rustsec=../shared/testdata/advisories/rustsec
+scan_dir=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench-scan-XXXXXX")
+WARD_DATA_DIR="$scan_dir" "$ward" advisories import --db "$scan_dir/db" "$rustsec" >/dev/null
+time_runs() { # label runs command...
+  local label=$1 n=$2; shift 2
+  "$@" >/dev/null 2>&1 || true
+  local s e; s=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 || true; done
+  e=$(date +%s%N)
+  awk -v ns=$((e - s)) -v n="$n" -v l="$label" 'BEGIN { printf "%-12s %8.2f ms mean over %d runs\n", l, ns / n / 1e6, n }'
+}
+time_runs "ward scan" 20 env WARD_DATA_DIR="$scan_dir" "$ward" scan --db "$scan_dir/db" --fail-on none "$audit_lock"
+audit_bin=$(command -v cargo-audit || echo "$HOME/.cargo/bin/cargo-audit")
+if [ -x "$audit_bin" ]; then
+  time_runs "cargo-audit" 20 "$audit_bin" audit --no-fetch --no-yanked --stale --db "$rustsec" --file "$audit_lock"
+else
+  echo "cargo-audit not installed (cargo install cargo-audit): no comparison"
+fi
+rm -rf "$scan_dir"
+
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
 file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
 trap 'rm -f "$file"' EXIT

@@ -378,3 +378,71 @@ fn verify_scans_a_verified_sbom_attestation() {
     let clean = p.attest(&art, "https://cyclonedx.org/bom", &bom(serde_json::json!([{"type": "library", "name": "smallvec", "version": "1.13.2", "purl": "pkg:cargo/smallvec@1.13.2"}])), "clean.bom.json");
     verify(&clean).expect(0);
 }
+
+/// cargo-audit, if installed (`cargo install cargo-audit`): on PATH or in ~/.cargo/bin.
+pub fn cargo_audit() -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("cargo-audit")).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").into_os_string())) {
+        candidates.push(PathBuf::from(home).join("bin/cargo-audit"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+#[test]
+fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
+    let Some(audit) = cargo_audit() else {
+        eprintln!("cargo-audit is not installed: comparison skipped (cargo install cargo-audit)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    import(&db, &["rustsec"]).expect(0);
+    let lock = crate::common::fixtures().join("audit/Cargo.lock");
+    // cargo-audit offline, on the same RustSec checkout.
+    let out = std::process::Command::new(&audit)
+        .args(["audit", "--no-fetch", "--no-yanked", "--stale", "--json", "--db"])
+        .arg(shared().join("advisories/rustsec"))
+        .arg("--file")
+        .arg(&lock)
+        .output()
+        .unwrap();
+    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("cargo-audit JSON: {e}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let mut their_vulns: Vec<String> = theirs["vulnerabilities"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["advisory"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut their_warnings: Vec<String> = theirs["warnings"]
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.values())
+        .flat_map(|list| list.as_array().into_iter().flatten())
+        .filter_map(|w| w["advisory"]["id"].as_str().map(String::from))
+        .collect();
+    let run = scan(&db, &[&lock], &["--fail-on", "none"]);
+    run.expect(1);
+    let doc = json_of(&run);
+    let findings = doc["findings"].as_array().unwrap();
+    let ours = |informational: bool| {
+        let mut ids: Vec<String> = findings
+            .iter()
+            .filter(|f| (f["rating"]["level"] == "none") == informational)
+            .map(|f| f["advisory"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    };
+    their_vulns.sort();
+    their_vulns.dedup();
+    their_warnings.sort();
+    their_warnings.dedup();
+    assert!(their_vulns.len() >= 15, "the fixture should exercise many advisories: {their_vulns:?}");
+    assert_eq!(ours(false), their_vulns, "vulnerabilities differ from cargo-audit's");
+    // cargo-audit reports unmaintained/unsound advisories as warnings; ward rates them `none`.
+    assert_eq!(ours(true), their_warnings, "informational advisories differ from cargo-audit's warnings");
+}
