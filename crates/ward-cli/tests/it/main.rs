@@ -13,6 +13,7 @@ mod docs;
 mod keys;
 mod ledger;
 mod policy;
+mod proxy;
 mod publish;
 mod scan;
 mod scan_policy;

@@ -1,0 +1,420 @@
+//! `ward proxy` and `ward run` with the real clients: pip, npm and cargo
+//! install through the proxy from upstream registries laid out on disk (a
+//! directory of distributions, verdaccio's storage layout, a sparse index),
+//! populated with packages these tests build and sign. Allowed packages
+//! install; tampered ones fail with ward's reason in the client's output.
+//!
+//! The clients are required when `WARD_REQUIRE_CLIENTS=1` (set by
+//! scripts/test.sh, which installs them); elsewhere a missing client skips.
+
+use crate::common::{Entry, Publisher, tgz, zip};
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Upstream registries on disk, and the key their packages are signed with.
+pub struct Registries {
+    pub publisher: Publisher,
+    pub pypi: PathBuf,
+    pub npm: PathBuf,
+    pub cargo: PathBuf,
+    pub policy: PathBuf,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn sha512_sri(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
+    )
+}
+
+impl Registries {
+    pub fn new() -> Self {
+        let publisher = Publisher::new("ecdsa-p256");
+        let root = publisher.path("upstream");
+        let (pypi, npm, cargo) = (root.join("pypi"), root.join("npm"), root.join("cargo"));
+        for d in [&pypi, &npm, &cargo] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(cargo.join("config.json"), br#"{"dl": "unused-for-a-directory-upstream"}"#).unwrap();
+        std::fs::copy(&publisher.public, publisher.path("release.pub")).unwrap();
+        let policy = publisher.path("ward.toml");
+        std::fs::write(
+            &policy,
+            "version = 1\n\n[[scope]]\nname = \"our packages\"\npackages = [\"*\"]\nkeys = [\"release.pub\"]\n",
+        )
+        .unwrap();
+        Self {
+            publisher,
+            pypi,
+            npm,
+            cargo,
+            policy,
+        }
+    }
+
+    fn sign(&self, path: &Path) {
+        crate::common::ward(["sign", "--key", self.publisher.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
+    }
+
+    /// Signs `good`, then (when tampering) writes `bad` over it: the
+    /// signature no longer matches, as after a compromised upload.
+    fn finish(&self, path: &Path, tamper: Option<&dyn Fn(&Path)>) {
+        self.sign(path);
+        if let Some(t) = tamper {
+            t(path);
+        }
+    }
+
+    /// A pure-Python wheel `NAME-VERSION-py3-none-any.whl`.
+    pub fn wheel(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
+        let module = name.replace('-', "_");
+        let path = self.pypi.join(format!("{module}-{version}-py3-none-any.whl"));
+        let write = |p: &Path, body: &str| {
+            let metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n");
+            let wheel = "Wheel-Version: 1.0\nGenerator: ward-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+            let init = format!("VALUE = {body:?}\n");
+            let record = format!(
+                "{module}/__init__.py,,\n{module}-{version}.dist-info/METADATA,,\n{module}-{version}.dist-info/WHEEL,,\n{module}-{version}.dist-info/RECORD,,\n"
+            );
+            zip(
+                p,
+                &[
+                    (&format!("{module}/__init__.py"), init.as_bytes()),
+                    (&format!("{module}-{version}.dist-info/METADATA"), metadata.as_bytes()),
+                    (&format!("{module}-{version}.dist-info/WHEEL"), wheel.as_bytes()),
+                    (&format!("{module}-{version}.dist-info/RECORD"), record.as_bytes()),
+                ],
+            );
+        };
+        write(&path, "genuine");
+        let tampered = |p: &Path| write(p, "tampered");
+        self.finish(&path, tamper.then_some(&tampered as &dyn Fn(&Path)));
+        path
+    }
+
+    /// An npm package in verdaccio's storage layout: `NAME/package.json` and the tarball.
+    pub fn npm_package(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
+        let dir = self.npm.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = format!("{name}-{version}.tgz");
+        let path = dir.join(&file);
+        let write = |p: &Path, body: &str| {
+            let manifest = format!(
+                "{{\"name\": \"{name}\", \"version\": \"{version}\", \"license\": \"MIT\", \"main\": \"index.js\"}}"
+            );
+            let index = format!("module.exports = {body:?};\n");
+            tgz(
+                p,
+                &[
+                    Entry::File("package/package.json", manifest.as_bytes()),
+                    Entry::File("package/index.js", index.as_bytes()),
+                ],
+            );
+        };
+        write(&path, "genuine");
+        let tampered = |p: &Path| write(p, "tampered");
+        self.finish(&path, tamper.then_some(&tampered as &dyn Fn(&Path)));
+        // The packument lists the bytes upstream now has, as a compromised registry would.
+        let bytes = std::fs::read(&path).unwrap();
+        let packument = serde_json::json!({
+            "name": name,
+            "dist-tags": {"latest": version},
+            "versions": {version: {
+                "name": name, "version": version,
+                "dist": {"tarball": format!("http://upstream.invalid/{name}/-/{file}"), "integrity": sha512_sri(&bytes)},
+            }},
+        });
+        std::fs::write(dir.join("package.json"), serde_json::to_vec_pretty(&packument).unwrap()).unwrap();
+        path
+    }
+
+    /// A library crate in a sparse index directory (`crates/NAME/NAME-VERSION.crate`).
+    pub fn crate_file(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
+        let dir = self.cargo.join("crates").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}-{version}.crate"));
+        let write = |p: &Path, body: &str| {
+            let manifest = format!(
+                "[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"test crate\"\n\n[lib]\npath = \"src/lib.rs\"\n"
+            );
+            let lib = format!("pub const VALUE: &str = {body:?};\n");
+            tgz(
+                p,
+                &[
+                    Entry::File(&format!("{name}-{version}/Cargo.toml"), manifest.as_bytes()),
+                    Entry::File(&format!("{name}-{version}/src/lib.rs"), lib.as_bytes()),
+                ],
+            );
+        };
+        write(&path, "genuine");
+        let tampered = |p: &Path| write(p, "tampered");
+        self.finish(&path, tamper.then_some(&tampered as &dyn Fn(&Path)));
+        let bytes = std::fs::read(&path).unwrap();
+        let line = serde_json::json!({"name": name, "vers": version, "deps": [], "cksum": sha256_hex(&bytes), "features": {}, "yanked": false});
+        let n = name.to_ascii_lowercase();
+        let index = match n.len() {
+            1 => self.cargo.join("1").join(&n),
+            2 => self.cargo.join("2").join(&n),
+            3 => self.cargo.join("3").join(&n[..1]).join(&n),
+            _ => self.cargo.join(&n[..2]).join(&n[2..4]).join(&n),
+        };
+        std::fs::create_dir_all(index.parent().unwrap()).unwrap();
+        std::fs::write(&index, format!("{line}\n")).unwrap();
+        path
+    }
+
+    pub fn upstream_args(&self) -> Vec<String> {
+        vec![
+            "--pypi-upstream".into(),
+            self.pypi.display().to_string(),
+            "--npm-upstream".into(),
+            self.npm.display().to_string(),
+            "--cargo-upstream".into(),
+            self.cargo.display().to_string(),
+            "--policy".into(),
+            self.policy.display().to_string(),
+        ]
+    }
+}
+
+/// A running `ward proxy`, stopped on drop.
+pub struct ProxyProcess {
+    child: Child,
+    pub base: String,
+    pub data: PathBuf,
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `ward proxy` on a free port with its own data directory.
+pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .arg("proxy")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("WARD_DATA_DIR", data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start ward proxy");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("ward proxy listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from ward proxy: {line:?}"))
+        .to_string();
+    // Keep draining stdout so the proxy never blocks on a full pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    ProxyProcess {
+        child,
+        base,
+        data: data.to_path_buf(),
+    }
+}
+
+/// Whether a client program is available; with `WARD_REQUIRE_CLIENTS=1` a
+/// missing one fails the test instead of skipping it.
+pub fn have(program: &str, version_arg: &str) -> bool {
+    let ok = Command::new(program)
+        .arg(version_arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("WARD_REQUIRE_CLIENTS").is_none(),
+            "{program} is required (WARD_REQUIRE_CLIENTS is set) but not installed; run scripts/clients.sh"
+        );
+        eprintln!("{program} is not installed: skipped");
+    }
+    ok
+}
+
+pub struct Output {
+    pub ok: bool,
+    pub text: String,
+}
+
+pub fn client(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run client");
+    Output {
+        ok: out.status.success(),
+        text: format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn pip(base: &str, target: &Path, requirement: &str) -> Output {
+    client(
+        Command::new("python3")
+            .args(["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"])
+            .args(["--index-url", &format!("{base}/pypi/simple/")])
+            .arg("--target")
+            .arg(target)
+            .arg(requirement)
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL"),
+    )
+}
+
+fn npm(base: &str, prefix: &Path, spec: &str) -> Output {
+    std::fs::create_dir_all(prefix).unwrap();
+    client(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--no-update-notifier", "--ignore-scripts"])
+            .args(["--registry", &format!("{base}/npm/")])
+            .arg("--prefix")
+            .arg(prefix)
+            .arg("--cache")
+            .arg(prefix.join(".npm-cache"))
+            .arg(spec)
+            .env("npm_config_userconfig", "/dev/null"),
+    )
+}
+
+/// A cargo project depending on `dep = "=VERSION"`, with crates-io replaced by the proxy.
+fn cargo_project(dir: &Path, base: &str, dep: &str, version: &str) -> PathBuf {
+    let project = dir.join(format!("uses-{dep}"));
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::create_dir_all(project.join(".cargo")).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        format!("[package]\nname = \"uses-{dep}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dep} = \"={version}\"\n\n[workspace]\n"),
+    )
+    .unwrap();
+    let module = dep.replace('-', "_");
+    std::fs::write(
+        project.join("src/main.rs"),
+        format!("fn main() {{ println!(\"{{}}\", {module}::VALUE); }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        project.join(".cargo/config.toml"),
+        format!("[source.crates-io]\nreplace-with = \"ward\"\n\n[source.ward]\nregistry = \"sparse+{base}/cargo/index/\"\n"),
+    )
+    .unwrap();
+    project
+}
+
+fn cargo(project: &Path, home: &Path, args: &[&str]) -> Output {
+    client(
+        Command::new("cargo")
+            .args(args)
+            .current_dir(project)
+            .env("CARGO_HOME", home)
+            .env("CARGO_TARGET_DIR", project.join("target"))
+            .env("CARGO_NET_RETRY", "0")
+            .env_remove("RUSTC_WRAPPER"),
+    )
+}
+
+/// The ledger's size, from its signed checkpoint file (the running proxy
+/// holds the ledger's writer lock, so `ward ledger` would wait for it).
+pub fn ledger_size(data: &Path) -> u64 {
+    let text = std::fs::read_to_string(data.join("ledger/checkpoint")).unwrap_or_default();
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no size in checkpoint: {text}"))
+}
+
+#[test]
+fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.wheel("demo-pkg", "1.0.0", false);
+    reg.wheel("evil-pkg", "1.0.0", true);
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let target = reg.publisher.path("site");
+    let ok = pip(&proxy.base, &target, "demo-pkg==1.0.0");
+    assert!(ok.ok, "{}", ok.text);
+    assert!(target.join("demo_pkg/__init__.py").is_file());
+    let refused = pip(&proxy.base, &reg.publisher.path("site2"), "evil-pkg==1.0.0");
+    assert!(!refused.ok, "{}", refused.text);
+    assert!(
+        refused.text.contains("403") && refused.text.contains("ward: artifact-digest-mismatch"),
+        "pip's output should carry ward's reason:\n{}",
+        refused.text
+    );
+    // Both decisions are in the ledger.
+    assert_eq!(ledger_size(&data), 2);
+    // The second install is served from the cache: no new decision.
+    let again = pip(&proxy.base, &reg.publisher.path("site3"), "demo-pkg==1.0.0");
+    assert!(again.ok, "{}", again.text);
+    assert_eq!(ledger_size(&data), 2);
+}
+
+#[test]
+fn npm_installs_allowed_tarballs_and_shows_the_reason_for_refused_ones() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.npm_package("demo-pkg", "1.0.0", false);
+    reg.npm_package("evil-pkg", "1.0.0", true);
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let prefix = reg.publisher.path("app");
+    let ok = npm(&proxy.base, &prefix, "demo-pkg@1.0.0");
+    assert!(ok.ok, "{}", ok.text);
+    assert!(prefix.join("node_modules/demo-pkg/index.js").is_file());
+    let refused = npm(&proxy.base, &reg.publisher.path("app2"), "evil-pkg@1.0.0");
+    assert!(!refused.ok, "{}", refused.text);
+    assert!(
+        refused.text.contains("403") && refused.text.contains("ward: "),
+        "npm's output should carry ward's reason:\n{}",
+        refused.text
+    );
+    assert_eq!(ledger_size(&data), 2);
+}
+
+#[test]
+fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
+    if !have("cargo", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.crate_file("demo-crate", "1.0.0", false);
+    reg.crate_file("evil-crate", "1.0.0", true);
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let home = reg.publisher.path("cargo-home");
+    let good = cargo_project(&reg.publisher.path("work"), &proxy.base, "demo-crate", "1.0.0");
+    let fetched = cargo(&good, &home, &["fetch"]);
+    assert!(fetched.ok, "{}", fetched.text);
+    let built = cargo(&good, &home, &["run", "--offline", "-q"]);
+    assert!(built.ok && built.text.contains("genuine"), "{}", built.text);
+    let bad = cargo_project(&reg.publisher.path("work"), &proxy.base, "evil-crate", "1.0.0");
+    let refused = cargo(&bad, &home, &["fetch"]);
+    assert!(!refused.ok, "{}", refused.text);
+    assert!(
+        refused.text.contains("403") && refused.text.contains("ward: "),
+        "cargo's output should carry ward's reason:\n{}",
+        refused.text
+    );
+    assert_eq!(ledger_size(&data), 2);
+}
