@@ -60,10 +60,52 @@ pub fn client_env(base: &str) -> Vec<(&'static str, String)> {
         ("npm_config_replace_registry_host", "always".into()),
         ("YARN_NPM_REGISTRY_SERVER", format!("{base}/npm/")),
         ("YARN_REGISTRY", format!("{base}/npm/")),
-        ("CARGO_REGISTRIES_CRATES_IO_PROTOCOL", "sparse".into()),
-        ("CARGO_SOURCE_CRATES_IO_REPLACE_WITH", "ward".into()),
-        ("CARGO_SOURCE_WARD_REGISTRY", format!("sparse+{base}/cargo/index/")),
     ]
+}
+
+/// A temporary `CARGO_HOME` whose config replaces crates-io with the proxy.
+///
+/// Cargo reads source replacement only from config files, not from the
+/// environment, so `ward run` gives cargo a home of its own: the user's
+/// `config.toml` with the replacement added, and the user's registry and
+/// git caches and credentials linked in.
+fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
+    let real = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")));
+    let home = tempfile::Builder::new()
+        .prefix("ward-cargo-home-")
+        .tempdir()
+        .map_err(|e| Usage(format!("cannot create a cargo home: {e}")))?;
+    let mut config = toml::Table::new();
+    if let Some(real) = &real {
+        for name in ["registry", "git", "credentials.toml", "credentials"] {
+            let from = real.join(name);
+            if from.exists() {
+                let _ = std::os::unix::fs::symlink(&from, home.path().join(name));
+            }
+        }
+        for name in ["config.toml", "config"] {
+            if let Ok(text) = std::fs::read_to_string(real.join(name)) {
+                config = toml::from_str(&text).map_err(|e| Usage(format!("{}: {e}", real.join(name).display())))?;
+                break;
+            }
+        }
+    }
+    let source = config
+        .entry("source")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(source) = source.as_table_mut() {
+        let mut crates_io = toml::Table::new();
+        crates_io.insert("replace-with".into(), "ward".into());
+        source.insert("crates-io".into(), crates_io.into());
+        let mut ward = toml::Table::new();
+        ward.insert("registry".into(), format!("sparse+{base}/cargo/index/").into());
+        source.insert("ward".into(), ward.into());
+    }
+    let text = toml::to_string(&config).map_err(|e| Usage(e.to_string()))?;
+    std::fs::write(home.path().join("config.toml"), text).map_err(|e| Usage(format!("cannot write cargo config: {e}")))?;
+    Ok(home)
 }
 
 pub fn serve(args: ProxyArgs) -> u8 {
@@ -112,9 +154,11 @@ pub fn run(args: RunArgs) -> u8 {
             .command
             .split_first()
             .ok_or_else(|| Usage("no command given after --".into()))?;
+        let home = cargo_home(&base)?;
         let status = std::process::Command::new(program)
             .args(rest)
             .envs(client_env(&base))
+            .env("CARGO_HOME", home.path())
             .status()
             .map_err(|e| Usage(format!("cannot run {}: {e}", program.to_string_lossy())))?;
         let _ = stop.send(());

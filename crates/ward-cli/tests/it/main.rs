@@ -14,6 +14,7 @@ mod keys;
 mod ledger;
 mod policy;
 mod proxy;
+mod proxy_faults;
 mod publish;
 mod scan;
 mod scan_policy;

@@ -1,0 +1,411 @@
+//! `ward proxy` against a misbehaving HTTP upstream: down, oversized,
+//! truncated, dripping, redirecting elsewhere, malformed; one fetch for
+//! concurrent clients; a changed release; a changed policy.
+//!
+//! The upstream is a small HTTP/1.1 server in this file whose answers each
+//! test scripts; the proxy is the real `ward proxy` binary.
+
+use crate::common::{Entry, Publisher, tgz, ward};
+use crate::proxy::{ProxyProcess, ledger_size, start_proxy};
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How the upstream answers one path.
+#[derive(Clone)]
+enum Answer {
+    Body(Vec<u8>),
+    /// Waits, then answers.
+    Slow(Duration, Vec<u8>),
+    /// Claims this Content-Length, sends the bytes, closes.
+    Truncated(u64, Vec<u8>),
+    /// Sends one byte every interval.
+    Drip(Duration, Vec<u8>),
+    Redirect(String),
+}
+
+#[derive(Clone, Default)]
+struct Upstream {
+    answers: Arc<Mutex<HashMap<String, Answer>>>,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+impl Upstream {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let up = Upstream {
+            port: listener.local_addr().unwrap().port(),
+            ..Default::default()
+        };
+        let server = up.clone();
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            while !server.stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let s = server.clone();
+                        std::thread::spawn(move || s.handle(stream));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        up
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn set(&self, path: &str, answer: Answer) {
+        self.answers.lock().unwrap().insert(path.to_string(), answer);
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    fn handle(&self, stream: TcpStream) {
+        stream.set_nonblocking(false).ok();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        loop {
+            let mut request = String::new();
+            if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                return;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
+            *self.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+            let answer = self.answers.lock().unwrap().get(&path).cloned();
+            let mut out = stream.try_clone().unwrap();
+            let ok = |body: &[u8], out: &mut TcpStream| {
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                out.write_all(head.as_bytes()).and_then(|()| out.write_all(body))
+            };
+            let result = match answer {
+                None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+                Some(Answer::Body(b)) => ok(&b, &mut out),
+                Some(Answer::Slow(d, b)) => {
+                    std::thread::sleep(d);
+                    ok(&b, &mut out)
+                }
+                Some(Answer::Redirect(to)) => {
+                    out.write_all(format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+                }
+                Some(Answer::Truncated(claimed, b)) => {
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\n\r\n");
+                    let _ = out.write_all(head.as_bytes()).and_then(|()| out.write_all(&b));
+                    return;
+                }
+                Some(Answer::Drip(every, b)) => {
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len());
+                    let _ = out.write_all(head.as_bytes());
+                    for byte in b {
+                        std::thread::sleep(every);
+                        if out.write_all(&[byte]).is_err() {
+                            return;
+                        }
+                    }
+                    return;
+                }
+            };
+            if result.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl Upstream {
+    /// Stops accepting and answering: upstream is down.
+    fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A signed npm package served by `up`: packument, tarball and bundle.
+struct Package {
+    tarball: Vec<u8>,
+    bundle: Vec<u8>,
+}
+
+fn package(p: &Publisher, name: &str, version: &str, body: &str) -> Package {
+    let path = p.path(&format!("{name}-{version}.tgz"));
+    let manifest = format!("{{\"name\": \"{name}\", \"version\": \"{version}\"}}");
+    tgz(
+        &path,
+        &[
+            Entry::File("package/package.json", manifest.as_bytes()),
+            Entry::File("package/index.js", body.as_bytes()),
+        ],
+    );
+    ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
+    Package {
+        tarball: std::fs::read(&path).unwrap(),
+        bundle: std::fs::read(format!("{}.sigstore.json", path.display())).unwrap(),
+    }
+}
+
+fn serve_package(up: &Upstream, name: &str, versions: &[(&str, &Package)]) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let mut v = serde_json::Map::new();
+    for (version, pkg) in versions {
+        let file = format!("{name}-{version}.tgz");
+        let integrity = format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&pkg.tarball))
+        );
+        v.insert(
+            version.to_string(),
+            serde_json::json!({"name": name, "version": version,
+                "dist": {"tarball": format!("{}/{name}/-/{file}", up.base()), "integrity": integrity}}),
+        );
+        up.set(&format!("/{name}/-/{file}"), Answer::Body(pkg.tarball.clone()));
+        up.set(&format!("/{name}/-/{file}.sigstore.json"), Answer::Body(pkg.bundle.clone()));
+    }
+    let doc = serde_json::json!({"name": name, "versions": v});
+    up.set(&format!("/{name}"), Answer::Body(serde_json::to_vec(&doc).unwrap()));
+}
+
+fn policy(p: &Publisher, extra: &str) -> String {
+    std::fs::copy(&p.public, p.path("release.pub")).unwrap();
+    let path = p.path("ward.toml");
+    std::fs::write(
+        &path,
+        format!("version = 1\n\n[[scope]]\npackages = [\"*\"]\nkeys = [\"release.pub\"]\n{extra}"),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+fn proxy(p: &Publisher, up: &Upstream, data: &Path, extra: &[&str]) -> ProxyProcess {
+    let mut args = vec![
+        "--npm-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        policy(p, ""),
+        "--cache".into(),
+        data.join("cache").display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    start_proxy(data, &args)
+}
+
+struct Got {
+    status: u16,
+    body: Vec<u8>,
+    reason: String,
+}
+
+fn get(url: &str) -> Got {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let response = agent.get(url).call().unwrap();
+    let status = response.status().as_u16();
+    let reason = response
+        .headers()
+        .get("x-ward-reason")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut body = Vec::new();
+    response
+        .into_body()
+        .into_with_config()
+        .limit(1 << 30)
+        .reader()
+        .read_to_end(&mut body)
+        .unwrap();
+    Got { status, body, reason }
+}
+
+fn spool_is_empty(data: &Path) -> bool {
+    std::fs::read_dir(data.join("cache/spool")).unwrap().next().is_none()
+}
+
+#[test]
+fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survives_upstream_down() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    let v2 = package(&p, "demo", "2.0.0", "two");
+    serve_package(&up, "demo", &[("1.0.0", &v1), ("2.0.0", &v2)]);
+    // A slow upstream, so that the clients really overlap.
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Slow(Duration::from_millis(500), v1.tarball.clone()));
+    let data = p.path("data");
+    let proxy = proxy(&p, &up, &data, &[]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
+    let clients: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || get(&url))
+        })
+        .collect();
+    for c in clients {
+        let got = c.join().unwrap();
+        assert_eq!(got.status, 200, "{}", got.reason);
+        assert_eq!(got.body, v1.tarball);
+    }
+    assert_eq!(up.hits("/demo/-/demo-1.0.0.tgz"), 1, "one upstream fetch");
+    assert_eq!(ledger_size(&data), 1, "one verification, one ledger entry");
+
+    // Upstream goes away: what was allowed is still served, metadata from
+    // the last good copy; what was never fetched is a clear 502.
+    up.shutdown();
+    std::thread::sleep(Duration::from_millis(50));
+    let cached = get(&url);
+    assert_eq!((cached.status, cached.body == v1.tarball), (200, true));
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let never = get(&format!("{}/npm/demo/-/demo-2.0.0.tgz", proxy.base));
+    assert_eq!(never.status, 502, "{}", never.reason);
+    assert!(never.reason.contains("upstream-failed"), "{}", never.reason);
+    assert!(spool_is_empty(&data));
+}
+
+#[test]
+fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let data = p.path("data");
+    let limit = (v1.tarball.len() - 1).to_string();
+    let proxy = proxy(&p, &up, &data, &["--max-artifact-bytes", &limit, "--upstream-timeout", "2"]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
+    let big = get(&url);
+    assert_eq!(big.status, 502);
+    assert!(big.reason.contains("limit"), "{}", big.reason);
+    assert!(spool_is_empty(&data));
+    drop(proxy);
+
+    let data = p.path("data2");
+    let proxy = self::proxy(&p, &up, &data, &["--upstream-timeout", "2"]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Truncated(v1.tarball.len() as u64, v1.tarball[..100].to_vec()));
+    let cut = get(&url);
+    assert_eq!(cut.status, 502);
+    assert!(cut.reason.contains("truncated") || cut.reason.contains("unavailable"), "{}", cut.reason);
+    assert!(spool_is_empty(&data));
+
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Drip(Duration::from_millis(100), v1.tarball.clone()));
+    let started = Instant::now();
+    let slow = get(&url);
+    assert_eq!(slow.status, 502);
+    assert!(slow.reason.contains("longer than"), "{}", slow.reason);
+    assert!(started.elapsed() < Duration::from_secs(10), "the deadline ends a slow drip");
+    assert!(spool_is_empty(&data));
+    assert_eq!(ledger_size_or_zero(&data), 0, "nothing was evaluated, nothing allowed");
+}
+
+fn ledger_size_or_zero(data: &Path) -> u64 {
+    if data.join("ledger/checkpoint").is_file() {
+        ledger_size(data)
+    } else {
+        0
+    }
+}
+
+#[test]
+fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let elsewhere = format!("http://localhost:{}/mirror/demo-1.0.0.tgz", up.port);
+    up.set("/mirror/demo-1.0.0.tgz", Answer::Body(v1.tarball.clone()));
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Redirect(elsewhere));
+    let data = p.path("data");
+    let proxy = proxy(&p, &up, &data, &[]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
+    let refused = get(&url);
+    assert_eq!(refused.status, 502);
+    assert!(refused.reason.contains("another host"), "{}", refused.reason);
+    assert_eq!(up.hits("/mirror/demo-1.0.0.tgz"), 0, "the other host is never contacted");
+    drop(proxy);
+    // Allowed explicitly, the redirect is followed.
+    let data = p.path("data2");
+    let host = format!("localhost:{}", up.port);
+    let proxy = self::proxy(&p, &up, &data, &["--allow-redirect-host", &host]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+
+    up.set("/broken", Answer::Body(b"{\"versions\": ".to_vec()));
+    let broken = get(&format!("{}/npm/broken", proxy.base));
+    assert_eq!(broken.status, 502);
+    assert!(broken.reason.contains("malformed"), "{}", broken.reason);
+    drop(proxy);
+    let data = p.path("data3");
+    let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "64"]);
+    let huge = get(&format!("{}/npm/demo", proxy.base));
+    assert_eq!(huge.status, 502);
+    assert!(huge.reason.contains("limit"), "{}", huge.reason);
+}
+
+#[test]
+fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let data = p.path("data");
+    let fetch = |proxy: &ProxyProcess| {
+        assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+        get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base))
+    };
+    {
+        let proxy = proxy(&p, &up, &data, &[]);
+        assert_eq!(fetch(&proxy).status, 200);
+    }
+    assert_eq!(ledger_size(&data), 1);
+    // Same policy, restarted: served from the cache, nothing re-verified.
+    {
+        let proxy = proxy(&p, &up, &data, &[]);
+        assert_eq!(fetch(&proxy).status, 200);
+    }
+    assert_eq!(ledger_size(&data), 1);
+    // A changed policy invalidates cached decisions.
+    {
+        let mut args = vec!["--npm-upstream".to_string(), up.base(), "--policy".into()];
+        args.push(policy(&p, "max_signature_age_days = 3650\n"));
+        args.extend(["--cache".to_string(), data.join("cache").display().to_string()]);
+        let proxy = start_proxy(&data, &args);
+        let got = fetch(&proxy);
+        // Offline key signatures carry no verified time: this policy denies, and says why.
+        assert_eq!(got.status, 403, "{}", got.reason);
+        assert!(got.reason.contains("signature-too-old"), "{}", got.reason);
+    }
+    assert_eq!(ledger_size(&data), 2);
+
+    // Upstream republishes 1.0.0 with other bytes, validly signed: a fresh
+    // cache re-fetches it, and the ledger's earlier allow refuses it.
+    let republished = package(&p, "demo", "1.0.0", "something else");
+    serve_package(&up, "demo", &[("1.0.0", &republished)]);
+    let mut args = vec!["--npm-upstream".to_string(), up.base(), "--policy".into(), policy(&p, "")];
+    args.extend(["--cache".to_string(), p.path("other-cache").display().to_string()]);
+    let proxy = start_proxy(&data, &args);
+    let got = fetch(&proxy);
+    assert_eq!(got.status, 403, "{}", got.reason);
+    assert!(got.reason.contains("release-changed") && got.reason.contains("ledger entry 0"), "{}", got.reason);
+}
