@@ -41,6 +41,10 @@ WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger --
 echo "== advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
 cargo bench -q -p ward-scan --bench scan 2>/dev/null | grep -v "^$"
 
+echo "== registry proxy: cached tarballs vs a static file server, first-install overhead, peak memory on a large artifact"
+proxy_args=(); [ $short = 1 ] && proxy_args=(--short)
+cargo bench -q -p ward-registry --bench proxy -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
+
 echo "== ward scan vs cargo-audit, same Cargo.lock and RustSec database, whole process (goal: >= 10x faster)"
 audit_lock=crates/ward-cli/tests/fixtures/audit/Cargo.lock
 rustsec=../shared/testdata/advisories/rustsec

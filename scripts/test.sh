@@ -2,7 +2,8 @@
 # ward's test command: everything the test suite needs, then the whole suite.
 # Runs on a fresh machine with ../shared beside the clone. Starts a private
 # PostgreSQL server on 127.0.0.1 (installing Debian's package if missing) for
-# the ledger's second backend.
+# the ledger's second backend, and makes sure pip, npm and cargo are
+# installed for the registry proxy's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ward-target}"
@@ -13,4 +14,6 @@ fi
 WARD_TEST_POSTGRES_URL="$(scripts/postgres.sh)"
 export WARD_TEST_POSTGRES_URL
 export WARD_REQUIRE_POSTGRES=1
+scripts/clients.sh
+export WARD_REQUIRE_CLIENTS=1
 cargo test --workspace --locked

@@ -240,7 +240,9 @@ pub fn policy_explain(policy: &ward_policy::Policy, id: &ward_core::PackageId) {
             println!(
                 "  scan attestation: by {}{}, nothing at or above {:?} (line {})",
                 a.scanners.join(" or "),
-                a.max_age_days.map(|d| format!(", at most {d} days old")).unwrap_or_default(),
+                a.max_age_days
+                    .map(|d| format!(", at most {d} days old"))
+                    .unwrap_or_default(),
                 a.fail_on,
                 a.line
             );
@@ -587,7 +589,12 @@ fn sarif(r: &ward_scan::ScanReport, reasons: &[(ward_policy::Mode, ward_core::Re
     }));
     let licence_reasons: Vec<_> = reasons
         .iter()
-        .filter(|(_, r)| matches!(r.code, ward_core::ReasonCode::LicenseDenied | ward_core::ReasonCode::LicenseUnknown))
+        .filter(|(_, r)| {
+            matches!(
+                r.code,
+                ward_core::ReasonCode::LicenseDenied | ward_core::ReasonCode::LicenseUnknown
+            )
+        })
         .collect();
     if !licence_reasons.is_empty() {
         rules.push(json!({

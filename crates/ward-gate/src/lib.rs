@@ -13,7 +13,9 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
-use ward_core::{Artifact, ArtifactKind, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity};
+use ward_core::{
+    Artifact, ArtifactKind, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity,
+};
 use ward_identify::{Limits, Options};
 use ward_ledger::{LedgerError, LedgerStore};
 use ward_policy::{DecisionInput, Policy};
@@ -41,6 +43,9 @@ pub struct Evidence {
     /// earlier allow, the registry index): other bytes deny.
     pub expected: Vec<ExpectedDigest>,
 }
+
+/// `(purl, file name)` to `(sha256, ledger entry index)` of recorded allows.
+pub type RecordedAllows = std::collections::HashMap<(String, String), (String, u64)>;
 
 /// A digest an artifact must have.
 #[derive(Clone, Debug)]
@@ -224,7 +229,7 @@ impl Gate {
     /// Every package file the ledger records as allowed: `(purl, file name)`
     /// to `(sha256, entry index)`, the first allow winning. Reads the whole
     /// ledger once; a long-running proxy keeps the map up to date itself.
-    pub fn recorded_allows(&self) -> Result<std::collections::HashMap<(String, String), (String, u64)>, LedgerError> {
+    pub fn recorded_allows(&self) -> Result<RecordedAllows, LedgerError> {
         let mut out = std::collections::HashMap::new();
         let Some(ledger) = &self.ledger else { return Ok(out) };
         let mut ledger = ledger

@@ -251,7 +251,11 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<Identity, Arc
         let meta = one(captured, None, "package.json")?
             .ok_or_else(|| ArchiveError::MetadataMissing("package/package.json".into()))?;
         let nv = metadata::npm_package_json(&meta.content)?;
-        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version)), nv.license));
+        return Ok((
+            ArtifactKind::NpmTarball,
+            PackageId::npm(&nv.name, Some(nv.version)),
+            nv.license,
+        ));
     }
     // `.tar.gz` or `.zip`: a Python sdist if it has PKG-INFO, else an npm tarball.
     if let Some(meta) = one(captured, None, "PKG-INFO")? {
@@ -261,7 +265,11 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<Identity, Arc
     }
     if let Some(meta) = one(captured, None, "package.json")? {
         let nv = metadata::npm_package_json(&meta.content)?;
-        return Ok((ArtifactKind::NpmTarball, PackageId::npm(&nv.name, Some(nv.version)), nv.license));
+        return Ok((
+            ArtifactKind::NpmTarball,
+            PackageId::npm(&nv.name, Some(nv.version)),
+            nv.license,
+        ));
     }
     Err(ArchiveError::MetadataMissing("PKG-INFO or package/package.json".into()))
 }

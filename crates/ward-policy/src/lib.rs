@@ -24,9 +24,9 @@ mod scan_rules;
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
 pub use model::{
-    Defaults, Exception, LicensePolicy, Located, Mode, Policy, ProvenanceRule, ScanAttestationRule, Scope, TrustedSigner,
-    Unmatched,
+    Defaults, Exception, LicensePolicy, Located, Mode, Policy, ProvenanceRule, ScanAttestationRule, Scope,
+    TrustedSigner, Unmatched,
 };
-pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS};
 pub use pattern::PackagePattern;
 pub use rego::{RegoRules, TIME_LIMIT as REGO_TIME_LIMIT};
+pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS};

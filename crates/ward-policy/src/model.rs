@@ -122,7 +122,10 @@ impl Exception {
     pub fn covers(&self, ids: &[&str], package: &PackageId) -> bool {
         ids.iter().any(|id| id.eq_ignore_ascii_case(&self.advisory))
             && self.package.matches(package)
-            && self.version.as_ref().is_none_or(|v| package.version.as_ref() == Some(v))
+            && self
+                .version
+                .as_ref()
+                .is_none_or(|v| package.version.as_ref() == Some(v))
     }
 }
 
@@ -295,15 +298,19 @@ impl Loader<'_> {
         };
         let allow = r.allow.as_deref().map(check).transpose()?;
         let deny = check(&r.deny)?;
-        let rule = LicenseRule::new(allow.as_deref(), &deny)
-            .map_err(|e| self.err_at(Some(raw.span()), key, e.to_string()))?;
+        let rule =
+            LicenseRule::new(allow.as_deref(), &deny).map_err(|e| self.err_at(Some(raw.span()), key, e.to_string()))?;
         Ok(LicensePolicy {
             rule,
             line: self.line(raw),
         })
     }
 
-    fn scan_attestation(&self, raw: &Spanned<RawScanAttestation>, key: &str) -> Result<ScanAttestationRule, PolicyError> {
+    fn scan_attestation(
+        &self,
+        raw: &Spanned<RawScanAttestation>,
+        key: &str,
+    ) -> Result<ScanAttestationRule, PolicyError> {
         let r = raw.get_ref();
         if r.scanners.get_ref().is_empty() {
             return Err(self.err_at(
@@ -316,7 +323,11 @@ impl Loader<'_> {
             required: r.required.unwrap_or(true),
             scanners: r.scanners.get_ref().clone(),
             max_age_days: r.max_age_days.as_ref().map(|m| *m.get_ref()),
-            fail_on: r.fail_on_severity.as_ref().map(|f| *f.get_ref()).unwrap_or(Severity::High),
+            fail_on: r
+                .fail_on_severity
+                .as_ref()
+                .map(|f| *f.get_ref())
+                .unwrap_or(Severity::High),
             line: self.line(raw),
         })
     }

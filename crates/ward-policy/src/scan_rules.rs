@@ -91,7 +91,11 @@ impl Policy {
                 && let Some(s) = self.vex.lookup(&ids, &package)
                 && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
             {
-                let status = if s.status == VexStatus::Fixed { "fixed" } else { "not_affected" };
+                let status = if s.status == VexStatus::Fixed {
+                    "fixed"
+                } else {
+                    "not_affected"
+                };
                 f.silenced = Some(Silenced {
                     by: SilencedBy::Vex,
                     source: s.source.clone(),
@@ -126,7 +130,11 @@ impl Policy {
         }
         let from_scopes = scopes
             .iter()
-            .filter_map(|s| s.fail_on_severity.as_ref().map(|f| (f.value, format!("{}:{}", self.path, f.line))))
+            .filter_map(|s| {
+                s.fail_on_severity
+                    .as_ref()
+                    .map(|f| (f.value, format!("{}:{}", self.path, f.line)))
+            })
             .min_by_key(|(s, _)| *s);
         from_scopes
             .or_else(|| {
@@ -164,14 +172,23 @@ impl Policy {
         let scopes_of = |purl: &str| -> Vec<&Scope> {
             match &subject_scopes {
                 Some(s) => s.clone(),
-                None => purl.parse::<PackageId>().map(|id| self.scopes_for(&id)).unwrap_or_default(),
+                None => purl
+                    .parse::<PackageId>()
+                    .map(|id| self.scopes_for(&id))
+                    .unwrap_or_default(),
             }
         };
         let mut out = Vec::new();
         for f in &report.findings {
             let scopes = scopes_of(&f.package);
             let (threshold, set_at) = self.fail_on_for(&scopes, fail_on);
-            let what = format!("{} affects {} ({}; {})", f.advisory, f.package, level(f.rating.level), fixed_phrase(f));
+            let what = format!(
+                "{} affects {} ({}; {})",
+                f.advisory,
+                f.package,
+                level(f.rating.level),
+                fixed_phrase(f)
+            );
             if let Some(s) = &f.silenced {
                 let until = s.expires.as_ref().map(|e| format!(" until {e}")).unwrap_or_default();
                 let by = match s.by {
@@ -293,17 +310,19 @@ pub(crate) fn scan_attestation_reasons(scope: &Scope, facts: &[&Fact], now: Time
             };
             out.push((
                 ReasonCode::ScanAttestationMissing,
-                format!(
-                    "no verified scan attestation by {}{seen}",
-                    rule.scanners.join(" or ")
-                ),
+                format!("no verified scan attestation by {}{seen}", rule.scanners.join(" or ")),
             ));
         }
         return out;
     }
     let newest = trusted
         .iter()
-        .filter_map(|s| s.finished_on.as_deref().and_then(|t| t.parse::<Timestamp>().ok()).map(|t| (t, s)))
+        .filter_map(|s| {
+            s.finished_on
+                .as_deref()
+                .and_then(|t| t.parse::<Timestamp>().ok())
+                .map(|t| (t, s))
+        })
         .max_by_key(|(t, _)| *t);
     if let Some(max) = rule.max_age_days {
         let limit = jiff::SignedDuration::from_hours(24 * i64::from(max));
@@ -325,7 +344,11 @@ pub(crate) fn scan_attestation_reasons(scope: &Scope, facts: &[&Fact], now: Time
         None => trusted.iter().collect(),
     };
     for s in judged {
-        let over: Vec<_> = s.vulnerabilities.iter().filter(|v| v.severity >= rule.fail_on).collect();
+        let over: Vec<_> = s
+            .vulnerabilities
+            .iter()
+            .filter(|v| v.severity >= rule.fail_on)
+            .collect();
         if let Some(first) = over.first() {
             out.push((
                 ReasonCode::ScanAttestationFinding,

@@ -59,7 +59,9 @@ impl Cache {
                 let _ = std::fs::remove_dir_all(e.path());
             }
         }
-        Ok(Self { root: root.to_path_buf() })
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     /// A fresh spool directory for one download.
@@ -88,7 +90,10 @@ impl Cache {
         }
         let json = serde_json::to_vec(allow).map_err(std::io::Error::other)?;
         write_atomic(
-            &self.root.join("decisions").join(format!("{}.json", key_hash(&allow.key))),
+            &self
+                .root
+                .join("decisions")
+                .join(format!("{}.json", key_hash(&allow.key))),
             &json,
         )
     }

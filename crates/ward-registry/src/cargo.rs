@@ -140,7 +140,10 @@ fn locate(proxy: &Proxy, upstream: &Upstream, name: &str, version: &str) -> Resu
         .filter(|c| c.len() == 64 && c.chars().all(|ch| ch.is_ascii_hexdigit()))
         .ok_or_else(|| crate::Served::Failed {
             status: 502,
-            reason: format!("{}: the upstream index has no valid cksum for {name} {version}", ward_core::ReasonCode::UpstreamFailed),
+            reason: format!(
+                "{}: the upstream index has no valid cksum for {name} {version}",
+                ward_core::ReasonCode::UpstreamFailed
+            ),
         })?
         .to_ascii_lowercase();
     let source = match upstream {
@@ -158,13 +161,20 @@ fn dl_template(proxy: &Proxy, upstream: &Upstream) -> Result<String, crate::Serv
         return Ok(dl);
     }
     let source = upstream.locate("config.json").map_err(|e| upstream_failed(&e))?;
-    let (bytes, _) = proxy.keeper.fetcher().metadata(&source, None).map_err(|e| upstream_failed(&e))?;
+    let (bytes, _) = proxy
+        .keeper
+        .fetcher()
+        .metadata(&source, None)
+        .map_err(|e| upstream_failed(&e))?;
     let dl = serde_json::from_slice::<Value>(&bytes)
         .ok()
         .and_then(|v| v.get("dl").and_then(|d| d.as_str()).map(String::from))
         .ok_or_else(|| crate::Served::Failed {
             status: 502,
-            reason: format!("{}: the upstream config.json has no `dl`", ward_core::ReasonCode::UpstreamFailed),
+            reason: format!(
+                "{}: the upstream config.json has no `dl`",
+                ward_core::ReasonCode::UpstreamFailed
+            ),
         })?;
     if let Ok(mut d) = proxy.cargo_dl.lock() {
         *d = Some(dl.clone());
@@ -187,7 +197,12 @@ mod tests {
             "https://static.crates.io/crates/serde/1.0.0/download"
         );
         assert_eq!(
-            from_template("https://dl/{prefix}/{crate}/{crate}-{version}.crate?c={sha256-checksum}", "Serde", "1.0.0", "ab"),
+            from_template(
+                "https://dl/{prefix}/{crate}/{crate}-{version}.crate?c={sha256-checksum}",
+                "Serde",
+                "1.0.0",
+                "ab"
+            ),
             "https://dl/Se/rd/Serde/Serde-1.0.0.crate?c=ab"
         );
     }

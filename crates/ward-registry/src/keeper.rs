@@ -71,9 +71,12 @@ pub struct Keeper {
     policy_digest: String,
     evidence_dir: Option<PathBuf>,
     /// `(purl, file)` → `(sha256, ledger index)` of allows already recorded.
-    pins: Mutex<HashMap<(String, String), (String, u64)>>,
+    pins: Mutex<ward_gate::RecordedAllows>,
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     denied: Mutex<HashMap<String, String>>,
+    /// Allows already read from (or written to) the cache, so the hot path
+    /// reads no decision file.
+    allowed: Mutex<HashMap<String, CachedAllow>>,
     /// Verifications run (for tests and the benchmark).
     pub verifications: std::sync::atomic::AtomicU64,
     /// Upstream artifact fetches made.
@@ -111,6 +114,7 @@ impl Keeper {
             pins: Mutex::new(pins),
             inflight: Mutex::new(HashMap::new()),
             denied: Mutex::new(HashMap::new()),
+            allowed: Mutex::new(HashMap::new()),
             verifications: 0.into(),
             fetches: 0.into(),
         })
@@ -165,7 +169,15 @@ impl Keeper {
     }
 
     fn cached(&self, key: &str) -> Option<Served> {
-        if let Some(allow) = self.cache.allowed(key, &self.policy_digest) {
+        let remembered = self.allowed.lock().ok().and_then(|a| a.get(key).cloned());
+        let allow = remembered.or_else(|| {
+            let allow = self.cache.allowed(key, &self.policy_digest)?;
+            if let Ok(mut a) = self.allowed.lock() {
+                a.insert(key.to_string(), allow.clone());
+            }
+            Some(allow)
+        });
+        if let Some(allow) = allow {
             return Some(Served::Allowed {
                 path: self.cache.blob(&allow.sha256),
                 size: allow.size,
@@ -272,6 +284,9 @@ impl Keeper {
         if let Err(e) = self.cache.store_allowed(&path, &allow) {
             return failed(500, &format!("cache: {e}"));
         }
+        if let Ok(mut a) = self.allowed.lock() {
+            a.insert(allow.key.clone(), allow.clone());
+        }
         Served::Allowed {
             path: self.cache.blob(&sha256),
             size: allow.size,
@@ -290,7 +305,11 @@ fn failed(status: u16, reason: &str) -> Served {
 /// An upstream failure as an answer: 404 for what upstream does not have,
 /// 502 for everything else.
 pub fn upstream_failed(e: &UpstreamError) -> Served {
-    let status = if matches!(e, UpstreamError::NotFound(_)) { 404 } else { 502 };
+    let status = if matches!(e, UpstreamError::NotFound(_)) {
+        404
+    } else {
+        502
+    };
     failed(status, &format!("{}: {e}", ReasonCode::UpstreamFailed))
 }
 

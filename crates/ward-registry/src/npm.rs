@@ -12,11 +12,11 @@
 
 use crate::Proxy;
 use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
-use crate::respond::{base_url, document, refusal, served};
+use crate::respond::{Refusal, base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream, host_of, resolve};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
 use ward_core::PackageId;
@@ -63,7 +63,11 @@ pub async fn scoped_packument(
 }
 
 /// `GET /npm/<name>/-/<file>`.
-pub async fn tarball(State(proxy): State<Arc<Proxy>>, Path((name, file)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn tarball(
+    State(proxy): State<Arc<Proxy>>,
+    Path((name, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     serve_tarball(proxy, name, file, headers).await
 }
 
@@ -86,12 +90,20 @@ fn sri_sha512_hex(integrity: &str) -> Option<String> {
 }
 
 /// Reads the packument upstream and rewrites tarball URLs to `base`.
-fn fetch_packument(proxy: &Proxy, upstream: &Upstream, name: &str, accept: Option<&str>, base: &str) -> Result<Vec<u8>, Response> {
+fn fetch_packument(
+    proxy: &Proxy,
+    upstream: &Upstream,
+    name: &str,
+    accept: Option<&str>,
+    base: &str,
+) -> Result<Vec<u8>, Refusal> {
     let rel = match upstream {
         Upstream::Dir(_) => format!("{name}/package.json"),
         Upstream::Http(_) => name.replace('/', "%2f"),
     };
-    let source = upstream.locate(&rel).map_err(|e| json_refusal(upstream_failed(&e)))?;
+    let source = upstream
+        .locate(&rel)
+        .map_err(|e| Refusal::from_served(upstream_failed(&e), true))?;
     let cache_key = format!("npm-packument/{name}");
     let (bytes, final_url) = match proxy.keeper.fetcher().metadata(&source, accept) {
         Ok((b, u)) => {
@@ -100,15 +112,16 @@ fn fetch_packument(proxy: &Proxy, upstream: &Upstream, name: &str, accept: Optio
         }
         Err(e) => match proxy.keeper.cache().meta(&cache_key) {
             Some(b) if !matches!(e, crate::UpstreamError::NotFound(_)) => (b, source.to_string()),
-            _ => return Err(json_refusal(upstream_failed(&e))),
+            _ => return Err(Refusal::from_served(upstream_failed(&e), true)),
         },
     };
-    let bad = |why: String| {
-        refusal(
-            StatusCode::BAD_GATEWAY,
-            &format!("{}: upstream packument for {name} is malformed: {why}", ward_core::ReasonCode::UpstreamFailed),
-            true,
-        )
+    let bad = |why: String| Refusal {
+        status: StatusCode::BAD_GATEWAY,
+        reason: format!(
+            "{}: upstream packument for {name} is malformed: {why}",
+            ward_core::ReasonCode::UpstreamFailed
+        ),
+        json: true,
     };
     let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
     let upstream_host = upstream.host();
@@ -125,8 +138,17 @@ fn fetch_packument(proxy: &Proxy, upstream: &Upstream, name: &str, accept: Optio
         let Some(original) = dist.get("tarball").and_then(|t| t.as_str()).map(String::from) else {
             continue;
         };
-        let file = original.split(['?', '#']).next().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
-        let Some(file) = plain_file_name(&file).map(String::from) else { continue };
+        let file = original
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let Some(file) = plain_file_name(&file).map(String::from) else {
+            continue;
+        };
         if proxy.keeper.known_denied(&key(name, &file)) {
             denied.push(version.clone());
             continue;
@@ -165,29 +187,29 @@ fn fetch_packument(proxy: &Proxy, upstream: &Upstream, name: &str, accept: Optio
     serde_json::to_vec(&doc).map_err(|e| bad(e.to_string()))
 }
 
-fn json_refusal(s: crate::Served) -> Response {
-    match s {
-        crate::Served::Failed { status, reason } => {
-            refusal(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY), &reason, true)
-        }
-        other => refusal(StatusCode::BAD_GATEWAY, &format!("{other:?}"), true),
-    }
-}
-
 fn key(name: &str, file: &str) -> String {
     format!("npm/{name}/{file}")
 }
 
 async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) -> Response {
     if !valid_name(&name) {
-        return refusal(StatusCode::NOT_FOUND, &format!("{name:?} is not an npm package name"), true);
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("{name:?} is not an npm package name"),
+            true,
+        );
     }
     let Some(upstream) = proxy.upstreams.npm.clone() else {
         return refusal(StatusCode::NOT_FOUND, "no npm upstream is configured", true);
     };
-    let accept = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).map(String::from);
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .map(String::from);
     let base = base_url(&headers);
-    let content_type = if accept.as_deref().is_some_and(|a| a.contains("application/vnd.npm.install-v1+json"))
+    let content_type = if accept
+        .as_deref()
+        .is_some_and(|a| a.contains("application/vnd.npm.install-v1+json"))
         && matches!(upstream, Upstream::Http(_))
     {
         "application/vnd.npm.install-v1+json"
@@ -197,19 +219,28 @@ async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) ->
     let p = Arc::clone(&proxy);
     match tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &name, accept.as_deref(), &base)).await {
         Ok(Ok(bytes)) => document(bytes, content_type),
-        Ok(Err(response)) => response,
+        Ok(Err(refused)) => refused.into_response(),
         Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), true),
     }
 }
 
 async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: HeaderMap) -> Response {
     if !valid_name(&name) {
-        return refusal(StatusCode::NOT_FOUND, &format!("{name:?} is not an npm package name"), true);
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("{name:?} is not an npm package name"),
+            true,
+        );
     }
     let Some(file) = plain_file_name(&file).map(String::from) else {
         return refusal(StatusCode::NOT_FOUND, "not a file name", true);
     };
-    let lookup = |p: &Proxy| p.npm_tarballs.lock().ok().and_then(|k| k.get(&(name.clone(), file.clone())).cloned());
+    let lookup = |p: &Proxy| {
+        p.npm_tarballs
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&(name.clone(), file.clone())).cloned())
+    };
     let mut entry = lookup(&proxy);
     if entry.is_none()
         && let Some(upstream) = proxy.upstreams.npm.clone()
@@ -235,7 +266,11 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
                 .await;
             return served(answer, "application/octet-stream", true).await;
         }
-        return refusal(StatusCode::NOT_FOUND, &format!("{file} is not a tarball of {name} upstream"), true);
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("{file} is not a tarball of {name} upstream"),
+            true,
+        );
     };
     let request = ArtifactRequest {
         key: key(&name, &file),

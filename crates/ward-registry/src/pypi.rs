@@ -10,7 +10,7 @@
 
 use crate::Proxy;
 use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
-use crate::respond::{base_url, document, refusal, served};
+use crate::respond::{Refusal, base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream, resolve};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -60,7 +60,7 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
     let listed = tokio::task::spawn_blocking(move || list(&p, &upstream, &n)).await;
     let files = match listed {
         Ok(Ok(files)) => files,
-        Ok(Err(response)) => return response,
+        Ok(Err(refused)) => return refused.into_response(),
         Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
     };
     let base = base_url(&headers);
@@ -129,7 +129,9 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
                 _ => String::new(),
             };
             if !meta.is_empty() {
-                attrs.push_str(&format!(" data-core-metadata=\"{meta}\" data-dist-info-metadata=\"{meta}\""));
+                attrs.push_str(&format!(
+                    " data-core-metadata=\"{meta}\" data-dist-info-metadata=\"{meta}\""
+                ));
             }
             if let Some(p) = &f.provenance {
                 attrs.push_str(&format!(" data-provenance=\"{}\"", escape(p)));
@@ -198,13 +200,16 @@ fn sha256_file(path: &std::path::Path) -> Option<String> {
 }
 
 /// The project's files upstream, or the answer to give instead.
-fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String, FileEntry)>, Response> {
+fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String, FileEntry)>, Refusal> {
     match upstream {
         Upstream::Dir(root) => {
             let sub = root.join(project);
             let dir = if sub.is_dir() { sub } else { root.clone() };
-            let entries = std::fs::read_dir(&dir)
-                .map_err(|e| refusal(StatusCode::BAD_GATEWAY, &format!("{}: {e}", dir.display()), false))?;
+            let entries = std::fs::read_dir(&dir).map_err(|e| Refusal {
+                status: StatusCode::BAD_GATEWAY,
+                reason: format!("{}: {e}", dir.display()),
+                json: false,
+            })?;
             let mut files = Vec::new();
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -230,11 +235,11 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
                 ));
             }
             if files.is_empty() {
-                return Err(refusal(
-                    StatusCode::NOT_FOUND,
-                    &format!("{project}: not found upstream"),
-                    false,
-                ));
+                return Err(Refusal {
+                    status: StatusCode::NOT_FOUND,
+                    reason: format!("{project}: not found upstream"),
+                    json: false,
+                });
             }
             files.sort_by(|a, b| a.0.cmp(&b.0));
             Ok(files)
@@ -242,7 +247,7 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
         Upstream::Http(_) => {
             let page = upstream
                 .locate(&format!("simple/{project}/"))
-                .map_err(|e| served_now(upstream_failed(&e)))?;
+                .map_err(|e| Refusal::from_served(upstream_failed(&e), false))?;
             let cache_key = format!("pypi-page/{project}");
             let (bytes, final_url) = match proxy
                 .keeper
@@ -256,28 +261,18 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
                 // Upstream down: the last good page still lists what the cache can serve.
                 Err(e) => match proxy.keeper.cache().meta(&cache_key) {
                     Some(bytes) if !matches!(e, crate::UpstreamError::NotFound(_)) => (bytes, page.to_string()),
-                    _ => return Err(served_now(upstream_failed(&e))),
+                    _ => return Err(Refusal::from_served(upstream_failed(&e), false)),
                 },
             };
-            parse_page(&bytes, &final_url).map_err(|why| {
-                refusal(
-                    StatusCode::BAD_GATEWAY,
-                    &format!("{}: upstream page for {project} is malformed: {why}", ward_core::ReasonCode::UpstreamFailed),
-                    false,
-                )
+            parse_page(&bytes, &final_url).map_err(|why| Refusal {
+                status: StatusCode::BAD_GATEWAY,
+                reason: format!(
+                    "{}: upstream page for {project} is malformed: {why}",
+                    ward_core::ReasonCode::UpstreamFailed
+                ),
+                json: false,
             })
         }
-    }
-}
-
-fn served_now(s: crate::Served) -> Response {
-    match s {
-        crate::Served::Failed { status, reason } => refusal(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
-            &reason,
-            false,
-        ),
-        other => refusal(StatusCode::BAD_GATEWAY, &format!("{other:?}"), false),
     }
 }
 
@@ -289,14 +284,20 @@ fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, 
         let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let files = doc.get("files").and_then(|f| f.as_array()).ok_or("no `files` list")?;
         for f in files {
-            let name = f.get("filename").and_then(|n| n.as_str()).ok_or("a file without `filename`")?;
+            let name = f
+                .get("filename")
+                .and_then(|n| n.as_str())
+                .ok_or("a file without `filename`")?;
             let url = f.get("url").and_then(|u| u.as_str()).ok_or("a file without `url`")?;
             let Some(name) = plain_file_name(name) else { continue };
             out.push((
                 name.to_string(),
                 FileEntry {
                     source: Source::Url(resolve(page_url, url.split('#').next().unwrap_or(url))),
-                    sha256: f.pointer("/hashes/sha256").and_then(|h| h.as_str()).map(str::to_ascii_lowercase),
+                    sha256: f
+                        .pointer("/hashes/sha256")
+                        .and_then(|h| h.as_str())
+                        .map(str::to_ascii_lowercase),
                     requires_python: f.get("requires-python").and_then(|r| r.as_str()).map(String::from),
                     yanked: f.get("yanked").cloned().unwrap_or(Value::Bool(false)),
                     core_metadata: f
@@ -314,7 +315,10 @@ fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, 
     for chunk in text.split("<a ").skip(1) {
         let Some(end) = chunk.find('>') else { continue };
         let attrs = &chunk[..end];
-        let label_end = chunk[end + 1..].find("</a>").map(|i| end + 1 + i).unwrap_or(chunk.len());
+        let label_end = chunk[end + 1..]
+            .find("</a>")
+            .map(|i| end + 1 + i)
+            .unwrap_or(chunk.len());
         let label = unescape(chunk[end + 1..label_end].trim());
         let attr = |name: &str| -> Option<String> {
             let at = attrs.find(&format!("{name}=\""))?;
@@ -324,7 +328,9 @@ fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, 
         let Some(href) = attr("href") else { continue };
         let (url, fragment) = href.split_once('#').unwrap_or((&href, ""));
         let name = url.rsplit('/').next().unwrap_or(&label).to_string();
-        let Some(name) = plain_file_name(&name).map(String::from) else { continue };
+        let Some(name) = plain_file_name(&name).map(String::from) else {
+            continue;
+        };
         let meta = attr("data-core-metadata").or_else(|| attr("data-dist-info-metadata"));
         out.push((
             name,
@@ -352,7 +358,11 @@ fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, 
 }
 
 /// `GET /pypi/files/<project>/<file>` (and `<file>.metadata`).
-pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn file(
+    State(proxy): State<Arc<Proxy>>,
+    Path((project, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let project = normalize_pypi_name(&project);
     let Some(name) = plain_file_name(&file).map(String::from) else {
         return refusal(StatusCode::NOT_FOUND, "not a file name", false);
@@ -376,7 +386,11 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
             .and_then(|k| k.get(&(project.clone(), dist.clone())).cloned());
     }
     let Some(entry) = entry else {
-        return refusal(StatusCode::NOT_FOUND, &format!("{dist} is not listed for {project} upstream"), false);
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("{dist} is not listed for {project} upstream"),
+            false,
+        );
     };
     if metadata {
         let source = match &entry.source {
@@ -418,14 +432,20 @@ mod tests {
             <a href="demo-1.0.tar.gz" data-yanked="">demo-1.0.tar.gz</a></body></html>"#;
         let files = parse_page(html.as_bytes(), "http://up/simple/demo/").unwrap();
         assert_eq!(files.len(), 2);
-        assert_eq!(files[0].1.source, Source::Url("http://up/files/demo-1.0-py3-none-any.whl".into()));
+        assert_eq!(
+            files[0].1.source,
+            Source::Url("http://up/files/demo-1.0-py3-none-any.whl".into())
+        );
         assert_eq!(files[0].1.sha256.as_deref(), Some("abcd"));
         assert_eq!(files[0].1.requires_python.as_deref(), Some(">=3.8"));
         assert_eq!(files[0].1.core_metadata, json!({"sha256": "ef"}));
         assert_eq!(files[1].1.yanked, Value::Bool(true));
         let json = r#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [{"filename": "demo-1.0.tar.gz", "url": "https://files.example/demo-1.0.tar.gz", "hashes": {"sha256": "00"}, "provenance": "https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance"}]}"#;
         let files = parse_page(json.as_bytes(), "https://up/simple/demo/").unwrap();
-        assert_eq!(files[0].1.provenance.as_deref(), Some("https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance"));
+        assert_eq!(
+            files[0].1.provenance.as_deref(),
+            Some("https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance")
+        );
         assert!(parse_page(b"{\"files\": 3}", "http://up/").is_err());
         // A file name that is a path is not listed.
         let evil = r#"{"files": [{"filename": "../../etc/passwd", "url": "x"}]}"#;

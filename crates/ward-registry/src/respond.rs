@@ -32,6 +32,46 @@ fn printable(reason: &str, max: usize) -> String {
     s
 }
 
+/// A refusal not yet turned into a response (small enough to pass around).
+#[derive(Debug)]
+pub struct Refusal {
+    /// The status.
+    pub status: StatusCode,
+    /// The one-line reason.
+    pub reason: String,
+    /// Whether the client reads JSON errors (npm).
+    pub json: bool,
+}
+
+impl Refusal {
+    /// A refusal from a gatekeeper answer that is not an allow.
+    pub fn from_served(s: crate::Served, json: bool) -> Self {
+        match s {
+            crate::Served::Failed { status, reason } => Self {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+                reason,
+                json,
+            },
+            crate::Served::Denied { reason } => Self {
+                status: StatusCode::FORBIDDEN,
+                reason,
+                json,
+            },
+            crate::Served::Allowed { .. } => Self {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                reason: "an allow where a refusal was expected".into(),
+                json,
+            },
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        refusal(self.status, &self.reason, self.json)
+    }
+}
+
 /// A refusal or failure with the reason everywhere a client may show it.
 pub fn refusal(status: StatusCode, reason: &str, json: bool) -> Response {
     let line = format!("ward: {}", printable(reason, 400));
@@ -44,15 +84,16 @@ pub fn refusal(status: StatusCode, reason: &str, json: bool) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(if json { "application/json" } else { "text/plain; charset=utf-8" }),
+        HeaderValue::from_static(if json {
+            "application/json"
+        } else {
+            "text/plain; charset=utf-8"
+        }),
     );
     if let Ok(v) = HeaderValue::from_str(&line) {
         headers.insert("x-ward-reason", v);
     }
-    let phrase = format!(
-        "{} - {line}",
-        status.canonical_reason().unwrap_or("Error")
-    );
+    let phrase = format!("{} - {line}", status.canonical_reason().unwrap_or("Error"));
     if let Ok(p) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes()) {
         response.extensions_mut().insert(p);
     }

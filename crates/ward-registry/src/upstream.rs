@@ -123,6 +123,9 @@ impl Default for FetchLimits {
     }
 }
 
+/// An open body: a reader, its declared length, and the final URL or path.
+type Opened = (Box<dyn Read + Send>, Option<u64>, String);
+
 /// Fetches from upstreams under limits.
 #[derive(Clone)]
 pub struct Fetcher {
@@ -191,7 +194,7 @@ impl Fetcher {
 
     /// Opens a source: a reader, the declared length, and the final URL
     /// (after same-host redirects).
-    fn open(&self, source: &Source, accept: Option<&str>) -> Result<(Box<dyn Read + Send>, Option<u64>, String), UpstreamError> {
+    fn open(&self, source: &Source, accept: Option<&str>) -> Result<Opened, UpstreamError> {
         match source {
             Source::File(path) => {
                 let name = path.display().to_string();
@@ -214,7 +217,9 @@ impl Fetcher {
                         req = req.header("Accept", a);
                     }
                     let response = req.call().map_err(|e| match e {
-                        ureq::Error::Timeout(_) => UpstreamError::Timeout(current.clone(), self.limits.timeout.as_secs()),
+                        ureq::Error::Timeout(_) => {
+                            UpstreamError::Timeout(current.clone(), self.limits.timeout.as_secs())
+                        }
                         other => UpstreamError::Unavailable(current.clone(), other.to_string()),
                     })?;
                     let status = response.status().as_u16();
@@ -223,7 +228,9 @@ impl Fetcher {
                             .headers()
                             .get("location")
                             .and_then(|l| l.to_str().ok())
-                            .ok_or_else(|| UpstreamError::Unavailable(current.clone(), format!("HTTP {status} without Location")))?;
+                            .ok_or_else(|| {
+                                UpstreamError::Unavailable(current.clone(), format!("HTTP {status} without Location"))
+                            })?;
                         let next = resolve(&current, location);
                         let host = host_of(&next).unwrap_or_default();
                         if Some(&host) != origin.as_ref() && !self.allowed_hosts.contains(&host) {
@@ -292,7 +299,8 @@ impl Fetcher {
             if total > max {
                 return Err(UpstreamError::TooLarge(name, max));
             }
-            out.write_all(&buf[..n]).map_err(|e| UpstreamError::Io(name.clone(), e))?;
+            out.write_all(&buf[..n])
+                .map_err(|e| UpstreamError::Io(name.clone(), e))?;
         }
         if let Some(len) = declared
             && len != total
@@ -318,7 +326,12 @@ impl Fetcher {
         let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
         let result = self
             .copy(source, None, self.limits.max_artifact, &mut writer)
-            .and_then(|(n, _)| writer.flush().map(|()| n).map_err(|e| UpstreamError::Io(name.clone(), e)));
+            .and_then(|(n, _)| {
+                writer
+                    .flush()
+                    .map(|()| n)
+                    .map_err(|e| UpstreamError::Io(name.clone(), e))
+            });
         if result.is_err() {
             drop(writer);
             let _ = std::fs::remove_file(dest);
@@ -333,11 +346,20 @@ mod tests {
 
     #[test]
     fn resolves_references_and_names_hosts() {
-        assert_eq!(resolve("http://a/simple/x/", "../../files/x.whl"), "http://a/files/x.whl");
+        assert_eq!(
+            resolve("http://a/simple/x/", "../../files/x.whl"),
+            "http://a/files/x.whl"
+        );
         assert_eq!(resolve("http://a/simple/x/", "/p/x.whl"), "http://a/p/x.whl");
-        assert_eq!(resolve("http://a/simple/x/", "x-1.whl#sha256=00"), "http://a/simple/x/x-1.whl#sha256=00");
+        assert_eq!(
+            resolve("http://a/simple/x/", "x-1.whl#sha256=00"),
+            "http://a/simple/x/x-1.whl#sha256=00"
+        );
         assert_eq!(resolve("http://a/simple/x/", "https://b/x.whl"), "https://b/x.whl");
-        assert_eq!(host_of("http://user@Example.org:8080/x"), Some("example.org:8080".into()));
+        assert_eq!(
+            host_of("http://user@Example.org:8080/x"),
+            Some("example.org:8080".into())
+        );
     }
 
     #[test]

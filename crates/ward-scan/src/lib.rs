@@ -22,10 +22,10 @@ pub mod vex;
 
 pub use advisory::{Advisory, Rating, Severity};
 pub use db::{AdvisoryDb, DbError, ImportReport};
-pub use lockfile::{Component, LockfileError, Unpinned};
-pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
 pub use first_seen::FirstSeenStore;
 pub use license::{LicenseRule, LicenseVerdict};
+pub use lockfile::{Component, LockfileError, Unpinned};
+pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
 pub use scan::{ComponentLicense, Finding, ScanReport, Silenced, SilencedBy, scan};
-pub use vex::{VexSet, VexStatement, VexStatus};
 pub use version::{Version, VersionError, VersionScheme};
+pub use vex::{VexSet, VexStatement, VexStatus};

@@ -152,7 +152,10 @@ mod tests {
         );
         assert!(matches!(r.judge(Some("GPL-2.0-only")), LicenseVerdict::Refused { .. }));
         // Allowing a licence does not allow it with an exception nobody reviewed...
-        assert!(matches!(r.judge(Some("Apache-2.0 WITH LLVM-exception")), LicenseVerdict::Refused { .. }));
+        assert!(matches!(
+            r.judge(Some("Apache-2.0 WITH LLVM-exception")),
+            LicenseVerdict::Refused { .. }
+        ));
         // ...and denying one denies it with any exception.
         let r = rule(None, &["GPL-2.0-only"]);
         assert!(matches!(

@@ -63,7 +63,11 @@ fn cyclonedx_license(c: &Value) -> Option<String> {
             }
         }
     }
-    if terms.is_empty() { None } else { Some(terms.join(" AND ")) }
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" AND "))
+    }
 }
 
 fn cyclonedx(

@@ -89,7 +89,12 @@ fn trivy(result: &Value) -> Option<Vec<ReportedVulnerability>> {
     Some(
         results
             .iter()
-            .flat_map(|r| r.get("Vulnerabilities").and_then(|v| v.as_array()).into_iter().flatten())
+            .flat_map(|r| {
+                r.get("Vulnerabilities")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+            })
             .map(|v| ReportedVulnerability {
                 id: str_at(v, "VulnerabilityID").unwrap_or("(no id)").to_string(),
                 severity: str_at(v, "Severity").and_then(severity_word).unwrap_or(Severity::High),
@@ -183,10 +188,16 @@ mod tests {
 
         let trivy = json!({"scanner": {"uri": "https://github.com/aquasecurity/trivy",
             "result": {"Results": [{"Vulnerabilities": [{"VulnerabilityID": "CVE-9", "Severity": "MEDIUM"}]}]}}});
-        assert_eq!(read(COSIGN_VULN_V1, &trivy).unwrap().vulnerabilities[0].severity, Severity::Medium);
+        assert_eq!(
+            read(COSIGN_VULN_V1, &trivy).unwrap().vulnerabilities[0].severity,
+            Severity::Medium
+        );
         let grype = json!({"scanner": {"uri": "https://github.com/anchore/grype",
             "result": {"matches": [{"vulnerability": {"id": "GHSA-x", "severity": "Critical"}}]}}});
-        assert_eq!(read(COSIGN_VULN_V1, &grype).unwrap().vulnerabilities[0].severity, Severity::Critical);
+        assert_eq!(
+            read(COSIGN_VULN_V1, &grype).unwrap().vulnerabilities[0].severity,
+            Severity::Critical
+        );
         let clean = json!({"scanner": {"uri": "https://github.com/anchore/grype", "result": {"matches": []}}});
         assert!(read(COSIGN_VULN_V1, &clean).unwrap().vulnerabilities.is_empty());
     }

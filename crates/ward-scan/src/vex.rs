@@ -86,7 +86,11 @@ fn purls(list: Option<&Value>, source: &str) -> Result<Vec<PackageId>, VexError>
     for p in list.and_then(|l| l.as_array()).into_iter().flatten() {
         let id = match p {
             Value::String(s) => Some(s.clone()),
-            _ => text(p, "@id").or_else(|| p.pointer("/identifiers/purl").and_then(|s| s.as_str()).map(String::from)),
+            _ => text(p, "@id").or_else(|| {
+                p.pointer("/identifiers/purl")
+                    .and_then(|s| s.as_str())
+                    .map(String::from)
+            }),
         };
         let Some(id) = id else { continue };
         // Products may also be named by other IRIs (images by digest); only
@@ -225,18 +229,31 @@ mod tests {
         let mut set = VexSet::default();
         assert_eq!(set.add_document(DOC.as_bytes(), "vex.json").unwrap(), 3);
         let lodash = |v: &str| PackageId::npm("lodash", Some(v.to_string()));
-        let s = set.lookup(&["GHSA-35jh-r3h4-6jhm", "CVE-2021-23337"], &lodash("4.17.20")).unwrap();
+        let s = set
+            .lookup(&["GHSA-35jh-r3h4-6jhm", "CVE-2021-23337"], &lodash("4.17.20"))
+            .unwrap();
         assert_eq!(s.status, VexStatus::Affected);
         assert!(set.lookup(&["CVE-2021-23337"], &lodash("4.17.21")).is_none());
-        assert_eq!(set.lookup(&["CVE-2020-8203"], &lodash("1.0.0")).unwrap().status, VexStatus::Fixed);
-        assert!(set.lookup(&["CVE-2020-8203"], &PackageId::npm("underscore", Some("1.0.0".into()))).is_none());
+        assert_eq!(
+            set.lookup(&["CVE-2020-8203"], &lodash("1.0.0")).unwrap().status,
+            VexStatus::Fixed
+        );
+        assert!(
+            set.lookup(&["CVE-2020-8203"], &PackageId::npm("underscore", Some("1.0.0".into())))
+                .is_none()
+        );
     }
 
     #[test]
     fn refuses_documents_that_could_silence_the_wrong_thing() {
         let mut set = VexSet::default();
         let no_why = DOC.replace(r#", "justification": "vulnerable_code_not_in_execute_path""#, "");
-        assert!(set.add_document(no_why.as_bytes(), "x").unwrap_err().message.contains("justification"));
+        assert!(
+            set.add_document(no_why.as_bytes(), "x")
+                .unwrap_err()
+                .message
+                .contains("justification")
+        );
         let bad_status = DOC.replace("\"fixed\"", "\"fine\"");
         assert!(set.add_document(bad_status.as_bytes(), "x").is_err());
         assert!(set.add_document(b"{\"statements\": []}", "x").is_err());

@@ -104,7 +104,8 @@ fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
         source.insert("ward".into(), ward.into());
     }
     let text = toml::to_string(&config).map_err(|e| Usage(e.to_string()))?;
-    std::fs::write(home.path().join("config.toml"), text).map_err(|e| Usage(format!("cannot write cargo config: {e}")))?;
+    std::fs::write(home.path().join("config.toml"), text)
+        .map_err(|e| Usage(format!("cannot write cargo config: {e}")))?;
     Ok(home)
 }
 

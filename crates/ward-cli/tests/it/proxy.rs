@@ -43,7 +43,11 @@ impl Registries {
         for d in [&pypi, &npm, &cargo] {
             std::fs::create_dir_all(d).unwrap();
         }
-        std::fs::write(cargo.join("config.json"), br#"{"dl": "unused-for-a-directory-upstream"}"#).unwrap();
+        std::fs::write(
+            cargo.join("config.json"),
+            br#"{"dl": "unused-for-a-directory-upstream"}"#,
+        )
+        .unwrap();
         std::fs::copy(&publisher.public, publisher.path("release.pub")).unwrap();
         let policy = publisher.path("ward.toml");
         std::fs::write(
@@ -61,7 +65,13 @@ impl Registries {
     }
 
     fn sign(&self, path: &Path) {
-        crate::common::ward(["sign", "--key", self.publisher.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
+        crate::common::ward([
+            "sign",
+            "--key",
+            self.publisher.key.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ])
+        .expect(0);
     }
 
     /// Signs `good`, then (when tampering) writes `bad` over it: the
@@ -78,7 +88,8 @@ impl Registries {
         let module = name.replace('-', "_");
         let path = self.pypi.join(format!("{module}-{version}-py3-none-any.whl"));
         let write = |p: &Path, body: &str| {
-            let metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n");
+            let metadata =
+                format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n");
             let wheel = "Wheel-Version: 1.0\nGenerator: ward-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
             let init = format!("VALUE = {body:?}\n");
             let record = format!(
@@ -189,7 +200,6 @@ impl Registries {
 pub struct ProxyProcess {
     child: Child,
     pub base: String,
-    pub data: PathBuf,
 }
 
 impl Drop for ProxyProcess {
@@ -220,15 +230,12 @@ pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
         .to_string();
     // Keep draining stdout so the proxy never blocks on a full pipe.
     std::thread::spawn(move || for _ in out.lines() {});
-    ProxyProcess {
-        child,
-        base,
-        data: data.to_path_buf(),
-    }
+    ProxyProcess { child, base }
 }
 
 /// Whether a client program is available; with `WARD_REQUIRE_CLIENTS=1` a
 /// missing one fails the test instead of skipping it.
+#[allow(clippy::print_stderr)]
 pub fn have(program: &str, version_arg: &str) -> bool {
     let ok = Command::new(program)
         .arg(version_arg)
@@ -266,7 +273,14 @@ pub fn client(cmd: &mut Command) -> Output {
 fn pip(base: &str, target: &Path, requirement: &str) -> Output {
     client(
         Command::new("python3")
-            .args(["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--no-input",
+            ])
             .args(["--index-url", &format!("{base}/pypi/simple/")])
             .arg("--target")
             .arg(target)
@@ -282,7 +296,13 @@ fn npm(base: &str, prefix: &Path, spec: &str) -> Output {
     std::fs::create_dir_all(prefix).unwrap();
     client(
         Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--no-update-notifier", "--ignore-scripts"])
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-update-notifier",
+                "--ignore-scripts",
+            ])
             .args(["--registry", &format!("{base}/npm/")])
             .arg("--prefix")
             .arg(prefix)
@@ -311,7 +331,9 @@ fn cargo_project(dir: &Path, base: &str, dep: &str, version: &str) -> PathBuf {
     .unwrap();
     std::fs::write(
         project.join(".cargo/config.toml"),
-        format!("[source.crates-io]\nreplace-with = \"ward\"\n\n[source.ward]\nregistry = \"sparse+{base}/cargo/index/\"\n"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"ward\"\n\n[source.ward]\nregistry = \"sparse+{base}/cargo/index/\"\n"
+        ),
     )
     .unwrap();
     project
@@ -417,4 +439,114 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
         refused.text
     );
     assert_eq!(ledger_size(&data), 2);
+}
+
+/// `ward run -- COMMAND` with a proxy of its own, as in CI.
+fn ward_run(reg: &Registries, data: &Path, command: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
+    cmd.arg("run")
+        .args(reg.upstream_args())
+        .arg("--")
+        .args(command)
+        .current_dir(dir)
+        .env("WARD_DATA_DIR", data)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("npm_config_userconfig", "/dev/null")
+        .env("CARGO_NET_RETRY", "0")
+        .env_remove("PIP_FIND_LINKS")
+        .env_remove("PIP_INDEX_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    client(&mut cmd)
+}
+
+#[test]
+fn ward_run_gates_pip_npm_and_cargo_and_passes_their_exit_status_on() {
+    let reg = Registries::new();
+    reg.wheel("demo-pkg", "1.0.0", false);
+    reg.wheel("evil-pkg", "1.0.0", true);
+    reg.npm_package("demo-pkg", "1.0.0", false);
+    reg.crate_file("demo-crate", "1.0.0", false);
+    reg.crate_file("evil-crate", "1.0.0", true);
+    let data = reg.publisher.path("data");
+    let work = reg.publisher.path("work");
+    std::fs::create_dir_all(&work).unwrap();
+    if have("python3", "--version") {
+        let target = work.join("site");
+        let t = target.to_str().unwrap();
+        let pip = ["python3", "-m", "pip", "install", "--no-cache-dir", "--target", t];
+        let ok = ward_run(&reg, &data, &[&pip[..], &["demo-pkg==1.0.0"]].concat(), &work, &[]);
+        assert!(ok.ok, "{}", ok.text);
+        assert!(target.join("demo_pkg/__init__.py").is_file());
+        let refused = ward_run(&reg, &data, &[&pip[..], &["evil-pkg==1.0.0"]].concat(), &work, &[]);
+        assert!(!refused.ok);
+        assert!(
+            refused.text.contains("ward: artifact-digest-mismatch"),
+            "{}",
+            refused.text
+        );
+    }
+    if have("npm", "--version") {
+        let app = work.join("app");
+        std::fs::create_dir_all(&app).unwrap();
+        let cache = app.join(".npm-cache");
+        let ok = ward_run(
+            &reg,
+            &data,
+            &[
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--cache",
+                cache.to_str().unwrap(),
+                "demo-pkg@1.0.0",
+            ],
+            &app,
+            &[],
+        );
+        assert!(ok.ok, "{}", ok.text);
+        assert!(app.join("node_modules/demo-pkg/index.js").is_file());
+    }
+    if have("cargo", "--version") {
+        // No .cargo/config.toml here: ward run points cargo at the proxy itself.
+        let project = work.join("uses-demo");
+        std::fs::create_dir_all(project.join("src")).unwrap();
+        let manifest = |dep: &str| {
+            format!(
+                "[package]\nname = \"uses\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dep} = \"=1.0.0\"\n\n[workspace]\n"
+            )
+        };
+        std::fs::write(project.join("Cargo.toml"), manifest("demo-crate")).unwrap();
+        std::fs::write(
+            project.join("src/main.rs"),
+            "fn main() { println!(\"{}\", demo_crate::VALUE); }\n",
+        )
+        .unwrap();
+        let target = project.join("target");
+        let env = [("CARGO_TARGET_DIR", target.as_path())];
+        let ok = ward_run(&reg, &data, &["cargo", "run", "-q"], &project, &env);
+        assert!(ok.ok && ok.text.contains("genuine"), "{}", ok.text);
+        std::fs::write(project.join("Cargo.toml"), manifest("evil-crate")).unwrap();
+        std::fs::write(project.join("src/main.rs"), "fn main() {}\n").unwrap();
+        let refused = ward_run(&reg, &data, &["cargo", "fetch"], &project, &env);
+        assert!(!refused.ok);
+        assert!(
+            refused.text.contains("ward: artifact-digest-mismatch"),
+            "{}",
+            refused.text
+        );
+    }
+    // The command's own exit status comes back.
+    let status = ward_run(&reg, &data, &["sh", "-c", "exit 7"], &work, &[]);
+    assert!(!status.ok);
+    let code = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["run", "--", "sh", "-c", "test -n \"$PIP_INDEX_URL\" && exit 3"])
+        .env("WARD_DATA_DIR", &data)
+        .status()
+        .unwrap()
+        .code();
+    assert_eq!(code, Some(3), "the clients' environment points at the proxy");
 }

@@ -103,9 +103,8 @@ impl Upstream {
                     std::thread::sleep(d);
                     ok(&b, &mut out)
                 }
-                Some(Answer::Redirect(to)) => {
-                    out.write_all(format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n").as_bytes())
-                }
+                Some(Answer::Redirect(to)) => out
+                    .write_all(format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n").as_bytes()),
                 Some(Answer::Truncated(claimed, b)) => {
                     let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\n\r\n");
                     let _ = out.write_all(head.as_bytes()).and_then(|()| out.write_all(&b));
@@ -176,7 +175,10 @@ fn serve_package(up: &Upstream, name: &str, versions: &[(&str, &Package)]) {
                 "dist": {"tarball": format!("{}/{name}/-/{file}", up.base()), "integrity": integrity}}),
         );
         up.set(&format!("/{name}/-/{file}"), Answer::Body(pkg.tarball.clone()));
-        up.set(&format!("/{name}/-/{file}.sigstore.json"), Answer::Body(pkg.bundle.clone()));
+        up.set(
+            &format!("/{name}/-/{file}.sigstore.json"),
+            Answer::Body(pkg.bundle.clone()),
+        );
     }
     let doc = serde_json::json!({"name": name, "versions": v});
     up.set(&format!("/{name}"), Answer::Body(serde_json::to_vec(&doc).unwrap()));
@@ -249,7 +251,10 @@ fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survive
     let v2 = package(&p, "demo", "2.0.0", "two");
     serve_package(&up, "demo", &[("1.0.0", &v1), ("2.0.0", &v2)]);
     // A slow upstream, so that the clients really overlap.
-    up.set("/demo/-/demo-1.0.0.tgz", Answer::Slow(Duration::from_millis(500), v1.tarball.clone()));
+    up.set(
+        "/demo/-/demo-1.0.0.tgz",
+        Answer::Slow(Duration::from_millis(500), v1.tarball.clone()),
+    );
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
     assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
@@ -289,7 +294,12 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let data = p.path("data");
     let limit = (v1.tarball.len() - 1).to_string();
-    let proxy = proxy(&p, &up, &data, &["--max-artifact-bytes", &limit, "--upstream-timeout", "2"]);
+    let proxy = proxy(
+        &p,
+        &up,
+        &data,
+        &["--max-artifact-bytes", &limit, "--upstream-timeout", "2"],
+    );
     assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let big = get(&url);
@@ -302,18 +312,31 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     let proxy = self::proxy(&p, &up, &data, &["--upstream-timeout", "2"]);
     assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
-    up.set("/demo/-/demo-1.0.0.tgz", Answer::Truncated(v1.tarball.len() as u64, v1.tarball[..100].to_vec()));
+    up.set(
+        "/demo/-/demo-1.0.0.tgz",
+        Answer::Truncated(v1.tarball.len() as u64, v1.tarball[..100].to_vec()),
+    );
     let cut = get(&url);
     assert_eq!(cut.status, 502);
-    assert!(cut.reason.contains("truncated") || cut.reason.contains("unavailable"), "{}", cut.reason);
+    assert!(
+        cut.reason.contains("truncated") || cut.reason.contains("unavailable"),
+        "{}",
+        cut.reason
+    );
     assert!(spool_is_empty(&data));
 
-    up.set("/demo/-/demo-1.0.0.tgz", Answer::Drip(Duration::from_millis(100), v1.tarball.clone()));
+    up.set(
+        "/demo/-/demo-1.0.0.tgz",
+        Answer::Drip(Duration::from_millis(100), v1.tarball.clone()),
+    );
     let started = Instant::now();
     let slow = get(&url);
     assert_eq!(slow.status, 502);
     assert!(slow.reason.contains("longer than"), "{}", slow.reason);
-    assert!(started.elapsed() < Duration::from_secs(10), "the deadline ends a slow drip");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the deadline ends a slow drip"
+    );
     assert!(spool_is_empty(&data));
     assert_eq!(ledger_size_or_zero(&data), 0, "nothing was evaluated, nothing allowed");
 }
@@ -342,7 +365,11 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     let refused = get(&url);
     assert_eq!(refused.status, 502);
     assert!(refused.reason.contains("another host"), "{}", refused.reason);
-    assert_eq!(up.hits("/mirror/demo-1.0.0.tgz"), 0, "the other host is never contacted");
+    assert_eq!(
+        up.hits("/mirror/demo-1.0.0.tgz"),
+        0,
+        "the other host is never contacted"
+    );
     drop(proxy);
     // Allowed explicitly, the redirect is followed.
     let data = p.path("data2");
@@ -402,10 +429,19 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     // cache re-fetches it, and the ledger's earlier allow refuses it.
     let republished = package(&p, "demo", "1.0.0", "something else");
     serve_package(&up, "demo", &[("1.0.0", &republished)]);
-    let mut args = vec!["--npm-upstream".to_string(), up.base(), "--policy".into(), policy(&p, "")];
+    let mut args = vec![
+        "--npm-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        policy(&p, ""),
+    ];
     args.extend(["--cache".to_string(), p.path("other-cache").display().to_string()]);
     let proxy = start_proxy(&data, &args);
     let got = fetch(&proxy);
     assert_eq!(got.status, 403, "{}", got.reason);
-    assert!(got.reason.contains("release-changed") && got.reason.contains("ledger entry 0"), "{}", got.reason);
+    assert!(
+        got.reason.contains("release-changed") && got.reason.contains("ledger entry 0"),
+        "{}",
+        got.reason
+    );
 }

@@ -384,13 +384,16 @@ pub fn cargo_audit() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).map(|d| d.join("cargo-audit")).collect())
         .unwrap_or_default();
-    if let Some(home) = std::env::var_os("CARGO_HOME").or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").into_os_string())) {
+    if let Some(home) = std::env::var_os("CARGO_HOME")
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").into_os_string()))
+    {
         candidates.push(PathBuf::from(home).join("bin/cargo-audit"));
     }
     candidates.into_iter().find(|p| p.is_file())
 }
 
 #[test]
+#[allow(clippy::print_stderr)]
 fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
     let Some(audit) = cargo_audit() else {
         eprintln!("cargo-audit is not installed: comparison skipped (cargo install cargo-audit)");
@@ -441,8 +444,15 @@ fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
     their_vulns.dedup();
     their_warnings.sort();
     their_warnings.dedup();
-    assert!(their_vulns.len() >= 15, "the fixture should exercise many advisories: {their_vulns:?}");
+    assert!(
+        their_vulns.len() >= 15,
+        "the fixture should exercise many advisories: {their_vulns:?}"
+    );
     assert_eq!(ours(false), their_vulns, "vulnerabilities differ from cargo-audit's");
     // cargo-audit reports unmaintained/unsound advisories as warnings; ward rates them `none`.
-    assert_eq!(ours(true), their_warnings, "informational advisories differ from cargo-audit's warnings");
+    assert_eq!(
+        ours(true),
+        their_warnings,
+        "informational advisories differ from cargo-audit's warnings"
+    );
 }

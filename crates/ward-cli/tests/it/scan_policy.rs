@@ -54,7 +54,9 @@ impl Setup {
 
 fn day(offset_days: i64) -> String {
     let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    now.checked_add(jiff::Span::new().days(offset_days)).unwrap().to_string()
+    now.checked_add(jiff::Span::new().days(offset_days))
+        .unwrap()
+        .to_string()
 }
 
 fn exception_policy(expires: &str) -> String {
@@ -68,7 +70,12 @@ fn codes(doc: &serde_json::Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["code"].as_str().unwrap().to_string(), r["mode"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap().to_string(),
+                r["mode"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -84,7 +91,10 @@ fn exceptions_silence_by_alias_warn_before_expiry_and_stop_after() {
     let f = &doc["findings"][0];
     assert_eq!(f["advisory"], "RUSTSEC-2021-0003");
     assert_eq!(f["silenced"]["by"], "exception");
-    assert!(f["silenced"]["source"].as_str().unwrap().ends_with("ward.toml:3"), "{f}");
+    assert!(
+        f["silenced"]["source"].as_str().unwrap().ends_with("ward.toml:3"),
+        "{f}"
+    );
     assert!(f["silenced"]["justification"].as_str().unwrap().contains("insert_many"));
     assert_eq!(codes(&doc), vec![("advisory-silenced".into(), "audit".into())]);
 
@@ -118,7 +128,11 @@ fn exceptions_without_justification_or_date_are_refused_at_load() {
     let policy = s.file("bad.toml", &bad);
     let run = s.scan(&data, &["--policy", policy.to_str().unwrap()]);
     run.expect(2);
-    assert!(run.stderr.contains("bad.toml:6") && run.stderr.contains("justification"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bad.toml:6") && run.stderr.contains("justification"),
+        "{}",
+        run.stderr
+    );
     let policy = s.file("date.toml", &exception_policy("next tuesday"));
     let run = s.scan(&data, &["--policy", policy.to_str().unwrap()]);
     run.expect(2);
@@ -140,7 +154,10 @@ fn openvex_not_affected_silences_and_affected_does_not() {
     };
     let not_affected = s.file(
         "na.openvex.json",
-        &vex("not_affected", r#", "justification": "vulnerable_code_not_in_execute_path""#),
+        &vex(
+            "not_affected",
+            r#", "justification": "vulnerable_code_not_in_execute_path""#,
+        ),
     );
     let run = s.scan(&data, &["--vex", not_affected.to_str().unwrap()]);
     run.expect(0);
@@ -154,7 +171,10 @@ fn openvex_not_affected_silences_and_affected_does_not() {
     let policy = s.file("ward.toml", "version = 1\nvex = [\"na.openvex.json\"]\n");
     s.scan(&data, &["--policy", policy.to_str().unwrap()]).expect(0);
 
-    let affected = s.file("a.openvex.json", &vex("affected", r#", "action_statement": "upgrade to 1.6.1""#));
+    let affected = s.file(
+        "a.openvex.json",
+        &vex("affected", r#", "action_statement": "upgrade to 1.6.1""#),
+    );
     s.scan(&data, &["--vex", affected.to_str().unwrap()]).expect(1);
     // not_affected with no justification would silence without a reason: refused.
     let unjustified = s.file("u.openvex.json", &vex("not_affected", ""));
@@ -223,7 +243,10 @@ fn thresholds_are_per_scope_modes_apply_and_the_flag_replaces_them() {
     let run = s.scan(&data, &["--policy", policy.to_str().unwrap()]);
     let doc = json_of(&run);
     let msg = doc["reasons"][0]["message"].as_str().unwrap();
-    assert!(msg.contains("threshold critical") && msg.contains("ward.toml:3"), "{msg}");
+    assert!(
+        msg.contains("threshold critical") && msg.contains("ward.toml:3"),
+        "{msg}"
+    );
     // A scope in audit mode records instead of denying.
     let audit = s.file(
         "audit.toml",
@@ -244,14 +267,29 @@ fn thresholds_are_per_scope_modes_apply_and_the_flag_replaces_them() {
     )
     .unwrap();
     let npm_db = s.dir.path().join("npm-db");
-    ward(["advisories", "import", "--db", npm_db.to_str().unwrap(), osv.to_str().unwrap()]).expect(0);
+    ward([
+        "advisories",
+        "import",
+        "--db",
+        npm_db.to_str().unwrap(),
+        osv.to_str().unwrap(),
+    ])
+    .expect(0);
     let medium = s.file(
         "medium.toml",
         "version = 1\n\n[[scope]]\npackages = [\"npm:ajv\"]\nfail_on_severity = \"medium\"\n",
     );
     let lock = shared().join("lockfiles/npm-package-lock.json");
     let npm = |extra: &[&str]| {
-        let mut args = vec!["scan", "--db", npm_db.to_str().unwrap(), "--format", "json", "--policy", medium.to_str().unwrap()];
+        let mut args = vec![
+            "scan",
+            "--db",
+            npm_db.to_str().unwrap(),
+            "--format",
+            "json",
+            "--policy",
+            medium.to_str().unwrap(),
+        ];
         args.extend(extra);
         args.push(lock.to_str().unwrap());
         ward_in(&data, &args)
@@ -271,7 +309,10 @@ fn licensed_crate(p: &Publisher, name: &str, version: &str, license: Option<&str
     }
     tgz(
         &path,
-        &[Entry::File(&format!("{name}-{version}/Cargo.toml"), manifest.as_bytes())],
+        &[Entry::File(
+            &format!("{name}-{version}/Cargo.toml"),
+            manifest.as_bytes(),
+        )],
     );
     ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
     path
@@ -301,11 +342,20 @@ fn licences_are_judged_as_spdx_expressions_per_scope() {
     verify(&licensed_crate(&p, "choice", "1.0.0", Some("GPL-3.0-only OR MIT"))).expect(0);
     let run = verify(&licensed_crate(&p, "both", "1.0.0", Some("MIT AND GPL-3.0-only")));
     run.expect(1).reason("license-denied");
-    let msg = json_of(&run)["decision"]["reasons"][0]["message"].as_str().unwrap().to_string();
+    let msg = json_of(&run)["decision"]["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("GPL-3.0-only") && msg.contains("ward.toml:6"), "{msg}");
-    verify(&licensed_crate(&p, "bsd", "1.0.0", Some("BSD-3-Clause"))).expect(1).reason("license-denied");
-    verify(&licensed_crate(&p, "none", "1.0.0", None)).expect(1).reason("license-unknown");
-    verify(&licensed_crate(&p, "prose", "1.0.0", Some("see the LICENSE file"))).expect(1).reason("license-unknown");
+    verify(&licensed_crate(&p, "bsd", "1.0.0", Some("BSD-3-Clause")))
+        .expect(1)
+        .reason("license-denied");
+    verify(&licensed_crate(&p, "none", "1.0.0", None))
+        .expect(1)
+        .reason("license-unknown");
+    verify(&licensed_crate(&p, "prose", "1.0.0", Some("see the LICENSE file")))
+        .expect(1)
+        .reason("license-unknown");
 }
 
 #[test]
@@ -370,7 +420,11 @@ fn package_lock_licences_with_a_policy() {
         .map(|r| r["message"].as_str().unwrap())
         .collect();
     assert_eq!(refused.len(), 1, "{refused:?}");
-    assert!(refused[0].starts_with("pkg:npm/semver@7.6.0 is licensed AGPL-3.0-only"), "{}", refused[0]);
+    assert!(
+        refused[0].starts_with("pkg:npm/semver@7.6.0 is licensed AGPL-3.0-only"),
+        "{}",
+        refused[0]
+    );
     // The real lockfile from osv-scanner states no licences for its
     // dependencies: with licences restricted, each is unknown, never allowed.
     let run = scan(&shared().join("lockfiles/npm-package-lock.json"));

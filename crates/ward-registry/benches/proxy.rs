@@ -1,0 +1,311 @@
+//! The registry proxy, measured side by side with a plain static file
+//! server (tower-http's `ServeDir`) on the same loopback, with the same
+//! load generator (64 keep-alive connections):
+//!
+//! 1. cached allowed npm tarballs: p50/p99 latency and requests/s;
+//! 2. first install (fetch + verify + record + serve) per artifact, next to
+//!    the time the same bytes take to hash;
+//! 3. peak memory while proxying one large artifact (500 MB; 50 MB with
+//!    `--short`), before and after.
+//!
+//! `cargo bench -p ward-registry --bench proxy [-- --short]`
+
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ward_registry::{Cache, FetchLimits, Fetcher, Keeper, Proxy, Upstream, Upstreams};
+
+const CONNECTIONS: usize = 64;
+
+/// Incompressible bytes, generated as they are read (constant memory).
+struct Noise {
+    left: u64,
+    x: u64,
+}
+
+impl std::io::Read for Noise {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.left as usize);
+        for b in &mut buf[..n] {
+            self.x ^= self.x << 13;
+            self.x ^= self.x >> 7;
+            self.x ^= self.x << 17;
+            *b = self.x as u8;
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn tarball(path: &Path, name: &str, size: u64) {
+    let file = std::fs::File::create(path).unwrap();
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    let manifest = format!("{{\"name\": \"{name}\", \"version\": \"1.0.0\"}}");
+    let mut h = tar::Header::new_gnu();
+    h.set_mode(0o644);
+    h.set_size(manifest.len() as u64);
+    b.append_data(&mut h, "package/package.json", manifest.as_bytes())
+        .unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_mode(0o644);
+    h.set_size(size);
+    let noise = Noise {
+        left: size,
+        x: 0x9e37_79b9_7f4a_7c15 ^ size,
+    };
+    b.append_data(&mut h, "package/data.bin", noise).unwrap();
+    b.into_inner().unwrap().finish().unwrap().flush().unwrap();
+}
+
+/// A verdaccio-layout upstream of signed packages, a policy trusting the key.
+struct Setup {
+    dir: tempfile::TempDir,
+    upstream: PathBuf,
+    policy: PathBuf,
+    key: ward_sign::SigningKey,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = ward_sign::keygen(ward_sign::Algorithm::EcdsaP256, None).unwrap();
+        let key = ward_sign::SigningKey::from_pem(&generated.private_pem, None).unwrap();
+        std::fs::write(dir.path().join("bench.pub"), &generated.public_pem).unwrap();
+        let policy = dir.path().join("ward.toml");
+        std::fs::write(
+            &policy,
+            "version = 1\n[[scope]]\npackages = [\"*\"]\nkeys = [\"bench.pub\"]\n",
+        )
+        .unwrap();
+        let upstream = dir.path().join("npm");
+        Self {
+            dir,
+            upstream,
+            policy,
+            key,
+        }
+    }
+
+    /// Adds package `name` with a payload of `size` bytes; returns the tarball's size.
+    fn package(&self, name: &str, size: usize) -> u64 {
+        let pkg = self.upstream.join(name);
+        std::fs::create_dir_all(&pkg).unwrap();
+        let path = pkg.join(format!("{name}-1.0.0.tgz"));
+        tarball(&path, name, size as u64);
+        let bundle = ward_sign::sign_artifact(&self.key, &path).unwrap();
+        std::fs::write(format!("{}.sigstore.json", path.display()), bundle.to_string()).unwrap();
+        let packument = serde_json::json!({"name": name, "versions": {"1.0.0": {"name": name, "version": "1.0.0",
+            "dist": {"tarball": format!("http://upstream.invalid/{name}/-/{name}-1.0.0.tgz")}}}});
+        std::fs::write(pkg.join("package.json"), packument.to_string()).unwrap();
+        std::fs::metadata(&path).unwrap().len()
+    }
+
+    fn proxy(&self, rt: &tokio::runtime::Runtime) -> (String, Arc<Proxy>) {
+        let policy = ward_policy::Policy::load(&self.policy).unwrap();
+        let ledger =
+            ward_ledger::EmbeddedLedger::open(&self.dir.path().join("ledger"), "bench.ward.invalid/log").unwrap();
+        let gate = ward_gate::Gate::new(ward_verify::TrustRoot::production().unwrap())
+            .with_policy(policy)
+            .with_ledger(Box::new(ledger));
+        let cache = Cache::open(&self.dir.path().join("cache")).unwrap();
+        let fetcher = Fetcher::new(FetchLimits::default(), Vec::new());
+        let keeper = Keeper::new(gate, cache, fetcher, None).unwrap();
+        let proxy = Proxy::new(
+            keeper,
+            Upstreams {
+                npm: Some(Upstream::Dir(self.upstream.clone())),
+                ..Upstreams::default()
+            },
+        );
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let p = Arc::clone(&proxy);
+        rt.spawn(async move { p.serve(listener, std::future::pending()).await });
+        (format!("127.0.0.1:{}", addr.port()), proxy)
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    host: String,
+}
+
+impl Conn {
+    fn open(addr: &str) -> Self {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_nodelay(true).unwrap();
+        Self {
+            reader: BufReader::with_capacity(256 * 1024, s.try_clone().unwrap()),
+            writer: s,
+            host: addr.to_string(),
+        }
+    }
+
+    /// GETs `path`, reads and discards the body; returns status and body length.
+    fn get(&mut self, path: &str) -> (u16, u64) {
+        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host).unwrap();
+        let mut line = String::new();
+        self.reader.read_line(&mut line).unwrap();
+        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut len = 0u64;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+        let copied = std::io::copy(&mut (&mut self.reader).take(len), &mut std::io::sink()).unwrap();
+        (status, copied)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+/// 64 connections GETting the paths round-robin for `seconds`.
+fn load(addr: &str, paths: &[String], seconds: f64) -> (f64, Duration, Duration) {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let threads: Vec<_> = (0..CONNECTIONS)
+        .map(|i| {
+            let (addr, paths) = (addr.to_string(), paths.to_vec());
+            std::thread::spawn(move || {
+                let mut c = Conn::open(&addr);
+                let mut lat = Vec::new();
+                let mut k = i;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let (status, _) = c.get(&paths[k % paths.len()]);
+                    assert_eq!(status, 200);
+                    lat.push(t.elapsed());
+                    k += 1;
+                }
+                lat
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let mut all: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let elapsed = start.elapsed().as_secs_f64();
+    all.sort();
+    (
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+    )
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let short = std::env::args().any(|a| a == "--short");
+    let seconds = if short { 1.0 } else { 3.0 };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let setup = Setup::new();
+
+    // Peak memory first, while the process is still small.
+    let big_size = if short { 50 << 20 } else { 500 << 20 };
+    let big_tgz = setup.package("big", big_size);
+    let (addr, _proxy) = setup.proxy(&rt);
+    let mut c = Conn::open(&addr);
+    assert_eq!(c.get("/npm/big").0, 200);
+    // Reset the peak (Linux: clear_refs 5), so it measures this transfer only.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = vm_hwm_kib();
+    let t = Instant::now();
+    let (status, got) = c.get("/npm/big/-/big-1.0.0.tgz");
+    let first_big = t.elapsed();
+    assert_eq!((status, got), (200, big_tgz));
+    let after = vm_hwm_kib();
+    println!(
+        "peak memory proxying a {} MB tarball (first install: fetch, unpack-check, hash, verify, record, serve): {} MiB before, {} MiB after (+{} MiB) in {:.2} s",
+        big_tgz >> 20,
+        before >> 10,
+        after >> 10,
+        (after.saturating_sub(before)) >> 10,
+        first_big.as_secs_f64()
+    );
+
+    // First installs of small packages.
+    let n: u32 = if short { 20 } else { 100 };
+    let mut sizes = 0u64;
+    for i in 0..n {
+        sizes += setup.package(&format!("pkg{i}"), 100 * 1024);
+    }
+    let mut first = Duration::ZERO;
+    for i in 0..n {
+        assert_eq!(c.get(&format!("/npm/pkg{i}")).0, 200);
+        let t = Instant::now();
+        assert_eq!(c.get(&format!("/npm/pkg{i}/-/pkg{i}-1.0.0.tgz")).0, 200);
+        first += t.elapsed();
+    }
+    let mut cached = Duration::ZERO;
+    for i in 0..n {
+        let t = Instant::now();
+        assert_eq!(c.get(&format!("/npm/pkg{i}/-/pkg{i}-1.0.0.tgz")).0, 200);
+        cached += t.elapsed();
+    }
+    let t = Instant::now();
+    for i in 0..n {
+        let path = setup.upstream.join(format!("pkg{i}/pkg{i}-1.0.0.tgz"));
+        let _ = ward_identify::hash::digest_reader(std::fs::File::open(path).unwrap()).unwrap();
+    }
+    let hash = t.elapsed();
+    let per = |d: Duration| d.as_secs_f64() * 1e3 / f64::from(n);
+    println!(
+        "first install of a {} KiB tarball: {:.2} ms (cached: {:.2} ms; hashing the bytes alone: {:.2} ms); overhead beyond cache and hash: {:.2} ms (goal < 5 ms)",
+        sizes / u64::from(n) / 1024,
+        per(first),
+        per(cached),
+        per(hash),
+        per(first) - per(cached) - per(hash)
+    );
+
+    // Cached tarballs: the proxy next to a static file server over the same files.
+    let paths: Vec<String> = (0..n).map(|i| format!("/npm/pkg{i}/-/pkg{i}-1.0.0.tgz")).collect();
+    let (rps, p50, p99) = load(&addr, &paths, seconds);
+    let static_dir = setup.upstream.clone();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let static_addr = format!("127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let app = axum::Router::new().nest_service("/files", tower_http::services::ServeDir::new(static_dir));
+    rt.spawn(async move { axum::serve(listener, app).await });
+    let static_paths: Vec<String> = (0..n).map(|i| format!("/files/pkg{i}/pkg{i}-1.0.0.tgz")).collect();
+    let (srps, sp50, sp99) = load(&static_addr, &static_paths, seconds);
+    println!("cached tarballs, {CONNECTIONS} connections, loopback, {seconds} s each:");
+    println!(
+        "  ward proxy:          {rps:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    println!(
+        "  static (ServeDir):   {srps:>8.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
+        sp50.as_secs_f64() * 1e3,
+        sp99.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio: {:.2}x the static server's p50, {:.2}x its throughput (goal: within 1.5x)",
+        p50.as_secs_f64() / sp50.as_secs_f64(),
+        rps / srps
+    );
+}
