@@ -110,6 +110,11 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
     };
     let file_name = format!("{name}-{version}.crate");
+    // The download host is the one the upstream registry's own config.json names.
+    let dl_host = match &source {
+        Source::Url(u) => crate::upstream::host_of(u),
+        Source::File(_) => None,
+    };
     let request = ArtifactRequest {
         key: format!("cargo/{name}/{version}"),
         file_name: file_name.clone(),
@@ -118,6 +123,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         source,
         index_digests: vec![("sha256", cksum)],
         attestations: Vec::new(),
+        upstream_host: dl_host,
     };
     served(proxy.keeper.artifact(request).await, "application/gzip", false).await
 }

@@ -61,6 +61,8 @@ pub struct ArtifactRequest {
     pub sidecars: Vec<(Source, String)>,
     /// Attestation documents the registry points at (npm `dist.attestations.url`).
     pub attestations: Vec<(Source, String)>,
+    /// The upstream's host: URLs from its metadata must stay on it (or on an allowed host).
+    pub upstream_host: Option<String>,
 }
 
 /// The gatekeeper, shared by every request.
@@ -194,6 +196,15 @@ impl Keeper {
             Err(e) => return failed(500, &format!("spool: {e}")),
         };
         let path = spool.path().join(&req.file_name);
+        let host = req.upstream_host.as_deref();
+        let sources = std::iter::once(&req.source)
+            .chain(req.sidecars.iter().map(|(s, _)| s))
+            .chain(req.attestations.iter().map(|(s, _)| s));
+        for source in sources {
+            if let Err(e) = self.fetcher.may_fetch(source, host) {
+                return upstream_failed(&e);
+            }
+        }
         self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = self.fetcher.spool(&req.source, &path) {
             return upstream_failed(&e);

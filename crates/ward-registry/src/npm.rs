@@ -262,6 +262,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
                     index_digests: Vec::new(),
                     sidecars: Vec::new(),
                     attestations: Vec::new(),
+                    upstream_host: None,
                 })
                 .await;
             return served(answer, "application/octet-stream", true).await;
@@ -285,6 +286,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             .iter()
             .map(|a| (a.clone(), format!("{file}.npm-attestations.json")))
             .collect(),
+        upstream_host: proxy.upstreams.npm.as_ref().and_then(Upstream::host),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", true).await
 }

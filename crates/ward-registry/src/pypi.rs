@@ -411,7 +411,13 @@ pub async fn file(
         sidecars: sidecars_beside(&entry.source, &dist),
         source: entry.source.clone(),
         index_digests: entry.sha256.iter().map(|h| ("sha256", h.clone())).collect(),
-        attestations: Vec::new(),
+        // PEP 740 provenance, in the format ward's attestation reader knows.
+        attestations: entry
+            .provenance
+            .iter()
+            .map(|u| (Source::Url(u.clone()), format!("{dist}.provenance.json")))
+            .collect(),
+        upstream_host: proxy.upstreams.pypi.as_ref().and_then(Upstream::host),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
 }

@@ -97,6 +97,9 @@ pub enum UpstreamError {
     /// A redirect to a host that is not the upstream's.
     #[error("{0}: upstream redirected to {1}, another host; refused (allow it with --allow-redirect-host)")]
     Redirect(String, String),
+    /// Metadata points at a host that is not the upstream's.
+    #[error("{0}: upstream metadata points at {1}, another host; refused (allow it with --allow-redirect-host)")]
+    OtherHost(String, String),
     /// Local I/O.
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
@@ -176,6 +179,18 @@ pub fn resolve(base: &str, reference: &str) -> String {
 }
 
 impl Fetcher {
+    /// Whether a URL taken from upstream metadata may be fetched: it is on
+    /// the upstream's own host, or on a host the operator allowed.
+    pub fn may_fetch(&self, source: &Source, upstream_host: Option<&str>) -> Result<(), UpstreamError> {
+        let Source::Url(url) = source else { return Ok(()) };
+        let host = host_of(url).unwrap_or_default();
+        if Some(host.as_str()) == upstream_host || self.allowed_hosts.contains(&host) {
+            Ok(())
+        } else {
+            Err(UpstreamError::OtherHost(url.clone(), host))
+        }
+    }
+
     /// A fetcher with these limits; `allowed_hosts` may be redirected to.
     pub fn new(limits: FetchLimits, allowed_hosts: Vec<String>) -> Self {
         let config = ureq::Agent::config_builder()

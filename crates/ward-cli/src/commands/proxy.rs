@@ -26,13 +26,18 @@ fn build(gate_args: &GateArgs, up: &UpstreamArgs) -> Result<Arc<Proxy>, Usage> {
     gate = gate.with_ledger(super::open_ledger(gate_args.ledger.as_deref())?);
     let cache_dir = up.cache.clone().unwrap_or_else(|| data_dir().join("proxy-cache"));
     let cache = Cache::open(&cache_dir).map_err(|e| Usage(format!("cache {}: {e}", cache_dir.display())))?;
+    let mut hosts = up.allow_redirect_host.clone();
+    // PyPI serves its files from its own file host.
+    if up.pypi_upstream.trim_end_matches('/') == "https://pypi.org" {
+        hosts.push("files.pythonhosted.org".into());
+    }
     let fetcher = Fetcher::new(
         FetchLimits {
             max_metadata: up.max_metadata_bytes,
             max_artifact: up.max_artifact_bytes,
             timeout: std::time::Duration::from_secs(up.upstream_timeout.max(1)),
         },
-        up.allow_redirect_host.clone(),
+        hosts,
     );
     let keeper = Keeper::new(gate, cache, fetcher, up.evidence.clone()).map_err(|e| Usage(e.to_string()))?;
     let upstreams = Upstreams {

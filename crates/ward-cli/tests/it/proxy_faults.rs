@@ -378,6 +378,21 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
     assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
 
+    // A packument whose tarball URL names another host is refused the same way.
+    let mut doc: serde_json::Value = serde_json::from_slice(&match up.answers.lock().unwrap().get("/demo").cloned() {
+        Some(Answer::Body(b)) => b,
+        _ => unreachable!(),
+    })
+    .unwrap();
+    doc["versions"]["1.0.0"]["dist"]["tarball"] =
+        format!("http://elsewhere.invalid:{}/demo/-/demo-1.0.0.tgz", up.port).into();
+    doc["name"] = "other".into();
+    up.set("/other", Answer::Body(serde_json::to_vec(&doc).unwrap()));
+    assert_eq!(get(&format!("{}/npm/other", proxy.base)).status, 200);
+    let elsewhere = get(&format!("{}/npm/other/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(elsewhere.status, 502, "{}", elsewhere.reason);
+    assert!(elsewhere.reason.contains("another host"), "{}", elsewhere.reason);
+
     up.set("/broken", Answer::Body(b"{\"versions\": ".to_vec()));
     let broken = get(&format!("{}/npm/broken", proxy.base));
     assert_eq!(broken.status, 502);
