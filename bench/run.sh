@@ -58,13 +58,15 @@ time_runs() { # label runs command...
   e=$(date +%s%N)
   awk -v ns=$((e - s)) -v n="$n" -v l="$label" 'BEGIN { printf "%-12s %8.2f ms mean over %d runs\n", l, ns / n / 1e6, n }'
 }
-time_runs "ward scan" 20 env WARD_DATA_DIR="$scan_dir" "$ward" scan --db "$scan_dir/db" --fail-on none "$audit_lock"
+export WARD_DATA_DIR="$scan_dir"
+time_runs "ward scan" 20 "$ward" scan --db "$scan_dir/db" --fail-on none "$audit_lock"
 audit_bin=$(command -v cargo-audit || echo "$HOME/.cargo/bin/cargo-audit")
 if [ -x "$audit_bin" ]; then
   time_runs "cargo-audit" 20 "$audit_bin" audit --no-fetch --no-yanked --stale --db "$rustsec" --file "$audit_lock"
 else
   echo "cargo-audit not installed (cargo install cargo-audit): no comparison"
 fi
+unset WARD_DATA_DIR
 rm -rf "$scan_dir"
 
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"

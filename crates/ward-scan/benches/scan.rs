@@ -28,9 +28,11 @@ fn main() {
     );
     let dir = tempfile::tempdir().unwrap();
     db.save(dir.path()).unwrap();
-    let size = std::fs::metadata(dir.path().join(ward_scan::db::DB_FILE))
+    let size: u64 = std::fs::read_dir(dir.path())
         .unwrap()
-        .len();
+        .flatten()
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
     let mut best = f64::MAX;
     for _ in 0..5 {
         let start = Instant::now();
@@ -47,7 +49,7 @@ fn main() {
     let mut components = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let versions = ["0.1.0", "1.0.0", "1.2.3", "2.0.0", "3.1.4"];
-    'outer: for a in db.advisories() {
+    'outer: for a in db.advisories().unwrap() {
         for p in &a.affected {
             if !seen.insert((p.ecosystem, p.name.clone())) {
                 continue;

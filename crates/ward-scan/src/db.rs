@@ -1,8 +1,12 @@
 //! The local advisory database: built once by `ward advisories import`
 //! from OSV data as published (a tree of `.json`/`.yaml` files, `{"vulns":
 //! [...]}` files, per-ecosystem `all.zip`) and the RustSec advisory-db
-//! layout (TOML front matter in Markdown); saved as one compact JSON file;
-//! loaded and indexed by (ecosystem, normalised name) in one pass.
+//! layout (TOML front matter in Markdown); saved as an index
+//! (`index.json`: counts, freshness, and for each (ecosystem, normalised
+//! name) the records about it) and the records themselves, one JSON line
+//! each (`records-<digest>.jsonl`). Loading reads the index and the records
+//! file, and parses a record only when a lookup first needs it, so a scan of
+//! a few hundred packages parses a few hundred records, not the database.
 //!
 //! Withdrawn advisories are dropped; records that name each other (ids and
 //! aliases) are merged into one advisory; malformed records are skipped,
@@ -16,8 +20,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use ward_core::Ecosystem;
 
-/// The file the database is saved in.
-pub const DB_FILE: &str = "advisories.json";
+/// The database's index file (its presence means a database is there).
+pub const DB_FILE: &str = "index.json";
+/// The on-disk format written and read.
+const FORMAT: u32 = 2;
 /// Largest single advisory file read.
 const MAX_RECORD_BYTES: u64 = 32 << 20;
 /// Most entries read from one zip.
@@ -70,20 +76,68 @@ pub struct ImportReport {
     pub malformed: Vec<(String, String)>,
 }
 
-/// The saved form.
+/// The saved index: everything but the records.
 #[derive(Serialize, Deserialize)]
-struct Saved {
+struct Header {
     format: u32,
     built_at: String,
     sources: Vec<String>,
     stats: BTreeMap<String, EcosystemStats>,
     report: ImportReport,
-    advisories: Vec<Advisory>,
+    /// The records file, named by its content's digest.
+    records: String,
+    /// Each record's byte offset and length in the records file.
+    lines: Vec<(u64, u32)>,
+    /// (ecosystem, normalised name) to (record, affected entry) pairs.
+    index: Vec<IndexEntry>,
+}
+
+/// One package's records: (ecosystem, normalised name, [(record, affected entry)]).
+type IndexEntry = (Ecosystem, String, Vec<(u32, u32)>);
+
+/// The advisories: all parsed (just imported), or parsed on first use.
+enum Records {
+    Parsed(Vec<Advisory>),
+    Lazy {
+        bytes: Vec<u8>,
+        lines: Vec<(u64, u32)>,
+        cells: Vec<std::sync::OnceLock<Result<Advisory, String>>>,
+    },
+}
+
+impl Records {
+    fn len(&self) -> usize {
+        match self {
+            Records::Parsed(v) => v.len(),
+            Records::Lazy { lines, .. } => lines.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Result<&Advisory, String> {
+        match self {
+            Records::Parsed(v) => v.get(i).ok_or_else(|| format!("record {i} is missing")),
+            Records::Lazy { bytes, lines, cells } => {
+                let (Some(&(offset, len)), Some(cell)) = (lines.get(i), cells.get(i)) else {
+                    return Err(format!("record {i} is missing"));
+                };
+                cell.get_or_init(|| {
+                    let start = usize::try_from(offset).map_err(|e| e.to_string())?;
+                    let slice = bytes
+                        .get(start..start + len as usize)
+                        .ok_or_else(|| format!("record {i} lies outside the records file"))?;
+                    serde_json::from_slice(slice).map_err(|e| format!("record {i} is corrupt: {e}"))
+                })
+                .as_ref()
+                .map_err(Clone::clone)
+            }
+        }
+    }
 }
 
 /// A loaded, indexed advisory database.
 pub struct AdvisoryDb {
-    saved: Saved,
+    header: Header,
+    records: Records,
     index: HashMap<(Ecosystem, String), Vec<(usize, usize)>>,
 }
 
@@ -353,113 +407,202 @@ impl AdvisoryDb {
                 }
             }
         }
-        let saved = Saved {
-            format: 1,
-            built_at: now.to_string(),
-            sources: paths.iter().map(|p| p.display().to_string()).collect(),
-            stats,
-            report: report.clone(),
-            advisories,
-        };
-        Ok((Self::indexed(saved), report))
-    }
-
-    fn indexed(saved: Saved) -> Self {
         let mut index: HashMap<(Ecosystem, String), Vec<(usize, usize)>> = HashMap::new();
-        for (i, a) in saved.advisories.iter().enumerate() {
+        for (i, a) in advisories.iter().enumerate() {
             for (j, p) in a.affected.iter().enumerate() {
                 index.entry((p.ecosystem, p.name.clone())).or_default().push((i, j));
             }
         }
-        Self { saved, index }
+        let header = Header {
+            format: FORMAT,
+            built_at: now.to_string(),
+            sources: paths.iter().map(|p| p.display().to_string()).collect(),
+            stats,
+            report: report.clone(),
+            records: String::new(),
+            lines: Vec::new(),
+            index: Vec::new(),
+        };
+        Ok((
+            Self {
+                header,
+                records: Records::Parsed(advisories),
+                index,
+            },
+            report,
+        ))
     }
 
-    /// Writes the database to `dir` (atomically replacing an older one).
+    /// Writes the database to `dir`. The records file is written under a
+    /// new name first, then the index that names it replaces the old index
+    /// (an atomic rename), then old records files are removed: a crash
+    /// leaves the old database or the new one, never a mix.
     pub fn save(&self, dir: &Path) -> Result<(), DbError> {
+        use sha2::Digest as _;
         let io = |p: &Path| {
             let p = p.display().to_string();
             move |source| DbError::Io { path: p, source }
         };
+        let corrupt = |e: serde_json::Error| DbError::Corrupt(dir.display().to_string(), e.to_string());
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let bytes =
-            serde_json::to_vec(&self.saved).map_err(|e| DbError::Corrupt(dir.display().to_string(), e.to_string()))?;
+        let mut body = Vec::new();
+        let mut lines = Vec::with_capacity(self.len());
+        for i in 0..self.records.len() {
+            let advisory = self
+                .records
+                .get(i)
+                .map_err(|e| DbError::Corrupt(dir.display().to_string(), e))?;
+            let start = body.len() as u64;
+            serde_json::to_writer(&mut body, advisory).map_err(corrupt)?;
+            let len = u32::try_from(body.len() as u64 - start)
+                .map_err(|_| DbError::Corrupt(dir.display().to_string(), format!("record {i} is over 4 GiB")))?;
+            lines.push((start, len));
+            body.push(b'\n');
+        }
+        let name = format!("records-{}.jsonl", &hex::encode(sha2::Sha256::digest(&body))[..16]);
+        let mut index: Vec<IndexEntry> = self
+            .index
+            .iter()
+            .map(|((eco, n), v)| (*eco, n.clone(), v.iter().map(|&(i, j)| (i as u32, j as u32)).collect()))
+            .collect();
+        index.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let header = Header {
+            format: FORMAT,
+            built_at: self.header.built_at.clone(),
+            sources: self.header.sources.clone(),
+            stats: self.header.stats.clone(),
+            report: self.header.report.clone(),
+            records: name.clone(),
+            lines,
+            index,
+        };
+        let records_path = dir.join(&name);
+        let tmp = dir.join(format!("{name}.tmp"));
+        std::fs::write(&tmp, &body).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &records_path).map_err(io(&records_path))?;
         let tmp = dir.join(format!("{DB_FILE}.tmp"));
-        std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, dir.join(DB_FILE)).map_err(io(dir))
+        std::fs::write(&tmp, serde_json::to_vec(&header).map_err(corrupt)?).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, dir.join(DB_FILE)).map_err(io(dir))?;
+        // Older records files and the format-1 single file are now unreferenced.
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if (n.starts_with("records-") && n.ends_with(".jsonl") && n != name) || n == "advisories.json" {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// Loads the database from `dir`.
+    /// Loads the database from `dir`: the index, and the records file
+    /// (records are parsed when first looked up).
     pub fn load(dir: &Path) -> Result<Self, DbError> {
         let path = dir.join(DB_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(DbError::Missing(dir.display().to_string()));
-            }
-            Err(source) => {
-                return Err(DbError::Io {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
+        let read = |path: &Path| match std::fs::read(path) {
+            Ok(b) => Ok(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DbError::Missing(dir.display().to_string())),
+            Err(source) => Err(DbError::Io {
+                path: path.display().to_string(),
+                source,
+            }),
         };
-        let saved: Saved =
-            serde_json::from_slice(&bytes).map_err(|e| DbError::Corrupt(path.display().to_string(), e.to_string()))?;
-        if saved.format != 1 {
-            return Err(DbError::Corrupt(
-                path.display().to_string(),
-                format!("format {} is not 1", saved.format),
-            ));
+        let corrupt = |why: String| DbError::Corrupt(path.display().to_string(), why);
+        let mut header: Header = serde_json::from_slice(&read(&path)?).map_err(|e| corrupt(e.to_string()))?;
+        if header.format != FORMAT {
+            return Err(corrupt(format!(
+                "format {} is not {FORMAT}: re-import the advisory data",
+                header.format
+            )));
         }
-        Ok(Self::indexed(saved))
+        if header.records.contains(['/', '\\']) || !header.records.starts_with("records-") {
+            return Err(corrupt(format!("{:?} is not a records file name", header.records)));
+        }
+        let bytes = read(&dir.join(&header.records))?;
+        if let Some(&(offset, len)) = header.lines.iter().max_by_key(|(o, _)| *o)
+            && offset + u64::from(len) > bytes.len() as u64
+        {
+            return Err(corrupt(format!("{} is shorter than its index says", header.records)));
+        }
+        let count = header.lines.len();
+        let mut index = HashMap::with_capacity(header.index.len());
+        for (eco, name, refs) in std::mem::take(&mut header.index) {
+            if refs.iter().any(|&(i, _)| i as usize >= count) {
+                return Err(corrupt(format!("the index names a record past the {count} there are")));
+            }
+            index.insert(
+                (eco, name),
+                refs.into_iter().map(|(i, j)| (i as usize, j as usize)).collect(),
+            );
+        }
+        let records = Records::Lazy {
+            bytes,
+            lines: std::mem::take(&mut header.lines),
+            cells: (0..count).map(|_| std::sync::OnceLock::new()).collect(),
+        };
+        Ok(Self { header, records, index })
     }
 
-    /// The advisories (and their affected entry) about a package.
+    /// The advisories (and their affected entry) about a package. A record
+    /// that cannot be read is an error for this package, never a silent miss.
     pub fn lookup(
         &self,
         ecosystem: Ecosystem,
         normalized_name: &str,
-    ) -> impl Iterator<Item = (&Advisory, &AffectedPackage)> {
+    ) -> impl Iterator<Item = Result<(&Advisory, &AffectedPackage), String>> {
         self.index
             .get(&(ecosystem, normalized_name.to_string()))
             .into_iter()
             .flatten()
-            .map(|&(i, j)| (&self.saved.advisories[i], &self.saved.advisories[i].affected[j]))
+            .map(|&(i, j)| {
+                let a = self.records.get(i)?;
+                let p = a
+                    .affected
+                    .get(j)
+                    .ok_or_else(|| format!("record {i} has no affected entry {j}"))?;
+                Ok((a, p))
+            })
     }
 
     /// Per-ecosystem counts and freshness.
     pub fn stats(&self) -> &BTreeMap<String, EcosystemStats> {
-        &self.saved.stats
+        &self.header.stats
     }
 
     /// When it was built.
     pub fn built_at(&self) -> &str {
-        &self.saved.built_at
+        &self.header.built_at
     }
 
     /// The import report of its build.
     pub fn report(&self) -> &ImportReport {
-        &self.saved.report
+        &self.header.report
     }
 
-    /// Every advisory.
-    pub fn advisories(&self) -> &[crate::advisory::Advisory] {
-        &self.saved.advisories
+    /// Every advisory (parsing all of them); an unreadable record is an error.
+    pub fn advisories(&self) -> Result<Vec<&Advisory>, DbError> {
+        (0..self.records.len())
+            .map(|i| {
+                self.records
+                    .get(i)
+                    .map_err(|e| DbError::Corrupt(self.header.records.clone(), e))
+            })
+            .collect()
     }
 
     /// Number of advisories.
     pub fn len(&self) -> usize {
-        self.saved.advisories.len()
+        self.records.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.saved.advisories.is_empty()
+        self.records.len() == 0
     }
 
     /// The newest `modified` of any advisory: how fresh the data is.
     pub fn newest_modified(&self) -> Option<&str> {
-        self.saved
+        self.header
             .stats
             .values()
             .filter_map(|s| s.newest_modified.as_deref())

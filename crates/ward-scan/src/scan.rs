@@ -124,7 +124,18 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
             continue;
         }
         let mut seen: Vec<&str> = Vec::new();
-        for (advisory, affected) in db.lookup(c.id.ecosystem, &c.id.normalized_name()) {
+        for found in db.lookup(c.id.ecosystem, &c.id.normalized_name()) {
+            let (advisory, affected) = match found {
+                Ok(pair) => pair,
+                Err(e) => {
+                    report.unevaluable.push(Unpinned {
+                        entry: c.id.to_purl(),
+                        source: c.source.clone(),
+                        reason: format!("the advisory database cannot be read: {e}"),
+                    });
+                    continue;
+                }
+            };
             if seen.contains(&advisory.id.as_str()) {
                 continue;
             }

@@ -31,15 +31,21 @@ fn imports_every_shared_database_and_merges_the_two_rustsec_layouts() {
         assert!(db.stats()[eco].newest_modified.is_some());
     }
     // Severity is computed from CVSS vectors (RustSec, PyPA and GHSA carry them).
-    let scored = db.advisories().iter().filter(|a| a.rating.score.is_some()).count();
+    let scored = db
+        .advisories()
+        .unwrap()
+        .iter()
+        .filter(|a| a.rating.score.is_some())
+        .count();
     let critical = db
         .advisories()
+        .unwrap()
         .iter()
         .filter(|a| a.rating.level == Severity::Critical)
         .count();
     assert!(scored > 500 && critical > 50, "{scored} scored, {critical} critical");
-    let a = db
-        .advisories()
+    let all = db.advisories().unwrap();
+    let a = all
         .iter()
         .find(|a| a.rating.vector.as_deref() == Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"))
         .unwrap();
@@ -49,7 +55,37 @@ fn imports_every_shared_database_and_merges_the_two_rustsec_layouts() {
     db.save(dir.path()).unwrap();
     let loaded = AdvisoryDb::load(dir.path()).unwrap();
     assert_eq!(loaded.len(), db.len());
-    assert!(loaded.lookup(Ecosystem::Cargo, "smallvec").count() >= 2);
+    let smallvec: Vec<_> = loaded
+        .lookup(Ecosystem::Cargo, "smallvec")
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(smallvec.len() >= 2);
+    // Every record reads back as it was written.
+    let all = loaded.advisories().unwrap();
+    assert_eq!(all.len(), db.len());
+    assert_eq!(
+        serde_json::to_string(&all).unwrap(),
+        serde_json::to_string(&db.advisories().unwrap()).unwrap()
+    );
+
+    // A damaged records file is an error for the packages it touches, never a silent miss.
+    let records = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("records-"))
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&records).unwrap();
+    let garbage = bytes.len() / 2;
+    bytes[garbage..garbage + 64].fill(b'#');
+    std::fs::write(&records, &bytes).unwrap();
+    let damaged = AdvisoryDb::load(dir.path()).unwrap();
+    assert!(damaged.advisories().is_err());
+    std::fs::write(&records, &bytes[..10]).unwrap();
+    assert!(
+        AdvisoryDb::load(dir.path()).is_err(),
+        "a truncated records file is refused at load"
+    );
 }
 
 #[test]
@@ -72,7 +108,7 @@ fn malformed_and_withdrawn_records_are_counted_never_silently_dropped() {
         Err(ward_scan::DbError::Missing(_))
     ));
     std::fs::create_dir_all(dir.path().join("corrupt")).unwrap();
-    std::fs::write(dir.path().join("corrupt/advisories.json"), b"{").unwrap();
+    std::fs::write(dir.path().join("corrupt").join(ward_scan::db::DB_FILE), b"{").unwrap();
     assert!(matches!(
         AdvisoryDb::load(&dir.path().join("corrupt")),
         Err(ward_scan::DbError::Corrupt(..))
