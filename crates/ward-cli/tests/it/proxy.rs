@@ -550,3 +550,97 @@ fn ward_run_gates_pip_npm_and_cargo_and_passes_their_exit_status_on() {
         .code();
     assert_eq!(code, Some(3), "the clients' environment points at the proxy");
 }
+
+/// A static PEP 503 index served over HTTP by Python's own `http.server`, stopped on drop.
+struct StaticIndex(Child, u16);
+
+impl Drop for StaticIndex {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn static_index(dir: &Path) -> StaticIndex {
+    let mut child = Command::new("python3")
+        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 -m http.server");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
+    let port = line
+        .split_whitespace()
+        .skip_while(|w| *w != "port")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected http.server output: {line:?}"));
+    std::thread::spawn(move || for _ in out.lines() {});
+    StaticIndex(child, port)
+}
+
+#[test]
+fn pip_installs_through_the_proxy_from_a_remote_pep_503_index() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    let good = reg.wheel("demo-pkg", "1.0.0", false);
+    let bad = reg.wheel("evil-pkg", "1.0.0", true);
+    // A PEP 503 tree: simple/<project>/index.html linking ../../files/<file>#sha256=…
+    let root = reg.publisher.path("remote");
+    let files = root.join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    for (project, wheel) in [("demo-pkg", &good), ("evil-pkg", &bad)] {
+        let name = wheel.file_name().unwrap().to_str().unwrap().to_string();
+        std::fs::copy(wheel, files.join(&name)).unwrap();
+        let sidecar = format!("{}.sigstore.json", wheel.display());
+        std::fs::copy(&sidecar, files.join(format!("{name}.sigstore.json"))).unwrap();
+        let sha = sha256_hex(&std::fs::read(wheel).unwrap());
+        let page = root.join("simple").join(project);
+        std::fs::create_dir_all(&page).unwrap();
+        std::fs::write(
+            page.join("index.html"),
+            format!("<!DOCTYPE html><html><body><a href=\"../../files/{name}#sha256={sha}\" data-requires-python=\"&gt;=3.7\">{name}</a></body></html>"),
+        )
+        .unwrap();
+    }
+    let index = static_index(&root);
+    let data = reg.publisher.path("data");
+    let upstream = format!("http://127.0.0.1:{}", index.1);
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--pypi-upstream".into(),
+            upstream,
+            "--policy".into(),
+            reg.policy.display().to_string(),
+        ],
+    );
+    // The page the proxy serves, in both forms.
+    let html = client(Command::new("python3").args([
+        "-c",
+        &format!(
+            "import urllib.request as u; print(u.urlopen('{}/pypi/simple/demo-pkg/').read().decode())",
+            proxy.base
+        ),
+    ]));
+    assert!(
+        html.text.contains("#sha256=") && html.text.contains("data-requires-python=\"&gt;=3.7\""),
+        "{}",
+        html.text
+    );
+    let ok = pip(&proxy.base, &reg.publisher.path("site"), "demo-pkg==1.0.0");
+    assert!(ok.ok, "{}", ok.text);
+    let refused = pip(&proxy.base, &reg.publisher.path("site2"), "evil-pkg==1.0.0");
+    assert!(!refused.ok);
+    assert!(
+        refused.text.contains("ward: artifact-digest-mismatch"),
+        "{}",
+        refused.text
+    );
+}
