@@ -12,8 +12,8 @@ use crate::keeper::{ArtifactRequest, sidecars_beside, upstream_failed};
 use crate::respond::{base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use std::sync::Arc;
 use ward_core::{Ecosystem, PackageId};
@@ -41,7 +41,7 @@ pub async fn config(headers: HeaderMap) -> Response {
 }
 
 /// `GET /cargo/index/<path>`.
-pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>) -> Response {
+pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, headers: HeaderMap) -> Response {
     let Some(upstream) = proxy.upstreams.cargo.clone() else {
         return refusal(StatusCode::NOT_FOUND, "no cargo upstream is configured", false);
     };
@@ -51,10 +51,48 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>) ->
     }
     let p = Arc::clone(&proxy);
     match tokio::task::spawn_blocking(move || index_file(&p, &upstream, &name)).await {
-        Ok(Ok(bytes)) => document(bytes, "text/plain"),
+        Ok(Ok(bytes)) => {
+            let bytes = without_denied(&proxy, &bytes);
+            // Cargo revalidates with If-None-Match; the tag is the served content's digest.
+            use sha2::Digest as _;
+            let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&bytes))[..32]);
+            let matches = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+            let mut response = if matches {
+                StatusCode::NOT_MODIFIED.into_response()
+            } else {
+                document(bytes, "text/plain")
+            };
+            if let Ok(v) = HeaderValue::from_str(&etag) {
+                response.headers_mut().insert(header::ETAG, v);
+            }
+            response
+        }
         Ok(Err(answer)) => served(answer, "text/plain", false).await,
         Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
     }
+}
+
+/// The index file without the versions the gate has refused, so that
+/// cargo resolves to another version instead of failing on the download.
+fn without_denied(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let denied = serde_json::from_str::<Value>(line).ok().is_some_and(|v| {
+            match (v.get("name").and_then(|n| n.as_str()), v.get("vers").and_then(|n| n.as_str())) {
+                (Some(n), Some(ver)) => proxy.keeper.known_denied(&format!("cargo/{n}/{ver}")),
+                _ => false,
+            }
+        });
+        if !denied {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
 }
 
 /// The index file of a crate, from upstream or (upstream down) the last good copy.

@@ -439,6 +439,17 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
         refused.text
     );
     assert_eq!(ledger_size(&data), 2);
+    // The refused version is gone from the index it serves now; index files
+    // carry an ETag, and a matching If-None-Match gets 304.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let evil = agent.get(&format!("{}/cargo/index/ev/il/evil-crate", proxy.base)).call().unwrap();
+    assert_eq!(evil.status(), 200);
+    assert!(!evil.into_body().read_to_string().unwrap().contains("\"1.0.0\""));
+    let demo = format!("{}/cargo/index/de/mo/demo-crate", proxy.base);
+    let first = agent.get(&demo).call().unwrap();
+    let etag = first.headers().get("etag").unwrap().to_str().unwrap().to_string();
+    let again = agent.get(&demo).header("If-None-Match", &etag).call().unwrap();
+    assert_eq!(again.status(), 304);
 }
 
 /// `ward run -- COMMAND` with a proxy of its own, as in CI.
