@@ -158,7 +158,8 @@ pub enum Level {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Lockfiles: Cargo.lock, package-lock.json (v2/v3), requirements*.txt, poetry.lock, uv.lock.
+    /// Lockfiles (Cargo.lock, package-lock.json v2/v3, requirements*.txt, poetry.lock, uv.lock),
+    /// CycloneDX or SPDX JSON SBOMs, or artifacts (scanned with their verified SBOM attestations).
     #[arg(required = true)]
     pub targets: Vec<PathBuf>,
     /// Deny when a finding is at or above this severity. Default: the
@@ -171,6 +172,15 @@ pub struct ScanArgs {
     /// An OpenVEX document (repeatable), in addition to the policy's.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    /// For artifact targets: a trusted public key for their signatures and
+    /// SBOM attestations (repeatable; the policy's keys are trusted too).
+    #[arg(long, value_name = "FILE")]
+    pub key: Vec<PathBuf>,
+    /// For artifact targets: an attestation file (default: ARTIFACT.intoto.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub attestation: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Warn when the advisory data is older than this many days.
     #[arg(long, default_value_t = 7)]
     pub max_age_days: u32,

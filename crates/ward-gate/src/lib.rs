@@ -516,6 +516,26 @@ const SBOM_PREDICATES: &[&str] = &["https://cyclonedx.org/bom", "https://spdx.de
 /// plus every component of a verified SBOM statement, against the advisory
 /// database when there is one.
 fn scan_report(db: Option<&ward_scan::AdvisoryDb>, artifact: &Artifact, checks: &[Check]) -> ward_scan::ScanReport {
+    let (components, unevaluable) = scanned_components(artifact, checks);
+    match db {
+        Some(db) => ward_scan::scan(db, &components, unevaluable),
+        // No advisory data: licences can still be judged.
+        None => ward_scan::ScanReport {
+            components: components.len(),
+            licenses: ward_scan::scan::licenses_of(&components),
+            ..Default::default()
+        },
+    }
+}
+
+/// What the scan stage scans for one evaluated artifact: its own package
+/// (with its declared licence) and the components of every *verified*
+/// CycloneDX or SPDX statement about it. SBOMs that cannot be read are
+/// "could not evaluate".
+pub fn scanned_components(
+    artifact: &Artifact,
+    checks: &[Check],
+) -> (Vec<ward_scan::Component>, Vec<ward_scan::Unpinned>) {
     let mut components = Vec::new();
     let mut unevaluable = Vec::new();
     if artifact.id.version.is_some() {
@@ -547,13 +567,5 @@ fn scan_report(db: Option<&ward_scan::AdvisoryDb>, artifact: &Artifact, checks: 
             }
         }
     }
-    match db {
-        Some(db) => ward_scan::scan(db, &components, unevaluable),
-        // No advisory data: licences can still be judged.
-        None => ward_scan::ScanReport {
-            components: components.len(),
-            licenses: ward_scan::scan::licenses_of(&components),
-            ..Default::default()
-        },
-    }
+    (components, unevaluable)
 }

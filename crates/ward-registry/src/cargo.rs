@@ -82,7 +82,10 @@ fn without_denied(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let denied = serde_json::from_str::<Value>(line).ok().is_some_and(|v| {
-            match (v.get("name").and_then(|n| n.as_str()), v.get("vers").and_then(|n| n.as_str())) {
+            match (
+                v.get("name").and_then(|n| n.as_str()),
+                v.get("vers").and_then(|n| n.as_str()),
+            ) {
                 (Some(n), Some(ver)) => proxy.keeper.known_denied(&format!("cargo/{n}/{ver}")),
                 _ => false,
             }

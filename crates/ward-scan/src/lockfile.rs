@@ -79,7 +79,16 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
             format!("larger than {MAX_LOCKFILE} bytes"),
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| LockfileError::Io(name.clone(), e))?;
+    let bytes = std::fs::read(path).map_err(|e| LockfileError::Io(name.clone(), e))?;
+    let known = matches!(file_name.as_str(), "cargo.lock" | "poetry.lock" | "uv.lock")
+        || file_name.ends_with("package-lock.json")
+        || (file_name.starts_with("requirements") && file_name.ends_with(".txt"));
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) if known => return Err(LockfileError::Malformed(name, format!("not UTF-8: {e}"))),
+        // Binary: not a lockfile or SBOM (an artifact, perhaps).
+        Err(_) => return Err(LockfileError::Unknown(name)),
+    };
     let bad = |e: String| LockfileError::Malformed(name.clone(), e);
     let comp = |eco: Ecosystem, n: &str, v: &str| {
         Component::new(

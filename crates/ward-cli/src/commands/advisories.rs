@@ -35,6 +35,54 @@ pub fn run(cmd: AdvisoriesCommand) -> u8 {
     })
 }
 
+/// The gate that verifies artifact targets of `ward scan` (no ledger: a
+/// scan decides nothing about installing).
+fn artifact_gate(args: &ScanArgs, policy: &Policy) -> Result<ward_gate::Gate, super::Usage> {
+    let gate = ward_gate::Gate::new(super::trust_root(&args.trust)?);
+    Ok(if policy.path == "(built-in)" {
+        gate
+    } else {
+        gate.with_policy(policy.clone())
+    })
+}
+
+/// An artifact's own package and the components of its verified SBOM
+/// attestations. Attestations that fail to verify are reported as could
+/// not evaluate: their SBOM cannot be trusted.
+fn artifact_components(
+    gate: &ward_gate::Gate,
+    args: &ScanArgs,
+    artifact: &std::path::Path,
+) -> Result<(Vec<ward_scan::Component>, Vec<ward_scan::Unpinned>), super::Usage> {
+    let mut evidence = ward_gate::Evidence {
+        attestations: args.attestation.clone(),
+        ..ward_gate::Evidence::default()
+    };
+    for key in &args.key {
+        evidence.add_key_file(key)?;
+    }
+    evidence.discover_sidecars(artifact);
+    let evaluation = gate
+        .evaluate(artifact, None, &evidence)
+        .map_err(|e| super::Usage(e.to_string()))?;
+    let (components, mut unevaluable) = ward_gate::scanned_components(&evaluation.artifact, &evaluation.checks);
+    for check in &evaluation.checks {
+        if let (ward_core::CheckOutcome::Fail { reason }, "attestation" | "archive") =
+            (&check.outcome, check.check.as_str())
+        {
+            unevaluable.push(ward_scan::Unpinned {
+                entry: check
+                    .evidence
+                    .clone()
+                    .unwrap_or_else(|| evaluation.artifact.file_name.clone()),
+                source: artifact.display().to_string(),
+                reason: format!("{}: {}", reason.code, reason.message),
+            });
+        }
+    }
+    Ok((components, unevaluable))
+}
+
 /// The severity a `--fail-on` level names.
 pub fn severity(level: Level) -> Severity {
     match level {
@@ -74,10 +122,26 @@ pub fn scan(args: ScanArgs) -> u8 {
             policy.vex.add_document(&bytes, &v.display().to_string())?;
         }
         let (mut components, mut unpinned) = (Vec::new(), Vec::new());
+        let mut gate = None;
         for t in &args.targets {
-            let (c, u) = ward_scan::lockfile::read(t)?;
-            components.extend(c);
-            unpinned.extend(u);
+            match ward_scan::lockfile::read(t) {
+                Ok((c, u)) => {
+                    components.extend(c);
+                    unpinned.extend(u);
+                }
+                // Not a lockfile or SBOM: an artifact, scanned with what its verified attestations say.
+                Err(ward_scan::LockfileError::Unknown(_)) => {
+                    if gate.is_none() {
+                        gate = Some(artifact_gate(&args, &policy)?);
+                    }
+                    if let Some(gate) = &gate {
+                        let (c, u) = artifact_components(gate, &args, t)?;
+                        components.extend(c);
+                        unpinned.extend(u);
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         let mut report = ward_scan::scan(&database, &components, unpinned);
         let now = jiff::Timestamp::now();

@@ -442,7 +442,10 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
     // The refused version is gone from the index it serves now; index files
     // carry an ETag, and a matching If-None-Match gets 304.
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let evil = agent.get(&format!("{}/cargo/index/ev/il/evil-crate", proxy.base)).call().unwrap();
+    let evil = agent
+        .get(&format!("{}/cargo/index/ev/il/evil-crate", proxy.base))
+        .call()
+        .unwrap();
     assert_eq!(evil.status(), 200);
     assert!(!evil.into_body().read_to_string().unwrap().contains("\"1.0.0\""));
     let demo = format!("{}/cargo/index/de/mo/demo-crate", proxy.base);

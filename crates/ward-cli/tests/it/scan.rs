@@ -456,3 +456,43 @@ fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
         "informational advisories differ from cargo-audit's warnings"
     );
 }
+
+#[test]
+fn scan_of_an_artifact_uses_its_own_package_and_its_verified_sbom_only() {
+    let p = crate::common::Publisher::new("ecdsa-p256");
+    let db = p.path("db");
+    import(&db, &["rustsec"]).expect(0);
+    let key = p.public.to_str().unwrap().to_string();
+    // A crate is its own component.
+    let crate_file = signed_crate(&p, "smallvec", "1.6.0");
+    let run = scan(&db, &[&crate_file], &["--key", &key]);
+    run.expect(1);
+    assert_eq!(json_of(&run)["findings"][0]["advisory"], "RUSTSEC-2021-0003");
+    // A binary is scanned through its verified SBOM attestation.
+    let art = p.artifact("app.bin", b"an application binary");
+    let bom = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
+        "components": [{"type": "library", "name": "smallvec", "version": "1.6.0", "purl": "pkg:cargo/smallvec@1.6.0"}]});
+    let att = p.attest(&art, "https://cyclonedx.org/bom", &bom, "app.bom.json");
+    let run = scan(&db, &[&art], &["--key", &key, "--attestation", att.to_str().unwrap()]);
+    run.expect(1);
+    let doc = json_of(&run);
+    assert_eq!(doc["findings"][0]["package"], "pkg:cargo/smallvec@1.6.0");
+    // The same SBOM about another artifact proves nothing about this one.
+    let other = p.artifact("other.bin", b"another binary");
+    let run = scan(&db, &[&other], &["--key", &key, "--attestation", att.to_str().unwrap()]);
+    run.expect(1);
+    let doc = json_of(&run);
+    assert!(doc["findings"].as_array().unwrap().is_empty());
+    assert!(
+        doc["unevaluable"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("artifact-digest-mismatch")
+            || doc["unevaluable"][0]["reason"].as_str().unwrap().contains("subject"),
+        "{doc}"
+    );
+    // Without the key the attestation is not verified, so its SBOM is not used.
+    let run = scan(&db, &[&art], &["--attestation", att.to_str().unwrap()]);
+    run.expect(1);
+    assert!(json_of(&run)["findings"].as_array().unwrap().is_empty());
+}
