@@ -42,6 +42,19 @@ pub struct Evidence {
     /// Digests the artifact must have, and who says so (the ledger's
     /// earlier allow, the registry index): other bytes deny.
     pub expected: Vec<ExpectedDigest>,
+    /// npm registry signatures from the packument's `dist.signatures`.
+    pub npm_registry_signatures: Vec<NpmRegistrySignature>,
+}
+
+/// One of npm's `dist.signatures`, with the `dist.integrity` it covers.
+#[derive(Clone, Debug)]
+pub struct NpmRegistrySignature {
+    /// `keyid`.
+    pub key_id: String,
+    /// `sig`, base64.
+    pub signature: String,
+    /// `dist.integrity` (SRI) of the version.
+    pub integrity: String,
 }
 
 /// `(purl, file name)` to `(sha256, ledger entry index)` of recorded allows.
@@ -327,6 +340,23 @@ impl Gate {
                     ),
                 ));
             }
+        }
+        // The registry's signature binds the tarball's own name and version to
+        // the integrity the packument lists (which the bytes were checked against).
+        for sig in &evidence.npm_registry_signatures {
+            let label = Some(format!("npm registry signature {}", sig.key_id));
+            checks.push(
+                match ward_verify::npm::verify_registry_signature(
+                    &self.registry_keys,
+                    &artifact.id,
+                    &sig.integrity,
+                    &sig.key_id,
+                    &sig.signature,
+                ) {
+                    Ok(()) => Check::pass("npm-registry-signature", label, Vec::new()),
+                    Err(e) => Check::fail("npm-registry-signature", label, e.to_reason()),
+                },
+            );
         }
         for (label, reason) in &evidence.refused_keys {
             checks.push(Check::fail("key", Some(label.clone()), reason.clone()));

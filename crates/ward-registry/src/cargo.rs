@@ -164,6 +164,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         source,
         index_digests: vec![("sha256", cksum)],
         attestations: Vec::new(),
+        npm_signatures: Vec::new(),
         upstream_host: dl_host,
     };
     served(proxy.keeper.artifact(request).await, "application/gzip", false).await

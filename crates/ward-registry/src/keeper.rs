@@ -63,6 +63,8 @@ pub struct ArtifactRequest {
     pub attestations: Vec<(Source, String)>,
     /// The upstream's host: URLs from its metadata must stay on it (or on an allowed host).
     pub upstream_host: Option<String>,
+    /// npm `dist.signatures` with the integrity they cover.
+    pub npm_signatures: Vec<ward_gate::NpmRegistrySignature>,
 }
 
 /// The gatekeeper, shared by every request.
@@ -227,7 +229,10 @@ impl Keeper {
                 }
             }
         }
-        let mut evidence = Evidence::default();
+        let mut evidence = Evidence {
+            npm_registry_signatures: req.npm_signatures.clone(),
+            ..Evidence::default()
+        };
         for (source, name) in &req.attestations {
             let dest = spool.path().join(name);
             match self.fetcher.spool(source, &dest) {

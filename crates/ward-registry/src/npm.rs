@@ -32,6 +32,8 @@ pub struct TarballEntry {
     pub sha512: Option<String>,
     /// `dist.attestations.url`, when it is on the upstream's host.
     pub attestations: Option<Source>,
+    /// `dist.signatures`, with `dist.integrity`.
+    pub signatures: Vec<ward_gate::NpmRegistrySignature>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -171,6 +173,7 @@ fn fetch_packument(
                 source,
                 sha512: dist.get("integrity").and_then(|i| i.as_str()).and_then(sri_sha512_hex),
                 attestations,
+                signatures: registry_signatures(dist),
             },
         ));
         dist.insert("tarball".into(), Value::String(format!("{base}/npm/{name}/-/{file}")));
@@ -185,6 +188,22 @@ fn fetch_packument(
         }
     }
     serde_json::to_vec(&doc).map_err(|e| bad(e.to_string()))
+}
+
+fn registry_signatures(dist: &serde_json::Map<String, Value>) -> Vec<ward_gate::NpmRegistrySignature> {
+    let Some(integrity) = dist.get("integrity").and_then(|i| i.as_str()) else {
+        return Vec::new();
+    };
+    dist.get("signatures")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+        .map(|s| ward_gate::NpmRegistrySignature {
+            key_id: s.get("keyid").and_then(|k| k.as_str()).unwrap_or_default().to_string(),
+            signature: s.get("sig").and_then(|k| k.as_str()).unwrap_or_default().to_string(),
+            integrity: integrity.to_string(),
+        })
+        .collect()
 }
 
 fn key(name: &str, file: &str) -> String {
@@ -263,6 +282,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
                     sidecars: Vec::new(),
                     attestations: Vec::new(),
                     upstream_host: None,
+                    npm_signatures: Vec::new(),
                 })
                 .await;
             return served(answer, "application/octet-stream", true).await;
@@ -287,6 +307,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             .map(|a| (a.clone(), format!("{file}.npm-attestations.json")))
             .collect(),
         upstream_host: proxy.upstreams.npm.as_ref().and_then(Upstream::host),
+        npm_signatures: entry.signatures.clone(),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", true).await
 }

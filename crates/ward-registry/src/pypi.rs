@@ -417,6 +417,7 @@ pub async fn file(
             .iter()
             .map(|u| (Source::Url(u.clone()), format!("{dist}.provenance.json")))
             .collect(),
+        npm_signatures: Vec::new(),
         upstream_host: proxy.upstreams.pypi.as_ref().and_then(Upstream::host),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await

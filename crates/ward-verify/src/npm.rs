@@ -130,6 +130,43 @@ impl RegistryKey {
     }
 }
 
+/// Verifies one of npm's `dist.signatures`: an ECDSA signature by a
+/// registry key over `NAME@VERSION:INTEGRITY` (what `npm audit signatures`
+/// checks). The key must be one of the registry keys for `npm:signatures`.
+/// Validity windows are not checked here: the abbreviated packument carries
+/// no publish time, and releases signed before a key's rotation stay valid.
+pub fn verify_registry_signature(
+    keys: &RegistryKeys,
+    package: &PackageId,
+    integrity: &str,
+    key_id: &str,
+    signature_b64: &str,
+) -> Result<(), VerifyError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let version = package.version.as_deref().unwrap_or_default();
+    let message = format!("{}@{version}:{integrity}", package.full_name());
+    let candidates = keys.find(key_id, "npm:signatures");
+    if candidates.is_empty() {
+        return Err(VerifyError::KeyNotTrusted(format!(
+            "the npm registry signature names key {key_id}, which is not among the registry keys (update them with --npm-keys)"
+        )));
+    }
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signature_b64.trim())
+        .map_err(|e| VerifyError::SignatureInvalid(format!("the npm registry signature is not base64: {e}")))?;
+    let digest: [u8; 32] = sha2::Sha256::digest(message.as_bytes()).into();
+    if candidates
+        .iter()
+        .any(|k| k.key.verify_detached(&digest, None, &signature).is_ok())
+    {
+        return Ok(());
+    }
+    Err(VerifyError::SignatureInvalid(format!(
+        "the npm registry signature over {message:?} does not verify under registry key {key_id}: the tarball or its integrity changed after the registry signed it"
+    )))
+}
+
 /// Checks an npm publish attestation's predicate and subject against the package.
 pub fn check_publish(predicate: &Value, subject_name: &str, package: &PackageId) -> Result<(), VerifyError> {
     let name = predicate.get("name").and_then(|n| n.as_str()).unwrap_or_default();

@@ -460,3 +460,89 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
         got.reason
     );
 }
+
+/// Adds `dist.signatures` to a served packument, as the npm registry signs
+/// `name@version:integrity` (here with a test key standing in for the registry's).
+fn sign_packument(up: &Upstream, name: &str, version: &str, key: &ward_sign::SigningKey, key_id: &str, tamper: bool) {
+    use base64::Engine as _;
+    let path = format!("/{name}");
+    let Some(Answer::Body(bytes)) = up.answers.lock().unwrap().get(&path).cloned() else {
+        panic!("no packument for {name}");
+    };
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let integrity = doc["versions"][version]["dist"]["integrity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signed_name = if tamper {
+        format!("{name}-other")
+    } else {
+        name.to_string()
+    };
+    let sig = key
+        .sign(format!("{signed_name}@{version}:{integrity}").as_bytes())
+        .unwrap();
+    doc["versions"][version]["dist"]["signatures"] =
+        serde_json::json!([{"keyid": key_id, "sig": base64::engine::general_purpose::STANDARD.encode(sig)}]);
+    up.set(&path, Answer::Body(serde_json::to_vec(&doc).unwrap()));
+}
+
+#[test]
+fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let registry = ward_sign::keygen(ward_sign::Algorithm::EcdsaP256, None).unwrap();
+    let registry_key = ward_sign::SigningKey::from_pem(&registry.private_pem, None).unwrap();
+    let spki: String = registry
+        .public_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let keys = p.path("npm-keys.json");
+    std::fs::write(
+        &keys,
+        serde_json::json!({"keys": [{"keyid": "SHA256:ward-test-registry-key", "keytype": "ecdsa-sha2-nistp256",
+            "scheme": "ecdsa-sha2-nistp256", "key": spki, "expires": null}]})
+        .to_string(),
+    )
+    .unwrap();
+    let run = |data: &str| {
+        let data = p.path(data);
+        let proxy = proxy(&p, &up, &data, &["--npm-keys", keys.to_str().unwrap()]);
+        assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+        get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base))
+    };
+    sign_packument(
+        &up,
+        "demo",
+        "1.0.0",
+        &registry_key,
+        "SHA256:ward-test-registry-key",
+        false,
+    );
+    let good = run("good");
+    assert_eq!(good.status, 200, "{}", good.reason);
+    // A signature over another name (a manifest-confusion packument) does not verify.
+    sign_packument(
+        &up,
+        "demo",
+        "1.0.0",
+        &registry_key,
+        "SHA256:ward-test-registry-key",
+        true,
+    );
+    let bad = run("bad");
+    assert_eq!(bad.status, 403);
+    assert!(
+        bad.reason.contains("signature-invalid") && bad.reason.contains("npm registry signature"),
+        "{}",
+        bad.reason
+    );
+    // A key the registry keys do not name cannot vouch for anything.
+    sign_packument(&up, "demo", "1.0.0", &registry_key, "SHA256:someone-else", false);
+    let unknown = run("unknown");
+    assert_eq!(unknown.status, 403);
+    assert!(unknown.reason.contains("key-not-trusted"), "{}", unknown.reason);
+}
