@@ -101,17 +101,11 @@ fn without_denied(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
 /// The index file of a crate, from upstream or (upstream down) the last good copy.
 fn index_file(proxy: &Proxy, upstream: &Upstream, name: &str) -> Result<Vec<u8>, crate::Served> {
     let source = upstream.locate(&index_path(name)).map_err(|e| upstream_failed(&e))?;
-    let cache_key = format!("cargo-index/{}", name.to_ascii_lowercase());
-    match proxy.keeper.fetcher().metadata(&source, None) {
-        Ok((bytes, _)) => {
-            let _ = proxy.keeper.cache().put_meta(&cache_key, &bytes);
-            Ok(bytes)
-        }
-        Err(e) => match proxy.keeper.cache().meta(&cache_key) {
-            Some(bytes) if !matches!(e, crate::UpstreamError::NotFound(_)) => Ok(bytes),
-            _ => Err(upstream_failed(&e)),
-        },
-    }
+    proxy
+        .keeper
+        .metadata(&source, None, &format!("cargo-index/{}", name.to_ascii_lowercase()))
+        .map(|(bytes, _)| bytes)
+        .map_err(|e| upstream_failed(&e))
 }
 
 /// The download URL for a crate from an upstream `dl` template.

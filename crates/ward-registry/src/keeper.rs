@@ -134,6 +134,28 @@ impl Keeper {
         &self.cache
     }
 
+    /// A metadata document from upstream, kept as the last good copy; when
+    /// upstream fails (other than "not found"), the last good copy instead,
+    /// so that what the cache holds stays installable. Returns the bytes
+    /// and the URL (or path) they came from.
+    pub fn metadata(
+        &self,
+        source: &Source,
+        accept: Option<&str>,
+        cache_key: &str,
+    ) -> Result<(Vec<u8>, String), UpstreamError> {
+        match self.fetcher.metadata(source, accept) {
+            Ok((bytes, url)) => {
+                let _ = self.cache.put_meta(cache_key, &bytes);
+                Ok((bytes, url))
+            }
+            Err(e) => match self.cache.meta(cache_key) {
+                Some(bytes) if !matches!(e, UpstreamError::NotFound(_)) => Ok((bytes, source.to_string())),
+                _ => Err(e),
+            },
+        }
+    }
+
     /// Whether a file is already known to be denied under this policy.
     pub fn known_denied(&self, key: &str) -> bool {
         self.denied.lock().map(|d| d.contains_key(key)).unwrap_or(false)

@@ -106,17 +106,10 @@ fn fetch_packument(
     let source = upstream
         .locate(&rel)
         .map_err(|e| Refusal::from_served(upstream_failed(&e), true))?;
-    let cache_key = format!("npm-packument/{name}");
-    let (bytes, final_url) = match proxy.keeper.fetcher().metadata(&source, accept) {
-        Ok((b, u)) => {
-            let _ = proxy.keeper.cache().put_meta(&cache_key, &b);
-            (b, u)
-        }
-        Err(e) => match proxy.keeper.cache().meta(&cache_key) {
-            Some(b) if !matches!(e, crate::UpstreamError::NotFound(_)) => (b, source.to_string()),
-            _ => return Err(Refusal::from_served(upstream_failed(&e), true)),
-        },
-    };
+    let (bytes, final_url) = proxy
+        .keeper
+        .metadata(&source, accept, &format!("npm-packument/{name}"))
+        .map_err(|e| Refusal::from_served(upstream_failed(&e), true))?;
     let bad = |why: String| Refusal {
         status: StatusCode::BAD_GATEWAY,
         reason: format!(

@@ -248,22 +248,14 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
             let page = upstream
                 .locate(&format!("simple/{project}/"))
                 .map_err(|e| Refusal::from_served(upstream_failed(&e), false))?;
-            let cache_key = format!("pypi-page/{project}");
-            let (bytes, final_url) = match proxy
+            let (bytes, final_url) = proxy
                 .keeper
-                .fetcher()
-                .metadata(&page, Some(&format!("{JSON_V1}, text/html;q=0.1")))
-            {
-                Ok((bytes, url)) => {
-                    let _ = proxy.keeper.cache().put_meta(&cache_key, &bytes);
-                    (bytes, url)
-                }
-                // Upstream down: the last good page still lists what the cache can serve.
-                Err(e) => match proxy.keeper.cache().meta(&cache_key) {
-                    Some(bytes) if !matches!(e, crate::UpstreamError::NotFound(_)) => (bytes, page.to_string()),
-                    _ => return Err(Refusal::from_served(upstream_failed(&e), false)),
-                },
-            };
+                .metadata(
+                    &page,
+                    Some(&format!("{JSON_V1}, text/html;q=0.1")),
+                    &format!("pypi-page/{project}"),
+                )
+                .map_err(|e| Refusal::from_served(upstream_failed(&e), false))?;
             parse_page(&bytes, &final_url).map_err(|why| Refusal {
                 status: StatusCode::BAD_GATEWAY,
                 reason: format!(

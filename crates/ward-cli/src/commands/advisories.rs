@@ -66,6 +66,14 @@ fn artifact_components(
         .evaluate(artifact, None, &evidence)
         .map_err(|e| super::Usage(e.to_string()))?;
     let (components, mut unevaluable) = ward_gate::scanned_components(&evaluation.artifact, &evaluation.checks);
+    let packaged = evaluation.artifact.kind != ward_core::ArtifactKind::File;
+    if components.is_empty() || (!packaged && components.iter().all(|c| c.source == evaluation.artifact.file_name)) {
+        unevaluable.push(ward_scan::Unpinned {
+            entry: evaluation.artifact.file_name.clone(),
+            source: artifact.display().to_string(),
+            reason: "not a lockfile, SBOM or package, and no verified SBOM attestation lists what it contains".into(),
+        });
+    }
     for check in &evaluation.checks {
         if let (ward_core::CheckOutcome::Fail { reason }, "attestation" | "archive") =
             (&check.outcome, check.check.as_str())

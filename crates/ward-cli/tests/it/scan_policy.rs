@@ -300,24 +300,6 @@ fn thresholds_are_per_scope_modes_apply_and_the_flag_replaces_them() {
     npm(&["--fail-on", "low"]).expect(1).reason("advisory-found");
 }
 
-fn licensed_crate(p: &Publisher, name: &str, version: &str, license: Option<&str>) -> PathBuf {
-    use crate::common::{Entry, tgz};
-    let path = p.path(&format!("{name}-{version}.crate"));
-    let mut manifest = format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\n");
-    if let Some(l) = license {
-        manifest.push_str(&format!("license = \"{l}\"\n"));
-    }
-    tgz(
-        &path,
-        &[Entry::File(
-            &format!("{name}-{version}/Cargo.toml"),
-            manifest.as_bytes(),
-        )],
-    );
-    ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
-    path
-}
-
 #[test]
 fn licences_are_judged_as_spdx_expressions_per_scope() {
     let p = Publisher::new("ecdsa-p256");
@@ -338,24 +320,51 @@ fn licences_are_judged_as_spdx_expressions_per_scope() {
             "json",
         ])
     };
-    verify(&licensed_crate(&p, "dual", "1.0.0", Some("MIT OR Apache-2.0"))).expect(0);
-    verify(&licensed_crate(&p, "choice", "1.0.0", Some("GPL-3.0-only OR MIT"))).expect(0);
-    let run = verify(&licensed_crate(&p, "both", "1.0.0", Some("MIT AND GPL-3.0-only")));
+    verify(&crate::scan::signed_crate_licensed(
+        &p,
+        "dual",
+        "1.0.0",
+        Some("MIT OR Apache-2.0"),
+    ))
+    .expect(0);
+    verify(&crate::scan::signed_crate_licensed(
+        &p,
+        "choice",
+        "1.0.0",
+        Some("GPL-3.0-only OR MIT"),
+    ))
+    .expect(0);
+    let run = verify(&crate::scan::signed_crate_licensed(
+        &p,
+        "both",
+        "1.0.0",
+        Some("MIT AND GPL-3.0-only"),
+    ));
     run.expect(1).reason("license-denied");
     let msg = json_of(&run)["decision"]["reasons"][0]["message"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(msg.contains("GPL-3.0-only") && msg.contains("ward.toml:6"), "{msg}");
-    verify(&licensed_crate(&p, "bsd", "1.0.0", Some("BSD-3-Clause")))
-        .expect(1)
-        .reason("license-denied");
-    verify(&licensed_crate(&p, "none", "1.0.0", None))
+    verify(&crate::scan::signed_crate_licensed(
+        &p,
+        "bsd",
+        "1.0.0",
+        Some("BSD-3-Clause"),
+    ))
+    .expect(1)
+    .reason("license-denied");
+    verify(&crate::scan::signed_crate_licensed(&p, "none", "1.0.0", None))
         .expect(1)
         .reason("license-unknown");
-    verify(&licensed_crate(&p, "prose", "1.0.0", Some("see the LICENSE file")))
-        .expect(1)
-        .reason("license-unknown");
+    verify(&crate::scan::signed_crate_licensed(
+        &p,
+        "prose",
+        "1.0.0",
+        Some("see the LICENSE file"),
+    ))
+    .expect(1)
+    .reason("license-unknown");
 }
 
 #[test]
