@@ -63,30 +63,33 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 pub struct UpstreamArgs {
-    /// PyPI upstream: a Simple API base URL, or a directory of distributions.
-    #[arg(long, value_name = "URL|DIR", default_value = "https://pypi.org")]
-    pub pypi_upstream: String,
-    /// npm upstream: a registry URL, or a directory in verdaccio's storage layout.
-    #[arg(long, value_name = "URL|DIR", default_value = "https://registry.npmjs.org")]
-    pub npm_upstream: String,
-    /// cargo upstream: a sparse index URL, or a sparse index directory (crates under crates/).
-    #[arg(long, value_name = "URL|DIR", default_value = "https://index.crates.io")]
-    pub cargo_upstream: String,
+    /// A proxy configuration file (TOML; see docs/proxy.md). Flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// PyPI upstream: a Simple API base URL, or a directory of distributions. Default: https://pypi.org.
+    #[arg(long, value_name = "URL|DIR")]
+    pub pypi_upstream: Option<String>,
+    /// npm upstream: a registry URL, or a directory in verdaccio's storage layout. Default: https://registry.npmjs.org.
+    #[arg(long, value_name = "URL|DIR")]
+    pub npm_upstream: Option<String>,
+    /// cargo upstream: a sparse index URL, or a sparse index directory (crates under crates/). Default: https://index.crates.io.
+    #[arg(long, value_name = "URL|DIR")]
+    pub cargo_upstream: Option<String>,
     /// A directory of evidence: ARTIFACT.sigstore.json, ARTIFACT.intoto.jsonl.
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
     /// The cache of allowed artifacts (default: proxy-cache/ in ward's data directory).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Largest artifact fetched from upstream, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
-    pub max_artifact_bytes: u64,
-    /// Largest metadata document (packument, index page), in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
-    pub max_metadata_bytes: u64,
-    /// Deadline for one upstream exchange, body included, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
-    pub upstream_timeout: u64,
+    /// Largest artifact fetched from upstream, in bytes (default 1 GiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_artifact_bytes: Option<u64>,
+    /// Largest metadata document (packument, index page), in bytes (default 64 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_metadata_bytes: Option<u64>,
+    /// Deadline for one upstream exchange, body included, in seconds (default 120).
+    #[arg(long, value_name = "SECONDS")]
+    pub upstream_timeout: Option<u64>,
     /// A host upstream may redirect to (repeatable); other hosts are refused.
     #[arg(long, value_name = "HOST")]
     pub allow_redirect_host: Vec<String>,
@@ -94,9 +97,9 @@ pub struct UpstreamArgs {
 
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
-    /// Where to listen.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
-    pub listen: String,
+    /// Where to listen (default 127.0.0.1:8787).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     #[command(flatten)]
     pub upstreams: UpstreamArgs,
     #[command(flatten)]

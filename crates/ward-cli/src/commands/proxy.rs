@@ -4,46 +4,142 @@
 
 use super::{Usage, data_dir, or_usage, policy_invalid, trust_root};
 use crate::args::{GateArgs, ProxyArgs, RunArgs, UpstreamArgs};
+use std::path::PathBuf;
 use std::sync::Arc;
 use ward_gate::Gate;
 use ward_policy::Policy;
 use ward_registry::{Cache, FetchLimits, Fetcher, Keeper, Proxy, Upstream, Upstreams};
 use ward_verify::RegistryKeys;
 
-fn build(gate_args: &GateArgs, up: &UpstreamArgs) -> Result<Arc<Proxy>, Usage> {
+/// The proxy configuration file: the same settings as the flags.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    listen: Option<String>,
+    policy: Option<PathBuf>,
+    ledger: Option<PathBuf>,
+    db: Option<PathBuf>,
+    npm_keys: Option<PathBuf>,
+    evidence: Option<PathBuf>,
+    cache: Option<PathBuf>,
+    max_artifact_bytes: Option<u64>,
+    max_metadata_bytes: Option<u64>,
+    upstream_timeout: Option<u64>,
+    #[serde(default)]
+    allow_redirect_hosts: Vec<String>,
+    pypi: Option<RegistryConfig>,
+    npm: Option<RegistryConfig>,
+    cargo: Option<RegistryConfig>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryConfig {
+    upstream: String,
+}
+
+/// Every setting, resolved: a flag, else the configuration file, else the default.
+struct Settings {
+    listen: String,
+    policy: Option<PathBuf>,
+    ledger: Option<PathBuf>,
+    db: Option<PathBuf>,
+    npm_keys: Option<PathBuf>,
+    evidence: Option<PathBuf>,
+    cache: PathBuf,
+    pypi: String,
+    npm: String,
+    cargo: String,
+    limits: FetchLimits,
+    hosts: Vec<String>,
+}
+
+fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<Settings, Usage> {
+    let (file, dir) = match &up.config {
+        None => (ConfigFile::default(), PathBuf::new()),
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+            let file: ConfigFile = toml::from_str(&text).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+            (
+                file,
+                path.parent().map(std::path::Path::to_path_buf).unwrap_or_default(),
+            )
+        }
+    };
+    // Paths in the file are relative to the file.
+    let rel = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { dir.join(p) });
+    let upstream = |flag: &Option<String>, file: Option<RegistryConfig>, default: &str| {
+        flag.clone()
+            .or_else(|| {
+                file.map(|r| {
+                    let is_url = r.upstream.starts_with("http://") || r.upstream.starts_with("https://");
+                    if is_url || std::path::Path::new(&r.upstream).is_absolute() {
+                        r.upstream
+                    } else {
+                        dir.join(&r.upstream).display().to_string()
+                    }
+                })
+            })
+            .unwrap_or_else(|| default.to_string())
+    };
+    let mut hosts = up.allow_redirect_host.clone();
+    hosts.extend(file.allow_redirect_hosts.iter().cloned());
+    let pypi = upstream(&up.pypi_upstream, file.pypi, "https://pypi.org");
+    // PyPI serves its files from its own file host.
+    if pypi.trim_end_matches('/') == "https://pypi.org" {
+        hosts.push("files.pythonhosted.org".into());
+    }
+    Ok(Settings {
+        listen: listen
+            .map(String::from)
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8787".into()),
+        policy: gate.policy.clone().or_else(|| rel(file.policy)),
+        ledger: gate.ledger.clone().or_else(|| rel(file.ledger)),
+        db: gate.db.clone().or_else(|| rel(file.db)),
+        npm_keys: gate.npm_keys.clone().or_else(|| rel(file.npm_keys)),
+        evidence: up.evidence.clone().or_else(|| rel(file.evidence)),
+        cache: up
+            .cache
+            .clone()
+            .or_else(|| rel(file.cache))
+            .unwrap_or_else(|| data_dir().join("proxy-cache")),
+        pypi,
+        npm: upstream(&up.npm_upstream, file.npm, "https://registry.npmjs.org"),
+        cargo: upstream(&up.cargo_upstream, file.cargo, "https://index.crates.io"),
+        limits: FetchLimits {
+            max_metadata: up.max_metadata_bytes.or(file.max_metadata_bytes).unwrap_or(64 << 20),
+            max_artifact: up.max_artifact_bytes.or(file.max_artifact_bytes).unwrap_or(1 << 30),
+            timeout: std::time::Duration::from_secs(
+                up.upstream_timeout.or(file.upstream_timeout).unwrap_or(120).max(1),
+            ),
+        },
+        hosts,
+    })
+}
+
+fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
     let mut gate = Gate::new(trust_root(&gate_args.trust)?);
-    if let Some(path) = &gate_args.policy {
+    if let Some(path) = &s.policy {
         gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
     }
-    if let Some(path) = &gate_args.npm_keys {
+    if let Some(path) = &s.npm_keys {
         let text = std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
         gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
     }
-    if let Some(db) = super::advisories::verify_db(gate_args.db.as_deref())? {
+    if let Some(db) = super::advisories::verify_db(s.db.as_deref())? {
         gate = gate.with_advisories(Arc::new(db), None);
         gate = gate.with_first_seen(ward_scan::FirstSeenStore::open(&data_dir())?);
     }
-    gate = gate.with_ledger(super::open_ledger(gate_args.ledger.as_deref())?);
-    let cache_dir = up.cache.clone().unwrap_or_else(|| data_dir().join("proxy-cache"));
-    let cache = Cache::open(&cache_dir).map_err(|e| Usage(format!("cache {}: {e}", cache_dir.display())))?;
-    let mut hosts = up.allow_redirect_host.clone();
-    // PyPI serves its files from its own file host.
-    if up.pypi_upstream.trim_end_matches('/') == "https://pypi.org" {
-        hosts.push("files.pythonhosted.org".into());
-    }
-    let fetcher = Fetcher::new(
-        FetchLimits {
-            max_metadata: up.max_metadata_bytes,
-            max_artifact: up.max_artifact_bytes,
-            timeout: std::time::Duration::from_secs(up.upstream_timeout.max(1)),
-        },
-        hosts,
-    );
-    let keeper = Keeper::new(gate, cache, fetcher, up.evidence.clone()).map_err(|e| Usage(e.to_string()))?;
+    gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
+    let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
+    let fetcher = Fetcher::new(s.limits.clone(), s.hosts.clone());
+    let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone()).map_err(|e| Usage(e.to_string()))?;
     let upstreams = Upstreams {
-        pypi: Some(Upstream::parse(&up.pypi_upstream)),
-        npm: Some(Upstream::parse(&up.npm_upstream)),
-        cargo: Some(Upstream::parse(&up.cargo_upstream)),
+        pypi: Some(Upstream::parse(&s.pypi)),
+        npm: Some(Upstream::parse(&s.npm)),
+        cargo: Some(Upstream::parse(&s.cargo)),
     };
     Ok(Proxy::new(keeper, upstreams))
 }
@@ -116,12 +212,13 @@ fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
 
 pub fn serve(args: ProxyArgs) -> u8 {
     or_usage(|| {
-        let proxy = build(&args.gate, &args.upstreams)?;
+        let s = settings(args.listen.as_deref(), &args.gate, &args.upstreams)?;
+        let proxy = build(&args.gate, &s)?;
         let rt = runtime()?;
         rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind(&args.listen)
+            let listener = tokio::net::TcpListener::bind(&s.listen)
                 .await
-                .map_err(|e| Usage(format!("cannot listen on {}: {e}", args.listen)))?;
+                .map_err(|e| Usage(format!("cannot listen on {}: {e}", s.listen)))?;
             let addr = listener.local_addr().map_err(|e| Usage(e.to_string()))?;
             crate::output::proxy_listening(&format!("http://{addr}"));
             let shutdown = async {
@@ -138,7 +235,8 @@ pub fn serve(args: ProxyArgs) -> u8 {
 
 pub fn run(args: RunArgs) -> u8 {
     or_usage(|| {
-        let proxy = build(&args.gate, &args.upstreams)?;
+        let s = settings(None, &args.gate, &args.upstreams)?;
+        let proxy = build(&args.gate, &s)?;
         let rt = runtime()?;
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

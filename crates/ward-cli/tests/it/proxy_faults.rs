@@ -546,3 +546,52 @@ fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
     assert_eq!(unknown.status, 403);
     assert!(unknown.reason.contains("key-not-trusted"), "{}", unknown.reason);
 }
+
+#[test]
+fn a_configuration_file_sets_upstreams_policy_and_limits() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    policy(&p, "");
+    let config = p.path("proxy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# paths are relative to this file\npolicy = \"ward.toml\"\ncache = \"proxy-cache\"\nmax_artifact_bytes = 10000000\n\n[npm]\nupstream = \"{}\"\n",
+            up.base()
+        ),
+    )
+    .unwrap();
+    let data = p.path("data");
+    let proxy = start_proxy(&data, &["--config".into(), config.display().to_string()]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    assert!(
+        p.path("proxy-cache/blobs").is_dir(),
+        "the cache named in the file is used"
+    );
+    drop(proxy);
+    // A flag overrides the file: a limit below the tarball's size refuses it.
+    let limit = (v1.tarball.len() - 1).to_string();
+    let proxy = start_proxy(
+        &p.path("data2"),
+        &[
+            "--config".into(),
+            config.display().to_string(),
+            "--max-artifact-bytes".into(),
+            limit,
+            "--cache".into(),
+            p.path("cache2").display().to_string(),
+        ],
+    );
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 502);
+    drop(proxy);
+    // Unknown keys are refused, as in ward.toml.
+    std::fs::write(&config, "polcy = \"ward.toml\"\n").unwrap();
+    let run = crate::common::ward_in(&p.path("data3"), ["proxy", "--config", config.to_str().unwrap()]);
+    run.expect(2);
+    assert!(run.stderr.contains("polcy"), "{}", run.stderr);
+}
