@@ -1,10 +1,18 @@
 //! Scan: what is known bad about a package.
 //!
-//! This first part holds the foundations: each ecosystem's version order
-//! ([`version`]) and OSV `affected` evaluation ([`osv`]): `SEMVER` and
-//! `ECOSYSTEM` ranges with `introduced`, `fixed`, `last_affected` and
-//! `limit`, and explicit `versions` lists. A version that cannot be parsed
-//! is an error ("could not evaluate"), never "not affected".
+//! - [`version`]: each ecosystem's version order (SemVer, PEP 440, Maven);
+//! - [`osv`]: OSV `affected` evaluation (`SEMVER` and `ECOSYSTEM` ranges with
+//!   `introduced`, `fixed`, `last_affected`, `limit`; `versions` lists);
+//! - [`advisory`], [`db`]: advisories, their severity, and the local database;
+//! - [`lockfile`], [`sbom`]: what is scanned;
+//! - [`scan`]: matching components against the database;
+//! - [`license`], [`vex`], [`first_seen`], [`scan_attestation`]: licences,
+//!   OpenVEX statements, when findings were first seen, and vulnerability
+//!   scans attested by others.
+//!
+//! A version that cannot be parsed, or a record that cannot be read, is
+//! "could not evaluate", never "not affected". The policy over findings
+//! (thresholds, exceptions, deadlines) lives in `ward-policy`.
 
 #![forbid(unsafe_code)]
 
