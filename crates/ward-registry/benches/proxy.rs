@@ -199,10 +199,12 @@ fn load(addr: &str, paths: &[String], seconds: f64) -> (f64, Duration, Duration,
     let mut all: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     let elapsed = start.elapsed().as_secs_f64();
     all.sort();
+    let mean = all.iter().sum::<Duration>() / u32::try_from(all.len().max(1)).unwrap_or(u32::MAX);
     (
         all.len() as f64 / elapsed,
         percentile(&all, 0.5),
         percentile(&all, 0.99),
+        mean,
     )
 }
 
