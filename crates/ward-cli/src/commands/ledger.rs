@@ -1,6 +1,6 @@
 //! `ward ledger`: show, prove, verify, search, checkpoint.
 
-use super::{Usage, open_ledger, or_usage};
+use super::{Usage, open_ledger, open_ledger_for_reading, or_usage};
 use crate::args::LedgerCommand;
 use crate::output;
 use ward_core::PackageId;
@@ -9,21 +9,21 @@ use ward_ledger::record::open_record;
 pub fn run(cmd: LedgerCommand) -> u8 {
     or_usage(|| match cmd {
         LedgerCommand::Show { entry, dir } => {
-            let mut ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let bytes = ledger.entry(entry)?;
             let statement = open_record(&bytes, &ledger.verifier())?;
             output::json_value(&statement);
             Ok(crate::EXIT_ALLOW)
         }
         LedgerCommand::Prove { entry, dir } => {
-            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let size = ledger.size();
             let proof = ledger.tree().inclusion_proof(entry, size)?;
             output::tlog_proof(entry, &proof, ledger.checkpoint());
             Ok(crate::EXIT_ALLOW)
         }
         LedgerCommand::Verify { dir } => {
-            let mut ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             match ledger.verify_all() {
                 Ok(report) => {
                     output::ledger_verified(report.entries, &report.root);
@@ -36,7 +36,7 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             }
         }
         LedgerCommand::Search { digest, purl, dir } => {
-            let mut ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let want_purl = purl
                 .as_deref()
                 .map(str::parse::<PackageId>)
@@ -71,7 +71,7 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             })
         }
         LedgerCommand::Export { out, dir } => {
-            let mut ledger = open_ledger(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let files = ledger.export(&out)?;
             output::exported(&out, files, ledger.size());
             Ok(crate::EXIT_ALLOW)
@@ -103,7 +103,7 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             witness_quorum,
         )),
         LedgerCommand::Checkpoint { dir } => {
-            let ledger = open_ledger(dir.ledger.as_deref())?;
+            let ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             output::checkpoint(ledger.checkpoint(), &ledger.verifier().to_vkey());
             Ok(crate::EXIT_ALLOW)
         }

@@ -98,6 +98,24 @@ fn new_origin() -> String {
 /// `postgres://` URL (shared; the signing key comes from `$WARD_LEDGER_KEY`,
 /// a file, created in the data directory on first use), or the embedded
 /// ledger in the data directory.
+/// The ledger for reading (`ward ledger show|prove|verify|search|checkpoint|export`):
+/// an embedded ledger is opened as a read-only snapshot, so these commands
+/// work while a proxy or `ledger serve` holds the writer's lock.
+pub fn open_ledger_for_reading(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
+    let is_postgres = location
+        .map(|l| l.to_string_lossy())
+        .is_some_and(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"));
+    let dir = location
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| data_dir().join("ledger"));
+    if is_postgres || !dir.join("ledger.key").is_file() {
+        return open_ledger(location);
+    }
+    let ledger = ward_ledger::EmbeddedLedger::open_snapshot(&dir)
+        .map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))?;
+    Ok(Box::new(ledger))
+}
+
 pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
     let text = location.map(|l| l.to_string_lossy().into_owned());
     if let Some(url) = text

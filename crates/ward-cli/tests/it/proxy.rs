@@ -351,8 +351,7 @@ fn cargo(project: &Path, home: &Path, args: &[&str]) -> Output {
     )
 }
 
-/// The ledger's size, from its signed checkpoint file (the running proxy
-/// holds the ledger's writer lock, so `ward ledger` would wait for it).
+/// The ledger's size, from its signed checkpoint file.
 pub fn ledger_size(data: &Path) -> u64 {
     let text = std::fs::read_to_string(data.join("ledger/checkpoint")).unwrap_or_default();
     text.lines()
@@ -382,8 +381,17 @@ fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
         "pip's output should carry ward's reason:\n{}",
         refused.text
     );
-    // Both decisions are in the ledger.
+    // Both decisions are in the ledger, which can be read and verified
+    // while the proxy holds its writer's lock.
     assert_eq!(ledger_size(&data), 2);
+    crate::common::ward_in(&data, ["ledger", "verify"]).expect(0);
+    let shown = crate::common::ward_in(&data, ["ledger", "show", "1"]);
+    shown.expect(0);
+    assert!(
+        shown.stdout.contains("pkg:pypi/evil-pkg@1.0.0") && shown.stdout.contains("FAILED"),
+        "{}",
+        shown.stdout
+    );
     // The second install is served from the cache: no new decision.
     let again = pip(&proxy.base, &reg.publisher.path("site3"), "demo-pkg==1.0.0");
     assert!(again.ok, "{}", again.text);

@@ -44,7 +44,8 @@ pub struct EmbeddedLedger {
     leaves: File,
     offsets_file: File,
     checkpoint: String,
-    _lock: File,
+    /// The writer's lock; `None` for a read-only snapshot.
+    lock: Option<File>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
@@ -122,7 +123,36 @@ impl EmbeddedLedger {
             leaves,
             offsets_file,
             checkpoint: String::new(),
-            _lock: lock,
+            lock: Some(lock),
+        };
+        ledger.recover()?;
+        Ok(ledger)
+    }
+
+    /// Opens a read-only snapshot of the ledger in `dir`, beside a writer
+    /// that may be running (a proxy, a `ward ledger serve`): no lock is
+    /// taken and nothing is repaired. The snapshot is the prefix the signed
+    /// checkpoint covers; the writer only appends past it and replaces the
+    /// checkpoint atomically, so that prefix is always whole.
+    pub fn open_snapshot(dir: &Path) -> Result<Self, LedgerError> {
+        let key_path = dir.join("ledger.key");
+        let text = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
+        let signer = NoteSigner::parse(&text)?;
+        let read = |name: &str| {
+            let p = dir.join(name);
+            File::open(&p).map_err(io(&p))
+        };
+        let mut ledger = Self {
+            dir: dir.to_path_buf(),
+            signer,
+            tree: MerkleTree::new(),
+            offsets: Vec::new(),
+            log_len: 0,
+            log: read("entries.log")?,
+            leaves: read("leaves.bin")?,
+            offsets_file: read("offsets.bin")?,
+            checkpoint: String::new(),
+            lock: None,
         };
         ledger.recover()?;
         Ok(ledger)
@@ -187,8 +217,12 @@ impl EmbeddedLedger {
                 "the stored leaf hashes do not produce the checkpoint's root".into(),
             ));
         }
-        // Cut away any batch that was written but never acknowledged.
-        if log_len > self.log_len || leaves.len() as u64 > size * 32 || offsets.len() as u64 > size * 8 {
+        // Cut away any batch that was written but never acknowledged (the
+        // writer's job: a snapshot may be looking at a batch in flight).
+        if self.lock.is_some() && log_len > self.log_len
+            || leaves.len() as u64 > size * 32
+            || offsets.len() as u64 > size * 8
+        {
             self.log.set_len(self.log_len).map_err(io(&self.path("entries.log")))?;
             self.leaves.set_len(size * 32).map_err(io(&self.path("leaves.bin")))?;
             self.offsets_file
@@ -200,6 +234,7 @@ impl EmbeddedLedger {
         }
         self.checkpoint = match checkpoint {
             Some((_, bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            None if self.lock.is_none() => super::sign_tree(&self.signer, &self.tree)?,
             None => self.write_checkpoint()?,
         };
         Ok(())
@@ -240,6 +275,9 @@ impl EmbeddedLedger {
     /// covered by a signed checkpoint. On error nothing is acknowledged and
     /// the in-memory state is unchanged.
     pub fn append(&mut self, entries: &[Vec<u8>]) -> Result<Receipt, LedgerError> {
+        if self.lock.is_none() {
+            return Err(LedgerError::ReadOnly);
+        }
         super::refuse_oversize(entries)?;
         let first_index = self.tree.size();
         let mut records = Vec::new();

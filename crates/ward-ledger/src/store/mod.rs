@@ -48,6 +48,9 @@ pub enum LedgerError {
     /// An entry over [`MAX_ENTRY_BYTES`].
     #[error("entry of {0} bytes is larger than the {MAX_ENTRY_BYTES}-byte limit")]
     EntryTooLarge(usize),
+    /// A read-only snapshot was asked to append.
+    #[error("this ledger was opened read-only (a snapshot beside the running writer); it cannot append")]
+    ReadOnly,
     /// No such entry.
     #[error("no entry {index}: the ledger has {size}")]
     NoEntry {
