@@ -171,6 +171,7 @@ pub struct Gate {
     ledger: Option<Arc<Mutex<Box<dyn LedgerStore>>>>,
     advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_scan::Severity>)>,
     first_seen: Option<Arc<Mutex<ward_scan::FirstSeenStore>>>,
+    pins: Option<Arc<Mutex<RecordedAllows>>>,
 }
 
 impl Gate {
@@ -185,6 +186,7 @@ impl Gate {
             ledger: None,
             advisories: None,
             first_seen: None,
+            pins: None,
         }
     }
 
@@ -228,6 +230,13 @@ impl Gate {
         };
         let entry = record.sign(ledger.signer());
         let receipt = ledger.append(std::slice::from_ref(&entry))?;
+        if e.decision.allowed()
+            && let Some(pins) = &self.pins
+            && let Ok(mut pins) = pins.lock()
+        {
+            pins.entry((e.artifact.id.to_purl(), e.artifact.file_name.clone()))
+                .or_insert_with(|| (e.artifact.digests.sha256.to_hex(), receipt.first_index));
+        }
         let proof = ledger.tree().inclusion_proof(receipt.first_index, receipt.size)?;
         Ok(Some(Recorded {
             index: receipt.first_index,
@@ -239,10 +248,18 @@ impl Gate {
         }))
     }
 
+    /// Holds every package file to the bytes the ledger first allowed for it:
+    /// other bytes under the same package and file name deny with
+    /// `release-changed` (a republished or tampered release). Reads the whole
+    /// ledger once, then keeps the pins up to date with every recorded allow.
+    pub fn with_release_pins(mut self) -> Result<Self, LedgerError> {
+        self.pins = Some(Arc::new(Mutex::new(self.recorded_allows()?)));
+        Ok(self)
+    }
+
     /// Every package file the ledger records as allowed: `(purl, file name)`
-    /// to `(sha256, entry index)`, the first allow winning. Reads the whole
-    /// ledger once; a long-running proxy keeps the map up to date itself.
-    pub fn recorded_allows(&self) -> Result<RecordedAllows, LedgerError> {
+    /// to `(sha256, entry index)`, the first allow winning.
+    fn recorded_allows(&self) -> Result<RecordedAllows, LedgerError> {
         let mut out = std::collections::HashMap::new();
         let Some(ledger) = &self.ledger else { return Ok(out) };
         let mut ledger = ledger
@@ -322,7 +339,17 @@ impl Gate {
             None => Check::pass("archive", None, Vec::new()),
             Some(problem) => Check::fail("archive", None, problem.to_reason()),
         }];
-        for expected in &evidence.expected {
+        let pinned = self.pins.as_ref().and_then(|pins| {
+            let pins = pins.lock().ok()?;
+            let (sha256, index) = pins.get(&(artifact.id.to_purl(), artifact.file_name.clone()))?;
+            Some(ExpectedDigest {
+                algorithm: "sha256",
+                hex: sha256.clone(),
+                source: format!("ledger entry {index}"),
+                code: ReasonCode::ReleaseChanged,
+            })
+        });
+        for expected in evidence.expected.iter().chain(pinned.as_ref()) {
             let actual = match expected.algorithm {
                 "sha512" => artifact.digests.sha512.to_hex(),
                 _ => artifact.digests.sha256.to_hex(),

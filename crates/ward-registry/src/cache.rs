@@ -78,6 +78,10 @@ impl Cache {
     pub fn allowed(&self, key: &str, policy: &str) -> Option<CachedAllow> {
         let bytes = std::fs::read(self.root.join("decisions").join(format!("{}.json", key_hash(key)))).ok()?;
         let allow: CachedAllow = serde_json::from_slice(&bytes).ok()?;
+        // The digest names a file: only 64 hex digits may.
+        if allow.sha256.len() != 64 || !allow.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         let size = std::fs::metadata(self.blob(&allow.sha256)).ok()?.len();
         (allow.key == key && allow.policy == policy && size == allow.size).then_some(allow)
     }

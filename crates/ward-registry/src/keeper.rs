@@ -74,17 +74,11 @@ pub struct Keeper {
     fetcher: Fetcher,
     policy_digest: String,
     evidence_dir: Option<PathBuf>,
-    /// `(purl, file)` → `(sha256, ledger index)` of allows already recorded.
-    pins: Mutex<ward_gate::RecordedAllows>,
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     denied: Mutex<HashMap<String, String>>,
     /// Allows already read from (or written to) the cache, so the hot path
     /// reads no decision file.
     allowed: Mutex<HashMap<String, CachedAllow>>,
-    /// Verifications run (for tests and the benchmark).
-    pub verifications: std::sync::atomic::AtomicU64,
-    /// Upstream artifact fetches made.
-    pub fetches: std::sync::atomic::AtomicU64,
 }
 
 /// Why the proxy cannot start.
@@ -102,36 +96,30 @@ pub enum KeeperError {
 const SIDECARS: &[&str] = &[".sigstore.json", ".sigstore", ".intoto.jsonl"];
 
 impl Keeper {
-    /// A gatekeeper over a configured gate (with its ledger).
+    /// A gatekeeper over a configured gate (with its ledger). Release pins
+    /// are turned on: bytes that differ from what the ledger already
+    /// allowed for a package file deny.
     pub fn new(gate: Gate, cache: Cache, fetcher: Fetcher, evidence_dir: Option<PathBuf>) -> Result<Self, KeeperError> {
         let policy_digest = gate
             .policy()
             .map(|p| p.digest.clone())
             .unwrap_or_else(|| "ward:safe-default".into());
-        let pins = gate.recorded_allows()?;
+        let gate = gate.with_release_pins()?;
         Ok(Self {
             gate,
             cache,
             fetcher,
             policy_digest,
             evidence_dir,
-            pins: Mutex::new(pins),
             inflight: Mutex::new(HashMap::new()),
             denied: Mutex::new(HashMap::new()),
             allowed: Mutex::new(HashMap::new()),
-            verifications: 0.into(),
-            fetches: 0.into(),
         })
     }
 
     /// The fetcher (metadata goes through it too).
     pub fn fetcher(&self) -> &Fetcher {
         &self.fetcher
-    }
-
-    /// The cache.
-    pub fn cache(&self) -> &Cache {
-        &self.cache
     }
 
     /// A metadata document from upstream, kept as the last good copy; when
@@ -166,19 +154,29 @@ impl Keeper {
         if let Some(hit) = self.cached(&req.key) {
             return hit;
         }
-        let gate = {
+        // The fetch and verification run in a task of their own: a client
+        // that hangs up does not cancel them halfway, so the next client
+        // waiting for the same file gets their answer instead of a second fetch.
+        let me = Arc::clone(self);
+        tokio::spawn(async move { me.fetch_once(req).await })
+            .await
+            .unwrap_or_else(|e| failed(500, &format!("verification task failed: {e}")))
+    }
+
+    async fn fetch_once(self: Arc<Self>, req: ArtifactRequest) -> Served {
+        let turn = {
             let mut inflight = match self.inflight.lock() {
                 Ok(m) => m,
                 Err(_) => return failed(500, "internal state poisoned"),
             };
             inflight.entry(req.key.clone()).or_default().clone()
         };
-        let _turn = gate.lock().await;
+        let _turn = turn.lock().await;
         // Whoever held the turn before may have answered it.
         if let Some(hit) = self.cached(&req.key) {
             return hit;
         }
-        let me = Arc::clone(self);
+        let me = Arc::clone(&self);
         let key = req.key.clone();
         let served = tokio::task::spawn_blocking(move || me.fetch_and_verify(&req))
             .await
@@ -229,14 +227,13 @@ impl Keeper {
                 return upstream_failed(&e);
             }
         }
-        self.fetches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = self.fetcher.spool(&req.source, &path) {
             return upstream_failed(&e);
         }
         // Evidence beside the artifact upstream, then in the local evidence directory.
         for (source, name) in &req.sidecars {
             let dest = spool.path().join(name);
-            match self.fetcher.spool(source, &dest) {
+            match self.fetcher.spool_evidence(source, &dest) {
                 Ok(_) | Err(UpstreamError::NotFound(_)) => {}
                 Err(e) => return upstream_failed(&e),
             }
@@ -257,7 +254,7 @@ impl Keeper {
         };
         for (source, name) in &req.attestations {
             let dest = spool.path().join(name);
-            match self.fetcher.spool(source, &dest) {
+            match self.fetcher.spool_evidence(source, &dest) {
                 Ok(_) => evidence.attestations.push(dest),
                 Err(UpstreamError::NotFound(_)) => {}
                 Err(e) => return upstream_failed(&e),
@@ -272,24 +269,12 @@ impl Keeper {
                 code: ReasonCode::IndexDigestMismatch,
             });
         }
-        let pin_key = req.purl.as_ref().map(|p| (p.to_purl(), req.file_name.clone()));
-        if let Some(k) = &pin_key
-            && let Some((sha, index)) = self.pins.lock().ok().and_then(|p| p.get(k).cloned())
-        {
-            evidence.expected.push(ExpectedDigest {
-                algorithm: "sha256",
-                hex: sha,
-                source: format!("ledger entry {index}"),
-                code: ReasonCode::ReleaseChanged,
-            });
-        }
-        self.verifications.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let evaluation = match self.gate.evaluate(&path, req.purl.clone(), &evidence) {
             Ok(e) => e,
             Err(e) => return failed(502, &format!("could not evaluate {}: {e}", req.file_name)),
         };
-        let recorded = match self.gate.record(&evaluation, "proxy") {
-            Ok(r) => r,
+        let index = match self.gate.record(&evaluation, "proxy") {
+            Ok(r) => r.map(|r| r.index),
             Err(e) => {
                 return Served::Denied {
                     reason: format!("the decision could not be recorded in the ledger, so it does not allow: {e}"),
@@ -306,12 +291,6 @@ impl Keeper {
             };
         }
         let sha256 = evaluation.artifact.digests.sha256.to_hex();
-        let purl = evaluation.artifact.id.to_purl();
-        let index = recorded.as_ref().map(|r| r.index);
-        if let (Ok(mut pins), Some(i)) = (self.pins.lock(), index) {
-            pins.entry((purl, evaluation.artifact.file_name.clone()))
-                .or_insert((sha256.clone(), i));
-        }
         let allow = CachedAllow {
             key: req.key.clone(),
             sha256: sha256.clone(),

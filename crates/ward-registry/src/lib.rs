@@ -65,11 +65,6 @@ impl Proxy {
         })
     }
 
-    /// The gatekeeper (counters for tests and benchmarks).
-    pub fn keeper(&self) -> &Keeper {
-        &self.keeper
-    }
-
     /// The HTTP routes.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()

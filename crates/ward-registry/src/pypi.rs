@@ -51,6 +51,13 @@ pub async fn root() -> Response {
 
 /// `GET /pypi/simple/<project>/`.
 pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String>, headers: HeaderMap) -> Response {
+    if !valid_project(&project) {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("{project:?} is not a project name"),
+            false,
+        );
+    }
     let normalized = normalize_pypi_name(&project);
     let Some(upstream) = proxy.upstreams.pypi.clone() else {
         return refusal(StatusCode::NOT_FOUND, "no PyPI upstream is configured", false);
@@ -149,6 +156,15 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
         .headers_mut()
         .insert(header::VARY, HeaderValue::from_static("Accept"));
     response
+}
+
+/// A PyPI project name as PEP 508 allows it (letters, digits, `.`, `-`, `_`):
+/// anything else, a `/` decoded from `%2F` above all, never reaches a path.
+fn valid_project(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 fn escape(s: &str) -> String {
@@ -355,6 +371,13 @@ pub async fn file(
     Path((project, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    if !valid_project(&project) {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            &format!("{project:?} is not a project name"),
+            false,
+        );
+    }
     let project = normalize_pypi_name(&project);
     let Some(name) = plain_file_name(&file).map(String::from) else {
         return refusal(StatusCode::NOT_FOUND, "not a file name", false);
@@ -389,6 +412,10 @@ pub async fn file(
             Source::File(p) => Source::File(p.with_file_name(format!("{dist}.metadata"))),
             Source::Url(u) => Source::Url(format!("{u}.metadata")),
         };
+        let upstream_host = proxy.upstreams.pypi.as_ref().and_then(Upstream::host);
+        if let Err(e) = proxy.keeper.fetcher().may_fetch(&source, upstream_host.as_deref()) {
+            return served(upstream_failed(&e), "text/plain", false).await;
+        }
         let p = Arc::clone(&proxy);
         return match tokio::task::spawn_blocking(move || p.keeper.fetcher().metadata(&source, None)).await {
             Ok(Ok((bytes, _))) => document(bytes, "application/octet-stream"),
@@ -449,6 +476,14 @@ mod tests {
         // A file name that is a path is not listed.
         let evil = r#"{"files": [{"filename": "../../etc/passwd", "url": "x"}]}"#;
         assert!(parse_page(evil.as_bytes(), "http://up/").unwrap().is_empty());
+    }
+
+    #[test]
+    fn project_names_cannot_name_paths() {
+        assert!(valid_project("Demo_Pkg.x-1"));
+        for bad in ["", "..", "../etc", "/etc", "a/b", "-x", "a\\b", "a b"] {
+            assert!(!valid_project(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -336,17 +336,25 @@ impl Fetcher {
     /// Streams an artifact into `dest` (created), bounded by `max_artifact`.
     /// On any error the partial file is removed.
     pub fn spool(&self, source: &Source, dest: &Path) -> Result<u64, UpstreamError> {
+        self.spool_bounded(source, dest, self.limits.max_artifact)
+    }
+
+    /// Streams an evidence file (a bundle, an attestation) into `dest`,
+    /// bounded like metadata: evidence is small, an artifact-sized one is hostile.
+    pub fn spool_evidence(&self, source: &Source, dest: &Path) -> Result<u64, UpstreamError> {
+        self.spool_bounded(source, dest, self.limits.max_metadata)
+    }
+
+    fn spool_bounded(&self, source: &Source, dest: &Path, max: u64) -> Result<u64, UpstreamError> {
         let name = dest.display().to_string();
         let file = std::fs::File::create(dest).map_err(|e| UpstreamError::Io(name.clone(), e))?;
         let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
-        let result = self
-            .copy(source, None, self.limits.max_artifact, &mut writer)
-            .and_then(|(n, _)| {
-                writer
-                    .flush()
-                    .map(|()| n)
-                    .map_err(|e| UpstreamError::Io(name.clone(), e))
-            });
+        let result = self.copy(source, None, max, &mut writer).and_then(|(n, _)| {
+            writer
+                .flush()
+                .map(|()| n)
+                .map_err(|e| UpstreamError::Io(name.clone(), e))
+        });
         if result.is_err() {
             drop(writer);
             let _ = std::fs::remove_file(dest);

@@ -122,8 +122,9 @@ impl Records {
                 };
                 cell.get_or_init(|| {
                     let start = usize::try_from(offset).map_err(|e| e.to_string())?;
-                    let slice = bytes
-                        .get(start..start + len as usize)
+                    let slice = start
+                        .checked_add(len as usize)
+                        .and_then(|end| bytes.get(start..end))
                         .ok_or_else(|| format!("record {i} lies outside the records file"))?;
                     serde_json::from_slice(slice).map_err(|e| format!("record {i} is corrupt: {e}"))
                 })
@@ -519,8 +520,11 @@ impl AdvisoryDb {
             return Err(corrupt(format!("{:?} is not a records file name", header.records)));
         }
         let bytes = read(&dir.join(&header.records))?;
-        if let Some(&(offset, len)) = header.lines.iter().max_by_key(|(o, _)| *o)
-            && offset + u64::from(len) > bytes.len() as u64
+        let size = bytes.len() as u64;
+        if header
+            .lines
+            .iter()
+            .any(|&(offset, len)| offset.checked_add(u64::from(len)).is_none_or(|end| end > size))
         {
             return Err(corrupt(format!("{} is shorter than its index says", header.records)));
         }

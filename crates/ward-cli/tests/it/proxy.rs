@@ -396,6 +396,22 @@ fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
     let again = pip(&proxy.base, &reg.publisher.path("site3"), "demo-pkg==1.0.0");
     assert!(again.ok, "{}", again.text);
     assert_eq!(ledger_size(&data), 2);
+    drop(proxy);
+
+    // The wheel is replaced upstream by other bytes, validly signed. A proxy
+    // with an empty cache fetches them, and the ledger's earlier allow of
+    // this file refuses them, although the registry names no package.
+    let wheel = reg.wheel("demo-pkg", "1.0.0", true);
+    reg.sign(&wheel);
+    let mut args = reg.upstream_args();
+    args.extend([
+        "--cache".into(),
+        reg.publisher.path("fresh-cache").display().to_string(),
+    ]);
+    let proxy = start_proxy(&data, &args);
+    let changed = pip(&proxy.base, &reg.publisher.path("site4"), "demo-pkg==1.0.0");
+    assert!(!changed.ok);
+    assert!(changed.text.contains("ward: release-changed"), "{}", changed.text);
 }
 
 #[test]

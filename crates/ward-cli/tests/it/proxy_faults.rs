@@ -339,6 +339,25 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     );
     assert!(spool_is_empty(&data));
     assert_eq!(ledger_size_or_zero(&data), 0, "nothing was evaluated, nothing allowed");
+    drop(proxy);
+
+    // Evidence is bounded like metadata, not like artifacts: a 2 MiB "bundle" is refused.
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Body(v1.tarball.clone()));
+    up.set(
+        "/demo/-/demo-1.0.0.tgz.sigstore.json",
+        Answer::Body(vec![b' '; 2 << 20]),
+    );
+    let data = p.path("data3");
+    let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "1048576"]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let huge = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(huge.status, 502);
+    assert!(
+        huge.reason.contains("sigstore.json") && huge.reason.contains("limit"),
+        "{}",
+        huge.reason
+    );
+    assert!(spool_is_empty(&data));
 }
 
 fn ledger_size_or_zero(data: &Path) -> u64 {
@@ -594,4 +613,29 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
     let run = crate::common::ward_in(&p.path("data3"), ["proxy", "--config", config.to_str().unwrap()]);
     run.expect(2);
     assert!(run.stderr.contains("polcy"), "{}", run.stderr);
+}
+
+#[test]
+fn bytes_that_differ_from_the_index_digest_are_refused() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    let other = package(&p, "demo", "1.0.0", "swapped after the index was written");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    // The tarball (and its own valid signature) change; the packument's integrity does not.
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Body(other.tarball.clone()));
+    up.set(
+        "/demo/-/demo-1.0.0.tgz.sigstore.json",
+        Answer::Body(other.bundle.clone()),
+    );
+    let data = p.path("data");
+    let proxy = proxy(&p, &up, &data, &[]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(got.status, 403, "{}", got.reason);
+    assert!(
+        got.reason.contains("index-digest-mismatch") && got.reason.contains("the registry index"),
+        "{}",
+        got.reason
+    );
 }

@@ -111,19 +111,28 @@ impl EmbeddedLedger {
             }
             Err(e) => return Err(io(&key_path)(e)),
         };
-        let paths = (dir.join("entries.log"), dir.join("leaves.bin"), dir.join("offsets.bin"));
-        let (log, leaves, offsets_file) = (open_rw(&paths.0)?, open_rw(&paths.1)?, open_rw(&paths.2)?);
+        Self::load(dir, signer, Some(lock), |p| open_rw(p))
+    }
+
+    /// Opens the three data files (read-write for the writer, read-only for
+    /// a snapshot) and recovers the tree from them.
+    fn load(
+        dir: &Path,
+        signer: NoteSigner,
+        lock: Option<File>,
+        open: impl Fn(&Path) -> Result<File, LedgerError>,
+    ) -> Result<Self, LedgerError> {
         let mut ledger = Self {
             dir: dir.to_path_buf(),
             signer,
             tree: MerkleTree::new(),
             offsets: Vec::new(),
             log_len: 0,
-            log,
-            leaves,
-            offsets_file,
+            log: open(&dir.join("entries.log"))?,
+            leaves: open(&dir.join("leaves.bin"))?,
+            offsets_file: open(&dir.join("offsets.bin"))?,
             checkpoint: String::new(),
-            lock: Some(lock),
+            lock,
         };
         ledger.recover()?;
         Ok(ledger)
@@ -138,24 +147,7 @@ impl EmbeddedLedger {
         let key_path = dir.join("ledger.key");
         let text = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
         let signer = NoteSigner::parse(&text)?;
-        let read = |name: &str| {
-            let p = dir.join(name);
-            File::open(&p).map_err(io(&p))
-        };
-        let mut ledger = Self {
-            dir: dir.to_path_buf(),
-            signer,
-            tree: MerkleTree::new(),
-            offsets: Vec::new(),
-            log_len: 0,
-            log: read("entries.log")?,
-            leaves: read("leaves.bin")?,
-            offsets_file: read("offsets.bin")?,
-            checkpoint: String::new(),
-            lock: None,
-        };
-        ledger.recover()?;
-        Ok(ledger)
+        Self::load(dir, signer, None, |p| File::open(p).map_err(io(p)))
     }
 
     fn path(&self, name: &str) -> PathBuf {
