@@ -111,7 +111,7 @@ impl EmbeddedLedger {
             }
             Err(e) => return Err(io(&key_path)(e)),
         };
-        Self::load(dir, signer, Some(lock), |p| open_rw(p))
+        Self::load(dir, signer, Some(lock), open_rw)
     }
 
     /// Opens the three data files (read-write for the writer, read-only for
