@@ -63,6 +63,9 @@ reason_codes! {
     /// An archive's compression ratio is beyond the limit.
     ArchiveCompressionRatio = "archive-compression-ratio",
         "The archive expands by more than the configured ratio over its compressed size (decompression bomb guard).";
+    /// The archive could be read differently by the installer than by ward.
+    ArchiveAmbiguous = "archive-ambiguous",
+        "Installers could read this archive differently from ward (conflicting name headers, data after the end-of-archive block, names that collide after case folding or Unicode normalisation, zip local and central names that disagree); the package is refused rather than guessed at.";
     /// The package's own metadata file is missing.
     MetadataMissing = "metadata-missing",
         "The package metadata (package.json, METADATA, PKG-INFO or Cargo.toml) was not found where the ecosystem requires it.";

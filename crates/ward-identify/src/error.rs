@@ -52,6 +52,9 @@ pub enum ArchiveError {
         /// Compressed bytes consumed by then.
         compressed: u64,
     },
+    /// The installer could read the archive differently from ward.
+    #[error("archive is ambiguous: {0}")]
+    Ambiguous(String),
     /// The ecosystem's metadata file is absent.
     #[error("{0} not found in the archive")]
     MetadataMissing(String),
@@ -81,6 +84,7 @@ impl ArchiveError {
             ArchiveError::TooManyEntries { .. } => ReasonCode::ArchiveTooManyEntries,
             ArchiveError::TooLarge { .. } => ReasonCode::ArchiveTooLarge,
             ArchiveError::CompressionRatio { .. } => ReasonCode::ArchiveCompressionRatio,
+            ArchiveError::Ambiguous(_) => ReasonCode::ArchiveAmbiguous,
             ArchiveError::MetadataMissing(_) => ReasonCode::MetadataMissing,
             ArchiveError::MetadataMalformed(_) => ReasonCode::MetadataMalformed,
             ArchiveError::NameMismatch { .. } => ReasonCode::PackageNameMismatch,

@@ -18,8 +18,10 @@ mod error;
 pub mod hash;
 mod limits;
 mod metadata;
+mod names;
 mod paths;
 mod tar_gz;
+mod tar_walk;
 mod zip_archive;
 
 pub use error::{ArchiveError, ReadError};
@@ -27,9 +29,11 @@ pub use limits::Limits;
 
 use limits::{Counter, CountingReader};
 use metadata::NameVersion;
+use names::Root;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::str::FromStr;
 use tar_gz::Captured;
 use ward_core::{Artifact, ArtifactKind, Digests, Ecosystem, PackageId, purl::normalize_pypi_name};
 
@@ -84,10 +88,10 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut file = File::open(path).map_err(read_err)?;
-    if file.metadata().map_err(read_err)?.is_dir() {
-        return Err(read_err(std::io::Error::other("is a directory")));
-    }
+    // Regular files only: a FIFO would block, `/dev/zero` would hash forever.
+    let mut file = ward_input::InputFile::new(path, "artifact", u64::MAX)
+        .open()
+        .map_err(|e| read_err(std::io::Error::other(e)))?;
     let mut magic = [0u8; 4];
     let got = read_up_to(&mut file, &mut magic).map_err(read_err)?;
     file.seek(SeekFrom::Start(0)).map_err(read_err)?;
@@ -101,7 +105,11 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
                 inner: hashing,
                 count: counter.clone(),
             };
-            let (result, counting) = tar_gz::scan(counting, counter, &options.limits, wanted_in_tar);
+            let root = match file_name.to_ascii_lowercase().strip_suffix(".crate") {
+                Some(_) => Root::Crate(&file_name[..file_name.len() - ".crate".len()]),
+                None => Root::Shared,
+            };
+            let (result, counting) = tar_gz::scan(counting, counter, &options.limits, &root, wanted_in_tar);
             let (digests, size) = counting.inner.finish().map_err(read_err)?;
             (digests, size, Some(result))
         }
@@ -198,8 +206,9 @@ fn guess_kind(file_name: &str) -> ArtifactKind {
     }
 }
 
+/// `parts` are the components below the archive's top directory.
 fn wanted_in_tar(parts: &[&str]) -> bool {
-    parts.len() == 2 && matches!(parts[1], "package.json" | "PKG-INFO" | "Cargo.toml")
+    parts.len() == 1 && matches!(parts[0], "package.json" | "PKG-INFO" | "Cargo.toml")
 }
 
 fn wanted_in_zip(parts: &[&str]) -> bool {
@@ -224,6 +233,30 @@ fn one<'a>(
     Ok(first)
 }
 
+/// Two version strings that PEP 440 reads as the same version (`1.0` and
+/// `1.0.0`, `1.0-beta1` and `1.0b1`); strings that are not PEP 440 must be equal.
+fn same_version(a: &str, b: &str) -> bool {
+    match (pep440_rs::Version::from_str(a), pep440_rs::Version::from_str(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// A wheel's `<name>-<version>.dist-info` directory must name the package
+/// and version its METADATA gives.
+fn check_dist_info(dir: &str, nv: &NameVersion) -> Result<(), ArchiveError> {
+    let stem = dir.strip_suffix(".dist-info").unwrap_or(dir);
+    let (name, version) = stem.rsplit_once('-').unwrap_or((stem, ""));
+    if normalize_pypi_name(name) != normalize_pypi_name(&nv.name) || !same_version(version, &nv.version) {
+        return Err(ArchiveError::NameMismatch {
+            what: "wheel .dist-info directory".into(),
+            expected: stem.to_string(),
+            found: format!("{}-{}", nv.name, nv.version),
+        });
+    }
+    Ok(())
+}
+
 /// What the package's own metadata says: its kind, identity and licence.
 type Identity = (ArtifactKind, PackageId, Option<String>);
 
@@ -234,6 +267,7 @@ fn identity_from(file_name: &str, captured: &[Captured]) -> Result<Identity, Arc
         let meta = one(captured, Some(".dist-info"), "METADATA")?
             .ok_or_else(|| ArchiveError::MetadataMissing("*.dist-info/METADATA".into()))?;
         let nv = metadata::core_metadata("METADATA", &meta.content)?;
+        check_dist_info(&meta.path[0], &nv)?;
         let license = nv.license.clone();
         return Ok((ArtifactKind::Wheel, pypi(nv), license));
     }
@@ -289,9 +323,30 @@ fn check_expected(
     let version = id.version.as_deref().unwrap_or_default();
     match kind {
         ArtifactKind::Wheel => {
-            let dist = file_name.split('-').next().unwrap_or_default();
+            let mut fields = file_name.split('-');
+            let dist = fields.next().unwrap_or_default();
             if normalize_pypi_name(dist) != id.normalized_name() {
                 return Err(mismatch("name in wheel file name", dist, &id.name));
+            }
+            let file_version = fields.next().unwrap_or_default();
+            if !same_version(file_version, version) {
+                return Err(mismatch("version in wheel file name", file_version, version));
+            }
+        }
+        ArtifactKind::Sdist => {
+            let lower = file_name.to_ascii_lowercase();
+            let stem_len = [".tar.gz", ".zip"]
+                .iter()
+                .find_map(|ext| lower.strip_suffix(ext).map(str::len))
+                .unwrap_or(file_name.len());
+            let stem = &file_name[..stem_len];
+            // Legacy names may hold `-`: any split that matches will do.
+            let matches = stem.match_indices('-').any(|(i, _)| {
+                normalize_pypi_name(&stem[..i]) == id.normalized_name() && same_version(&stem[i + 1..], version)
+            });
+            if !matches {
+                let expected = format!("{}-{}", id.name, version);
+                return Err(mismatch("sdist file name", stem, &expected));
             }
         }
         ArtifactKind::Crate => {

@@ -29,8 +29,12 @@ fn non_empty(what: &str, field: &str, v: Option<&str>) -> Result<String, Archive
 /// npm's `package.json`.
 pub(crate) fn npm_package_json(bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
     let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| malformed("package.json", e))?;
+    let raw = v.get("name").and_then(|n| n.as_str());
+    let name = non_empty("package.json", "name", raw)?;
+    // The name as npm sees it, untrimmed.
+    check_npm_name(raw.unwrap_or_default())?;
     Ok(NameVersion {
-        name: non_empty("package.json", "name", v.get("name").and_then(|n| n.as_str()))?,
+        name,
         version: non_empty("package.json", "version", v.get("version").and_then(|n| n.as_str()))?,
         // `license` is an SPDX expression; the deprecated `{"type": …}` object form is read too.
         license: some_text(
@@ -40,17 +44,76 @@ pub(crate) fn npm_package_json(bytes: &[u8]) -> Result<NameVersion, ArchiveError
     })
 }
 
+/// npm's rules for a package name (validate-npm-package-name, the rules
+/// every published name meets): at most 214 characters, no leading `.` or
+/// `_`, no surrounding spaces, not `node_modules` or `favicon.ico`, and
+/// URL-safe, either plain or `@scope/name`. Capitals and `~'!()*` are kept
+/// for names published before npm refused them. Neither part may be `.`,
+/// `..` or start with `.` (a scoped `@x/..` would install outside
+/// `node_modules/@x/`).
+pub(crate) fn check_npm_name(name: &str) -> Result<(), ArchiveError> {
+    let bad = |why: &str| {
+        malformed(
+            "package.json",
+            format!("name {name:?} is not a valid npm package name: {why}"),
+        )
+    };
+    if name.len() > 214 {
+        return Err(bad("longer than 214 characters"));
+    }
+    if name.trim() != name {
+        return Err(bad("leading or trailing spaces"));
+    }
+    if name.starts_with('.') || name.starts_with('_') {
+        return Err(bad("starts with `.` or `_`"));
+    }
+    if matches!(name.to_ascii_lowercase().as_str(), "node_modules" | "favicon.ico") {
+        return Err(bad("a reserved name"));
+    }
+    // What encodeURIComponent leaves alone.
+    let url_safe = |part: &str| {
+        !part.is_empty()
+            && !part.starts_with('.')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '!' | '~' | '*' | '\'' | '(' | ')'))
+    };
+    let ok = match name.strip_prefix('@') {
+        Some(scoped) => scoped
+            .split_once('/')
+            .is_some_and(|(scope, pkg)| url_safe(scope) && url_safe(pkg)),
+        None => url_safe(name),
+    };
+    if !ok {
+        return Err(bad("not URL-safe (or not `@scope/name`)"));
+    }
+    Ok(())
+}
+
 /// Python core metadata (`METADATA` in wheels, `PKG-INFO` in sdists): an
-/// RFC 822-style header block; the first `Name` and `Version` win.
+/// RFC 822-style header block; the first `Name` and `Version` win. A
+/// `Name` or `Version` folded over several lines is refused: Python's email
+/// parser reads the continuation as part of the value.
 pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, ArchiveError> {
     let text = std::str::from_utf8(bytes).map_err(|e| malformed(what, e))?;
     let (mut name, mut version, mut expression, mut legacy) = (None, None, None, None);
+    let mut previous = String::new();
     for line in text.lines() {
         if line.is_empty() {
             break;
         }
+        if line.starts_with([' ', '\t']) {
+            if matches!(previous.as_str(), "name" | "version") {
+                return Err(malformed(
+                    what,
+                    format!("the `{previous}` header is folded over several lines"),
+                ));
+            }
+            continue;
+        }
         if let Some((key, value)) = line.split_once(':') {
-            match key.trim().to_ascii_lowercase().as_str() {
+            previous = key.trim().to_ascii_lowercase();
+            match previous.as_str() {
                 "name" if name.is_none() => name = Some(value.trim()),
                 "version" if version.is_none() => version = Some(value.trim()),
                 "license-expression" if expression.is_none() => expression = Some(value.trim()),
@@ -100,6 +163,29 @@ mod tests {
         .unwrap();
         assert_eq!((nv.name.as_str(), nv.version.as_str()), ("Sample_Project", "4.0"));
         assert!(core_metadata("METADATA", b"Name: x\n").is_err());
+        assert!(core_metadata("METADATA", b"Name: good\n evil\nVersion: 1\n").is_err());
+        assert!(core_metadata("METADATA", b"Name: good\nVersion: 1\n\tmore\n").is_err());
+        let nv = core_metadata("METADATA", b"Name: good\nSummary: a\n b\nVersion: 1\n").unwrap();
+        assert_eq!(nv.version, "1");
+
+        for bad in [
+            "../../etc",
+            ".x",
+            "_x",
+            " x",
+            "a/b",
+            "@s/../x",
+            "@s/",
+            "@/x",
+            "node_modules",
+            "caf\u{e9}",
+        ] {
+            assert!(check_npm_name(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(check_npm_name(&"x".repeat(215)).is_err());
+        for good in ["left-pad", "@acme/left-pad", "JSONStream", "lodash.merge", "x"] {
+            assert!(check_npm_name(good).is_ok(), "{good:?} refused");
+        }
 
         let nv = cargo_toml(b"[package]\nname = \"serde\"\nversion = \"1.0.0\"\n").unwrap();
         assert_eq!(nv.name, "serde");

@@ -1,11 +1,16 @@
 //! Reading gzip-compressed tarballs (npm `.tgz`, sdists, `.crate`) in the
 //! same pass that hashes them.
+//!
+//! One gzip member is read (cargo reads one, node reads them all): bytes
+//! after it are refused. The tar stream itself is walked by
+//! [`crate::tar_walk`], which refuses what the installers read differently.
 
 use crate::error::ArchiveError;
 use crate::limits::{BombGuard, Counter, Limits, archive_error};
+use crate::names::{Root, Seen, TopDir};
 use crate::paths::entry_components;
-use std::collections::HashSet;
-use std::io::{self, Read};
+use crate::tar_walk;
+use std::io::{self, BufRead, Read};
 
 /// A small file captured from the archive for identification.
 pub(crate) struct Captured {
@@ -37,67 +42,53 @@ impl Captured {
 }
 
 /// Walks every entry, enforcing the limits, and captures the entries for
-/// which `wanted` returns true. Every byte of every entry is decompressed, so
-/// a bomb is detected wherever in the archive it sits.
+/// which `wanted` returns true (given the components below the top
+/// directory). Every byte of the stream is decompressed, so a bomb is
+/// detected wherever in the archive it sits, even after the end of the tar.
 pub(crate) fn scan<R: Read>(
     reader: R,
     compressed: Counter,
     limits: &Limits,
+    root: &Root<'_>,
     wanted: impl Fn(&[&str]) -> bool,
 ) -> (Result<Vec<Captured>, ArchiveError>, R) {
-    let decoder = flate2::read::MultiGzDecoder::new(reader);
-    let guard = BombGuard {
+    let decoder = flate2::bufread::GzDecoder::new(io::BufReader::new(reader));
+    let mut guard = BombGuard {
         inner: decoder,
         unpacked: 0,
         compressed,
         limits: limits.clone(),
     };
-    let mut archive = tar::Archive::new(guard);
-    let result = walk(&mut archive, limits, wanted);
-    let reader = archive.into_inner().inner.into_inner();
+    let result = walk(&mut guard, limits, root, wanted).and_then(|captured| {
+        let rest = guard.inner.get_mut().fill_buf().map_err(archive_error)?;
+        if !rest.is_empty() {
+            return Err(ArchiveError::Ambiguous(
+                "data after the gzip stream; node decompresses a second member, cargo stops after the first".into(),
+            ));
+        }
+        Ok(captured)
+    });
+    let reader = guard.inner.into_inner().into_inner();
     (result, reader)
 }
 
 fn walk<R: Read>(
-    archive: &mut tar::Archive<R>,
+    reader: &mut R,
     limits: &Limits,
+    root: &Root<'_>,
     wanted: impl Fn(&[&str]) -> bool,
 ) -> Result<Vec<Captured>, ArchiveError> {
     let mut captured = Vec::new();
-    let mut seen = HashSet::new();
-    let mut count = 0u64;
-    for entry in archive.entries().map_err(archive_error)? {
-        let mut entry = entry.map_err(archive_error)?;
-        count += 1;
-        if count > limits.max_entries {
-            return Err(ArchiveError::TooManyEntries {
-                limit: limits.max_entries,
-            });
+    let mut seen = Seen::default();
+    let mut top = TopDir::default();
+    tar_walk::walk(reader, limits.max_entries, |entry, data| {
+        let parts = entry_components(&entry.path)?;
+        top.check(root, &entry.path, &parts)?;
+        seen.add(&parts, &entry.path, entry.is_dir)?;
+        if !entry.is_dir && parts.len() > 1 && wanted(&parts[1..]) {
+            captured.push(Captured::read(data, &entry.path, &parts, limits)?);
         }
-        let raw = entry.path_bytes();
-        let name = String::from_utf8_lossy(&raw).into_owned();
-        let kind = entry.header().entry_type();
-        match kind {
-            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::Directory => {}
-            // PAX global headers carry metadata for the archive, not files.
-            tar::EntryType::XGlobalHeader => {
-                io::copy(&mut entry, &mut io::sink()).map_err(archive_error)?;
-                continue;
-            }
-            tar::EntryType::Symlink | tar::EntryType::Link => return Err(ArchiveError::LinkEntry(name)),
-            other => return Err(ArchiveError::EntryType(name, format!("{other:?}"))),
-        }
-        let parts = entry_components(&name)?;
-        let key = parts.join("/");
-        if kind != tar::EntryType::Directory && !seen.insert(key) {
-            return Err(ArchiveError::Malformed(format!(
-                "entry {name:?} appears twice; installers disagree on which copy wins"
-            )));
-        }
-        if kind != tar::EntryType::Directory && wanted(&parts) {
-            captured.push(Captured::read(&mut entry, &name, &parts, limits)?);
-        }
-        io::copy(&mut entry, &mut io::sink()).map_err(archive_error)?;
-    }
+        Ok(())
+    })?;
     Ok(captured)
 }

@@ -1,33 +1,218 @@
 //! Reading zip archives (wheels, zip sdists) with limits.
 //!
-//! The central directory is read by the `zip` crate; every entry is then
-//! decompressed (to a sink, except the few captured for identification), so
-//! sizes that lie in the headers and CRC errors are found, not trusted.
+//! The central directory is first read here, entry by entry, so that every
+//! name is seen (the `zip` crate keeps one entry per name, the last) and each
+//! is compared with its local header's name (Python's `zipfile` refuses a
+//! mismatch; other extractors use the local name). Duplicate names, also
+//! after case folding and NFC normalisation, are refused. The `zip` crate
+//! then decompresses every entry (to a sink, except the few captured for
+//! identification), so sizes that lie in the headers and CRC errors are
+//! found, not trusted.
 
 use crate::error::ArchiveError;
 use crate::limits::{Limits, archive_error, check_sizes};
+use crate::names::Seen;
 use crate::paths::entry_components;
 use crate::tar_gz::Captured;
-use std::collections::HashSet;
-use std::io::{self, Read, Seek};
+use std::io::{self, Read, Seek, SeekFrom};
 
-pub(crate) fn scan<R: Read + Seek>(
-    reader: R,
+fn ambiguous(why: impl Into<String>) -> ArchiveError {
+    ArchiveError::Ambiguous(why.into())
+}
+
+fn malformed(why: impl Into<String>) -> ArchiveError {
+    ArchiveError::Malformed(why.into())
+}
+
+fn u16_at(b: &[u8], i: usize) -> u64 {
+    u64::from(u16::from_le_bytes([b[i], b[i + 1]]))
+}
+
+fn u32_at(b: &[u8], i: usize) -> u64 {
+    u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]))
+}
+
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(x)
+}
+
+fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> Result<Vec<u8>, ArchiveError> {
+    r.seek(SeekFrom::Start(offset)).map_err(archive_error)?;
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf)
+        .map_err(|_| malformed("zip structure runs past the end of the file"))?;
+    Ok(buf)
+}
+
+/// One central-directory entry: its name as stored and its local header.
+struct CentralEntry {
+    name: String,
+    local_offset: u64,
+}
+
+/// Where the central directory is and how many entries it has. The end
+/// record must end the file exactly and the directory must sit right before
+/// it, so no reader can find another directory or prepended data.
+fn end_record<R: Read + Seek>(r: &mut R, file_size: u64) -> Result<(u64, u64, u64), ArchiveError> {
+    let tail_len = file_size.min(22 + 65535);
+    let tail = read_at(r, file_size - tail_len, tail_len as usize)?;
+    let pos = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..].starts_with(b"PK\x05\x06"))
+        .ok_or_else(|| malformed("no zip end-of-central-directory record"))?;
+    let eocd = &tail[pos..];
+    if eocd.len() < 22 || 22 + u16_at(eocd, 20) != eocd.len() as u64 {
+        return Err(ambiguous("data after the zip end-of-central-directory record"));
+    }
+    if u16_at(eocd, 4) != 0 || u16_at(eocd, 6) != 0 {
+        return Err(malformed("multi-disk zip"));
+    }
+    let eocd_at = file_size - tail_len + pos as u64;
+    let (mut count, mut size, mut offset) = (u16_at(eocd, 10), u32_at(eocd, 12), u32_at(eocd, 16));
+    let mut cd_end = eocd_at;
+    if count == 0xffff || size == 0xffff_ffff || offset == 0xffff_ffff {
+        // Zip64: a locator right before the end record points at the zip64 record.
+        let locator = read_at(
+            r,
+            eocd_at
+                .checked_sub(20)
+                .ok_or_else(|| malformed("zip64 locator missing"))?,
+            20,
+        )?;
+        if !locator.starts_with(b"PK\x06\x07") {
+            return Err(malformed("zip64 locator missing"));
+        }
+        let at = u64_at(&locator, 8);
+        let record = read_at(r, at, 56)?;
+        if !record.starts_with(b"PK\x06\x06") || at + 12 + u64_at(&record, 4) != eocd_at - 20 {
+            return Err(ambiguous("zip64 end record not where the locator says"));
+        }
+        (count, size, offset) = (u64_at(&record, 32), u64_at(&record, 40), u64_at(&record, 48));
+        cd_end = at;
+    }
+    if offset.checked_add(size) != Some(cd_end) {
+        return Err(ambiguous(
+            "the central directory is not right before its end record (prepended or hidden data)",
+        ));
+    }
+    Ok((count, offset, size))
+}
+
+fn central_directory<R: Read + Seek>(
+    r: &mut R,
     file_size: u64,
     limits: &Limits,
-    wanted: impl Fn(&[&str]) -> bool,
-) -> Result<Vec<Captured>, ArchiveError> {
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
-    if archive.len() as u64 > limits.max_entries {
+) -> Result<Vec<CentralEntry>, ArchiveError> {
+    let (count, offset, size) = end_record(r, file_size)?;
+    if count > limits.max_entries {
         return Err(ArchiveError::TooManyEntries {
             limit: limits.max_entries,
         });
     }
+    let size = usize::try_from(size).map_err(|_| malformed("central directory too large"))?;
+    let cd = read_at(r, offset, size)?;
+    let mut entries = Vec::new();
+    let mut at = 0usize;
+    while at < cd.len() {
+        let h = cd
+            .get(at..at + 46)
+            .ok_or_else(|| malformed("truncated central directory"))?;
+        if !h.starts_with(b"PK\x01\x02") {
+            return Err(malformed("bad central directory entry"));
+        }
+        let flags = u16_at(h, 8);
+        let (n, x, c) = (u16_at(h, 28) as usize, u16_at(h, 30) as usize, u16_at(h, 32) as usize);
+        let name = cd
+            .get(at + 46..at + 46 + n)
+            .ok_or_else(|| malformed("truncated central directory"))?;
+        let extra = cd
+            .get(at + 46 + n..at + 46 + n + x)
+            .ok_or_else(|| malformed("truncated central directory"))?;
+        let mut local_offset = u32_at(h, 42);
+        if local_offset == 0xffff_ffff {
+            local_offset = zip64_offset(extra, u32_at(h, 24) == 0xffff_ffff, u32_at(h, 20) == 0xffff_ffff)?;
+        }
+        let name = if flags & 0x800 != 0 || name.is_ascii() {
+            String::from_utf8(name.to_vec()).map_err(|_| malformed("zip entry name flagged UTF-8 is not UTF-8"))?
+        } else {
+            return Err(ambiguous(format!(
+                "zip entry name {:?} is neither ASCII nor flagged UTF-8; readers decode it differently",
+                String::from_utf8_lossy(name)
+            )));
+        };
+        entries.push(CentralEntry { name, local_offset });
+        at += 46 + n + x + c;
+    }
+    if entries.len() as u64 != count {
+        return Err(ambiguous(format!(
+            "the end record counts {count} entries, the central directory holds {}",
+            entries.len()
+        )));
+    }
+    Ok(entries)
+}
+
+/// The local header offset from a zip64 extra field.
+fn zip64_offset(extra: &[u8], usize_wide: bool, csize_wide: bool) -> Result<u64, ArchiveError> {
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let (id, len) = (u16_at(extra, at), u16_at(extra, at + 2) as usize);
+        let body = extra
+            .get(at + 4..at + 4 + len)
+            .ok_or_else(|| malformed("truncated zip extra field"))?;
+        if id == 1 {
+            let skip = 8 * (usize::from(usize_wide) + usize::from(csize_wide));
+            return body
+                .get(skip..skip + 8)
+                .map(|b| u64_at(b, 0))
+                .ok_or_else(|| malformed("zip64 extra field without an offset"));
+        }
+        at += 4 + len;
+    }
+    Err(malformed("zip64 offset missing"))
+}
+
+/// The local header's name must be the central directory's, byte for byte.
+fn check_local_name<R: Read + Seek>(r: &mut R, entry: &CentralEntry) -> Result<(), ArchiveError> {
+    let h = read_at(r, entry.local_offset, 30)?;
+    if !h.starts_with(b"PK\x03\x04") {
+        return Err(malformed(format!("no local header for {:?}", entry.name)));
+    }
+    let local = read_at(r, entry.local_offset + 30, u16_at(&h, 26) as usize)?;
+    if local != entry.name.as_bytes() {
+        return Err(ambiguous(format!(
+            "the central directory names {:?}, the local header {:?}; extractors disagree on which to use",
+            entry.name,
+            String::from_utf8_lossy(&local)
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn scan<R: Read + Seek>(
+    mut reader: R,
+    file_size: u64,
+    limits: &Limits,
+    wanted: impl Fn(&[&str]) -> bool,
+) -> Result<Vec<Captured>, ArchiveError> {
+    let central = central_directory(&mut reader, file_size, limits)?;
+    let mut seen = Seen::default();
+    for entry in &central {
+        check_local_name(&mut reader, entry)?;
+        let parts = entry_components(&entry.name)?;
+        seen.add(&parts, &entry.name, entry.name.ends_with('/'))?;
+    }
+    reader.seek(SeekFrom::Start(0)).map_err(archive_error)?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+    if archive.len() != central.len() {
+        return Err(ambiguous("the zip reader sees a different number of entries"));
+    }
     let mut captured = Vec::new();
-    let mut seen = HashSet::new();
     let mut declared = 0u64;
     let mut unpacked = 0u64;
-    for i in 0..archive.len() {
+    for (i, entry) in central.iter().enumerate() {
         let mut file = archive
             .by_index(i)
             .map_err(|e| ArchiveError::Malformed(e.to_string()))?;
@@ -35,17 +220,18 @@ pub(crate) fn scan<R: Read + Seek>(
             .name()
             .map_err(|e| ArchiveError::Malformed(e.to_string()))?
             .into_owned();
+        if name != entry.name {
+            return Err(ambiguous(format!(
+                "entry {i} is {name:?} to the zip reader, {:?} in the directory",
+                entry.name
+            )));
+        }
         if file.is_symlink() {
             return Err(ArchiveError::LinkEntry(name));
         }
         let parts = entry_components(&name)?;
         if file.is_dir() {
             continue;
-        }
-        if !seen.insert(parts.join("/")) {
-            return Err(ArchiveError::Malformed(format!(
-                "entry {name:?} appears twice; installers disagree on which copy wins"
-            )));
         }
         declared = declared.saturating_add(file.size());
         check_sizes(declared, file_size, limits)?;
