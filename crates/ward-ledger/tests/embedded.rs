@@ -116,23 +116,39 @@ fn a_tampered_or_truncated_log_is_refused() {
         let mut l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
         l.append(&(0..5).map(entry).collect::<Vec<_>>()).unwrap();
     }
-    // Tampering with an acknowledged entry's bytes.
+    // Tampering with the batch's commit marker (the last 32 bytes).
     let log = dir.path().join("entries.log");
     let mut bytes = std::fs::read(&log).unwrap();
-    let pos = bytes.len() - 2;
+    let marker = bytes.len() - 20;
+    bytes[marker] ^= 1;
+    std::fs::write(&log, &bytes).unwrap();
+    assert!(matches!(
+        EmbeddedLedger::open(dir.path(), ORIGIN),
+        Err(LedgerError::Corrupt(_))
+    ));
+    bytes[marker] ^= 1;
+    // Tampering with an acknowledged entry's bytes.
+    let pos = bytes.len() - 32 - 2;
     bytes[pos] ^= 1;
     std::fs::write(&log, &bytes).unwrap();
     assert!(matches!(
         EmbeddedLedger::open(dir.path(), ORIGIN),
         Err(LedgerError::Corrupt(_))
     ));
-    // Restore, then tamper with an earlier entry: the full audit finds it.
+    // Restore, then tamper with an earlier entry: the writer refuses to
+    // build on it, and a read-only snapshot's full audit finds it.
     bytes[pos] ^= 1;
     bytes[10] ^= 1;
     std::fs::write(&log, &bytes).unwrap();
-    let mut l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
+    assert!(matches!(
+        EmbeddedLedger::open(dir.path(), ORIGIN),
+        Err(LedgerError::Corrupt(_))
+    ));
+    let mut l = EmbeddedLedger::open_snapshot(dir.path()).unwrap();
     assert!(matches!(l.verify_all(), Err(LedgerError::Corrupt(_))));
     drop(l);
+    bytes[10] ^= 1;
+    std::fs::write(&log, &bytes).unwrap();
     // Losing acknowledged leaf hashes is corruption, never silently accepted.
     let leaves = dir.path().join("leaves.bin");
     let len = std::fs::metadata(&leaves).unwrap().len();

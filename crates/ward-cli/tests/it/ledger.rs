@@ -356,3 +356,150 @@ fn a_full_disk_is_reported_and_never_acknowledged() {
     run.expect(0);
     assert_eq!(json_of(&run)["ledger"]["index"], 3);
 }
+
+fn ledger_lens(ledger: &Path) -> Vec<u64> {
+    ["entries.log", "leaves.bin", "offsets.bin"]
+        .iter()
+        .map(|f| std::fs::metadata(ledger.join(f)).unwrap().len())
+        .collect()
+}
+
+#[test]
+fn a_rolled_back_or_missing_checkpoint_is_refused_not_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let l = ledger.to_str().unwrap();
+    let cp = ledger.join("checkpoint");
+    let mut at_3 = vec![];
+    for i in 0..6 {
+        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+        if i == 2 {
+            at_3 = std::fs::read(&cp).unwrap();
+        }
+    }
+    let latest = std::fs::read(&cp).unwrap();
+    let lens = ledger_lens(&ledger);
+    for tamper in ["restore", "delete"] {
+        if tamper == "restore" {
+            std::fs::write(&cp, &at_3).unwrap();
+        } else {
+            std::fs::remove_file(&cp).unwrap();
+        }
+        let run = verify_into(&ledger, BEACON_IDENTITY);
+        run.expect(2);
+        assert!(
+            run.stderr.contains(cp.to_str().unwrap()) && !run.stdout.contains("recorded: ledger entry"),
+            "{tamper}: {}",
+            run.stderr
+        );
+        let audit = ward(["ledger", "verify", "--ledger", l]);
+        assert_ne!(audit.code, 0, "{tamper}: ledger verify passed: {}", audit.stdout);
+        assert!(audit.stderr.contains("checkpoint"), "{}", audit.stderr);
+        assert_eq!(ledger_lens(&ledger), lens, "{tamper}: the log was cut");
+    }
+    std::fs::write(&cp, &latest).unwrap();
+    let run = ward(["ledger", "verify", "--ledger", l]);
+    run.expect(0);
+    assert!(run.stdout.contains("recomputed 6 entries"), "{}", run.stdout);
+}
+
+#[test]
+fn a_tampered_ledger_is_never_extended() {
+    use sha2::Digest as _;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    for _ in 0..3 {
+        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    }
+    let log = ledger.join("entries.log");
+    let original = std::fs::read(&log).unwrap();
+    let offsets = std::fs::read(ledger.join("offsets.bin")).unwrap();
+    let at = |i: usize| u64::from_be_bytes(offsets[i * 8..i * 8 + 8].try_into().unwrap()) as usize;
+    let len = |i: usize| u32::from_be_bytes(original[at(i)..at(i) + 4].try_into().unwrap()) as usize;
+    let cp = std::fs::read(ledger.join("checkpoint")).unwrap();
+    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+        (
+            "a flipped byte in entry 0",
+            Box::new(|b: &mut Vec<u8>| b[at(0) + 40] ^= 1),
+        ),
+        (
+            "a flipped checksum byte of entry 0",
+            Box::new(|b: &mut Vec<u8>| b[at(0) + 5] ^= 1),
+        ),
+        (
+            "entry 0 rewritten with its checksum fixed",
+            Box::new(|b: &mut Vec<u8>| {
+                let body = at(0) + 8..at(0) + 8 + len(0);
+                let i = b[body.clone()].iter().position(|&c| c == b'a').unwrap() + body.start;
+                b[i] = b'b';
+                let sum = sha2::Sha256::digest(&b[body]);
+                b[at(0) + 4..at(0) + 8].copy_from_slice(&sum[..4]);
+            }),
+        ),
+    ];
+    for (what, tamper) in cases {
+        let mut bytes = original.clone();
+        tamper(&mut bytes);
+        std::fs::write(&log, &bytes).unwrap();
+        let run = verify_into(&ledger, BEACON_IDENTITY);
+        run.expect(2);
+        assert!(run.stderr.contains("corrupt"), "{what}: {}", run.stderr);
+        assert_eq!(std::fs::read(&log).unwrap(), bytes, "{what}: the log changed");
+        assert_eq!(
+            std::fs::read(ledger.join("checkpoint")).unwrap(),
+            cp,
+            "{what}: a new checkpoint"
+        );
+        ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]).expect(1);
+    }
+    std::fs::write(&log, &original).unwrap();
+    // A corrupted offsets.bin.
+    let mut bad = offsets.clone();
+    bad[15] ^= 0x04;
+    std::fs::write(ledger.join("offsets.bin"), &bad).unwrap();
+    verify_into(&ledger, BEACON_IDENTITY).expect(2);
+    assert_ne!(ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]).code, 0);
+    assert_eq!(std::fs::read(ledger.join("checkpoint")).unwrap(), cp);
+    std::fs::write(ledger.join("offsets.bin"), &offsets).unwrap();
+    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+}
+
+#[test]
+fn reading_commands_read_the_checkpointed_prefix_past_a_torn_tail() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    for _ in 0..3 {
+        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    }
+    for (file, junk) in [("leaves.bin", &[7u8; 40][..]), ("offsets.bin", &[1u8; 11][..])] {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(ledger.join(file))
+            .unwrap();
+        f.write_all(junk).unwrap();
+    }
+    let l = ledger.to_str().unwrap();
+    let run = ward(["ledger", "verify", "--ledger", l]);
+    run.expect(0);
+    assert!(run.stdout.contains("recomputed 3 entries"), "{}", run.stdout);
+    ward(["ledger", "show", "2", "--ledger", l]).expect(0);
+    ward(["ledger", "prove", "1", "--ledger", l]).expect(0);
+    ward(["ledger", "checkpoint", "--ledger", l]).expect(0);
+}
+
+#[test]
+fn an_endless_checkpoint_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    let cp = ledger.join("checkpoint");
+    std::fs::remove_file(&cp).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &cp).unwrap();
+    let run = verify_into(&ledger, BEACON_IDENTITY);
+    run.expect(2);
+    assert!(run.stderr.contains("ledger checkpoint"), "{}", run.stderr);
+    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+}

@@ -1,24 +1,43 @@
 //! The embedded backend: one directory, append-only files, one fsync per
-//! batch, and recovery that cuts a torn tail back to the last checkpoint.
+//! batch, recovery that cuts a torn tail back to the last checkpoint, and a
+//! refusal to open a log whose checkpoint was rolled back.
 //!
 //! Layout:
 //!
 //! | file | content |
 //! |---|---|
-//! | `entries.log` | records `u32 length ‖ 4 bytes of SHA-256(entry) ‖ entry` |
+//! | `entries.log` | records `u32 length ‖ 4 bytes of SHA-256(entry) ‖ entry`, each batch followed by a 32-byte commit marker |
 //! | `leaves.bin` | the 32-byte leaf hash of each entry |
 //! | `offsets.bin` | the 8-byte offset of each record in `entries.log` |
 //! | `checkpoint` | the latest signed checkpoint (replaced atomically) |
 //! | `ledger.key` / `ledger.pub` | the log's Ed25519 note key (0600) and verifier key |
 //! | `lock` | held exclusively by the one writer |
 //!
-//! An append writes records, leaf hashes and offsets at the positions the
-//! checkpoint implies, fsyncs the three files, then writes the new
-//! checkpoint to a temporary file, fsyncs it, renames it over `checkpoint`
-//! and fsyncs the directory. Only then is the batch acknowledged. On open,
-//! anything past the checkpoint's size is a batch that was never
-//! acknowledged and is cut away; anything missing below it is corruption
-//! and refused.
+//! A commit marker is `FF FF FF FF ‖ "wcm1" ‖ u64 first index ‖ u64 size
+//! after the batch ‖ 8 bytes of SHA-256 of the preceding 24 bytes`; its
+//! first four bytes can never start a record (records are at most 65,535
+//! bytes). Ledgers written before markers existed have none and still open.
+//!
+//! An append writes the batch's records and its marker, leaf hashes and
+//! offsets at the positions the checkpoint implies, fsyncs the three files,
+//! then writes the new checkpoint to a temporary file, fsyncs it, renames it
+//! over `checkpoint` and fsyncs the directory. Only then is the batch
+//! acknowledged. A batch is written only after the previous checkpoint is
+//! durable, so on open:
+//!
+//! - past the checkpoint there is at most one committed batch (a crash
+//!   between the data fsync and the rename): it is complete and checksummed,
+//!   so it is kept and the checkpoint re-signed over it (rolled forward,
+//!   never cut);
+//! - a batch without its marker, or whose records, leaf hashes or offsets
+//!   are incomplete, was never fsynced, so never acknowledged: it is cut;
+//! - a commit marker for a batch that starts past the checkpoint proves a
+//!   later checkpoint was acknowledged: the checkpoint was replaced by an
+//!   older one, and the open is refused ([`LedgerError::Rollback`]), as it is
+//!   when the checkpoint is missing over a non-empty log;
+//! - anything missing or altered below the checkpoint is refused as
+//!   corruption ([`check_stored_prefix`] and the re-check of the most recent
+//!   entries); the full re-hash of every entry is `verify_all`.
 
 use super::{LedgerError, MAX_ENTRY_BYTES, Receipt};
 use crate::checkpoint::SignedCheckpoint;
@@ -27,11 +46,20 @@ use crate::note::{ALG_ED25519, NoteSigner, NoteVerifier};
 use crate::tree::MerkleTree;
 use sha2::Digest as _;
 use std::fs::{File, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 const RECORD_HEADER: u64 = 8;
+const MARKER_LEN: u64 = 32;
+const MARKER_MAGIC: [u8; 8] = [0xff, 0xff, 0xff, 0xff, b'w', b'c', b'm', b'1'];
+/// How many of the most recent entries the writer re-hashes on open.
+pub const RECHECK_WINDOW: u64 = 256;
+/// The largest batch recovery will roll forward (a writer never writes more
+/// in one batch than it was handed; this only bounds a hostile tail).
+const MAX_ROLL_FORWARD: usize = 1 << 20;
+/// How often a snapshot re-reads a checkpoint that a running writer replaced
+/// while the snapshot was being read.
+const SNAPSHOT_RETRIES: usize = 5;
 
 /// An open embedded ledger (the writer holds the directory's lock).
 pub struct EmbeddedLedger {
@@ -39,6 +67,7 @@ pub struct EmbeddedLedger {
     signer: NoteSigner,
     tree: MerkleTree,
     offsets: Vec<u64>,
+    /// Where the acknowledged records (and their last commit marker) end.
     log_len: u64,
     log: File,
     leaves: File,
@@ -46,6 +75,8 @@ pub struct EmbeddedLedger {
     checkpoint: String,
     /// The writer's lock; `None` for a read-only snapshot.
     lock: Option<File>,
+    /// An append failed part way: recover from the files before the next.
+    stale: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
@@ -55,14 +86,28 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LedgerError + '_ {
     }
 }
 
-fn open_rw(path: &Path) -> Result<File, LedgerError> {
-    OpenOptions::new()
+/// Opens a data file (read-write for the writer, read-only for a snapshot),
+/// refusing anything but a regular file without blocking on a FIFO.
+fn open_data(path: &Path, write: bool) -> Result<File, LedgerError> {
+    let f = OpenOptions::new()
         .read(true)
-        .write(true)
-        .create(true)
+        .write(write)
+        .create(write)
         .truncate(false)
+        .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(io(path))
+        .map_err(io(path))?;
+    if !f.metadata().map_err(io(path))?.is_file() {
+        return Err(LedgerError::Corrupt(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(f)
+}
+
+fn open_rw(path: &Path) -> Result<File, LedgerError> {
+    open_data(path, true)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
@@ -71,7 +116,6 @@ fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
 
 fn write_atomic(dir: &Path, name: &str, data: &[u8], mode: u32) -> Result<(), LedgerError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let tmp = dir.join(format!("{name}.tmp"));
     let mut f = OpenOptions::new()
         .write(true)
@@ -87,6 +131,107 @@ fn write_atomic(dir: &Path, name: &str, data: &[u8], mode: u32) -> Result<(), Le
     sync_dir(dir)
 }
 
+/// Reads a small ledger file whole, with a bound; `None` when it does not exist.
+fn read_small(path: &Path, what: &'static str, limit: u64) -> Result<Option<Vec<u8>>, LedgerError> {
+    match ward_input::InputFile::new(path, what, limit).read() {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The commit marker that ends the batch `[first, size)`.
+fn marker(first: u64, size: u64) -> [u8; MARKER_LEN as usize] {
+    let mut m = [0u8; MARKER_LEN as usize];
+    m[..8].copy_from_slice(&MARKER_MAGIC);
+    m[8..16].copy_from_slice(&first.to_be_bytes());
+    m[16..24].copy_from_slice(&size.to_be_bytes());
+    let sum = sha2::Sha256::digest(&m[..24]);
+    m[24..].copy_from_slice(&sum[..8]);
+    m
+}
+
+/// `(first, size)` of a well-formed commit marker.
+fn parse_marker(m: &[u8]) -> Option<(u64, u64)> {
+    if m.len() != MARKER_LEN as usize || m[..8] != MARKER_MAGIC || sha2::Sha256::digest(&m[..24])[..8] != m[24..] {
+        return None;
+    }
+    let first = u64::from_be_bytes(m[8..16].try_into().ok()?);
+    let size = u64::from_be_bytes(m[16..24].try_into().ok()?);
+    (first < size).then_some((first, size))
+}
+
+/// Reads up to `len` bytes at `offset` (fewer at the end of the file).
+fn read_upto(f: &File, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    let mut got = 0;
+    while got < len {
+        match f.read_at(&mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(got);
+    Ok(buf)
+}
+
+/// Checks the stored prefix the checkpoint covers, structurally: offsets
+/// start at 0, strictly increase by at most one record and one marker, and
+/// stay inside `entries.log`; and the Merkle root of the stored leaf hashes
+/// is the signed checkpoint's. Returns the tree.
+///
+/// This is the one O(n) step of opening (every stored leaf hash and offset
+/// is read); a later change that opens in O(log n) replaces this function.
+fn check_stored_prefix(
+    offsets: &[u64],
+    leaves: &[u8],
+    log_file_len: u64,
+    checkpoint: &crate::checkpoint::Checkpoint,
+) -> Result<MerkleTree, LedgerError> {
+    let max_step = RECORD_HEADER + MAX_ENTRY_BYTES as u64 + MARKER_LEN;
+    if let Some(&first) = offsets.first()
+        && first != 0
+    {
+        return Err(LedgerError::Corrupt(format!(
+            "offsets.bin: entry 0 is at {first}, not at the start of entries.log"
+        )));
+    }
+    for (i, w) in offsets.windows(2).enumerate() {
+        if w[1] < w[0] + RECORD_HEADER || w[1] - w[0] > max_step {
+            return Err(LedgerError::Corrupt(format!(
+                "offsets.bin: entry {} at {} does not follow entry {i} at {}",
+                i + 1,
+                w[1],
+                w[0]
+            )));
+        }
+    }
+    if let Some(&last) = offsets.last()
+        && last + RECORD_HEADER > log_file_len
+    {
+        return Err(LedgerError::Corrupt(format!(
+            "offsets.bin: entry {} at {last} is past the end of entries.log ({log_file_len} bytes)",
+            offsets.len() - 1
+        )));
+    }
+    let tree = MerkleTree::from_leaves(leaves.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])));
+    if tree.root() != checkpoint.root {
+        return Err(LedgerError::Corrupt(
+            "the stored leaf hashes (leaves.bin) do not produce the checkpoint's root".into(),
+        ));
+    }
+    Ok(tree)
+}
+
+/// A committed batch found past the checkpoint.
+struct Committed {
+    leaves: Vec<[u8; 32]>,
+    offsets: Vec<u64>,
+    end: u64,
+}
+
 impl EmbeddedLedger {
     /// Opens (or creates, with a new key named `origin`) the ledger in `dir`,
     /// recovering from a crash if the last writer died mid-batch.
@@ -96,9 +241,9 @@ impl EmbeddedLedger {
         let lock = open_rw(&lock_path)?;
         lock.lock().map_err(io(&lock_path))?;
         let key_path = dir.join("ledger.key");
-        let signer = match std::fs::read_to_string(&key_path) {
-            Ok(text) => NoteSigner::parse(&text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let signer = match read_small(&key_path, "ledger key", ward_input::limits::KEY)? {
+            Some(bytes) => NoteSigner::parse(&String::from_utf8_lossy(&bytes))?,
+            None => {
                 let signer = NoteSigner::generate(origin, ALG_ED25519)?;
                 write_atomic(dir, "ledger.key", signer.to_skey().as_bytes(), 0o600)?;
                 write_atomic(
@@ -109,7 +254,6 @@ impl EmbeddedLedger {
                 )?;
                 signer
             }
-            Err(e) => return Err(io(&key_path)(e)),
         };
         Self::load(dir, signer, Some(lock), open_rw)
     }
@@ -133,6 +277,7 @@ impl EmbeddedLedger {
             offsets_file: open(&dir.join("offsets.bin"))?,
             checkpoint: String::new(),
             lock,
+            stale: false,
         };
         ledger.recover()?;
         Ok(ledger)
@@ -142,94 +287,332 @@ impl EmbeddedLedger {
     /// that may be running (a proxy, a `ward ledger serve`): no lock is
     /// taken and nothing is repaired. The snapshot is the prefix the signed
     /// checkpoint covers; the writer only appends past it and replaces the
-    /// checkpoint atomically, so that prefix is always whole.
+    /// checkpoint atomically, so that prefix is always whole. Whatever lies
+    /// past it (a torn tail, a batch in flight) is not read as entries.
     pub fn open_snapshot(dir: &Path) -> Result<Self, LedgerError> {
         let key_path = dir.join("ledger.key");
-        let text = std::fs::read_to_string(&key_path).map_err(io(&key_path))?;
-        let signer = NoteSigner::parse(&text)?;
-        Self::load(dir, signer, None, |p| File::open(p).map_err(io(p)))
+        let bytes = read_small(&key_path, "ledger key", ward_input::limits::KEY)?
+            .ok_or_else(|| io(&key_path)(std::io::Error::new(std::io::ErrorKind::NotFound, "no ledger key")))?;
+        let signer = NoteSigner::parse(&String::from_utf8_lossy(&bytes))?;
+        Self::load(dir, signer, None, |p| open_data(p, false))
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
 
+    fn read_checkpoint_file(&self) -> Result<Option<Vec<u8>>, LedgerError> {
+        read_small(
+            &self.path("checkpoint"),
+            "ledger checkpoint",
+            ward_input::limits::CHECKPOINT,
+        )
+    }
+
+    /// Loads the state the checkpoint covers. A snapshot that finds what
+    /// looks like a rollback re-reads the checkpoint first: a running writer
+    /// may have replaced it (and appended past it) while the snapshot read.
     fn recover(&mut self) -> Result<(), LedgerError> {
-        let cp_path = self.path("checkpoint");
-        let checkpoint = match std::fs::read(&cp_path) {
-            Ok(bytes) => Some((SignedCheckpoint::verify(&bytes, &self.signer.verifier())?, bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(&cp_path)(e)),
+        let mut bytes = self.read_checkpoint_file()?;
+        let mut tries = 0;
+        loop {
+            match self.recover_from(bytes.as_deref()) {
+                Err(e @ LedgerError::Rollback { .. }) if self.lock.is_none() && tries < SNAPSHOT_RETRIES => {
+                    tries += 1;
+                    let again = self.read_checkpoint_file()?;
+                    if again == bytes {
+                        return Err(e);
+                    }
+                    bytes = again;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn rollback(&self, detail: String) -> LedgerError {
+        LedgerError::Rollback {
+            path: self.path("checkpoint").display().to_string(),
+            detail,
+        }
+    }
+
+    fn file_len(&self, f: &File, name: &str) -> Result<u64, LedgerError> {
+        Ok(f.metadata().map_err(io(&self.path(name)))?.len())
+    }
+
+    fn recover_from(&mut self, checkpoint_bytes: Option<&[u8]>) -> Result<(), LedgerError> {
+        let writer = self.lock.is_some();
+        let log_file_len = self.file_len(&self.log, "entries.log")?;
+        let leaves_len = self.file_len(&self.leaves, "leaves.bin")?;
+        let offsets_len = self.file_len(&self.offsets_file, "offsets.bin")?;
+        let Some(bytes) = checkpoint_bytes else {
+            if log_file_len > 0 || leaves_len > 0 || offsets_len > 0 {
+                return Err(self.rollback(format!(
+                    "is missing, but entries.log holds {log_file_len} bytes and leaves.bin {} leaf hashes; \
+                     refusing to start a new log over acknowledged entries (put the latest checkpoint back)",
+                    leaves_len / 32
+                )));
+            }
+            self.tree = MerkleTree::new();
+            self.offsets = Vec::new();
+            self.log_len = 0;
+            self.checkpoint = if writer {
+                self.write_checkpoint()?
+            } else {
+                super::sign_tree(&self.signer, &self.tree)?
+            };
+            return Ok(());
         };
-        let size = checkpoint.as_ref().map_or(0, |(c, _)| c.checkpoint.size);
-        let read_all = |f: &File, p: &Path| -> Result<Vec<u8>, LedgerError> {
-            let mut v = Vec::new();
-            (&*f).read_to_end(&mut v).map_err(io(p))?;
-            Ok(v)
-        };
-        let leaves = read_all(&self.leaves, &self.path("leaves.bin"))?;
-        let offsets = read_all(&self.offsets_file, &self.path("offsets.bin"))?;
-        let log_len = self.log.metadata().map_err(io(&self.path("entries.log")))?.len();
-        if (leaves.len() as u64) < size * 32 || (offsets.len() as u64) < size * 8 {
+        let cp = SignedCheckpoint::verify(bytes, &self.signer.verifier())?.checkpoint;
+        let size = cp.size;
+        if leaves_len / 32 < size || offsets_len / 8 < size {
             return Err(LedgerError::Corrupt(format!(
                 "the checkpoint covers {size} entries but only {} leaf hashes and {} offsets are stored",
-                leaves.len() / 32,
-                offsets.len() / 8
+                leaves_len / 32,
+                offsets_len / 8
             )));
         }
-        self.offsets = offsets
+        let read_prefix = |f: &File, len: u64, name: &str| -> Result<Vec<u8>, LedgerError> {
+            let mut v = vec![0u8; len as usize];
+            f.read_exact_at(&mut v, 0).map_err(io(&self.path(name)))?;
+            Ok(v)
+        };
+        let leaves = read_prefix(&self.leaves, size * 32, "leaves.bin")?;
+        let offsets: Vec<u64> = read_prefix(&self.offsets_file, size * 8, "offsets.bin")?
             .chunks_exact(8)
-            .take(size as usize)
             .map(|c| u64::from_be_bytes(c.try_into().unwrap_or([0; 8])))
             .collect();
-        self.tree = MerkleTree::from_leaves(
-            leaves
-                .chunks_exact(32)
-                .take(size as usize)
-                .map(|c| c.try_into().unwrap_or([0; 32])),
-        );
-        // Where the last acknowledged record ends.
+        self.tree = check_stored_prefix(&offsets, &leaves, log_file_len, &cp)?;
+        self.offsets = offsets;
+        // Where the last acknowledged record (and its commit marker, when
+        // the batch was written with one) ends.
         self.log_len = match self.offsets.last() {
             None => 0,
             Some(&last) => {
-                let entry = self.read_record(last, log_len)?;
+                let entry = self.read_record(last, log_file_len)?;
                 if leaf_hash(&entry) != self.tree.leaf(size - 1).unwrap_or_default() {
                     return Err(LedgerError::Corrupt(format!(
                         "entry {} does not match its leaf hash",
                         size - 1
                     )));
                 }
-                last + RECORD_HEADER + entry.len() as u64
+                let end = last + RECORD_HEADER + entry.len() as u64;
+                match self.marker_at(end, log_file_len)? {
+                    Some((_, s)) if s == size => end + MARKER_LEN,
+                    // Only a marker starts with these bytes; this one was
+                    // fsynced before the checkpoint over it, so it is whole.
+                    _ if self.starts_marker(end)? => {
+                        return Err(LedgerError::Corrupt(format!(
+                            "the commit marker after entry {} (entries.log at {end}) is damaged",
+                            size - 1
+                        )));
+                    }
+                    // A ledger written before commit markers.
+                    _ => end,
+                }
             }
         };
-        if let Some((cp, _)) = &checkpoint
-            && self.tree.root() != cp.checkpoint.root
-        {
-            return Err(LedgerError::Corrupt(
-                "the stored leaf hashes do not produce the checkpoint's root".into(),
-            ));
+        if writer {
+            self.recheck_recent(log_file_len)?;
         }
-        // Cut away any batch that was written but never acknowledged (the
-        // writer's job: a snapshot may be looking at a batch in flight).
-        if self.lock.is_some() && log_len > self.log_len
-            || leaves.len() as u64 > size * 32
-            || offsets.len() as u64 > size * 8
-        {
+        let committed = self.scan_tail(size, log_file_len)?;
+        if !writer {
+            // A snapshot reads the prefix; a batch in flight is the writer's.
+            self.checkpoint = String::from_utf8_lossy(bytes).into_owned();
+            return Ok(());
+        }
+        let rolled_forward = committed.is_some();
+        if let Some(batch) = committed {
+            for l in batch.leaves {
+                self.tree.push(l);
+            }
+            self.offsets.extend(batch.offsets);
+            self.log_len = batch.end;
+        }
+        // Cut what was written but never committed.
+        let n = self.tree.size();
+        if log_file_len > self.log_len || leaves_len > n * 32 || offsets_len > n * 8 {
             self.log.set_len(self.log_len).map_err(io(&self.path("entries.log")))?;
-            self.leaves.set_len(size * 32).map_err(io(&self.path("leaves.bin")))?;
+            self.leaves.set_len(n * 32).map_err(io(&self.path("leaves.bin")))?;
             self.offsets_file
-                .set_len(size * 8)
+                .set_len(n * 8)
                 .map_err(io(&self.path("offsets.bin")))?;
             for f in [&self.log, &self.leaves, &self.offsets_file] {
                 f.sync_all().map_err(io(&self.dir))?;
             }
         }
-        self.checkpoint = match checkpoint {
-            Some((_, bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
-            None if self.lock.is_none() => super::sign_tree(&self.signer, &self.tree)?,
-            None => self.write_checkpoint()?,
+        self.checkpoint = if rolled_forward {
+            self.write_checkpoint()?
+        } else {
+            String::from_utf8_lossy(bytes).into_owned()
         };
         Ok(())
+    }
+
+    /// The commit marker at `pos`, if a well-formed one is there.
+    fn marker_at(&self, pos: u64, log_file_len: u64) -> Result<Option<(u64, u64)>, LedgerError> {
+        if pos + MARKER_LEN > log_file_len {
+            return Ok(None);
+        }
+        let m = read_upto(&self.log, pos, MARKER_LEN as usize).map_err(io(&self.path("entries.log")))?;
+        Ok(parse_marker(&m))
+    }
+
+    /// Whether the bytes at `pos` begin like a commit marker (no record can).
+    fn starts_marker(&self, pos: u64) -> Result<bool, LedgerError> {
+        let head = read_upto(&self.log, pos, 4).map_err(io(&self.path("entries.log")))?;
+        Ok(head[..] == MARKER_MAGIC[..4])
+    }
+
+    /// Re-hashes the most recent [`RECHECK_WINDOW`] entries (the ones a
+    /// writer builds on) against their leaf hashes, and checks that each
+    /// record ends where the next begins (or where its batch's marker does).
+    fn recheck_recent(&self, log_file_len: u64) -> Result<(), LedgerError> {
+        let size = self.tree.size();
+        for i in size.saturating_sub(RECHECK_WINDOW)..size {
+            let offset = self.offsets[i as usize];
+            let entry = self.read_record(offset, log_file_len)?;
+            if Some(leaf_hash(&entry)) != self.tree.leaf(i) {
+                return Err(LedgerError::Corrupt(format!("entry {i} does not match its leaf hash")));
+            }
+            let end = offset + RECORD_HEADER + entry.len() as u64;
+            let next = self.offsets.get(i as usize + 1).copied().unwrap_or(self.log_len);
+            let follows = next == end
+                || next == end + MARKER_LEN
+                    && matches!(self.marker_at(end, log_file_len)?, Some((first, s)) if s == i + 1 && first <= i);
+            if !follows {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {i} ends at {end} but the next record is at {next}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads what lies past the acknowledged records: returns the one batch
+    /// committed on top of the checkpoint (if complete in all three files),
+    /// and refuses when a commit marker shows a batch built on a later,
+    /// acknowledged checkpoint.
+    fn scan_tail(&self, size: u64, log_file_len: u64) -> Result<Option<Committed>, LedgerError> {
+        let log_path = self.path("entries.log");
+        let rollback = |first: u64, new: u64| {
+            self.rollback(format!(
+                "covers {size} entries, but entries.log holds the committed batch of entries {first}..{new}, \
+                 written only after a checkpoint of size {first} was acknowledged: the checkpoint was \
+                 replaced by an older one. Nothing was cut; put the latest checkpoint back"
+            ))
+        };
+        // The first batch past the checkpoint, record by record.
+        let mut pos = self.log_len;
+        let mut leaves = Vec::new();
+        let mut offsets = Vec::new();
+        let mut committed = None;
+        let mut intact = false;
+        while pos + RECORD_HEADER <= log_file_len && leaves.len() < MAX_ROLL_FORWARD {
+            if self.starts_marker(pos)? {
+                if let Some((first, new)) = self.marker_at(pos, log_file_len)? {
+                    if first > size {
+                        return Err(rollback(first, new));
+                    }
+                    if first == size
+                        && new == size + leaves.len() as u64
+                        && self.stored_batch_matches(size, &leaves, &offsets)?
+                    {
+                        committed = Some(Committed {
+                            leaves: std::mem::take(&mut leaves),
+                            offsets: std::mem::take(&mut offsets),
+                            end: pos + MARKER_LEN,
+                        });
+                    }
+                    pos += MARKER_LEN;
+                    intact = true;
+                }
+                break;
+            }
+            match self.read_record(pos, log_file_len) {
+                Ok(entry) => {
+                    leaves.push(leaf_hash(&entry));
+                    offsets.push(pos);
+                    pos += RECORD_HEADER + entry.len() as u64;
+                }
+                Err(LedgerError::Corrupt(_)) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        // Anything after a well-formed marker: walk the record headers; any
+        // further commit marker is a batch built on a later checkpoint.
+        while intact && pos + RECORD_HEADER <= log_file_len {
+            let header = read_upto(&self.log, pos, RECORD_HEADER as usize).map_err(io(&log_path))?;
+            if header[..4] == MARKER_MAGIC[..4] {
+                match self.marker_at(pos, log_file_len)? {
+                    Some((first, new)) if first > size => return Err(rollback(first, new)),
+                    Some(_) => pos += MARKER_LEN,
+                    None => break,
+                }
+                continue;
+            }
+            let len = u64::from(u32::from_be_bytes([header[0], header[1], header[2], header[3]]));
+            if len > MAX_ENTRY_BYTES as u64 {
+                break;
+            }
+            pos += RECORD_HEADER + len;
+        }
+        // Where the structure broke: search the rest byte by byte.
+        if let Some((first, new)) = self.find_later_commit(size, pos, log_file_len)? {
+            return Err(rollback(first, new));
+        }
+        Ok(committed)
+    }
+
+    /// Whether leaves.bin and offsets.bin hold exactly this batch at `first`.
+    fn stored_batch_matches(&self, first: u64, leaves: &[[u8; 32]], offsets: &[u64]) -> Result<bool, LedgerError> {
+        if leaves.is_empty() {
+            return Ok(false);
+        }
+        let n = leaves.len();
+        let stored_leaves = read_upto(&self.leaves, first * 32, n * 32).map_err(io(&self.path("leaves.bin")))?;
+        let stored_offsets = read_upto(&self.offsets_file, first * 8, n * 8).map_err(io(&self.path("offsets.bin")))?;
+        Ok(stored_leaves == leaves.concat()
+            && stored_offsets == offsets.iter().flat_map(|o| o.to_be_bytes()).collect::<Vec<u8>>())
+    }
+
+    /// Searches `entries.log` from `from` for a commit marker of a batch
+    /// starting past `size` that sits where offsets.bin says that batch's
+    /// last record ends (so a marker-like byte string inside an entry does
+    /// not count).
+    fn find_later_commit(&self, size: u64, from: u64, log_file_len: u64) -> Result<Option<(u64, u64)>, LedgerError> {
+        const CHUNK: u64 = 1 << 20;
+        let log_path = self.path("entries.log");
+        let offsets_count = self.file_len(&self.offsets_file, "offsets.bin")? / 8;
+        let mut start = from;
+        while start < log_file_len {
+            let chunk = read_upto(&self.log, start, (CHUNK + MARKER_LEN) as usize).map_err(io(&log_path))?;
+            for (i, w) in chunk.windows(MARKER_LEN as usize).enumerate() {
+                if w[..8] != MARKER_MAGIC {
+                    continue;
+                }
+                let Some((first, new)) = parse_marker(w) else { continue };
+                if first <= size || new > offsets_count {
+                    continue;
+                }
+                let pos = start + i as u64;
+                let o = read_upto(&self.offsets_file, (new - 1) * 8, 8).map_err(io(&self.path("offsets.bin")))?;
+                let Ok(o) = <[u8; 8]>::try_from(o.as_slice()) else {
+                    continue;
+                };
+                let last = u64::from_be_bytes(o);
+                let header = read_upto(&self.log, last, 4).map_err(io(&log_path))?;
+                let Ok(h) = <[u8; 4]>::try_from(header.as_slice()) else {
+                    continue;
+                };
+                if last + RECORD_HEADER + u64::from(u32::from_be_bytes(h)) == pos {
+                    return Ok(Some((first, new)));
+                }
+            }
+            start += CHUNK;
+        }
+        Ok(None)
     }
 
     fn read_record(&self, offset: u64, log_len: u64) -> Result<Vec<u8>, LedgerError> {
@@ -271,7 +654,20 @@ impl EmbeddedLedger {
             return Err(LedgerError::ReadOnly);
         }
         super::refuse_oversize(entries)?;
+        if self.stale {
+            // The last append failed part way: whatever it left on disk is
+            // recovered (rolled forward or cut) exactly as on open.
+            self.recover()?;
+            self.stale = false;
+        }
         let first_index = self.tree.size();
+        if entries.is_empty() {
+            return Ok(Receipt {
+                first_index,
+                size: first_index,
+                checkpoint: self.checkpoint.clone(),
+            });
+        }
         let mut records = Vec::new();
         let mut leaf_bytes = Vec::with_capacity(entries.len() * 32);
         let mut offset_bytes = Vec::with_capacity(entries.len() * 8);
@@ -288,6 +684,9 @@ impl EmbeddedLedger {
             new_offsets.push(offset);
             leaves.push(leaf);
         }
+        // The commit marker goes out in the same write and the same fsync
+        // as the batch, before the checkpoint is replaced.
+        records.extend_from_slice(&marker(first_index, first_index + entries.len() as u64));
         let written = (|| -> Result<(), LedgerError> {
             self.log
                 .write_all_at(&records, self.log_len)
@@ -308,8 +707,10 @@ impl EmbeddedLedger {
             Ok(())
         })();
         if let Err(e) = written {
-            // Best effort: drop the partial batch now; recovery would cut it anyway.
+            // Best effort: drop the partial batch now; recovery cuts it
+            // anyway (it never got its commit marker onto the disk whole).
             let _ = self.log.set_len(self.log_len);
+            self.stale = true;
             return Err(e);
         }
         for l in leaves {
@@ -327,8 +728,12 @@ impl EmbeddedLedger {
                 })
             }
             Err(e) => {
+                // Not acknowledged. The batch is committed on disk and the
+                // new checkpoint may or may not have been renamed into
+                // place: the data is left as it is, and the next append (or
+                // open) recovers from the files, rolling forward.
                 self.tree.truncate(first_index);
-                let _ = self.log.set_len(self.log_len);
+                self.stale = true;
                 Err(e)
             }
         }

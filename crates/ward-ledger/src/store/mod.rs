@@ -39,6 +39,20 @@ pub enum LedgerError {
     /// The stored log contradicts its own signed checkpoint.
     #[error("ledger is corrupt: {0}")]
     Corrupt(String),
+    /// The checkpoint is missing or older than entries the log had already
+    /// acknowledged: it was deleted or replaced by an older copy. The log
+    /// is left exactly as it is; nothing is cut.
+    #[error("ledger checkpoint {path}: {detail}")]
+    Rollback {
+        /// The checkpoint file.
+        path: String,
+        /// What was found.
+        detail: String,
+    },
+    /// A ledger file that is read whole (the checkpoint, the key) is not a
+    /// regular file or is larger than its limit.
+    #[error(transparent)]
+    Input(#[from] ward_input::InputError),
     /// A checkpoint or key problem.
     #[error(transparent)]
     Note(#[from] NoteError),
