@@ -19,13 +19,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use ward_core::Ecosystem;
+use ward_input::{InputFile, limits};
 
 /// The database's index file (its presence means a database is there).
 pub const DB_FILE: &str = "index.json";
 /// The on-disk format written and read.
 const FORMAT: u32 = 2;
-/// Largest single advisory file read.
-const MAX_RECORD_BYTES: u64 = 32 << 20;
+/// Largest single advisory file read (and zip entry).
+const MAX_RECORD_BYTES: u64 = limits::ADVISORY;
+/// Deepest directory nesting walked (symbolic links can make a loop).
+const MAX_DIR_DEPTH: usize = 32;
+/// Malformed files named as examples when nothing could be imported.
+const EXAMPLES: usize = 5;
 /// Most entries read from one zip.
 const MAX_ZIP_ENTRIES: usize = 1_000_000;
 
@@ -48,6 +53,10 @@ pub enum DbError {
     /// The saved database is unreadable.
     #[error("the advisory database {0} is corrupt: {1}")]
     Corrupt(String, String),
+    /// An import read no usable advisory: saving it would replace a
+    /// database with an empty one. Says what was skipped and why.
+    #[error("no advisories imported: {0}")]
+    NothingImported(String),
 }
 
 /// Per-ecosystem counts and freshness.
@@ -147,15 +156,11 @@ enum Raw {
     Rustsec(Box<Advisory>, bool),
 }
 
+/// Reads one advisory file through the bounded reader: a FIFO, device or
+/// file over [`limits::ADVISORY`] is an error (counted as malformed), never
+/// a hang.
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_RECORD_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_RECORD_BYTES {
-        return Err(format!("larger than {MAX_RECORD_BYTES} bytes"));
-    }
-    Ok(bytes)
+    ward_input::read_bounded(path, "advisory file", limits::ADVISORY).map_err(|e| e.to_string())
 }
 
 fn osv_from_json(bytes: &[u8]) -> Result<Vec<Result<OsvRecord, String>>, String> {
@@ -226,12 +231,21 @@ fn rustsec(text: &str) -> Result<Option<(Advisory, bool)>, String> {
     Ok(Some((advisory, withdrawn)))
 }
 
-fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>) -> Result<(), DbError> {
+fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>, depth: usize) -> Result<(), DbError> {
     let io = |source| DbError::Io {
         path: path.display().to_string(),
         source,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() && depth >= MAX_DIR_DEPTH {
+        out.push((
+            path.display().to_string(),
+            Err(format!(
+                "directories nest deeper than {MAX_DIR_DEPTH} levels (a symbolic link loop?)"
+            )),
+        ));
+        return Ok(());
+    }
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
             .map_err(io)?
@@ -242,7 +256,7 @@ fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>) -> Result<
             if e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
                 continue;
             }
-            collect(&e, out)?;
+            collect(&e, out, depth + 1)?;
         }
         return Ok(());
     }
@@ -267,19 +281,28 @@ fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>) -> Result<
             out.push((name, r.map(|r| Raw::Osv(Box::new(r)))));
         }
         "md" => {
-            let r = read_bounded(path)
-                .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
-                .and_then(|t| rustsec(&t));
-            match r {
-                Ok(Some((a, withdrawn))) => out.push((name, Ok(Raw::Rustsec(Box::new(a), withdrawn)))),
-                Ok(None) => {}
-                // Markdown files that are not advisories (READMEs) are not records.
-                Err(_) if !path.components().any(|c| c.as_os_str() == "crates") => {}
+            let text = read_bounded(path).and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()));
+            // Markdown files that are not advisories (READMEs: no front matter,
+            // outside `crates/`) are not records; anything else that fails is malformed.
+            let advisory_like = |t: &str| t.contains("```toml") || path.components().any(|c| c.as_os_str() == "crates");
+            match text {
                 Err(e) => out.push((name, Err(e))),
+                Ok(t) => match rustsec(&t) {
+                    Ok(Some((a, withdrawn))) => out.push((name, Ok(Raw::Rustsec(Box::new(a), withdrawn)))),
+                    Ok(None) => {}
+                    Err(_) if !advisory_like(&t) => {}
+                    Err(e) => out.push((name, Err(e))),
+                },
             }
         }
         "zip" => {
-            let file = std::fs::File::open(path).map_err(io)?;
+            let file = match InputFile::new(path, "advisory archive", u64::MAX).open() {
+                Ok(f) => f,
+                Err(e) => {
+                    out.push((name, Err(e.to_string())));
+                    return Ok(());
+                }
+            };
             match zip::ZipArchive::new(std::io::BufReader::new(file)) {
                 Err(e) => out.push((name, Err(e.to_string()))),
                 Ok(z) if z.len() > MAX_ZIP_ENTRIES => {
@@ -293,6 +316,13 @@ fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>) -> Result<
                             f.take(MAX_RECORD_BYTES + 1)
                                 .read_to_end(&mut bytes)
                                 .map_err(|e| e.to_string())
+                        });
+                        let read = read.and_then(|_| {
+                            if bytes.len() as u64 > MAX_RECORD_BYTES {
+                                Err(format!("larger than the {MAX_RECORD_BYTES}-byte limit"))
+                            } else {
+                                Ok(())
+                            }
                         });
                         match read.and_then(|_| osv_from_json(&bytes)) {
                             Ok(records) => out.extend(
@@ -311,13 +341,35 @@ fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>) -> Result<
     Ok(())
 }
 
+/// Why an import produced nothing: the counts, and a few malformed files.
+fn nothing_imported(report: &ImportReport) -> String {
+    let mut why = format!(
+        "{} records read: {} malformed or unreadable, {} withdrawn, {} about ecosystems ward does not scan",
+        report.records,
+        report.malformed.len(),
+        report.withdrawn,
+        report.unsupported
+    );
+    if report.records == 0 {
+        why = "no advisory files found (ward reads OSV .json/.yaml, .zip and RustSec .md)".into();
+    }
+    for (file, reason) in report.malformed.iter().take(EXAMPLES) {
+        why.push_str(&format!("; {file}: {reason}"));
+    }
+    if report.malformed.len() > EXAMPLES {
+        why.push_str(&format!("; and {} more", report.malformed.len() - EXAMPLES));
+    }
+    why
+}
+
 impl AdvisoryDb {
-    /// Reads every source and builds the database. `Err` only when a path
-    /// cannot be read at all; bad records are counted in the report.
+    /// Reads every source and builds the database. `Err` when a path
+    /// cannot be read at all, or when not one advisory could be kept
+    /// ([`DbError::NothingImported`]); bad records are counted in the report.
     pub fn import(paths: &[PathBuf], now: &str) -> Result<(Self, ImportReport), DbError> {
         let mut raw = Vec::new();
         for p in paths {
-            collect(p, &mut raw)?;
+            collect(p, &mut raw, 0)?;
         }
         let mut report = ImportReport::default();
         let mut advisories: Vec<Advisory> = Vec::new();
@@ -393,6 +445,9 @@ impl AdvisoryDb {
             }
         }
         report.advisories = advisories.len();
+        if advisories.is_empty() {
+            return Err(DbError::NothingImported(nothing_imported(&report)));
+        }
         let mut stats: BTreeMap<String, EcosystemStats> = BTreeMap::new();
         for a in &advisories {
             let mut seen = Vec::new();

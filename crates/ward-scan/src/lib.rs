@@ -4,7 +4,8 @@
 //! - [`osv`]: OSV `affected` evaluation (`SEMVER` and `ECOSYSTEM` ranges with
 //!   `introduced`, `fixed`, `last_affected`, `limit`; `versions` lists);
 //! - [`advisory`], [`db`]: advisories, their severity, and the local database;
-//! - [`lockfile`], [`sbom`]: what is scanned;
+//! - [`lockfile`], [`npm_lock`], [`requirements`], [`sbom`]: what is
+//!   scanned, read as npm and pip read it;
 //! - [`scan`]: matching components against the database;
 //! - [`license`], [`vex`], [`first_seen`], [`scan_attestation`]: licences,
 //!   OpenVEX statements, when findings were first seen, and vulnerability
@@ -21,7 +22,9 @@ pub mod db;
 pub mod first_seen;
 pub mod license;
 pub mod lockfile;
+pub mod npm_lock;
 pub mod osv;
+pub mod requirements;
 pub mod sbom;
 pub mod scan;
 pub mod scan_attestation;

@@ -1,10 +1,13 @@
-//! What a scan reads: lockfiles (`Cargo.lock`, `package-lock.json` v2/v3,
-//! `requirements.txt` with pins, `poetry.lock`, `uv.lock`) turned into
+//! What a scan reads: lockfiles (`Cargo.lock`, `package-lock.json` and
+//! `npm-shrinkwrap.json` v2/v3 (see [`crate::npm_lock`]), `requirements.txt`
+//! with pins and the files it includes (see [`crate::requirements`]),
+//! `poetry.lock`, `uv.lock`) and SBOMs (see [`crate::sbom`]) turned into
 //! components with exact versions. A line or entry ward cannot pin down is
 //! reported as "could not evaluate", never dropped.
 
 use std::path::Path;
 use ward_core::{Ecosystem, PackageId};
+use ward_input::{InputError, InputFile, limits};
 
 /// A package at an exact version, and where it was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,47 +61,39 @@ pub enum LockfileError {
     /// Malformed.
     #[error("{0}: {1}")]
     Malformed(String, String),
+    /// Not a regular file, too large, or not text.
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
-/// Largest lockfile read.
-const MAX_LOCKFILE: u64 = 256 << 20;
-
-/// Reads one lockfile.
+/// Reads one scan target: a lockfile or SBOM by its name, or `Unknown` for
+/// anything else (an artifact, which the caller verifies). Every target is
+/// first opened without blocking and refused unless it is a regular file,
+/// so a FIFO or device fails at once; what is read is read under
+/// [`ward_input::limits::LOCKFILE`].
 pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileError> {
     let name = path.display().to_string();
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let size = std::fs::metadata(path)
-        .map_err(|e| LockfileError::Io(name.clone(), e))?
-        .len();
-    if size > MAX_LOCKFILE {
-        return Err(LockfileError::Malformed(
-            name,
-            format!("larger than {MAX_LOCKFILE} bytes"),
-        ));
+    let input = InputFile::new(path, "scan target", limits::LOCKFILE);
+    drop(input.open()?);
+    let npm_lock = file_name.ends_with("package-lock.json") || file_name == "npm-shrinkwrap.json";
+    let requirements = file_name.starts_with("requirements") && file_name.ends_with(".txt");
+    let known = matches!(file_name.as_str(), "cargo.lock" | "poetry.lock" | "uv.lock") || npm_lock || requirements;
+    if !known && !file_name.ends_with(".json") {
+        return Err(LockfileError::Unknown(name));
     }
-    let bytes = std::fs::read(path).map_err(|e| LockfileError::Io(name.clone(), e))?;
-    let known = matches!(file_name.as_str(), "cargo.lock" | "poetry.lock" | "uv.lock")
-        || file_name.ends_with("package-lock.json")
-        || (file_name.starts_with("requirements") && file_name.ends_with(".txt"));
-    let text = match String::from_utf8(bytes) {
+    let text = match input.read_to_string() {
         Ok(t) => t,
-        Err(e) if known => return Err(LockfileError::Malformed(name, format!("not UTF-8: {e}"))),
         // Binary: not a lockfile or SBOM (an artifact, perhaps).
-        Err(_) => return Err(LockfileError::Unknown(name)),
+        Err(InputError::NotUtf8 { .. }) if !known => return Err(LockfileError::Unknown(name)),
+        Err(e) => return Err(e.into()),
     };
     let bad = |e: String| LockfileError::Malformed(name.clone(), e);
     let comp = |eco: Ecosystem, n: &str, v: &str| {
-        Component::new(
-            if eco == Ecosystem::Npm {
-                PackageId::npm(n, Some(v.to_string()))
-            } else {
-                PackageId::new(eco, None, n, Some(v.to_string()))
-            },
-            name.clone(),
-        )
+        Component::new(PackageId::new(eco, None, n, Some(v.to_string())), name.clone())
     };
     if file_name == "cargo.lock" || file_name == "poetry.lock" || file_name == "uv.lock" {
         let eco = if file_name == "cargo.lock" {
@@ -128,62 +123,12 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
         }
         return Ok((out, Vec::new()));
     }
-    if file_name == "package-lock.json" || file_name.ends_with("package-lock.json") {
+    if npm_lock {
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        let version = v.get("lockfileVersion").and_then(|x| x.as_u64()).unwrap_or(0);
-        let packages = v.get("packages").and_then(|p| p.as_object()).ok_or_else(|| {
-            bad(format!(
-                "lockfileVersion {version} has no `packages` (ward reads v2 and v3)"
-            ))
-        })?;
-        let mut out = Vec::new();
-        for (key, p) in packages {
-            if key.is_empty() || p.get("link").and_then(|l| l.as_bool()) == Some(true) {
-                continue;
-            }
-            let Some(n) = key
-                .rsplit("node_modules/")
-                .next()
-                .filter(|_| key.contains("node_modules/"))
-            else {
-                continue;
-            };
-            let n = p.get("name").and_then(|x| x.as_str()).unwrap_or(n);
-            match p.get("version").and_then(|x| x.as_str()) {
-                Some(ver) => {
-                    // package-lock.json v2/v3 copies each package's `license`.
-                    let mut c = comp(Ecosystem::Npm, n, ver);
-                    c.states_licenses = true;
-                    c.license = p.get("license").and_then(|l| l.as_str()).map(String::from);
-                    out.push(c);
-                }
-                None => return Err(bad(format!("{key} has no version"))),
-            }
-        }
-        return Ok((out, Vec::new()));
+        return crate::npm_lock::read(&v, &name).map_err(bad);
     }
-    if file_name.starts_with("requirements") && file_name.ends_with(".txt") {
-        let (mut out, mut unpinned) = (Vec::new(), Vec::new());
-        for line in text.lines() {
-            let line = line.split(" #").next().unwrap_or_default().trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
-                continue;
-            }
-            let spec = line.split(';').next().unwrap_or_default().trim();
-            let spec = spec.split(" --hash").next().unwrap_or_default().trim();
-            match spec.split_once("==") {
-                Some((n, v)) if !v.contains('*') && !n.trim().is_empty() => {
-                    let n = n.split('[').next().unwrap_or(n).trim();
-                    out.push(comp(Ecosystem::Pypi, n, v.trim()));
-                }
-                _ => unpinned.push(Unpinned {
-                    entry: spec.to_string(),
-                    source: name.clone(),
-                    reason: "not pinned with `==`: the installed version is unknown".into(),
-                }),
-            }
-        }
-        return Ok((out, unpinned));
+    if requirements {
+        return crate::requirements::read(path, &text).map_err(|e| LockfileError::Io(name.clone(), e));
     }
     if file_name.ends_with(".json") {
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;

@@ -6,7 +6,7 @@
 
 use crate::lockfile::{Component, Unpinned};
 use serde_json::Value;
-use ward_core::PackageId;
+use ward_core::{Ecosystem, PackageId};
 
 /// Whether a JSON document is an SBOM ward reads.
 pub fn is_sbom(v: &Value) -> bool {
@@ -29,6 +29,10 @@ fn component(
     match purl {
         None => unevaluable.push(miss("no package URL: its ecosystem is unknown".into())),
         Some(p) => match p.parse::<PackageId>() {
+            Ok(id) if id.version.is_some() && usable(p, &id).is_err() => {
+                let why = usable(p, &id).err().unwrap_or_default();
+                unevaluable.push(miss(format!("{p}: {why}")))
+            }
             Ok(id) if id.version.is_some() => out.push(Component {
                 id,
                 source: source.to_string(),
@@ -39,6 +43,58 @@ fn component(
             Err(e) => unevaluable.push(miss(format!("{p}: {e}"))),
         },
     }
+}
+
+/// Whether a parsed purl names a package ward can look up: the text's
+/// percent-escapes are well formed, and the name, namespace and version
+/// are non-empty and made of the characters their ecosystem allows. A purl
+/// parser is lenient (`pkg:npm/%ZZ%@@@1` parses); a name no registry could
+/// hold matches no advisory, so it would otherwise scan clean.
+fn usable(raw: &str, id: &PackageId) -> Result<(), String> {
+    let bytes = raw.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return Err("a `%` that is not followed by two hex digits".into());
+        }
+    }
+    fn plain(c: char) -> bool {
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+    }
+    // validate-npm-package-name: URL-safe characters.
+    fn npm(c: char) -> bool {
+        plain(c) || matches!(c, '!' | '~' | '*' | '\'' | '(' | ')')
+    }
+    // Module paths and generic names: anything printable but the purl's own separators.
+    fn printable(c: char) -> bool {
+        !c.is_whitespace() && !c.is_control() && !matches!(c, '@' | '%' | '?' | '#')
+    }
+    let name_ok: fn(char) -> bool = match id.ecosystem {
+        Ecosystem::Npm => npm,
+        Ecosystem::Pypi | Ecosystem::Cargo | Ecosystem::Maven => plain,
+        Ecosystem::Golang | Ecosystem::Generic => printable,
+    };
+    if id.name.is_empty() || !id.name.chars().all(name_ok) {
+        return Err(format!("{:?} is not a {} package name", id.name, id.ecosystem));
+    }
+    if let Some(ns) = &id.namespace {
+        let ok = match id.ecosystem {
+            Ecosystem::Npm => ns.len() > 1 && ns.starts_with('@') && ns[1..].chars().all(name_ok),
+            Ecosystem::Pypi | Ecosystem::Cargo => false,
+            Ecosystem::Maven => ns.chars().all(plain),
+            Ecosystem::Golang | Ecosystem::Generic => ns.split('/').all(|s| !s.is_empty() && s.chars().all(name_ok)),
+        };
+        if !ok {
+            return Err(format!("{ns:?} is not a {} namespace", id.ecosystem));
+        }
+    }
+    let version = id.version.as_deref().unwrap_or_default();
+    if version.is_empty() || version.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+        return Err(format!("{version:?} is not a version"));
+    }
+    Ok(())
 }
 
 /// A CycloneDX component's licences as one SPDX expression: an

@@ -114,3 +114,24 @@ fn malformed_and_withdrawn_records_are_counted_never_silently_dropped() {
         Err(ward_scan::DbError::Corrupt(..))
     ));
 }
+
+#[test]
+fn an_import_that_keeps_no_advisory_is_an_error_naming_what_was_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("truncated.json"), r#"{"id":"X-1","affected":[{"#).unwrap();
+    std::fs::write(dir.path().join("huge.json"), vec![b' '; (16 << 20) + 1]).unwrap();
+    std::fs::write(dir.path().join("broken.md"), "```toml\n[advisory\n```\n").unwrap();
+    std::fs::write(dir.path().join("README.md"), "# not an advisory\n").unwrap();
+    let err = AdvisoryDb::import(&[dir.path().to_path_buf()], "now").err().unwrap();
+    let text = err.to_string();
+    assert!(matches!(err, ward_scan::DbError::NothingImported(_)), "{text}");
+    assert!(text.contains("3 malformed"), "{text}");
+    assert!(text.contains("huge.json") && text.contains("limit"), "{text}");
+    assert!(text.contains("broken.md"), "{text}");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert!(matches!(
+        AdvisoryDb::import(&[empty], "now"),
+        Err(ward_scan::DbError::NothingImported(_))
+    ));
+}

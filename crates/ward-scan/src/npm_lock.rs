@@ -1,0 +1,225 @@
+//! `package-lock.json` and `npm-shrinkwrap.json` (lockfile versions 2 and
+//! 3, the `packages` map) read as npm's Arborist reads them.
+//!
+//! Arborist resolves each key against the project root as a path
+//! (`path.resolve`: a trailing slash, `.` and `..` segments and doubled
+//! slashes all vanish), installs the entry at that location, and takes the
+//! package's name from the entry's `name` (an alias) or else from the folder
+//! (the path after the last `node_modules/`, with its `@scope`). ward does
+//! the same, so `node_modules/./victim` is scanned as `victim`. What ward
+//! cannot pin down is "could not evaluate", naming the key: a key that
+//! escapes the project root or names no package folder, two keys for one
+//! location, a name npm would refuse, or a `name` that disagrees with the
+//! registry tarball in `resolved`.
+
+use crate::lockfile::{Component, Unpinned};
+use std::collections::BTreeMap;
+use ward_core::PackageId;
+
+/// Reads the `packages` map of a parsed lockfile.
+pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<Unpinned>), String> {
+    let version = v.get("lockfileVersion").and_then(|x| x.as_u64()).unwrap_or(0);
+    let packages = v.get("packages").and_then(|p| p.as_object()).ok_or_else(|| {
+        format!("lockfileVersion {version} has no `packages` (ward reads v2 and v3; run `npm install` with npm 7 or later to upgrade it)")
+    })?;
+    let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
+    let miss = |key: &str, reason: String| Unpinned {
+        entry: key.to_string(),
+        source: source.to_string(),
+        reason,
+    };
+    // Normalised location to the keys that name it.
+    let mut locations: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, p) in packages {
+        if key.is_empty() {
+            continue;
+        }
+        let location = match normalise(key) {
+            Ok(l) => l,
+            Err(why) => {
+                unevaluable.push(miss(key, why));
+                continue;
+            }
+        };
+        if location.is_empty() {
+            // Another spelling of the root: npm would treat it as the project itself.
+            unevaluable.push(miss(
+                key,
+                "names the project root, which npm reads from the empty key".into(),
+            ));
+            continue;
+        }
+        locations.entry(location.clone()).or_default().push(key.clone());
+        if p.get("link").and_then(|l| l.as_bool()) == Some(true) {
+            // A symlink to a folder in the project; its target has its own entry.
+            continue;
+        }
+        let folder_name = match name_from_location(&location) {
+            Some(Ok(n)) => n,
+            // A folder outside any node_modules (a workspace): local source, not from a registry.
+            None => continue,
+            Some(Err(why)) => {
+                unevaluable.push(miss(key, why));
+                continue;
+            }
+        };
+        let name = match p.get("name") {
+            None => folder_name,
+            Some(serde_json::Value::String(n)) => n.clone(),
+            Some(other) => {
+                unevaluable.push(miss(key, format!("`name` is not a string: {other}")));
+                continue;
+            }
+        };
+        if let Err(why) = check_npm_name(&name) {
+            unevaluable.push(miss(key, format!("{name:?} is not a name npm accepts: {why}")));
+            continue;
+        }
+        if let Some(resolved) = p.get("resolved").and_then(|r| r.as_str())
+            && let Some(fetched) = registry_name(resolved)
+            && fetched != name
+        {
+            unevaluable.push(miss(
+                key,
+                format!("installed from {resolved}, which is the package {fetched:?}, not {name:?}"),
+            ));
+            continue;
+        }
+        let Some(ver) = p.get("version").and_then(|x| x.as_str()) else {
+            return Err(format!("{key} has no version"));
+        };
+        // package-lock.json v2/v3 copies each package's `license`.
+        let mut c = Component::new(PackageId::npm(&name, Some(ver.to_string())), source);
+        c.states_licenses = true;
+        c.license = p.get("license").and_then(|l| l.as_str()).map(String::from);
+        out.push(c);
+    }
+    for (location, keys) in locations {
+        if keys.len() > 1 {
+            unevaluable.push(miss(
+                &keys.join(", "),
+                format!(
+                    "{} keys name the one location {location}: which one npm installs there is not clear",
+                    keys.len()
+                ),
+            ));
+        }
+    }
+    Ok((out, unevaluable))
+}
+
+/// A key as `path.resolve(root, key)` relative to the root: segments
+/// joined by `/`, without empty or `.` segments, `..` applied.
+fn normalise(key: &str) -> Result<String, String> {
+    if key.starts_with('/') {
+        return Err("an absolute path: outside the project".into());
+    }
+    if key.contains('\\') {
+        return Err("contains a backslash, which npm on Windows reads as a path separator".into());
+    }
+    if key.chars().any(char::is_control) {
+        return Err("contains a control character".into());
+    }
+    let mut out: Vec<&str> = Vec::new();
+    for segment in key.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if out.pop().is_none() {
+                    return Err("`..` leads outside the project".into());
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    Ok(out.join("/"))
+}
+
+/// The package name Arborist takes from a normalised location: `None` for
+/// a folder outside any `node_modules`, an error for a location that is
+/// not a package folder (`node_modules/a/b`, `node_modules/a/node_modules`).
+fn name_from_location(location: &str) -> Option<Result<String, String>> {
+    let segments: Vec<&str> = location.split('/').collect();
+    let last = segments.iter().rposition(|s| *s == "node_modules")?;
+    let rest = &segments[last + 1..];
+    Some(match rest {
+        [name] if !name.starts_with('@') => Ok((*name).to_string()),
+        [scope, name] if scope.starts_with('@') && scope.len() > 1 => Ok(format!("{scope}/{name}")),
+        _ => Err(format!(
+            "{location} is not a package folder (node_modules/NAME or node_modules/@SCOPE/NAME)"
+        )),
+    })
+}
+
+/// The rules of `validate-npm-package-name` that matter here: a name or
+/// `@scope/name` of URL-safe characters, not starting with `.` or `_`.
+fn check_npm_name(full: &str) -> Result<(), String> {
+    if full.is_empty() || full.len() > 214 {
+        return Err("empty or longer than 214 characters".into());
+    }
+    let (scope, name) = match full.strip_prefix('@') {
+        Some(rest) => match rest.split_once('/') {
+            Some((s, n)) => (Some(s), n),
+            None => return Err("a scope without a name".into()),
+        },
+        None => (None, full),
+    };
+    let url_safe = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '!' | '~' | '*' | '\'' | '(' | ')'))
+    };
+    if scope.is_some_and(|s| !url_safe(s) || s.starts_with('.')) {
+        return Err("the scope has characters that are not URL-safe".into());
+    }
+    if !url_safe(name) {
+        return Err("characters that are not URL-safe".into());
+    }
+    if name.starts_with('.') || name.starts_with('_') {
+        return Err("starts with `.` or `_`".into());
+    }
+    Ok(())
+}
+
+/// The package a registry tarball URL names (`…/NAME/-/NAME-1.0.0.tgz`,
+/// `…/@SCOPE/NAME/-/NAME-1.0.0.tgz`, the scope's `/` also as `%2f`), or
+/// `None` for other sources (git, file, a tarball elsewhere).
+fn registry_name(resolved: &str) -> Option<String> {
+    let rest = resolved
+        .strip_prefix("https://")
+        .or_else(|| resolved.strip_prefix("http://"))?;
+    let path = rest.split(['?', '#']).next()?;
+    let (before, _) = path.rsplit_once("/-/")?;
+    let decoded = before.replace("%2f", "/").replace("%2F", "/").replace("%40", "@");
+    let mut segments = decoded.rsplit('/');
+    let name = segments.next()?;
+    Some(match segments.next() {
+        Some(scope) if scope.starts_with('@') => format!("{scope}/{name}"),
+        _ => name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_like_path_resolve() {
+        assert_eq!(normalise("node_modules/a/../b/./c/").unwrap(), "node_modules/b/c");
+        assert!(normalise("../x").is_err());
+        assert!(normalise("node_modules/../..").is_err());
+    }
+
+    #[test]
+    fn registry_names() {
+        assert_eq!(
+            registry_name("https://registry.npmjs.org/@s/x/-/x-1.0.0.tgz").as_deref(),
+            Some("@s/x")
+        );
+        assert_eq!(
+            registry_name("https://registry.example/@s%2fx/-/x-1.0.0.tgz").as_deref(),
+            Some("@s/x")
+        );
+        assert_eq!(registry_name("git+ssh://git@github.com/a/b.git#abc"), None);
+    }
+}
