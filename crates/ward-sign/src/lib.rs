@@ -41,6 +41,9 @@ pub enum SignError {
         #[source]
         source: std::io::Error,
     },
+    /// An input file was refused or unreadable (not a regular file, too large).
+    #[error(transparent)]
+    Input(#[from] ward_input::InputError),
     /// The private key is unusable.
     #[error("unusable private key: {0}")]
     Key(String),
@@ -140,10 +143,11 @@ impl SigningKey {
 
     /// Reads a key file.
     pub fn from_file(path: &Path, passphrase: Option<&str>) -> Result<Self, SignError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|source| SignError::Io {
-            path: path.display().to_string(),
-            source,
-        })?);
+        let text = Zeroizing::new(ward_input::read_string_bounded(
+            path,
+            "private key",
+            ward_input::limits::KEY,
+        )?);
         Self::from_pem(&text, passphrase)
     }
 
@@ -228,10 +232,7 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn digests(path: &Path) -> Result<ward_core::Digests, SignError> {
-    let file = std::fs::File::open(path).map_err(|source| SignError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let file = ward_input::InputFile::new(path, "artifact", u64::MAX).open()?;
     let (d, _) = ward_identify::hash::digest_reader(file).map_err(|source| SignError::Io {
         path: path.display().to_string(),
         source,

@@ -47,7 +47,7 @@ pub fn run(source: &str, key: &str, state: Option<PathBuf>, witnesses: &[String]
         }
         let policy = WitnessPolicy { witnesses, quorum };
         let key_text = if std::path::Path::new(key).is_file() {
-            std::fs::read_to_string(key).map_err(|e| Usage(format!("cannot read {key}: {e}")))?
+            super::read_input_text(std::path::Path::new(key), "ledger key", ward_input::limits::KEY)?
         } else {
             key.to_string()
         };
@@ -69,10 +69,10 @@ pub fn run(source: &str, key: &str, state: Option<PathBuf>, witnesses: &[String]
             let id = hex::encode(&sha2::Sha256::digest(format!("{source}\n{}", key.to_vkey()))[..8]);
             super::data_dir().join("monitor").join(format!("{id}.checkpoint"))
         });
-        let previous = match std::fs::read(&state) {
+        let previous = match ward_input::read_bounded(&state, "monitor state", ward_input::limits::CHECKPOINT) {
             Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Usage(format!("cannot read {}: {e}", state.display()))),
+            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Usage(e.to_string())),
         };
         match check_with_witnesses(tiles.as_ref(), &key, previous.as_deref(), &policy) {
             Ok((outcome, note)) => {

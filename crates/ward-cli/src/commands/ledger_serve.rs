@@ -22,7 +22,7 @@ struct Shared {
 
 /// Reads `append <token>` lines; other scopes are refused so typos surface.
 pub fn read_tokens(path: &std::path::Path) -> Result<Vec<String>, Usage> {
-    let text = std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+    let text = super::read_input_text(path, "token file", ward_input::limits::KEY)?;
     let mut tokens = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();

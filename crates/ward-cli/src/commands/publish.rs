@@ -13,9 +13,11 @@ fn passphrase(args: &PassphraseArgs) -> Result<Option<Zeroizing<String>>, Usage>
         return Ok(Some(Zeroizing::new(value)));
     }
     if let Some(path) = &args.passphrase_file {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?,
-        );
+        let text = Zeroizing::new(super::read_input_text(
+            path,
+            "passphrase file",
+            ward_input::limits::KEY,
+        )?);
         return Ok(Some(Zeroizing::new(
             text.lines().next().unwrap_or_default().to_string(),
         )));

@@ -43,8 +43,9 @@ fn verify_bundle(args: VerifyBundleArgs) -> u8 {
             ),
             None => {
                 let path = Path::new(&args.file_or_digest);
-                let file =
-                    std::fs::File::open(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+                let file = ward_input::InputFile::new(path, "artifact", u64::MAX)
+                    .open()
+                    .map_err(|e| Usage(e.to_string()))?;
                 let (digests, _) = ward_identify::hash::digest_reader(file)
                     .map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
                 (digests.sha256, Some(digests.sha512.0), Some(path))
