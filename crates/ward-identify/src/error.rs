@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use ward_core::{Reason, ReasonCode};
 
-/// An artifact that cannot be read at all (exit code 2: could not evaluate).
+/// An artifact that cannot be read at all (exit code 2: could not evaluate):
+/// missing, unreadable, or not a regular file (a FIFO, a device such as
+/// `/dev/zero`, a directory).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {path}: {source}")]
+#[error("cannot read {}: {source} [{}]", path.display(), ReasonCode::ArtifactUnreadable.as_str())]
 pub struct ReadError {
     /// The file.
     pub path: PathBuf,
@@ -71,6 +73,13 @@ pub enum ArchiveError {
         /// What the package metadata says.
         found: String,
     },
+}
+
+impl ReadError {
+    /// The stable reason code: always `artifact-unreadable`.
+    pub fn code(&self) -> ReasonCode {
+        ReasonCode::ArtifactUnreadable
+    }
 }
 
 impl ArchiveError {

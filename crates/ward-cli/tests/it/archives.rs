@@ -1,16 +1,20 @@
 //! Identify: reading npm tarballs, wheels, sdists and crates, and refusing
 //! hostile archives (path traversal, links, bombs, lies about identity).
 
+use crate::archives_differential::{
+    EVIL, GOOD, GOOD_META, Header, META_DIR, Tar, WHEEL, ZipEntry, crate_corpus, npm_corpus, raw_zip, wheel_corpus,
+};
 use crate::common::{Entry, TestKey, tgz, ward, zip};
 use sigstore_verify::crypto::KeyAlgorithm;
 use std::path::Path;
+use std::process::Command;
 
-struct Signed {
-    dir: tempfile::TempDir,
+pub(crate) struct Signed {
+    pub(crate) dir: tempfile::TempDir,
     key: TestKey,
 }
 
-fn setup() -> Signed {
+pub(crate) fn setup() -> Signed {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = TestKey::generate(dir.path(), "test-publisher", KeyAlgorithm::EcdsaP256);
     Signed { dir, key }
@@ -22,7 +26,7 @@ impl Signed {
     }
 
     /// Signs the artifact, so that the archive check is the only thing that can deny.
-    fn verify(&self, artifact: &Path, extra: &[&str]) -> crate::common::Run {
+    pub(crate) fn verify(&self, artifact: &Path, extra: &[&str]) -> crate::common::Run {
         let sig = self.key.sign_file(artifact);
         let mut args = vec![
             "verify".to_string(),
@@ -262,4 +266,255 @@ fn broken_archives_are_malformed_or_missing_metadata() {
     let bad = s.path("badmeta.tgz");
     tgz(&bad, &[Entry::File("package/package.json", b"{\"name\": 5}")]);
     s.verify(&bad, &[]).expect(1).reason("metadata-malformed");
+}
+
+/// Writes one case of a corpus and verifies it.
+fn case(s: &Signed, corpus: &[(&'static str, Vec<u8>, bool)], which: &str, file_name: &str) -> crate::common::Run {
+    let (_, bytes, _) = corpus
+        .iter()
+        .find(|(c, _, _)| *c == which)
+        .unwrap_or_else(|| panic!("no case {which}"));
+    let dir = s.path(which.trim_end_matches(".tgz"));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let p = dir.join(file_name);
+    std::fs::write(&p, bytes).expect("write");
+    s.verify(&p, &[])
+}
+
+#[test]
+fn npm_conflicting_gnu_and_pax_names_are_refused() {
+    let s = setup();
+    let corpus = npm_corpus();
+    case(&s, &corpus, "gnu-and-pax.tgz", "good-pkg-1.0.0.tgz")
+        .expect(1)
+        .reason("archive-ambiguous");
+    // PAX and GNU long names on their own are read.
+    for ok in ["ok-pax-long-path.tgz", "ok-gnu-long-name.tgz"] {
+        let run = case(&s, &corpus, ok, "good-pkg-1.0.0.tgz");
+        assert_eq!(json(run.expect(0))["artifact"]["id"], "pkg:npm/good-pkg@1.0.0");
+    }
+}
+
+#[test]
+fn npm_data_after_a_single_zero_block_is_refused() {
+    let s = setup();
+    case(&s, &npm_corpus(), "single-zero-block.tgz", "good-pkg-1.0.0.tgz")
+        .expect(1)
+        .reason("archive-ambiguous");
+    // A second gzip member: node-tar reads on, cargo stops.
+    case(&s, &npm_corpus(), "two-members.tgz", "good-pkg-1.0.0.tgz")
+        .expect(1)
+        .reason("archive-ambiguous");
+}
+
+#[test]
+fn a_bomb_after_the_end_of_archive_blocks_is_counted() {
+    let s = setup();
+    let mut tar = Tar::default();
+    tar.file("package/package.json", GOOD).zero_block().zero_block();
+    tar.0.extend(std::iter::repeat_n(0u8, 32 << 20));
+    let art = s.path("bomb-after-eof.tgz");
+    std::fs::write(&art, crate::archives_differential::gz(&tar.0)).expect("write");
+    s.verify(&art, &[]).expect(1).reason("archive-compression-ratio");
+}
+
+#[test]
+fn npm_entries_are_read_after_strip_one_like_node_tar() {
+    let s = setup();
+    let corpus = npm_corpus();
+    for hostile in ["dot-root.tgz", "other-top-too.tgz", "dot-package.tgz"] {
+        case(&s, &corpus, hostile, "good-pkg-1.0.0.tgz")
+            .expect(1)
+            .reason("archive-ambiguous");
+    }
+    let run = case(&s, &corpus, "ok-other-top.tgz", "good-pkg-1.0.0.tgz");
+    assert_eq!(json(run.expect(0))["artifact"]["id"], "pkg:npm/good-pkg@1.0.0");
+}
+
+#[test]
+fn tar_headers_node_tar_reads_differently_are_refused() {
+    let s = setup();
+    let corpus = npm_corpus();
+    for hostile in [
+        "dir-with-data.tgz",
+        "file-with-slash.tgz",
+        "cksum-unterminated.tgz",
+        "pax-size.tgz",
+        "global-size.tgz",
+        "pax-type.tgz",
+        "file-with-linkname.tgz",
+        "empty-pax.tgz",
+    ] {
+        let run = case(&s, &corpus, hostile, "good-pkg-1.0.0.tgz");
+        run.expect(1);
+        assert!(
+            run.all().contains("archive-ambiguous") || run.all().contains("archive-malformed"),
+            "{hostile}: {}",
+            run.all()
+        );
+    }
+}
+
+#[test]
+fn names_colliding_after_case_folding_or_nfc_are_refused() {
+    let s = setup();
+    let npm = npm_corpus();
+    for hostile in ["case-collision.tgz", "nfc-nfd.tgz"] {
+        case(&s, &npm, hostile, "good-pkg-1.0.0.tgz")
+            .expect(1)
+            .reason("archive-ambiguous");
+    }
+    let wheels = wheel_corpus();
+    for hostile in ["case-collision", "nfc-nfd"] {
+        case(&s, &wheels, hostile, WHEEL).expect(1).reason("archive-ambiguous");
+    }
+    case(&s, &crate_corpus(), "case-collision", "good-pkg-1.0.0.crate")
+        .expect(1)
+        .reason("archive-ambiguous");
+}
+
+#[test]
+fn zip_local_and_central_names_must_agree_and_be_unique() {
+    let s = setup();
+    let wheels = wheel_corpus();
+    for hostile in ["local-central-mismatch", "duplicate-init", "duplicate-metadata"] {
+        case(&s, &wheels, hostile, WHEEL).expect(1).reason("archive-ambiguous");
+    }
+    let run = case(&s, &wheels, "ok", WHEEL);
+    assert_eq!(json(run.expect(0))["artifact"]["id"], "pkg:pypi/good-pkg@1.0.0");
+}
+
+#[test]
+fn invalid_npm_names_are_refused() {
+    let s = setup();
+    for bad in [
+        "../../etc",
+        ".hidden",
+        "_under",
+        " spaced",
+        "a/b",
+        "@scope/../x",
+        "@scope/",
+        "node_modules",
+        "caf\u{e9}",
+        &"x".repeat(215),
+    ] {
+        let art = s.path("bad-name.tgz");
+        let pj = serde_json::json!({"name": bad, "version": "1.0.0"}).to_string();
+        tgz(&art, &[Entry::File("package/package.json", pj.as_bytes())]);
+        s.verify(&art, &[]).expect(1).reason("metadata-malformed");
+    }
+    // Legacy names with capitals are still installable from the registry.
+    for good in ["JSONStream", "@acme/left-pad", "lodash.merge"] {
+        let art = s.path("good-name.tgz");
+        let pj = serde_json::json!({"name": good, "version": "1.0.0"}).to_string();
+        tgz(&art, &[Entry::File("package/package.json", pj.as_bytes())]);
+        s.verify(&art, &[]).expect(0);
+    }
+}
+
+#[test]
+fn wheel_version_and_dist_info_must_match_metadata() {
+    let s = setup();
+    case(&s, &wheel_corpus(), "version-lie", WHEEL)
+        .expect(1)
+        .reason("package-name-mismatch");
+    // The .dist-info directory says another version than METADATA and the file name.
+    let whl = s.path(WHEEL);
+    std::fs::write(
+        &whl,
+        raw_zip(&[
+            ZipEntry::new("good_pkg/__init__.py", b""),
+            ZipEntry::new("good_pkg-6.6.6.dist-info/METADATA", GOOD_META),
+        ]),
+    )
+    .expect("write");
+    s.verify(&whl, &[]).expect(1).reason("package-name-mismatch");
+    // A normalised spelling of the same version is the same version.
+    let whl = s.path("good_pkg-1.0-py3-none-any.whl");
+    std::fs::write(
+        &whl,
+        raw_zip(&[ZipEntry::new(
+            "good_pkg-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: Good.Pkg\nVersion: 1.0.0\n",
+        )]),
+    )
+    .expect("write");
+    s.verify(&whl, &[]).expect(0);
+    let _ = META_DIR;
+}
+
+#[test]
+fn folded_metadata_headers_are_refused() {
+    let s = setup();
+    case(&s, &wheel_corpus(), "folded-name", WHEEL)
+        .expect(1)
+        .reason("metadata-malformed");
+}
+
+#[test]
+fn sdist_file_name_must_match_pkg_info() {
+    let s = setup();
+    let pkg_info = b"Metadata-Version: 2.1\nName: Good_Pkg\nVersion: 1.0.0\n";
+    for (file, ok) in [
+        ("good_pkg-1.0.0.tar.gz", true),
+        ("good-pkg-1.0.tar.gz", true),
+        ("Good.Pkg-1.0.0.tar.gz", true),
+        ("evil-pkg-1.0.0.tar.gz", false),
+        ("good_pkg-6.6.6.tar.gz", false),
+    ] {
+        let art = s.path(file);
+        tgz(
+            &art,
+            &[Entry::File(
+                &format!("{}/PKG-INFO", file.trim_end_matches(".tar.gz")),
+                pkg_info,
+            )],
+        );
+        let run = s.verify(&art, &[]);
+        if ok {
+            run.expect(0);
+        } else {
+            run.expect(1).reason("package-name-mismatch");
+        }
+    }
+    let zip_sdist = s.path("good_pkg-6.6.6.zip");
+    zip(&zip_sdist, &[("good_pkg-6.6.6/PKG-INFO", pkg_info)]);
+    s.verify(&zip_sdist, &[]).expect(1).reason("package-name-mismatch");
+}
+
+#[test]
+fn crate_entries_must_sit_under_name_version() {
+    let s = setup();
+    let corpus = crate_corpus();
+    for hostile in ["outside-prefix", "dot-prefix", "gnu-and-pax", "single-zero-block"] {
+        case(&s, &corpus, hostile, "good-pkg-1.0.0.crate").expect(1);
+    }
+    case(&s, &corpus, "ok", "good-pkg-1.0.0.crate").expect(0);
+    let _ = (EVIL, Header::new("x", b'0', 0));
+}
+
+#[test]
+fn an_artifact_that_is_not_a_regular_file_is_unreadable() {
+    let s = setup();
+    let fifo = s.path("pipe.tgz");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    for artifact in [Path::new("/dev/zero"), fifo.as_path()] {
+        // `timeout` turns the old endless hash (or a blocked open) into a failure.
+        let out = Command::new("timeout")
+            .arg("30")
+            .arg(env!("CARGO_BIN_EXE_ward"))
+            .args(["verify", artifact.to_str().unwrap_or_default(), "--format", "json"])
+            .env("WARD_DATA_DIR", crate::common::data_dir())
+            .output()
+            .expect("run ward");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{}: {all}", artifact.display());
+        assert!(all.contains("artifact-unreadable"), "{all}");
+    }
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod archives;
+mod archives_differential;
 mod attestations;
 mod bundles;
 mod common;
