@@ -41,6 +41,42 @@ pub enum Command {
     Proxy(Box<ProxyArgs>),
     /// Run a command (pip, uv, npm, yarn, pnpm, cargo) with its installs gated by an ephemeral proxy.
     Run(Box<RunArgs>),
+    /// A TUF client speaking the tuf-conformance client protocol (init, refresh, download).
+    Tuf(TufArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TufArgs {
+    /// The directory of trusted metadata (root.json, timestamp.json, …).
+    #[arg(long, value_name = "DIR")]
+    pub metadata_dir: PathBuf,
+    /// The repository's metadata URL.
+    #[arg(long, value_name = "URL")]
+    pub metadata_url: Option<String>,
+    /// A target path to download; repeatable, processed in order.
+    #[arg(long, value_name = "PATH")]
+    pub target_name: Vec<String>,
+    /// The repository's targets URL.
+    #[arg(long, value_name = "URL")]
+    pub target_base_url: Option<String>,
+    /// Where downloaded targets are stored.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: TufCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TufCommand {
+    /// Trust the given root.json (verified as self-signed) in an empty metadata directory.
+    Init {
+        /// The initial trusted root.json.
+        trusted_root: PathBuf,
+    },
+    /// Update root, timestamp, snapshot and targets from the repository.
+    Refresh,
+    /// Refresh, then download each --target-name into --target-dir.
+    Download,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ mod proxy;
 mod publish;
 mod reasons;
 mod sigstore;
+mod tuf;
 mod verify;
 
 use crate::args::{Cli, Command, SignerArgs, TrustArgs};
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Reasons(args) => reasons::run(args),
         Command::Proxy(args) => proxy::serve(*args),
         Command::Run(args) => proxy::run(*args),
+        Command::Tuf(args) => tuf::run(args),
     }
 }
 
