@@ -22,7 +22,14 @@ pub fn run(cmd: AdvisoriesCommand) -> u8 {
         AdvisoriesCommand::Import { paths, db } => {
             let dir = db_dir(&db);
             let start = std::time::Instant::now();
-            let (database, report) = AdvisoryDb::import(&paths, &jiff::Timestamp::now().to_string())?;
+            let (database, report) =
+                AdvisoryDb::import(&paths, &jiff::Timestamp::now().to_string()).map_err(|e| match e {
+                    // Never replace a database with an empty one.
+                    ward_scan::DbError::NothingImported(_) => {
+                        super::Usage(format!("{e}; the database in {} was left as it was", dir.display()))
+                    }
+                    e => e.into(),
+                })?;
             database.save(&dir)?;
             output::import_report(&report, &dir, start.elapsed());
             Ok(crate::EXIT_ALLOW)
@@ -126,7 +133,7 @@ pub fn scan(args: ScanArgs) -> u8 {
             None => Policy::builtin(),
         };
         for v in &args.vex {
-            let bytes = ward_verify::evidence::read_evidence(v)?;
+            let bytes = ward_input::read_bounded(v, "VEX document", ward_input::limits::POLICY)?;
             policy.vex.add_document(&bytes, &v.display().to_string())?;
         }
         let (mut components, mut unpinned) = (Vec::new(), Vec::new());

@@ -521,3 +521,225 @@ fn scan_of_an_artifact_uses_its_own_package_and_its_verified_sbom_only() {
     run.expect(1);
     assert!(json_of(&run)["findings"].as_array().unwrap().is_empty());
 }
+
+/// A database with one npm advisory (`victim` below 2.0.0) and one PyPI
+/// advisory (`victim` below 2.0.0).
+fn victim_db(dir: &Path) -> PathBuf {
+    let adv = dir.join("osv");
+    std::fs::create_dir_all(&adv).unwrap();
+    for (eco, id) in [("npm", "GHSA-test-npm1"), ("PyPI", "PYSEC-test-1")] {
+        write(
+            &adv,
+            &format!("{id}.json"),
+            &format!(
+                r#"{{"id":"{id}","modified":"2026-11-01T00:00:00Z","summary":"victim is bad","severity":[{{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}],"affected":[{{"package":{{"ecosystem":"{eco}","name":"victim"}},"ranges":[{{"type":"{}","events":[{{"introduced":"0"}},{{"fixed":"2.0.0"}}]}}]}}]}}"#,
+                if eco == "npm" { "SEMVER" } else { "ECOSYSTEM" }
+            ),
+        );
+    }
+    let db = dir.join("db");
+    ward([
+        "advisories",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        adv.to_str().unwrap(),
+    ])
+    .expect(0);
+    db
+}
+
+fn advisories_of(run: &crate::common::Run) -> Vec<String> {
+    json_of(run)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["advisory"].as_str().unwrap(), f["package"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn package_lock_keys_npm_normalises_are_scanned_under_the_installed_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = victim_db(dir.path());
+    for key in [
+        "node_modules/victim/",
+        "node_modules/@scope/../victim",
+        "node_modules/./victim",
+    ] {
+        let lock = write(
+            dir.path(),
+            "package-lock.json",
+            &serde_json::json!({"lockfileVersion": 3, "packages": {"": {"name": "app"}, key: {"version": "1.0.0"}}})
+                .to_string(),
+        );
+        let run = scan(&db, &[&lock], &[]);
+        run.expect(1).reason("advisory-found");
+        assert_eq!(advisories_of(&run), ["GHSA-test-npm1 pkg:npm/victim@1.0.0"], "{key}");
+    }
+    // A key outside the project: could not evaluate, naming the key.
+    let lock = write(
+        dir.path(),
+        "package-lock.json",
+        r#"{"lockfileVersion":3,"packages":{"node_modules/../../victim":{"version":"1.0.0"}}}"#,
+    );
+    let run = scan(&db, &[&lock], &[]);
+    run.expect(1).reason("advisory-unevaluable");
+    assert_eq!(json_of(&run)["unevaluable"][0]["entry"], "node_modules/../../victim");
+}
+
+#[test]
+fn requirements_includes_are_followed_and_editables_are_unevaluable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = victim_db(dir.path());
+    write(dir.path(), "other.txt", "victim==1.0.0\n");
+    let req = write(dir.path(), "requirements.txt", "-r other.txt\n");
+    let run = scan(&db, &[&req], &[]);
+    run.expect(1).reason("advisory-found");
+    assert_eq!(advisories_of(&run), ["PYSEC-test-1 pkg:pypi/victim@1.0.0"]);
+    // Outside the project: refused with a reason, not followed.
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let req = write(&project, "requirements.txt", "-r ../other.txt\n");
+    let run = scan(&db, &[&req], &[]);
+    run.expect(1).reason("advisory-unevaluable");
+    let doc = json_of(&run);
+    assert!(doc["findings"].as_array().unwrap().is_empty());
+    assert!(
+        doc["unevaluable"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the project"),
+        "{doc}"
+    );
+    // An editable from git and a direct URL: could not evaluate, naming the line.
+    let req = write(
+        dir.path(),
+        "requirements.txt",
+        "-e git+https://github.com/acme/victim#egg=victim\nvictim @ https://example.com/victim-1.0.0.tar.gz\n",
+    );
+    let run = scan(&db, &[&req], &[]);
+    run.expect(1).reason("advisory-unevaluable");
+    let doc = json_of(&run);
+    let sources: Vec<&str> = doc["unevaluable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2, "{doc}");
+    assert!(
+        sources[0].ends_with("requirements.txt:1") && sources[1].ends_with("requirements.txt:2"),
+        "{sources:?}"
+    );
+}
+
+#[test]
+fn an_unparsable_purl_in_an_sbom_is_unevaluable_never_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = victim_db(dir.path());
+    let bom = write(
+        dir.path(),
+        "bom.json",
+        r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"victim","version":"1.0.0","purl":"pkg:npm/%ZZ%@@@1"}]}"#,
+    );
+    let run = scan(&db, &[&bom], &[]);
+    run.expect(1).reason("advisory-unevaluable");
+    assert!(
+        json_of(&run)["unevaluable"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("pkg:npm/%ZZ%@@@1")
+    );
+}
+
+#[test]
+fn fifos_and_devices_as_scan_inputs_fail_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = victim_db(dir.path());
+    let fifo = dir.path().join("package-lock.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = std::time::Instant::now();
+    let run = scan(&db, &[&fifo], &[]);
+    run.expect(2);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+    let run = scan(&db, &[Path::new("/dev/zero")], &[]);
+    run.expect(2);
+    assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    // A VEX document that is a FIFO.
+    let lock = write(dir.path(), "requirements.txt", "victim==2.0.0\n");
+    let vex = dir.path().join("vex.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&vex)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = scan(&db, &[&lock], &["--vex", vex.to_str().unwrap()]);
+    run.expect(2);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn an_import_that_reads_nothing_fails_and_keeps_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = victim_db(dir.path());
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    write(&bad, "truncated.json", r#"{"id":"X-1","affected":[{"#);
+    write(&bad, "wrong.json", r#"{"id": 5}"#);
+    // Over the advisory size limit.
+    std::fs::write(bad.join("huge.json"), vec![b' '; (16 << 20) + 1]).unwrap();
+    write(&bad, "broken.md", "```toml\n[advisory\n```\n# x\n");
+    let run = ward([
+        "advisories",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    run.expect(2);
+    assert!(run.stderr.contains("4 "), "{}", run.stderr);
+    assert!(run.stderr.contains("huge.json"), "{}", run.stderr);
+    // The good database is still there.
+    let lock = write(dir.path(), "requirements.txt", "victim==1.0.0\n");
+    scan(&db, &[&lock], &[]).expect(1).reason("advisory-found");
+    // Nothing at all to read is an error too.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    ward([
+        "advisories",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        empty.to_str().unwrap(),
+    ])
+    .expect(2);
+    scan(&db, &[&lock], &[]).expect(1).reason("advisory-found");
+    // A FIFO among the sources is counted as unreadable, never waited on.
+    let fifo = dir.path().join("adv.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let run = ward([
+        "advisories",
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        fifo.to_str().unwrap(),
+    ]);
+    run.expect(2);
+    assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
+}
