@@ -1,0 +1,5 @@
+//! AFL++ entry point for the `pypi_simple_html` fuzz target.
+
+fn main() {
+    afl::fuzz!(|data: &[u8]| ward_fuzz::pypi_simple_html(data));
+}
