@@ -555,12 +555,16 @@ impl AdvisoryDb {
     /// (records are parsed when first looked up).
     pub fn load(dir: &Path) -> Result<Self, DbError> {
         let path = dir.join(DB_FILE);
-        let read = |path: &Path| match std::fs::read(path) {
+        // The database's own files: regular files only (a FIFO fails at
+        // once), read whole; a regular file's size is its bound.
+        let read = |path: &Path| match InputFile::new(path, "advisory database file", u64::MAX).read() {
             Ok(b) => Ok(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DbError::Missing(dir.display().to_string())),
-            Err(source) => Err(DbError::Io {
+            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(DbError::Missing(dir.display().to_string()))
+            }
+            Err(e) => Err(DbError::Io {
                 path: path.display().to_string(),
-                source,
+                source: std::io::Error::other(e.to_string()),
             }),
         };
         let corrupt = |why: String| DbError::Corrupt(path.display().to_string(), why);

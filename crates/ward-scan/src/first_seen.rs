@@ -69,7 +69,9 @@ impl FirstSeenStore {
                 ));
             }
             Ok(_) => {
-                let bytes = std::fs::read(&path).map_err(io)?;
+                // Bounded and regular files only: a FIFO here fails at once.
+                let bytes = ward_input::read_bounded(&path, "first-seen store", MAX_BYTES)
+                    .map_err(|e| FirstSeenError::Malformed(path.display().to_string(), e.to_string()))?;
                 let disk: OnDisk = serde_json::from_slice(&bytes)
                     .map_err(|e| FirstSeenError::Malformed(path.display().to_string(), e.to_string()))?;
                 if disk.version != 1 {
@@ -171,5 +173,20 @@ mod tests {
             FirstSeenStore::open(dir.path()),
             Err(FirstSeenError::Malformed(..))
         ));
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_the_store_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(FILE);
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let err = FirstSeenStore::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("FIFO"), "{err}");
     }
 }

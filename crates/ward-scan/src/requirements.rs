@@ -207,6 +207,11 @@ fn requirement(args: &str) -> Result<(String, String), String> {
     if rest.starts_with('@') {
         return Err("a direct reference (`name @ URL`): pip installs it from that URL, not from the index".into());
     }
+    if spec.contains("://") || spec.starts_with(['.', '~']) {
+        return Err(
+            "a URL or local path: pip installs it from there, not from the index ward's advisories describe".into(),
+        );
+    }
     let unpinned = || "not pinned with `==`: the installed version is unknown".to_string();
     let Some(version) = rest.strip_prefix("==") else {
         return Err(unpinned());
@@ -237,7 +242,8 @@ fn option<'a>(
         let tail = chars.as_str();
         (
             OPTIONS.iter().find(|o| o.1.is_some() && o.1 == short),
-            (!tail.is_empty()).then(|| tail.trim_start_matches('=').to_string()),
+            // optparse takes the rest of the token as the value, `=` and all.
+            (!tail.is_empty()).then(|| tail.to_string()),
         )
     };
     let Some(&(name, _, takes_value)) = long else {
@@ -422,5 +428,10 @@ mod tests {
         assert!(requirement("foo @ https://x/y.whl").is_err());
         assert!(requirement("foo>=1").is_err());
         assert!(requirement("C:\\x\\foo.whl").is_err());
+        assert!(
+            requirement("git+https://github.com/a/b#egg=b")
+                .unwrap_err()
+                .contains("URL")
+        );
     }
 }

@@ -135,3 +135,18 @@ fn an_import_that_keeps_no_advisory_is_an_error_naming_what_was_skipped() {
         Err(ward_scan::DbError::NothingImported(_))
     ));
 }
+
+#[test]
+fn a_fifo_in_place_of_the_database_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join(ward_scan::db::DB_FILE);
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let err = AdvisoryDb::load(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("FIFO"), "{err}");
+}

@@ -313,3 +313,14 @@ fn package_lock_v1_is_refused() {
     );
     assert!(read(&p).is_err());
 }
+
+#[test]
+fn short_option_values_are_taken_as_pip_takes_them() {
+    // optparse reads `-r=x.txt` as the file `=x.txt`, not `x.txt`.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "=x.txt", "victim==1.0.0\n");
+    write(dir.path(), "x.txt", "benign==1.0.0\n");
+    let top = write(dir.path(), "requirements.txt", "-r=x.txt\n");
+    let (c, u) = read(&top).unwrap();
+    assert_eq!(purls(&c), ["pkg:pypi/victim@1.0.0"], "{u:?}");
+}
