@@ -16,4 +16,6 @@ export WARD_TEST_POSTGRES_URL
 export WARD_REQUIRE_POSTGRES=1
 scripts/clients.sh
 export WARD_REQUIRE_CLIENTS=1
+# The TUF conformance suite against `ward tuf` (pinned Python packages, faketime).
+scripts/tuf-conformance.sh
 cargo test --workspace --locked
