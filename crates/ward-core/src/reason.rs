@@ -228,6 +228,9 @@ reason_codes! {
     /// The upstream registry could not serve what was asked for.
     UpstreamFailed = "upstream-failed",
         "The proxy could not get the artifact or its metadata from the upstream registry (down, too large, truncated, too slow, malformed, or a redirect to another host).";
+    /// An upstream listing names more files or versions than the proxy reads.
+    ListingTooLarge = "listing-too-large",
+        "An upstream listing (PyPI project page, npm packument, cargo index file) names more files or versions than the proxy's max_listing_entries: refused whole rather than cut, so no version is silently hidden; raise the limit if the project is genuine.";
     /// The policy file is invalid.
     PolicyInvalid = "policy-invalid",
         "The policy file is invalid; the message points at the file, line and key.";

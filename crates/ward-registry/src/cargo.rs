@@ -99,13 +99,27 @@ fn without_denied(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The index file of a crate, from upstream or (upstream down) the last good copy.
+/// One line per version: a file of more lines than the listing limit is refused.
 fn index_file(proxy: &Proxy, upstream: &Upstream, name: &str) -> Result<Vec<u8>, crate::Served> {
     let source = upstream.locate(&index_path(name)).map_err(|e| upstream_failed(&e))?;
-    proxy
+    let (bytes, _) = proxy
         .keeper
         .metadata(&source, None, &format!("cargo-index/{}", name.to_ascii_lowercase()))
-        .map(|(bytes, _)| bytes)
-        .map_err(|e| upstream_failed(&e))
+        .map_err(|e| upstream_failed(&e))?;
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count();
+    if lines > proxy.max_listing_entries {
+        return Err(crate::Served::Failed {
+            status: 502,
+            reason: crate::memory::listing_too_large(
+                &format!("the upstream index file for {name}"),
+                proxy.max_listing_entries,
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 /// The download URL for a crate from an upstream `dl` template.

@@ -11,6 +11,7 @@
 //! that cannot be recorded does not allow.
 
 use crate::cache::{Cache, CachedAllow};
+use crate::memory::{Bounded, bounded};
 use crate::upstream::{Fetcher, Source, UpstreamError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -75,10 +76,13 @@ pub struct Keeper {
     policy_digest: String,
     evidence_dir: Option<PathBuf>,
     inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    denied: Mutex<HashMap<String, String>>,
+    /// Denials under this policy, by request key: bounded; a forgotten
+    /// denial means the file is fetched and judged again.
+    denied: Bounded<String, String>,
     /// Allows already read from (or written to) the cache, so the hot path
-    /// reads no decision file.
-    allowed: Mutex<HashMap<String, CachedAllow>>,
+    /// reads no decision file: bounded; a forgotten allow is read back from
+    /// the cache's decision file.
+    allowed: Bounded<String, CachedAllow>,
 }
 
 /// Why the proxy cannot start.
@@ -112,9 +116,17 @@ impl Keeper {
             policy_digest,
             evidence_dir,
             inflight: Mutex::new(HashMap::new()),
-            denied: Mutex::new(HashMap::new()),
-            allowed: Mutex::new(HashMap::new()),
+            denied: bounded(crate::MemoryLimits::default().decision_bytes),
+            allowed: bounded(crate::MemoryLimits::default().decision_bytes),
         })
+    }
+
+    /// The same gatekeeper remembering about `bytes` of allows and of
+    /// denials each (what it remembered so far is forgotten).
+    pub fn with_decision_memory(mut self, bytes: u64) -> Self {
+        self.denied = bounded(bytes);
+        self.allowed = bounded(bytes);
+        self
     }
 
     /// The fetcher (metadata goes through it too).
@@ -146,7 +158,7 @@ impl Keeper {
 
     /// Whether a file is already known to be denied under this policy.
     pub fn known_denied(&self, key: &str) -> bool {
-        self.denied.lock().map(|d| d.contains_key(key)).unwrap_or(false)
+        self.denied.get(key).is_some()
     }
 
     /// Answers one artifact request.
@@ -181,10 +193,8 @@ impl Keeper {
         let served = tokio::task::spawn_blocking(move || me.fetch_and_verify(&req))
             .await
             .unwrap_or_else(|e| failed(500, &format!("verification task failed: {e}")));
-        if let Served::Denied { reason } = &served
-            && let Ok(mut d) = self.denied.lock()
-        {
-            d.insert(key.clone(), reason.clone());
+        if let Served::Denied { reason } = &served {
+            self.denied.insert(key.clone(), reason.clone());
         }
         if let Ok(mut inflight) = self.inflight.lock() {
             inflight.remove(&key);
@@ -193,12 +203,10 @@ impl Keeper {
     }
 
     fn cached(&self, key: &str) -> Option<Served> {
-        let remembered = self.allowed.lock().ok().and_then(|a| a.get(key).cloned());
+        let remembered = self.allowed.get(key);
         let allow = remembered.or_else(|| {
             let allow = self.cache.allowed(key, &self.policy_digest)?;
-            if let Ok(mut a) = self.allowed.lock() {
-                a.insert(key.to_string(), allow.clone());
-            }
+            self.allowed.insert(key.to_string(), allow.clone());
             Some(allow)
         });
         if let Some(allow) = allow {
@@ -208,7 +216,7 @@ impl Keeper {
                 sha256: allow.sha256,
             });
         }
-        let denied = self.denied.lock().ok()?.get(key).cloned()?;
+        let denied = self.denied.get(key)?;
         Some(Served::Denied { reason: denied })
     }
 
@@ -301,9 +309,7 @@ impl Keeper {
         if let Err(e) = self.cache.store_allowed(&path, &allow) {
             return failed(500, &format!("cache: {e}"));
         }
-        if let Ok(mut a) = self.allowed.lock() {
-            a.insert(allow.key.clone(), allow.clone());
-        }
+        self.allowed.insert(allow.key.clone(), allow.clone());
         Served::Allowed {
             path: self.cache.blob(&sha256),
             size: allow.size,

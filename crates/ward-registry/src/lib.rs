@@ -19,18 +19,21 @@
 pub mod cache;
 pub mod cargo;
 pub mod keeper;
+pub mod memory;
 pub mod npm;
 pub mod pypi;
 mod respond;
+pub mod server;
 pub mod upstream;
 
 use axum::Router;
 use axum::routing::get;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use cache::Cache;
 pub use keeper::{ArtifactRequest, Keeper, KeeperError, Served};
+pub use memory::MemoryLimits;
+pub use server::ServerLimits;
 pub use upstream::{FetchLimits, Fetcher, Source, Upstream, UpstreamError};
 
 /// The upstreams the proxy serves.
@@ -48,20 +51,32 @@ pub struct Upstreams {
 pub struct Proxy {
     keeper: Arc<Keeper>,
     upstreams: Upstreams,
-    pypi_files: Mutex<HashMap<(String, String), pypi::FileEntry>>,
-    npm_tarballs: Mutex<HashMap<(String, String), npm::TarballEntry>>,
+    /// Files listed on PyPI project pages, by (project, file): bounded, see [`memory`].
+    pypi_files: memory::Bounded<(String, String), pypi::FileEntry>,
+    /// Tarballs listed in packuments, by (package, file): bounded, see [`memory`].
+    npm_tarballs: memory::Bounded<(String, String), npm::TarballEntry>,
     cargo_dl: Mutex<Option<String>>,
+    max_listing_entries: usize,
+    server: ServerLimits,
 }
 
 impl Proxy {
-    /// A proxy over a gatekeeper and upstreams.
+    /// A proxy over a gatekeeper and upstreams, with the default limits.
     pub fn new(keeper: Keeper, upstreams: Upstreams) -> Arc<Self> {
+        Self::with_limits(keeper, upstreams, &MemoryLimits::default(), ServerLimits::default())
+    }
+
+    /// A proxy over a gatekeeper and upstreams, with these bounds on memory
+    /// (the gatekeeper's decisions included) and on client connections.
+    pub fn with_limits(keeper: Keeper, upstreams: Upstreams, memory: &MemoryLimits, server: ServerLimits) -> Arc<Self> {
         Arc::new(Self {
-            keeper: Arc::new(keeper),
+            keeper: Arc::new(keeper.with_decision_memory(memory.decision_bytes)),
             upstreams,
-            pypi_files: Mutex::new(HashMap::new()),
-            npm_tarballs: Mutex::new(HashMap::new()),
+            pypi_files: memory::bounded(memory.listing_bytes),
+            npm_tarballs: memory::bounded(memory.listing_bytes),
             cargo_dl: Mutex::new(None),
+            max_listing_entries: memory.max_listing_entries,
+            server,
         })
     }
 
@@ -83,14 +98,13 @@ impl Proxy {
             .with_state(Arc::clone(self))
     }
 
-    /// Serves until the listener closes or `shutdown` resolves.
+    /// Serves until `shutdown` resolves, under the connection limits
+    /// ([`server`]); then lets open connections finish their requests.
     pub async fn serve(
         self: &Arc<Self>,
         listener: tokio::net::TcpListener,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        server::serve(listener, self.router(), self.server.clone(), shutdown).await
     }
 }

@@ -91,14 +91,18 @@ fn sri_sha512_hex(integrity: &str) -> Option<String> {
         .map(hex::encode)
 }
 
-/// Reads the packument upstream and rewrites tarball URLs to `base`.
+/// The tarballs of a packument, by file name.
+type Tarballs = Vec<(String, TarballEntry)>;
+
+/// Reads the packument upstream and rewrites tarball URLs to `base`;
+/// returns it with its tarballs (also remembered, bounded).
 fn fetch_packument(
     proxy: &Proxy,
     upstream: &Upstream,
     name: &str,
     accept: Option<&str>,
     base: &str,
-) -> Result<Vec<u8>, Refusal> {
+) -> Result<(Vec<u8>, Tarballs), Refusal> {
     let rel = match upstream {
         Upstream::Dir(_) => format!("{name}/package.json"),
         Upstream::Http(_) => name.replace('/', "%2f"),
@@ -118,7 +122,19 @@ fn fetch_packument(
         ),
         json: true,
     };
+    // Counted before it is read into a tree: a huge packument is refused at the cost of a scan.
+    if crate::memory::field_over(&bytes, "versions", proxy.max_listing_entries) {
+        return Err(Refusal {
+            status: StatusCode::BAD_GATEWAY,
+            reason: crate::memory::listing_too_large(
+                &format!("the upstream packument for {name}"),
+                proxy.max_listing_entries,
+            ),
+            json: true,
+        });
+    }
     let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    drop(bytes);
     let upstream_host = upstream.host();
     let mut entries = Vec::new();
     let versions = doc
@@ -175,12 +191,13 @@ fn fetch_packument(
     for v in denied {
         versions.remove(&v);
     }
-    if let Ok(mut known) = proxy.npm_tarballs.lock() {
-        for (file, entry) in entries {
-            known.insert((name.to_string(), file), entry);
-        }
+    for (file, entry) in &entries {
+        proxy
+            .npm_tarballs
+            .insert((name.to_string(), file.clone()), entry.clone());
     }
-    serde_json::to_vec(&doc).map_err(|e| bad(e.to_string()))
+    let bytes = serde_json::to_vec(&doc).map_err(|e| bad(e.to_string()))?;
+    Ok((bytes, entries))
 }
 
 fn registry_signatures(dist: &serde_json::Map<String, Value>) -> Vec<ward_gate::NpmRegistrySignature> {
@@ -230,7 +247,7 @@ async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) ->
     };
     let p = Arc::clone(&proxy);
     match tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &name, accept.as_deref(), &base)).await {
-        Ok(Ok(bytes)) => document(bytes, content_type),
+        Ok(Ok((bytes, _))) => document(bytes, content_type),
         Ok(Err(refused)) => refused.into_response(),
         Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), true),
     }
@@ -247,20 +264,21 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
     let Some(file) = plain_file_name(&file).map(String::from) else {
         return refusal(StatusCode::NOT_FOUND, "not a file name", true);
     };
-    let lookup = |p: &Proxy| {
-        p.npm_tarballs
-            .lock()
-            .ok()
-            .and_then(|k| k.get(&(name.clone(), file.clone())).cloned())
-    };
-    let mut entry = lookup(&proxy);
+    let mut entry = proxy.npm_tarballs.get(&(name.clone(), file.clone()));
+    let mut refused = None;
     if entry.is_none()
         && let Some(upstream) = proxy.upstreams.npm.clone()
     {
-        // Straight from a lockfile: learn the tarball from the packument first.
+        // Straight from a lockfile, or a packument since forgotten: learn the
+        // tarball from the packument first, taking it from that fresh read
+        // (never from memory that may have dropped it).
         let (p, n, base) = (Arc::clone(&proxy), name.clone(), base_url(&headers));
-        let _ = tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &n, None, &base)).await;
-        entry = lookup(&proxy);
+        let read = tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &n, None, &base)).await;
+        match read {
+            Ok(Ok((_, tarballs))) => entry = tarballs.into_iter().find(|(f, _)| *f == file).map(|(_, e)| e),
+            Ok(Err(r)) => refused = Some(r),
+            Err(_) => {}
+        }
     }
     let Some(entry) = entry else {
         if proxy.keeper.known_denied(&key(&name, &file)) {
@@ -279,6 +297,9 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
                 })
                 .await;
             return served(answer, "application/octet-stream", true).await;
+        }
+        if let Some(r) = refused {
+            return r.into_response();
         }
         return refusal(
             StatusCode::NOT_FOUND,

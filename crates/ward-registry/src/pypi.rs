@@ -10,6 +10,7 @@
 
 use crate::Proxy;
 use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
+use crate::memory::listing_too_large;
 use crate::respond::{Refusal, base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream, resolve};
 use axum::extract::{Path, State};
@@ -59,27 +60,11 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
         );
     }
     let normalized = normalize_pypi_name(&project);
-    let Some(upstream) = proxy.upstreams.pypi.clone() else {
-        return refusal(StatusCode::NOT_FOUND, "no PyPI upstream is configured", false);
-    };
-    let p = Arc::clone(&proxy);
-    let n = normalized.clone();
-    let listed = tokio::task::spawn_blocking(move || list(&p, &upstream, &n)).await;
-    let files = match listed {
-        Ok(Ok(files)) => files,
-        Ok(Err(refused)) => return refused.into_response(),
-        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
+    let files = match listing(&proxy, &normalized).await {
+        Ok(files) => files,
+        Err(refused) => return refused.into_response(),
     };
     let base = base_url(&headers);
-    let files: Vec<(String, FileEntry)> = files
-        .into_iter()
-        .filter(|(name, _)| !proxy.keeper.known_denied(&key(&normalized, name)))
-        .collect();
-    if let Ok(mut known) = proxy.pypi_files.lock() {
-        for (name, entry) in &files {
-            known.insert((normalized.clone(), name.clone()), entry.clone());
-        }
-    }
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|a| a.to_str().ok())
@@ -158,6 +143,39 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
     response
 }
 
+/// The project's files upstream, less those the gate has refused,
+/// remembered (bounded) for the file requests that follow.
+async fn listing(proxy: &Arc<Proxy>, project: &str) -> Result<Vec<(String, FileEntry)>, Refusal> {
+    let Some(upstream) = proxy.upstreams.pypi.clone() else {
+        return Err(Refusal {
+            status: StatusCode::NOT_FOUND,
+            reason: "no PyPI upstream is configured".into(),
+            json: false,
+        });
+    };
+    let (p, n) = (Arc::clone(proxy), project.to_string());
+    let files = match tokio::task::spawn_blocking(move || list(&p, &upstream, &n)).await {
+        Ok(listed) => listed?,
+        Err(e) => {
+            return Err(Refusal {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                reason: e.to_string(),
+                json: false,
+            });
+        }
+    };
+    let files: Vec<(String, FileEntry)> = files
+        .into_iter()
+        .filter(|(name, _)| !proxy.keeper.known_denied(&key(project, name)))
+        .collect();
+    for (name, entry) in &files {
+        proxy
+            .pypi_files
+            .insert((project.to_string(), name.clone()), entry.clone());
+    }
+    Ok(files)
+}
+
 /// A PyPI project name as PEP 508 allows it (letters, digits, `.`, `-`, `_`):
 /// anything else, a `/` decoded from `%2F` above all, never reaches a path.
 fn valid_project(name: &str) -> bool {
@@ -232,6 +250,13 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
                 if !is_distribution(&name) || !belongs(&name, project) || !e.path().is_file() {
                     continue;
                 }
+                if files.len() >= proxy.max_listing_entries {
+                    return Err(Refusal {
+                        status: StatusCode::BAD_GATEWAY,
+                        reason: listing_too_large(&dir.display().to_string(), proxy.max_listing_entries),
+                        json: false,
+                    });
+                }
                 let path = e.path();
                 let metadata = path.with_file_name(format!("{name}.metadata"));
                 let core_metadata = match sha256_file(&metadata) {
@@ -272,52 +297,157 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
                     &format!("pypi-page/{project}"),
                 )
                 .map_err(|e| Refusal::from_served(upstream_failed(&e), false))?;
-            parse_page(&bytes, &final_url).map_err(|why| Refusal {
+            let max = proxy.max_listing_entries;
+            parse_page(&bytes, &final_url, max).map_err(|e| Refusal {
                 status: StatusCode::BAD_GATEWAY,
-                reason: format!(
-                    "{}: upstream page for {project} is malformed: {why}",
-                    ward_core::ReasonCode::UpstreamFailed
-                ),
+                reason: match e {
+                    PageError::TooLarge => listing_too_large(&format!("the upstream page for {project}"), max),
+                    PageError::Malformed(why) => format!(
+                        "{}: upstream page for {project} is malformed: {why}",
+                        ward_core::ReasonCode::UpstreamFailed
+                    ),
+                },
                 json: false,
             })
         }
     }
 }
 
-/// Reads a PEP 691 JSON or PEP 503 HTML project page.
-fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    if text.trim_start().starts_with('{') {
-        let doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let files = doc.get("files").and_then(|f| f.as_array()).ok_or("no `files` list")?;
-        for f in files {
-            let name = f
-                .get("filename")
-                .and_then(|n| n.as_str())
-                .ok_or("a file without `filename`")?;
-            let url = f.get("url").and_then(|u| u.as_str()).ok_or("a file without `url`")?;
-            let Some(name) = plain_file_name(name) else { continue };
+/// Why a project page could not be read.
+#[derive(Debug)]
+enum PageError {
+    /// More files than the listing limit.
+    TooLarge,
+    /// Not a page.
+    Malformed(String),
+}
+
+/// One file of a PEP 691 page, as much as the proxy reads of it.
+#[derive(serde::Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: std::collections::BTreeMap<String, Value>,
+    #[serde(rename = "requires-python", default)]
+    requires_python: Option<Value>,
+    #[serde(default)]
+    yanked: Option<Value>,
+    #[serde(rename = "core-metadata", default)]
+    core_metadata: Option<Value>,
+    #[serde(rename = "dist-info-metadata", default)]
+    dist_info_metadata: Option<Value>,
+    #[serde(default)]
+    provenance: Option<Value>,
+}
+
+/// Reads a PEP 691 page's `files` one by one into entries, stopping at
+/// the first file over `max` (so a huge page is never held whole as a tree).
+struct JsonPage<'a> {
+    page_url: &'a str,
+    max: usize,
+    over: &'a std::cell::Cell<bool>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonPage<'_> {
+    type Value = Vec<(String, FileEntry)>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonPage<'_> {
+    type Value = Vec<(String, FileEntry)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a PEP 691 project page")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut files = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "files" && files.is_none() {
+                files = Some(map.next_value_seed(JsonFiles { page: &self })?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        files.ok_or_else(|| serde::de::Error::custom("no `files` list"))
+    }
+}
+
+struct JsonFiles<'p, 'a> {
+    page: &'p JsonPage<'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonFiles<'_, '_> {
+    type Value = Vec<(String, FileEntry)>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonFiles<'_, '_> {
+    type Value = Vec<(String, FileEntry)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a `files` list")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(f) = seq.next_element::<JsonFile>()? {
+            if out.len() >= self.page.max {
+                self.page.over.set(true);
+                return Err(serde::de::Error::custom("too many files"));
+            }
+            let Some(name) = plain_file_name(&f.filename) else {
+                continue;
+            };
+            let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(String::from));
             out.push((
                 name.to_string(),
                 FileEntry {
-                    source: Source::Url(resolve(page_url, url.split('#').next().unwrap_or(url))),
+                    source: Source::Url(resolve(self.page.page_url, f.url.split('#').next().unwrap_or(&f.url))),
                     sha256: f
-                        .pointer("/hashes/sha256")
+                        .hashes
+                        .get("sha256")
                         .and_then(|h| h.as_str())
                         .map(str::to_ascii_lowercase),
-                    requires_python: f.get("requires-python").and_then(|r| r.as_str()).map(String::from),
-                    yanked: f.get("yanked").cloned().unwrap_or(Value::Bool(false)),
-                    core_metadata: f
-                        .get("core-metadata")
-                        .or_else(|| f.get("dist-info-metadata"))
-                        .cloned()
-                        .unwrap_or(Value::Bool(false)),
-                    provenance: f.get("provenance").and_then(|p| p.as_str()).map(String::from),
+                    requires_python: text(f.requires_python),
+                    yanked: f.yanked.unwrap_or(Value::Bool(false)),
+                    core_metadata: f.core_metadata.or(f.dist_info_metadata).unwrap_or(Value::Bool(false)),
+                    provenance: text(f.provenance),
                 },
             ));
         }
-        return Ok(out);
+        Ok(out)
+    }
+}
+
+/// Reads a PEP 691 JSON or PEP 503 HTML project page of at most `max` files.
+fn parse_page(bytes: &[u8], page_url: &str, max: usize) -> Result<Vec<(String, FileEntry)>, PageError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| PageError::Malformed(e.to_string()))?;
+    let mut out = Vec::new();
+    if text.trim_start().starts_with('{') {
+        let over = std::cell::Cell::new(false);
+        let mut de = serde_json::Deserializer::from_str(text);
+        let read = serde::de::DeserializeSeed::deserialize(
+            JsonPage {
+                page_url,
+                max,
+                over: &over,
+            },
+            &mut de,
+        )
+        .and_then(|files| de.end().map(|()| files));
+        return match read {
+            Ok(files) => Ok(files),
+            Err(_) if over.get() => Err(PageError::TooLarge),
+            Err(e) => Err(PageError::Malformed(e.to_string())),
+        };
     }
     // PEP 503 HTML: one anchor per file.
     for chunk in text.split("<a ").skip(1) {
@@ -340,6 +470,9 @@ fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, 
             continue;
         };
         let meta = attr("data-core-metadata").or_else(|| attr("data-dist-info-metadata"));
+        if out.len() >= max {
+            return Err(PageError::TooLarge);
+        }
         out.push((
             name,
             FileEntry {
@@ -366,11 +499,7 @@ fn parse_page(bytes: &[u8], page_url: &str) -> Result<Vec<(String, FileEntry)>, 
 }
 
 /// `GET /pypi/files/<project>/<file>` (and `<file>.metadata`).
-pub async fn file(
-    State(proxy): State<Arc<Proxy>>,
-    Path((project, file)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(String, String)>) -> Response {
     if !valid_project(&project) {
         return refusal(
             StatusCode::NOT_FOUND,
@@ -386,19 +515,15 @@ pub async fn file(
         Some(d) => (d.to_string(), true),
         None => (name.clone(), false),
     };
-    let mut entry = proxy
-        .pypi_files
-        .lock()
-        .ok()
-        .and_then(|k| k.get(&(project.clone(), dist.clone())).cloned());
+    let mut entry = proxy.pypi_files.get(&(project.clone(), dist.clone()));
     if entry.is_none() {
-        // A client that skipped the index (a pinned URL, a restarted proxy): list it now.
-        let _ = project_page(&proxy, &project, &headers).await;
-        entry = proxy
-            .pypi_files
-            .lock()
+        // A client that skipped the index (a pinned URL, a restarted proxy),
+        // or a listing since forgotten: list it now, and take the file from
+        // that fresh listing (never from memory that may have dropped it).
+        entry = listing(&proxy, &project)
+            .await
             .ok()
-            .and_then(|k| k.get(&(project.clone(), dist.clone())).cloned());
+            .and_then(|files| files.into_iter().find(|(name, _)| *name == dist).map(|(_, e)| e));
     }
     let Some(entry) = entry else {
         return refusal(
@@ -442,12 +567,6 @@ pub async fn file(
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
 }
 
-async fn project_page(proxy: &Arc<Proxy>, name: &str, headers: &HeaderMap) -> Response {
-    project(State(Arc::clone(proxy)), Path(name.to_string()), headers.clone())
-        .await
-        .into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,7 +575,7 @@ mod tests {
     fn reads_html_and_json_pages() {
         let html = r#"<html><body><a href="../../files/demo-1.0-py3-none-any.whl#sha256=ABCD" data-requires-python="&gt;=3.8" data-core-metadata="sha256=ef">demo-1.0-py3-none-any.whl</a><br/>
             <a href="demo-1.0.tar.gz" data-yanked="">demo-1.0.tar.gz</a></body></html>"#;
-        let files = parse_page(html.as_bytes(), "http://up/simple/demo/").unwrap();
+        let files = parse_page(html.as_bytes(), "http://up/simple/demo/", 10).unwrap();
         assert_eq!(files.len(), 2);
         assert_eq!(
             files[0].1.source,
@@ -467,15 +586,30 @@ mod tests {
         assert_eq!(files[0].1.core_metadata, json!({"sha256": "ef"}));
         assert_eq!(files[1].1.yanked, Value::Bool(true));
         let json = r#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [{"filename": "demo-1.0.tar.gz", "url": "https://files.example/demo-1.0.tar.gz", "hashes": {"sha256": "00"}, "provenance": "https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance"}]}"#;
-        let files = parse_page(json.as_bytes(), "https://up/simple/demo/").unwrap();
+        let files = parse_page(json.as_bytes(), "https://up/simple/demo/", 10).unwrap();
         assert_eq!(
             files[0].1.provenance.as_deref(),
             Some("https://up/integrity/demo/1.0/demo-1.0.tar.gz/provenance")
         );
-        assert!(parse_page(b"{\"files\": 3}", "http://up/").is_err());
+        assert!(parse_page(b"{\"files\": 3}", "http://up/", 10).is_err());
         // A file name that is a path is not listed.
         let evil = r#"{"files": [{"filename": "../../etc/passwd", "url": "x"}]}"#;
-        assert!(parse_page(evil.as_bytes(), "http://up/").unwrap().is_empty());
+        assert!(parse_page(evil.as_bytes(), "http://up/", 10).unwrap().is_empty());
+        // Over the limit, in either format: refused, not cut.
+        assert!(matches!(
+            parse_page(html.as_bytes(), "http://up/", 1),
+            Err(PageError::TooLarge)
+        ));
+        let two = r#"{"files": [{"filename": "a-1.tar.gz", "url": "a"}, {"filename": "a-2.tar.gz", "url": "b"}], "meta": {}}"#;
+        assert_eq!(parse_page(two.as_bytes(), "http://up/", 2).unwrap().len(), 2);
+        assert!(matches!(
+            parse_page(two.as_bytes(), "http://up/", 1),
+            Err(PageError::TooLarge)
+        ));
+        assert!(matches!(
+            parse_page(b"{\"files\": []} x", "http://up/", 1),
+            Err(PageError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use ward_gate::Gate;
 use ward_policy::Policy;
-use ward_registry::{Cache, FetchLimits, Fetcher, Keeper, Proxy, Upstream, Upstreams};
+use ward_registry::{Cache, FetchLimits, Fetcher, Keeper, MemoryLimits, Proxy, ServerLimits, Upstream, Upstreams};
 use ward_verify::RegistryKeys;
 
 /// The proxy configuration file: the same settings as the flags.
@@ -25,6 +25,12 @@ struct ConfigFile {
     max_artifact_bytes: Option<u64>,
     max_metadata_bytes: Option<u64>,
     upstream_timeout: Option<u64>,
+    max_listing_entries: Option<usize>,
+    listing_memory_bytes: Option<u64>,
+    decision_memory_bytes: Option<u64>,
+    header_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
+    max_connections: Option<usize>,
     #[serde(default)]
     allow_redirect_hosts: Vec<String>,
     pypi: Option<RegistryConfig>,
@@ -51,6 +57,8 @@ struct Settings {
     npm: String,
     cargo: String,
     limits: FetchLimits,
+    memory: MemoryLimits,
+    server: ServerLimits,
     hosts: Vec<String>,
 }
 
@@ -115,6 +123,25 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
                 up.upstream_timeout.or(file.upstream_timeout).unwrap_or(120).max(1),
             ),
         },
+        memory: {
+            let d = MemoryLimits::default();
+            MemoryLimits {
+                max_listing_entries: file.max_listing_entries.unwrap_or(d.max_listing_entries).max(1),
+                listing_bytes: file.listing_memory_bytes.unwrap_or(d.listing_bytes),
+                decision_bytes: file.decision_memory_bytes.unwrap_or(d.decision_bytes),
+            }
+        },
+        server: {
+            let d = ServerLimits::default();
+            let secs = |v: Option<u64>, default: std::time::Duration| {
+                v.map(|s| std::time::Duration::from_secs(s.max(1))).unwrap_or(default)
+            };
+            ServerLimits {
+                header_timeout: secs(file.header_timeout, d.header_timeout),
+                idle_timeout: secs(file.idle_timeout, d.idle_timeout),
+                max_connections: file.max_connections.unwrap_or(d.max_connections).max(1),
+            }
+        },
         hosts,
     })
 }
@@ -141,7 +168,7 @@ fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
         npm: Some(Upstream::parse(&s.npm)),
         cargo: Some(Upstream::parse(&s.cargo)),
     };
-    Ok(Proxy::new(keeper, upstreams))
+    Ok(Proxy::with_limits(keeper, upstreams, &s.memory, s.server.clone()))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Usage> {

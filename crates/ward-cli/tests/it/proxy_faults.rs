@@ -639,3 +639,295 @@ fn bytes_that_differ_from_the_index_digest_are_refused() {
         got.reason
     );
 }
+
+/// The process id of the `ward proxy` whose command line names `marker`.
+fn proxy_pid(marker: &str) -> u32 {
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&std::fs::read(e.path().join("cmdline")).unwrap_or_default()).into_owned();
+        if cmd.contains(marker) && cmd.contains("proxy") {
+            return pid;
+        }
+    }
+    panic!("no ward proxy names {marker}");
+}
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024
+}
+
+/// A PEP 503 page with `n` links for `project`.
+fn simple_html(project: &str, n: usize) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut s = String::from("<html><body>\n");
+    for i in 0..n {
+        let _ = writeln!(
+            s,
+            "<a href=\"/files/{project}-{i}.0.tar.gz#sha256={i:064x}\">{project}-{i}.0.tar.gz</a><br/>"
+        );
+    }
+    s.push_str("</body></html>\n");
+    s.into_bytes()
+}
+
+/// A PEP 691 page with `n` files for `project`.
+fn simple_json(project: &str, n: usize) -> Vec<u8> {
+    let files: Vec<_> = (0..n)
+        .map(|i| {
+            serde_json::json!({"filename": format!("{project}-{i}.0.tar.gz"),
+                "url": format!("/files/{project}-{i}.0.tar.gz"), "hashes": {"sha256": format!("{i:064x}")}})
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"meta": {"api-version": "1.0"}, "name": project, "files": files})).unwrap()
+}
+
+/// A packument with `n` versions of `name`.
+fn packument(up: &Upstream, name: &str, n: usize) -> Vec<u8> {
+    let mut versions = serde_json::Map::new();
+    for i in 0..n {
+        let v = format!("1.0.{i}");
+        versions.insert(
+            v.clone(),
+            serde_json::json!({"name": name, "version": v,
+                "dist": {"tarball": format!("{}/{name}/-/{name}-{v}.tgz", up.base()), "integrity": "sha512-AAAA"}}),
+        );
+    }
+    serde_json::to_vec(&serde_json::json!({"name": name, "versions": versions})).unwrap()
+}
+
+#[test]
+fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let data = p.path("data");
+    let cache = data.join("cache-huge-listings");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--pypi-upstream".into(),
+            up.base(),
+            "--npm-upstream".into(),
+            up.base(),
+            "--policy".into(),
+            policy(&p, ""),
+            "--cache".into(),
+            cache.display().to_string(),
+        ],
+    );
+    let pid = proxy_pid(&cache.display().to_string());
+    up.set("/simple/small/", Answer::Body(simple_html("small", 3)));
+    assert_eq!(get(&format!("{}/pypi/simple/small/", proxy.base)).status, 200);
+    let before = rss_mib(pid);
+
+    // Over the listing limit (50,000 by default): refused with the reason, in every format.
+    up.set("/simple/huge-html/", Answer::Body(simple_html("huge-html", 60_000)));
+    up.set("/simple/huge-json/", Answer::Body(simple_json("huge-json", 60_000)));
+    up.set("/huge", Answer::Body(packument(&up, "huge", 60_000)));
+    for url in ["pypi/simple/huge-html/", "pypi/simple/huge-json/", "npm/huge"] {
+        for _ in 0..3 {
+            let got = get(&format!("{}/{url}", proxy.base));
+            assert_eq!(got.status, 502, "{url}: {}", got.reason);
+            assert!(got.reason.contains("listing-too-large"), "{url}: {}", got.reason);
+            assert!(got.reason.contains("max_listing_entries"), "{url}: {}", got.reason);
+        }
+    }
+    // Under the limit, listed and remembered, but only up to a bounded memory:
+    // twenty projects of 40,000 files each stay far below what keeping them all takes.
+    for i in 0..20 {
+        let project = format!("big{i}");
+        let page = if i % 2 == 0 {
+            simple_html(&project, 40_000)
+        } else {
+            simple_json(&project, 40_000)
+        };
+        up.set(&format!("/simple/{project}/"), Answer::Body(page));
+        let got = get(&format!("{}/pypi/simple/{project}/", proxy.base));
+        assert_eq!(got.status, 200, "{}", got.reason);
+        up.answers.lock().unwrap().remove(&format!("/simple/{project}/"));
+    }
+    let after = rss_mib(pid);
+    assert!(
+        after < before + 300,
+        "the proxy grew from {before} MiB to {after} MiB after listing big projects"
+    );
+}
+
+#[test]
+fn a_forgotten_listing_is_fetched_again_and_still_checked() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    let other = package(&p, "demo", "1.0.0", "swapped after the index was written");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    policy(&p, "");
+    // Nothing fits in one byte: every listed file is forgotten at once.
+    let config = p.path("proxy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "policy = \"ward.toml\"\nlisting_memory_bytes = 1\ndecision_memory_bytes = 1\n\n[npm]\nupstream = \"{}\"\n",
+            up.base()
+        ),
+    )
+    .unwrap();
+    let data = p.path("data");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--config".into(),
+            config.display().to_string(),
+            "--cache".into(),
+            data.join("cache").display().to_string(),
+        ],
+    );
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(up.hits("/demo"), 1);
+    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    assert_eq!(got.body, v1.tarball);
+    assert_eq!(
+        up.hits("/demo"),
+        2,
+        "the forgotten tarball was looked up in the packument again"
+    );
+    // The bytes change upstream but the packument does not: the re-read index digest refuses them.
+    up.set("/demo/-/demo-1.0.0.tgz", Answer::Body(other.tarball.clone()));
+    up.set(
+        "/demo/-/demo-1.0.0.tgz.sigstore.json",
+        Answer::Body(other.bundle.clone()),
+    );
+    let data = p.path("data2");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--config".into(),
+            config.display().to_string(),
+            "--cache".into(),
+            data.join("cache").display().to_string(),
+        ],
+    );
+    for _ in 0..2 {
+        let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+        assert_eq!(got.status, 403, "{}", got.reason);
+        assert!(got.reason.contains("index-digest-mismatch"), "{}", got.reason);
+    }
+}
+
+/// Opens a connection that sends part of a request head and stops.
+fn stalled(base: &str) -> TcpStream {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /npm/demo HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        .unwrap();
+    s
+}
+
+/// Whether the proxy closes `s` within `within`.
+fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+fn limits_config(p: &Publisher, up: &Upstream, name: &str, extra: &str) -> String {
+    policy(p, "");
+    let config = p.path(name);
+    std::fs::write(
+        &config,
+        format!("policy = \"ward.toml\"\n{extra}\n[npm]\nupstream = \"{}\"\n", up.base()),
+    )
+    .unwrap();
+    config.display().to_string()
+}
+
+#[test]
+fn stalled_request_heads_are_cut_and_do_not_lock_out_clients() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let config = limits_config(&p, &up, "a.toml", "header_timeout = 1\nidle_timeout = 2\n");
+    let data = p.path("data");
+    let proxy = start_proxy(&data, &["--config".into(), config]);
+    // 200 connections stop mid-header; a client still gets its answer at once.
+    let started = Instant::now();
+    let mut stalled_conns: Vec<TcpStream> = (0..200).map(|_| stalled(&proxy.base)).collect();
+    let got = get(&format!("{}/npm/demo", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Every stalled connection is closed once the header timeout (1 s) has passed.
+    for s in &mut stalled_conns {
+        let left = Duration::from_secs(8)
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        assert!(
+            closed_within(s, left),
+            "a stalled connection is still open after {:?}",
+            started.elapsed()
+        );
+    }
+    // A keep-alive connection with nothing to do is closed after the idle timeout (2 s).
+    let addr = proxy.base.trim_start_matches("http://").to_string();
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    let opened = Instant::now();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(8)),
+        "an idle connection stays open"
+    );
+    assert!(
+        opened.elapsed() >= Duration::from_millis(1500),
+        "closed before the idle timeout"
+    );
+    // A request that takes longer than both timeouts upstream is not cut.
+    let packument = match up.answers.lock().unwrap().get("/demo").cloned() {
+        Some(Answer::Body(b)) => b,
+        _ => unreachable!(),
+    };
+    up.set("/demo", Answer::Slow(Duration::from_secs(3), packument));
+    let slow = get(&format!("{}/npm/demo", proxy.base));
+    assert_eq!(slow.status, 200, "{}", slow.reason);
+}
+
+#[test]
+fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let config = limits_config(&p, &up, "b.toml", "header_timeout = 2\nmax_connections = 20\n");
+    let data = p.path("data");
+    let proxy = start_proxy(&data, &["--config".into(), config]);
+    let started = Instant::now();
+    let _held: Vec<TcpStream> = (0..20).map(|_| stalled(&proxy.base)).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // The 21st connection waits for a slot, which the header timeout frees.
+    let got = get(&format!("{}/npm/demo", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500),
+        "answered after {waited:?}: no limit"
+    );
+    assert!(waited < Duration::from_secs(10), "answered after {waited:?}");
+}
