@@ -239,6 +239,40 @@ reason_codes! {
         "The trusted root file is malformed or describes no usable authority; fix or replace --trusted-root.";
 }
 
+impl ReasonCode {
+    /// Codes that say presented evidence is forged or about other bytes:
+    /// a signature that does not verify, a statement about another digest,
+    /// a payload that is not an in-toto statement, a signature by a key ward
+    /// does not trust, a certificate, log entry or timestamp that does not
+    /// check out, claims that contradict the certificate, bytes other than
+    /// the registry index or the ledger says. A policy's `warn` and `audit`
+    /// modes never relax these (they relax missing evidence and policy
+    /// rules): such an artifact is denied in every mode.
+    pub const FORGERY: &'static [ReasonCode] = &[
+        ReasonCode::SignatureInvalid,
+        ReasonCode::ArtifactDigestMismatch,
+        ReasonCode::AttestationPayloadType,
+        ReasonCode::AttestationSubjectMismatch,
+        ReasonCode::KeyNotTrusted,
+        ReasonCode::RegistryKeyExpired,
+        ReasonCode::CertificateExpired,
+        ReasonCode::CertificateUntrusted,
+        ReasonCode::SctInvalid,
+        ReasonCode::TlogInvalid,
+        ReasonCode::TimestampInvalid,
+        ReasonCode::PublisherMismatch,
+        ReasonCode::ProvenanceClaimsMismatch,
+        ReasonCode::IndexDigestMismatch,
+        ReasonCode::ReleaseChanged,
+    ];
+
+    /// Whether this code is in [`ReasonCode::FORGERY`]: denied in every
+    /// policy mode.
+    pub fn is_forgery(self) -> bool {
+        Self::FORGERY.contains(&self)
+    }
+}
+
 impl fmt::Display for ReasonCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -302,6 +336,30 @@ mod tests {
             );
             assert_eq!(ReasonCode::from_code(s), Some(*code));
             assert!(!code.description().is_empty());
+        }
+    }
+
+    /// Issue 10, finding 6: forged evidence is never relaxed; missing
+    /// evidence and policy rules are.
+    #[test]
+    fn forgery_codes_are_the_failed_verifications_only() {
+        for code in [
+            ReasonCode::SignatureInvalid,
+            ReasonCode::AttestationSubjectMismatch,
+            ReasonCode::AttestationPayloadType,
+            ReasonCode::KeyNotTrusted,
+        ] {
+            assert!(code.is_forgery(), "{code}");
+        }
+        for code in [
+            ReasonCode::SignatureMissing,
+            ReasonCode::ProvenanceMissing,
+            ReasonCode::SignerNotTrusted,
+            ReasonCode::IdentityUnconstrained,
+            ReasonCode::ProvenanceSourceMismatch,
+            ReasonCode::RegoDeny,
+        ] {
+            assert!(!code.is_forgery(), "{code}");
         }
     }
 }

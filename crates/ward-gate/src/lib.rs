@@ -401,8 +401,9 @@ impl Gate {
             sha512: Some(artifact.digests.sha512.0),
             path: Some(artifact_path),
         };
+        // Keyless bundles and attestations meet the same signer requirement.
         // With a policy and no identity on the command line, keyless signers
-        // are accepted here and judged by the policy's scopes.
+        // are accepted here and judged by the policy's scopes' `signers`.
         let signer = match (&self.policy, &evidence.signer.identity) {
             (Some(_), None) => None,
             _ => Some(&evidence.signer),
@@ -420,6 +421,7 @@ impl Gate {
             artifact: target,
             package: &artifact.id,
             file_name: &artifact.file_name,
+            signer,
         };
         for path in &evidence.attestations {
             let results = ward_verify::attestation::verify_file(path, &ctx).map_err(GateError::Evidence)?;
@@ -450,6 +452,7 @@ impl Gate {
                     scan: Some(&report),
                     notes: &notes,
                     fail_on,
+                    keyless_checked: signer.is_some(),
                 })
             }
             None => {

@@ -1,7 +1,8 @@
 //! Deciding: the policy's scopes over the checks and facts of one artifact.
 //!
 //! Every scope that matches must pass. A failed check (bad evidence, unsafe
-//! archive) counts in the strictest mode among the matching scopes. Each
+//! archive) counts in the strictest mode among the matching scopes, except
+//! forged evidence ([`ReasonCode::FORGERY`]), which denies in every mode. Each
 //! reason names the rule: scope, file and line, what was expected and what
 //! was found.
 
@@ -26,11 +27,36 @@ pub struct DecisionInput<'a> {
     pub notes: &'a [Reason],
     /// A command-line severity threshold that replaces the policy's.
     pub fail_on: Option<ward_scan::Severity>,
+    /// Whether verification already held every keyless signer to an
+    /// identity named outside the policy (the command line): then every
+    /// verified keyless signer was named by someone. Otherwise a keyless
+    /// signer counts only where a scope's `signers` name it.
+    pub keyless_checked: bool,
 }
 
 impl DecisionInput<'_> {
     fn facts(&self) -> impl Iterator<Item = &Fact> {
         self.checks.iter().flat_map(|c| &c.facts)
+    }
+
+    /// Whether a verified signer counts for `scope` (or, with `None`, for a
+    /// package no scope covers). A key counts: it verified under a key the
+    /// user, the policy or ward's bundled registry keys trust. A keyless
+    /// signer counts only when an identity was named for it: on the command
+    /// line (checked during verification) or in the scope's `signers`.
+    /// Anyone can get a Fulcio certificate for their own CI and sign any
+    /// digest, so an unnamed keyless signer proves nothing.
+    fn counts(&self, scope: Option<&Scope>, signer: &SignerIdentity) -> bool {
+        match signer {
+            SignerIdentity::Key { .. } => true,
+            SignerIdentity::Keyless { .. } => self.keyless_checked || scope.is_some_and(|s| trusts(s, signer)),
+        }
+    }
+
+    /// The facts whose signer counts for `scope`: the only ones the scope's
+    /// provenance, predicate-type and scan-attestation rules see.
+    fn counted_facts<'s>(&'s self, scope: &'s Scope) -> impl Iterator<Item = &'s Fact> + 's {
+        self.facts().filter(move |f| self.counts(Some(scope), f.signer()))
     }
 }
 
@@ -42,7 +68,10 @@ struct Buckets {
 }
 
 impl Buckets {
+    /// Files a reason under its mode; forged evidence
+    /// ([`ReasonCode::is_forgery`]) denies whatever the mode.
     fn push(&mut self, mode: Mode, reason: Reason) {
+        let mode = if reason.code.is_forgery() { Mode::Enforce } else { mode };
         match mode {
             Mode::Enforce => self.deny.push(reason),
             Mode::Warn => self.warn.push(reason),
@@ -80,13 +109,16 @@ impl Policy {
                     ),
                 ),
                 Unmatched::RequireSignature => {
-                    if !input.facts().any(|f| matches!(f, Fact::Signature { .. })) {
+                    if !input
+                        .facts()
+                        .any(|f| matches!(f, Fact::Signature { signer, .. } if input.counts(None, signer)))
+                    {
                         out.push(
                             self.defaults.mode,
                             Reason::new(
                                 ReasonCode::SignatureMissing,
                                 format!(
-                                    "no verified signature or attestation, and no scope in {} covers {} (the default requires one)",
+                                    "no verified signature or attestation by a trusted key or a named keyless signer, and no scope in {} covers {} (the default requires one)",
                                     self.path, input.artifact.id
                                 ),
                             ),
@@ -137,7 +169,13 @@ impl Policy {
             .collect();
         let trusted: Vec<_> = signatures
             .iter()
-            .filter(|(s, _)| !scope.has_trust() || trusts(scope, s))
+            .filter(|(s, _)| {
+                if scope.has_trust() {
+                    trusts(scope, s)
+                } else {
+                    input.counts(Some(scope), s)
+                }
+            })
             .collect();
 
         // Signatures: who, how many, how recent.
@@ -153,6 +191,16 @@ impl Policy {
                     ReasonCode::SignatureMissing,
                     scope.line,
                     format!("no verified signature or attestation for {}", input.artifact.id),
+                );
+            } else if !scope.has_trust() {
+                let found: Vec<String> = signatures.iter().map(|(s, _)| describe(s)).collect();
+                fail(
+                    ReasonCode::IdentityUnconstrained,
+                    scope.line,
+                    format!(
+                        "signed by {}, but the scope names no `signers` or `keys`: anyone can get a certificate for their own identity, so name the ones you trust",
+                        found.join(", ")
+                    ),
                 );
             } else {
                 let found: Vec<String> = signatures.iter().map(|(s, _)| describe(s)).collect();
@@ -212,7 +260,7 @@ impl Policy {
         // Provenance.
         if let Some(rule) = &scope.provenance {
             let provenances: Vec<&Provenance> = input
-                .facts()
+                .counted_facts(scope)
                 .filter_map(|f| match f {
                     Fact::Provenance { provenance, .. } => Some(provenance),
                     _ => None,
@@ -285,7 +333,7 @@ impl Policy {
         // Required predicate types.
         for required in &scope.required_predicate_types {
             let present = input
-                .facts()
+                .counted_facts(scope)
                 .any(|f| matches!(f, Fact::Statement { predicate_type, .. } if *predicate_type == required.value));
             if !present {
                 fail(
@@ -297,7 +345,7 @@ impl Policy {
         }
 
         // Scan attestations made elsewhere.
-        let facts: Vec<&Fact> = input.facts().collect();
+        let facts: Vec<&Fact> = input.counted_facts(scope).collect();
         for (code, message) in crate::scan_rules::scan_attestation_reasons(scope, &facts, input.now) {
             let line = scope.scan_attestation.as_ref().map(|r| r.line).unwrap_or(scope.line);
             fail(code, line, message);

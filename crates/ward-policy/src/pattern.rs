@@ -7,6 +7,12 @@
 
 use ward_core::{Ecosystem, PackageId, purl::normalize_pypi_name};
 
+/// Whole-string regular expressions (`identity_regex`, `provenance.source`,
+/// `provenance.ref`): the pattern must be a regular expression on its own
+/// before ward wraps it in `^(?:…)$`, so it cannot close ward's group and
+/// escape the anchors (see [`ward_verify::anchored_regex`]).
+pub use ward_verify::anchored_regex;
+
 /// One package pattern of a scope.
 #[derive(Clone, Debug)]
 pub struct PackagePattern {
@@ -125,5 +131,14 @@ mod tests {
         assert!(PackagePattern::parse("nuget:x").is_err());
         assert!(PackagePattern::parse("left-pad").is_err());
         assert!(glob("a*b*c", "axxbyyc") && !glob("a*b*c", "axxbyy") && glob("**", ""));
+    }
+
+    /// Issue 10, finding 4.
+    #[test]
+    fn anchored_patterns_cannot_escape() {
+        assert!(anchored_regex(r"https://github\.com/acme/release)|(.*").is_err());
+        let re = anchored_regex(r"refs/tags/v.*").unwrap();
+        assert!(re.is_match("refs/tags/v1") && !re.is_match("refs/heads/main"));
+        assert!(!re.is_match("x/refs/tags/v1"));
     }
 }

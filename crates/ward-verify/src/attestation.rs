@@ -6,12 +6,24 @@
 //! attestation or provenance object. Each item is verified on its own and
 //! yields either facts or the reason it failed: evidence that is presented
 //! and fails is reported, never skipped.
+//!
+//! Who may sign (docs/security.md, "Attestations and identities"): a
+//! key-signed item must verify under a trusted key (the npm publish
+//! attestation under the npm registry key); a keyless item must come from
+//! the configured signer, exactly as a keyless bundle, because anyone can get
+//! a Fulcio certificate for their own CI and sign a statement about any
+//! digest. The one fixed exception is npm's: the SLSA provenance in an npm
+//! attestations response beside a publish attestation that the registry key
+//! signed for this artifact was checked by the registry at publish, so it
+//! counts when no identity is configured (a configured identity still binds
+//! it).
 
 use crate::bundle::{ArtifactRef, SigstoreBundle, VerifiedBundle};
 use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use crate::keys::PublicKey;
 use crate::npm::{self, RegistryKeys};
 use crate::pypi::{self, Publisher};
+use crate::signer::SignerRequirement;
 use crate::statement::Statement;
 use crate::trust::TrustRoot;
 use crate::{VerifyError, evidence, provenance};
@@ -34,6 +46,12 @@ pub struct AttestationContext<'a> {
     pub package: &'a PackageId,
     /// The artifact's file name.
     pub file_name: &'a str,
+    /// The keyless signer every keyless attestation must come from, as for
+    /// a keyless bundle. `None` when a policy judges keyless signers instead
+    /// (its scopes' `signers`); `Some` without an identity when none was
+    /// configured: a keyless attestation then fails `identity-unconstrained`
+    /// (save npm's registry-vouched provenance, see the module docs).
+    pub signer: Option<&'a SignerRequirement>,
 }
 
 /// One item of an attestation file and how it came out.
@@ -45,18 +63,48 @@ pub struct AttestationResult {
     pub outcome: Result<Vec<Fact>, VerifyError>,
 }
 
+/// Where an item came from, for the fixed rules of registry-issued evidence.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// A bundle or envelope of its own, or a PyPI object.
+    Plain,
+    /// An entry of npm's attestations response.
+    NpmResponse,
+}
+
 enum Item {
-    Bundle(Value, Option<Publisher>),
+    Bundle(Value, Option<Publisher>, Origin),
     Envelope(Value),
     Broken(VerifyError),
 }
+
+/// Who signed a verified item.
+#[derive(Clone, PartialEq, Eq)]
+enum SignedBy {
+    /// The npm registry's attestation key.
+    RegistryKey,
+    /// A trusted plain key.
+    Key,
+    /// A Fulcio certificate with this identity and issuer.
+    Keyless { identity: String, issuer: String },
+}
+
+/// A verified item, before the signer rules are applied.
+struct Verified {
+    facts: Vec<Fact>,
+    predicate_type: String,
+    signed_by: SignedBy,
+}
+
+/// OIDC issuers npm accepts provenance from (GitHub Actions, GitLab CI).
+const NPM_PROVENANCE_ISSUERS: &[&str] = &["https://token.actions.githubusercontent.com", "https://gitlab.com"];
 
 fn classify(v: Value, publisher: Option<Publisher>) -> Option<Vec<Item>> {
     if v.get("mediaType")
         .and_then(|m| m.as_str())
         .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
     {
-        return Some(vec![Item::Bundle(v, publisher)]);
+        return Some(vec![Item::Bundle(v, publisher, Origin::Plain)]);
     }
     if v.get("payloadType").is_some() && v.get("signatures").is_some() {
         return Some(vec![Item::Envelope(v)]);
@@ -65,7 +113,7 @@ fn classify(v: Value, publisher: Option<Publisher>) -> Option<Vec<Item>> {
         let items = list
             .iter()
             .map(|a| match a.get("bundle") {
-                Some(b) => Item::Bundle(b.clone(), None),
+                Some(b) => Item::Bundle(b.clone(), None, Origin::NpmResponse),
                 None => Item::Broken(VerifyError::AttestationMalformed(
                     "npm attestation entry without a bundle".into(),
                 )),
@@ -77,7 +125,7 @@ fn classify(v: Value, publisher: Option<Publisher>) -> Option<Vec<Item>> {
         let items = pypi::provenance_bundles(&v)
             .into_iter()
             .map(|(publisher, bundle)| match bundle {
-                Ok(b) => Item::Bundle(b, publisher),
+                Ok(b) => Item::Bundle(b, publisher, Origin::Plain),
                 Err(e) => Item::Broken(e),
             })
             .collect();
@@ -85,7 +133,7 @@ fn classify(v: Value, publisher: Option<Publisher>) -> Option<Vec<Item>> {
     }
     if pypi::is_attestation(&v) {
         return Some(vec![match pypi::attestation_to_bundle(&v) {
-            Ok(b) => Item::Bundle(b, publisher),
+            Ok(b) => Item::Bundle(b, publisher, Origin::Plain),
             Err(e) => Item::Broken(e),
         }]);
     }
@@ -132,7 +180,7 @@ pub fn verify_file(path: &Path, ctx: &AttestationContext<'_>) -> Result<Vec<Atte
     let items = read_items(&bytes, jsonl);
     let many = items.len() > 1;
     let base = path.display().to_string();
-    Ok(items
+    let verified: Vec<(String, Origin, Result<Verified, VerifyError>)> = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
@@ -141,14 +189,55 @@ pub fn verify_file(path: &Path, ctx: &AttestationContext<'_>) -> Result<Vec<Atte
             } else {
                 base.clone()
             };
-            let outcome = match item {
-                Item::Bundle(v, publisher) => verify_bundle(v, publisher, &label, ctx),
-                Item::Envelope(v) => verify_envelope(&v, &label, ctx),
-                Item::Broken(e) => Err(e),
+            let (origin, outcome) = match item {
+                Item::Bundle(v, publisher, origin) => (origin, verify_bundle(v, publisher, &label, ctx)),
+                Item::Envelope(v) => (Origin::Plain, verify_envelope(&v, &label, ctx)),
+                Item::Broken(e) => (Origin::Plain, Err(e)),
             };
+            (label, origin, outcome)
+        })
+        .collect();
+    // npm's publish attestation, signed by the registry for this artifact
+    // (bound to its digest, name and version), vouches for the provenance
+    // served beside it.
+    let npm_vouched = verified.iter().any(|(_, origin, outcome)| {
+        *origin == Origin::NpmResponse
+            && matches!(outcome, Ok(v) if v.signed_by == SignedBy::RegistryKey && v.predicate_type == npm::NPM_PUBLISH_V01)
+    });
+    Ok(verified
+        .into_iter()
+        .map(|(label, origin, outcome)| {
+            let outcome = outcome.and_then(|v| {
+                check_signer(&v, origin, npm_vouched, ctx.signer)?;
+                Ok(v.facts)
+            });
             AttestationResult { label, outcome }
         })
         .collect())
+}
+
+/// Applies the signer rules to one verified item: keys were checked when
+/// it verified; a keyless signer must be the configured one, save npm's
+/// registry-vouched provenance when no identity is configured.
+fn check_signer(
+    v: &Verified,
+    origin: Origin,
+    npm_vouched: bool,
+    required: Option<&SignerRequirement>,
+) -> Result<(), VerifyError> {
+    let (SignedBy::Keyless { identity, issuer }, Some(required)) = (&v.signed_by, required) else {
+        return Ok(());
+    };
+    let npm_rule = required.identity.is_none()
+        && required.issuer.is_none()
+        && npm_vouched
+        && origin == Origin::NpmResponse
+        && provenance::is_provenance(&v.predicate_type)
+        && NPM_PROVENANCE_ISSUERS.contains(&issuer.as_str());
+    if npm_rule {
+        return Ok(());
+    }
+    required.check(identity, issuer)
 }
 
 fn looks_like_jsonl(bytes: &[u8]) -> bool {
@@ -163,7 +252,7 @@ fn verify_bundle(
     publisher: Option<Publisher>,
     label: &str,
     ctx: &AttestationContext<'_>,
-) -> Result<Vec<Fact>, VerifyError> {
+) -> Result<Verified, VerifyError> {
     let bundle = SigstoreBundle::from_value(v, label)?;
     let Some(predicate_type) = bundle.predicate_type().map(str::to_string) else {
         return Err(VerifyError::AttestationMalformed(
@@ -174,6 +263,7 @@ fn verify_bundle(
         .key_hint()
         .filter(|hint| ctx.registry_keys.knows(hint))
         .map(|hint| ctx.registry_keys.find(hint, "npm:attestations"));
+    let registry_signed = registry_key.is_some();
     let verified = match registry_key {
         Some(candidates) => {
             let keys: Vec<PublicKey> = candidates.iter().map(|k| k.key.clone()).collect();
@@ -190,7 +280,19 @@ fn verify_bundle(
     if let Some(p) = &publisher {
         p.check(verified.claims.as_ref())?;
     }
-    facts(&verified, &predicate_type, ctx)
+    let signed_by = match &verified.signer {
+        _ if registry_signed => SignedBy::RegistryKey,
+        SignerIdentity::Key { .. } => SignedBy::Key,
+        SignerIdentity::Keyless { identity, issuer } => SignedBy::Keyless {
+            identity: identity.clone(),
+            issuer: issuer.clone(),
+        },
+    };
+    Ok(Verified {
+        facts: facts(&verified, &predicate_type, ctx)?,
+        predicate_type,
+        signed_by,
+    })
 }
 
 fn facts(v: &VerifiedBundle, predicate_type: &str, ctx: &AttestationContext<'_>) -> Result<Vec<Fact>, VerifyError> {
@@ -247,7 +349,7 @@ fn statement_facts(
     Ok(out)
 }
 
-fn verify_envelope(v: &Value, label: &str, ctx: &AttestationContext<'_>) -> Result<Vec<Fact>, VerifyError> {
+fn verify_envelope(v: &Value, label: &str, ctx: &AttestationContext<'_>) -> Result<Verified, VerifyError> {
     let envelope = Envelope::from_value(v)?;
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(VerifyError::PayloadType(envelope.payload_type));
@@ -274,5 +376,9 @@ fn verify_envelope(v: &Value, label: &str, ctx: &AttestationContext<'_>) -> Resu
         .collect();
     let first = signer_of(&fingerprints[0]);
     out.extend(statement_facts(&statement, &subject.name, first, label, None, ctx)?);
-    Ok(out)
+    Ok(Verified {
+        facts: out,
+        predicate_type: statement.predicate_type,
+        signed_by: SignedBy::Key,
+    })
 }

@@ -1,32 +1,45 @@
-//! Reading evidence files with limits: at most 64 MiB, JSON at most 128 deep.
+//! Reading evidence files with limits: regular files only, at most 64 MiB,
+//! JSON at most 128 deep.
+//!
+//! Every read goes through [`ward_input::InputFile`]: a FIFO, device,
+//! socket or directory named as evidence is refused at once (a FIFO is
+//! opened without waiting for a writer), and nothing past the limit is read.
 
 use crate::VerifyError;
-use std::io::Read;
 use std::path::Path;
+use ward_input::{InputError, InputFile};
 
 /// Largest evidence file accepted.
-pub const MAX_EVIDENCE_BYTES: u64 = 64 << 20;
+pub const MAX_EVIDENCE_BYTES: u64 = ward_input::limits::EVIDENCE;
 /// Deepest JSON nesting accepted.
 pub const MAX_JSON_DEPTH: usize = 128;
 
 /// Reads an evidence file, refusing one over [`MAX_EVIDENCE_BYTES`] without
-/// reading past the limit.
+/// reading past the limit, and anything but a regular file without reading
+/// at all (unreadable: exit code 2).
 pub fn read_evidence(path: &Path) -> Result<Vec<u8>, VerifyError> {
-    let unreadable = |source| VerifyError::Unreadable {
+    InputFile::new(path, "evidence file", MAX_EVIDENCE_BYTES)
+        .read()
+        .map_err(|e| input_error(path, e))
+}
+
+/// Turns a bounded reader's error into ours: over the limit is
+/// [`VerifyError::TooLarge`] (a failed check); everything else means the
+/// file cannot be read ([`VerifyError::Unreadable`]).
+pub(crate) fn input_error(path: &Path, e: InputError) -> VerifyError {
+    let source = match e {
+        InputError::TooLarge { limit, .. } => return VerifyError::TooLarge { limit },
+        InputError::Open { source, .. } | InputError::Read { source, .. } => source,
+        InputError::NotRegular { kind, .. } => std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("is a {kind}, not a regular file"),
+        ),
+        other => std::io::Error::other(other.to_string()),
+    };
+    VerifyError::Unreadable {
         path: path.to_path_buf(),
         source,
-    };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_EVIDENCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
-        return Err(VerifyError::TooLarge {
-            limit: MAX_EVIDENCE_BYTES,
-        });
     }
-    Ok(bytes)
 }
 
 /// Parses JSON after checking its nesting depth with a cheap scan, so a
@@ -79,5 +92,25 @@ mod tests {
         ));
         let in_string = format!("{{\"a\": \"{}\\\"\"}}", "[".repeat(500));
         assert!(check_depth(in_string.as_bytes(), 128).is_ok());
+    }
+
+    /// Issue 10, finding 15: a device or a FIFO is refused at once.
+    #[test]
+    fn special_files_are_refused_without_reading() {
+        let e = read_evidence(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.is_unreadable() && e.to_string().contains("character device"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let e = read_evidence(&fifo).unwrap_err();
+        assert!(e.is_unreadable() && e.to_string().contains("FIFO"), "{e}");
+        let e = read_evidence(dir.path()).unwrap_err();
+        assert!(e.is_unreadable() && e.to_string().contains("directory"), "{e}");
     }
 }

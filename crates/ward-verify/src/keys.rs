@@ -200,22 +200,13 @@ impl PublicKey {
 /// Reads a whole artifact for schemes that sign the message itself
 /// (Ed25519), refusing one larger than [`MAX_ED25519_MESSAGE`].
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>, VerifyError> {
-    let unreadable = |source| VerifyError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(unreadable)?
-        .take(MAX_ED25519_MESSAGE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_ED25519_MESSAGE {
-        return Err(VerifyError::UnknownAlgorithm(format!(
+    match ward_input::InputFile::new(path, "artifact", MAX_ED25519_MESSAGE).read() {
+        Ok(bytes) => Ok(bytes),
+        Err(ward_input::InputError::TooLarge { .. }) => Err(VerifyError::UnknownAlgorithm(format!(
             "Ed25519 signatures over artifacts larger than {MAX_ED25519_MESSAGE} bytes"
-        )));
+        ))),
+        Err(e) => Err(crate::evidence::input_error(path, e)),
     }
-    Ok(bytes)
 }
 
 /// SHA-384 and SHA-512 of a file, in one pass (only for keys that need them).
@@ -224,7 +215,9 @@ fn other_digests(path: &Path) -> Result<([u8; 48], [u8; 64]), VerifyError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut file = ward_input::InputFile::new(path, "artifact", u64::MAX)
+        .open()
+        .map_err(|e| crate::evidence::input_error(path, e))?;
     let (mut h384, mut h512) = (sha2::Sha384::new(), sha2::Sha512::new());
     let mut buf = vec![0u8; 256 * 1024];
     loop {

@@ -30,7 +30,7 @@ pub use bundle::{ArtifactRef, CertificateClaims, KNOWN_MEDIA_TYPES, SigstoreBund
 pub use error::VerifyError;
 pub use keys::{KeyKind, PublicKey};
 pub use npm::RegistryKeys;
-pub use signer::{IdentityRule, SignerRequirement};
+pub use signer::{IdentityRule, SignerRequirement, anchored_regex};
 pub use trust::{PRODUCTION_TRUSTED_ROOT, STAGING_TRUSTED_ROOT, TrustRoot};
 
 /// Reads a detached signature file: base64 text (one line, as cosign writes

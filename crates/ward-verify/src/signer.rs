@@ -3,6 +3,18 @@
 
 use crate::VerifyError;
 
+/// Compiles a user's pattern to match whole strings only: `^(?:P)$`.
+///
+/// `P` must first be a regular expression on its own. Otherwise text such
+/// as `https://github\.com/acme/release)|(.*` closes ward's group, and the
+/// wrapped pattern `^(?:…release)|(.*)$` is valid and matches every value.
+/// Every place ward anchors a pattern (identities on the command line and in
+/// policies, `provenance.source` and `provenance.ref`) goes through here.
+pub fn anchored_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(pattern)?;
+    regex::Regex::new(&format!("^(?:{pattern})$"))
+}
+
 /// How the certificate's identity (SAN) must look.
 #[derive(Clone, Debug)]
 pub enum IdentityRule {
@@ -17,7 +29,7 @@ impl IdentityRule {
     /// pattern at both ends, so `https://github.com/acme/` cannot match
     /// `https://github.com/acme/../evil`-style prefixes by accident.
     pub fn regex(pattern: &str) -> Result<Self, regex::Error> {
-        regex::Regex::new(&format!("^(?:{pattern})$")).map(IdentityRule::Regex)
+        anchored_regex(pattern).map(IdentityRule::Regex)
     }
 
     /// Whether `identity` satisfies the rule.
@@ -105,5 +117,27 @@ mod tests {
             SignerRequirement::default().check("a", "b"),
             Err(VerifyError::IdentityUnconstrained { .. })
         ));
+    }
+
+    /// Issue 10, finding 4: text that closes ward's group is refused.
+    #[test]
+    fn a_pattern_cannot_escape_the_anchors() {
+        for escape in [
+            r"https://github\.com/acme/release)|(.*",
+            r"a)|(?:.*",
+            ")|(",
+            // In verbose mode a trailing comment would swallow ward's `)$`.
+            "(?x)acme # comment",
+        ] {
+            assert!(IdentityRule::regex(escape).is_err(), "{escape:?} was accepted");
+            assert!(anchored_regex(escape).is_err(), "{escape:?} was accepted");
+        }
+        let re = anchored_regex(r"https://github\.com/acme/.*|https://gitlab\.com/acme/.*").unwrap();
+        assert!(re.is_match("https://gitlab.com/acme/x"));
+        assert!(!re.is_match("https://evil.example/https://github.com/acme/x"));
+        assert!(!re.is_match("https://github.com/acme/x\nhttps://evil"));
+        // Flags stay inside ward's group.
+        let re = anchored_regex("(?m)acme").unwrap();
+        assert!(!re.is_match("x\nacme"));
     }
 }

@@ -40,8 +40,10 @@ pub fn run(args: VerifyArgs) -> u8 {
             gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
         }
         if let Some(path) = &args.npm_keys {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+            // Bounded, regular files only: a FIFO or device is refused at once.
+            let text = ward_input::InputFile::new(path, "--npm-keys", ward_input::limits::KEY)
+                .read_to_string()
+                .map_err(|e| Usage(format!("cannot read {e}")))?;
             gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
         }
         if let Some(db) = super::advisories::verify_db(args.db.as_deref())? {

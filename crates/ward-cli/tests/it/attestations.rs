@@ -314,6 +314,11 @@ fn pypi_case(dist: &str, attestation: &str) -> (tempfile::TempDir, PathBuf, Path
     (dir, d, a)
 }
 
+const TRAIL_OF_BITS_RELEASE: &str =
+    "https://github.com/trailofbits/pypi-attestations/.github/workflows/release.yml@refs/tags/v0.0.19";
+
+/// PEP 740 attestations are keyless: like any keyless evidence they count
+/// only from a named signer (issue 10, finding 1), and then they verify.
 #[test]
 fn real_pypi_attestations_and_provenance() {
     let dist = "pypi_attestations-0.0.19.tar.gz";
@@ -323,11 +328,19 @@ fn real_pypi_attestations_and_provenance() {
         "pypi_attestations-0.0.19.tar.gz.slsa.attestation",
     ] {
         let (_d, dist, att) = pypi_case(dist, att);
+        let (dist, att) = (dist.to_str().unwrap(), att.to_str().unwrap());
+        ward(["verify", dist, "--attestation", att])
+            .expect(1)
+            .reason("identity-unconstrained");
         let run = ward([
             "verify",
-            dist.to_str().unwrap(),
+            dist,
             "--attestation",
-            att.to_str().unwrap(),
+            att,
+            "--certificate-identity",
+            TRAIL_OF_BITS_RELEASE,
+            "--certificate-oidc-issuer",
+            crate::common::GITHUB_ISSUER,
             "--format",
             "json",
         ]);
@@ -338,7 +351,16 @@ fn real_pypi_attestations_and_provenance() {
         "gitlab_oidc_project-0.0.3.tar.gz",
         "gitlab_oidc_project-0.0.3.tar.gz.publish.attestation",
     );
-    let run = ward(["verify", dist.to_str().unwrap(), "--attestation", att.to_str().unwrap()]);
+    let run = ward([
+        "verify",
+        dist.to_str().unwrap(),
+        "--attestation",
+        att.to_str().unwrap(),
+        "--certificate-identity",
+        "https://gitlab.com/facutuesca/gitlab-oidc-project//.gitlab-ci.yml@refs/heads/main",
+        "--certificate-oidc-issuer",
+        "https://gitlab.com",
+    ]);
     run.expect(0);
     assert!(run.stdout.contains("https://gitlab.com/facutuesca/gitlab-oidc-project"));
     // Signed against Sigstore's staging instance: fails on production, passes with --staging.
@@ -346,17 +368,15 @@ fn real_pypi_attestations_and_provenance() {
         "rfc8785-0.1.2-py3-none-any.whl",
         "rfc8785-0.1.2-py3-none-any.whl.publish.attestation",
     );
-    ward(["verify", dist.to_str().unwrap(), "--attestation", att.to_str().unwrap()])
-        .expect(1)
-        .reason("tlog-invalid");
-    ward([
-        "verify",
-        dist.to_str().unwrap(),
-        "--attestation",
-        att.to_str().unwrap(),
-        "--staging",
-    ])
-    .expect(0);
+    let signer = [
+        "--certificate-identity",
+        "william@yossarian.net",
+        "--certificate-oidc-issuer",
+        "https://github.com/login/oauth",
+    ];
+    let base = ["verify", dist.to_str().unwrap(), "--attestation", att.to_str().unwrap()];
+    ward(base.iter().chain(&signer)).expect(1).reason("tlog-invalid");
+    ward(base.iter().chain(&signer).chain(&["--staging"])).expect(0);
 }
 
 #[test]
@@ -406,4 +426,136 @@ fn pypi_attestations_for_another_distribution_are_refused() {
     ])
     .expect(1)
     .reason("attestation-subject-mismatch");
+}
+
+/// The SLSA provenance bundle alone, out of npm's attestations response, as
+/// a bare Sigstore bundle and as a response with only that entry.
+fn npm_slsa_only(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(npm().join(format!("{name}.tgz.json"))).unwrap()).unwrap();
+    let entry = doc["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["predicateType"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://slsa.dev/provenance/")
+        })
+        .unwrap()
+        .clone();
+    let bare = dir.join("slsa.sigstore.json");
+    std::fs::write(&bare, serde_json::to_vec(&entry["bundle"]).unwrap()).unwrap();
+    let response = dir.join("slsa-only.json");
+    std::fs::write(
+        &response,
+        serde_json::to_vec(&json!({"attestations": [entry]})).unwrap(),
+    )
+    .unwrap();
+    (bare, response)
+}
+
+/// The SLSA generator's reusable workflow signed the provenance of provenance-npm-test-ossf.
+const OSSF_SIGNER: &str = r"https://github\.com/slsa-framework/slsa-github-generator/\.github/workflows/.*";
+const ACME_RELEASE: &str = "https://github.com/acme/x/.github/workflows/release.yml@refs/tags/v1";
+
+/// Issue 10, finding 1: anyone can sign a statement about any digest with
+/// their own CI identity, so a keyless attestation needs a trusted identity
+/// exactly as a keyless bundle does.
+#[test]
+fn a_keyless_attestation_needs_the_same_trusted_identity_as_a_keyless_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let tgz = npm().join("provenance-npm-test-ossf.tgz");
+    let tgz = tgz.to_str().unwrap();
+    let (bare, response) = npm_slsa_only(dir.path(), "provenance-npm-test-ossf");
+    for att in [&bare, &response] {
+        let att = att.to_str().unwrap();
+        let run = ward(["verify", tgz, "--attestation", att, "--format", "json"]);
+        run.expect(1).reason("identity-unconstrained");
+        // The unconstrained provenance never became a fact.
+        assert!(!run.stdout.contains("\"type\": \"provenance\""), "{}", run.stdout);
+        ward([
+            "verify",
+            tgz,
+            "--attestation",
+            att,
+            "--certificate-identity",
+            ACME_RELEASE,
+            "--certificate-oidc-issuer",
+            crate::common::GITHUB_ISSUER,
+        ])
+        .expect(1)
+        .reason("identity-mismatch");
+        ward([
+            "verify",
+            tgz,
+            "--attestation",
+            att,
+            "--certificate-identity-regexp",
+            OSSF_SIGNER,
+            "--certificate-oidc-issuer",
+            "https://accounts.google.com",
+        ])
+        .expect(1)
+        .reason("issuer-mismatch");
+        // Named, the signer it really has is trusted.
+        ward([
+            "verify",
+            tgz,
+            "--attestation",
+            att,
+            "--certificate-identity-regexp",
+            OSSF_SIGNER,
+            "--certificate-oidc-issuer",
+            crate::common::GITHUB_ISSUER,
+        ])
+        .expect(0);
+    }
+    // The same signer through --bundle: the same answer.
+    ward(["verify", tgz, "--bundle", bare.to_str().unwrap()])
+        .expect(1)
+        .reason("identity-unconstrained");
+}
+
+/// npm's own rule: the SLSA provenance that the registry serves beside its
+/// registry-signed publish attestation was checked by the registry at
+/// publish. A named identity still binds it.
+#[test]
+fn npm_provenance_counts_beside_the_registry_publish_attestation_unless_another_identity_is_named() {
+    let tgz = npm().join("provenance-npm-test-ossf.tgz");
+    let att = npm().join("provenance-npm-test-ossf.tgz.json");
+    let (tgz, att) = (tgz.to_str().unwrap(), att.to_str().unwrap());
+    ward(["verify", tgz, "--attestation", att]).expect(0);
+    ward([
+        "verify",
+        tgz,
+        "--attestation",
+        att,
+        "--certificate-identity",
+        ACME_RELEASE,
+        "--certificate-oidc-issuer",
+        crate::common::GITHUB_ISSUER,
+    ])
+    .expect(1)
+    .reason("identity-mismatch");
+    // The publish attestation of another package does not vouch for this one's provenance.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, slsa) = npm_slsa_only(dir.path(), "provenance-npm-test-ossf");
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&slsa).unwrap()).unwrap();
+    let other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(npm().join("gundam-visor-cli-v1-tag.tgz.json")).unwrap()).unwrap();
+    let publish = other["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["predicateType"].as_str().unwrap().contains("/publish/"))
+        .unwrap()
+        .clone();
+    doc["attestations"].as_array_mut().unwrap().push(publish);
+    let mixed = dir.path().join("mixed.json");
+    std::fs::write(&mixed, serde_json::to_vec(&doc).unwrap()).unwrap();
+    ward(["verify", tgz, "--attestation", mixed.to_str().unwrap()])
+        .expect(1)
+        .reason("identity-unconstrained");
 }

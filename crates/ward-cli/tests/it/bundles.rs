@@ -324,3 +324,87 @@ fn json_output_follows_the_documented_schema() {
     assert_eq!(doc["decision"]["verdict"], "deny");
     assert_eq!(doc["decision"]["reasons"][0]["code"], "identity-unconstrained");
 }
+
+/// Runs ward, killing it after `limit`: `None` when it did not finish.
+fn ward_within(args: &[&std::ffi::OsStr], limit: std::time::Duration) -> Option<crate::common::Run> {
+    use std::io::Read as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .env("WARD_DATA_DIR", crate::common::data_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run ward");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    Some(crate::common::Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    })
+}
+
+/// Issue 10, finding 15: `--bundle /dev/zero` spun without end, and a FIFO
+/// as evidence blocked forever. Both are refused at once, by name.
+#[test]
+fn a_device_or_fifo_as_evidence_fails_fast_with_a_clear_message() {
+    let case = happy();
+    let fifo = case._dir.path().join("evidence.fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = Path::new("/dev/zero");
+    for (flag, path, kind) in [
+        ("--bundle", zero, "character device"),
+        ("--attestation", fifo.as_path(), "FIFO"),
+        ("--bundle", fifo.as_path(), "FIFO"),
+        ("--npm-keys", zero, "character device"),
+    ] {
+        let args = [
+            "verify".as_ref(),
+            case.artifact.as_os_str(),
+            "--certificate-identity".as_ref(),
+            BEACON_IDENTITY.as_ref(),
+            "--certificate-oidc-issuer".as_ref(),
+            GITHUB_ISSUER.as_ref(),
+            flag.as_ref(),
+            path.as_os_str(),
+        ];
+        let run = ward_within(&args, std::time::Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("ward verify {flag} {} did not finish in 10 s", path.display()));
+        run.expect(2);
+        assert!(
+            run.stderr.contains(&path.display().to_string()) && run.stderr.contains(kind),
+            "{flag} {}: {}",
+            path.display(),
+            run.stderr
+        );
+    }
+}

@@ -386,3 +386,163 @@ fn the_shipped_example_policy_loads_and_decides() {
     let run = ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/left-pad@1.3.0"]);
     assert!(run.stdout.contains("no scope"), "{}", run.stdout);
 }
+
+/// Issue 10, finding 4: ward anchors patterns as `^(?:P)$`; a P that is not
+/// a regular expression on its own (`…release)|(.*`) would close ward's
+/// group and match every value. Each way a pattern comes in refuses it.
+#[test]
+fn a_pattern_that_would_escape_the_anchors_is_refused_everywhere() {
+    const ESCAPE: &str = r"https://github\.com/acme/release)|(.*";
+    let dir = tempfile::tempdir().unwrap();
+    let toml_escape = ESCAPE.replace('\\', "\\\\");
+    for (key, text, line) in [
+        (
+            "identity_regex",
+            format!(
+                "[[scope]]\npackages = [\"npm:*\"]\nsigners = [\n  {{ issuer = \"https://token.actions.githubusercontent.com\", identity_regex = \"{toml_escape}\" }},\n]\n"
+            ),
+            4,
+        ),
+        (
+            "provenance.source",
+            format!("[[scope]]\npackages = [\"npm:*\"]\n\n[scope.provenance]\nsource = \"{toml_escape}\"\n"),
+            5,
+        ),
+        (
+            "provenance.ref",
+            format!("[[scope]]\npackages = [\"npm:*\"]\n\n[scope.provenance]\nref = \"{toml_escape}\"\n"),
+            5,
+        ),
+    ] {
+        let policy = write_policy(dir.path(), &text);
+        let run = ward(["policy", "check", policy.to_str().unwrap()]);
+        run.expect(2).reason("policy-invalid");
+        assert!(
+            run.stderr.contains(&format!("{}:{line}:", policy.display())) && run.stderr.contains(key),
+            "{key}: {}",
+            run.stderr
+        );
+    }
+    let (tgz, att) = npm_case("provenance-npm-test-ossf");
+    let run = ward([
+        "verify",
+        tgz.to_str().unwrap(),
+        "--attestation",
+        att.to_str().unwrap(),
+        "--certificate-identity-regexp",
+        ESCAPE,
+        "--certificate-oidc-issuer",
+        "https://token.actions.githubusercontent.com",
+    ]);
+    run.expect(2);
+    assert!(run.stderr.contains("--certificate-identity-regexp"), "{}", run.stderr);
+    // A pattern that is whole on its own still works, anchored.
+    let good = r"https://github\.com/slsa-framework/slsa-github-generator/.*";
+    for (pattern, code) in [(good, 0), (&good[..good.len() - 2], 1)] {
+        ward([
+            "verify",
+            tgz.to_str().unwrap(),
+            "--attestation",
+            att.to_str().unwrap(),
+            "--certificate-identity-regexp",
+            pattern,
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+        ])
+        .expect(code);
+    }
+}
+
+/// Issue 10, finding 6: warn and audit relax missing evidence and policy
+/// rules, never forged evidence. The invalid-signature npm attestations
+/// deny under a warn or audit scope, as under an enforcing one.
+#[test]
+fn forged_evidence_denies_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in ["warn", "audit"] {
+        let policy = write_policy(
+            dir.path(),
+            &format!(
+                "[[scope]]\nname = \"relaxed\"\npackages = [\"npm:*\"]\nmode = \"{mode}\"\nsigners = [{SIGSTORE_SIGNER}]\n"
+            ),
+        );
+        // Missing evidence and unmet rules are relaxed: the signer is not
+        // the scope's, yet the artifact is allowed.
+        verify_npm("provenance-npm-test-ossf", &policy).expect(0);
+        for variant in ["invalidsigprov", "invalidsigpub"] {
+            for name in ["provenance-npm-test-ossf", "gundam-visor-cli-v1-tag"] {
+                let run = verify_npm(&format!("{name}-{variant}"), &policy);
+                run.expect(1).reason("signature-invalid");
+                assert!(run.stdout.contains("deny:"), "{mode} {name}-{variant}: {}", run.stdout);
+            }
+        }
+        // A statement about other bytes is forged evidence for this artifact.
+        let (tgz, _) = npm_case("supreme-googles-cli-v02-tag");
+        let (_, att) = npm_case("gundam-visor-cli-v1-tag");
+        ward([
+            "verify",
+            tgz.to_str().unwrap(),
+            "--attestation",
+            att.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ])
+        .expect(1)
+        .reason("attestation-subject-mismatch");
+    }
+}
+
+/// Issue 10, finding 1, under a policy: a keyless signer that no scope's
+/// `signers` name neither signs nor brings provenance.
+#[test]
+fn an_unnamed_keyless_attestation_neither_signs_nor_proves_provenance_under_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tgz, att) = npm_case("provenance-npm-test-ossf");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&att).unwrap()).unwrap();
+    let slsa: Vec<serde_json::Value> = doc["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["predicateType"].as_str().unwrap().starts_with("https://slsa.dev/"))
+        .cloned()
+        .collect();
+    let only = dir.path().join("slsa-only.json");
+    std::fs::write(
+        &only,
+        serde_json::to_vec(&serde_json::json!({"attestations": slsa})).unwrap(),
+    )
+    .unwrap();
+    let verify = |text: &str| {
+        let policy = write_policy(dir.path(), text);
+        ward([
+            "verify",
+            tgz.to_str().unwrap(),
+            "--attestation",
+            only.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+    };
+    // A scope that names no signers: the keyless signature is not trusted.
+    verify("[[scope]]\npackages = [\"npm:*\"]\n")
+        .expect(1)
+        .reason("identity-unconstrained");
+    // No scope: the default needs a signature by a trusted key or named signer.
+    verify("[[scope]]\npackages = [\"pypi:*\"]\n")
+        .expect(1)
+        .reason("signature-missing");
+    // Provenance from a signer the scope does not name does not count, even
+    // when it says the right source.
+    let run = verify(&format!(
+        "[[scope]]\npackages = [\"npm:*\"]\nmode = \"warn\"\nsigners = [{SIGSTORE_SIGNER}]\n[scope.provenance]\nsource = \"https://github\\\\.com/laurentsimon/.*\"\n"
+    ));
+    run.expect(0);
+    assert!(run.stdout.contains("provenance-missing"), "{}", run.stdout);
+    let named = r#"{ issuer = "https://token.actions.githubusercontent.com", identity_regex = "https://github\\.com/slsa-framework/slsa-github-generator/.*" }"#;
+    let run = verify(&format!(
+        "[[scope]]\npackages = [\"npm:*\"]\nsigners = [{named}]\n[scope.provenance]\nsource = \"https://github\\\\.com/laurentsimon/.*\"\n"
+    ));
+    run.expect(0);
+}
