@@ -17,16 +17,26 @@ mod error;
 mod evaluate;
 mod file;
 mod model;
+mod nesting;
 mod pattern;
 mod rego;
+mod rego_builtins;
+mod rego_deps;
 mod scan_rules;
 
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
 pub use model::{
-    Defaults, Exception, LicensePolicy, Located, Mode, Policy, ProvenanceRule, ScanAttestationRule, Scope,
-    TrustedSigner, Unmatched,
+    Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule, ScanAttestationRule,
+    Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;
-pub use rego::{RegoRules, TIME_LIMIT as REGO_TIME_LIMIT};
+pub use rego::{
+    MAX_CALL_DEPTH as REGO_MAX_CALL_DEPTH, MAX_NESTING as REGO_MAX_NESTING, RegoRules, STACK_SIZE as REGO_STACK_SIZE,
+    TIME_LIMIT as REGO_TIME_LIMIT,
+};
+pub use rego_builtins::{
+    MAX_ELEMENTS as REGO_MAX_ELEMENTS, MAX_FORMAT_WIDTH as REGO_MAX_FORMAT_WIDTH, MAX_SHIFT as REGO_MAX_SHIFT,
+    MAX_STRING_BYTES as REGO_MAX_STRING_BYTES,
+};
 pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS};

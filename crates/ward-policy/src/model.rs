@@ -1,13 +1,15 @@
 //! The validated policy, and loading it from a file.
 
-use crate::error::{PolicyError, line_col};
+use crate::error::{LineIndex, PolicyError};
 use crate::file::{RawLicenses, RawMode, RawPolicy, RawScanAttestation, RawScope, RawUnmatched};
+use crate::nesting::{Syntax, too_deep};
 use crate::pattern::PackagePattern;
 use crate::rego::RegoRules;
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 use ward_core::PackageId;
+use ward_input::{InputFile, limits};
 use ward_scan::{LicenseRule, Severity, VexSet};
 use ward_verify::{IdentityRule, PublicKey};
 
@@ -233,14 +235,19 @@ pub struct Policy {
     pub vex: VexSet,
 }
 
-struct Loader<'a> {
-    text: &'a str,
+/// How deeply brackets may nest in the policy file. ward's schema needs at
+/// most three levels (`[[scope]]`, `signers = [{ … }]`); the limit leaves room
+/// and refuses what would only make a parser work hard.
+pub const MAX_TOML_NESTING: usize = 32;
+
+struct Loader {
+    index: LineIndex,
     file: String,
     dir: PathBuf,
     hasher: sha2::Sha256,
 }
 
-impl Loader<'_> {
+impl Loader {
     fn err_at(
         &self,
         span: Option<std::ops::Range<usize>>,
@@ -249,7 +256,7 @@ impl Loader<'_> {
     ) -> PolicyError {
         let (line, column) = match span {
             Some(s) => {
-                let (l, c) = line_col(self.text, s.start);
+                let (l, c) = self.index.line_col(s.start);
                 (Some(l), Some(c))
             }
             None => (None, None),
@@ -264,23 +271,27 @@ impl Loader<'_> {
     }
 
     fn line<T>(&self, s: &Spanned<T>) -> usize {
-        line_col(self.text, s.span().start).0
+        self.index.line_col(s.span().start).0
     }
 
     fn regex<T>(&self, spanned: &Spanned<T>, pattern: &str, key: &str) -> Result<regex::Regex, PolicyError> {
-        regex::Regex::new(&format!("^(?:{pattern})$"))
+        crate::pattern::anchored_regex(pattern)
             .map_err(|e| self.err_at(Some(spanned.span()), key, format!("invalid regular expression: {e}")))
     }
 
-    fn read_named(&mut self, spanned: &Spanned<String>, key: &str) -> Result<(PathBuf, Vec<u8>), PolicyError> {
+    /// Reads a file the policy names, bounded and regular files only (a FIFO
+    /// or device is refused at once rather than blocking or reading forever).
+    fn read_named(
+        &mut self,
+        spanned: &Spanned<String>,
+        key: &str,
+        what: &'static str,
+        limit: u64,
+    ) -> Result<(PathBuf, Vec<u8>), PolicyError> {
         let path = self.dir.join(spanned.get_ref());
-        let bytes = std::fs::read(&path).map_err(|e| {
-            self.err_at(
-                Some(spanned.span()),
-                key,
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
+        let bytes = InputFile::new(&path, what, limit)
+            .read()
+            .map_err(|e| self.err_at(Some(spanned.span()), key, format!("cannot read {e}")))?;
         self.hasher.update(&bytes);
         Ok((path, bytes))
     }
@@ -389,7 +400,7 @@ impl Loader<'_> {
         }
         let mut keys = Vec::new();
         for k in &s.keys {
-            let (path, bytes) = self.read_named(k, &at("keys"))?;
+            let (path, bytes) = self.read_named(k, &at("keys"), "key file", limits::KEY)?;
             let key = PublicKey::parse(&bytes, path.display().to_string())
                 .map_err(|e| self.err_at(Some(k.span()), at("keys"), e.to_string()))?;
             keys.push(Located {
@@ -457,7 +468,7 @@ impl Loader<'_> {
         };
         let mut rego_files = Vec::new();
         for r in &s.rego {
-            let (path, bytes) = self.read_named(r, &at("rego"))?;
+            let (path, bytes) = self.read_named(r, &at("rego"), "Rego file", limits::POLICY)?;
             let text = String::from_utf8(bytes).map_err(|_| self.err_at(Some(r.span()), at("rego"), "not UTF-8"))?;
             rego_files.push((path.display().to_string(), text));
         }
@@ -517,7 +528,7 @@ impl Loader<'_> {
     }
 }
 
-impl Loader<'_> {
+impl Loader {
     fn exception(&self, index: usize, raw: &Spanned<crate::file::RawException>) -> Result<Exception, PolicyError> {
         let at = |k: &str| format!("exception[{}].{k}", index + 1);
         let e = raw.get_ref();
@@ -568,13 +579,15 @@ impl Policy {
     /// Reads and validates a policy file. Keys and Rego files are named
     /// relative to the policy file's directory.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
-            file: path.display().to_string(),
-            line: None,
-            column: None,
-            key: None,
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = InputFile::new(path, "policy file", limits::POLICY)
+            .read_to_string()
+            .map_err(|e| PolicyError {
+                file: path.display().to_string(),
+                line: None,
+                column: None,
+                key: None,
+                message: format!("cannot read {e}"),
+            })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Self::parse(&text, &path.display().to_string(), &dir)
     }
@@ -582,12 +595,19 @@ impl Policy {
     /// Parses and validates policy text.
     pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Self, PolicyError> {
         let mut loader = Loader {
-            text,
+            index: LineIndex::new(text),
             file: file.to_string(),
             dir: dir.to_path_buf(),
             hasher: sha2::Sha256::new(),
         };
         loader.hasher.update(text.as_bytes());
+        if let Some(at) = too_deep(text, Syntax::Toml, MAX_TOML_NESTING) {
+            return Err(loader.err_at(
+                Some(at..at + 1),
+                "",
+                format!("brackets nested more than {MAX_TOML_NESTING} deep"),
+            ));
+        }
         let raw: RawPolicy =
             toml::from_str(text).map_err(|e| loader.err_at(e.span(), "", e.message().trim().to_string()))?;
         if let Some(v) = &raw.version
@@ -653,7 +673,7 @@ impl Policy {
         }
         let mut vex = VexSet::default();
         for v in &raw.vex {
-            let (path, bytes) = loader.read_named(v, "vex")?;
+            let (path, bytes) = loader.read_named(v, "vex", "VEX document", limits::POLICY)?;
             vex.add_document(&bytes, &path.display().to_string())
                 .map_err(|e| loader.err_at(Some(v.span()), "vex", e.to_string()))?;
         }
