@@ -309,9 +309,9 @@ impl EmbeddedLedger {
         )
     }
 
-    /// Loads the state the checkpoint covers. A snapshot that finds what
-    /// looks like a rollback re-reads the checkpoint first: a running writer
-    /// may have replaced it (and appended past it) while the snapshot read.
+    /// Loads the state the checkpoint covers. A snapshot that finds no
+    /// checkpoint over a non-empty log re-reads it first: a writer creating
+    /// the ledger may have written it (and appended) in between.
     fn recover(&mut self) -> Result<(), LedgerError> {
         let mut bytes = self.read_checkpoint_file()?;
         let mut tries = 0;
@@ -496,12 +496,22 @@ impl EmbeddedLedger {
     /// acknowledged checkpoint.
     fn scan_tail(&self, size: u64, log_file_len: u64) -> Result<Option<Committed>, LedgerError> {
         let log_path = self.path("entries.log");
-        let rollback = |first: u64, new: u64| {
-            self.rollback(format!(
+        // A later batch's commit marker. Beside a running writer (a
+        // snapshot), the checkpoint may simply have moved on since it was
+        // read: then the prefix read is still a valid, signed snapshot.
+        let rollback = |first: u64, new: u64| -> Result<Option<Committed>, LedgerError> {
+            if self.lock.is_none()
+                && let Some(bytes) = self.read_checkpoint_file()?
+                && let Ok(now) = SignedCheckpoint::verify(&bytes, &self.signer.verifier())
+                && now.checkpoint.size >= first
+            {
+                return Ok(None);
+            }
+            Err(self.rollback(format!(
                 "covers {size} entries, but entries.log holds the committed batch of entries {first}..{new}, \
                  written only after a checkpoint of size {first} was acknowledged: the checkpoint was \
                  replaced by an older one. Nothing was cut; put the latest checkpoint back"
-            ))
+            )))
         };
         // The first batch past the checkpoint, record by record.
         let mut pos = self.log_len;
@@ -513,7 +523,7 @@ impl EmbeddedLedger {
             if self.starts_marker(pos)? {
                 if let Some((first, new)) = self.marker_at(pos, log_file_len)? {
                     if first > size {
-                        return Err(rollback(first, new));
+                        return rollback(first, new);
                     }
                     if first == size
                         && new == size + leaves.len() as u64
@@ -546,7 +556,7 @@ impl EmbeddedLedger {
             let header = read_upto(&self.log, pos, RECORD_HEADER as usize).map_err(io(&log_path))?;
             if header[..4] == MARKER_MAGIC[..4] {
                 match self.marker_at(pos, log_file_len)? {
-                    Some((first, new)) if first > size => return Err(rollback(first, new)),
+                    Some((first, new)) if first > size => return rollback(first, new),
                     Some(_) => pos += MARKER_LEN,
                     None => break,
                 }
@@ -560,7 +570,7 @@ impl EmbeddedLedger {
         }
         // Where the structure broke: search the rest byte by byte.
         if let Some((first, new)) = self.find_later_commit(size, pos, log_file_len)? {
-            return Err(rollback(first, new));
+            return rollback(first, new);
         }
         Ok(committed)
     }
