@@ -6,7 +6,9 @@
 //! follows `cargo::sources::registry::RegistrySource::unpack_package`).
 //!
 //! For every archive ward must either refuse it or read the same name and
-//! version the installer would install. The benign controls in each corpus
+//! version the installer would install. The constructions of issue 10 are
+//! also installed with a real `npm install --offline --ignore-scripts`, to
+//! check the node-tar harness against npm itself. The benign controls in each corpus
 //! must be allowed, so the test cannot pass by refusing everything.
 //!
 //! npm (node) and python3 are required when `WARD_REQUIRE_CLIENTS=1`, else a
@@ -695,9 +697,60 @@ fn npm_tarballs_ward_refuses_or_reads_what_node_tar_installs() {
     for ((case, _, benign), (path, installer)) in corpus.iter().zip(paths.iter().zip(&read)) {
         let ward = ward_reads(&s, path);
         let installer = (installer != "ERROR").then_some(installer.as_str());
+        // The harness against npm itself, for the constructions of issue 10.
+        if NPM_INSTALL_CASES.contains(case) {
+            let npm = npm_install(s.dir.path(), path);
+            assert_eq!(
+                npm.as_deref(),
+                installer,
+                "{case}: npm install and the node-tar harness disagree"
+            );
+        }
         summary.push(judge(case, *benign, ward.as_deref(), installer));
     }
     report(&summary);
+}
+
+/// Cases also run through a real `npm install` (about a second each).
+const NPM_INSTALL_CASES: &[&str] = &[
+    "ok-plain.tgz",
+    "gnu-and-pax.tgz",
+    "single-zero-block.tgz",
+    "dot-root.tgz",
+];
+
+/// `npm install --offline --ignore-scripts ./X.tgz` into a fresh prefix
+/// (and a fresh cache); the purl of what landed in `node_modules`.
+fn npm_install(dir: &Path, tarball: &Path) -> Option<String> {
+    let prefix = tempfile::tempdir_in(dir).expect("tempdir");
+    let cache = prefix.path().join(".npm-cache");
+    let status = Command::new("npm")
+        .args([
+            "install",
+            "--offline",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(prefix.path())
+        .arg(tarball)
+        .env("npm_config_cache", &cache)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("npm install");
+    if !status.success() {
+        return None;
+    }
+    let installed: Vec<PathBuf> = std::fs::read_dir(prefix.path().join("node_modules"))
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(installed.len(), 1, "npm installed {installed:?}");
+    let pj: serde_json::Value = serde_json::from_slice(&std::fs::read(installed[0].join("package.json")).ok()?).ok()?;
+    Some(format!("pkg:npm/{}@{}", pj["name"].as_str()?, pj["version"].as_str()?))
 }
 
 /// A tarball made by `npm pack` itself (node-tar's writer, PAX headers for
