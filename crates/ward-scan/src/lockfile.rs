@@ -102,7 +102,7 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
             Ecosystem::Pypi
         };
         let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
-        let mut out = Vec::new();
+        let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
         for p in table.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
             let (Some(n), Some(v)) = (
                 p.get("name").and_then(|x| x.as_str()),
@@ -110,8 +110,17 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
             ) else {
                 return Err(bad("a [[package]] without name or version".into()));
             };
-            // Path and git dependencies are not from the registry the advisories describe.
+            // Path dependencies are the project's own code; git dependencies
+            // are commits, not the releases advisories describe: could not evaluate.
             let source = p.get("source").map(|s| s.to_string()).unwrap_or_default();
+            if eco == Ecosystem::Cargo && source.contains("git+") {
+                unevaluable.push(Unpinned {
+                    entry: format!("{n}@{v}"),
+                    source: name.clone(),
+                    reason: format!("installed from the git repository {source}, not from a registry"),
+                });
+                continue;
+            }
             let local = if eco == Ecosystem::Cargo {
                 !source.contains("registry+") && !source.contains("sparse+")
             } else {
@@ -121,7 +130,7 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
                 out.push(comp(eco, n, v));
             }
         }
-        return Ok((out, Vec::new()));
+        return Ok((out, unevaluable));
     }
     if npm_lock {
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;

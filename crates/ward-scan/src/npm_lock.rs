@@ -9,8 +9,8 @@
 //! the same, so `node_modules/./victim` is scanned as `victim`. What ward
 //! cannot pin down is "could not evaluate", naming the key: a key that
 //! escapes the project root or names no package folder, two keys for one
-//! location, a name npm would refuse, or a `name` that disagrees with the
-//! registry tarball in `resolved`.
+//! location, a name npm would refuse, a `name` that disagrees with the
+//! registry tarball in `resolved`, or a `resolved` git repository.
 
 use crate::lockfile::{Component, Unpinned};
 use std::collections::BTreeMap;
@@ -73,6 +73,18 @@ pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<
         };
         if let Err(why) = check_npm_name(&name) {
             unevaluable.push(miss(key, format!("{name:?} is not a name npm accepts: {why}")));
+            continue;
+        }
+        if let Some(resolved) = p.get("resolved").and_then(|r| r.as_str())
+            && ["git+", "git:", "github:", "gitlab:", "bitbucket:"]
+                .iter()
+                .any(|g| resolved.starts_with(g))
+        {
+            // As pip's `-e git+…`: the code is a commit, not the release advisories describe.
+            unevaluable.push(miss(
+                key,
+                format!("installed from the git repository {resolved}, not from the registry"),
+            ));
             continue;
         }
         if let Some(resolved) = p.get("resolved").and_then(|r| r.as_str())

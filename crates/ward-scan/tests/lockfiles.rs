@@ -109,6 +109,13 @@ fn package_lock_name_field_is_the_package_and_must_agree_with_resolved() {
     assert!(c.is_empty(), "{c:?}");
     assert_eq!(u.len(), 1, "{u:?}");
     assert!(u[0].reason.contains("victim"), "{u:?}");
+    // Installed from git: not a registry release.
+    let (c, u) = read_lock(serde_json::json!({
+        "node_modules/victim": {"version": "1.0.0",
+            "resolved": "git+ssh://git@github.com/acme/victim.git#0123456789abcdef0123456789abcdef01234567"},
+    }));
+    assert!(c.is_empty(), "{c:?}");
+    assert!(u[0].reason.contains("git repository"), "{u:?}");
     // A name npm would not accept.
     let (c, u) = read_lock(serde_json::json!({
         "node_modules/x": {"name": "../../etc", "version": "1.0.0"},
@@ -323,4 +330,18 @@ fn short_option_values_are_taken_as_pip_takes_them() {
     let top = write(dir.path(), "requirements.txt", "-r=x.txt\n");
     let (c, u) = read(&top).unwrap();
     assert_eq!(purls(&c), ["pkg:pypi/victim@1.0.0"], "{u:?}");
+}
+
+#[test]
+fn cargo_git_dependencies_are_unevaluable_and_path_dependencies_local() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "Cargo.lock",
+        "version = 4\n\n[[package]]\nname = \"victim\"\nversion = \"1.0.0\"\nsource = \"git+https://github.com/acme/victim#0123abcd\"\n\n[[package]]\nname = \"mine\"\nversion = \"0.1.0\"\n",
+    );
+    let (c, u) = read(&p).unwrap();
+    assert!(c.is_empty(), "{c:?}");
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0].entry, "victim@1.0.0");
 }
