@@ -17,5 +17,6 @@ mod policy;
 mod proxy;
 mod proxy_faults;
 mod publish;
+mod rego_limits;
 mod scan;
 mod scan_policy;

@@ -1,0 +1,164 @@
+//! Hostile policies against the real binary: recursion is refused at load,
+//! huge allocations are `rego-error` denies, FIFOs and devices are refused
+//! at once. Every run has a deadline, so a regression (a hang, or an abort
+//! with exit 134) fails the test instead of stalling CI.
+
+use crate::common::{Run, data_dir, shared};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs ward, killing it and failing the test if it outlives `limit`.
+fn ward_within<I, S>(limit: Duration, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .env("WARD_DATA_DIR", data_dir())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "ward ran longer than {limit:?}; stderr:\n{}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&out).unwrap(),
+        stderr: std::fs::read_to_string(&err).unwrap(),
+    };
+    assert!(
+        status.code().is_some(),
+        "ward was killed by a signal ({status}):\n{}",
+        run.all()
+    );
+    run
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn rego_policy(dir: &Path, rego: &str) -> PathBuf {
+    std::fs::write(dir.join("rule.rego"), rego).unwrap();
+    let path = dir.join("ward.toml");
+    std::fs::write(&path, "[[scope]]\npackages = [\"npm:*\"]\nrego = [\"rule.rego\"]\n").unwrap();
+    path
+}
+
+fn verify(policy: &Path) -> Run {
+    let dir = shared().join("npm-attestations");
+    ward_within(
+        LIMIT,
+        [
+            "verify".as_ref(),
+            dir.join("gundam-visor-cli-v1-tag.tgz").as_os_str(),
+            "--attestation".as_ref(),
+            dir.join("gundam-visor-cli-v1-tag.tgz.json").as_os_str(),
+            "--policy".as_ref(),
+            policy.as_os_str(),
+        ],
+    )
+}
+
+#[test]
+fn recursive_rego_is_refused_at_load_not_a_crash() {
+    for rego in [
+        "package ward\nimport rego.v1\nf(x) := y if { y := f(x) }\ndeny contains msg if { f(1) == 2; msg := \"x\" }\n",
+        "package ward\nimport rego.v1\nf(x, z) := y if { y := f(z, x) }\ndeny contains msg if { f(1, 2) == 2; msg := \"x\" }\n",
+        "package ward\nimport rego.v1\nf(x) := y if { y := g(x) }\ng(x) := y if { y := f(x) }\ndeny contains msg if { f(1) == 2; msg := \"x\" }\n",
+        "package ward\nimport rego.v1\nr := x if { x := r }\ndeny contains msg if { r == 2; msg := \"x\" }\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = rego_policy(dir.path(), rego);
+        let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
+        run.expect(2).reason("policy-invalid");
+        assert!(run.all().contains("recursion"), "{}", run.all());
+        assert!(run.all().contains("rule.rego:3"), "{}", run.all());
+        verify(&policy).expect(2).reason("policy-invalid");
+    }
+}
+
+#[test]
+fn huge_allocations_in_rego_are_rego_error_denies() {
+    for body in [
+        "x := numbers.range(1, 1e9)\n  count(x) > 0",
+        "x := numbers.range(1, 1e8)\n  count(x) > 0",
+        "x := sprintf(\"%03000000000d\", [1])\n  x != \"\"",
+        "x := bits.lsh(1, 4000000000)\n  x > 0",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = rego_policy(
+            dir.path(),
+            &format!("package ward\nimport rego.v1\ndeny contains msg if {{\n  {body}\n  msg := \"never\"\n}}\n"),
+        );
+        ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]).expect(0);
+        let start = Instant::now();
+        let run = verify(&policy);
+        run.expect(1).reason("rego-error");
+        assert!(run.all().contains("limit"), "{}", run.all());
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{body}: {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_fifo_or_device_as_policy_or_rego_file_fails_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for policy in [fifo.as_path(), Path::new("/dev/zero")] {
+        let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
+        run.expect(2).reason("policy-invalid");
+        assert!(run.all().contains("not a regular file"), "{}", run.all());
+    }
+    for rego in ["fifo", "/dev/zero"] {
+        let path = dir.path().join("ward.toml");
+        std::fs::write(
+            &path,
+            format!("[[scope]]\npackages = [\"npm:*\"]\nrego = [\"{rego}\"]\n"),
+        )
+        .unwrap();
+        let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), path.as_os_str()]);
+        run.expect(2).reason("policy-invalid");
+        assert!(run.all().contains("ward.toml:3"), "{}", run.all());
+        assert!(run.all().contains("not a regular file"), "{}", run.all());
+        verify(&path).expect(2).reason("policy-invalid");
+    }
+}
+
+#[test]
+fn deeply_nested_rego_is_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = rego_policy(
+        dir.path(),
+        &format!(
+            "package ward\nimport rego.v1\nx := {}1{}\ndeny contains msg if {{ count(x) > 5; msg := \"x\" }}\n",
+            "[".repeat(1000),
+            "]".repeat(1000)
+        ),
+    );
+    let start = Instant::now();
+    let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
+    run.expect(2).reason("policy-invalid");
+    assert!(run.all().contains("nested"), "{}", run.all());
+    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
+}
