@@ -11,6 +11,7 @@
 //!
 //! Every refusal is a [`TufError`] naming the TUF rule that failed.
 
+pub mod canonical;
 mod error;
 pub mod fetch;
 pub mod keys;

@@ -1,6 +1,6 @@
 //! TUF metadata: the signed envelope and the four kinds of `signed` body.
 //!
-//! Signatures are checked over the OLPC canonical JSON of the `signed`
+//! Signatures are checked over the canonical JSON of the `signed`
 //! object *as received* (a `serde_json::Value`, unknown fields and all),
 //! never over a re-serialised struct, so fields this client does not know
 //! still count (specification section 4). The typed bodies below are read
@@ -8,7 +8,6 @@
 
 use crate::TufError;
 use crate::keys::PublicKey;
-use serde::Serialize as _;
 use serde_json::{Map, Value};
 use sha2::Digest as _;
 use std::collections::BTreeMap;
@@ -26,7 +25,7 @@ pub struct Envelope<T> {
     pub version: u64,
     /// Expiry of the metadata.
     pub expires: jiff::Timestamp,
-    /// OLPC canonical JSON of the `signed` object as received.
+    /// Canonical JSON of the `signed` object as received.
     pub canonical: Vec<u8>,
     /// Signatures (hex) by key ID; key IDs are unique.
     pub signatures: BTreeMap<String, String>,
@@ -190,13 +189,9 @@ pub fn parse<T: Body>(data: &[u8], what: &str) -> Result<Envelope<T>, TufError> 
     })
 }
 
-/// OLPC canonical JSON, as securesystemslib's `encode_canonical` writes it.
+/// Canonical JSON, as securesystemslib's `encode_canonical` writes it.
 fn canonical(v: &Value, what: &str) -> Result<Vec<u8>, TufError> {
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, olpc_cjson::CanonicalFormatter::new());
-    v.serialize(&mut ser)
-        .map_err(|e| TufError::format(what, format!("no canonical form: {e}")))?;
-    Ok(out)
+    crate::canonical::canonical_json(v).map_err(|e| TufError::format(what, format!("no canonical form: {e}")))
 }
 
 impl<T> Envelope<T> {

@@ -3,9 +3,10 @@
 //! chain of 10,000 versions, delegation loops and endless chains), and the
 //! rule each refusal names.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
-use serde::Serialize as _;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use std::cell::{Cell, RefCell};
@@ -27,10 +28,7 @@ struct Key {
 }
 
 fn cjson(v: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, olpc_cjson::CanonicalFormatter::new());
-    v.serialize(&mut ser).unwrap();
-    out
+    ward_trust::canonical::canonical_json(v).unwrap()
 }
 
 fn key() -> Key {
@@ -342,4 +340,13 @@ fn unknown_fields_are_covered_by_the_signature() {
     tampered["signed"]["x-custom"]["a"] = json!("u");
     let err = ward_trust::TrustedSet::new(&serde_json::to_vec(&tampered).unwrap(), now()).unwrap_err();
     assert_eq!(err.rule(), "threshold");
+}
+
+#[test]
+fn signatures_cover_strings_exactly_as_securesystemslib_canonicalises_them() {
+    // Signed by python-tuf / securesystemslib 1.4.0: a custom field whose
+    // accents are decomposed (not Unicode NFC). securesystemslib signs the
+    // string as is; a canonicaliser that normalises it would refuse the root.
+    let data = include_bytes!("data/root-non-nfc.json");
+    ward_trust::TrustedSet::new(data, now()).unwrap();
 }

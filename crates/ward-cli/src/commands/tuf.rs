@@ -12,19 +12,20 @@ use ward_trust::{HttpFetcher, Limits, TufError, Updater};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn run(args: TufArgs) -> u8 {
+    let needs_urls = matches!(args.command, TufCommand::Refresh | TufCommand::Download);
+    let needs_targets = matches!(args.command, TufCommand::Download);
+    if needs_urls && args.metadata_url.is_none()
+        || needs_targets && (args.target_base_url.is_none() || args.target_dir.is_none())
+    {
+        output::error("ward tuf: refresh needs --metadata-url; download also --target-base-url and --target-dir");
+        return crate::EXIT_ERROR;
+    }
     match run_inner(&args) {
         Ok(()) => 0,
         Err(e) => {
             output::error(&format!("tuf {}: {e}", e.rule()));
             1
         }
-    }
-}
-
-fn missing(flag: &str) -> TufError {
-    TufError::Fetch {
-        url: flag.to_string(),
-        reason: "required for this command".to_string(),
     }
 }
 
