@@ -31,6 +31,9 @@ const MAX_RECORD_BYTES: u64 = limits::ADVISORY;
 const MAX_DIR_DEPTH: usize = 32;
 /// Malformed files named as examples when nothing could be imported.
 const EXAMPLES: usize = 5;
+/// Most bytes unpacked from one zip, all entries together (the published
+/// per-ecosystem `all.zip` files unpack to a few hundred MiB).
+const MAX_ZIP_UNPACKED: u64 = 8 << 30;
 /// Most entries read from one zip.
 const MAX_ZIP_ENTRIES: usize = 1_000_000;
 
@@ -309,14 +312,25 @@ fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>, depth: usi
                     out.push((name, Err(format!("more than {MAX_ZIP_ENTRIES} entries"))))
                 }
                 Ok(mut z) => {
+                    let mut unpacked: u64 = 0;
                     for i in 0..z.len() {
                         let label = format!("{name}#{i}");
+                        if unpacked > MAX_ZIP_UNPACKED {
+                            out.push((
+                                label,
+                                Err(format!(
+                                    "the archive unpacks to more than {MAX_ZIP_UNPACKED} bytes; the rest is not read"
+                                )),
+                            ));
+                            break;
+                        }
                         let mut bytes = Vec::new();
                         let read = z.by_index(i).map_err(|e| e.to_string()).and_then(|f| {
                             f.take(MAX_RECORD_BYTES + 1)
                                 .read_to_end(&mut bytes)
                                 .map_err(|e| e.to_string())
                         });
+                        unpacked += bytes.len() as u64;
                         let read = read.and_then(|_| {
                             if bytes.len() as u64 > MAX_RECORD_BYTES {
                                 Err(format!("larger than the {MAX_RECORD_BYTES}-byte limit"))
