@@ -146,17 +146,12 @@ pub struct DirSource(pub std::path::PathBuf);
 
 impl TileSource for DirSource {
     fn read(&self, path: &str) -> Result<Vec<u8>, TileError> {
-        use std::io::Read;
         // An entry bundle is at most 256 × (2 + 65,535) bytes; nothing legitimate is larger.
         const MAX: u64 = 20 << 20;
-        let mut bytes = Vec::new();
-        std::fs::File::open(self.0.join(path))
-            .and_then(|f| f.take(MAX + 1).read_to_end(&mut bytes))
-            .map_err(|e| TileError(format!("{path}: {e}")))?;
-        if bytes.len() as u64 > MAX {
-            return Err(TileError(format!("{path} is larger than {MAX} bytes")));
-        }
-        Ok(bytes)
+        // Bounded, and a FIFO or device in a mirror is refused rather than read.
+        ward_input::InputFile::new(&self.0.join(path), "ledger tile", MAX)
+            .read()
+            .map_err(|e| TileError(e.to_string()))
     }
 }
 

@@ -368,3 +368,40 @@ fn snapshots_beside_a_busy_writer_never_see_a_rollback() {
     });
     assert_eq!(EmbeddedLedger::open_snapshot(dir.path()).unwrap().size(), 400);
 }
+
+#[test]
+fn a_failed_checkpoint_write_is_recovered_on_the_next_append() {
+    // The batch and its commit marker are durable, the checkpoint could not
+    // be replaced: nothing is acknowledged, nothing is cut, and the next
+    // append (same handle) rolls the committed batch forward first.
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
+    l.append(&[entry(0)]).unwrap();
+    let tmp = dir.path().join("checkpoint.tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    assert!(matches!(l.append(&[entry(1)]), Err(LedgerError::Io { .. })));
+    assert_eq!(l.size(), 1, "not acknowledged");
+    assert!(l.append(&[entry(2)]).is_err(), "still no way to write a checkpoint");
+    assert_eq!(l.size(), 1, "still not acknowledged");
+    std::fs::remove_dir(&tmp).unwrap();
+    let r = l.append(&[entry(2)]).unwrap();
+    assert_eq!((r.first_index, r.size), (2, 3));
+    assert_eq!(l.entry(1).unwrap(), entry(1));
+    assert_eq!(l.verify_all().unwrap().entries, 3);
+    drop(l);
+    let mut l = EmbeddedLedger::open(dir.path(), ORIGIN).unwrap();
+    assert_eq!(l.size(), 3);
+    assert_eq!(l.verify_all().unwrap().entries, 3);
+}
+
+#[test]
+fn a_fifo_in_an_exported_mirror_is_refused_not_waited_on() {
+    use ward_ledger::tiles::{DirSource, TileSource};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("checkpoint");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let start = std::time::Instant::now();
+    assert!(DirSource(dir.path().to_path_buf()).read("checkpoint").is_err());
+    assert!(start.elapsed().as_secs() < 5);
+}

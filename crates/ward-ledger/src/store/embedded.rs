@@ -423,6 +423,7 @@ impl EmbeddedLedger {
             return Ok(());
         }
         let rolled_forward = committed.is_some();
+        let acknowledged_end = self.log_len;
         if let Some(batch) = committed {
             for l in batch.leaves {
                 self.tree.push(l);
@@ -442,11 +443,20 @@ impl EmbeddedLedger {
                 f.sync_all().map_err(io(&self.dir))?;
             }
         }
-        self.checkpoint = if rolled_forward {
-            self.write_checkpoint()?
-        } else {
-            String::from_utf8_lossy(bytes).into_owned()
-        };
+        self.checkpoint = String::from_utf8_lossy(bytes).into_owned();
+        if rolled_forward {
+            match self.write_checkpoint() {
+                Ok(note) => self.checkpoint = note,
+                Err(e) => {
+                    // Still only what the old checkpoint covers; the batch
+                    // stays on disk for the next attempt.
+                    self.tree.truncate(size);
+                    self.offsets.truncate(size as usize);
+                    self.log_len = acknowledged_end;
+                    return Err(e);
+                }
+            }
+        }
         Ok(())
     }
 
