@@ -393,6 +393,60 @@ mod tests {
     }
 
     #[test]
+    fn mutated_tar_streams_never_panic() {
+        fn header(name: &str, kind: u8, size: usize) -> Vec<u8> {
+            let mut b = vec![0u8; BLOCK];
+            b[..name.len()].copy_from_slice(name.as_bytes());
+            b[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+            b[156] = kind;
+            b[257..265].copy_from_slice(b"ustar\x0000");
+            b[148..156].copy_from_slice(b"        ");
+            let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+            b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+            b
+        }
+        let pax = b"29 path=package/package.json\n";
+        let mut good = header("PaxHeader/x", b'x', pax.len());
+        good.extend_from_slice(pax);
+        good.resize(2 * BLOCK, 0);
+        good.extend(header("package/a", b'0', 2));
+        good.extend_from_slice(b"{}");
+        good.resize(4 * BLOCK, 0);
+        good.extend(vec![0u8; 2 * BLOCK]);
+        let mut names = Vec::new();
+        walk(&mut &good[..], 100, |e, _| {
+            names.push(e.path.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(names, ["package/package.json"]);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut bytes = good.clone();
+            let at = (seed % bytes.len() as u64) as usize;
+            bytes[at] = (seed >> 32) as u8;
+            // Mostly keep the checksums right, so the mutation reaches past them.
+            if !seed.is_multiple_of(4) {
+                for start in [0, 2 * BLOCK] {
+                    if (start..start + BLOCK).contains(&at) && !(start + 148..start + 156).contains(&at) {
+                        let b = &mut bytes[start..start + BLOCK];
+                        b[148..156].copy_from_slice(b"        ");
+                        let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+                        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+                    }
+                }
+            }
+            let _ = walk(&mut &bytes[..], 100, |_, data| {
+                io::copy(data, &mut io::sink()).map_err(archive_error)?;
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
     fn pax_records_are_strict() {
         assert_eq!(
             pax_records(b"29 path=package/package.json\n").ok(),

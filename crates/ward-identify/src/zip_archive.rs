@@ -16,6 +16,10 @@ use crate::paths::entry_components;
 use crate::tar_gz::Captured;
 use std::io::{self, Read, Seek, SeekFrom};
 
+/// Largest central directory read into memory (100,000 entries with long
+/// names fit many times over).
+const MAX_CENTRAL_DIRECTORY: u64 = 64 << 20;
+
 fn ambiguous(why: impl Into<String>) -> ArchiveError {
     ArchiveError::Ambiguous(why.into())
 }
@@ -86,7 +90,8 @@ fn end_record<R: Read + Seek>(r: &mut R, file_size: u64) -> Result<(u64, u64, u6
         }
         let at = u64_at(&locator, 8);
         let record = read_at(r, at, 56)?;
-        if !record.starts_with(b"PK\x06\x06") || at + 12 + u64_at(&record, 4) != eocd_at - 20 {
+        let record_end = at.checked_add(12).and_then(|x| x.checked_add(u64_at(&record, 4)));
+        if !record.starts_with(b"PK\x06\x06") || record_end != Some(eocd_at - 20) {
             return Err(ambiguous("zip64 end record not where the locator says"));
         }
         (count, size, offset) = (u64_at(&record, 32), u64_at(&record, 40), u64_at(&record, 48));
@@ -110,6 +115,11 @@ fn central_directory<R: Read + Seek>(
         return Err(ArchiveError::TooManyEntries {
             limit: limits.max_entries,
         });
+    }
+    if size > MAX_CENTRAL_DIRECTORY {
+        return Err(malformed(format!(
+            "central directory larger than {MAX_CENTRAL_DIRECTORY} bytes"
+        )));
     }
     let size = usize::try_from(size).map_err(|_| malformed("central directory too large"))?;
     let cd = read_at(r, offset, size)?;
@@ -180,7 +190,11 @@ fn check_local_name<R: Read + Seek>(r: &mut R, entry: &CentralEntry) -> Result<(
     if !h.starts_with(b"PK\x03\x04") {
         return Err(malformed(format!("no local header for {:?}", entry.name)));
     }
-    let local = read_at(r, entry.local_offset + 30, u16_at(&h, 26) as usize)?;
+    let name_at = entry
+        .local_offset
+        .checked_add(30)
+        .ok_or_else(|| malformed("zip local header offset out of range"))?;
+    let local = read_at(r, name_at, u16_at(&h, 26) as usize)?;
     if local != entry.name.as_bytes() {
         return Err(ambiguous(format!(
             "the central directory names {:?}, the local header {:?}; extractors disagree on which to use",
@@ -249,4 +263,40 @@ pub(crate) fn scan<R: Read + Seek>(
         check_sizes(unpacked, file_size, limits)?;
     }
     Ok(captured)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Write};
+
+    fn sample() -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in [
+            ("a/b.py", &b"x"[..]),
+            ("a-1.0.dist-info/METADATA", b"Name: a\nVersion: 1.0\n"),
+        ] {
+            w.start_file(name, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn mutated_zips_never_panic() {
+        let good = sample();
+        let limits = Limits::default();
+        assert!(scan(Cursor::new(&good), good.len() as u64, &limits, |_| true).is_ok());
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut bytes = good.clone();
+            let at = (seed % bytes.len() as u64) as usize;
+            bytes[at] = (seed >> 32) as u8;
+            let _ = scan(Cursor::new(&bytes), bytes.len() as u64, &limits, |_| true);
+        }
+    }
 }
