@@ -156,11 +156,22 @@ fn cyclonedx(
                 unevaluable,
             );
         }
-        if let Some(children) = c.get("components").and_then(|c| c.as_array()) {
+        let children = as_list(c, "components")?;
+        if !children.is_empty() {
             cyclonedx(children, source, out, unevaluable, depth + 1)?;
         }
     }
     Ok(())
+}
+
+/// `v[key]` as a list: absent or null is empty; anything else but an array
+/// is malformed (an object in place of `components` must not read as none).
+fn as_list<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], String> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(_) => Err(format!("`{key}` is not an array")),
+    }
 }
 
 /// Reads the components of an SBOM.
@@ -173,43 +184,42 @@ pub fn read(v: &Value, source: &str) -> Result<(Vec<Component>, Vec<Unpinned>), 
                 "CycloneDX {spec:?} is not a version ward reads (1.4, 1.5, 1.6)"
             ));
         }
-        let list = v
-            .get("components")
-            .and_then(|c| c.as_array())
-            .cloned()
-            .unwrap_or_default();
-        cyclonedx(&list, source, &mut out, &mut unevaluable, 0)?;
+        cyclonedx(as_list(v, "components")?, source, &mut out, &mut unevaluable, 0)?;
         return Ok((out, unevaluable));
     }
     let version = v.get("spdxVersion").and_then(|s| s.as_str()).unwrap_or_default();
     if version != "SPDX-2.3" {
         return Err(format!("{version:?} is not a version ward reads (SPDX-2.3)"));
     }
-    for p in v.get("packages").and_then(|p| p.as_array()).into_iter().flatten() {
+    for p in as_list(v, "packages")? {
         let name = p.get("name").and_then(|n| n.as_str()).unwrap_or("?");
         let version = p.get("versionInfo").and_then(|n| n.as_str()).unwrap_or("");
-        let purl = p
-            .get("externalRefs")
-            .and_then(|r| r.as_array())
-            .into_iter()
-            .flatten()
-            .find(|r| r.get("referenceType").and_then(|t| t.as_str()) == Some("purl"))
-            .and_then(|r| r.get("referenceLocator"))
-            .and_then(|l| l.as_str());
+        // Every purl a package states is scanned: taking only the first
+        // would let a harmless one hide the real one.
+        let mut purls: Vec<Option<&str>> = as_list(p, "externalRefs")?
+            .iter()
+            .filter(|r| r.get("referenceType").and_then(|t| t.as_str()) == Some("purl"))
+            .map(|r| r.get("referenceLocator").and_then(|l| l.as_str()))
+            .collect();
+        if purls.is_empty() {
+            purls.push(None);
+        }
         // Concluded wins over declared; NOASSERTION and NONE state nothing usable.
         let license = ["licenseConcluded", "licenseDeclared"]
             .iter()
             .filter_map(|k| p.get(*k).and_then(|l| l.as_str()))
             .find(|l| !matches!(*l, "NOASSERTION" | ""))
             .map(String::from);
-        component(
-            purl,
-            license,
-            &format!("{name}@{version}"),
-            source,
-            &mut out,
-            &mut unevaluable,
-        );
+        for purl in purls {
+            component(
+                purl,
+                license.clone(),
+                &format!("{name}@{version}"),
+                source,
+                &mut out,
+                &mut unevaluable,
+            );
+        }
     }
     Ok((out, unevaluable))
 }

@@ -345,3 +345,30 @@ fn cargo_git_dependencies_are_unevaluable_and_path_dependencies_local() {
     assert_eq!(u.len(), 1, "{u:?}");
     assert_eq!(u[0].entry, "victim@1.0.0");
 }
+
+#[test]
+fn sbom_lists_of_the_wrong_shape_are_malformed_and_every_spdx_purl_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    for doc in [
+        serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
+            "components": {"victim": {"type": "library", "purl": "pkg:npm/victim@1.0.0"}}}),
+        serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
+            "components": [{"type": "library", "name": "a", "purl": "pkg:npm/a@1.0.0", "components": {"x": 1}}]}),
+        serde_json::json!({"spdxVersion": "SPDX-2.3", "packages": {"victim": {}}}),
+        serde_json::json!({"spdxVersion": "SPDX-2.3", "packages": [{"name": "x", "externalRefs": {"a": 1}}]}),
+    ] {
+        let p = write(dir.path(), "bom.json", &doc.to_string());
+        assert!(read(&p).is_err(), "{doc}");
+    }
+    let spdx = serde_json::json!({
+        "spdxVersion": "SPDX-2.3",
+        "packages": [{"name": "x", "versionInfo": "1", "externalRefs": [
+            {"referenceType": "purl", "referenceLocator": "pkg:npm/benign@1.0.0"},
+            {"referenceType": "purl", "referenceLocator": "pkg:npm/victim@1.0.0"}]}],
+    });
+    let p = write(dir.path(), "spdx.json", &spdx.to_string());
+    assert_eq!(
+        purls(&read(&p).unwrap().0),
+        ["pkg:npm/benign@1.0.0", "pkg:npm/victim@1.0.0"]
+    );
+}
