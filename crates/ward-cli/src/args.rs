@@ -129,6 +129,9 @@ pub struct UpstreamArgs {
     /// A host upstream may redirect to (repeatable); other hosts are refused.
     #[arg(long, value_name = "HOST")]
     pub allow_redirect_host: Vec<String>,
+    /// A CA certificate (PEM) to trust for upstream TLS besides the system's (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -34,7 +34,7 @@ pub use cache::Cache;
 pub use keeper::{ArtifactRequest, Keeper, KeeperError, Served};
 pub use memory::MemoryLimits;
 pub use server::ServerLimits;
-pub use upstream::{FetchLimits, Fetcher, Source, Upstream, UpstreamError};
+pub use upstream::{CaError, FetchLimits, Fetcher, Source, TrustedRoots, Upstream, UpstreamError};
 
 /// The upstreams the proxy serves.
 #[derive(Clone, Debug, Default)]

@@ -6,6 +6,12 @@
 //! exchange by a deadline (so a slow drip ends). A body shorter than its
 //! `Content-Length` is an error, not a short file. Redirects are followed
 //! only to the upstream's own host, or to hosts the operator allowed.
+//!
+//! TLS trusts what the clients users already trust: the operating system's
+//! certificate store (or `SSL_CERT_FILE` / `SSL_CERT_DIR` when set, as
+//! OpenSSL reads them), plus any CA files the operator names; the compiled-in
+//! web roots only where the system has no store at all. There is no way to
+//! turn verification off.
 
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -126,6 +132,109 @@ impl Default for FetchLimits {
     }
 }
 
+/// Why a CA file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaError {
+    /// The file cannot be read.
+    #[error("CA file {0}: {1}")]
+    Unreadable(String, String),
+    /// The file is not PEM or holds no certificate.
+    #[error("CA file {0}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)")]
+    NoCertificate(String),
+    /// A PEM block in the file is malformed.
+    #[error("CA file {0}: not a valid PEM file: {1}")]
+    NotPem(String, String),
+}
+
+/// The certificate authorities upstream TLS trusts.
+#[derive(Clone, Debug)]
+pub struct TrustedRoots {
+    roots: ureq::tls::RootCerts,
+    /// How many certificates came from the system (or `SSL_CERT_*`).
+    pub system: usize,
+    /// How many came from CA files.
+    pub extra: usize,
+}
+
+/// The CA certificates in one PEM file.
+fn ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, CaError> {
+    let name = path.display().to_string();
+    let bytes = ward_input::InputFile::new(path, "CA file", ward_input::limits::KEY * 16)
+        .read()
+        .map_err(|e| CaError::Unreadable(name.clone(), e.to_string()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&bytes) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.to_owned()),
+            Ok(_) => {}
+            Err(e) => return Err(CaError::NotPem(name, e.to_string())),
+        }
+    }
+    if certs.is_empty() {
+        return Err(CaError::NoCertificate(name));
+    }
+    Ok(certs)
+}
+
+impl TrustedRoots {
+    /// The system's store (`SSL_CERT_FILE` / `SSL_CERT_DIR` from the
+    /// environment when set) plus `ca_files`.
+    pub fn load(ca_files: &[PathBuf]) -> Result<Self, CaError> {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        Self::load_with(
+            ca_files,
+            var("SSL_CERT_FILE").as_deref(),
+            var("SSL_CERT_DIR").as_deref(),
+        )
+    }
+
+    /// As [`TrustedRoots::load`], with the `SSL_CERT_FILE` and `SSL_CERT_DIR` values given.
+    pub fn load_with(ca_files: &[PathBuf], cert_file: Option<&Path>, cert_dir: Option<&Path>) -> Result<Self, CaError> {
+        let mut extra = Vec::new();
+        for path in ca_files {
+            extra.extend(ca_file(path)?);
+        }
+        let found = if cert_file.is_some() || cert_dir.is_some() {
+            rustls_native_certs::load_certs_from_paths(cert_file, cert_dir)
+        } else {
+            rustls_native_certs::load_native_certs()
+        };
+        let system: Vec<ureq::tls::Certificate<'static>> = found
+            .certs
+            .iter()
+            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        let (n_system, n_extra) = (system.len(), extra.len());
+        let roots = if system.is_empty() && extra.is_empty() {
+            // No store on this system: the compiled-in web roots.
+            ureq::tls::RootCerts::WebPki
+        } else {
+            ureq::tls::RootCerts::from(system.into_iter().chain(extra))
+        };
+        Ok(Self {
+            roots,
+            system: n_system,
+            extra: n_extra,
+        })
+    }
+}
+
+/// The message for an upstream failure, naming the fix when it is trust.
+fn describe(e: &ureq::Error) -> String {
+    let tls = match e {
+        ureq::Error::Rustls(r) => Some(r),
+        ureq::Error::Io(io) => io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()),
+        _ => None,
+    };
+    match tls {
+        Some(rustls::Error::InvalidCertificate(why)) => format!(
+            "TLS: the upstream's certificate is not trusted ({why:?}): add the CA with --ca-cert or SSL_CERT_FILE"
+        ),
+        _ => e.to_string(),
+    }
+}
+
 /// An open body: a reader, its declared length, and the final URL or path.
 type Opened = (Box<dyn Read + Send>, Option<u64>, String);
 
@@ -191,9 +300,22 @@ impl Fetcher {
         }
     }
 
-    /// A fetcher with these limits; `allowed_hosts` may be redirected to.
+    /// A fetcher with these limits, trusting the system's store;
+    /// `allowed_hosts` may be redirected to.
     pub fn new(limits: FetchLimits, allowed_hosts: Vec<String>) -> Self {
+        let roots = TrustedRoots::load(&[]).unwrap_or(TrustedRoots {
+            roots: ureq::tls::RootCerts::WebPki,
+            system: 0,
+            extra: 0,
+        });
+        Self::with_roots(limits, allowed_hosts, &roots)
+    }
+
+    /// A fetcher with these limits trusting `roots`; `allowed_hosts` may be redirected to.
+    pub fn with_roots(limits: FetchLimits, allowed_hosts: Vec<String>, roots: &TrustedRoots) -> Self {
+        let tls = ureq::tls::TlsConfig::builder().root_certs(roots.roots.clone()).build();
         let config = ureq::Agent::config_builder()
+            .tls_config(tls)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .http_status_as_error(false)
@@ -235,7 +357,7 @@ impl Fetcher {
                         ureq::Error::Timeout(_) => {
                             UpstreamError::Timeout(current.clone(), self.limits.timeout.as_secs())
                         }
-                        other => UpstreamError::Unavailable(current.clone(), other.to_string()),
+                        other => UpstreamError::Unavailable(current.clone(), describe(&other)),
                     })?;
                     let status = response.status().as_u16();
                     if (300..400).contains(&status) {

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use ward_gate::Gate;
 use ward_policy::Policy;
-use ward_registry::{Cache, FetchLimits, Fetcher, Keeper, MemoryLimits, Proxy, ServerLimits, Upstream, Upstreams};
+use ward_registry::{
+    Cache, FetchLimits, Fetcher, Keeper, MemoryLimits, Proxy, ServerLimits, TrustedRoots, Upstream, Upstreams,
+};
 use ward_verify::RegistryKeys;
 
 /// The proxy configuration file: the same settings as the flags.
@@ -33,6 +35,8 @@ struct ConfigFile {
     max_connections: Option<usize>,
     #[serde(default)]
     allow_redirect_hosts: Vec<String>,
+    #[serde(default)]
+    ca_certs: Vec<PathBuf>,
     pypi: Option<RegistryConfig>,
     npm: Option<RegistryConfig>,
     cargo: Option<RegistryConfig>,
@@ -60,6 +64,7 @@ struct Settings {
     memory: MemoryLimits,
     server: ServerLimits,
     hosts: Vec<String>,
+    ca_certs: Vec<PathBuf>,
 }
 
 fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<Settings, Usage> {
@@ -142,11 +147,23 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
                 max_connections: file.max_connections.unwrap_or(d.max_connections).max(1),
             }
         },
+        ca_certs: up
+            .ca_cert
+            .iter()
+            .cloned()
+            .chain(
+                file.ca_certs
+                    .iter()
+                    .map(|p| if p.is_absolute() { p.clone() } else { dir.join(p) }),
+            )
+            .collect(),
         hosts,
     })
 }
 
 fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
+    // A CA file that cannot be used is a usage error before anything starts.
+    let roots = TrustedRoots::load(&s.ca_certs).map_err(|e| Usage(e.to_string()))?;
     let mut gate = Gate::new(trust_root(&gate_args.trust)?);
     if let Some(path) = &s.policy {
         gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
@@ -161,7 +178,7 @@ fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
     }
     gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
     let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
-    let fetcher = Fetcher::new(s.limits.clone(), s.hosts.clone());
+    let fetcher = Fetcher::with_roots(s.limits.clone(), s.hosts.clone(), &roots);
     let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone()).map_err(|e| Usage(e.to_string()))?;
     let upstreams = Upstreams {
         pypi: Some(Upstream::parse(&s.pypi)),

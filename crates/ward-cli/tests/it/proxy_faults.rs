@@ -931,3 +931,188 @@ fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
     );
     assert!(waited < Duration::from_secs(10), "answered after {waited:?}");
 }
+
+/// `openssl` with arguments, in `dir`; whether it succeeded.
+fn openssl(dir: &Path, args: &[&str]) -> bool {
+    std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// An HTTPS server (`openssl s_server -WWW`, serving `dir`) with a
+/// certificate from a CA made here; its base URL and the CA's PEM file.
+struct HttpsUpstream {
+    child: std::process::Child,
+    base: String,
+    ca: std::path::PathBuf,
+}
+
+impl Drop for HttpsUpstream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn https_upstream(dir: &Path) -> Option<HttpsUpstream> {
+    if !crate::proxy::have("openssl", "version") {
+        return None;
+    }
+    let made = openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ward test CA",
+        ],
+    ) && openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ) && {
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "leaf.ext",
+            ],
+        )
+    };
+    assert!(made, "openssl could not make the test CA");
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-WWW", "-cert", "leaf.pem", "-key", "leaf.key"])
+        .args(["-accept", &format!("127.0.0.1:{port}")])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "openssl s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(HttpsUpstream {
+        child,
+        base: format!("https://127.0.0.1:{port}"),
+        ca: dir.join("ca.pem"),
+    })
+}
+
+#[test]
+fn an_upstream_ca_is_trusted_only_when_named_and_the_refusal_says_how() {
+    let p = Publisher::new("ecdsa-p256");
+    let site = p.path("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let Some(up) = https_upstream(&site) else { return };
+    std::fs::write(site.join("demo"), br#"{"name": "demo", "versions": {}}"#).unwrap();
+    let args = |data: &str, extra: &[String]| {
+        let mut a = vec![
+            "--npm-upstream".to_string(),
+            up.base.clone(),
+            "--cache".into(),
+            p.path(data).join("cache").display().to_string(),
+        ];
+        a.extend(extra.iter().cloned());
+        a
+    };
+    // The test CA is in no store the proxy reads: refused, naming the fix.
+    let proxy = start_proxy(&p.path("d1"), &args("d1", &[]));
+    let refused = get(&format!("{}/npm/demo", proxy.base));
+    assert_eq!(refused.status, 502, "{}", refused.reason);
+    assert!(
+        refused.reason.contains("not trusted") && refused.reason.contains("--ca-cert"),
+        "{}",
+        refused.reason
+    );
+    drop(proxy);
+    // Named with --ca-cert, or in the configuration file, it is trusted.
+    let proxy = start_proxy(
+        &p.path("d2"),
+        &args("d2", &["--ca-cert".into(), up.ca.display().to_string()]),
+    );
+    let got = get(&format!("{}/npm/demo", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    drop(proxy);
+    let config = p.path("proxy.toml");
+    std::fs::write(&config, "ca_certs = [\"site/ca.pem\"]\n").unwrap();
+    let proxy = start_proxy(
+        &p.path("d3"),
+        &args("d3", &["--config".into(), config.display().to_string()]),
+    );
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+}
+
+#[test]
+fn an_unusable_ca_file_is_a_usage_error_naming_it() {
+    let p = Publisher::new("ecdsa-p256");
+    let not_pem = p.path("corp-ca.crt");
+    std::fs::write(&not_pem, "not a certificate\n").unwrap();
+    let empty = p.path("empty-ca.pem");
+    std::fs::write(&empty, "").unwrap();
+    let missing = p.path("missing-ca.pem");
+    for file in [&not_pem, &empty, &missing] {
+        let run = crate::common::ward_in(
+            &p.path("data"),
+            ["proxy", "--listen", "127.0.0.1:0", "--ca-cert", file.to_str().unwrap()],
+        );
+        run.expect(2);
+        assert!(run.stderr.contains(file.to_str().unwrap()), "{}", run.stderr);
+    }
+    let config = p.path("proxy.toml");
+    std::fs::write(&config, "ca_certs = [\"corp-ca.crt\"]\n").unwrap();
+    let run = crate::common::ward_in(&p.path("data"), ["proxy", "--config", config.to_str().unwrap()]);
+    run.expect(2);
+    assert!(run.stderr.contains("corp-ca.crt"), "{}", run.stderr);
+}
