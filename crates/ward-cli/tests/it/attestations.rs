@@ -559,3 +559,65 @@ fn npm_provenance_counts_beside_the_registry_publish_attestation_unless_another_
         .expect(1)
         .reason("identity-unconstrained");
 }
+
+/// Issue 10, finding 6, with key-signed envelopes: under a `warn` or
+/// `audit` scope a wrong payload type, a statement about other bytes and a
+/// signature by a key the scope does not trust still deny; a missing
+/// required predicate type is only a warning.
+#[test]
+fn forged_envelopes_deny_under_warn_and_audit_scopes() {
+    let p = Publisher::new("ecdsa-p256");
+    let stranger = Publisher::new("ecdsa-p256");
+    let art = p.artifact("a.bin", b"artifact");
+    let digest = json!({"sha256": sha256_hex(&art)});
+    let good = statement("v1", digest.clone(), SLSA_V1, json!({}));
+    let in_toto = "application/vnd.in-toto+json";
+    let cases = [
+        (
+            "payload.json",
+            envelope(&p, "application/json", &good, false),
+            "attestation-payload-type",
+        ),
+        (
+            "other.json",
+            envelope(
+                &p,
+                in_toto,
+                &statement("v1", json!({"sha256": "00".repeat(32)}), SLSA_V1, json!({})),
+                false,
+            ),
+            "attestation-subject-mismatch",
+        ),
+        (
+            "stranger.json",
+            envelope(&stranger, in_toto, &good, false),
+            "signature-invalid",
+        ),
+    ];
+    for mode in ["warn", "audit"] {
+        let policy = p.path("ward.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "[[scope]]\npackages = [\"*\"]\nmode = \"{mode}\"\nkeys = [{:?}]\nrequired_predicate_types = [\"https://example.com/never\"]\n",
+                p.public.display().to_string()
+            ),
+        )
+        .unwrap();
+        let run_with = |file: &Path| {
+            ward([
+                "verify",
+                art.to_str().unwrap(),
+                "--attestation",
+                file.to_str().unwrap(),
+                "--policy",
+                policy.to_str().unwrap(),
+            ])
+        };
+        let ok = write(&p, "good.json", &envelope(&p, in_toto, &good, false));
+        run_with(&ok).expect(0);
+        for (name, env, code) in &cases {
+            run_with(&write(&p, name, env)).expect(1).reason(code);
+        }
+    }
+}
