@@ -109,6 +109,23 @@ fn call_chains_are_bounded_at_load_and_evaluate_within_the_bound() {
     assert!(load(&chain(5000)).is_err());
 }
 
+#[test]
+fn the_deepest_calls_with_the_deepest_expressions_fit_the_evaluator_stack() {
+    let n = ward_policy::REGO_MAX_CALL_DEPTH;
+    let depth = ward_policy::REGO_MAX_NESTING - 3;
+    let (open, close) = ("[".repeat(depth), "]".repeat(depth));
+    let mut text = String::from("package ward\nimport rego.v1\n\n");
+    for i in 0..n - 1 {
+        text.push_str(&format!(
+            "f{i}(x) := y if {{ y := count({open}f{}(x){close}) + count([z | some z in {open}x{close}]) }}\n",
+            i + 1
+        ));
+    }
+    text.push_str(&format!("f{}(x) := 1\n", n - 1));
+    text.push_str("deny contains msg if { f0(1) > 0; msg := \"deep\" }\n");
+    assert_eq!(deny(&text).unwrap(), vec!["deep".to_string()]);
+}
+
 fn rule(body: &str) -> String {
     format!("package ward\nimport rego.v1\n\ndeny contains msg if {{\n  {body}\n  msg := \"never\"\n}}\n")
 }

@@ -162,3 +162,55 @@ fn deeply_nested_rego_is_refused_quickly() {
     assert!(run.all().contains("nested"), "{}", run.all());
     assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
 }
+
+fn get(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let response = agent.get(url).call().unwrap();
+    let reason = response
+        .headers()
+        .get("x-ward-reason")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (response.status().as_u16(), reason)
+}
+
+#[test]
+fn the_proxy_survives_a_policy_that_asks_for_gigabytes_and_refuses_a_recursive_one() {
+    use crate::proxy::{Registries, start_proxy};
+    let reg = Registries::new();
+    reg.npm_package("demo-pkg", "1.0.0", false);
+    let dir = reg.policy.parent().unwrap().to_path_buf();
+    std::fs::write(
+        dir.join("bomb.rego"),
+        "package ward\nimport rego.v1\ndeny contains msg if {\n  x := sprintf(\"%03000000000d\", [1])\n  x != \"\"\n  msg := \"never\"\n}\n",
+    )
+    .unwrap();
+    let policy = std::fs::read_to_string(&reg.policy).unwrap() + "rego = [\"bomb.rego\"]\n";
+    std::fs::write(&reg.policy, policy).unwrap();
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    for _ in 0..2 {
+        let (status, reason) = get(&format!("{}/npm/demo-pkg/-/demo-pkg-1.0.0.tgz", proxy.base));
+        assert_eq!(status, 403, "{reason}");
+        assert!(reason.contains("rego-error"), "{reason}");
+        // Still serving.
+        assert_eq!(get(&format!("{}/npm/demo-pkg", proxy.base)).0, 200);
+    }
+    drop(proxy);
+
+    std::fs::write(
+        dir.join("bomb.rego"),
+        "package ward\nimport rego.v1\nf(x) := y if { y := f(x) }\ndeny contains msg if { f(1) == 2; msg := \"x\" }\n",
+    )
+    .unwrap();
+    let mut args = vec!["proxy".to_string(), "--listen".into(), "127.0.0.1:0".into()];
+    args.extend(reg.upstream_args());
+    let run = ward_within(LIMIT, &args);
+    run.expect(2).reason("policy-invalid");
+    assert!(run.all().contains("recursion"), "{}", run.all());
+}
