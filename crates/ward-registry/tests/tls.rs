@@ -85,7 +85,7 @@ fn an_untrusted_upstream_is_refused_with_the_fix_and_a_ca_file_trusts_it() {
         refused.contains("not trusted") && refused.contains("--ca-cert") && refused.contains("SSL_CERT_FILE"),
         "{refused}"
     );
-    let with_ca = TrustedRoots::load_with(&[ca.clone()], None, Some(&empty)).unwrap();
+    let with_ca = TrustedRoots::load_with(std::slice::from_ref(&ca), None, Some(&empty)).unwrap();
     assert_eq!(with_ca.extra, 1);
     assert_eq!(fetch(&with_ca, &url).unwrap(), b"hello");
     // SSL_CERT_FILE names the store, as OpenSSL reads it.
