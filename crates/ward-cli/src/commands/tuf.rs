@@ -29,6 +29,14 @@ pub fn run(args: TufArgs) -> u8 {
     }
 }
 
+/// Unreachable after `run`'s check; kept so `run_inner` never panics.
+fn missing(flag: &str) -> TufError {
+    TufError::Fetch {
+        url: flag.to_string(),
+        reason: "not given".to_string(),
+    }
+}
+
 fn run_inner(args: &TufArgs) -> Result<(), TufError> {
     // The reference time for every expiry check: read once, here, never in
     // the library.
