@@ -199,7 +199,7 @@ fn check_stored_prefix(
         )));
     }
     for (i, w) in offsets.windows(2).enumerate() {
-        if w[1] < w[0] + RECORD_HEADER || w[1] - w[0] > max_step {
+        if w[1] < w[0].saturating_add(RECORD_HEADER) || w[1] - w[0] > max_step {
             return Err(LedgerError::Corrupt(format!(
                 "offsets.bin: entry {} at {} does not follow entry {i} at {}",
                 i + 1,
@@ -209,7 +209,7 @@ fn check_stored_prefix(
         }
     }
     if let Some(&last) = offsets.last()
-        && last + RECORD_HEADER > log_file_len
+        && last.saturating_add(RECORD_HEADER) > log_file_len
     {
         return Err(LedgerError::Corrupt(format!(
             "offsets.bin: entry {} at {last} is past the end of entries.log ({log_file_len} bytes)",
@@ -557,6 +557,8 @@ impl EmbeddedLedger {
                     pos += RECORD_HEADER + entry.len() as u64;
                 }
                 Err(LedgerError::Corrupt(_)) => break,
+                // A snapshot may race a writer cutting a torn tail.
+                Err(LedgerError::Io { .. }) if self.lock.is_none() => break,
                 Err(e) => return Err(e),
             }
         }
@@ -626,7 +628,7 @@ impl EmbeddedLedger {
                 let Ok(h) = <[u8; 4]>::try_from(header.as_slice()) else {
                     continue;
                 };
-                if last + RECORD_HEADER + u64::from(u32::from_be_bytes(h)) == pos {
+                if last.saturating_add(RECORD_HEADER + u64::from(u32::from_be_bytes(h))) == pos {
                     return Ok(Some((first, new)));
                 }
             }
@@ -637,7 +639,7 @@ impl EmbeddedLedger {
 
     fn read_record(&self, offset: u64, log_len: u64) -> Result<Vec<u8>, LedgerError> {
         let path = self.path("entries.log");
-        if offset + RECORD_HEADER > log_len {
+        if offset.saturating_add(RECORD_HEADER) > log_len {
             return Err(LedgerError::Corrupt(format!(
                 "record at {offset} is past the end of entries.log"
             )));
