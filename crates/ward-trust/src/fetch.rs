@@ -72,6 +72,28 @@ impl Fetcher for HttpFetcher {
     }
 }
 
+/// Fetches from a directory mirror (an air-gapped copy of a repository in
+/// its served layout): the "URL" is a path. Only regular files are opened
+/// (a FIFO or device is refused without blocking); a missing file is
+/// [`TufError::NotFound`].
+pub struct DirFetcher;
+
+impl Fetcher for DirFetcher {
+    fn open(&self, url: &str) -> Result<Box<dyn Read + '_>, TufError> {
+        let path = std::path::Path::new(url);
+        match ward_input::InputFile::new(path, "TUF mirror file", u64::MAX).open() {
+            Ok(file) => Ok(Box::new(file)),
+            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(TufError::NotFound { url: url.to_string() })
+            }
+            Err(e) => Err(TufError::Fetch {
+                url: url.to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

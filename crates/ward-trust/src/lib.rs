@@ -21,6 +21,6 @@ pub mod trusted;
 pub mod updater;
 
 pub use error::TufError;
-pub use fetch::{Fetcher, HttpFetcher};
+pub use fetch::{DirFetcher, Fetcher, HttpFetcher};
 pub use trusted::TrustedSet;
 pub use updater::{Limits, Updater, init};

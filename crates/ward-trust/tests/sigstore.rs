@@ -113,3 +113,45 @@ fn from_root_v1_to_the_npm_registry_keys() {
     let mut up = Updater::new(dir.path(), META, &repo, later, Limits::default()).unwrap();
     assert_eq!(up.refresh().unwrap_err().rule(), "freeze");
 }
+
+#[test]
+fn a_directory_mirror_serves_the_same_repository_and_a_fifo_is_refused() {
+    // Lay the repository out as it is served (versioned names, hashed targets).
+    let mirror = tempfile::tempdir().unwrap();
+    let meta = mirror.path().join("metadata");
+    let targets = mirror.path().join("targets");
+    for (url, data) in served().files {
+        let path = match (url.strip_prefix(META), url.strip_prefix(TARGETS)) {
+            (Some(rel), _) => meta.join(rel),
+            (None, Some(rel)) => targets.join(rel),
+            _ => unreachable!(),
+        };
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    ward_trust::init(dir.path(), &read("metadata/root_history/14.root.json"), pinned()).unwrap();
+    let base = format!("{}/", meta.display());
+    let mut up = Updater::new(dir.path(), &base, &ward_trust::DirFetcher, pinned(), Limits::default()).unwrap();
+    let info = up.target_info("registry.npmjs.org/keys.json").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    up.download_target(
+        &format!("{}/", targets.display()),
+        out.path(),
+        "registry.npmjs.org/keys.json",
+        &info,
+    )
+    .unwrap();
+    assert_eq!(up.trusted().root().version, 15);
+
+    // A mirror whose timestamp.json is a FIFO: refused at once, no hang.
+    std::fs::remove_file(meta.join("timestamp.json")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(meta.join("timestamp.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::remove_file(dir.path().join("timestamp.json")).unwrap();
+    let mut up = Updater::new(dir.path(), &base, &ward_trust::DirFetcher, pinned(), Limits::default()).unwrap();
+    assert_eq!(up.refresh().unwrap_err().rule(), "fetch");
+}
