@@ -73,9 +73,7 @@ fn recursion_across_two_files_is_refused() {
         ("a.rego".to_string(), "package ward\nimport rego.v1\nf(x) := y if { y := data.lib.g(x) }\ndeny contains msg if { f(1) == 2; msg := \"x\" }\n".to_string()),
         ("b.rego".to_string(), "package lib\nimport rego.v1\ng(x) := y if { y := data.ward.f(x) }\n".to_string()),
     ];
-    let err = RegoRules::load(&files)
-        .err()
-        .expect("mutual recursion across files refused");
+    let err = RegoRules::load(&files).expect_err("mutual recursion across files refused");
     assert!(err.contains("recursi"), "{err}");
 }
 
@@ -101,9 +99,7 @@ fn chain(n: usize) -> String {
 fn call_chains_are_bounded_at_load_and_evaluate_within_the_bound() {
     let at_limit = chain(ward_policy::REGO_MAX_CALL_DEPTH);
     assert_eq!(deny(&at_limit).unwrap(), vec!["deep".to_string()]);
-    let err = load(&chain(ward_policy::REGO_MAX_CALL_DEPTH + 1))
-        .err()
-        .expect("over-deep chain refused");
+    let err = load(&chain(ward_policy::REGO_MAX_CALL_DEPTH + 1)).expect_err("over-deep chain refused");
     assert!(err.contains("deep"), "{err}");
     // Far beyond: refused, not a stack overflow at evaluation.
     assert!(load(&chain(5000)).is_err());
@@ -198,7 +194,7 @@ fn nested(depth: usize) -> String {
 fn deep_nesting_is_refused_quickly_and_shallow_nesting_loads() {
     for depth in [22, 1000, 100_000] {
         let start = Instant::now();
-        let err = load(&nested(depth)).err().expect("deep nesting refused");
+        let err = load(&nested(depth)).expect_err("deep nesting refused");
         assert!(err.contains("nest"), "{err}");
         assert!(err.contains("rule.rego:4"), "{err}");
         assert!(
@@ -210,7 +206,7 @@ fn deep_nesting_is_refused_quickly_and_shallow_nesting_loads() {
     // Many values each within the limit add up to a refusal, still quickly.
     let start = Instant::now();
     let many = nested(ward_policy::REGO_MAX_NESTING).repeat(2000);
-    let err = load(&many).err().expect("many deep values refused");
+    let err = load(&many).expect_err("many deep values refused");
     assert!(err.contains("nested"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
     let start = Instant::now();
