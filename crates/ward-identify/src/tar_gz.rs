@@ -82,6 +82,15 @@ fn walk<R: Read>(
     let mut seen = Seen::default();
     let mut top = TopDir::default();
     tar_walk::walk(reader, limits.max_entries, |entry, data| {
+        if let Some(fallback) = &entry.fallback {
+            let base = fallback.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+            if matches!(base.as_str(), "package.json" | "pkg-info" | "cargo.toml") {
+                return Err(ArchiveError::Ambiguous(format!(
+                    "entry {:?} has a non-ASCII PAX path over the header name {fallback:?}, which node-tar may read instead",
+                    entry.path
+                )));
+            }
+        }
         let parts = entry_components(&entry.path)?;
         top.check(root, &entry.path, &parts)?;
         seen.add(&parts, &entry.path, entry.is_dir)?;
@@ -92,3 +101,4 @@ fn walk<R: Read>(
     })?;
     Ok(captured)
 }
+

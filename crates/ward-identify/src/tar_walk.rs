@@ -23,6 +23,11 @@ const MAX_META: u64 = 1 << 20;
 pub(crate) struct Entry {
     pub(crate) path: String,
     pub(crate) is_dir: bool,
+    /// The header's own name, when node-tar may read it instead of a
+    /// non-ASCII PAX path: node-tar decodes PAX data chunk by chunk, so a
+    /// character split across two chunks of the decompressed stream fails
+    /// the record's length check and the record is dropped.
+    pub(crate) fallback: Option<String>,
 }
 
 fn ambiguous(why: impl Into<String>) -> ArchiveError {
@@ -264,6 +269,11 @@ fn header<R: Read>(
             }
             let header_path = utf8(&name, "entry name")?;
             let taken = std::mem::take(pending);
+            let fallback = taken
+                .pax_path
+                .as_ref()
+                .filter(|p| !p.is_ascii() && **p != header_path)
+                .map(|_| header_path.clone());
             let path = match (taken.long_name, taken.pax_path) {
                 (Some(_), Some(_)) => {
                     return Err(ambiguous(format!(
@@ -300,7 +310,7 @@ fn header<R: Read>(
                 return Err(ambiguous(format!("file {path:?} has a name ending in `/`")));
             }
             let mut data = (&mut *r).take(size);
-            visit(&Entry { path, is_dir }, &mut data)?;
+            visit(&Entry { path, is_dir, fallback }, &mut data)?;
             io::copy(&mut data, &mut io::sink()).map_err(archive_error)?;
             if data.limit() != 0 {
                 return Err(malformed("tar stream ends inside an entry"));

@@ -344,6 +344,7 @@ fn tar_headers_node_tar_reads_differently_are_refused() {
         "pax-type.tgz",
         "file-with-linkname.tgz",
         "empty-pax.tgz",
+        "pax-non-ascii-over-manifest.tgz",
     ] {
         let run = case(&s, &corpus, hostile, "good-pkg-1.0.0.tgz");
         run.expect(1);

@@ -377,6 +377,26 @@ pub fn npm_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
             .tgz(),
         true,
     ));
+    // node-tar drops a PAX record whose non-ASCII bytes straddle two
+    // decompressed chunks, and then reads the header's own name.
+    v.push((
+        "pax-non-ascii-over-manifest.tgz",
+        Tar::default()
+            .file("package/package.json", GOOD)
+            .pax(b'x', &[("path", "package/caf\u{e9}.txt")])
+            .file("package/package.json", EVIL)
+            .tgz(),
+        false,
+    ));
+    v.push((
+        "ok-pax-non-ascii.tgz",
+        Tar::default()
+            .file("package/package.json", GOOD)
+            .pax(b'x', &[("path", "package/caf\u{e9}.txt")])
+            .file("package/cafe.txt", b"1")
+            .tgz(),
+        true,
+    ));
     // A second gzip member after the first one's end: node decompresses it, cargo does not.
     let mut first = Tar::default();
     first.file("package/package.json", GOOD);
