@@ -87,19 +87,34 @@ pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<
             ));
             continue;
         }
-        if let Some(resolved) = p.get("resolved").and_then(|r| r.as_str())
-            && let Some(fetched) = registry_name(resolved)
-            && fetched != name
-        {
-            unevaluable.push(miss(
-                key,
-                format!("installed from {resolved}, which is the package {fetched:?}, not {name:?}"),
-            ));
-            continue;
-        }
         let Some(ver) = p.get("version").and_then(|x| x.as_str()) else {
             return Err(format!("{key} has no version"));
         };
+        // npm fetches `resolved`, whatever `name` and `version` say: a
+        // registry tarball must be this package at this version.
+        if let Some(resolved) = p.get("resolved").and_then(|r| r.as_str())
+            && let Some((fetched, file)) = registry_tarball(resolved)
+        {
+            if fetched != name {
+                unevaluable.push(miss(
+                    key,
+                    format!("installed from {resolved}, which is the package {fetched:?}, not {name:?}"),
+                ));
+                continue;
+            }
+            let short = name.rsplit('/').next().unwrap_or(&name);
+            let file_version = file
+                .strip_suffix(".tgz")
+                .and_then(|f| f.strip_prefix(short))
+                .and_then(|f| f.strip_prefix('-'));
+            if file_version != Some(ver) {
+                unevaluable.push(miss(
+                    key,
+                    format!("installed from {resolved}, which is not {name} at the version {ver} the entry states"),
+                ));
+                continue;
+            }
+        }
         // package-lock.json v2/v3 copies each package's `license`.
         let mut c = Component::new(PackageId::npm(&name, Some(ver.to_string())), source);
         c.states_licenses = true;
@@ -194,20 +209,22 @@ fn check_npm_name(full: &str) -> Result<(), String> {
 }
 
 /// The package a registry tarball URL names (`…/NAME/-/NAME-1.0.0.tgz`,
-/// `…/@SCOPE/NAME/-/NAME-1.0.0.tgz`, the scope's `/` also as `%2f`), or
-/// `None` for other sources (git, file, a tarball elsewhere).
-fn registry_name(resolved: &str) -> Option<String> {
+/// `…/@SCOPE/NAME/-/NAME-1.0.0.tgz`, the scope's `/` also as `%2f`) and
+/// the tarball's file name, or `None` for other sources (git, file, a
+/// tarball elsewhere).
+fn registry_tarball(resolved: &str) -> Option<(String, &str)> {
     let rest = resolved
         .strip_prefix("https://")
         .or_else(|| resolved.strip_prefix("http://"))?;
     let path = rest.split(['?', '#']).next()?;
-    let (before, _) = path.rsplit_once("/-/")?;
+    let (before, after) = path.rsplit_once("/-/")?;
+    let file = after.rsplit('/').next()?;
     let decoded = before.replace("%2f", "/").replace("%2F", "/").replace("%40", "@");
     let mut segments = decoded.rsplit('/');
     let name = segments.next()?;
     Some(match segments.next() {
-        Some(scope) if scope.starts_with('@') => format!("{scope}/{name}"),
-        _ => name.to_string(),
+        Some(scope) if scope.starts_with('@') => (format!("{scope}/{name}"), file),
+        _ => (name.to_string(), file),
     })
 }
 
@@ -225,13 +242,18 @@ mod tests {
     #[test]
     fn registry_names() {
         assert_eq!(
-            registry_name("https://registry.npmjs.org/@s/x/-/x-1.0.0.tgz").as_deref(),
-            Some("@s/x")
+            registry_tarball("https://registry.npmjs.org/@s/x/-/x-1.0.0.tgz"),
+            Some(("@s/x".to_string(), "x-1.0.0.tgz"))
         );
         assert_eq!(
-            registry_name("https://registry.example/@s%2fx/-/x-1.0.0.tgz").as_deref(),
-            Some("@s/x")
+            registry_tarball("https://registry.example/@s%2fx/-/x-1.0.0.tgz"),
+            Some(("@s/x".to_string(), "x-1.0.0.tgz"))
         );
-        assert_eq!(registry_name("git+ssh://git@github.com/a/b.git#abc"), None);
+        // Artifactory repeats the scope after `/-/`.
+        assert_eq!(
+            registry_tarball("https://a.example/api/npm/r/@s/x/-/@s/x-1.0.0.tgz"),
+            Some(("@s/x".to_string(), "x-1.0.0.tgz"))
+        );
+        assert_eq!(registry_tarball("git+ssh://git@github.com/a/b.git#abc"), None);
     }
 }

@@ -109,6 +109,14 @@ fn package_lock_name_field_is_the_package_and_must_agree_with_resolved() {
     assert!(c.is_empty(), "{c:?}");
     assert_eq!(u.len(), 1, "{u:?}");
     assert!(u[0].reason.contains("victim"), "{u:?}");
+    // A version that disagrees with the tarball fetched.
+    let (c, u) = read_lock(serde_json::json!({
+        "node_modules/victim": {"version": "9.9.9",
+            "resolved": "https://registry.npmjs.org/victim/-/victim-1.0.0.tgz"},
+    }));
+    assert!(c.is_empty(), "{c:?}");
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert!(u[0].reason.contains("9.9.9"), "{u:?}");
     // Installed from git: not a registry release.
     let (c, u) = read_lock(serde_json::json!({
         "node_modules/victim": {"version": "1.0.0",
