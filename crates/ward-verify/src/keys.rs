@@ -93,9 +93,12 @@ impl PublicKey {
         })
     }
 
-    /// Reads a key file.
+    /// Reads a key file: a regular file of at most
+    /// [`ward_input::limits::KEY`] bytes (a FIFO or device is unreadable).
     pub fn from_file(path: &Path) -> Result<Self, VerifyError> {
-        let bytes = crate::evidence::read_evidence(path)?;
+        let bytes = ward_input::InputFile::new(path, "key file", ward_input::limits::KEY)
+            .read()
+            .map_err(|e| crate::evidence::input_error(path, e))?;
         Self::parse(&bytes, path.display().to_string())
     }
 
@@ -296,6 +299,22 @@ mod tests {
     use super::*;
 
     const P256_PEM: &str = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExRRST79+PsrRBnGAI4cMu6Omz2Jh\nfwlMW+gIutNKVRaMyS4rQKvgngc5p8UbLj55pVHhIoAxi/SRgURZI0J3Xw==\n-----END PUBLIC KEY-----\n";
+
+    /// Issue 10, finding 15: key files are bounded and regular files only.
+    #[test]
+    fn key_files_are_bounded_regular_files() {
+        let e = PublicKey::from_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(e.is_unreadable() && e.to_string().contains("character device"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pem");
+        let mut text = P256_PEM.to_string();
+        text.push_str(&" ".repeat((ward_input::limits::KEY as usize) + 1));
+        std::fs::write(&big, text).unwrap();
+        assert!(matches!(PublicKey::from_file(&big), Err(VerifyError::TooLarge { .. })));
+        let ok = dir.path().join("ok.pem");
+        std::fs::write(&ok, P256_PEM).unwrap();
+        assert!(PublicKey::from_file(&ok).is_ok());
+    }
 
     #[test]
     fn reads_a_p256_key() {
