@@ -318,6 +318,14 @@ impl<'f> Updater<'f> {
         target_path: &str,
         info: &TargetFile,
     ) -> Result<PathBuf, TufError> {
+        // The path is joined to a URL or a mirror directory: it must stay
+        // below it, whatever the (signed) metadata says.
+        if target_path.split('/').any(|part| matches!(part, "" | "." | "..")) || target_path.contains('\\') {
+            return Err(TufError::format(
+                "targets",
+                format!("target path {target_path:?} is not a relative path below the targets URL"),
+            ));
+        }
         let mut remote = target_path.to_string();
         if self.trusted.root().body.consistent_snapshot
             && let Some(hash) = info.hashes.values().next()

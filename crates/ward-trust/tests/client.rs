@@ -350,3 +350,22 @@ fn signatures_cover_strings_exactly_as_securesystemslib_canonicalises_them() {
     let data = include_bytes!("data/root-non-nfc.json");
     ward_trust::TrustedSet::new(data, now()).unwrap();
 }
+
+#[test]
+fn a_target_path_that_climbs_out_of_the_targets_url_is_refused() {
+    let (repo, k) = (Repo::default(), key());
+    let digest = hex::encode(sha2::Sha256::digest(b"x"));
+    let files = json!({"../../etc/passwd": {"length": 1, "hashes": {"sha256": digest}}});
+    let dir = setup(&repo, &k, targets(1, files, None));
+    let out = tempfile::tempdir().unwrap();
+    let mut up = updater(&dir, &repo);
+    let info = up.target_info("../../etc/passwd").unwrap();
+    let err = up
+        .download_target("http://repo.invalid/targets/", out.path(), "../../etc/passwd", &info)
+        .unwrap_err();
+    assert_eq!(err.rule(), "malformed", "{err}");
+    assert!(
+        repo.log.borrow().iter().all(|u| !u.contains("passwd")),
+        "nothing fetched"
+    );
+}
