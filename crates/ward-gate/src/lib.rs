@@ -560,9 +560,13 @@ fn evidence_refs(evidence: &Evidence) -> Vec<EvidenceRef> {
         .chain(&evidence.attestations)
         .map(|p| EvidenceRef {
             uri: p.display().to_string(),
-            // Streamed in constant memory: a file refused for its size is still named.
-            sha256: std::fs::File::open(p)
-                .and_then(ward_identify::hash::digest_reader)
+            // Streamed in constant memory: a file refused for its size is still
+            // named. Regular files only: a FIFO or device swapped in since the
+            // file was read is named with an empty digest, never read.
+            sha256: ward_input::InputFile::new(p, "evidence file", u64::MAX)
+                .open()
+                .ok()
+                .and_then(|f| ward_identify::hash::digest_reader(f).ok())
                 .map(|(d, _)| d.sha256.to_hex())
                 .unwrap_or_default(),
         })
