@@ -66,6 +66,94 @@ pub enum LockfileError {
     Input(#[from] InputError),
 }
 
+/// Where a `Cargo.lock`, `poetry.lock` or `uv.lock` package comes from.
+enum Origin {
+    /// A registry: advisories about the name and version apply.
+    Registry,
+    /// The project's own code.
+    Local,
+    /// Somewhere else (a git commit, a URL, a file), described.
+    Elsewhere(String),
+}
+
+fn origin(file_name: &str, p: &toml::Value) -> Origin {
+    let source = p.get("source");
+    let described = || source.map(|s| s.to_string()).unwrap_or_default();
+    match file_name {
+        // `source = "registry+…"`, `"sparse+…"`, `"git+…"`; none for path dependencies.
+        "cargo.lock" => match source.and_then(|s| s.as_str()) {
+            None => Origin::Local,
+            Some(s) if s.starts_with("registry+") || s.starts_with("sparse+") => Origin::Registry,
+            Some(s) => Origin::Elsewhere(s.to_string()),
+        },
+        // `source = { registry = … }`, `{ editable | virtual | directory = … }`, `{ git | url | path = … }`.
+        "uv.lock" => match source.and_then(|s| s.as_table()) {
+            Some(t) if t.contains_key("registry") => Origin::Registry,
+            Some(t) if ["editable", "virtual", "directory"].iter().any(|k| t.contains_key(*k)) => Origin::Local,
+            _ => Origin::Elsewhere(described()),
+        },
+        // `[package.source] type = "git" | "url" | "file" | "directory" | "legacy" | …`; none for PyPI.
+        _ => match source.and_then(|s| s.get("type")).and_then(|t| t.as_str()) {
+            None => Origin::Registry,
+            Some("directory") => Origin::Local,
+            Some("git" | "url" | "file") => Origin::Elsewhere(described()),
+            Some(_) => Origin::Registry,
+        },
+    }
+}
+
+/// uv installs the files its lock names (`sdist`, `wheels`), so each must
+/// be a distribution of this name at this version by its file name.
+fn uv_files_match(p: &toml::Value, name: &str, version: &str) -> Result<(), String> {
+    let wheels = p
+        .get("wheels")
+        .and_then(|w| w.as_array())
+        .map(|w| w.iter().collect::<Vec<_>>())
+        .unwrap_or_default();
+    let files = p.get("sdist").into_iter().chain(wheels);
+    let want_name = ward_core::purl::normalize_pypi_name(name);
+    let same_version = |v: &str| {
+        v == version
+            || matches!(
+                (v.parse::<pep440_rs::Version>(), version.parse::<pep440_rs::Version>()),
+                (Ok(a), Ok(b)) if a == b
+            )
+    };
+    for f in files {
+        let Some(location) = ["url", "path", "filename"]
+            .iter()
+            .find_map(|k| f.get(*k).and_then(|u| u.as_str()))
+        else {
+            continue;
+        };
+        let file = location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        let parsed = if let Some(stem) = file.strip_suffix(".whl") {
+            let mut parts = stem.split('-');
+            parts.next().zip(parts.next())
+        } else {
+            [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+                .iter()
+                .find_map(|ext| file.strip_suffix(ext))
+                .and_then(|stem| stem.rsplit_once('-'))
+        };
+        match parsed {
+            Some((n, v)) if ward_core::purl::normalize_pypi_name(n) == want_name && same_version(v) => {}
+            _ => {
+                return Err(format!(
+                    "uv installs {location}, which is not {name} {version} by its file name"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads one scan target: a lockfile or SBOM by its name, or `Unknown` for
 /// anything else (an artifact, which the caller verifies). Every target is
 /// first opened without blocking and refused unless it is a regular file,
@@ -104,31 +192,36 @@ pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileErro
         let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
         let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
         for p in table.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
-            let (Some(n), Some(v)) = (
-                p.get("name").and_then(|x| x.as_str()),
-                p.get("version").and_then(|x| x.as_str()),
-            ) else {
-                return Err(bad("a [[package]] without name or version".into()));
+            let Some(n) = p.get("name").and_then(|x| x.as_str()) else {
+                return Err(bad("a [[package]] without a name".into()));
             };
-            // Path dependencies are the project's own code; git dependencies
-            // are commits, not the releases advisories describe: could not evaluate.
-            let source = p.get("source").map(|s| s.to_string()).unwrap_or_default();
-            if eco == Ecosystem::Cargo && source.contains("git+") {
-                unevaluable.push(Unpinned {
-                    entry: format!("{n}@{v}"),
-                    source: name.clone(),
-                    reason: format!("installed from the git repository {source}, not from a registry"),
-                });
+            let version = p.get("version").and_then(|x| x.as_str());
+            let entry = format!("{n}@{}", version.unwrap_or("?"));
+            let miss = |reason: String| Unpinned {
+                entry: entry.clone(),
+                source: name.clone(),
+                reason,
+            };
+            match origin(&file_name, p) {
+                // The project's own code (path dependencies, workspace members).
+                Origin::Local => continue,
+                // A commit, a URL or a file: not the release advisories describe.
+                Origin::Elsewhere(from) => {
+                    unevaluable.push(miss(format!("installed from {from}, not from a registry")));
+                    continue;
+                }
+                Origin::Registry => {}
+            }
+            let Some(v) = version else {
+                return Err(bad(format!("[[package]] {n} has no version")));
+            };
+            if file_name == "uv.lock"
+                && let Err(why) = uv_files_match(p, n, v)
+            {
+                unevaluable.push(miss(why));
                 continue;
             }
-            let local = if eco == Ecosystem::Cargo {
-                !source.contains("registry+") && !source.contains("sparse+")
-            } else {
-                source.contains("editable") || source.contains("virtual") || source.contains("directory")
-            };
-            if !local {
-                out.push(comp(eco, n, v));
-            }
+            out.push(comp(eco, n, v));
         }
         return Ok((out, unevaluable));
     }

@@ -380,3 +380,66 @@ fn sbom_lists_of_the_wrong_shape_are_malformed_and_every_spdx_purl_is_scanned() 
         ["pkg:npm/benign@1.0.0", "pkg:npm/victim@1.0.0"]
     );
 }
+
+#[test]
+fn uv_and_poetry_sources_and_files_are_what_is_installed() {
+    let dir = tempfile::tempdir().unwrap();
+    let uv = write(
+        dir.path(),
+        "uv.lock",
+        r#"version = 1
+
+[[package]]
+name = "app"
+source = { editable = "." }
+
+[[package]]
+name = "good"
+version = "1.0.0"
+source = { registry = "https://pypi.org/simple" }
+sdist = { url = "https://files.example/good-1.0.0.tar.gz", hash = "sha256:00" }
+wheels = [{ url = "https://files.example/good-1.0-py3-none-any.whl", hash = "sha256:00" }]
+
+[[package]]
+name = "benign"
+version = "1.0.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/victim-1.0.0-py3-none-any.whl", hash = "sha256:00" }]
+
+[[package]]
+name = "fromgit"
+version = "1.0.0"
+source = { git = "https://github.com/acme/victim?rev=abc#abc" }
+"#,
+    );
+    let (c, u) = read(&uv).unwrap();
+    assert_eq!(purls(&c), ["pkg:pypi/good@1.0.0"], "{u:?}");
+    let entries: Vec<&str> = u.iter().map(|u| u.entry.as_str()).collect();
+    assert_eq!(entries, ["benign@1.0.0", "fromgit@1.0.0"], "{u:?}");
+    let poetry = write(
+        dir.path(),
+        "poetry.lock",
+        r#"[[package]]
+name = "good"
+version = "1.0.0"
+
+[[package]]
+name = "victim"
+version = "1.0.0"
+[package.source]
+type = "url"
+url = "https://example.com/victim-1.0.0.tar.gz"
+
+[[package]]
+name = "mine"
+version = "0.1.0"
+[package.source]
+type = "directory"
+url = "mine"
+"#,
+    );
+    let (c, u) = read(&poetry).unwrap();
+    assert_eq!(purls(&c), ["pkg:pypi/good@1.0.0"], "{u:?}");
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0].entry, "victim@1.0.0");
+}
