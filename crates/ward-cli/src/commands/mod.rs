@@ -65,6 +65,13 @@ pub fn signer(args: &SignerArgs) -> Result<SignerRequirement, Usage> {
     })
 }
 
+/// Reads a file the user named, as text, through the one bounded reader:
+/// regular files only (a FIFO or device is refused at once), at most `limit`
+/// bytes. Errors name the file and its role.
+pub fn read_input_text(path: &std::path::Path, what: &'static str, limit: u64) -> Result<String, Usage> {
+    ward_input::read_string_bounded(path, what, limit).map_err(|e| Usage(e.to_string()))
+}
+
 /// Runs `body`, turning a usage problem into exit code 2.
 pub fn or_usage(body: impl FnOnce() -> Result<u8, Usage>) -> u8 {
     body().unwrap_or_else(|Usage(message)| {
@@ -87,13 +94,15 @@ pub fn data_dir() -> std::path::PathBuf {
     }
 }
 
-fn new_origin() -> String {
+/// A fresh ledger origin with a random suffix, so two ledgers never share a
+/// name. Fails rather than naming a ledger with a predictable suffix.
+fn new_origin() -> Result<String, Usage> {
+    use aws_lc_rs::rand::SecureRandom as _;
     let mut suffix = [0u8; 4];
-    let _ = getrandom_fill(&mut suffix);
-    format!(
-        "ward.local/ledger/{}",
-        suffix.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut suffix)
+        .map_err(|_| Usage("the system random source failed; cannot name a new ledger".into()))?;
+    Ok(format!("ward.local/ledger/{}", hex::encode(suffix)))
 }
 
 /// Opens (creating on first use) the ledger: a directory (embedded), a
@@ -127,17 +136,17 @@ pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_le
         let key_path = std::env::var_os("WARD_LEDGER_KEY")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| data_dir().join("ledger-postgres.key"));
-        let signer = match std::fs::read_to_string(&key_path) {
+        let signer = match ward_input::read_string_bounded(&key_path, "ledger key", ward_input::limits::KEY) {
             Ok(text) => ward_ledger::NoteSigner::parse(&text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let signer = ward_ledger::NoteSigner::generate(&new_origin(), ward_ledger::note::ALG_ED25519)?;
+            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                let signer = ward_ledger::NoteSigner::generate(&new_origin()?, ward_ledger::note::ALG_ED25519)?;
                 if let Some(parent) = key_path.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| Usage(e.to_string()))?;
                 }
                 write_private(&key_path, signer.to_skey().as_bytes())?;
                 signer
             }
-            Err(e) => return Err(Usage(format!("cannot read {}: {e}", key_path.display()))),
+            Err(e) => return Err(Usage(e.to_string())),
         };
         let schema = std::env::var("WARD_LEDGER_SCHEMA").unwrap_or_else(|_| "ward".into());
         let ledger =
@@ -147,7 +156,7 @@ pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_le
     let dir = location
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| data_dir().join("ledger"));
-    let ledger = ward_ledger::EmbeddedLedger::open(&dir, &new_origin())
+    let ledger = ward_ledger::EmbeddedLedger::open(&dir, &new_origin()?)
         .map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))?;
     Ok(Box::new(ledger))
 }
@@ -163,13 +172,6 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), Usage> {
         .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))?;
     f.write_all(data)
         .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> Result<(), ()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .map_err(|_| ())
 }
 
 /// A policy that does not load: exit 2, with its stable code.
