@@ -234,12 +234,24 @@ fn rustsec(text: &str) -> Result<Option<(Advisory, bool)>, String> {
     Ok(Some((advisory, withdrawn)))
 }
 
-fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>, depth: usize) -> Result<(), DbError> {
+/// What a walk has read: each directory and file once, however many
+/// symbolic links lead to it (links to a parent must not fan out without end).
+type Seen = std::collections::HashSet<PathBuf>;
+
+fn collect(
+    path: &Path,
+    out: &mut Vec<(String, Result<Raw, String>)>,
+    depth: usize,
+    seen: &mut Seen,
+) -> Result<(), DbError> {
     let io = |source| DbError::Io {
         path: path.display().to_string(),
         source,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
+    if !seen.insert(path.canonicalize().map_err(io)?) {
+        return Ok(());
+    }
     if meta.is_dir() && depth >= MAX_DIR_DEPTH {
         out.push((
             path.display().to_string(),
@@ -259,7 +271,7 @@ fn collect(path: &Path, out: &mut Vec<(String, Result<Raw, String>)>, depth: usi
             if e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
                 continue;
             }
-            collect(&e, out, depth + 1)?;
+            collect(&e, out, depth + 1, seen)?;
         }
         return Ok(());
     }
@@ -382,8 +394,9 @@ impl AdvisoryDb {
     /// ([`DbError::NothingImported`]); bad records are counted in the report.
     pub fn import(paths: &[PathBuf], now: &str) -> Result<(Self, ImportReport), DbError> {
         let mut raw = Vec::new();
+        let mut seen = Seen::new();
         for p in paths {
-            collect(p, &mut raw, 0)?;
+            collect(p, &mut raw, 0, &mut seen)?;
         }
         let mut report = ImportReport::default();
         let mut advisories: Vec<Advisory> = Vec::new();

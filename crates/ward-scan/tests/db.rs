@@ -150,3 +150,19 @@ fn a_fifo_in_place_of_the_database_fails_at_once() {
     let err = AdvisoryDb::load(dir.path()).err().unwrap();
     assert!(err.to_string().contains("FIFO"), "{err}");
 }
+
+#[test]
+fn symbolic_links_back_to_a_parent_are_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"id":"TEST-1","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.1"}]}]}]}"#;
+    let root = dir.path().join("osv");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("good.json"), good).unwrap();
+    // Two links to the parent in every directory: 2^32 paths if followed blindly.
+    std::os::unix::fs::symlink(&root, root.join("a")).unwrap();
+    std::os::unix::fs::symlink(&root, root.join("b")).unwrap();
+    let start = std::time::Instant::now();
+    let (_, report) = AdvisoryDb::import(&[root], "now").unwrap();
+    assert_eq!((report.records, report.advisories), (1, 1), "{report:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}
