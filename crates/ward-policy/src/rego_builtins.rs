@@ -183,7 +183,8 @@ fn lsh(args: &[Value]) -> Result<(), String> {
     }
 }
 
-/// Refuses any width or precision over [`MAX_FORMAT_WIDTH`] in the format.
+/// Refuses any width or precision over [`MAX_FORMAT_WIDTH`] in the format
+/// (regorus would also overflow a `u32` reading a long one).
 fn sprintf(args: &[Value]) -> Result<(), String> {
     let Some(format) = string(args.first()) else {
         return Ok(());
@@ -202,7 +203,10 @@ fn sprintf(args: &[Value]) -> Result<(), String> {
                     return Err(format!("a width or precision over ward's limit of {MAX_FORMAT_WIDTH}"));
                 }
             }
-            '.' | '+' | '-' | ' ' | '#' => digits = 0,
+            // regorus reads any Unicode digit here and then panics on one
+            // that is not ASCII.
+            c if c.is_numeric() => return Err(format!("a width written with {c:?}, not ASCII digits")),
+            '.' | '+' | '-' | ' ' | '#' | '[' | ']' => digits = 0,
             _ => {
                 digits = 0;
                 in_spec = false;

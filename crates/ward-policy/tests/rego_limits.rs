@@ -147,6 +147,10 @@ fn builtins_that_would_allocate_without_bound_are_errors() {
     assert_bounded_error("x := sprintf(\"%03000000000d\", [1])\n  x == \"\"");
     assert_bounded_error("x := sprintf(\"%.3000000000f\", [1])\n  x == \"\"");
     assert_bounded_error("x := bits.lsh(1, 4000000000)\n  x == 0");
+    // regorus reads a width with `u32` arithmetic and `is_numeric`, then
+    // panics on overflow or on a digit that is not ASCII.
+    assert_bounded_error("x := sprintf(\"%99999999999d\", [1])\n  x == \"\"");
+    assert_bounded_error("x := sprintf(\"%\u{0663}d\", [1])\n  x == \"\"");
     // Squaring a string by replacing the empty string.
     assert_bounded_error(
         "s := concat(\"\", [\"a\" | some _ in numbers.range(1, 5000)])\n  t := replace(s, \"\", s)\n  u := replace(t, \"\", t)\n  u == \"\"",
