@@ -161,6 +161,11 @@ impl Keeper {
         self.denied.get(key).is_some()
     }
 
+    /// The remembered denial of a file under this policy, if any.
+    pub fn denial(&self, key: &str) -> Option<Served> {
+        self.denied.get(key).map(|reason| Served::Denied { reason })
+    }
+
     /// Answers one artifact request.
     pub async fn artifact(self: &Arc<Self>, req: ArtifactRequest) -> Served {
         if let Some(hit) = self.cached(&req.key) {

@@ -516,16 +516,24 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
         None => (name.clone(), false),
     };
     let mut entry = proxy.pypi_files.get(&(project.clone(), dist.clone()));
+    let mut refused = None;
     if entry.is_none() {
         // A client that skipped the index (a pinned URL, a restarted proxy),
         // or a listing since forgotten: list it now, and take the file from
         // that fresh listing (never from memory that may have dropped it).
-        entry = listing(&proxy, &project)
-            .await
-            .ok()
-            .and_then(|files| files.into_iter().find(|(name, _)| *name == dist).map(|(_, e)| e));
+        match listing(&proxy, &project).await {
+            Ok(files) => entry = files.into_iter().find(|(name, _)| *name == dist).map(|(_, e)| e),
+            Err(r) => refused = Some(r),
+        }
     }
     let Some(entry) = entry else {
+        // Refused files are left out of listings; their downloads stay refused.
+        if let Some(denied) = proxy.keeper.denial(&key(&project, &dist)) {
+            return served(denied, "application/octet-stream", false).await;
+        }
+        if let Some(r) = refused {
+            return r.into_response();
+        }
         return refusal(
             StatusCode::NOT_FOUND,
             &format!("{dist} is not listed for {project} upstream"),

@@ -1116,3 +1116,51 @@ fn an_unusable_ca_file_is_a_usage_error_naming_it() {
     run.expect(2);
     assert!(run.stderr.contains("corp-ca.crt"), "{}", run.stderr);
 }
+
+#[test]
+fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
+    use sha2::Digest as _;
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let bytes = b"not an sdist at all".to_vec();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    up.set(
+        "/simple/evil/",
+        Answer::Body(format!("<a href=\"/files/evil-1.0.tar.gz#sha256={sha}\">evil-1.0.tar.gz</a>").into_bytes()),
+    );
+    up.set("/files/evil-1.0.tar.gz", Answer::Body(bytes));
+    policy(&p, "");
+    let config = p.path("proxy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "policy = \"ward.toml\"\nlisting_memory_bytes = 1\n\n[pypi]\nupstream = \"{}\"\n",
+            up.base()
+        ),
+    )
+    .unwrap();
+    let data = p.path("data");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--config".into(),
+            config.display().to_string(),
+            "--cache".into(),
+            data.join("cache").display().to_string(),
+        ],
+    );
+    assert_eq!(get(&format!("{}/pypi/simple/evil/", proxy.base)).status, 200);
+    let url = format!("{}/pypi/files/evil/evil-1.0.tar.gz", proxy.base);
+    let first = get(&url);
+    assert_eq!(first.status, 403, "{}", first.reason);
+    // The refused file is left out of the listing and nothing remembers the
+    // listing: the download is still refused with the same reason, not "not found".
+    let again = get(&url);
+    assert_eq!(again.status, 403, "{}", again.reason);
+    assert_eq!(again.reason, first.reason);
+    assert_eq!(
+        up.hits("/files/evil-1.0.tar.gz"),
+        1,
+        "the denial is remembered, not re-fetched"
+    );
+}
