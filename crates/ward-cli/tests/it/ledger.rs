@@ -417,7 +417,8 @@ fn a_tampered_ledger_is_never_extended() {
     let at = |i: usize| u64::from_be_bytes(offsets[i * 8..i * 8 + 8].try_into().unwrap()) as usize;
     let len = |i: usize| u32::from_be_bytes(original[at(i)..at(i) + 4].try_into().unwrap()) as usize;
     let cp = std::fs::read(ledger.join("checkpoint")).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+    type Tamper<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;
+    let cases: Vec<(&str, Tamper)> = vec![
         (
             "a flipped byte in entry 0",
             Box::new(|b: &mut Vec<u8>| b[at(0) + 40] ^= 1),
