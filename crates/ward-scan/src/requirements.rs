@@ -264,11 +264,15 @@ fn option<'a>(
 }
 
 impl Reader {
+    /// Records a line that could not be evaluated; `at` is `FILE:LINE`.
+    /// The source is the file (as for components; SARIF locates by it), the
+    /// reason starts with the line.
     fn miss(&mut self, entry: &str, at: &str, reason: String) {
+        let (file, line) = at.rsplit_once(':').unwrap_or((at, "?"));
         self.unevaluable.push(Unpinned {
             entry: entry.to_string(),
-            source: at.to_string(),
-            reason,
+            source: file.to_string(),
+            reason: format!("line {line}: {reason}"),
         });
     }
 
