@@ -34,15 +34,19 @@ struct Place {
 
 #[derive(Default)]
 struct Graph {
-    /// Node ids: a rule (`Rule(path)`) or everything under a path (`Cover(path)`).
+    /// Node ids by kind and path: the rule at a path ([`RULE`]), or
+    /// everything defined at or under a path ([`COVER`]), which leads to the
+    /// rule there and to the `COVER` nodes one component longer.
     ids: HashMap<(bool, Path), usize>,
-    /// Per node: path, whether it is a rule, first definition, out-edges (target, calls).
     nodes: Vec<Node>,
 }
 
 struct Node {
     path: Path,
+    /// Where the rule was first defined; `None` for `COVER` nodes.
     place: Option<Place>,
+    /// Out-edges: (target, calls), where calls is 1 for a reference from a
+    /// rule's body and 0 for the edges that only say what a path covers.
     edges: Vec<(usize, usize)>,
 }
 
@@ -103,7 +107,7 @@ pub(crate) fn check(modules: &[Ref<Module>]) -> Result<(), String> {
                 Rule::Default { refr, span, .. } => (refr, span),
             };
             let mut path = package.clone();
-            path.extend(static_prefix(refr).1);
+            path.extend(static_prefix(refr));
             let place = Place {
                 file: span.source.file().clone(),
                 line: span.line,
@@ -220,7 +224,7 @@ fn head_ref(head: &RuleHead) -> &Ref<Expr> {
 
 fn package_path(module: &Module) -> Path {
     let mut path = vec!["data".to_string()];
-    path.extend(static_prefix(&module.package.refr).1);
+    path.extend(static_prefix(&module.package.refr));
     path
 }
 
@@ -272,11 +276,9 @@ fn split_ref<'e>(expr: &'e Ref<Expr>, dynamic: &mut Vec<&'e Ref<Expr>>) -> (&'e 
     (cur, path)
 }
 
-/// The static path of a rule head or package reference.
-fn static_prefix(expr: &Ref<Expr>) -> (usize, Path) {
-    let mut ignored = Vec::new();
-    let (_, path) = split_ref(expr, &mut ignored);
-    (ignored.len(), path)
+/// The static path of a rule head, package or import reference.
+fn static_prefix(expr: &Ref<Expr>) -> Path {
+    split_ref(expr, &mut Vec::new()).1
 }
 
 /// How a module's names resolve: its package, and its `import data…` aliases.
@@ -289,7 +291,7 @@ impl Scope {
     fn new(module: &Module) -> Self {
         let mut aliases = HashMap::new();
         for import in &module.imports {
-            let path = static_prefix(&import.refr).1;
+            let path = static_prefix(&import.refr);
             if path.first().map(String::as_str) != Some("data") {
                 continue;
             }
