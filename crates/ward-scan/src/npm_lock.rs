@@ -56,8 +56,20 @@ pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<
         }
         let folder_name = match name_from_location(&location) {
             Some(Ok(n)) => n,
-            // A folder outside any node_modules (a workspace): local source, not from a registry.
-            None => continue,
+            // A folder outside any node_modules (a workspace) is local source,
+            // unless it says it comes from elsewhere: then scan it as npm
+            // names it (`@npmcli/name-from-folder`), to be safe.
+            None => match p.get("resolved").and_then(|r| r.as_str()) {
+                Some(r) if !r.starts_with("file:") => {
+                    let mut segments = location.rsplit('/');
+                    let base = segments.next().unwrap_or_default();
+                    match segments.next() {
+                        Some(scope) if scope.starts_with('@') => format!("{scope}/{base}"),
+                        _ => base.to_string(),
+                    }
+                }
+                _ => continue,
+            },
             Some(Err(why)) => {
                 unevaluable.push(miss(key, why));
                 continue;

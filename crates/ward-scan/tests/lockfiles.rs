@@ -133,6 +133,18 @@ fn package_lock_name_field_is_the_package_and_must_agree_with_resolved() {
 }
 
 #[test]
+fn package_lock_folders_outside_node_modules_are_local_unless_fetched() {
+    let (c, u) = read_lock(serde_json::json!({
+        "packages/mine": {"name": "mine", "version": "1.0.0"},
+        "node_modules/mine": {"link": true, "resolved": "packages/mine"},
+        "vendor/victim": {"version": "1.0.0",
+            "resolved": "https://registry.npmjs.org/victim/-/victim-1.0.0.tgz"},
+    }));
+    assert_eq!(purls(&c), ["pkg:npm/victim@1.0.0"], "{u:?}");
+    assert!(u.is_empty(), "{u:?}");
+}
+
+#[test]
 fn npm_shrinkwrap_is_read_like_package_lock() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(
