@@ -7,16 +7,21 @@
 //!   expiry against a caller-given time, lengths and hashes), no I/O;
 //! * [`Updater`]: the workflow over a metadata directory and a [`Fetcher`]
 //!   (root chain with a rotation bound, fast-forward recovery, consistent
-//!   snapshots, the delegation search, bounded downloads, target cache).
+//!   snapshots, the delegation search, bounded downloads, target cache);
+//! * [`store::TrustStore`]: ward's trusted state (Sigstore's trusted root,
+//!   the npm registry keys, the history of accepted roots), updated all or
+//!   nothing; [`history`]: what each accepted root changed.
 //!
 //! Every refusal is a [`TufError`] naming the TUF rule that failed.
 
 pub mod canonical;
 mod error;
 pub mod fetch;
+pub mod history;
 pub mod keys;
 pub mod metadata;
 mod pattern;
+pub mod store;
 pub mod trusted;
 pub mod updater;
 

@@ -95,6 +95,7 @@ pub struct Updater<'f> {
     limits: Limits,
     trusted: TrustedSet,
     refreshed: bool,
+    accepted_roots: Vec<Vec<u8>>,
 }
 
 impl<'f> Updater<'f> {
@@ -117,12 +118,19 @@ impl<'f> Updater<'f> {
             trusted: TrustedSet::new(&root, now)?,
             limits,
             refreshed: false,
+            accepted_roots: Vec::new(),
         })
     }
 
     /// The metadata verified so far.
     pub fn trusted(&self) -> &TrustedSet {
         &self.trusted
+    }
+
+    /// The root versions this updater accepted (5.3), oldest first, each
+    /// exactly as received: the audit trail of a rotation.
+    pub fn accepted_roots(&self) -> &[Vec<u8>] {
+        &self.accepted_roots
     }
 
     /// Updates root, timestamp, snapshot and top-level targets (5.3–5.6).
@@ -185,6 +193,7 @@ impl<'f> Updater<'f> {
             }
             self.trusted.update_root(&data)?;
             self.persist("root", &data)?;
+            self.accepted_roots.push(data);
         }
         let after = [
             self.trusted.root().body.role_key_set("timestamp"),
