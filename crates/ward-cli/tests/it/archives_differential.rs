@@ -1,9 +1,7 @@
 //! Hostile archives, built byte by byte, and a differential test against the
 //! installers' own readers: node-tar as npm 11's pacote drives it (strip 1,
 //! links skipped, only files kept), Python's `zipfile` read the way pip reads
-//! a wheel, and the `tar` crate with cargo's unpack rules (cargo itself is
-//! not run: it only unpacks crates from a registry; `cargo_unpack` below
-//! follows `cargo::sources::registry::RegistrySource::unpack_package`).
+//! a wheel, and cargo itself unpacking the crate from a local registry.
 //!
 //! For every archive ward must either refuse it or read the same name and
 //! version the installer would install. The constructions of issue 10 are
@@ -566,11 +564,19 @@ pub fn crate_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
     let p = "good-pkg-1.0.0";
     let ct = format!("{p}/Cargo.toml");
     let other = format!("{p}/other.toml");
+    let lib = format!("{p}/src/lib.rs");
+    // Every crate has a library target (cargo needs one) and the build
+    // script the evil manifest names.
+    let base = || {
+        let mut t = Tar::default();
+        t.file(&lib, b"").file(&format!("{p}/evil.rs"), b"fn main() {}");
+        t
+    };
     vec![
-        ("ok", Tar::default().file(&ct, GOOD_TOML).tgz(), true),
+        ("ok", base().file(&ct, GOOD_TOML).tgz(), true),
         (
             "gnu-and-pax",
-            Tar::default()
+            base()
                 .long_name(&ct)
                 .pax(b'x', &[("path", &other)])
                 .file(&format!("{p}/a"), GOOD_TOML)
@@ -582,29 +588,22 @@ pub fn crate_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
         ),
         (
             "single-zero-block",
-            Tar::default()
-                .file(&ct, GOOD_TOML)
-                .zero_block()
-                .file(&other, EVIL_TOML)
-                .tgz(),
+            base().file(&ct, GOOD_TOML).zero_block().file(&other, EVIL_TOML).tgz(),
             false,
         ),
         (
             "outside-prefix",
-            Tar::default()
-                .file(&ct, GOOD_TOML)
-                .file("x/Cargo.toml", EVIL_TOML)
-                .tgz(),
+            base().file(&ct, GOOD_TOML).file("x/Cargo.toml", EVIL_TOML).tgz(),
             false,
         ),
         (
             "dot-prefix",
-            Tar::default().file(&format!("./{p}/Cargo.toml"), GOOD_TOML).tgz(),
+            base().file(&format!("./{p}/Cargo.toml"), GOOD_TOML).tgz(),
             false,
         ),
         (
             "case-collision",
-            Tar::default()
+            base()
                 .file(&ct, GOOD_TOML)
                 .file(&format!("{p}/CARGO.TOML"), EVIL_TOML)
                 .tgz(),
@@ -844,34 +843,62 @@ fn wheels_ward_refuses_or_reads_what_python_zipfile_reads() {
     report(&summary);
 }
 
-/// cargo's `unpack_package`: one gzip member, the `tar` crate's entries,
-/// every entry under `<name>-<version>/`, `.cargo-ok` skipped, `unpack_in`;
-/// then `<name>-<version>/Cargo.toml` is read.
-fn cargo_unpack(krate: &Path, prefix: &str) -> Option<String> {
-    let dest = tempfile::tempdir().ok()?;
-    let gz = flate2::read::GzDecoder::new(std::fs::File::open(krate).ok()?);
-    let mut archive = tar::Archive::new(gz);
-    for entry in archive.entries().ok()? {
-        let mut entry = entry.ok()?;
-        let path = entry.path().ok()?.into_owned();
-        if !path.starts_with(prefix) {
-            return None;
-        }
-        if path.file_name().is_some_and(|n| n == ".cargo-ok") {
-            continue;
-        }
-        entry.unpack_in(dest.path()).ok()?;
+/// What cargo itself makes of the crate: a local registry holding it (an
+/// index line with its checksum), a project depending on it, and
+/// `cargo metadata --offline` with a fresh `CARGO_HOME`, which unpacks the
+/// crate with cargo's own rules and reads its `Cargo.toml`. `None` when cargo
+/// fails.
+fn cargo_reads(dir: &Path, case: &str, krate: &[u8]) -> Option<String> {
+    use sha2::Digest;
+    let root = dir.join(format!("cargo-{case}"));
+    let registry = root.join("registry");
+    let project = root.join("project");
+    std::fs::create_dir_all(registry.join("index/go/od")).expect("mkdir");
+    std::fs::create_dir_all(project.join("src")).expect("mkdir");
+    std::fs::create_dir_all(project.join(".cargo")).expect("mkdir");
+    std::fs::write(registry.join("good-pkg-1.0.0.crate"), krate).expect("write");
+    let line = serde_json::json!({
+        "name": "good-pkg", "vers": "1.0.0", "deps": [], "features": {}, "yanked": false,
+        "cksum": hex::encode(sha2::Sha256::digest(krate)),
+    });
+    std::fs::write(registry.join("index/go/od/good-pkg"), format!("{line}\n")).expect("write");
+    std::fs::write(
+        project.join("Cargo.toml"),
+        "[package]\nname = \"probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\n[dependencies]\ngood-pkg = \"=1.0.0\"\n",
+    )
+    .expect("write");
+    std::fs::write(project.join("src/lib.rs"), "").expect("write");
+    std::fs::write(
+        project.join(".cargo/config.toml"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"local\"\n[source.local]\nlocal-registry = {:?}\n",
+            registry.display().to_string()
+        ),
+    )
+    .expect("write");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(&project)
+        .env("CARGO_HOME", root.join("home"))
+        .output()
+        .expect("run cargo");
+    if !out.status.success() {
+        return None;
     }
-    let text = std::fs::read_to_string(dest.path().join(prefix).join("Cargo.toml")).ok()?;
-    let doc: toml::Table = toml::from_str(&text).ok()?;
-    let pkg = doc.get("package")?.as_table()?;
-    let mut id = format!(
-        "pkg:cargo/{}@{}",
-        pkg.get("name")?.as_str()?,
-        pkg.get("version")?.as_str()?
-    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cargo metadata JSON");
+    let pkg = doc["packages"]
+        .as_array()?
+        .iter()
+        .find(|p| p["source"].as_str().is_some_and(|s| s.starts_with("registry+")))?;
+    let mut id = format!("pkg:cargo/{}@{}", pkg["name"].as_str()?, pkg["version"].as_str()?);
     // A build script ward did not see is a different package for this test.
-    if pkg.contains_key("build") {
+    let build = pkg["targets"].as_array()?.iter().any(|t| {
+        t["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "custom-build"))
+    });
+    if build {
         id.push_str("+build");
     }
     Some(id)
@@ -883,9 +910,9 @@ fn crates_ward_refuses_or_reads_what_cargo_unpacks() {
     let corpus = crate_corpus();
     let paths = write_all(s.dir.path(), &corpus, |_| "good-pkg-1.0.0.crate".to_string());
     let mut summary = Vec::new();
-    for ((case, _, benign), path) in corpus.iter().zip(&paths) {
+    for ((case, bytes, benign), path) in corpus.iter().zip(&paths) {
         let ward = ward_reads(&s, path);
-        let installer = cargo_unpack(path, "good-pkg-1.0.0");
+        let installer = cargo_reads(s.dir.path(), case, bytes);
         summary.push(judge(case, *benign, ward.as_deref(), installer.as_deref()));
     }
     report(&summary);
