@@ -16,9 +16,9 @@ use regorus::unstable::{BUILTINS, BuiltinFcn, Expr, Ref, Source, Span};
 use regorus::{Engine, Value};
 
 /// Most elements one guarded builtin may return (`numbers.range`, `split`, …).
-pub const MAX_ELEMENTS: usize = 100_000;
+pub const MAX_ELEMENTS: usize = 1_000_000;
 /// Longest string one guarded builtin may return, in bytes.
-pub const MAX_STRING_BYTES: usize = 4 << 20;
+pub const MAX_STRING_BYTES: usize = 16 << 20;
 /// Largest width or precision in a `sprintf` format.
 pub const MAX_FORMAT_WIDTH: u64 = 10_000;
 /// Largest shift for `bits.lsh`, in bits.
