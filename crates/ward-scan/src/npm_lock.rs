@@ -1,5 +1,6 @@
-//! `package-lock.json` and `npm-shrinkwrap.json` (lockfile versions 2 and
-//! 3, the `packages` map) read as npm's Arborist reads them.
+//! `package-lock.json` and `npm-shrinkwrap.json` read as npm's Arborist
+//! reads them: the `packages` map of lockfile versions 2 and 3, or the
+//! `dependencies` tree of version 1 migrated to locations as Arborist does.
 //!
 //! Arborist resolves each key against the project root as a path
 //! (`path.resolve`: a trailing slash, `.` and `..` segments and doubled
@@ -16,17 +17,35 @@ use crate::lockfile::{Component, Unpinned};
 use std::collections::BTreeMap;
 use ward_core::PackageId;
 
-/// Reads the `packages` map of a parsed lockfile.
+/// Deepest v1 `dependencies` nesting read.
+const MAX_V1_DEPTH: usize = 128;
+
+/// Reads a parsed lockfile: its `packages` map, or, when there is none
+/// (npm 6's lockfile version 1), its `dependencies` tree migrated to one
+/// location per package as Arborist migrates it.
 pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<Unpinned>), String> {
-    let version = v.get("lockfileVersion").and_then(|x| x.as_u64()).unwrap_or(0);
-    let packages = v.get("packages").and_then(|p| p.as_object()).ok_or_else(|| {
-        format!("lockfileVersion {version} has no `packages` (ward reads v2 and v3; run `npm install` with npm 7 or later to upgrade it)")
-    })?;
-    let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
     let miss = |key: &str, reason: String| Unpinned {
         entry: key.to_string(),
         source: source.to_string(),
         reason,
+    };
+    let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
+    let migrated;
+    // Arborist: `if (lock.dependencies && !lock.packages)` migrate, else read `packages`.
+    let packages = match (v.get("packages"), v.get("dependencies")) {
+        (None | Some(serde_json::Value::Null), Some(serde_json::Value::Object(deps))) => {
+            let mut map = serde_json::Map::new();
+            migrate_v1("", deps, &mut map, &mut unevaluable, source, 0)?;
+            migrated = map;
+            &migrated
+        }
+        (Some(serde_json::Value::Object(p)), _) => p,
+        _ => {
+            let version = v.get("lockfileVersion").and_then(|x| x.as_u64()).unwrap_or(0);
+            return Err(format!(
+                "lockfileVersion {version} has neither a `packages` map nor a `dependencies` tree"
+            ));
+        }
     };
     // Normalised location to the keys that name it.
     let mut locations: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -145,6 +164,68 @@ pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<
         }
     }
     Ok((out, unevaluable))
+}
+
+/// npm 6's `dependencies` tree as Arborist's `#loadAll` migrates it: each
+/// entry at `PARENT/node_modules/NAME`, its version a plain version or an
+/// alias (`npm:real@1.0.0`); a git, URL or file version is could not evaluate.
+fn migrate_v1(
+    parent: &str,
+    deps: &serde_json::Map<String, serde_json::Value>,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+    unevaluable: &mut Vec<Unpinned>,
+    source: &str,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_V1_DEPTH {
+        return Err(format!("`dependencies` nest deeper than {MAX_V1_DEPTH} levels"));
+    }
+    for (name, lock) in deps {
+        let location = format!(
+            "{parent}{}node_modules/{name}",
+            if parent.is_empty() { "" } else { "/" }
+        );
+        let version = lock.get("version").and_then(|v| v.as_str()).unwrap_or_default();
+        let mut meta = serde_json::Map::new();
+        let plain = !version.is_empty()
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'));
+        if let Some(alias) = version.strip_prefix("npm:") {
+            // `npm:@scope/real@1.0.0`: the last `@` starts the version.
+            match alias.rsplit_once('@').filter(|(n, _)| !n.is_empty()) {
+                Some((real, v)) => {
+                    meta.insert("name".into(), real.into());
+                    meta.insert("version".into(), v.into());
+                }
+                None => {
+                    unevaluable.push(Unpinned {
+                        entry: location.clone(),
+                        source: source.to_string(),
+                        reason: format!("the alias {version:?} names no version"),
+                    });
+                    continue;
+                }
+            }
+        } else if plain {
+            meta.insert("version".into(), version.into());
+        } else {
+            unevaluable.push(Unpinned {
+                entry: location.clone(),
+                source: source.to_string(),
+                reason: format!("version {version:?} is not a registry release (git, a URL or a file)"),
+            });
+            continue;
+        }
+        if let Some(r) = lock.get("resolved") {
+            meta.insert("resolved".into(), r.clone());
+        }
+        if let Some(serde_json::Value::Object(children)) = lock.get("dependencies") {
+            migrate_v1(&location, children, out, unevaluable, source, depth + 1)?;
+        }
+        out.insert(location, serde_json::Value::Object(meta));
+    }
+    Ok(())
 }
 
 /// A key as `path.resolve(root, key)` relative to the root: segments

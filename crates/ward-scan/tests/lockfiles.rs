@@ -335,14 +335,48 @@ fn fifos_and_devices_are_refused_at_once() {
 }
 
 #[test]
-fn package_lock_v1_is_refused() {
+fn package_lock_v1_trees_are_migrated_as_arborist_does() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(
         dir.path(),
         "package-lock.json",
-        r#"{"lockfileVersion":1,"dependencies":{"victim":{"version":"1.0.0"}}}"#,
+        &serde_json::json!({"lockfileVersion": 1, "dependencies": {
+            "victim": {"version": "1.0.0", "dependencies": {"inner": {"version": "2.0.0"}}},
+            "alias": {"version": "npm:@s/real@3.0.0"},
+            "./x/../other": {"version": "4.0.0"},
+            "fromgit": {"version": "github:acme/victim#abc"},
+            "escape/../../../x": {"version": "1.0.0"},
+        }})
+        .to_string(),
     );
+    let (c, u) = read(&p).unwrap();
+    assert_eq!(
+        purls(&c),
+        [
+            "pkg:npm/%40s/real@3.0.0",
+            "pkg:npm/inner@2.0.0",
+            "pkg:npm/other@4.0.0",
+            "pkg:npm/victim@1.0.0"
+        ],
+        "{u:?}"
+    );
+    let mut entries: Vec<&str> = u.iter().map(|u| u.entry.as_str()).collect();
+    entries.sort();
+    assert_eq!(
+        entries,
+        ["node_modules/escape/../../../x", "node_modules/fromgit"],
+        "{u:?}"
+    );
+    // Neither a map nor a tree: refused.
+    let p = write(dir.path(), "package-lock.json", r#"{"lockfileVersion":1}"#);
     assert!(read(&p).is_err());
+    // `packages` present: the v1 tree is ignored, as npm ignores it.
+    let p = write(
+        dir.path(),
+        "package-lock.json",
+        r#"{"lockfileVersion":2,"packages":{},"dependencies":{"victim":{"version":"1.0.0"}}}"#,
+    );
+    assert!(read(&p).unwrap().0.is_empty());
 }
 
 #[test]
