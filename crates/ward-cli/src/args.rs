@@ -43,6 +43,37 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// A TUF client speaking the tuf-conformance client protocol (init, refresh, download).
     Tuf(TufArgs),
+    /// Sigstore's trusted root and the npm registry keys: update them over TUF, audit their history.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Refresh Sigstore's trusted root and the npm registry keys from Sigstore's TUF repository.
+    Update(TrustUpdateArgs),
+    /// Every root version ward has accepted: thresholds, signers, key changes, expiry.
+    Log(TrustLogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustUpdateArgs {
+    /// The TUF repository: a URL, or a directory mirror in the published layout (default: https://tuf-repo-cdn.sigstore.dev/).
+    #[arg(long, value_name = "URL|DIR")]
+    pub repo: Option<String>,
+    /// The reference time for expiry checks, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// First update only: start the root chain from this root.json instead of the compiled-in Sigstore root.
+    #[arg(long, value_name = "FILE")]
+    pub seed_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustLogArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

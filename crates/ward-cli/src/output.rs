@@ -265,6 +265,11 @@ pub fn wrote(path: &std::path::Path, fingerprint: &str) {
     println!("wrote {} (signed by key {fingerprint})", path.display());
 }
 
+/// `ward trust update` and `ward trust log` text (already formatted lines).
+pub fn trust(text: &str) {
+    print!("{text}");
+}
+
 pub fn json_value(v: &serde_json::Value) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{s}"),

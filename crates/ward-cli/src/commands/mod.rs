@@ -9,6 +9,7 @@ mod proxy;
 mod publish;
 mod reasons;
 mod sigstore;
+mod trust;
 mod tuf;
 mod verify;
 
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Proxy(args) => proxy::serve(*args),
         Command::Run(args) => proxy::run(*args),
         Command::Tuf(args) => tuf::run(args),
+        Command::Trust(cmd) => trust::run(cmd),
     }
 }
 
@@ -43,11 +45,17 @@ impl<E: std::fmt::Display> From<E> for Usage {
     }
 }
 
+/// The Sigstore trusted root: `--trusted-root`, `--staging`, else the one
+/// `ward trust update` verified, else the compiled-in production root (the
+/// seed). A stored root that is corrupt is an error, not a fallback.
 pub fn trust_root(args: &TrustArgs) -> Result<TrustRoot, Usage> {
     Ok(match (&args.trusted_root, args.staging) {
         (Some(path), _) => TrustRoot::from_file(path)?,
         (None, true) => TrustRoot::staging()?,
-        (None, false) => TrustRoot::production()?,
+        (None, false) => match trust::updated_trusted_root()? {
+            Some(root) => root,
+            None => TrustRoot::production()?,
+        },
     })
 }
 

@@ -171,6 +171,8 @@ fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
     if let Some(path) = &s.npm_keys {
         let text = std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
         gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
+    } else if let Some(keys) = super::trust::updated_npm_keys()? {
+        gate = gate.with_registry_keys(keys);
     }
     if let Some(db) = super::advisories::verify_db(s.db.as_deref())? {
         gate = gate.with_advisories(Arc::new(db), None);

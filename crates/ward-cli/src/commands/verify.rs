@@ -45,6 +45,8 @@ pub fn run(args: VerifyArgs) -> u8 {
                 .read_to_string()
                 .map_err(|e| Usage(format!("cannot read {e}")))?;
             gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
+        } else if let Some(keys) = super::trust::updated_npm_keys()? {
+            gate = gate.with_registry_keys(keys);
         }
         if let Some(db) = super::advisories::verify_db(args.db.as_deref())? {
             gate = gate.with_advisories(std::sync::Arc::new(db), args.fail_on.map(super::advisories::severity));

@@ -20,3 +20,4 @@ mod publish;
 mod rego_limits;
 mod scan;
 mod scan_policy;
+mod trust;

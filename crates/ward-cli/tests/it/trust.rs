@@ -1,0 +1,242 @@
+//! `ward trust update` and `ward trust log` against a directory copy of
+//! Sigstore's real TUF repository in its published layout (versioned
+//! metadata names, hash-prefixed targets), clock pinned with `--at`; then
+//! `ward verify` uses the updated trusted root and npm keys, and a corrupt
+//! stored file is an error, never a fallback to the compiled-in ones.
+
+use crate::common::{Run, shared, ward_in};
+use sha2::Digest as _;
+use std::path::{Path, PathBuf};
+
+const AT: &str = "2026-08-27T00:00:00Z";
+
+fn repo() -> PathBuf {
+    shared().join("sigstore-tuf-repo")
+}
+
+/// Lays the repository out as it is served: `N.root.json`,
+/// `timestamp.json`, `V.ROLE.json`, `targets/[DIR/]SHA256.NAME`.
+fn mirror(dir: &Path) -> PathBuf {
+    let m = dir.join("mirror");
+    std::fs::create_dir_all(m.join("targets/registry.npmjs.org")).unwrap();
+    for n in 1..=15 {
+        std::fs::copy(
+            repo().join(format!("metadata/root_history/{n}.root.json")),
+            m.join(format!("{n}.root.json")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(repo().join("metadata/timestamp.json"), m.join("timestamp.json")).unwrap();
+    for role in ["snapshot", "targets", "registry.npmjs.org"] {
+        let data = std::fs::read(repo().join(format!("metadata/{role}.json"))).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&data).unwrap();
+        std::fs::write(m.join(format!("{}.{role}.json", v["signed"]["version"])), data).unwrap();
+    }
+    for target in ["trusted_root.json", "registry.npmjs.org/keys.json"] {
+        let data = std::fs::read(repo().join("targets").join(target)).unwrap();
+        let digest = hex::encode(sha2::Sha256::digest(&data));
+        let (dir, base) = target.rsplit_once('/').unwrap_or(("", target));
+        std::fs::write(m.join("targets").join(dir).join(format!("{digest}.{base}")), data).unwrap();
+    }
+    m
+}
+
+fn update(data: &Path, mirror: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["trust", "update", "--repo", mirror.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    ward_in(data, args)
+}
+
+fn seed_v1() -> String {
+    repo().join("metadata/root_history/1.root.json").display().to_string()
+}
+
+/// The stored state's files (the `current` link resolved).
+fn stored(data: &Path, file: &str) -> PathBuf {
+    data.join("trust/current").join(file)
+}
+
+#[test]
+fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mirror = mirror(tmp.path());
+    ward_in(&data, ["trust", "log"])
+        .expect(0)
+        .stdout
+        .contains("has not updated")
+        .then_some(())
+        .expect("log before any update");
+
+    let run = update(&data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("root v15 (accepted root v1 to v15)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("trusted_root.json  sha256:"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("registry.npmjs.org/keys.json  sha256:"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read(stored(&data, "targets/trusted_root.json")).unwrap(),
+        std::fs::read(repo().join("targets/trusted_root.json")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(stored(&data, "targets/registry.npmjs.org%2Fkeys.json")).unwrap(),
+        std::fs::read(repo().join("targets/registry.npmjs.org/keys.json")).unwrap()
+    );
+
+    let log = ward_in(&data, ["trust", "log"]);
+    log.expect(0);
+    let text = &log.stdout;
+    for v in 1..=15 {
+        assert!(text.contains(&format!("root v{v} ")), "v{v} missing:\n{text}");
+    }
+    assert!(text.contains("key added: 75e867ab10e121fd"), "{text}");
+    assert!(text.contains("key removed: bdde902f5ec66817"), "{text}");
+    assert!(text.contains("(@lance; root, targets)"), "{text}");
+    assert!(text.contains("key re-encoded (same key, new key ID)"), "{text}");
+    assert!(text.contains("thresholds: root 3 of 5"), "{text}");
+
+    let json = ward_in(&data, ["trust", "log", "--format", "json"]);
+    json.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let entries = doc.as_array().unwrap();
+    assert_eq!(entries.len(), 15);
+    let changed: Vec<u64> = entries
+        .iter()
+        .filter(|e| e["root_keys_changed"] == true)
+        .map(|e| e["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(changed, [4, 13]);
+    for v in [5usize, 9, 10] {
+        let e = &entries[v - 1];
+        assert!(!e["reencoded"].as_array().unwrap().is_empty(), "v{v}");
+        assert_eq!(e["root_keys_changed"], false, "v{v}");
+    }
+    assert_eq!(entries[0]["how"], "seed");
+    assert_eq!(entries[14]["how"], "update");
+    assert!(entries[14]["accepted_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(entries[14]["expires"], "2026-11-20T13:58:18Z");
+    assert!(entries[14]["signed_by"].as_array().unwrap().len() >= 3);
+
+    // A second update with nothing new keeps the history and says so.
+    let run = update(&data, &mirror, &["--at", AT]);
+    run.expect(0);
+    assert!(run.stdout.contains("no new root version"), "{}", run.stdout);
+    assert!(run.stdout.contains("unchanged"), "{}", run.stdout);
+}
+
+#[test]
+fn a_tampered_or_expired_repository_is_refused_and_the_previous_state_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mirror = mirror(tmp.path());
+
+    // A byte flipped in snapshot.json: refused, nothing stored.
+    let snap = std::fs::read_dir(&mirror)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".snapshot.json"))
+        .unwrap();
+    let good = std::fs::read(&snap).unwrap();
+    let mut bad = good.clone();
+    let at = bad.len() / 2;
+    bad[at] ^= 0x01;
+    std::fs::write(&snap, &bad).unwrap();
+    let run = update(&data, &mirror, &["--at", AT]);
+    run.expect(1);
+    assert!(run.stderr.contains("tuf threshold: snapshot"), "{}", run.stderr);
+    assert!(run.stderr.contains("previous trusted state is kept"), "{}", run.stderr);
+    assert!(!data.join("trust/current").exists());
+    std::fs::write(&snap, &good).unwrap();
+
+    update(&data, &mirror, &["--at", AT]).expect(0);
+    let root_before = std::fs::read(stored(&data, "targets/trusted_root.json")).unwrap();
+    let log_before = ward_in(&data, ["trust", "log", "--format", "json"]).stdout;
+
+    // The timestamp (and the seed root v15) expired before today: without
+    // --at the update is refused as a freeze attack, the state kept.
+    let run = update(&data, &mirror, &[]);
+    run.expect(1);
+    assert!(run.stderr.contains("tuf freeze"), "{}", run.stderr);
+    assert!(run.stderr.contains("expired"), "{}", run.stderr);
+
+    // A target whose bytes are not the signed ones: refused, kept.
+    let keys = std::fs::read_dir(mirror.join("targets/registry.npmjs.org"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bad = std::fs::read(&keys).unwrap();
+    bad[10] ^= 0x01;
+    std::fs::write(&keys, &bad).unwrap();
+    let run = update(&data, &mirror, &["--at", AT]);
+    run.expect(1);
+    assert!(run.stderr.contains("tuf hash"), "{}", run.stderr);
+
+    assert_eq!(
+        std::fs::read(stored(&data, "targets/trusted_root.json")).unwrap(),
+        root_before
+    );
+    assert_eq!(ward_in(&data, ["trust", "log", "--format", "json"]).stdout, log_before);
+
+    // Bad arguments are usage errors.
+    update(&data, &tmp.path().join("missing"), &[]).expect(2);
+    update(&data, &mirror, &["--at", "yesterday"]).expect(2);
+    update(&data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]).expect(2);
+}
+
+#[test]
+fn verify_uses_the_updated_trust_and_a_corrupt_stored_file_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mirror = mirror(tmp.path());
+    update(&data, &mirror, &["--at", AT]).expect(0);
+
+    let npm = shared().join("npm-attestations");
+    let tgz = npm.join("gundam-visor-cli-v1-tag.tgz");
+    let att = npm.join("gundam-visor-cli-v1-tag.tgz.json");
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", tgz.to_str().unwrap(), "--attestation", att.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ward_in(&data, args)
+    };
+    // The updated npm keys (with the January 2025 rotation's windows) and
+    // trusted root verify a registry attestation made before the rotation.
+    verify(&[]).expect(0);
+
+    // A corrupt stored npm keys file: exit 2, no fallback to the bundled keys.
+    let keys = stored(&data, "targets/registry.npmjs.org%2Fkeys.json");
+    let good_keys = std::fs::read(&keys).unwrap();
+    let mut bad = good_keys.clone();
+    bad[3] ^= 0x01;
+    std::fs::write(&keys, &bad).unwrap();
+    let run = verify(&[]);
+    run.expect(2);
+    assert!(run.stderr.contains("corrupt-state"), "{}", run.stderr);
+    // An explicit --npm-keys does not read the stored keys.
+    verify(&["--npm-keys", npm.join("npm-registry-keys.json").to_str().unwrap()]).expect(0);
+    std::fs::write(&keys, &good_keys).unwrap();
+
+    // A corrupt stored trusted root: exit 2, unless --trusted-root is given.
+    let root = stored(&data, "targets/trusted_root.json");
+    let mut bad = std::fs::read(&root).unwrap();
+    bad[3] ^= 0x01;
+    std::fs::write(&root, &bad).unwrap();
+    let run = verify(&[]);
+    run.expect(2);
+    assert!(run.stderr.contains("corrupt-state"), "{}", run.stderr);
+    verify(&[
+        "--trusted-root",
+        repo().join("targets/trusted_root.json").to_str().unwrap(),
+    ])
+    .expect(0);
+    std::fs::remove_file(&root).unwrap();
+    verify(&[]).expect(2);
+}
