@@ -39,8 +39,8 @@ pub const TARGETS: [&str; 2] = [TRUSTED_ROOT_TARGET, NPM_KEYS_TARGET];
 
 /// Largest stored manifest.
 const MANIFEST_MAX: u64 = 1 << 20;
-/// Largest history file (256 roots of 512,000 bytes, with room to spare).
-const HISTORY_MAX: u64 = 256 << 20;
+/// Largest history file (Sigstore's roots are about 6 KB each).
+const HISTORY_MAX: u64 = 64 << 20;
 
 /// Why the trusted state could not be updated or read.
 #[derive(Debug, thiserror::Error)]
@@ -238,6 +238,7 @@ impl TrustStore {
             Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
         }
         let current = self.current()?;
+        self.remove_leftovers(current.as_deref());
         let staging = tempfile::Builder::new()
             .prefix(".staging-")
             .tempdir_in(&self.dir)
@@ -329,6 +330,29 @@ impl TrustStore {
             accepted,
             targets: report,
         })
+    }
+}
+
+impl TrustStore {
+    /// Removes what an interrupted update left (staging directories, link
+    /// candidates, states no longer current). Called with the lock held.
+    fn remove_leftovers(&self, current: Option<&Path>) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let path = entry.path();
+            let stale = name.starts_with(".staging-")
+                || name.starts_with(".current-")
+                || (name.starts_with("state-")
+                    && current.and_then(Path::file_name) != Some(entry.file_name().as_os_str()));
+            if stale {
+                // Best effort: a leftover only takes space.
+                let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+            }
+        }
     }
 }
 

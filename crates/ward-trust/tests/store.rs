@@ -166,8 +166,14 @@ fn an_update_from_root_v1_stores_the_trusted_root_npm_keys_and_history() {
 fn the_compiled_in_seed_is_sigstore_root_v15() {
     let tmp = tempfile::tempdir().unwrap();
     let store = TrustStore::new(tmp.path());
+    // What an interrupted update would leave behind is cleaned up.
+    std::fs::create_dir_all(tmp.path().join(".staging-abc/tuf")).unwrap();
+    std::fs::create_dir_all(tmp.path().join("state-old")).unwrap();
     let report = update(&store, &served(), None, pinned()).unwrap();
     assert_eq!(report.accepted, [15]);
+    assert!(!tmp.path().join(".staging-abc").exists());
+    assert!(!tmp.path().join("state-old").exists());
+    assert!(store.target(NPM_KEYS_TARGET).unwrap().is_some());
     assert_eq!(ward_trust::store::SEED_ROOT, read("metadata/root_history/15.root.json"));
 }
 

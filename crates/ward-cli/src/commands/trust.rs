@@ -24,7 +24,7 @@ pub fn store() -> TrustStore {
 
 fn state_error(e: StoreError) -> Usage {
     Usage(format!(
-        "{e} [{}]; run `ward trust update` to replace the trusted state",
+        "{e} ({}); run `ward trust update` to replace the trusted state",
         e.rule()
     ))
 }
@@ -154,7 +154,7 @@ fn update(args: &TrustUpdateArgs) -> u8 {
         }
         Err(e) => {
             output::error(&format!(
-                "trust update failed [{}]: {e}; the previous trusted state is kept",
+                "trust update failed ({}): {e}; the previous trusted state is kept",
                 e.rule()
             ));
             crate::EXIT_ERROR
