@@ -54,6 +54,11 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> Result<Vec<u8>
 struct CentralEntry {
     name: String,
     local_offset: u64,
+    flags: u64,
+    method: u64,
+    crc: u64,
+    compressed: u64,
+    uncompressed: u64,
 }
 
 /// Where the central directory is and how many entries it has. The end
@@ -105,11 +110,12 @@ fn end_record<R: Read + Seek>(r: &mut R, file_size: u64) -> Result<(u64, u64, u6
     Ok((count, offset, size))
 }
 
+/// The central directory's entries, and where it starts.
 fn central_directory<R: Read + Seek>(
     r: &mut R,
     file_size: u64,
     limits: &Limits,
-) -> Result<Vec<CentralEntry>, ArchiveError> {
+) -> Result<(Vec<CentralEntry>, u64), ArchiveError> {
     let (count, offset, size) = end_record(r, file_size)?;
     if count > limits.max_entries {
         return Err(ArchiveError::TooManyEntries {
@@ -140,9 +146,18 @@ fn central_directory<R: Read + Seek>(
         let extra = cd
             .get(at + 46 + n..at + 46 + n + x)
             .ok_or_else(|| malformed("truncated central directory"))?;
-        let mut local_offset = u32_at(h, 42);
-        if local_offset == 0xffff_ffff {
-            local_offset = zip64_offset(extra, u32_at(h, 24) == 0xffff_ffff, u32_at(h, 20) == 0xffff_ffff)?;
+        let (mut uncompressed, mut compressed, mut local_offset) = (u32_at(h, 24), u32_at(h, 20), u32_at(h, 42));
+        let wide = [uncompressed, compressed, local_offset].map(|v| v == 0xffff_ffff);
+        if wide.iter().any(|&w| w) {
+            let mut values = zip64_values(extra)?.into_iter();
+            for (field, w) in [&mut uncompressed, &mut compressed, &mut local_offset]
+                .into_iter()
+                .zip(wide)
+            {
+                if w {
+                    *field = values.next().ok_or_else(|| malformed("zip64 extra field too short"))?;
+                }
+            }
         }
         let name = if flags & 0x800 != 0 || name.is_ascii() {
             String::from_utf8(name.to_vec()).map_err(|_| malformed("zip entry name flagged UTF-8 is not UTF-8"))?
@@ -152,7 +167,15 @@ fn central_directory<R: Read + Seek>(
                 String::from_utf8_lossy(name)
             )));
         };
-        entries.push(CentralEntry { name, local_offset });
+        entries.push(CentralEntry {
+            name,
+            local_offset,
+            flags,
+            method: u16_at(h, 10),
+            crc: u32_at(h, 16),
+            compressed,
+            uncompressed,
+        });
         at += 46 + n + x + c;
     }
     if entries.len() as u64 != count {
@@ -161,11 +184,11 @@ fn central_directory<R: Read + Seek>(
             entries.len()
         )));
     }
-    Ok(entries)
+    Ok((entries, offset))
 }
 
-/// The local header offset from a zip64 extra field.
-fn zip64_offset(extra: &[u8], usize_wide: bool, csize_wide: bool) -> Result<u64, ArchiveError> {
+/// The 64-bit values of a zip64 extra field, in order.
+fn zip64_values(extra: &[u8]) -> Result<Vec<u64>, ArchiveError> {
     let mut at = 0;
     while at + 4 <= extra.len() {
         let (id, len) = (u16_at(extra, at), u16_at(extra, at + 2) as usize);
@@ -173,19 +196,26 @@ fn zip64_offset(extra: &[u8], usize_wide: bool, csize_wide: bool) -> Result<u64,
             .get(at + 4..at + 4 + len)
             .ok_or_else(|| malformed("truncated zip extra field"))?;
         if id == 1 {
-            let skip = 8 * (usize::from(usize_wide) + usize::from(csize_wide));
-            return body
-                .get(skip..skip + 8)
-                .map(|b| u64_at(b, 0))
-                .ok_or_else(|| malformed("zip64 extra field without an offset"));
+            return Ok(body.chunks_exact(8).map(|c| u64_at(c, 0)).collect());
         }
         at += 4 + len;
     }
-    Err(malformed("zip64 offset missing"))
+    Err(malformed("zip64 extra field missing"))
 }
 
-/// The local header's name must be the central directory's, byte for byte.
-fn check_local_name<R: Read + Seek>(r: &mut R, entry: &CentralEntry) -> Result<(), ArchiveError> {
+/// Checks an entry's local header against the central directory and
+/// returns where its data (and data descriptor) ends. The name must be the
+/// same byte for byte (Python's `zipfile` refuses a mismatch, other
+/// extractors use the local name); the method, the data-descriptor flag
+/// and, without a descriptor, the CRC and sizes must agree too, because a
+/// streaming extractor (uv, `unzip` from a pipe) reads only local headers.
+fn check_local<R: Read + Seek>(r: &mut R, entry: &CentralEntry, file_size: u64) -> Result<u64, ArchiveError> {
+    let disagree = |what: &str| {
+        ambiguous(format!(
+            "the local header of {:?} disagrees with the central directory on {what}; extractors that read one or the other see different files",
+            entry.name
+        ))
+    };
     let h = read_at(r, entry.local_offset, 30)?;
     if !h.starts_with(b"PK\x03\x04") {
         return Err(malformed(format!("no local header for {:?}", entry.name)));
@@ -194,7 +224,8 @@ fn check_local_name<R: Read + Seek>(r: &mut R, entry: &CentralEntry) -> Result<(
         .local_offset
         .checked_add(30)
         .ok_or_else(|| malformed("zip local header offset out of range"))?;
-    let local = read_at(r, name_at, u16_at(&h, 26) as usize)?;
+    let (n, x) = (u16_at(&h, 26), u16_at(&h, 28));
+    let local = read_at(r, name_at, n as usize)?;
     if local != entry.name.as_bytes() {
         return Err(ambiguous(format!(
             "the central directory names {:?}, the local header {:?}; extractors disagree on which to use",
@@ -202,7 +233,38 @@ fn check_local_name<R: Read + Seek>(r: &mut R, entry: &CentralEntry) -> Result<(
             String::from_utf8_lossy(&local)
         )));
     }
-    Ok(())
+    let descriptor = entry.flags & 0x8 != 0;
+    if u16_at(&h, 8) != entry.method || (u16_at(&h, 6) & 0x8 != 0) != descriptor {
+        return Err(disagree("the compression method or the data-descriptor flag"));
+    }
+    let data_end = (name_at + n + x)
+        .checked_add(entry.compressed)
+        .filter(|&e| e <= file_size)
+        .ok_or_else(|| malformed(format!("the data of {:?} runs past the end of the file", entry.name)))?;
+    if !descriptor {
+        if u32_at(&h, 18) != 0xffff_ffff
+            && (u32_at(&h, 14) != entry.crc
+                || u32_at(&h, 18) != entry.compressed
+                || u32_at(&h, 22) != entry.uncompressed)
+        {
+            return Err(disagree("the CRC or sizes"));
+        }
+        return Ok(data_end);
+    }
+    // A data descriptor: optional signature, CRC, then 32- or 64-bit sizes.
+    let dd = read_at(r, data_end, (file_size - data_end).min(24) as usize)?;
+    let (sig, body) = match dd.strip_prefix(b"PK\x07\x08") {
+        Some(rest) => (4, rest),
+        None => (0, &dd[..]),
+    };
+    let crc_ok = body.len() >= 4 && u32_at(body, 0) == entry.crc;
+    if crc_ok && body.len() >= 12 && u32_at(body, 4) == entry.compressed && u32_at(body, 8) == entry.uncompressed {
+        return Ok(data_end + sig + 12);
+    }
+    if crc_ok && body.len() >= 20 && u64_at(body, 4) == entry.compressed && u64_at(body, 12) == entry.uncompressed {
+        return Ok(data_end + sig + 20);
+    }
+    Err(disagree("the data descriptor"))
 }
 
 pub(crate) fn scan<R: Read + Seek>(
@@ -211,10 +273,27 @@ pub(crate) fn scan<R: Read + Seek>(
     limits: &Limits,
     wanted: impl Fn(&[&str]) -> bool,
 ) -> Result<Vec<Captured>, ArchiveError> {
-    let central = central_directory(&mut reader, file_size, limits)?;
+    let (central, cd_offset) = central_directory(&mut reader, file_size, limits)?;
     let mut seen = Seen::default();
+    // The local entries must tile the file up to the central directory, in
+    // order: nothing hidden between them for a streaming extractor to find,
+    // and no two directory entries sharing one local entry.
+    let mut order: Vec<&CentralEntry> = central.iter().collect();
+    order.sort_by_key(|e| e.local_offset);
+    let mut expected = 0u64;
+    for entry in order {
+        if entry.local_offset != expected {
+            return Err(ambiguous(format!(
+                "zip entry {:?} does not start where the previous one ends (hidden or shared data)",
+                entry.name
+            )));
+        }
+        expected = check_local(&mut reader, entry, file_size)?;
+    }
+    if expected != cd_offset {
+        return Err(ambiguous("data between the last zip entry and the central directory"));
+    }
     for entry in &central {
-        check_local_name(&mut reader, entry)?;
         let parts = entry_components(&entry.name)?;
         seen.add(&parts, &entry.name, entry.name.ends_with('/'))?;
     }

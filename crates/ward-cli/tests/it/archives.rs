@@ -378,7 +378,12 @@ fn names_colliding_after_case_folding_or_nfc_are_refused() {
 fn zip_local_and_central_names_must_agree_and_be_unique() {
     let s = setup();
     let wheels = wheel_corpus();
-    for hostile in ["local-central-mismatch", "duplicate-init", "duplicate-metadata"] {
+    for hostile in [
+        "local-central-mismatch",
+        "duplicate-init",
+        "duplicate-metadata",
+        "hidden-local-entry",
+    ] {
         case(&s, &wheels, hostile, WHEEL).expect(1).reason("archive-ambiguous");
     }
     let run = case(&s, &wheels, "ok", WHEEL);

@@ -427,9 +427,16 @@ impl<'a> ZipEntry<'a> {
 
 /// A zip written by hand (the `zip` crate refuses to write duplicates).
 pub fn raw_zip(entries: &[ZipEntry<'_>]) -> Vec<u8> {
+    raw_zip_hiding(entries, &[])
+}
+
+/// A zip whose entries at the `hidden` indices have a local header and data
+/// but no central directory entry (a streaming extractor still sees them).
+pub fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut cd = Vec::new();
-    for e in entries {
+    let mut listed = 0u16;
+    for (i, e) in entries.iter().enumerate() {
         let offset = out.len() as u32;
         let mut crc = flate2::Crc::new();
         crc.update(e.data);
@@ -449,6 +456,10 @@ pub fn raw_zip(entries: &[ZipEntry<'_>]) -> Vec<u8> {
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(e.local.as_bytes());
         out.extend_from_slice(e.data);
+        if hidden.contains(&i) {
+            continue;
+        }
+        listed += 1;
 
         cd.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         cd.extend_from_slice(&20u16.to_le_bytes());
@@ -470,8 +481,8 @@ pub fn raw_zip(entries: &[ZipEntry<'_>]) -> Vec<u8> {
     out.extend_from_slice(&cd);
     out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
     out.extend_from_slice(&[0u8; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&listed.to_le_bytes());
+    out.extend_from_slice(&listed.to_le_bytes());
     out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
     out.extend_from_slice(&cd_offset.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
@@ -546,6 +557,19 @@ pub fn wheel_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
             false,
         ),
         ("version-lie", wheel(&[], EVIL_META), false),
+        // uv and other streaming extractors read local headers in order.
+        (
+            "hidden-local-entry",
+            raw_zip_hiding(
+                &[
+                    ZipEntry::new("good_pkg/__init__.py", b""),
+                    ZipEntry::new("good_pkg/evil.pth", b"import os; os.system('id')"),
+                    ZipEntry::new(&meta, GOOD_META),
+                ],
+                &[1],
+            ),
+            false,
+        ),
         (
             "folded-name",
             wheel(&[], b"Metadata-Version: 2.1\nName: good_pkg\n evil\nVersion: 1.0.0\n"),
