@@ -14,15 +14,18 @@
 //!   is reported, not followed;
 //! - editables (`-e`), direct references (`name @ URL`), URLs and local
 //!   paths install something other than the index's release;
-//! - `--index-url`, `--extra-index-url` and `--find-links` change where
-//!   packages come from, so advisories about the index's packages may not
-//!   describe what is installed;
 //! - `${VAR}` is expanded by pip from the environment, which ward cannot see;
 //! - an option ward does not know (including pip's abbreviations of long
 //!   options) may change any of this.
 //!
 //! `-c`/`--constraint` files only narrow the versions of what the
 //! requirements already name, so they add no components and are not read.
+//! `--index-url`, `--extra-index-url` and `--find-links` change where a
+//! pinned release is fetched from, not which name and version is installed,
+//! so the pinned components are scanned as usual: a company mirror of PyPI
+//! must not make every scan "could not evaluate". Whether the bytes from that
+//! source are the registry's is the install gate's question (`ward run`,
+//! the proxy), not the scanner's.
 
 use crate::lockfile::{Component, Unpinned};
 use std::collections::HashSet;
@@ -334,14 +337,9 @@ impl Reader {
                     at,
                     format!("an editable install of {value}: not a release from the index"),
                 ),
-                "--index-url" | "--extra-index-url" | "--find-links" => self.miss(
-                    line,
-                    at,
-                    format!(
-                        "{name} {value}: packages may come from there, and the advisories ward matches describe the public index's"
-                    ),
-                ),
-                // Constraints narrow versions of what is named; the rest change how, not what.
+                // Index options change where a pinned release comes from and
+                // constraints narrow versions of what is named; the rest
+                // change how, not what.
                 _ => {}
             }
         }

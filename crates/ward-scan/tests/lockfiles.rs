@@ -233,11 +233,6 @@ fn requirements_lines_pip_installs_from_elsewhere_are_unevaluable() {
         "https://example.com/victim-1.0.0-py3-none-any.whl",
         "./vendor/victim-1.0.0.tar.gz",
         "git+https://github.com/acme/victim@v1#egg=victim",
-        "--index-url https://mirror.example.com/simple",
-        "-i https://mirror.example.com/simple",
-        "--extra-index-url https://evil.example.com/simple",
-        "--find-links ./wheels",
-        "-f https://example.com/wheels",
         "--some-new-option value",
         "victim==${VERSION}",
     ];
@@ -258,6 +253,8 @@ fn requirements_continuations_hashes_comments_and_harmless_options() {
         dir.path(),
         "requirements.txt",
         "--require-hashes\n--prefer-binary --no-index\n-c constraints.txt\n\
+         --index-url https://mirror.example.com/simple\n-i https://mirror.example.com/simple\n\
+         --extra-index-url https://mirror.example.com/extra\n--find-links ./wheels\n-f https://example.com/wheels\n\
          victim==1.0.0 \\\n    --hash=sha256:abc \\\n    --hash=sha256:def\n\
          other[extra]==2.0.0\t# comment\n# only a comment\nthird == 3.0.0 ; python_version >= \"3\"\n",
     );
