@@ -13,8 +13,9 @@
 #
 # Environment:
 #   WARD_FUZZ_OUT      AFL output directory (default ${TMPDIR:-/tmp}/ward-fuzz-out)
-#   WARD_FUZZ_MERGE=1  after each run, minimise queue + corpus with afl-cmin
-#                      and add the new inputs (< 50 KB) to corpus/TARGET
+#   WARD_FUZZ_MERGE=1  after each run, add the inputs that found new coverage
+#                      (< 50 KB, smallest first, at most WARD_FUZZ_MERGE_MAX=30)
+#                      to corpus/TARGET
 #   WARD_FUZZ_NICE     nice level for the fuzzer (default 19)
 #   WARD_FUZZ_MEM_MB   memory limit per execution (default 4096)
 #   WARD_FUZZ_TARGET_DIR  cargo target directory for the instrumented build
@@ -111,24 +112,19 @@ for t in "${targets[@]}"; do
         echo "   crash -> crates/ward-fuzz/regressions/$t/$name" >&2
     done
     if [ "${WARD_FUZZ_MERGE:-0}" = 1 ]; then
-        merged=$out/merged
-        rm -rf "$merged"
-        mkdir -p "$merged.in"
-        cp "$out"/default/queue/id:* "$merged.in/" 2>/dev/null || true
-        cp "$input"/* "$merged.in/" 2>/dev/null || true
-        if TMPDIR=$scratch AFL_NO_UI=1 nice -n "$nice_level" cargo afl cmin -t 5000 -m "$mem" \
-            -i "$merged.in" -o "$merged" -- "$bin" >"$out/cmin.log" 2>&1; then
-            added=0
-            mkdir -p "$corpus_root/$t"
-            for f in "$merged"/*; do
-                [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 50000 ] || continue
-                sum=$(sha256sum "$f" | cut -c1-16)
-                if ! cmp -s "$f" "$input/$(basename "$f")"; then
-                    [ -e "$corpus_root/$t/afl-$sum" ] || { cp "$f" "$corpus_root/$t/afl-$sum"; added=$((added + 1)); }
-                fi
-            done
-            echo "   merged: $added new inputs in corpus/$t" >&2
-        fi
+        # The queue entries that found new coverage, smallest first, under
+        # 50 KB, at most WARD_FUZZ_MERGE_MAX (default 30) per run.
+        added=0
+        mkdir -p "$corpus_root/$t"
+        while read -r size f; do
+            [ "$added" -lt "${WARD_FUZZ_MERGE_MAX:-30}" ] || break
+            [ "$size" -lt 50000 ] || continue
+            name=afl-$(sha256sum "$f" | cut -c1-16)
+            [ -e "$corpus_root/$t/$name" ] && continue
+            cp "$f" "$corpus_root/$t/$name"
+            added=$((added + 1))
+        done < <(find "$out/default/queue" -maxdepth 1 -type f -name 'id:*+cov*' -printf '%s %p\n' | sort -n)
+        echo "   merged: $added new inputs in corpus/$t" >&2
     fi
     line=$(printf '%-18s %9s execs %8s/s  cov %-7s corpus %5s  crashes %s  hangs %s' "$t" \
         "$(afl_stat execs_done "$stats")" "$(afl_stat execs_per_sec "$stats")" "$(afl_stat bitmap_cvg "$stats")" \
