@@ -15,7 +15,7 @@
 //!
 //! An update works on a copy of the current state and swaps it in only when
 //! everything verified: a refused update leaves the previous state as it
-//! was. Readers check the stored targets against the manifest: a stored
+//! was. The state it replaced is removed by the next update. Readers check the stored targets against the manifest: a stored
 //! file that does not match is an error, never a silent fallback.
 
 use crate::metadata::{TargetFile, check_length_and_hashes};
@@ -318,11 +318,9 @@ impl TrustStore {
         if let Ok(dir) = std::fs::File::open(&self.dir) {
             let _ = dir.sync_all();
         }
-        if let Some(old) = current {
-            // The old state is no longer referenced; failing to remove it
-            // only leaves a stale directory behind.
-            let _ = std::fs::remove_dir_all(old);
-        }
+        // The previous state stays until the next update (which removes
+        // it), so a command that resolved `current` just before the swap
+        // still reads a complete state.
         drop(lock);
         Ok(Updated {
             root_before,
@@ -334,8 +332,9 @@ impl TrustStore {
 }
 
 impl TrustStore {
-    /// Removes what an interrupted update left (staging directories, link
-    /// candidates, states no longer current). Called with the lock held.
+    /// Removes what earlier updates left (staging directories of an
+    /// interrupted one, link candidates, states no longer current). Called
+    /// with the lock held.
     fn remove_leftovers(&self, current: Option<&Path>) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;

@@ -183,6 +183,13 @@ fn log(args: &TrustLogArgs) -> Result<u8, Usage> {
              (seed: Sigstore root v15). Run `ward trust update`."
         );
     }
+    if let Some((at, repository)) = store.last_update().map_err(state_error)? {
+        let _ = writeln!(
+            text,
+            "last update {at} from {repository} (state in {})",
+            store.dir().display()
+        );
+    }
     for (i, accepted) in history.iter().enumerate() {
         let previous = i.checked_sub(1).map(|p| history[p].root.as_bytes());
         let change = describe(previous, accepted.root.as_bytes())

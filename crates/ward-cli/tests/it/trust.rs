@@ -93,6 +93,7 @@ fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
     let log = ward_in(&data, ["trust", "log"]);
     log.expect(0);
     let text = &log.stdout;
+    assert!(text.starts_with("last update 20"), "{text}");
     for v in 1..=15 {
         assert!(text.contains(&format!("root v{v} ")), "v{v} missing:\n{text}");
     }
@@ -239,4 +240,89 @@ fn verify_uses_the_updated_trust_and_a_corrupt_stored_file_is_an_error() {
     .expect(0);
     std::fs::remove_file(&root).unwrap();
     verify(&[]).expect(2);
+}
+
+/// Serves `dir` over HTTP on 127.0.0.1 (one request per connection), for
+/// as long as the test process lives; returns the base URL.
+fn serve_dir(dir: PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let path = request
+                .split(' ')
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
+            let file = dir.join(&path);
+            let reply = match (path.contains(".."), std::fs::read(&file)) {
+                (false, Ok(body)) => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend_from_slice(&body);
+                    r
+                }
+                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            };
+            let _ = stream.write_all(&reply);
+        }
+    });
+    url
+}
+
+#[test]
+fn trust_update_over_http_from_a_loopback_copy_of_the_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let url = serve_dir(mirror(tmp.path()));
+    let run = ward_in(
+        &data,
+        [
+            "trust",
+            "update",
+            "--repo",
+            url.as_str(),
+            "--at",
+            AT,
+            "--seed-root",
+            &seed_v1(),
+        ],
+    );
+    run.expect(0);
+    assert!(
+        run.stdout.contains("root v15 (accepted root v1 to v15)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read(stored(&data, "targets/registry.npmjs.org%2Fkeys.json")).unwrap(),
+        std::fs::read(repo().join("targets/registry.npmjs.org/keys.json")).unwrap()
+    );
+    let log = ward_in(&data, ["trust", "log", "--format", "json"]);
+    log.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&log.stdout).unwrap();
+    assert_eq!(doc[14]["repository"], url.as_str());
+
+    // A repository that is not there: refused, the state kept.
+    let run = ward_in(&data, ["trust", "update", "--repo", "http://127.0.0.1:9/", "--at", AT]);
+    run.expect(1);
+    assert!(run.stderr.contains("tuf fetch"), "{}", run.stderr);
+    assert!(stored(&data, "targets/trusted_root.json").is_file());
 }
