@@ -38,10 +38,7 @@ fn gzip(tar: &[u8]) -> Vec<u8> {
         return tar.to_vec();
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    match gz.write_all(tar).and_then(|()| gz.finish()) {
-        Ok(v) => v,
-        Err(_) => Vec::new(),
-    }
+    gz.write_all(tar).and_then(|()| gz.finish()).unwrap_or_default()
 }
 
 /// A tar stream with one regular file.
