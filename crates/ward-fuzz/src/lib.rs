@@ -30,7 +30,7 @@ pub use archive::{
 };
 pub use evidence::{attestation, certificate, dsse_envelope, sigstore_bundle, trust_material};
 pub use ledger::{checkpoint, ledger_files, ledger_record, note_keys, tiles};
-pub use policy::{policy_toml, rego};
+pub use policy::{policy_toml, rego, rego_eval};
 pub use registry::{cargo_index, npm_packument, pypi_simple_html, pypi_simple_json};
 pub use scan::{
     cargo_lock, openvex, osv_json, osv_yaml, package_lock, poetry_lock, purl_version, requirements_txt, rustsec_md,
@@ -177,6 +177,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "rego",
         run: rego,
+    },
+    Target {
+        name: "rego_eval",
+        run: rego_eval,
     },
     // Upstream registry metadata (ward-registry).
     Target {

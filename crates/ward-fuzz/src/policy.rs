@@ -2,9 +2,8 @@
 //! `assets/` as the policy's directory, so that `keys`, `rego` and `vex`
 //! entries can name real files) and the Rego loader.
 //!
-//! Rego *evaluation* is not fuzzed here: evaluating attacker-written Rego
-//! is finding 11/12 of issue 10 (recursion and builtins that exhaust the
-//! stack or memory), owned by the policy engine's fix.
+//! `rego_eval` also evaluates the module (`data.ward.deny`) over a fixed
+//! input, under the engine's own time, nesting, stack and memory limits.
 
 use crate::scratch;
 use ward_core::PackageId;
@@ -33,4 +32,21 @@ pub fn policy_toml(data: &[u8]) {
 pub fn rego(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let _ = RegoRules::load(&[("fuzz.rego".to_string(), text.to_string())]);
+}
+
+/// A Rego module, loaded and evaluated (`data.ward.deny`) over a fixed
+/// decision input.
+pub fn rego_eval(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(rules) = RegoRules::load(&[("fuzz.rego".to_string(), text.to_string())]) else {
+        return;
+    };
+    let input = serde_json::json!({
+        "package": {"purl": "pkg:npm/fuzz-pkg@1.0.0", "name": "fuzz-pkg", "version": "1.0.0", "ecosystem": "npm"},
+        "artifact": {"file_name": "fuzz-pkg-1.0.0.tgz", "sha256": "00", "size": 1},
+        "facts": [{"kind": "signature", "signer": "https://github.com/acme/x/.github/workflows/release.yml@refs/tags/v1"}],
+        "findings": [],
+        "scope": {"name": "fuzz", "mode": "enforce"}
+    });
+    let _ = rules.deny_messages(&input);
 }
