@@ -146,6 +146,11 @@ pub struct Advisory {
     pub rating: Rating,
     /// What it affects.
     pub affected: Vec<AffectedPackage>,
+    /// Set when the record is about a malicious package (an OSV `MAL-`
+    /// record, a RustSec `malicious` advisory): its own kind of finding, not
+    /// a severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub malicious: Option<crate::malicious::Malicious>,
 }
 
 impl AffectedPackage {
@@ -260,6 +265,7 @@ impl Advisory {
             modified: record.modified,
             rating,
             affected,
+            malicious: None,
         })
     }
 }

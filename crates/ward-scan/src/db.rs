@@ -86,6 +86,15 @@ pub struct ImportReport {
     pub unsupported: usize,
     /// Malformed records skipped: (file, why), all of them.
     pub malformed: Vec<(String, String)>,
+    /// Records read from each path given to the import.
+    #[serde(default)]
+    pub sources: BTreeMap<String, usize>,
+    /// Advisories about malicious packages (kept, after merging).
+    #[serde(default)]
+    pub malicious: usize,
+    /// Malicious advisories whose ranges are suspect: (id, why).
+    #[serde(default)]
+    pub suspect: Vec<(String, String)>,
 }
 
 /// The saved index: everything but the records.
@@ -201,6 +210,7 @@ fn rustsec(text: &str) -> Result<Option<(Advisory, bool)>, String> {
     let id = s(adv, "id").ok_or("no advisory.id")?;
     let package = s(adv, "package").ok_or("no advisory.package")?;
     let withdrawn = adv.contains_key("withdrawn");
+    let malicious = list(Some(adv), "categories").iter().any(|c| c == "malicious");
     let versions = front.get("versions").and_then(|v| v.as_table());
     let title = text[end..]
         .lines()
@@ -230,6 +240,11 @@ fn rustsec(text: &str) -> Result<Option<(Advisory, bool)>, String> {
                 unaffected: list(versions, "unaffected"),
             },
         }],
+        malicious: malicious.then(|| crate::malicious::Malicious {
+            advice: crate::malicious::DEFAULT_ADVICE.to_string(),
+            suspect: None,
+            indicators: Vec::new(),
+        }),
     };
     Ok(Some((advisory, withdrawn)))
 }
@@ -395,10 +410,12 @@ impl AdvisoryDb {
     pub fn import(paths: &[PathBuf], now: &str) -> Result<(Self, ImportReport), DbError> {
         let mut raw = Vec::new();
         let mut seen = Seen::new();
-        for p in paths {
-            collect(p, &mut raw, 0, &mut seen)?;
-        }
         let mut report = ImportReport::default();
+        for p in paths {
+            let before = raw.len();
+            collect(p, &mut raw, 0, &mut seen)?;
+            *report.sources.entry(p.display().to_string()).or_default() += raw.len() - before;
+        }
         let mut advisories: Vec<Advisory> = Vec::new();
         let mut by_key: HashMap<String, usize> = HashMap::new();
         for (file, r) in raw {
@@ -430,8 +447,23 @@ impl AdvisoryDb {
                         .and_then(|d| d.get("severity"))
                         .and_then(|s| s.as_str())
                         .map(str::to_string);
+                    // A malformed malicious record is counted and named, never dropped unseen.
+                    let malicious = if crate::malicious::is_mal_record(&record) {
+                        match crate::malicious::from_osv(&record) {
+                            Ok(m) => Some(m),
+                            Err(e) => {
+                                report.malformed.push((file, e));
+                                continue;
+                            }
+                        }
+                    } else {
+                        None
+                    };
                     match Advisory::from_osv(*record, db_severity.as_deref(), &vectors) {
-                        Some(a) => a,
+                        Some(mut a) => {
+                            a.malicious = malicious;
+                            a
+                        }
                         None => {
                             report.unsupported += 1;
                             continue;
@@ -453,6 +485,16 @@ impl AdvisoryDb {
                         by_key.insert(k.clone(), i);
                     }
                     into.affected.extend(advisory.affected);
+                    match (&mut into.malicious, advisory.malicious) {
+                        (Some(m), Some(other)) => {
+                            m.indicators.extend(other.indicators);
+                            if m.advice == crate::malicious::DEFAULT_ADVICE {
+                                m.advice = other.advice;
+                            }
+                        }
+                        (m @ None, other) => *m = other,
+                        (Some(_), None) => {}
+                    }
                     if advisory.rating.level > into.rating.level {
                         into.rating = advisory.rating;
                     }
@@ -468,6 +510,16 @@ impl AdvisoryDb {
                         by_key.insert(k.clone(), advisories.len());
                     }
                     advisories.push(advisory);
+                }
+            }
+        }
+        for a in &mut advisories {
+            let why = a.malicious.as_ref().and_then(|_| crate::malicious::suspect_reason(a));
+            if let Some(m) = &mut a.malicious {
+                report.malicious += 1;
+                if let Some(why) = why {
+                    report.suspect.push((a.id.clone(), why.clone()));
+                    m.suspect = Some(why);
                 }
             }
         }

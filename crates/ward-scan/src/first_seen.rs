@@ -152,6 +152,7 @@ mod tests {
             due: None,
             overdue: false,
             silenced: None,
+            malicious: None,
         }
     }
 

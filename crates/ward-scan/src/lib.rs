@@ -4,6 +4,8 @@
 //! - [`osv`]: OSV `affected` evaluation (`SEMVER` and `ECOSYSTEM` ranges with
 //!   `introduced`, `fixed`, `last_affected`, `limit`; `versions` lists);
 //! - [`advisory`], [`db`]: advisories, their severity, and the local database;
+//! - [`malicious`]: known-malicious packages (OSV `MAL-`, RustSec
+//!   `malicious`), a kind of finding of its own;
 //! - [`lockfile`], [`npm_lock`], [`requirements`], [`sbom`]: what is
 //!   scanned, read as npm and pip read it;
 //! - [`scan`]: matching components against the database;
@@ -22,6 +24,7 @@ pub mod db;
 pub mod first_seen;
 pub mod license;
 pub mod lockfile;
+pub mod malicious;
 pub mod npm_lock;
 pub mod osv;
 pub mod requirements;
@@ -37,6 +40,6 @@ pub use first_seen::FirstSeenStore;
 pub use license::{LicenseRule, LicenseVerdict};
 pub use lockfile::{Component, LockfileError, Unpinned};
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
-pub use scan::{ComponentLicense, Finding, ScanReport, Silenced, SilencedBy, scan};
+pub use scan::{ComponentLicense, Finding, MaliciousFinding, ScanReport, Silenced, SilencedBy, scan};
 pub use version::{Version, VersionError, VersionScheme};
 pub use vex::{VexSet, VexStatement, VexStatus};

@@ -21,6 +21,10 @@ pub struct Component {
     /// Whether the source states licences at all (an SBOM or lockfile
     /// that does, but not for this component, leaves it unknown).
     pub states_licenses: bool,
+    /// Digests of the component's artifact, where known: (`sha1` |
+    /// `sha256` | `sha512`, lower-case hex). Compared with the hashes a
+    /// malicious-package record lists.
+    pub digests: Vec<(String, String)>,
 }
 
 impl Component {
@@ -31,6 +35,7 @@ impl Component {
             source: source.into(),
             license: None,
             states_licenses: false,
+            digests: Vec::new(),
         }
     }
 }

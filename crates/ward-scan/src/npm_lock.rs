@@ -150,6 +150,12 @@ pub fn read(v: &serde_json::Value, source: &str) -> Result<(Vec<Component>, Vec<
         let mut c = Component::new(PackageId::npm(&name, Some(ver.to_string())), source);
         c.states_licenses = true;
         c.license = p.get("license").and_then(|l| l.as_str()).map(String::from);
+        // `integrity` is the registry's SRI of the tarball npm installs.
+        c.digests = p
+            .get("integrity")
+            .and_then(|i| i.as_str())
+            .map(crate::malicious::sri_digests)
+            .unwrap_or_default();
         out.push(c);
     }
     for (location, keys) in locations {

@@ -61,6 +61,10 @@ pub struct Affected {
     /// Explicitly listed affected versions.
     #[serde(default)]
     pub versions: Vec<String>,
+    /// Database-specific fields of this entry (malicious-package indicators
+    /// may be here); read at import, not kept in the database.
+    #[serde(default, skip_serializing)]
+    pub database_specific: Option<serde_json::Value>,
 }
 
 /// The package an `affected` entry names.

@@ -38,6 +38,7 @@ fn component(
                 source: source.to_string(),
                 license,
                 states_licenses: true,
+                digests: Vec::new(),
             }),
             Ok(_) => unevaluable.push(miss(format!("{p} has no version"))),
             Err(e) => unevaluable.push(miss(format!("{p}: {e}"))),

@@ -35,6 +35,27 @@ pub struct Finding {
     /// The exception or VEX statement that silenced it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub silenced: Option<Silenced>,
+    /// Set when the advisory is a malicious-package record: its own kind of
+    /// finding, which no exception or VEX statement silences.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malicious: Option<MaliciousFinding>,
+}
+
+/// What a malicious-package finding adds.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct MaliciousFinding {
+    /// What the record says to do.
+    pub advice: String,
+    /// Why the record is suspect (it marks every version), if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspect: Option<String>,
+    /// How it matched: `version` or `digest:ALG` (the artifact's digest is
+    /// one the record lists).
+    pub matched_by: String,
+    /// The component artifact's sha256, when ward has it (what an
+    /// `[[allow]]` entry names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// What silenced a finding, and why.
@@ -139,7 +160,19 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
             if seen.contains(&advisory.id.as_str()) {
                 continue;
             }
-            match affected.matches(&version) {
+            // A malicious record that lists the artifact's own digest matches
+            // whatever version the artifact claims.
+            let by_digest = advisory.malicious.as_ref().and_then(|m| {
+                c.digests
+                    .iter()
+                    .find(|(alg, hex)| crate::malicious::indicator_matches(m, alg, hex))
+                    .map(|(alg, _)| format!("digest:{alg}"))
+            });
+            let matched = match (&by_digest, affected.matches(&version)) {
+                (Some(_), _) => Ok(true),
+                (None, m) => m,
+            };
+            match matched {
                 Ok(true) => {
                     seen.push(&advisory.id);
                     report.findings.push(Finding {
@@ -154,6 +187,16 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
                         due: None,
                         overdue: false,
                         silenced: None,
+                        malicious: advisory.malicious.as_ref().map(|m| MaliciousFinding {
+                            advice: m.advice.clone(),
+                            suspect: m.suspect.clone(),
+                            matched_by: by_digest.clone().unwrap_or_else(|| "version".into()),
+                            sha256: c
+                                .digests
+                                .iter()
+                                .find(|(alg, _)| alg == "sha256")
+                                .map(|(_, h)| h.clone()),
+                        }),
                     });
                 }
                 Ok(false) => {}
@@ -169,9 +212,10 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
         }
     }
     report.findings.sort_by(|a, b| {
-        b.rating
-            .level
-            .cmp(&a.rating.level)
+        b.malicious
+            .is_some()
+            .cmp(&a.malicious.is_some())
+            .then_with(|| b.rating.level.cmp(&a.rating.level))
             .then_with(|| a.package.cmp(&b.package))
     });
     report
