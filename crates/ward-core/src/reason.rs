@@ -204,6 +204,18 @@ reason_codes! {
     /// A policy exception expires within 14 days.
     ExceptionExpiring = "exception-expiring",
         "A policy `[[exception]]` expires within 14 days; after that the finding it silences counts again.";
+    /// The package is a known-malicious release (an OSV `MAL-` record, a RustSec `malicious` advisory).
+    PackageMalicious = "package-malicious",
+        "The package matches a known-malicious record (by name and version, or by the artifact's own digest); this denies in every mode and no exception or VEX statement silences it. Treat any machine that installed it as compromised and rotate its secrets; only an `[[allow]]` naming the artifact's sha256 lets one reviewed artifact through.";
+    /// A reviewed `[[allow]]` entry let an artifact a malicious record names through.
+    AllowedByReview = "allowed-by-review",
+        "A policy `[[allow]]` entry names this exact artifact (its sha256): a finding that would deny (a malicious record) was let through; the message names the record, the reviewer, the justification and the policy line.";
+    /// A policy `[[allow]]` entry has expired and no longer applies.
+    AllowExpired = "allow-expired",
+        "A policy `[[allow]]` entry is past its expiry date: it lets nothing through any more. Review the artifact again and renew it, or remove the package.";
+    /// A policy `[[allow]]` entry expires within 14 days.
+    AllowExpiring = "allow-expiring",
+        "A policy `[[allow]]` entry expires within 14 days; after that the artifact it lets through is denied again.";
     /// A licence the policy denies, or does not allow.
     LicenseDenied = "license-denied",
         "The package's SPDX licence expression cannot be satisfied by the scope's allowed licences (or every choice includes a denied one).";
@@ -270,6 +282,17 @@ impl ReasonCode {
     /// policy mode.
     pub fn is_forgery(self) -> bool {
         Self::FORGERY.contains(&self)
+    }
+
+    /// Codes that deny in every policy mode besides forged evidence: a
+    /// known-malicious package is no policy preference that `warn` or
+    /// `audit` may relax.
+    pub const EVERY_MODE: &'static [ReasonCode] = &[ReasonCode::PackageMalicious];
+
+    /// Whether this code denies whatever the scope's mode: forged evidence
+    /// ([`ReasonCode::FORGERY`]) or [`ReasonCode::EVERY_MODE`].
+    pub fn denies_in_every_mode(self) -> bool {
+        self.is_forgery() || Self::EVERY_MODE.contains(&self)
     }
 }
 
