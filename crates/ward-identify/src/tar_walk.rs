@@ -224,14 +224,45 @@ fn rest_is_zero<R: Read>(r: &mut R) -> Result<(), ArchiveError> {
     }
 }
 
+/// A NUL-terminated string field whose bytes after the terminator are all
+/// NUL. node-tar decodes these fields with `.replace(/\0.*/, '')`, and `.`
+/// stops at a line break, so `a\0\nb` is `a` to every other reader and
+/// `a\nb` to node-tar: a different name, or a link name that makes it skip
+/// the header and read the entry's data as headers.
+fn string_field<'a>(field: &'a [u8], what: &str) -> Result<&'a [u8], ArchiveError> {
+    let value = cut(field);
+    if field[value.len()..].iter().any(|&x| x != 0) {
+        return Err(ambiguous(format!(
+            "tar header {what} field {:?} has bytes after its NUL terminator; node-tar keeps those after a line break",
+            String::from_utf8_lossy(value)
+        )));
+    }
+    Ok(value)
+}
+
 fn header<R: Read>(
     r: &mut R,
     b: &[u8; BLOCK],
     pending: &mut Pending,
     visit: &mut impl FnMut(&Entry, &mut dyn Read) -> Result<(), ArchiveError>,
 ) -> Result<(), ArchiveError> {
-    let raw_name = cut(&b[..100]);
+    let raw_name = string_field(&b[..100], "name")?;
     let shown = String::from_utf8_lossy(raw_name).into_owned();
+    // node-tar skips a header with no name ("path is required") or, unless
+    // it is a link or a PAX header, with a link name ("linkpath forbidden"),
+    // and then parses the data that follows it as headers. That holds for
+    // extension headers too, so both are refused on every header.
+    if raw_name.is_empty() {
+        return Err(ambiguous(
+            "tar header with an empty name field; node-tar skips it and reads its data as headers",
+        ));
+    }
+    let link_name = string_field(&b[157..257], "link name")?;
+    if !link_name.is_empty() && !matches!(b[156], b'1' | b'2' | b'K') {
+        return Err(ambiguous(format!(
+            "tar header {shown:?} has a link name; node-tar skips such a header and reads its data as headers"
+        )));
+    }
     let cksum = octal(&b[148..156], "checksum", true)?;
     let sum: u64 = b[..148].iter().chain(&b[156..]).map(|&x| u64::from(x)).sum::<u64>() + 8 * u64::from(b' ');
     if sum != cksum {
@@ -262,7 +293,9 @@ fn header<R: Read>(
         b'0' | 0 | b'7' | b'5' => {
             let mut name = raw_name.to_vec();
             if format == Format::Ustar {
-                let prefix = cut(&b[345..500]);
+                // node-tar reads 155 bytes when the last is set, else 130.
+                let end = if b[475] != 0 { 500 } else { 475 };
+                let prefix = string_field(&b[345..end], "prefix")?;
                 if !prefix.is_empty() {
                     name = [prefix, b"/", raw_name].concat();
                 }
@@ -289,10 +322,6 @@ fn header<R: Read>(
                 return Err(ambiguous(format!(
                     "entry {path:?}: PAX size {pax_size} differs from header size {size}"
                 )));
-            }
-            if !cut(&b[157..257]).is_empty() {
-                // node-tar skips such an entry ("linkpath forbidden").
-                return Err(ambiguous(format!("entry {path:?} is not a link but has a link name")));
             }
             if path.is_empty() {
                 return Err(ambiguous("entry with an empty name"));

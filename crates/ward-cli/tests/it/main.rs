@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod adversarial;
 mod archives;
 mod archives_differential;
 mod attestations;

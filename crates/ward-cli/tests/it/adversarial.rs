@@ -1,0 +1,130 @@
+//! Adversarial review of the issue 10 fixes: archives and evidence crafted
+//! to make ward and the installer read different things. Each construction
+//! was checked against npm 11's own node-tar (`tar.x({strip: 1})`), which
+//! installs `evil-pkg@6.6.6` from every hostile tarball below while ward,
+//! before these fixes, allowed it as `pkg:npm/good-pkg@1.0.0`.
+
+use crate::archives::setup;
+use crate::archives_differential::{EVIL, GOOD, Header, Tar, gz};
+
+/// Writes the tarball under an innocent name and verifies it (signed, so
+/// only the archive check can deny); it must be refused as ambiguous.
+fn refused(tar: &[u8], case: &str) {
+    let s = setup();
+    let dir = s.dir.path().join(case);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let art = dir.join("good-pkg-1.0.0.tgz");
+    std::fs::write(&art, gz(tar)).expect("write");
+    s.verify(&art, &[]).expect(1).reason("archive-ambiguous");
+}
+
+/// node-tar decodes a name with `.replace(/\0.*/, '')`: `.` stops at a line
+/// break, so bytes after a NUL and a newline stay in its name while every
+/// other reader cuts at the NUL. `package\0\n/././…/package.json` is a file
+/// `package` at the root for ward, and `package.json` after strip 1 for npm.
+#[test]
+fn tar_name_bytes_after_a_nul_and_a_newline_are_refused() {
+    let mut name = b"package\0\n/".to_vec();
+    name.extend(b"./".repeat(39));
+    name.extend(b"package.json");
+    assert_eq!(name.len(), 100);
+    let mut t = Tar::default();
+    t.file("package/package.json", GOOD)
+        .header(Header {
+            name: &name,
+            ..Header::new("", b'0', EVIL.len() as u64)
+        })
+        .data(EVIL)
+        .zero_block()
+        .zero_block();
+    refused(&t.0, "name-nul-newline");
+}
+
+/// A link name of `\0\n` is empty for ward and `"\n"` for node-tar, which
+/// then skips the header ("linkpath forbidden") and parses the file's data
+/// as tar headers: a whole hidden `package/package.json`.
+#[test]
+fn tar_link_name_bytes_after_a_nul_are_refused() {
+    let mut hidden = Tar::default();
+    hidden.file("package/package.json", EVIL);
+    let mut t = Tar::default();
+    t.file("package/package.json", GOOD)
+        .header(Header {
+            linkname: b"\0\n",
+            ..Header::new("package/README", b'0', hidden.0.len() as u64)
+        })
+        .data(&hidden.0)
+        .zero_block()
+        .zero_block();
+    refused(&t.0, "linkname-nul-newline");
+}
+
+/// A GNU long-name header that node-tar skips (no name of its own: "path is
+/// required"; or a link name: "linkpath forbidden"), so it parses the long
+/// name's data block as a header: 157 bytes with no NUL (a valid long name
+/// for ward) that are a V7 file header whose size swallows ward's next
+/// header, after which node-tar reads a hidden `package/package.json` from
+/// inside what ward takes for file data.
+fn gnu_long_name_desync(own_name: &[u8], linkname: &[u8]) -> Vec<u8> {
+    let mut evil = Tar::default();
+    evil.file("package/package.json", EVIL);
+    let filler = [b'f'; 512];
+    let ward_data = [&filler[..], &evil.0].concat();
+    // The V7 header node-tar finds in the long name's data.
+    let mut smuggled = [0u8; 512];
+    let mut name = b"package/".to_vec();
+    name.extend(b"./".repeat(40));
+    name.resize(100, b'j');
+    smuggled[..100].copy_from_slice(&name);
+    smuggled[100..124].copy_from_slice(b"0000644 0000000 0000000 ");
+    smuggled[124..136].copy_from_slice(format!("{:011o} ", 512 + filler.len()).as_bytes());
+    smuggled[136..148].copy_from_slice(b"00000000000 ");
+    smuggled[156] = b'0';
+    smuggled[148..156].copy_from_slice(b"        ");
+    let sum: u32 = smuggled.iter().map(|&x| u32::from(x)).sum();
+    smuggled[148..156].copy_from_slice(format!("{sum:07o} ").as_bytes());
+    let long = &smuggled[..158];
+    assert!(!long[..157].contains(&0));
+    let mut t = Tar::default();
+    t.file("package/package.json", GOOD)
+        .header(Header {
+            name: own_name,
+            linkname,
+            gnu: true,
+            ..Header::new("", b'L', long.len() as u64)
+        })
+        .data(long)
+        .header(Header::new("package/x", b'0', ward_data.len() as u64))
+        .data(&ward_data)
+        .zero_block()
+        .zero_block();
+    t.0
+}
+
+#[test]
+fn tar_extension_header_node_tar_skips_is_refused() {
+    refused(&gnu_long_name_desync(b"", b""), "long-name-without-name");
+    refused(&gnu_long_name_desync(b"././@LongLink", b"x"), "long-name-with-linkname");
+}
+
+/// The same header rules hold for a PAX header: no name, or a link name.
+#[test]
+fn tar_pax_header_without_a_name_is_refused() {
+    let records = crate::archives_differential::pax_records(&[("path", "package/package.json")]);
+    let mut t = Tar::default();
+    t.header(Header::new("", b'x', records.len() as u64))
+        .data(&records)
+        .file("package/a", GOOD)
+        .zero_block()
+        .zero_block();
+    refused(&t.0, "pax-without-name");
+    // The control: the same archive with a named PAX header is read.
+    let s = setup();
+    let art = s.dir.path().join("good-pkg-1.0.0.tgz");
+    let mut ok = Tar::default();
+    ok.pax(b'x', &[("path", "package/package.json")]).file("package/a", GOOD);
+    std::fs::write(&art, ok.tgz()).expect("write");
+    let run = s.verify(&art, &[]);
+    run.expect(0);
+    assert!(run.stdout.contains("pkg:npm/good-pkg@1.0.0"), "{}", run.stdout);
+}
