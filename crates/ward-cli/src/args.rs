@@ -163,6 +163,32 @@ pub struct UpstreamArgs {
     /// A CA certificate (PEM) to trust for upstream TLS besides the system's (repeatable).
     #[arg(long = "ca-cert", value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
+    /// Probe for FILE.sigstore.json, FILE.sigstore and FILE.intoto.jsonl beside each
+    /// artifact of this registry's upstream (repeatable). Default: only for directory upstreams.
+    #[arg(long, value_name = "REGISTRY")]
+    pub probe_sidecars: Vec<ProbeRegistry>,
+    /// How the proxy logs each decision on standard error.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// A registry the proxy serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProbeRegistry {
+    Pypi,
+    Npm,
+    Cargo,
+}
+
+/// The proxy's decision log format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One line of text per event.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +204,9 @@ pub struct ProxyArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Where the proxy listens (default: a loopback port fixed per user, 127.0.0.1:(20000 + uid % 10000)).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
     #[command(flatten)]
     pub upstreams: UpstreamArgs,
     #[command(flatten)]

@@ -2,6 +2,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod proxy_log;
+
 use crate::args::Format;
 use serde::Serialize;
 use ward_core::{CheckOutcome, Fact, Reason, ReasonCode, SignerIdentity, Verdict};
@@ -630,6 +632,6 @@ fn sarif(r: &ward_scan::ScanReport, reasons: &[(ward_policy::Mode, ward_core::Re
 pub fn proxy_listening(base: &str) {
     println!("ward proxy listening on {base}");
     println!("  pip:   --index-url {base}/pypi/simple/");
-    println!("  npm:   --registry {base}/npm/");
+    println!("  npm:   --registry {base}/npm/ --replace-registry-host=always");
     println!("  cargo: [source.ward] registry = \"sparse+{base}/cargo/index/\"");
 }

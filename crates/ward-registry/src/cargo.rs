@@ -8,7 +8,7 @@
 //! under `crates/<name>/<name>-<version>.crate`.
 
 use crate::Proxy;
-use crate::keeper::{ArtifactRequest, sidecars_beside, upstream_failed};
+use crate::keeper::{ArtifactRequest, upstream_failed};
 use crate::respond::{base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream};
 use axum::extract::{Path, State};
@@ -50,6 +50,7 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
         return refusal(StatusCode::NOT_FOUND, &format!("{path}: not an index path"), false);
     }
     let p = Arc::clone(&proxy);
+    let n = name.clone();
     match tokio::task::spawn_blocking(move || index_file(&p, &upstream, &name)).await {
         Ok(Ok(bytes)) => {
             let bytes = without_denied(&proxy, &bytes);
@@ -70,7 +71,16 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
             }
             response
         }
-        Ok(Err(answer)) => served(answer, "text/plain", false).await,
+        Ok(Err(answer)) => {
+            match &answer {
+                crate::Served::Failed { status, reason } => {
+                    proxy.metadata_refused(format!("cargo/{n}"), *status, reason)
+                }
+                crate::Served::Denied { reason } => proxy.metadata_refused(format!("cargo/{n}"), 403, reason),
+                crate::Served::Allowed { .. } => {}
+            }
+            served(answer, "text/plain", false).await
+        }
         Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
     }
 }
@@ -168,7 +178,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         key: format!("cargo/{name}/{version}"),
         file_name: file_name.clone(),
         purl: Some(PackageId::new(Ecosystem::Cargo, None, &name, Some(version.clone()))),
-        sidecars: sidecars_beside(&source, &file_name),
+        sidecars: Proxy::sidecars(proxy.probe_cargo(), &source, &file_name),
         source,
         index_digests: vec![("sha256", cksum)],
         attestations: Vec::new(),
@@ -217,10 +227,10 @@ fn dl_template(proxy: &Proxy, upstream: &Upstream) -> Result<String, crate::Serv
         return Ok(dl);
     }
     let source = upstream.locate("config.json").map_err(|e| upstream_failed(&e))?;
+    // Kept with the cache like any metadata: cached crates stay servable while upstream is down.
     let (bytes, _) = proxy
         .keeper
-        .fetcher()
-        .metadata(&source, None)
+        .metadata(&source, None, "cargo-config")
         .map_err(|e| upstream_failed(&e))?;
     let dl = serde_json::from_slice::<Value>(&bytes)
         .ok()

@@ -11,11 +11,13 @@
 //! that cannot be recorded does not allow.
 
 use crate::cache::{Cache, CachedAllow};
+use crate::events::{ArtifactEvent, Event, Outcome, Sink};
 use crate::memory::{Bounded, bounded};
 use crate::upstream::{Fetcher, Source, UpstreamError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use ward_core::{PackageId, ReasonCode};
 use ward_gate::{Evidence, ExpectedDigest, Gate};
 
@@ -83,6 +85,17 @@ pub struct Keeper {
     /// reads no decision file: bounded; a forgotten allow is read back from
     /// the cache's decision file.
     allowed: Bounded<String, CachedAllow>,
+    /// Where events go (see [`crate::events`]).
+    events: Option<Sink>,
+}
+
+/// What the log says about a decision beyond the answer itself.
+#[derive(Default)]
+struct Detail {
+    codes: Vec<String>,
+    outcome: Option<Outcome>,
+    ledger_index: Option<u64>,
+    upstream: Duration,
 }
 
 /// Why the proxy cannot start.
@@ -118,7 +131,22 @@ impl Keeper {
             inflight: Mutex::new(HashMap::new()),
             denied: bounded(crate::MemoryLimits::default().decision_bytes),
             allowed: bounded(crate::MemoryLimits::default().decision_bytes),
+            events: None,
         })
+    }
+
+    /// The same gatekeeper handing every event (decisions, upstream
+    /// failures, evidence treated as absent) to `sink`.
+    pub fn with_events(mut self, sink: Sink) -> Self {
+        self.events = Some(sink);
+        self
+    }
+
+    /// Hands an event to the sink, if there is one.
+    pub fn emit(&self, event: &Event) {
+        if let Some(sink) = &self.events {
+            sink(event);
+        }
     }
 
     /// The same gatekeeper remembering about `bytes` of allows and of
@@ -168,43 +196,107 @@ impl Keeper {
 
     /// Answers one artifact request.
     pub async fn artifact(self: &Arc<Self>, req: ArtifactRequest) -> Served {
-        if let Some(hit) = self.cached(&req.key) {
-            return hit;
+        let started = Instant::now();
+        let client = crate::events::client();
+        let (purl, file) = (req.purl.as_ref().map(|p| p.to_string()), req.file_name.clone());
+        let (served, detail, hit) = match self.cached_detail(&req.key) {
+            Some((hit, detail)) => (hit, detail, true),
+            None => {
+                // The fetch and verification run in a task of their own: a client
+                // that hangs up does not cancel them halfway, so the next client
+                // waiting for the same file gets their answer instead of a second fetch.
+                let me = Arc::clone(self);
+                let (served, detail) = tokio::spawn(async move { me.fetch_once(req).await })
+                    .await
+                    .unwrap_or_else(|e| {
+                        (
+                            failed(500, &format!("verification task failed: {e}")),
+                            Detail::default(),
+                        )
+                    });
+                (served, detail, false)
+            }
+        };
+        if self.events.is_some() {
+            let (outcome, reason) = match &served {
+                Served::Allowed { .. } => (detail.outcome.unwrap_or(Outcome::Allow), None),
+                Served::Denied { reason } => (Outcome::Deny, Some(reason.clone())),
+                Served::Failed { reason, .. } => (Outcome::Failed, Some(reason.clone())),
+            };
+            let mut codes = detail.codes;
+            if codes.is_empty()
+                && let Some(r) = &reason
+                && let Some((code, _)) = r.split_once(':')
+                && !code.contains(' ')
+            {
+                codes.push(code.to_string());
+            }
+            self.emit(&Event::Artifact(ArtifactEvent {
+                client,
+                purl,
+                file,
+                outcome,
+                codes,
+                reason,
+                ledger_index: detail.ledger_index,
+                total: started.elapsed(),
+                upstream: detail.upstream,
+                cache_hit: hit,
+            }));
         }
-        // The fetch and verification run in a task of their own: a client
-        // that hangs up does not cancel them halfway, so the next client
-        // waiting for the same file gets their answer instead of a second fetch.
-        let me = Arc::clone(self);
-        tokio::spawn(async move { me.fetch_once(req).await })
-            .await
-            .unwrap_or_else(|e| failed(500, &format!("verification task failed: {e}")))
+        served
     }
 
-    async fn fetch_once(self: Arc<Self>, req: ArtifactRequest) -> Served {
+    /// A cached answer with what the log says about it.
+    fn cached_detail(&self, key: &str) -> Option<(Served, Detail)> {
+        let hit = self.cached(key)?;
+        let ledger_index = match &hit {
+            Served::Allowed { .. } => self.allowed.get(key).and_then(|a| a.ledger_index),
+            _ => None,
+        };
+        Some((
+            hit,
+            Detail {
+                ledger_index,
+                ..Detail::default()
+            },
+        ))
+    }
+
+    async fn fetch_once(self: Arc<Self>, req: ArtifactRequest) -> (Served, Detail) {
         let turn = {
             let mut inflight = match self.inflight.lock() {
                 Ok(m) => m,
-                Err(_) => return failed(500, "internal state poisoned"),
+                Err(_) => return (failed(500, "internal state poisoned"), Detail::default()),
             };
             inflight.entry(req.key.clone()).or_default().clone()
         };
         let _turn = turn.lock().await;
         // Whoever held the turn before may have answered it.
-        if let Some(hit) = self.cached(&req.key) {
+        if let Some(hit) = self.cached_detail(&req.key) {
             return hit;
         }
         let me = Arc::clone(&self);
         let key = req.key.clone();
-        let served = tokio::task::spawn_blocking(move || me.fetch_and_verify(&req))
-            .await
-            .unwrap_or_else(|e| failed(500, &format!("verification task failed: {e}")));
+        let (served, detail) = tokio::task::spawn_blocking(move || {
+            let mut detail = Detail::default();
+            let served = me.fetch_and_verify(&req, &mut detail);
+            (served, detail)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            (
+                failed(500, &format!("verification task failed: {e}")),
+                Detail::default(),
+            )
+        });
         if let Served::Denied { reason } = &served {
             self.denied.insert(key.clone(), reason.clone());
         }
         if let Ok(mut inflight) = self.inflight.lock() {
             inflight.remove(&key);
         }
-        served
+        (served, detail)
     }
 
     fn cached(&self, key: &str) -> Option<Served> {
@@ -225,7 +317,7 @@ impl Keeper {
         Some(Served::Denied { reason: denied })
     }
 
-    fn fetch_and_verify(&self, req: &ArtifactRequest) -> Served {
+    fn fetch_and_verify(&self, req: &ArtifactRequest, detail: &mut Detail) -> Served {
         let spool = match self.cache.spool_dir() {
             Ok(d) => d,
             Err(e) => return failed(500, &format!("spool: {e}")),
@@ -240,15 +332,27 @@ impl Keeper {
                 return upstream_failed(&e);
             }
         }
-        if let Err(e) = self.fetcher.spool(&req.source, &path) {
+        let fetching = Instant::now();
+        let spooled = self.fetcher.spool(&req.source, &path);
+        detail.upstream += fetching.elapsed();
+        if let Err(e) = spooled {
             return upstream_failed(&e);
         }
-        // Evidence beside the artifact upstream, then in the local evidence directory.
+        // Evidence beside the artifact upstream (only where the operator
+        // asked for probes), then in the local evidence directory. A probe
+        // is optional: any failure (403 from a storage-backed mirror, 5xx,
+        // a timeout, a DNS failure) means absent, never a failed artifact.
         for (source, name) in &req.sidecars {
             let dest = spool.path().join(name);
-            match self.fetcher.spool_evidence(source, &dest) {
+            let fetching = Instant::now();
+            let got = self.fetcher.spool_evidence(source, &dest);
+            detail.upstream += fetching.elapsed();
+            match got {
                 Ok(_) | Err(UpstreamError::NotFound(_)) => {}
-                Err(e) => return upstream_failed(&e),
+                Err(e) => self.emit(&Event::EvidenceAbsent {
+                    source: source.to_string(),
+                    reason: e.to_string(),
+                }),
             }
         }
         if let Some(dir) = &self.evidence_dir {
@@ -267,7 +371,10 @@ impl Keeper {
         };
         for (source, name) in &req.attestations {
             let dest = spool.path().join(name);
-            match self.fetcher.spool_evidence(source, &dest) {
+            let fetching = Instant::now();
+            let got = self.fetcher.spool_evidence(source, &dest);
+            detail.upstream += fetching.elapsed();
+            match got {
                 Ok(_) => evidence.attestations.push(dest),
                 Err(UpstreamError::NotFound(_)) => {}
                 Err(e) => return upstream_failed(&e),
@@ -295,13 +402,23 @@ impl Keeper {
             }
         };
         let decision = &evaluation.decision;
+        detail.ledger_index = index;
+        let code = |r: &ward_core::Reason| r.code.to_string();
         if !decision.allowed() {
+            detail.codes = decision.reasons.iter().map(code).collect();
             let first = decision.reasons.first();
             return Served::Denied {
                 reason: first
                     .map(|r| format!("{}: {}", r.code, r.message))
                     .unwrap_or_else(|| "denied".into()),
             };
+        }
+        if !decision.warnings.is_empty() {
+            detail.outcome = Some(Outcome::Warn);
+            detail.codes = decision.warnings.iter().map(code).collect();
+        } else if !decision.audit.is_empty() {
+            detail.outcome = Some(Outcome::Audit);
+            detail.codes = decision.audit.iter().map(code).collect();
         }
         let sha256 = evaluation.artifact.digests.sha256.to_hex();
         let allow = CachedAllow {

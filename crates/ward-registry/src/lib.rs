@@ -18,6 +18,7 @@
 
 pub mod cache;
 pub mod cargo;
+pub mod events;
 pub mod keeper;
 pub mod memory;
 pub mod npm;
@@ -31,6 +32,7 @@ use axum::routing::get;
 use std::sync::{Arc, Mutex};
 
 pub use cache::Cache;
+pub use events::{ArtifactEvent, Event, Outcome, Sink};
 pub use keeper::{ArtifactRequest, Keeper, KeeperError, Served};
 pub use memory::MemoryLimits;
 pub use server::ServerLimits;
@@ -47,6 +49,43 @@ pub struct Upstreams {
     pub cargo: Option<Upstream>,
 }
 
+/// Whether to probe for evidence files beside artifacts upstream
+/// (`FILE.sigstore.json`, `FILE.sigstore`, `FILE.intoto.jsonl`), per
+/// registry. `None`: probe a directory upstream (a local lookup), never a
+/// remote one, since the public registries carry no such files and every
+/// probe is a round trip. Evidence the registry advertises (npm
+/// `dist.attestations.url`) is fetched either way.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SidecarProbes {
+    /// PyPI.
+    pub pypi: Option<bool>,
+    /// npm.
+    pub npm: Option<bool>,
+    /// cargo.
+    pub cargo: Option<bool>,
+}
+
+impl SidecarProbes {
+    fn decide(setting: Option<bool>, upstream: Option<&Upstream>) -> bool {
+        setting.unwrap_or(matches!(upstream, Some(Upstream::Dir(_))))
+    }
+}
+
+/// Settings of the proxy beyond its limits.
+#[derive(Clone, Debug)]
+pub struct ProxyOptions {
+    /// Sidecar evidence probes, per registry.
+    pub probe_sidecars: SidecarProbes,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        Self {
+            probe_sidecars: SidecarProbes::default(),
+        }
+    }
+}
+
 /// The proxy's shared state.
 pub struct Proxy {
     keeper: Arc<Keeper>,
@@ -58,6 +97,7 @@ pub struct Proxy {
     cargo_dl: Mutex<Option<String>>,
     max_listing_entries: usize,
     server: ServerLimits,
+    options: ProxyOptions,
 }
 
 impl Proxy {
@@ -69,6 +109,17 @@ impl Proxy {
     /// A proxy over a gatekeeper and upstreams, with these bounds on memory
     /// (the gatekeeper's decisions included) and on client connections.
     pub fn with_limits(keeper: Keeper, upstreams: Upstreams, memory: &MemoryLimits, server: ServerLimits) -> Arc<Self> {
+        Self::with_options(keeper, upstreams, memory, server, ProxyOptions::default())
+    }
+
+    /// As [`Proxy::with_limits`], with these options.
+    pub fn with_options(
+        keeper: Keeper,
+        upstreams: Upstreams,
+        memory: &MemoryLimits,
+        server: ServerLimits,
+        options: ProxyOptions,
+    ) -> Arc<Self> {
         Arc::new(Self {
             keeper: Arc::new(keeper.with_decision_memory(memory.decision_bytes)),
             upstreams,
@@ -77,7 +128,42 @@ impl Proxy {
             cargo_dl: Mutex::new(None),
             max_listing_entries: memory.max_listing_entries,
             server,
+            options,
         })
+    }
+
+    /// Whether to probe beside artifacts of the PyPI upstream.
+    pub(crate) fn probe_pypi(&self) -> bool {
+        SidecarProbes::decide(self.options.probe_sidecars.pypi, self.upstreams.pypi.as_ref())
+    }
+
+    /// Whether to probe beside artifacts of the npm upstream.
+    pub(crate) fn probe_npm(&self) -> bool {
+        SidecarProbes::decide(self.options.probe_sidecars.npm, self.upstreams.npm.as_ref())
+    }
+
+    /// Whether to probe beside artifacts of the cargo upstream.
+    pub(crate) fn probe_cargo(&self) -> bool {
+        SidecarProbes::decide(self.options.probe_sidecars.cargo, self.upstreams.cargo.as_ref())
+    }
+
+    /// Logs a refused or failed metadata request.
+    pub(crate) fn metadata_refused(&self, what: String, status: u16, reason: &str) {
+        self.keeper.emit(&Event::Metadata {
+            client: events::client(),
+            what,
+            status,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The sidecar probes for an artifact, if this registry's are on.
+    pub(crate) fn sidecars(on: bool, source: &Source, file: &str) -> Vec<(Source, String)> {
+        if on {
+            keeper::sidecars_beside(source, file)
+        } else {
+            Vec::new()
+        }
     }
 
     /// The HTTP routes.

@@ -11,7 +11,7 @@
 //! verdaccio's storage layout (`<name>/package.json` beside the tarballs).
 
 use crate::Proxy;
-use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
+use crate::keeper::{ArtifactRequest, plain_file_name, upstream_failed};
 use crate::respond::{Refusal, base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream, host_of, resolve};
 use axum::extract::{Path, State};
@@ -246,9 +246,13 @@ async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) ->
         "application/json"
     };
     let p = Arc::clone(&proxy);
+    let n = name.clone();
     match tokio::task::spawn_blocking(move || fetch_packument(&p, &upstream, &name, accept.as_deref(), &base)).await {
         Ok(Ok((bytes, _))) => document(bytes, content_type),
-        Ok(Err(refused)) => refused.into_response(),
+        Ok(Err(refused)) => {
+            proxy.metadata_refused(format!("npm/{n}"), refused.status.as_u16(), &refused.reason);
+            refused.into_response()
+        }
         Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), true),
     }
 }
@@ -299,6 +303,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             return served(answer, "application/octet-stream", true).await;
         }
         if let Some(r) = refused {
+            proxy.metadata_refused(format!("npm/{name}"), r.status.as_u16(), &r.reason);
             return r.into_response();
         }
         return refusal(
@@ -313,7 +318,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
         purl: Some(PackageId::npm(&name, Some(entry.version.clone()))),
         source: entry.source.clone(),
         index_digests: entry.sha512.iter().map(|h| ("sha512", h.clone())).collect(),
-        sidecars: sidecars_beside(&entry.source, &file),
+        sidecars: Proxy::sidecars(proxy.probe_npm(), &entry.source, &file),
         // The npm attestations response, a format ward's attestation reader knows.
         attestations: entry
             .attestations

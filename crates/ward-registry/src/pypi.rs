@@ -9,7 +9,7 @@
 //! with no query string, because pip appends `.metadata` to them.
 
 use crate::Proxy;
-use crate::keeper::{ArtifactRequest, plain_file_name, sidecars_beside, upstream_failed};
+use crate::keeper::{ArtifactRequest, plain_file_name, upstream_failed};
 use crate::memory::listing_too_large;
 use crate::respond::{Refusal, base_url, document, refusal, served};
 use crate::upstream::{Source, Upstream, resolve};
@@ -62,7 +62,10 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
     let normalized = normalize_pypi_name(&project);
     let files = match listing(&proxy, &normalized).await {
         Ok(files) => files,
-        Err(refused) => return refused.into_response(),
+        Err(refused) => {
+            proxy.metadata_refused(format!("pypi/{normalized}"), refused.status.as_u16(), &refused.reason);
+            return refused.into_response();
+        }
     };
     let base = base_url(&headers);
     let wants_json = headers
@@ -560,7 +563,7 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
         key: key(&project, &dist),
         file_name: dist.clone(),
         purl: None::<PackageId>,
-        sidecars: sidecars_beside(&entry.source, &dist),
+        sidecars: Proxy::sidecars(proxy.probe_pypi(), &entry.source, &dist),
         source: entry.source.clone(),
         index_digests: entry.sha256.iter().map(|h| ("sha256", h.clone())).collect(),
         // PEP 740 provenance, in the format ward's attestation reader knows.

@@ -237,9 +237,9 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(e) => {
                     // Out of descriptors or a connection reset before accept:
                     // wait a moment instead of ending the server.
@@ -258,7 +258,7 @@ pub(crate) async fn serve(
         };
         let (router, limits, closed) = (router.clone(), Arc::clone(&limits), closed.clone());
         tokio::spawn(async move {
-            connection(stream, router, &limits, closed).await;
+            connection(stream, peer, router, &limits, closed).await;
             drop(slot);
         });
     }
@@ -270,6 +270,7 @@ pub(crate) async fn serve(
 
 async fn connection(
     stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
     router: Router,
     limits: &ServerLimits,
     mut closed: tokio::sync::watch::Receiver<bool>,
@@ -285,7 +286,7 @@ async fn connection(
             let in_flight = InFlight::begin(&activity);
             let router = router.clone();
             async move {
-                let response = router.oneshot(request.map(Body::new)).await?;
+                let response = crate::events::with_client(Some(peer), router.oneshot(request.map(Body::new))).await?;
                 Ok::<_, std::convert::Infallible>(response.map(|body| {
                     Body::new(Tracked {
                         body,

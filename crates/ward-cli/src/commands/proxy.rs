@@ -3,13 +3,14 @@
 //! pnpm and cargo pointed at it through their environment).
 
 use super::{Usage, data_dir, or_usage, policy_invalid, trust_root};
-use crate::args::{GateArgs, ProxyArgs, RunArgs, UpstreamArgs};
+use crate::args::{GateArgs, LogFormat, ProbeRegistry, ProxyArgs, RunArgs, UpstreamArgs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use ward_gate::Gate;
 use ward_policy::Policy;
 use ward_registry::{
-    Cache, FetchLimits, Fetcher, Keeper, MemoryLimits, Proxy, ServerLimits, TrustedRoots, Upstream, Upstreams,
+    Cache, Event, FetchLimits, Fetcher, Keeper, MemoryLimits, Outcome, Proxy, ProxyOptions, ServerLimits,
+    SidecarProbes, Sink, TrustedRoots, Upstream, Upstreams,
 };
 use ward_verify::RegistryKeys;
 
@@ -37,6 +38,7 @@ struct ConfigFile {
     allow_redirect_hosts: Vec<String>,
     #[serde(default)]
     ca_certs: Vec<PathBuf>,
+    log_format: Option<LogFormat>,
     pypi: Option<RegistryConfig>,
     npm: Option<RegistryConfig>,
     cargo: Option<RegistryConfig>,
@@ -45,7 +47,9 @@ struct ConfigFile {
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegistryConfig {
-    upstream: String,
+    upstream: Option<String>,
+    /// Probe for sidecar evidence beside this upstream's artifacts.
+    probe_sidecars: Option<bool>,
 }
 
 /// Every setting, resolved: a flag, else the configuration file, else the default.
@@ -65,6 +69,8 @@ struct Settings {
     server: ServerLimits,
     hosts: Vec<String>,
     ca_certs: Vec<PathBuf>,
+    probes: SidecarProbes,
+    log_format: LogFormat,
 }
 
 fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<Settings, Usage> {
@@ -82,23 +88,35 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
     };
     // Paths in the file are relative to the file.
     let rel = |p: Option<PathBuf>| p.map(|p| if p.is_absolute() { p } else { dir.join(p) });
-    let upstream = |flag: &Option<String>, file: Option<RegistryConfig>, default: &str| {
+    let upstream = |flag: &Option<String>, file: Option<&RegistryConfig>, default: &str| {
         flag.clone()
             .or_else(|| {
-                file.map(|r| {
-                    let is_url = r.upstream.starts_with("http://") || r.upstream.starts_with("https://");
-                    if is_url || std::path::Path::new(&r.upstream).is_absolute() {
-                        r.upstream
+                file.and_then(|r| r.upstream.clone()).map(|u| {
+                    let is_url = u.starts_with("http://") || u.starts_with("https://");
+                    if is_url || std::path::Path::new(&u).is_absolute() {
+                        u
                     } else {
-                        dir.join(&r.upstream).display().to_string()
+                        dir.join(&u).display().to_string()
                     }
                 })
             })
             .unwrap_or_else(|| default.to_string())
     };
+    let probe = |which: ProbeRegistry, file: Option<&RegistryConfig>| {
+        if up.probe_sidecars.contains(&which) {
+            Some(true)
+        } else {
+            file.and_then(|r| r.probe_sidecars)
+        }
+    };
+    let probes = SidecarProbes {
+        pypi: probe(ProbeRegistry::Pypi, file.pypi.as_ref()),
+        npm: probe(ProbeRegistry::Npm, file.npm.as_ref()),
+        cargo: probe(ProbeRegistry::Cargo, file.cargo.as_ref()),
+    };
     let mut hosts = up.allow_redirect_host.clone();
     hosts.extend(file.allow_redirect_hosts.iter().cloned());
-    let pypi = upstream(&up.pypi_upstream, file.pypi, "https://pypi.org");
+    let pypi = upstream(&up.pypi_upstream, file.pypi.as_ref(), "https://pypi.org");
     // PyPI serves its files from its own file host.
     if pypi.trim_end_matches('/') == "https://pypi.org" {
         hosts.push("files.pythonhosted.org".into());
@@ -119,8 +137,10 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
             .or_else(|| rel(file.cache))
             .unwrap_or_else(|| data_dir().join("proxy-cache")),
         pypi,
-        npm: upstream(&up.npm_upstream, file.npm, "https://registry.npmjs.org"),
-        cargo: upstream(&up.cargo_upstream, file.cargo, "https://index.crates.io"),
+        npm: upstream(&up.npm_upstream, file.npm.as_ref(), "https://registry.npmjs.org"),
+        cargo: upstream(&up.cargo_upstream, file.cargo.as_ref(), "https://index.crates.io"),
+        probes,
+        log_format: up.log_format.or(file.log_format).unwrap_or_default(),
         limits: FetchLimits {
             max_metadata: up.max_metadata_bytes.or(file.max_metadata_bytes).unwrap_or(64 << 20),
             max_artifact: up.max_artifact_bytes.or(file.max_artifact_bytes).unwrap_or(1 << 30),
@@ -161,7 +181,7 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
     })
 }
 
-fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
+fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>, Usage> {
     // A CA file that cannot be used is a usage error before anything starts.
     let roots = TrustedRoots::load(&s.ca_certs).map_err(|e| Usage(e.to_string()))?;
     let mut gate = Gate::new(trust_root(&gate_args.trust)?);
@@ -181,13 +201,25 @@ fn build(gate_args: &GateArgs, s: &Settings) -> Result<Arc<Proxy>, Usage> {
     gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
     let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
     let fetcher = Fetcher::with_roots(s.limits.clone(), s.hosts.clone(), &roots);
-    let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone()).map_err(|e| Usage(e.to_string()))?;
+    let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone())
+        .map_err(|e| Usage(e.to_string()))?
+        .with_events(events);
     let upstreams = Upstreams {
         pypi: Some(Upstream::parse(&s.pypi)),
         npm: Some(Upstream::parse(&s.npm)),
         cargo: Some(Upstream::parse(&s.cargo)),
     };
-    Ok(Proxy::with_limits(keeper, upstreams, &s.memory, s.server.clone()))
+    let options = ProxyOptions {
+        probe_sidecars: s.probes,
+        ..ProxyOptions::default()
+    };
+    Ok(Proxy::with_options(
+        keeper,
+        upstreams,
+        &s.memory,
+        s.server.clone(),
+        options,
+    ))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Usage> {
@@ -195,6 +227,62 @@ fn runtime() -> Result<tokio::runtime::Runtime, Usage> {
         .enable_all()
         .build()
         .map_err(|e| Usage(format!("cannot start the runtime: {e}")))
+}
+
+/// What `ward run` tells the user after the command ends.
+#[derive(Default)]
+struct Summary {
+    allowed: usize,
+    warned: usize,
+    refused: usize,
+    failed: usize,
+    /// One line per distinct refusal or failure, in order, at most [`Summary::MAX_LINES`].
+    lines: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Summary {
+    const MAX_LINES: usize = 200;
+
+    fn add(&mut self, event: &Event) {
+        let (kind, subject, reason) = match event {
+            Event::Artifact(a) => {
+                let subject = a.purl.clone().unwrap_or_else(|| a.file.clone());
+                match a.outcome {
+                    Outcome::Allow | Outcome::Audit => {
+                        self.allowed += 1;
+                        return;
+                    }
+                    Outcome::Warn => {
+                        self.warned += 1;
+                        return;
+                    }
+                    Outcome::Deny => ("refused", subject, a.reason.clone().unwrap_or_default()),
+                    Outcome::Failed => ("failed", subject, a.reason.clone().unwrap_or_default()),
+                }
+            }
+            Event::Metadata {
+                what, status, reason, ..
+            } if *status != 404 => ("failed", what.clone(), reason.clone()),
+            _ => return,
+        };
+        // A client retries and falls back: each refusal is told once.
+        if !self.seen.insert(format!("{kind} {subject}")) {
+            return;
+        }
+        if kind == "refused" {
+            self.refused += 1;
+        } else {
+            self.failed += 1;
+        }
+        if self.lines.len() < Self::MAX_LINES {
+            let reason = match reason.split_once(": ") {
+                Some((code, message)) if !code.contains(' ') => format!("{code} ({message})"),
+                _ => reason,
+            };
+            self.lines.push(format!("ward: {kind} {subject}: {reason}"));
+        }
+    }
 }
 
 /// The environment that points each client at the proxy at `base`.
@@ -259,7 +347,12 @@ fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
 pub fn serve(args: ProxyArgs) -> u8 {
     or_usage(|| {
         let s = settings(args.listen.as_deref(), &args.gate, &args.upstreams)?;
-        let proxy = build(&args.gate, &s)?;
+        let format = s.log_format;
+        let proxy = build(
+            &args.gate,
+            &s,
+            Arc::new(move |e: &Event| crate::output::proxy_log::event(e, format)),
+        )?;
         let rt = runtime()?;
         rt.block_on(async {
             let listener = tokio::net::TcpListener::bind(&s.listen)
@@ -282,7 +375,21 @@ pub fn serve(args: ProxyArgs) -> u8 {
 pub fn run(args: RunArgs) -> u8 {
     or_usage(|| {
         let s = settings(None, &args.gate, &args.upstreams)?;
-        let proxy = build(&args.gate, &s)?;
+        let summary = Arc::new(std::sync::Mutex::new(Summary::default()));
+        // The per-decision log only when asked for: the command's own output comes first.
+        let echo = args.upstreams.log_format;
+        let sink = {
+            let summary = Arc::clone(&summary);
+            Arc::new(move |e: &Event| {
+                if let Some(format) = echo {
+                    crate::output::proxy_log::event(e, format);
+                }
+                if let Ok(mut s) = summary.lock() {
+                    s.add(e);
+                }
+            })
+        };
+        let proxy = build(&args.gate, &s, sink)?;
         let rt = runtime()?;
         let listener = rt
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -313,6 +420,9 @@ pub fn run(args: RunArgs) -> u8 {
             .map_err(|e| Usage(format!("cannot run {}: {e}", program.to_string_lossy())))?;
         let _ = stop.send(());
         let _ = rt.block_on(server);
+        if let Ok(s) = summary.lock() {
+            crate::output::proxy_log::run_summary(s.allowed, s.warned, s.refused, s.failed, &s.lines);
+        }
         use std::os::unix::process::ExitStatusExt as _;
         Ok(match (status.code(), status.signal()) {
             (Some(code), _) => u8::try_from(code).unwrap_or(1),

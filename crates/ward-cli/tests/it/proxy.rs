@@ -200,6 +200,22 @@ impl Registries {
 pub struct ProxyProcess {
     child: Child,
     pub base: String,
+    /// What the proxy wrote to standard error so far (its decision log).
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl ProxyProcess {
+    /// The decision log so far, waiting up to two seconds for a line containing `want`.
+    pub fn log_with(&self, want: &str) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            let text = self.log.lock().unwrap().clone();
+            if text.contains(want) || std::time::Instant::now() > until {
+                return text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for ProxyProcess {
@@ -217,9 +233,19 @@ pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
         .args(args)
         .env("WARD_DATA_DIR", data)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start ward proxy");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let sink = std::sync::Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            let mut text = sink.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+        }
+    });
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
@@ -230,7 +256,7 @@ pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
         .to_string();
     // Keep draining stdout so the proxy never blocks on a full pipe.
     std::thread::spawn(move || for _ in out.lines() {});
-    ProxyProcess { child, base }
+    ProxyProcess { child, base, log }
 }
 
 /// Whether a client program is available; with `WARD_REQUIRE_CLIENTS=1` a
@@ -655,6 +681,8 @@ fn pip_installs_through_the_proxy_from_a_remote_pep_503_index() {
         &[
             "--pypi-upstream".into(),
             upstream,
+            "--probe-sidecars".into(),
+            "pypi".into(),
             "--policy".into(),
             reg.policy.display().to_string(),
         ],

@@ -26,6 +26,8 @@ enum Answer {
     /// Sends one byte every interval.
     Drip(Duration, Vec<u8>),
     Redirect(String),
+    /// An empty answer with this status.
+    Status(u16),
 }
 
 #[derive(Clone, Default)]
@@ -71,6 +73,11 @@ impl Upstream {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 
+    /// Every request so far, by path.
+    fn all_hits(&self) -> HashMap<String, usize> {
+        self.hits.lock().unwrap().clone()
+    }
+
     fn handle(&self, stream: TcpStream) {
         stream.set_nonblocking(false).ok();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -102,6 +109,9 @@ impl Upstream {
                 Some(Answer::Slow(d, b)) => {
                     std::thread::sleep(d);
                     ok(&b, &mut out)
+                }
+                Some(Answer::Status(code)) => {
+                    out.write_all(format!("HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\n\r\n").as_bytes())
                 }
                 Some(Answer::Redirect(to)) => out
                     .write_all(format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n").as_bytes()),
@@ -196,9 +206,12 @@ fn policy(p: &Publisher, extra: &str) -> String {
 }
 
 fn proxy(p: &Publisher, up: &Upstream, data: &Path, extra: &[&str]) -> ProxyProcess {
+    // The bundles sit beside the tarballs upstream: probing is on for this upstream.
     let mut args = vec![
         "--npm-upstream".to_string(),
         up.base(),
+        "--probe-sidecars".into(),
+        "npm".into(),
         "--policy".into(),
         policy(p, ""),
         "--cache".into(),
@@ -341,7 +354,9 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     assert_eq!(ledger_size_or_zero(&data), 0, "nothing was evaluated, nothing allowed");
     drop(proxy);
 
-    // Evidence is bounded like metadata, not like artifacts: a 2 MiB "bundle" is refused.
+    // Evidence is bounded like metadata, not like artifacts: a 2 MiB "bundle"
+    // is not read; a probed sidecar is optional, so it counts as absent (and
+    // the log says why), leaving the tarball unsigned.
     up.set("/demo/-/demo-1.0.0.tgz", Answer::Body(v1.tarball.clone()));
     up.set(
         "/demo/-/demo-1.0.0.tgz.sigstore.json",
@@ -351,11 +366,12 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "1048576"]);
     assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
     let huge = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
-    assert_eq!(huge.status, 502);
+    assert_eq!(huge.status, 403, "{}", huge.reason);
+    assert!(huge.reason.contains("signature-missing"), "{}", huge.reason);
+    let log = proxy.log_with("limit");
     assert!(
-        huge.reason.contains("sigstore.json") && huge.reason.contains("limit"),
-        "{}",
-        huge.reason
+        log.contains("evidence absent") && log.contains("sigstore.json") && log.contains("limit"),
+        "{log}"
     );
     assert!(spool_is_empty(&data));
 }
@@ -448,7 +464,13 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     assert_eq!(ledger_size(&data), 1);
     // A changed policy invalidates cached decisions.
     {
-        let mut args = vec!["--npm-upstream".to_string(), up.base(), "--policy".into()];
+        let mut args = vec![
+            "--npm-upstream".to_string(),
+            up.base(),
+            "--probe-sidecars".into(),
+            "npm".into(),
+            "--policy".into(),
+        ];
         args.push(policy(&p, "max_signature_age_days = 3650\n"));
         args.extend(["--cache".to_string(), data.join("cache").display().to_string()]);
         let proxy = start_proxy(&data, &args);
@@ -466,6 +488,8 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     let mut args = vec![
         "--npm-upstream".to_string(),
         up.base(),
+        "--probe-sidecars".into(),
+        "npm".into(),
         "--policy".into(),
         policy(&p, ""),
     ];
@@ -577,7 +601,7 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
     std::fs::write(
         &config,
         format!(
-            "# paths are relative to this file\npolicy = \"ward.toml\"\ncache = \"proxy-cache\"\nmax_artifact_bytes = 10000000\n\n[npm]\nupstream = \"{}\"\n",
+            "# paths are relative to this file\npolicy = \"ward.toml\"\ncache = \"proxy-cache\"\nmax_artifact_bytes = 10000000\n\n[npm]\nupstream = \"{}\"\nprobe_sidecars = true\n",
             up.base()
         ),
     )
@@ -718,6 +742,8 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
             up.base(),
             "--npm-upstream".into(),
             up.base(),
+            "--probe-sidecars".into(),
+            "npm".into(),
             "--policy".into(),
             policy(&p, ""),
             "--cache".into(),
@@ -775,7 +801,7 @@ fn a_forgotten_listing_is_fetched_again_and_still_checked() {
     std::fs::write(
         &config,
         format!(
-            "policy = \"ward.toml\"\nlisting_memory_bytes = 1\ndecision_memory_bytes = 1\n\n[npm]\nupstream = \"{}\"\n",
+            "policy = \"ward.toml\"\nlisting_memory_bytes = 1\ndecision_memory_bytes = 1\n\n[npm]\nupstream = \"{}\"\nprobe_sidecars = true\n",
             up.base()
         ),
     )
@@ -851,7 +877,10 @@ fn limits_config(p: &Publisher, up: &Upstream, name: &str, extra: &str) -> Strin
     let config = p.path(name);
     std::fs::write(
         &config,
-        format!("policy = \"ward.toml\"\n{extra}\n[npm]\nupstream = \"{}\"\n", up.base()),
+        format!(
+            "policy = \"ward.toml\"\n{extra}\n[npm]\nupstream = \"{}\"\nprobe_sidecars = true\n",
+            up.base()
+        ),
     )
     .unwrap();
     config.display().to_string()
@@ -1134,7 +1163,7 @@ fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
     std::fs::write(
         &config,
         format!(
-            "policy = \"ward.toml\"\nlisting_memory_bytes = 1\n\n[pypi]\nupstream = \"{}\"\n",
+            "policy = \"ward.toml\"\nlisting_memory_bytes = 1\n\n[pypi]\nupstream = \"{}\"\nprobe_sidecars = true\n",
             up.base()
         ),
     )
@@ -1162,5 +1191,102 @@ fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
         up.hits("/files/evil-1.0.tar.gz"),
         1,
         "the denial is remembered, not re-fetched"
+    );
+}
+
+/// Three signed packages upstream (bundles beside the tarballs, and in a
+/// local evidence directory), one advertising an attestations URL.
+fn three_packages(p: &Publisher, up: &Upstream) -> (Vec<&'static str>, std::path::PathBuf) {
+    let names = vec!["alpha", "beta", "gamma"];
+    let evidence = p.path("evidence");
+    std::fs::create_dir_all(&evidence).unwrap();
+    for name in &names {
+        let pkg = package(p, name, "1.0.0", name);
+        serve_package(up, name, &[("1.0.0", &pkg)]);
+        std::fs::write(evidence.join(format!("{name}-1.0.0.tgz.sigstore.json")), &pkg.bundle).unwrap();
+    }
+    // alpha advertises attestations (upstream has none: 404).
+    let mut doc: serde_json::Value = serde_json::from_slice(&match up.answers.lock().unwrap().get("/alpha").cloned() {
+        Some(Answer::Body(b)) => b,
+        _ => unreachable!(),
+    })
+    .unwrap();
+    doc["versions"]["1.0.0"]["dist"]["attestations"] =
+        serde_json::json!({"url": format!("{}/-/npm/v1/attestations/alpha@1.0.0", up.base())});
+    up.set("/alpha", Answer::Body(serde_json::to_vec(&doc).unwrap()));
+    (names, evidence)
+}
+
+#[test]
+fn a_cold_install_makes_one_upstream_request_per_artifact_and_no_blind_probes() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let (names, evidence) = three_packages(&p, &up);
+    let data = p.path("data");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--npm-upstream".into(),
+            up.base(),
+            "--policy".into(),
+            policy(&p, ""),
+            "--evidence".into(),
+            evidence.display().to_string(),
+            "--cache".into(),
+            data.join("cache").display().to_string(),
+        ],
+    );
+    for name in &names {
+        assert_eq!(get(&format!("{}/npm/{name}", proxy.base)).status, 200);
+        let got = get(&format!("{}/npm/{name}/-/{name}-1.0.0.tgz", proxy.base));
+        assert_eq!(got.status, 200, "{}", got.reason);
+    }
+    let hits = up.all_hits();
+    let probes: Vec<_> = hits
+        .keys()
+        .filter(|k| k.contains(".sigstore") || k.contains(".intoto"))
+        .collect();
+    assert!(probes.is_empty(), "blind probes: {probes:?}");
+    // One packument and one tarball per package, plus the one advertised attestation.
+    let total: usize = hits.values().sum();
+    assert!(total <= 2 * names.len() + 1, "{hits:?}");
+    assert_eq!(up.hits("/-/npm/v1/attestations/alpha@1.0.0"), 1, "{hits:?}");
+}
+
+#[test]
+fn a_failed_optional_probe_means_absent_not_a_failed_artifact() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let (names, evidence) = three_packages(&p, &up);
+    // A storage-backed mirror: 403 for what it does not have, 500 for a bad day.
+    up.set("/alpha/-/alpha-1.0.0.tgz.sigstore.json", Answer::Status(403));
+    up.set("/alpha/-/alpha-1.0.0.tgz.sigstore", Answer::Status(500));
+    up.set("/alpha/-/alpha-1.0.0.tgz.intoto.jsonl", Answer::Status(403));
+    let data = p.path("data");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--npm-upstream".into(),
+            up.base(),
+            "--probe-sidecars".into(),
+            "npm".into(),
+            "--policy".into(),
+            policy(&p, ""),
+            "--evidence".into(),
+            evidence.display().to_string(),
+            "--cache".into(),
+            data.join("cache").display().to_string(),
+        ],
+    );
+    let got = get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    // Probing is on here: the others were probed and found.
+    let got = get(&format!("{}/npm/{}/-/{}-1.0.0.tgz", proxy.base, names[1], names[1]));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    assert_eq!(up.hits("/beta/-/beta-1.0.0.tgz.sigstore.json"), 1);
+    let log = proxy.log_with("HTTP 500");
+    assert!(
+        log.contains("alpha-1.0.0.tgz.sigstore") && log.contains("absent"),
+        "{log}"
     );
 }
