@@ -357,6 +357,7 @@ pub fn import_report(r: &ward_scan::ImportReport, dir: &std::path::Path, took: s
         r.withdrawn,
         r.unsupported
     );
+    malicious_summary(r);
     if !r.malformed.is_empty() {
         eprintln!("warning: {} malformed records skipped:", r.malformed.len());
         for (file, why) in r.malformed.iter().take(20) {
@@ -378,6 +379,21 @@ fn stale_warning(age: Option<i64>, max: u32) -> Option<String> {
     }
 }
 
+/// Malicious-package records and suspect ones, per import source.
+fn malicious_summary(r: &ward_scan::ImportReport) {
+    for (source, n) in &r.sources {
+        println!("  source {source}: {n} records");
+    }
+    println!(
+        "  {} malicious-package records ({} suspect)",
+        r.malicious,
+        r.suspect.len()
+    );
+    for (id, why) in &r.suspect {
+        println!("  suspect {id}: {why}");
+    }
+}
+
 pub fn db_status(db: &ward_scan::AdvisoryDb, age: Option<i64>, max: u32) {
     println!("{} advisories, built {}", db.len(), db.built_at());
     for (eco, s) in db.stats() {
@@ -387,6 +403,9 @@ pub fn db_status(db: &ward_scan::AdvisoryDb, age: Option<i64>, max: u32) {
             s.newest_modified.as_deref().unwrap_or("unknown")
         );
     }
+    let r = db.report();
+    println!("  {} malformed records skipped at import", r.malformed.len());
+    malicious_summary(r);
     if let Some(w) = stale_warning(age, max) {
         eprintln!("{w}");
     }
@@ -483,6 +502,7 @@ pub fn scan_report(
                         match s.by {
                             ward_scan::SilencedBy::Exception => "exception",
                             ward_scan::SilencedBy::Vex => "VEX",
+                            ward_scan::SilencedBy::Allow => "allow",
                         },
                         s.source,
                         s.justification
@@ -494,7 +514,11 @@ pub fn scan_report(
                 println!(
                     "  {:<20} {:<8}{:<11} {} ({fix}){status}",
                     f.advisory,
-                    format!("{:?}", f.rating.level).to_lowercase(),
+                    match &f.malicious {
+                        Some(m) if m.suspect.is_some() => "MALICIOUS (suspect record)".to_string(),
+                        Some(_) => "MALICIOUS".to_string(),
+                        None => format!("{:?}", f.rating.level).to_lowercase(),
+                    },
                     score,
                     f.summary
                 );

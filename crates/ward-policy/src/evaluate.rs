@@ -68,10 +68,14 @@ struct Buckets {
 }
 
 impl Buckets {
-    /// Files a reason under its mode; forged evidence
-    /// ([`ReasonCode::is_forgery`]) denies whatever the mode.
+    /// Files a reason under its mode; forged evidence and a known-malicious
+    /// package ([`ReasonCode::denies_in_every_mode`]) deny whatever the mode.
     fn push(&mut self, mode: Mode, reason: Reason) {
-        let mode = if reason.code.is_forgery() { Mode::Enforce } else { mode };
+        let mode = if reason.code.denies_in_every_mode() {
+            Mode::Enforce
+        } else {
+            mode
+        };
         match mode {
             Mode::Enforce => self.deny.push(reason),
             Mode::Warn => self.warn.push(reason),

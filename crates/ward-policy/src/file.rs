@@ -17,9 +17,28 @@ pub(crate) struct RawPolicy {
     #[serde(default)]
     pub exception: Vec<Spanned<RawException>>,
     #[serde(default)]
+    pub allow: Vec<Spanned<RawAllow>>,
+    #[serde(default)]
     pub remediation: Option<Spanned<RawRemediation>>,
     #[serde(default)]
     pub vex: Vec<Spanned<String>>,
+}
+
+/// A reviewed artifact let past `package-malicious`: every field but the
+/// choice of `purl` or `package` + `version` is required.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAllow {
+    #[serde(default)]
+    pub purl: Option<Spanned<String>>,
+    #[serde(default)]
+    pub package: Option<Spanned<String>>,
+    #[serde(default)]
+    pub version: Option<Spanned<String>>,
+    pub sha256: Spanned<String>,
+    pub reviewer: Spanned<String>,
+    pub justification: Spanned<String>,
+    pub expires: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

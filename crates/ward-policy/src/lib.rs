@@ -27,7 +27,7 @@ mod scan_rules;
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
 pub use model::{
-    Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule, ScanAttestationRule,
+    Allow, Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule, ScanAttestationRule,
     Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;

@@ -131,6 +131,33 @@ impl Exception {
     }
 }
 
+/// A reviewed exact artifact let past a malicious-package record: the only
+/// way past `package-malicious`, for this one digest, until it expires.
+#[derive(Clone, Debug)]
+pub struct Allow {
+    /// The package (exact name, no wildcards).
+    pub package: PackagePattern,
+    /// The exact version.
+    pub version: String,
+    /// The artifact's sha256, lower-case hex.
+    pub sha256: String,
+    /// Who reviewed it.
+    pub reviewer: String,
+    /// Why it is acceptable.
+    pub justification: String,
+    /// The last day it applies (UTC).
+    pub expires: jiff::civil::Date,
+    /// Where it was written.
+    pub line: usize,
+}
+
+impl Allow {
+    /// Whether it names this package version (the digest is compared by the caller).
+    pub fn names(&self, package: &PackageId) -> bool {
+        self.package.matches(package) && package.version.as_deref() == Some(self.version.as_str())
+    }
+}
+
 /// A trusted keyless signer.
 #[derive(Clone, Debug)]
 pub struct TrustedSigner {
@@ -229,6 +256,8 @@ pub struct Policy {
     pub scopes: Vec<Scope>,
     /// Exceptions, in file order.
     pub exceptions: Vec<Exception>,
+    /// Reviewed artifacts let past malicious-package records, in file order.
+    pub allows: Vec<Allow>,
     /// Remediation deadlines in days from first sighting, per severity.
     pub remediation: Vec<(Severity, Located<u32>)>,
     /// OpenVEX statements from the documents the policy names.
@@ -575,6 +604,90 @@ impl Loader {
     }
 }
 
+impl Loader {
+    fn allow(&self, index: usize, raw: &Spanned<crate::file::RawAllow>) -> Result<Allow, PolicyError> {
+        let at = |k: &str| format!("allow[{}].{k}", index + 1);
+        let a = raw.get_ref();
+        let (text, span, version) = match (&a.purl, &a.package) {
+            (Some(p), None) => {
+                // `pkg:TYPE/NAME@VERSION`: the `@` of an npm scope is not a version.
+                let t = p.get_ref().trim();
+                match t.rfind('@') {
+                    Some(i) if i > 0 && !t[..i].ends_with('/') && a.version.is_none() => {
+                        (t[..i].to_string(), p.span(), t[i + 1..].to_string())
+                    }
+                    _ => {
+                        return Err(self.err_at(
+                            Some(p.span()),
+                            at("purl"),
+                            "name one exact version in the purl (pkg:npm/NAME@VERSION), and no separate `version`",
+                        ));
+                    }
+                }
+            }
+            (None, Some(p)) => match &a.version {
+                Some(v) => (p.get_ref().trim().to_string(), p.span(), v.get_ref().trim().to_string()),
+                None => return Err(self.err_at(Some(raw.span()), at("version"), "`package` needs an exact `version`")),
+            },
+            _ => {
+                return Err(self.err_at(
+                    Some(raw.span()),
+                    at("purl"),
+                    "name the artifact by `purl` (with its version) or by `package` and `version`, one of the two",
+                ));
+            }
+        };
+        if text.contains('*') || version.is_empty() || version.contains(['*', ' ', '<', '>', '=', '^', '~']) {
+            return Err(self.err_at(
+                Some(span),
+                at("package"),
+                "an allow names one exact package and version (no wildcards or ranges)",
+            ));
+        }
+        let package = PackagePattern::parse(&text).map_err(|m| self.err_at(Some(span.clone()), at("package"), m))?;
+        let sha256 = a.sha256.get_ref().trim().to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(self.err_at(
+                Some(a.sha256.span()),
+                at("sha256"),
+                "expected the artifact's sha256 as 64 hex digits",
+            ));
+        }
+        let reviewer = a.reviewer.get_ref().trim();
+        if reviewer.is_empty() {
+            return Err(self.err_at(
+                Some(a.reviewer.span()),
+                at("reviewer"),
+                "name who reviewed the artifact",
+            ));
+        }
+        let justification = a.justification.get_ref().trim();
+        if justification.len() < 10 {
+            return Err(self.err_at(
+                Some(a.justification.span()),
+                at("justification"),
+                "write why this artifact is acceptable (at least 10 characters)",
+            ));
+        }
+        let expires: jiff::civil::Date = a.expires.get_ref().parse().map_err(|err| {
+            self.err_at(
+                Some(a.expires.span()),
+                at("expires"),
+                format!("expected a date like 2027-01-31: {err}"),
+            )
+        })?;
+        Ok(Allow {
+            package,
+            version,
+            sha256,
+            reviewer: reviewer.to_string(),
+            justification: justification.to_string(),
+            expires,
+            line: self.line(raw),
+        })
+    }
+}
+
 impl Policy {
     /// Reads and validates a policy file. Keys and Rego files are named
     /// relative to the policy file's directory.
@@ -651,6 +764,12 @@ impl Policy {
             .enumerate()
             .map(|(i, e)| loader.exception(i, e))
             .collect::<Result<Vec<_>, _>>()?;
+        let allows = raw
+            .allow
+            .iter()
+            .enumerate()
+            .map(|(i, a)| loader.allow(i, a))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut remediation = Vec::new();
         if let Some(r) = &raw.remediation {
             let r = r.get_ref();
@@ -684,6 +803,7 @@ impl Policy {
             defaults,
             scopes,
             exceptions,
+            allows,
             remediation,
             vex,
         })
@@ -708,6 +828,7 @@ impl Policy {
             },
             scopes: Vec::new(),
             exceptions: Vec::new(),
+            allows: Vec::new(),
             remediation: Vec::new(),
             vex: VexSet::default(),
         }

@@ -10,7 +10,7 @@
 use crate::model::{Mode, Policy, Scope};
 use jiff::Timestamp;
 use ward_core::{Fact, PackageId, Reason, ReasonCode};
-use ward_scan::{Finding, LicenseVerdict, ScanReport, Severity, Silenced, SilencedBy, VexStatus};
+use ward_scan::{Finding, LicenseVerdict, MaliciousFinding, ScanReport, Severity, Silenced, SilencedBy, VexStatus};
 
 /// Exceptions expiring within this many days are reported as warnings.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
@@ -37,6 +37,29 @@ fn fixed_phrase(f: &Finding) -> String {
     }
 }
 
+/// Where a dated entry (`[[exception]]`, `[[allow]]`) stands today.
+#[derive(Debug, PartialEq, Eq)]
+enum Expiry {
+    /// Past its last day: it counts no more.
+    Expired,
+    /// Within [`EXPIRY_WARNING_DAYS`]: it counts, with a warning.
+    Soon(i32),
+    /// Further off.
+    Later,
+}
+
+fn expiry(expires: jiff::civil::Date, today: jiff::civil::Date) -> Expiry {
+    if today > expires {
+        return Expiry::Expired;
+    }
+    let left = (expires - today).get_days();
+    if i64::from(left) <= EXPIRY_WARNING_DAYS {
+        Expiry::Soon(left)
+    } else {
+        Expiry::Later
+    }
+}
+
 impl Policy {
     /// Marks findings silenced by exceptions and VEX, and sets remediation
     /// deadlines from each finding's first sighting (today if unknown).
@@ -54,12 +77,52 @@ impl Policy {
             let Ok(package) = f.package.parse::<PackageId>() else {
                 continue;
             };
+            // Malicious is not a severity: no exception, VEX statement or
+            // deadline applies; only an `[[allow]]` naming the artifact's sha256.
+            if let Some(m) = &f.malicious {
+                f.due = None;
+                f.overdue = false;
+                let Some(sha256) = m.sha256.as_deref() else {
+                    continue;
+                };
+                for a in self.allows.iter().filter(|a| a.names(&package) && a.sha256 == sha256) {
+                    let at = format!("{}:{}", self.path, a.line);
+                    match expiry(a.expires, today) {
+                        Expiry::Expired => {
+                            note(Reason::new(
+                                ReasonCode::AllowExpired,
+                                format!(
+                                    "the [[allow]] of {}@{} (sha256 {sha256}) expired on {} ({at}); {} is denied again",
+                                    a.package.text, a.version, a.expires, f.advisory
+                                ),
+                            ));
+                            continue;
+                        }
+                        Expiry::Soon(left) => note(Reason::new(
+                            ReasonCode::AllowExpiring,
+                            format!(
+                                "the [[allow]] of {}@{} (sha256 {sha256}) expires on {} ({left} days; {at})",
+                                a.package.text, a.version, a.expires
+                            ),
+                        )),
+                        Expiry::Later => {}
+                    }
+                    f.silenced = Some(Silenced {
+                        by: SilencedBy::Allow,
+                        source: at,
+                        justification: format!("reviewed by {}: {}", a.reviewer, a.justification),
+                        expires: Some(a.expires.to_string()),
+                    });
+                    break;
+                }
+                continue;
+            }
             let ids: Vec<&str> = std::iter::once(f.advisory.as_str())
                 .chain(f.aliases.iter().map(String::as_str))
                 .collect();
             for e in self.exceptions.iter().filter(|e| e.covers(&ids, &package)) {
                 let at = format!("{}:{}", self.path, e.line);
-                if today > e.expires {
+                if expiry(e.expires, today) == Expiry::Expired {
                     note(Reason::new(
                         ReasonCode::ExceptionExpired,
                         format!(
@@ -69,8 +132,7 @@ impl Policy {
                     ));
                     continue;
                 }
-                let left = (e.expires - today).get_days();
-                if i64::from(left) <= EXPIRY_WARNING_DAYS {
+                if let Expiry::Soon(left) = expiry(e.expires, today) {
                     note(Reason::new(
                         ReasonCode::ExceptionExpiring,
                         format!(
@@ -146,6 +208,71 @@ impl Policy {
             .unwrap_or((DEFAULT_FAIL_ON, "the default threshold".into()))
     }
 
+    /// A malicious-package finding: denied in every mode unless an
+    /// unexpired `[[allow]]` names the artifact's sha256 (set by triage).
+    fn malicious_reason(&self, f: &Finding, m: &MaliciousFinding) -> (Mode, Reason) {
+        let ids = std::iter::once(f.advisory.as_str())
+            .chain(f.aliases.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let how = match m.matched_by.strip_prefix("digest:") {
+            Some(alg) => format!("the artifact's {alg} digest is one the record lists"),
+            None => "by name and version".to_string(),
+        };
+        let suspect = m
+            .suspect
+            .as_ref()
+            .map(|why| format!("; the record is SUSPECT: {why}; if this artifact is clean, an [[allow]] naming its sha256 lets it through knowingly"))
+            .unwrap_or_default();
+        if let Some(s) = f.silenced.as_ref().filter(|s| s.by == SilencedBy::Allow) {
+            let until = s.expires.as_ref().map(|e| format!(" until {e}")).unwrap_or_default();
+            return (
+                Mode::Audit,
+                Reason::new(
+                    ReasonCode::AllowedByReview,
+                    format!(
+                        "{ids} marks {} as malicious ({how}){suspect}; allowed for sha256 {} by the [[allow]] at {}{until}, {}",
+                        f.package,
+                        m.sha256.as_deref().unwrap_or("?"),
+                        s.source,
+                        s.justification
+                    ),
+                ),
+            );
+        }
+        let other_allows: Vec<String> = f
+            .package
+            .parse::<PackageId>()
+            .ok()
+            .map(|p| {
+                self.allows
+                    .iter()
+                    .filter(|a| a.names(&p))
+                    .map(|a| format!("{}:{} (sha256 {}, expires {})", self.path, a.line, a.sha256, a.expires))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let allows = if other_allows.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; the [[allow]] at {} does not apply (this artifact's sha256 is {}, or the entry expired)",
+                other_allows.join(", "),
+                m.sha256.as_deref().unwrap_or("unknown here")
+            )
+        };
+        (
+            Mode::Enforce,
+            Reason::new(
+                ReasonCode::PackageMalicious,
+                format!(
+                    "{} is a known-malicious package: {ids} ({how}; {}). What the record says to do: {}{suspect}{allows}",
+                    f.package, f.summary, m.advice
+                ),
+            ),
+        )
+    }
+
     fn mode_of(&self, scopes: &[&Scope]) -> Mode {
         scopes
             .iter()
@@ -182,6 +309,10 @@ impl Policy {
         for f in &report.findings {
             let scopes = scopes_of(&f.package);
             let (threshold, set_at) = self.fail_on_for(&scopes, fail_on);
+            if let Some(m) = &f.malicious {
+                out.push(self.malicious_reason(f, m));
+                continue;
+            }
             let what = format!(
                 "{} affects {} ({}; {})",
                 f.advisory,
@@ -194,6 +325,7 @@ impl Policy {
                 let by = match s.by {
                     SilencedBy::Exception => "exception",
                     SilencedBy::Vex => "VEX statement",
+                    SilencedBy::Allow => "allow",
                 };
                 out.push((
                     Mode::Audit,

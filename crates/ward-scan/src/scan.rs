@@ -61,7 +61,7 @@ pub struct MaliciousFinding {
 /// What silenced a finding, and why.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Silenced {
-    /// `exception` or `vex`.
+    /// `exception`, `vex` or `allow`.
     pub by: SilencedBy,
     /// Where: `FILE:LINE` of the exception, or the VEX document.
     pub source: String,
@@ -80,6 +80,9 @@ pub enum SilencedBy {
     Exception,
     /// An OpenVEX `not_affected` or `fixed` statement.
     Vex,
+    /// A policy `[[allow]]` naming the artifact's sha256 (the only thing
+    /// that lets a malicious-package finding through).
+    Allow,
 }
 
 /// A component's declared licence.

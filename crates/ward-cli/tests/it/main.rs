@@ -14,6 +14,7 @@ mod conformance;
 mod docs;
 mod keys;
 mod ledger;
+mod malicious;
 mod policy;
 mod proxy;
 mod proxy_faults;
