@@ -607,6 +607,11 @@ pub fn scanned_components(
         own.license = artifact.license.clone();
         // Packages state their licence in their metadata; a plain file does not.
         own.states_licenses = artifact.kind != ArtifactKind::File;
+        // Malicious-package records may list the artifact's own digests.
+        own.digests = vec![
+            ("sha256".into(), artifact.digests.sha256.to_hex()),
+            ("sha512".into(), artifact.digests.sha512.to_hex()),
+        ];
         components.push(own);
     }
     for fact in checks.iter().flat_map(|c| &c.facts) {
