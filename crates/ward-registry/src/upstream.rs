@@ -12,10 +12,136 @@
 //! OpenSSL reads them), plus any CA files the operator names; the compiled-in
 //! web roots only where the system has no store at all. There is no way to
 //! turn verification off.
+//!
+//! One HTTP agent is shared by every request: its connections are pooled
+//! and kept alive (as many idle per host as fetches may run at once), host
+//! names are resolved once per [`DNS_TTL`] ([`CachingResolver`]) instead of
+//! once per request, and at most [`DEFAULT_FETCHES_PER_HOST`] exchanges run
+//! against one host at a time ([`Fetcher::with_roots_and_host_limit`]).
+//! No lock is held across network I/O.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+
+/// How long a resolved host name is reused.
+pub const DNS_TTL: Duration = Duration::from_secs(60);
+
+/// Most exchanges with one upstream host at a time, by default.
+pub const DEFAULT_FETCHES_PER_HOST: usize = 16;
+
+/// A resolver that remembers each host's addresses for a while, so a
+/// pooled connection and the requests after it cost no lookup (the system
+/// resolver may stall seconds on a lookup). Failed lookups are not
+/// remembered. The cache lock is never held while resolving.
+#[derive(Debug)]
+pub struct CachingResolver<R: Resolver = DefaultResolver> {
+    inner: R,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Instant, ResolvedSocketAddrs)>>,
+}
+
+impl<R: Resolver> CachingResolver<R> {
+    /// Caches what `inner` resolves for `ttl`.
+    pub fn new(inner: R, ttl: Duration) -> Self {
+        Self {
+            inner,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<R: Resolver> Resolver for CachingResolver<R> {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map(|a| a.as_str()).unwrap_or_default()
+        );
+        if let Ok(cache) = self.cache.lock()
+            && let Some((at, addrs)) = cache.get(&key)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(addrs.clone());
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            // Bounded: the hosts of one proxy are few; expired entries go first.
+            if cache.len() >= 1024 {
+                let ttl = self.ttl;
+                cache.retain(|_, (at, _)| at.elapsed() < ttl);
+                if cache.len() >= 1024 {
+                    cache.clear();
+                }
+            }
+            cache.insert(key, (Instant::now(), addrs.clone()));
+        }
+        Ok(addrs)
+    }
+}
+
+/// A counting semaphore per host, for blocking callers.
+#[derive(Debug, Default)]
+struct HostSlots {
+    limit: usize,
+    busy: Mutex<HashMap<String, usize>>,
+    freed: Condvar,
+}
+
+/// One exchange's slot with a host, given back on drop.
+struct Slot<'a> {
+    slots: &'a HostSlots,
+    host: String,
+}
+
+impl HostSlots {
+    fn take(&self, host: &str) -> Slot<'_> {
+        let mut busy = match self.busy.lock() {
+            Ok(b) => b,
+            Err(p) => p.into_inner(),
+        };
+        loop {
+            let n = busy.entry(host.to_string()).or_default();
+            if *n < self.limit.max(1) {
+                *n += 1;
+                break;
+            }
+            busy = match self.freed.wait(busy) {
+                Ok(b) => b,
+                Err(p) => p.into_inner(),
+            };
+        }
+        Slot {
+            slots: self,
+            host: host.to_string(),
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut busy = match self.slots.busy.lock() {
+            Ok(b) => b,
+            Err(p) => p.into_inner(),
+        };
+        if let Some(n) = busy.get_mut(&self.host) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                busy.remove(&self.host);
+            }
+        }
+        self.slots.freed.notify_all();
+    }
+}
 
 /// Where a registry's data comes from.
 #[derive(Clone, Debug)]
@@ -245,6 +371,7 @@ pub struct Fetcher {
     /// The limits.
     pub limits: FetchLimits,
     allowed_hosts: Vec<String>,
+    slots: Arc<HostSlots>,
 }
 
 /// `host[:port]` of a URL.
@@ -313,6 +440,34 @@ impl Fetcher {
 
     /// A fetcher with these limits trusting `roots`; `allowed_hosts` may be redirected to.
     pub fn with_roots(limits: FetchLimits, allowed_hosts: Vec<String>, roots: &TrustedRoots) -> Self {
+        Self::with_roots_and_host_limit(limits, allowed_hosts, roots, DEFAULT_FETCHES_PER_HOST)
+    }
+
+    /// As [`Fetcher::with_roots`], with at most `per_host` exchanges with one host at a time.
+    pub fn with_roots_and_host_limit(
+        limits: FetchLimits,
+        allowed_hosts: Vec<String>,
+        roots: &TrustedRoots,
+        per_host: usize,
+    ) -> Self {
+        Self::with_resolver(
+            limits,
+            allowed_hosts,
+            roots,
+            per_host,
+            CachingResolver::new(DefaultResolver::default(), DNS_TTL),
+        )
+    }
+
+    /// The fetcher with a resolver of its own.
+    pub(crate) fn with_resolver(
+        limits: FetchLimits,
+        allowed_hosts: Vec<String>,
+        roots: &TrustedRoots,
+        per_host: usize,
+        resolver: impl Resolver,
+    ) -> Self {
+        let per_host = per_host.max(1);
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots.roots.clone()).build();
         let config = ureq::Agent::config_builder()
             .tls_config(tls)
@@ -320,12 +475,21 @@ impl Fetcher {
             .max_redirects_will_error(false)
             .http_status_as_error(false)
             .timeout_global(Some(limits.timeout))
+            // Every fetch that may run at once can park its connection for the next.
+            .max_idle_connections_per_host(per_host)
+            .max_idle_connections(per_host * 8)
+            .max_idle_age(Duration::from_secs(30))
             .user_agent(concat!("ward/", env!("CARGO_PKG_VERSION")))
             .build();
+        let connector = ureq::unversioned::transport::DefaultConnector::new();
         Self {
-            agent: config.into(),
+            agent: ureq::Agent::with_parts(config, connector, resolver),
             limits,
             allowed_hosts: allowed_hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            slots: Arc::new(HostSlots {
+                limit: per_host,
+                ..HostSlots::default()
+            }),
         }
     }
 
@@ -403,6 +567,11 @@ impl Fetcher {
         max: u64,
         out: &mut dyn Write,
     ) -> Result<(u64, String), UpstreamError> {
+        // One slot with the host for the whole exchange (queued here, not at the host).
+        let _slot = match source {
+            Source::Url(url) => Some(self.slots.take(&host_of(url).unwrap_or_default())),
+            Source::File(_) => None,
+        };
         let started = Instant::now();
         let (mut reader, declared, final_url) = self.open(source, accept)?;
         let name = source.to_string();
@@ -504,6 +673,138 @@ mod tests {
         assert_eq!(
             host_of("http://user@Example.org:8080/x"),
             Some("example.org:8080".into())
+        );
+    }
+
+    use std::io::{BufRead as _, BufReader};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A resolver that counts lookups and takes 200 ms for each, as a stalling system resolver would.
+    #[derive(Debug, Default)]
+    struct SlowCounting(Arc<AtomicUsize>);
+
+    impl Resolver for SlowCounting {
+        fn resolve(
+            &self,
+            uri: &ureq::http::Uri,
+            config: &ureq::config::Config,
+            timeout: ureq::unversioned::transport::NextTimeout,
+        ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(200));
+            DefaultResolver::default().resolve(uri, config, timeout)
+        }
+    }
+
+    /// A keep-alive HTTP/1.1 server answering `hello` after `delay`;
+    /// counts connections and the most requests in progress at once.
+    fn server(delay: Duration) -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (conns, busy, most) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (c, b, m) = (conns.clone(), busy.clone(), most.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                c.fetch_add(1, Ordering::SeqCst);
+                let (b, m) = (b.clone(), m.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut out = stream;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        loop {
+                            let mut h = String::new();
+                            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                                break;
+                            }
+                        }
+                        let now = b.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(delay);
+                        b.fetch_sub(1, Ordering::SeqCst);
+                        if out
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (port, conns, most)
+    }
+
+    fn roots() -> TrustedRoots {
+        TrustedRoots {
+            roots: ureq::tls::RootCerts::WebPki,
+            system: 0,
+            extra: 0,
+        }
+    }
+
+    #[test]
+    fn host_names_are_resolved_once_per_ttl_and_connections_are_reused() {
+        let (port, conns, _) = server(Duration::ZERO);
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let resolver = CachingResolver::new(SlowCounting(lookups.clone()), DNS_TTL);
+        let fetcher = Fetcher::with_resolver(FetchLimits::default(), Vec::new(), &roots(), 4, resolver);
+        let url = Source::Url(format!("http://localhost:{port}/x"));
+        let started = Instant::now();
+        for _ in 0..10 {
+            assert_eq!(fetcher.metadata(&url, None).unwrap().0, b"hello");
+        }
+        assert_eq!(lookups.load(Ordering::SeqCst), 1, "one lookup for ten requests");
+        assert!(lookups.load(Ordering::SeqCst) <= conns.load(Ordering::SeqCst));
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "one kept-alive connection");
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        // After the TTL, looked up again.
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let resolver = CachingResolver::new(SlowCounting(lookups.clone()), Duration::from_millis(50));
+        let fetcher = Fetcher::with_resolver(FetchLimits::default(), Vec::new(), &roots(), 4, resolver);
+        fetcher.metadata(&url, None).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        fetcher.metadata(&url, None).unwrap();
+        assert_eq!(lookups.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn parallel_fetches_from_one_host_are_bounded_but_parallel() {
+        let (port, _, most) = server(Duration::from_millis(100));
+        let fetcher = Arc::new(Fetcher::with_roots_and_host_limit(
+            FetchLimits::default(),
+            Vec::new(),
+            &roots(),
+            3,
+        ));
+        let started = Instant::now();
+        let threads: Vec<_> = (0..9)
+            .map(|i| {
+                let f = fetcher.clone();
+                std::thread::spawn(move || {
+                    f.metadata(&Source::Url(format!("http://127.0.0.1:{port}/{i}")), None)
+                        .unwrap()
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let most = most.load(Ordering::SeqCst);
+        assert!((2..=3).contains(&most), "at most 3 at once, and in parallel: {most}");
+        // Nine 100 ms answers, three at a time: about 300 ms, not 900.
+        assert!(
+            started.elapsed() < Duration::from_millis(800),
+            "{:?}",
+            started.elapsed()
         );
     }
 

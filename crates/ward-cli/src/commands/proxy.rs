@@ -34,6 +34,7 @@ struct ConfigFile {
     header_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     max_connections: Option<usize>,
+    max_fetches_per_host: Option<usize>,
     #[serde(default)]
     allow_redirect_hosts: Vec<String>,
     #[serde(default)]
@@ -71,6 +72,7 @@ struct Settings {
     ca_certs: Vec<PathBuf>,
     probes: SidecarProbes,
     log_format: LogFormat,
+    fetches_per_host: usize,
 }
 
 fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<Settings, Usage> {
@@ -140,6 +142,10 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
         npm: upstream(&up.npm_upstream, file.npm.as_ref(), "https://registry.npmjs.org"),
         cargo: upstream(&up.cargo_upstream, file.cargo.as_ref(), "https://index.crates.io"),
         probes,
+        fetches_per_host: file
+            .max_fetches_per_host
+            .unwrap_or(ward_registry::upstream::DEFAULT_FETCHES_PER_HOST)
+            .max(1),
         log_format: up.log_format.or(file.log_format).unwrap_or_default(),
         limits: FetchLimits {
             max_metadata: up.max_metadata_bytes.or(file.max_metadata_bytes).unwrap_or(64 << 20),
@@ -200,7 +206,7 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     }
     gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
     let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
-    let fetcher = Fetcher::with_roots(s.limits.clone(), s.hosts.clone(), &roots);
+    let fetcher = Fetcher::with_roots_and_host_limit(s.limits.clone(), s.hosts.clone(), &roots, s.fetches_per_host);
     let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone())
         .map_err(|e| Usage(e.to_string()))?
         .with_events(events);
