@@ -10,7 +10,7 @@ use crate::VerifyError;
 use crate::keys::PublicKey;
 use base64::Engine as _;
 use serde_json::Value;
-use ward_core::PackageId;
+use ward_core::{Ecosystem, PackageId};
 
 /// The npm publish attestation predicate.
 pub const NPM_PUBLISH_V01: &str = "https://github.com/npm/attestation/tree/main/specs/publish/v0.1";
@@ -144,6 +144,12 @@ pub fn verify_registry_signature(
 ) -> Result<(), VerifyError> {
     use base64::Engine as _;
     use sha2::Digest as _;
+    if package.ecosystem != Ecosystem::Npm {
+        return Err(VerifyError::PublisherMismatch(format!(
+            "an npm registry signature vouches for an npm package, not {}",
+            package.to_purl()
+        )));
+    }
     let version = package.version.as_deref().unwrap_or_default();
     let message = format!("{}@{version}:{integrity}", package.full_name());
     let candidates = keys.find(key_id, "npm:signatures");
@@ -168,7 +174,16 @@ pub fn verify_registry_signature(
 }
 
 /// Checks an npm publish attestation's predicate and subject against the package.
+/// The registry vouches for npm packages only: the same bytes named as a
+/// crate or a distribution (ward reads the kind from the file name) are not
+/// what it signed.
 pub fn check_publish(predicate: &Value, subject_name: &str, package: &PackageId) -> Result<(), VerifyError> {
+    if package.ecosystem != Ecosystem::Npm {
+        return Err(VerifyError::PublisherMismatch(format!(
+            "an npm publish attestation vouches for an npm package, not {}",
+            package.to_purl()
+        )));
+    }
     let name = predicate.get("name").and_then(|n| n.as_str()).unwrap_or_default();
     let version = predicate.get("version").and_then(|n| n.as_str()).unwrap_or_default();
     let expected_version = package.version.as_deref().unwrap_or_default();
@@ -180,10 +195,52 @@ pub fn check_publish(predicate: &Value, subject_name: &str, package: &PackageId)
     }
     let subject: Option<PackageId> = subject_name.replace("pkg:npm/@", "pkg:npm/%40").parse().ok();
     match subject {
-        Some(s) if s.normalized_name() == package.normalized_name() && s.version == package.version => Ok(()),
+        Some(s)
+            if s.ecosystem == Ecosystem::Npm
+                && s.normalized_name() == package.normalized_name()
+                && s.version == package.version =>
+        {
+            Ok(())
+        }
         _ => Err(VerifyError::PublisherMismatch(format!(
             "npm attestation subject {subject_name:?} is not {}",
             package.to_purl()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The npm registry vouches for an npm package: its publish attestation
+    /// for `foo@1.0.0` says nothing about a crate or a PyPI distribution of
+    /// the same name and version, even when the bytes are the same (one
+    /// tarball can hold `package.json`, `Cargo.toml` and `PKG-INFO`, and ward
+    /// picks the kind from the file name).
+    #[test]
+    fn a_publish_attestation_binds_only_an_npm_package() {
+        let predicate =
+            serde_json::json!({"name": "foo", "version": "1.0.0", "registry": "https://registry.npmjs.org"});
+        let npm = PackageId::npm("foo", Some("1.0.0".into()));
+        assert!(check_publish(&predicate, "pkg:npm/foo@1.0.0", &npm).is_ok());
+        for eco in [Ecosystem::Cargo, Ecosystem::Pypi, Ecosystem::Generic] {
+            let other = PackageId::new(eco, None, "foo", Some("1.0.0".into()));
+            assert!(
+                matches!(
+                    check_publish(&predicate, "pkg:npm/foo@1.0.0", &other),
+                    Err(VerifyError::PublisherMismatch(_))
+                ),
+                "{eco:?} accepted"
+            );
+        }
+        let keys = RegistryKeys::bundled().unwrap();
+        let krate = PackageId::new(Ecosystem::Cargo, None, "foo", Some("1.0.0".into()));
+        assert!(matches!(
+            verify_registry_signature(&keys, &krate, "sha512-x", "SHA256:x", "AAAA"),
+            Err(VerifyError::PublisherMismatch(_))
+        ));
+        // A subject of another type is not npm's either.
+        assert!(check_publish(&predicate, "pkg:cargo/foo@1.0.0", &npm).is_err());
     }
 }
