@@ -17,7 +17,7 @@ use ward_core::{
     Artifact, ArtifactKind, Check, Decision, EvidenceRef, Fact, PackageId, Reason, ReasonCode, SignerIdentity,
 };
 use ward_identify::{Limits, Options};
-use ward_ledger::{LedgerError, LedgerStore};
+use ward_ledger::{LedgerError, LedgerStore, SharedLedger};
 use ward_policy::{DecisionInput, Policy};
 use ward_verify::{
     ArtifactRef, AttestationContext, PublicKey, RegistryKeys, SignerRequirement, SigstoreBundle, TrustRoot, VerifyError,
@@ -168,7 +168,7 @@ pub struct Gate {
     registry_keys: RegistryKeys,
     policy: Option<Arc<Policy>>,
     limits: Limits,
-    ledger: Option<Arc<Mutex<Box<dyn LedgerStore>>>>,
+    ledger: Option<SharedLedger>,
     advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_scan::Severity>)>,
     first_seen: Option<Arc<Mutex<ward_scan::FirstSeenStore>>>,
     pins: Option<Arc<Mutex<RecordedAllows>>>,
@@ -205,9 +205,10 @@ impl Gate {
         self
     }
 
-    /// Records every decision in this ledger.
+    /// Records every decision in this ledger. Concurrent decisions share
+    /// one batch (group commit: one fsync or transaction per batch).
     pub fn with_ledger(mut self, ledger: Box<dyn LedgerStore>) -> Self {
-        self.ledger = Some(Arc::new(Mutex::new(ledger)));
+        self.ledger = Some(SharedLedger::new(ledger));
         self
     }
 
@@ -216,9 +217,6 @@ impl Gate {
     /// has no ledger. An error means the decision is **not** recorded.
     pub fn record(&self, e: &Evaluation, context: &str) -> Result<Option<Recorded>, LedgerError> {
         let Some(ledger) = &self.ledger else { return Ok(None) };
-        let mut ledger = ledger
-            .lock()
-            .map_err(|_| LedgerError::Corrupt("a previous writer panicked".into()))?;
         let record = ward_ledger::record::DecisionRecord {
             artifact: &e.artifact,
             checks: &e.checks,
@@ -228,23 +226,22 @@ impl Gate {
             version: env!("CARGO_PKG_VERSION"),
             context,
         };
-        let entry = record.sign(ledger.signer());
-        let receipt = ledger.append(std::slice::from_ref(&entry))?;
+        let entry = record.sign(ledger.signer()?);
+        let receipt = ledger.append_one(entry.clone())?;
         if e.decision.allowed()
             && let Some(pins) = &self.pins
             && let Ok(mut pins) = pins.lock()
         {
             pins.entry((e.artifact.id.to_purl(), e.artifact.file_name.clone()))
-                .or_insert_with(|| (e.artifact.digests.sha256.to_hex(), receipt.first_index));
+                .or_insert_with(|| (e.artifact.digests.sha256.to_hex(), receipt.index));
         }
-        let proof = ledger.tree().inclusion_proof(receipt.first_index, receipt.size)?;
         Ok(Some(Recorded {
-            index: receipt.first_index,
+            index: receipt.index,
             size: receipt.size,
             leaf_hash: hex::encode(ward_ledger::leaf_hash(&entry)),
-            inclusion_proof: proof.iter().map(hex::encode).collect(),
+            inclusion_proof: receipt.inclusion_proof.iter().map(hex::encode).collect(),
             checkpoint: receipt.checkpoint,
-            verifier_key: ledger.verifier().to_vkey(),
+            verifier_key: ledger.verifier()?.to_vkey(),
         }))
     }
 
@@ -262,27 +259,27 @@ impl Gate {
     fn recorded_allows(&self) -> Result<RecordedAllows, LedgerError> {
         let mut out = std::collections::HashMap::new();
         let Some(ledger) = &self.ledger else { return Ok(out) };
-        let mut ledger = ledger
-            .lock()
-            .map_err(|_| LedgerError::Corrupt("a previous writer panicked".into()))?;
-        let verifier = ledger.verifier();
-        for i in 0..ledger.size() {
-            let statement = ward_ledger::record::open_record(&ledger.entry(i)?, &verifier)
-                .map_err(|e| LedgerError::Corrupt(format!("entry {i}: {e}")))?;
-            let p = &statement["predicate"];
-            if p["verificationResult"] != "PASSED" {
-                continue;
+        let verifier = ledger.verifier()?;
+        ledger.with_store(|ledger| -> Result<(), LedgerError> {
+            for i in 0..ledger.size() {
+                let statement = ward_ledger::record::open_record(&ledger.entry(i)?, &verifier)
+                    .map_err(|e| LedgerError::Corrupt(format!("entry {i}: {e}")))?;
+                let p = &statement["predicate"];
+                if p["verificationResult"] != "PASSED" {
+                    continue;
+                }
+                let subject = &statement["subject"][0];
+                if let (Some(purl), Some(file), Some(sha)) = (
+                    subject["name"].as_str(),
+                    p["artifact"]["fileName"].as_str(),
+                    subject["digest"]["sha256"].as_str(),
+                ) {
+                    out.entry((purl.to_string(), file.to_string()))
+                        .or_insert_with(|| (sha.to_string(), i));
+                }
             }
-            let subject = &statement["subject"][0];
-            if let (Some(purl), Some(file), Some(sha)) = (
-                subject["name"].as_str(),
-                p["artifact"]["fileName"].as_str(),
-                subject["digest"]["sha256"].as_str(),
-            ) {
-                out.entry((purl.to_string(), file.to_string()))
-                    .or_insert_with(|| (sha.to_string(), i));
-            }
-        }
+            Ok(())
+        })??;
         Ok(out)
     }
 

@@ -5,7 +5,8 @@
 //! - [`note`] and [`checkpoint`]: C2SP `signed-note` (Ed25519) and
 //!   `tlog-checkpoint`, with witness cosignatures (`tlog-cosignature`).
 //! - [`tiles`]: the C2SP `tlog-tiles` layout, for serving and reading logs.
-//! - [`store`]: the embedded, crash-safe backend.
+//! - [`store`]: the embedded, crash-safe backend, PostgreSQL, and
+//!   [`SharedLedger`]: group commit for concurrent appenders.
 //! - [`record`]: decision records as DSSE-signed in-toto statements.
 
 #![forbid(unsafe_code)]
@@ -25,5 +26,7 @@ pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 
 pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
-pub use store::{EmbeddedLedger, LedgerError, LedgerStore, PostgresLedger, Receipt, VerifyReport};
+pub use store::{
+    Appended, EmbeddedLedger, LedgerError, LedgerStore, PostgresLedger, Receipt, SharedLedger, VerifyReport,
+};
 pub use tree::{MerkleTree, TreeError};

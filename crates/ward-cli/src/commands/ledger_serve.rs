@@ -3,7 +3,9 @@
 //! Reads (`GET /checkpoint`, `GET /tile/…`) need no credentials, so any CDN
 //! can mirror them. `POST /add` appends one entry (at most 64 KiB) and needs
 //! `Authorization: Bearer <token>` for a token with the `append` scope; it
-//! answers with the entry's c2sp.org/tlog-proof.
+//! answers with the entry's c2sp.org/tlog-proof. Concurrent appends share
+//! one batch (group commit, [`ward_ledger::SharedLedger`]): one fsync and
+//! one signed checkpoint (one transaction on PostgreSQL) per batch.
 
 use super::Usage;
 use crate::output;
@@ -12,11 +14,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use std::sync::{Arc, Mutex};
-use ward_ledger::LedgerStore;
+use std::sync::Arc;
+use ward_ledger::{LedgerStore, SharedLedger};
 
 struct Shared {
-    ledger: Mutex<Box<dyn LedgerStore>>,
+    ledger: SharedLedger,
     append_tokens: Vec<String>,
 }
 
@@ -46,7 +48,7 @@ pub fn read_tokens(path: &std::path::Path) -> Result<Vec<String>, Usage> {
 /// Runs the server until interrupted.
 pub fn serve(ledger: Box<dyn LedgerStore>, listen: &str, append_tokens: Vec<String>) -> Result<(), Usage> {
     let shared = Arc::new(Shared {
-        ledger: Mutex::new(ledger),
+        ledger: SharedLedger::new(ledger),
         append_tokens,
     });
     let app = axum::Router::new()
@@ -75,17 +77,18 @@ pub fn serve(ledger: Box<dyn LedgerStore>, listen: &str, append_tokens: Vec<Stri
 }
 
 fn read(shared: &Shared, path: &str) -> Response {
-    let mut ledger = match shared.ledger.lock() {
-        Ok(l) => l,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "ledger unavailable").into_response(),
-    };
-    // Other writers (PostgreSQL) may have appended since the last read.
-    if path == "checkpoint"
-        && let Err(e) = ledger.refresh()
-    {
-        return (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response();
-    }
-    match ledger.read_path(path) {
+    let read = shared.ledger.with_store(|ledger| {
+        // Other writers (PostgreSQL) may have appended since the last read.
+        if path == "checkpoint"
+            && let Err(e) = ledger.refresh()
+        {
+            return Err((StatusCode::SERVICE_UNAVAILABLE, e.to_string()));
+        }
+        ledger
+            .read_path(path)
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    });
+    match read.unwrap_or_else(|_| Err((StatusCode::INTERNAL_SERVER_ERROR, "ledger unavailable".into()))) {
         Ok(Some(bytes)) => {
             let immutable = path.starts_with("tile/") && !path.contains(".p/");
             let cache = if immutable {
@@ -101,7 +104,7 @@ fn read(shared: &Shared, path: &str) -> Response {
             ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, cache)], bytes).into_response()
         }
         Ok(None) => (StatusCode::NOT_FOUND, "not found").into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -137,21 +140,13 @@ async fn add(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes)
     if body.is_empty() || body.len() > ward_ledger::store::MAX_ENTRY_BYTES {
         return (StatusCode::PAYLOAD_TOO_LARGE, "an entry is 1 to 65,535 bytes").into_response();
     }
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut ledger = shared.ledger.lock().map_err(|_| "ledger unavailable".to_string())?;
-        let receipt = ledger.append(&[body.to_vec()]).map_err(|e| e.to_string())?;
-        let proof = ledger
-            .tree()
-            .inclusion_proof(receipt.first_index, receipt.size)
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((receipt, proof))
-    })
-    .await;
+    let outcome =
+        tokio::task::spawn_blocking(move || shared.ledger.append_one(body.to_vec()).map_err(|e| e.to_string())).await;
     match outcome {
-        Ok(Ok((receipt, proof))) => {
+        Ok(Ok(receipt)) => {
             use base64::Engine as _;
-            let mut text = format!("c2sp.org/tlog-proof@v1\nindex {}\n", receipt.first_index);
-            for h in proof {
+            let mut text = format!("c2sp.org/tlog-proof@v1\nindex {}\n", receipt.index);
+            for h in receipt.inclusion_proof {
                 text.push_str(&base64::engine::general_purpose::STANDARD.encode(h));
                 text.push('\n');
             }

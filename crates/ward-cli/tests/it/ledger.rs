@@ -168,6 +168,71 @@ fn serve(ledger: &Path, token_file: &Path) -> Server {
 }
 
 #[test]
+fn concurrent_appends_through_serve_are_each_answered_with_a_proof_of_their_own() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    let key = NoteVerifier::parse(std::fs::read_to_string(ledger.join("ledger.pub")).unwrap().trim()).unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "append test-token-not-a-secret-0123\n").unwrap();
+    let server = serve(&ledger, &tokens);
+    let clients = 24usize;
+    let start = std::sync::Barrier::new(clients);
+    let answers: Vec<(Vec<u8>, u16, String)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..clients)
+            .map(|c| {
+                let (url, start) = (&server.url, &start);
+                s.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                    let body = format!("concurrent entry {c}").into_bytes();
+                    start.wait();
+                    let mut r = agent
+                        .post(&format!("{url}/add"))
+                        .header("Authorization", "Bearer test-token-not-a-secret-0123")
+                        .send(&body[..])
+                        .unwrap();
+                    (body, r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut indices = Vec::new();
+    for (body, status, text) in &answers {
+        assert_eq!(*status, 200, "{text}");
+        // c2sp.org/tlog-proof: index, proof hashes, a blank line, the checkpoint.
+        let (head, checkpoint) = text.split_once("\n\n").unwrap();
+        let mut lines = head.lines().skip(1);
+        let index: u64 = lines.next().unwrap().strip_prefix("index ").unwrap().parse().unwrap();
+        let proof: Vec<[u8; 32]> = lines
+            .map(|l| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(l)
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect();
+        let cp = SignedCheckpoint::verify(checkpoint.as_bytes(), &key)
+            .unwrap()
+            .checkpoint;
+        verify_inclusion(&leaf_hash(body), index, cp.size, &proof, &cp.root).unwrap();
+        indices.push(index);
+    }
+    indices.sort_unstable();
+    assert_eq!(indices, (1..=clients as u64).collect::<Vec<_>>());
+    drop(server);
+    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains(&format!("recomputed {} entries", clients + 1)),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitored() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");

@@ -19,10 +19,11 @@
 //! bytes). Ledgers written before markers existed have none and still open.
 //!
 //! An append writes the batch's records and its marker, leaf hashes and
-//! offsets at the positions the checkpoint implies, fsyncs the three files,
-//! then writes the new checkpoint to a temporary file, fsyncs it, renames it
-//! over `checkpoint` and fsyncs the directory. Only then is the batch
-//! acknowledged. A batch is written only after the previous checkpoint is
+//! offsets at the positions the checkpoint implies and the new checkpoint
+//! to a temporary file, fsyncs the four files (in parallel), then renames
+//! the temporary file over `checkpoint` and fsyncs the directory. Only then
+//! is the batch acknowledged. Concurrent single appenders share batches
+//! through [`super::SharedLedger`] (group commit). A batch is written only after the previous checkpoint is
 //! durable, so on open:
 //!
 //! - past the checkpoint there is at most one committed batch (a crash
@@ -709,6 +710,12 @@ impl EmbeddedLedger {
         // The commit marker goes out in the same write and the same fsync
         // as the batch, before the checkpoint is replaced.
         records.extend_from_slice(&marker(first_index, first_index + entries.len() as u64));
+        for l in leaves {
+            self.tree.push(l);
+        }
+        // The batch and the new checkpoint's temporary file are written and
+        // fsynced together (four fsyncs in parallel, one wait); the
+        // checkpoint is renamed into place only once all four are durable.
         let written = (|| -> Result<(), LedgerError> {
             self.log
                 .write_all_at(&records, self.log_len)
@@ -718,27 +725,66 @@ impl EmbeddedLedger {
                 .map_err(io(&self.path("leaves.bin")))?;
             self.offsets_file
                 .write_all_at(&offset_bytes, first_index * 8)
-                .map_err(io(&self.path("offsets.bin")))?;
-            for (f, name) in [
-                (&self.log, "entries.log"),
-                (&self.leaves, "leaves.bin"),
-                (&self.offsets_file, "offsets.bin"),
-            ] {
-                f.sync_data().map_err(io(&self.path(name)))?;
-            }
-            Ok(())
+                .map_err(io(&self.path("offsets.bin")))
         })();
         if let Err(e) = written {
             // Best effort: drop the partial batch now; recovery cuts it
             // anyway (it never got its commit marker onto the disk whole).
             let _ = self.log.set_len(self.log_len);
+            self.tree.truncate(first_index);
             self.stale = true;
             return Err(e);
         }
-        for l in leaves {
-            self.tree.push(l);
+        let tmp = self.path("checkpoint.tmp");
+        let prepared = (|| -> Result<(File, String), LedgerError> {
+            let note = super::sign_tree(&self.signer, &self.tree)?;
+            let cp = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o644)
+                .open(&tmp)
+                .map_err(io(&tmp))?;
+            cp.write_all_at(note.as_bytes(), 0).map_err(io(&tmp))?;
+            Ok((cp, note))
+        })();
+        let (data_synced, cp_synced) = std::thread::scope(|s| {
+            let cp = prepared
+                .as_ref()
+                .ok()
+                .map(|(f, _)| s.spawn(|| f.sync_all().map_err(io(&tmp))));
+            let data: Vec<_> = [
+                (&self.log, self.path("entries.log")),
+                (&self.leaves, self.path("leaves.bin")),
+                (&self.offsets_file, self.path("offsets.bin")),
+            ]
+            .into_iter()
+            .map(|(f, path)| s.spawn(move || f.sync_data().map_err(io(&path))))
+            .collect();
+            let join = |h: std::thread::ScopedJoinHandle<'_, Result<(), LedgerError>>| {
+                h.join()
+                    .unwrap_or_else(|_| Err(LedgerError::Corrupt("an fsync thread panicked".into())))
+            };
+            let data: Result<Vec<()>, LedgerError> = data.into_iter().map(join).collect();
+            (data, cp.map(join))
+        });
+        if let Err(e) = data_synced {
+            let _ = self.log.set_len(self.log_len);
+            self.tree.truncate(first_index);
+            self.stale = true;
+            return Err(e);
         }
-        match self.write_checkpoint() {
+        // From here the batch is committed on disk: a failure leaves it for
+        // recovery to roll forward (below).
+        let replaced = prepared
+            .and_then(|(_, note)| cp_synced.unwrap_or(Ok(())).map(|()| note))
+            .and_then(|note| {
+                std::fs::rename(&tmp, self.path("checkpoint"))
+                    .map_err(io(&self.path("checkpoint")))
+                    .and_then(|()| sync_dir(&self.dir))
+                    .map(|()| note)
+            });
+        match replaced {
             Ok(note) => {
                 self.offsets.extend(new_offsets);
                 self.log_len += records.len() as u64;

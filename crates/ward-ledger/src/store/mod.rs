@@ -5,9 +5,11 @@
 //! written once for both.
 
 mod embedded;
+mod group;
 mod postgres;
 
 pub use embedded::EmbeddedLedger;
+pub use group::{Appended, MAX_GROUP, SharedLedger};
 pub use postgres::PostgresLedger;
 
 use crate::checkpoint::SignedCheckpoint;
@@ -65,6 +67,10 @@ pub enum LedgerError {
     /// A read-only snapshot was asked to append.
     #[error("this ledger was opened read-only (a snapshot beside the running writer); it cannot append")]
     ReadOnly,
+    /// The group commit this entry was part of failed (the same error is
+    /// handed to every caller in the batch; none is acknowledged).
+    #[error(transparent)]
+    Shared(std::sync::Arc<LedgerError>),
     /// No such entry.
     #[error("no entry {index}: the ledger has {size}")]
     NoEntry {
