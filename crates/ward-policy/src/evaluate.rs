@@ -2,7 +2,8 @@
 //!
 //! Every scope that matches must pass. A failed check (bad evidence, unsafe
 //! archive) counts in the strictest mode among the matching scopes, except
-//! forged evidence ([`ReasonCode::FORGERY`]), which denies in every mode. Each
+//! forged evidence ([`ReasonCode::FORGERY`]) and a known-malicious package
+//! ([`ReasonCode::EVERY_MODE`]), which deny in every mode. Each
 //! reason names the rule: scope, file and line, what was expected and what
 //! was found.
 
