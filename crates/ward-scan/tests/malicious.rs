@@ -2,6 +2,8 @@
 //! records in `../shared/testdata/advisories/malicious`, the same in an OSV
 //! `all.zip`, and RustSec `malicious` advisories.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use ward_core::PackageId;
