@@ -167,6 +167,7 @@ fn central_directory<R: Read + Seek>(
                 String::from_utf8_lossy(name)
             )));
         };
+        check_extra(extra, &name)?;
         entries.push(CentralEntry {
             name,
             local_offset,
@@ -185,6 +186,27 @@ fn central_directory<R: Read + Seek>(
         )));
     }
     Ok((entries, offset))
+}
+
+/// Info-ZIP's Unicode Path extra field: readers that honour it (the `zip`
+/// crate, Info-ZIP's unzip, async_zip as uv uses it, also in a local header
+/// when streaming) take its name instead of the header's; Python 3.11's
+/// zipfile ignores it. No wheel tool writes it, so it is refused anywhere.
+const UNICODE_PATH: u64 = 0x7075;
+
+/// Refuses an extra field that renames the entry for some readers only.
+fn check_extra(extra: &[u8], name: &str) -> Result<(), ArchiveError> {
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let (id, len) = (u16_at(extra, at), u16_at(extra, at + 2) as usize);
+        if id == UNICODE_PATH {
+            return Err(ambiguous(format!(
+                "zip entry {name:?} has a Unicode Path extra field; some extractors take its name, others the header's"
+            )));
+        }
+        at += 4 + len;
+    }
+    Ok(())
 }
 
 /// The 64-bit values of a zip64 extra field, in order.
@@ -233,6 +255,8 @@ fn check_local<R: Read + Seek>(r: &mut R, entry: &CentralEntry, file_size: u64) 
             String::from_utf8_lossy(&local)
         )));
     }
+    let local_extra = read_at(r, name_at + n, x as usize)?;
+    check_extra(&local_extra, &entry.name)?;
     let descriptor = entry.flags & 0x8 != 0;
     if u16_at(&h, 8) != entry.method || (u16_at(&h, 6) & 0x8 != 0) != descriptor {
         return Err(disagree("the compression method or the data-descriptor flag"));
@@ -242,11 +266,23 @@ fn check_local<R: Read + Seek>(r: &mut R, entry: &CentralEntry, file_size: u64) 
         .filter(|&e| e <= file_size)
         .ok_or_else(|| malformed(format!("the data of {:?} runs past the end of the file", entry.name)))?;
     if !descriptor {
-        if u32_at(&h, 18) != 0xffff_ffff
-            && (u32_at(&h, 14) != entry.crc
-                || u32_at(&h, 18) != entry.compressed
-                || u32_at(&h, 22) != entry.uncompressed)
-        {
+        // Sizes of 0xFFFFFFFF come from the local zip64 field (uncompressed,
+        // then compressed), which a streaming extractor trusts: they must
+        // agree too, or it reads a different amount and finds other entries.
+        let (mut uncompressed, mut compressed) = (u32_at(&h, 22), u32_at(&h, 18));
+        if uncompressed == 0xffff_ffff || compressed == 0xffff_ffff {
+            let mut values = zip64_values(&local_extra)
+                .map_err(|_| disagree("the sizes (no zip64 field in the local header)"))?
+                .into_iter();
+            for field in [&mut uncompressed, &mut compressed] {
+                if *field == 0xffff_ffff {
+                    *field = values
+                        .next()
+                        .ok_or_else(|| disagree("the sizes (a short zip64 field in the local header)"))?;
+                }
+            }
+        }
+        if u32_at(&h, 14) != entry.crc || compressed != entry.compressed || uncompressed != entry.uncompressed {
             return Err(disagree("the CRC or sizes"));
         }
         return Ok(data_end);

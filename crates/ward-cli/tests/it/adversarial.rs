@@ -128,3 +128,167 @@ fn tar_pax_header_without_a_name_is_refused() {
     run.expect(0);
     assert!(run.stdout.contains("pkg:npm/good-pkg@1.0.0"), "{}", run.stdout);
 }
+
+// ---------------------------------------------------------------- zip ---
+
+/// One stored zip entry with its own local and central extra fields, and
+/// optionally the 32-bit sizes its local header states.
+struct RawEntry<'a> {
+    name: &'a str,
+    data: &'a [u8],
+    local_extra: Vec<u8>,
+    central_extra: Vec<u8>,
+    local_sizes: Option<u32>,
+}
+
+impl<'a> RawEntry<'a> {
+    fn new(name: &'a str, data: &'a [u8]) -> Self {
+        Self {
+            name,
+            data,
+            local_extra: Vec::new(),
+            central_extra: Vec::new(),
+            local_sizes: None,
+        }
+    }
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    crc.sum()
+}
+
+fn extra_field(id: u16, body: &[u8]) -> Vec<u8> {
+    let mut out = id.to_le_bytes().to_vec();
+    out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// Info-ZIP's Unicode Path field (0x7075): version 1, the CRC of the header
+/// name, then the name readers that honour it use instead.
+fn unicode_path(header_name: &str, path: &str) -> Vec<u8> {
+    let mut body = vec![1u8];
+    body.extend_from_slice(&crc32(header_name.as_bytes()).to_le_bytes());
+    body.extend_from_slice(path.as_bytes());
+    extra_field(0x7075, &body)
+}
+
+fn build_zip(entries: &[RawEntry<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut cd = Vec::new();
+    for e in entries {
+        let offset = out.len() as u32;
+        let crc = crc32(e.data);
+        let size = e.data.len() as u32;
+        let local_size = e.local_sizes.unwrap_or(size);
+        out.extend_from_slice(b"PK\x03\x04");
+        out.extend_from_slice(&45u16.to_le_bytes());
+        out.extend_from_slice(&[0u8; 4]); // flags, stored
+        out.extend_from_slice(&[0, 0, 0x21, 0]); // time, date
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&local_size.to_le_bytes());
+        out.extend_from_slice(&local_size.to_le_bytes());
+        out.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&(e.local_extra.len() as u16).to_le_bytes());
+        out.extend_from_slice(e.name.as_bytes());
+        out.extend_from_slice(&e.local_extra);
+        out.extend_from_slice(e.data);
+
+        cd.extend_from_slice(b"PK\x01\x02");
+        cd.extend_from_slice(&45u16.to_le_bytes());
+        cd.extend_from_slice(&45u16.to_le_bytes());
+        cd.extend_from_slice(&[0u8; 4]);
+        cd.extend_from_slice(&[0, 0, 0x21, 0]);
+        cd.extend_from_slice(&crc.to_le_bytes());
+        cd.extend_from_slice(&size.to_le_bytes());
+        cd.extend_from_slice(&size.to_le_bytes());
+        cd.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&(e.central_extra.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&[0u8; 6]); // comment length, disk, internal attributes
+        cd.extend_from_slice(&0u32.to_le_bytes());
+        cd.extend_from_slice(&offset.to_le_bytes());
+        cd.extend_from_slice(e.name.as_bytes());
+        cd.extend_from_slice(&e.central_extra);
+    }
+    let cd_offset = out.len() as u32;
+    out.extend_from_slice(&cd);
+    out.extend_from_slice(b"PK\x05\x06");
+    out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+const WHEEL_NAME: &str = "good_pkg-1.0.0-py3-none-any.whl";
+const METADATA: &str = "good_pkg-1.0.0.dist-info/METADATA";
+const GOOD_METADATA: &[u8] = b"Metadata-Version: 2.1\nName: good_pkg\nVersion: 1.0.0\n";
+
+fn wheel_verdict(bytes: &[u8], case: &str) -> crate::common::Run {
+    let s = setup();
+    let dir = s.dir.path().join(case);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let art = dir.join(WHEEL_NAME);
+    std::fs::write(&art, bytes).expect("write");
+    s.verify(&art, &[])
+}
+
+#[test]
+fn zip_control_wheel_is_read() {
+    let bytes = build_zip(&[
+        RawEntry::new("good_pkg/__init__.py", b""),
+        RawEntry::new(METADATA, GOOD_METADATA),
+    ]);
+    let run = wheel_verdict(&bytes, "ok");
+    run.expect(0);
+    assert!(run.stdout.contains("pkg:pypi/good-pkg@1.0.0"), "{}", run.stdout);
+}
+
+/// A Unicode Path field renames an entry for the readers that honour it
+/// (the `zip` crate, Info-ZIP's unzip, async_zip as uv uses it, in the local
+/// header when streaming) and not for the others (Python 3.11's zipfile).
+#[test]
+fn zip_unicode_path_fields_are_refused() {
+    let evil_name = "good_pkg/evil.py";
+    for (case, local) in [("central", false), ("local", true)] {
+        let mut odd = RawEntry::new("good_pkg/__init__.py", b"import os");
+        let field = unicode_path("good_pkg/__init__.py", evil_name);
+        if local {
+            odd.local_extra = field;
+        } else {
+            odd.central_extra = field;
+        }
+        let bytes = build_zip(&[odd, RawEntry::new(METADATA, GOOD_METADATA)]);
+        wheel_verdict(&bytes, case).expect(1).reason("archive-ambiguous");
+    }
+}
+
+/// A local header whose sizes are 0xFFFFFFFF takes them from its zip64
+/// field: a streaming extractor reads that many bytes and then looks for the
+/// next local header, here a second METADATA inside what the central
+/// directory calls the data of `good_pkg/data.bin`.
+#[test]
+fn zip_local_zip64_sizes_must_agree_with_the_central_directory() {
+    let evil_meta = b"Metadata-Version: 2.1\nName: good_pkg\nVersion: 6.6.6\n";
+    let hidden = build_zip(&[RawEntry::new(METADATA, evil_meta)]);
+    // Only the hidden local entry, without its directory.
+    let local_len = 30 + METADATA.len() + evil_meta.len();
+    let mut data = vec![b'x'; 16];
+    data.extend_from_slice(&hidden[..local_len]);
+    let mut zip64 = Vec::new();
+    zip64.extend_from_slice(&16u64.to_le_bytes());
+    zip64.extend_from_slice(&16u64.to_le_bytes());
+    let mut lying = RawEntry::new("good_pkg/data.bin", &data);
+    lying.local_sizes = Some(0xffff_ffff);
+    lying.local_extra = extra_field(1, &zip64);
+    let bytes = build_zip(&[
+        RawEntry::new("good_pkg/__init__.py", b""),
+        lying,
+        RawEntry::new(METADATA, GOOD_METADATA),
+    ]);
+    wheel_verdict(&bytes, "zip64-local").expect(1).reason("archive-ambiguous");
+}
