@@ -167,6 +167,10 @@ pub struct UpstreamArgs {
     /// artifact of this registry's upstream (repeatable). Default: only for directory upstreams.
     #[arg(long, value_name = "REGISTRY")]
     pub probe_sidecars: Vec<ProbeRegistry>,
+    /// Seconds a remote metadata document (packument, index page, index file) is served
+    /// from the cache before it is revalidated upstream (default 300; 0: every request).
+    #[arg(long, value_name = "SECONDS")]
+    pub metadata_ttl: Option<u64>,
     /// How the proxy logs each decision on standard error.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub log_format: Option<LogFormat>,

@@ -5,7 +5,7 @@
 //!
 //! Layout under the cache directory:
 //! `blobs/<sha256>` (artifact bytes), `decisions/<key hash>.json`,
-//! `meta/<key hash>`, `spool/` (in-flight downloads, same file system so a
+//! `meta/<key hash>` (with `meta/<key hash>.info`: URL, time, validators), `spool/` (in-flight downloads, same file system so a
 //! verified spool file is renamed into `blobs/`, never copied). Every file
 //! is written to a temporary name and renamed, so a crash leaves whole files.
 
@@ -27,6 +27,17 @@ pub struct CachedAllow {
     pub policy: String,
     /// The ledger entry that recorded it.
     pub ledger_index: Option<u64>,
+}
+
+/// Where and when a cached metadata document was fetched.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MetaInfo {
+    /// The final URL it came from (relative links resolve against it).
+    pub url: String,
+    /// Unix time, in seconds, of the fetch or last successful revalidation.
+    pub checked: i64,
+    /// Its validators.
+    pub validators: crate::upstream::Validators,
 }
 
 /// The cache directory.
@@ -110,5 +121,17 @@ impl Cache {
     /// The last good copy of a metadata document.
     pub fn meta(&self, key: &str) -> Option<Vec<u8>> {
         std::fs::read(self.root.join("meta").join(key_hash(key))).ok()
+    }
+
+    /// Where and when a metadata document was fetched, and its validators.
+    pub fn put_meta_info(&self, key: &str, info: &MetaInfo) -> std::io::Result<()> {
+        let json = serde_json::to_vec(info).map_err(std::io::Error::other)?;
+        write_atomic(&self.root.join("meta").join(format!("{}.info", key_hash(key))), &json)
+    }
+
+    /// What [`Cache::put_meta_info`] kept.
+    pub fn meta_info(&self, key: &str) -> Option<MetaInfo> {
+        let bytes = std::fs::read(self.root.join("meta").join(format!("{}.info", key_hash(key)))).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 }

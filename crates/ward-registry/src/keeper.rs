@@ -10,10 +10,10 @@
 //! policy digest). Every decision is recorded in the ledger; a decision
 //! that cannot be recorded does not allow.
 
-use crate::cache::{Cache, CachedAllow};
+use crate::cache::{Cache, CachedAllow, MetaInfo};
 use crate::events::{ArtifactEvent, Event, Outcome, Sink};
 use crate::memory::{Bounded, bounded};
-use crate::upstream::{Fetcher, Source, UpstreamError};
+use crate::upstream::{Fetcher, Revalidated, Source, UpstreamError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -87,7 +87,12 @@ pub struct Keeper {
     allowed: Bounded<String, CachedAllow>,
     /// Where events go (see [`crate::events`]).
     events: Option<Sink>,
+    /// How long a remote metadata document is served without asking upstream.
+    metadata_ttl: Duration,
 }
+
+/// How long a remote metadata document is served without asking upstream, by default.
+pub const DEFAULT_METADATA_TTL: Duration = Duration::from_secs(300);
 
 /// What the log says about a decision beyond the answer itself.
 #[derive(Default)]
@@ -132,7 +137,15 @@ impl Keeper {
             denied: bounded(crate::MemoryLimits::default().decision_bytes),
             allowed: bounded(crate::MemoryLimits::default().decision_bytes),
             events: None,
+            metadata_ttl: DEFAULT_METADATA_TTL,
         })
+    }
+
+    /// The same gatekeeper serving remote metadata for `ttl` before
+    /// revalidating it (zero: revalidate on every request).
+    pub fn with_metadata_ttl(mut self, ttl: Duration) -> Self {
+        self.metadata_ttl = ttl;
+        self
     }
 
     /// The same gatekeeper handing every event (decisions, upstream
@@ -166,19 +179,68 @@ impl Keeper {
     /// upstream fails (other than "not found"), the last good copy instead,
     /// so that what the cache holds stays installable. Returns the bytes
     /// and the URL (or path) they came from.
+    ///
+    /// A remote document younger than the metadata TTL is served from the
+    /// cache with no upstream request; an older one is revalidated with
+    /// `If-None-Match` / `If-Modified-Since` and, on 304, served again.
     pub fn metadata(
         &self,
         source: &Source,
         accept: Option<&str>,
         cache_key: &str,
     ) -> Result<(Vec<u8>, String), UpstreamError> {
-        match self.fetcher.metadata(source, accept) {
-            Ok((bytes, url)) => {
-                let _ = self.cache.put_meta(cache_key, &bytes);
+        // The full and abbreviated packuments are different documents.
+        let key = match accept {
+            Some(a) => format!("{cache_key}\naccept: {a}"),
+            None => cache_key.to_string(),
+        };
+        let remote = matches!(source, Source::Url(_));
+        let now = jiff::Timestamp::now().as_second();
+        let held = if remote {
+            self.cache
+                .meta_info(&key)
+                .and_then(|info| self.cache.meta(&key).map(|bytes| (bytes, info)))
+        } else {
+            None
+        };
+        if let Some((bytes, info)) = &held {
+            let age = now.saturating_sub(info.checked);
+            if age >= 0 && u128::from(age.unsigned_abs()) * 1000 < self.metadata_ttl.as_millis() {
+                return Ok((bytes.clone(), info.url.clone()));
+            }
+        }
+        let fetched = self
+            .fetcher
+            .metadata_revalidate(source, accept, held.as_ref().map(|(_, i)| &i.validators));
+        match fetched {
+            Ok(Revalidated::Fresh(bytes, url, validators)) => {
+                let _ = self.cache.put_meta(&key, &bytes);
+                if remote {
+                    let info = MetaInfo {
+                        url: url.clone(),
+                        checked: now,
+                        validators,
+                    };
+                    let _ = self.cache.put_meta_info(&key, &info);
+                }
                 Ok((bytes, url))
             }
-            Err(e) => match self.cache.meta(cache_key) {
-                Some(bytes) if !matches!(e, UpstreamError::NotFound(_)) => Ok((bytes, source.to_string())),
+            Ok(Revalidated::NotModified) => match held {
+                Some((bytes, mut info)) => {
+                    info.checked = now;
+                    let _ = self.cache.put_meta_info(&key, &info);
+                    Ok((bytes, info.url))
+                }
+                None => Err(UpstreamError::Unavailable(
+                    source.to_string(),
+                    "HTTP 304 unasked".into(),
+                )),
+            },
+            Err(e) => match self.cache.meta(&key) {
+                Some(bytes) if !matches!(e, UpstreamError::NotFound(_)) => {
+                    let url = held.map(|(_, i)| i.url).unwrap_or_else(|| source.to_string());
+                    Ok((bytes, url))
+                }
                 _ => Err(e),
             },
         }

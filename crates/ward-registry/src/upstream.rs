@@ -362,7 +362,45 @@ fn describe(e: &ureq::Error) -> String {
 }
 
 /// An open body: a reader, its declared length, and the final URL or path.
-type Opened = (Box<dyn Read + Send>, Option<u64>, String);
+type Opened = (Box<dyn Read + Send>, Option<u64>, String, Validators);
+
+/// What a remote document's validators were (for a conditional request).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    /// `ETag`.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    fn from_headers(headers: &ureq::http::HeaderMap) -> Self {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.len() <= 1024)
+                .map(String::from)
+        };
+        Self {
+            etag: get("etag"),
+            last_modified: get("last-modified"),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+/// The answer to a conditional metadata request.
+#[derive(Debug)]
+pub enum Revalidated {
+    /// A new copy: bytes, final URL, validators.
+    Fresh(Vec<u8>, String, Validators),
+    /// Upstream answered 304: the copy held is current.
+    NotModified,
+}
 
 /// Fetches from upstreams under limits.
 #[derive(Clone)]
@@ -495,7 +533,12 @@ impl Fetcher {
 
     /// Opens a source: a reader, the declared length, and the final URL
     /// (after same-host redirects).
-    fn open(&self, source: &Source, accept: Option<&str>) -> Result<Opened, UpstreamError> {
+    fn open(
+        &self,
+        source: &Source,
+        accept: Option<&str>,
+        known: Option<&Validators>,
+    ) -> Result<Option<Opened>, UpstreamError> {
         match source {
             Source::File(path) => {
                 let name = path.display().to_string();
@@ -507,7 +550,7 @@ impl Fetcher {
                     return Err(UpstreamError::NotFound(name));
                 }
                 let len = file.metadata().ok().map(|m| m.len());
-                Ok((Box::new(file), len, name))
+                Ok(Some((Box::new(file), len, name, Validators::default())))
             }
             Source::Url(url) => {
                 let origin = host_of(url);
@@ -517,6 +560,14 @@ impl Fetcher {
                     if let Some(a) = accept {
                         req = req.header("Accept", a);
                     }
+                    if let Some(v) = known {
+                        if let Some(etag) = &v.etag {
+                            req = req.header("If-None-Match", etag);
+                        }
+                        if let Some(lm) = &v.last_modified {
+                            req = req.header("If-Modified-Since", lm);
+                        }
+                    }
                     let response = req.call().map_err(|e| match e {
                         ureq::Error::Timeout(_) => {
                             UpstreamError::Timeout(current.clone(), self.limits.timeout.as_secs())
@@ -524,6 +575,9 @@ impl Fetcher {
                         other => UpstreamError::Unavailable(current.clone(), describe(&other)),
                     })?;
                     let status = response.status().as_u16();
+                    if status == 304 && known.is_some() {
+                        return Ok(None);
+                    }
                     if (300..400).contains(&status) {
                         let location = response
                             .headers()
@@ -551,8 +605,9 @@ impl Fetcher {
                         .get("content-length")
                         .and_then(|l| l.to_str().ok())
                         .and_then(|l| l.parse::<u64>().ok());
+                    let validators = Validators::from_headers(response.headers());
                     let reader = response.into_body().into_with_config().limit(u64::MAX).reader();
-                    return Ok((Box::new(reader), len, current));
+                    return Ok(Some((Box::new(reader), len, current, validators)));
                 }
                 Err(UpstreamError::Unavailable(url.clone(), "too many redirects".into()))
             }
@@ -564,16 +619,19 @@ impl Fetcher {
         &self,
         source: &Source,
         accept: Option<&str>,
+        known: Option<&Validators>,
         max: u64,
         out: &mut dyn Write,
-    ) -> Result<(u64, String), UpstreamError> {
+    ) -> Result<Option<(u64, String, Validators)>, UpstreamError> {
         // One slot with the host for the whole exchange (queued here, not at the host).
         let _slot = match source {
             Source::Url(url) => Some(self.slots.take(&host_of(url).unwrap_or_default())),
             Source::File(_) => None,
         };
         let started = Instant::now();
-        let (mut reader, declared, final_url) = self.open(source, accept)?;
+        let Some((mut reader, declared, final_url, validators)) = self.open(source, accept, known)? else {
+            return Ok(None);
+        };
         let name = source.to_string();
         if let Some(len) = declared
             && len > max
@@ -613,15 +671,38 @@ impl Fetcher {
         {
             return Err(UpstreamError::Truncated(name, total, len));
         }
-        Ok((total, final_url))
+        Ok(Some((total, final_url, validators)))
     }
 
     /// Reads a metadata document into memory, bounded by `max_metadata`.
     /// Returns the bytes and the final URL (or path).
     pub fn metadata(&self, source: &Source, accept: Option<&str>) -> Result<(Vec<u8>, String), UpstreamError> {
         let mut out = Vec::new();
-        let (_, url) = self.copy(source, accept, self.limits.max_metadata, &mut out)?;
-        Ok((out, url))
+        match self.copy(source, accept, None, self.limits.max_metadata, &mut out)? {
+            Some((_, url, _)) => Ok((out, url)),
+            None => Err(UpstreamError::Unavailable(
+                source.to_string(),
+                "HTTP 304 unasked".into(),
+            )),
+        }
+    }
+
+    /// Reads a metadata document unless it is unchanged since `known`
+    /// (`If-None-Match` / `If-Modified-Since`): upstream's 304 is [`Revalidated::NotModified`].
+    pub fn metadata_revalidate(
+        &self,
+        source: &Source,
+        accept: Option<&str>,
+        known: Option<&Validators>,
+    ) -> Result<Revalidated, UpstreamError> {
+        let known = known.filter(|v| !v.is_empty());
+        let mut out = Vec::new();
+        Ok(
+            match self.copy(source, accept, known, self.limits.max_metadata, &mut out)? {
+                Some((_, url, validators)) => Revalidated::Fresh(out, url, validators),
+                None => Revalidated::NotModified,
+            },
+        )
     }
 
     /// Streams an artifact into `dest` (created), bounded by `max_artifact`.
@@ -640,7 +721,8 @@ impl Fetcher {
         let name = dest.display().to_string();
         let file = std::fs::File::create(dest).map_err(|e| UpstreamError::Io(name.clone(), e))?;
         let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
-        let result = self.copy(source, None, max, &mut writer).and_then(|(n, _)| {
+        let result = self.copy(source, None, None, max, &mut writer).and_then(|got| {
+            let n = got.map(|(n, _, _)| n).unwrap_or_default();
             writer
                 .flush()
                 .map(|()| n)

@@ -35,6 +35,7 @@ struct ConfigFile {
     idle_timeout: Option<u64>,
     max_connections: Option<usize>,
     max_fetches_per_host: Option<usize>,
+    metadata_ttl: Option<u64>,
     #[serde(default)]
     allow_redirect_hosts: Vec<String>,
     #[serde(default)]
@@ -73,6 +74,7 @@ struct Settings {
     probes: SidecarProbes,
     log_format: LogFormat,
     fetches_per_host: usize,
+    metadata_ttl: std::time::Duration,
 }
 
 fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<Settings, Usage> {
@@ -142,6 +144,11 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
         npm: upstream(&up.npm_upstream, file.npm.as_ref(), "https://registry.npmjs.org"),
         cargo: upstream(&up.cargo_upstream, file.cargo.as_ref(), "https://index.crates.io"),
         probes,
+        metadata_ttl: up
+            .metadata_ttl
+            .or(file.metadata_ttl)
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(ward_registry::keeper::DEFAULT_METADATA_TTL),
         fetches_per_host: file
             .max_fetches_per_host
             .unwrap_or(ward_registry::upstream::DEFAULT_FETCHES_PER_HOST)
@@ -209,7 +216,8 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     let fetcher = Fetcher::with_roots_and_host_limit(s.limits.clone(), s.hosts.clone(), &roots, s.fetches_per_host);
     let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone())
         .map_err(|e| Usage(e.to_string()))?
-        .with_events(events);
+        .with_events(events)
+        .with_metadata_ttl(s.metadata_ttl);
     let upstreams = Upstreams {
         pypi: Some(Upstream::parse(&s.pypi)),
         npm: Some(Upstream::parse(&s.npm)),

@@ -34,6 +34,8 @@ enum Answer {
 struct Upstream {
     answers: Arc<Mutex<HashMap<String, Answer>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    /// 304 answers, by path.
+    not_modified: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
     port: u16,
 }
@@ -86,10 +88,16 @@ impl Upstream {
             if reader.read_line(&mut request).unwrap_or(0) == 0 {
                 return;
             }
+            let mut if_none_match = None;
             loop {
                 let mut header = String::new();
                 if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
                     break;
+                }
+                if let Some((k, v)) = header.split_once(':')
+                    && k.eq_ignore_ascii_case("if-none-match")
+                {
+                    if_none_match = Some(v.trim().to_string());
                 }
             }
             if self.stop.load(Ordering::SeqCst) {
@@ -100,7 +108,16 @@ impl Upstream {
             let answer = self.answers.lock().unwrap().get(&path).cloned();
             let mut out = stream.try_clone().unwrap();
             let ok = |body: &[u8], out: &mut TcpStream| {
-                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                use sha2::Digest as _;
+                let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..8]));
+                if if_none_match.as_deref() == Some(etag.as_str()) {
+                    *self.not_modified.lock().unwrap().entry(path.clone()).or_default() += 1;
+                    return out.write_all(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n");
+                }
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {etag}\r\n\r\n",
+                    body.len()
+                );
                 out.write_all(head.as_bytes()).and_then(|()| out.write_all(body))
             };
             let result = match answer {
@@ -1289,4 +1306,56 @@ fn a_failed_optional_probe_means_absent_not_a_failed_artifact() {
         log.contains("alpha-1.0.0.tgz.sigstore") && log.contains("absent"),
         "{log}"
     );
+}
+
+#[test]
+fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let (names, evidence) = three_packages(&p, &up);
+    let data = p.path("data");
+    let start = |ttl: &str| {
+        start_proxy(
+            &data,
+            &[
+                "--npm-upstream".into(),
+                up.base(),
+                "--metadata-ttl".into(),
+                ttl.into(),
+                "--policy".into(),
+                policy(&p, ""),
+                "--evidence".into(),
+                evidence.display().to_string(),
+                "--cache".into(),
+                data.join("cache").display().to_string(),
+            ],
+        )
+    };
+    let install = |proxy: &ProxyProcess| {
+        for name in &names {
+            assert_eq!(get(&format!("{}/npm/{name}", proxy.base)).status, 200);
+            let got = get(&format!("{}/npm/{name}/-/{name}-1.0.0.tgz", proxy.base));
+            assert_eq!(got.status, 200, "{}", got.reason);
+        }
+    };
+    let proxy = start("300");
+    install(&proxy);
+    let cold: usize = up.all_hits().values().sum();
+    // A warm install within the TTL, even after a restart: no upstream request at all.
+    install(&proxy);
+    drop(proxy);
+    let proxy = start("300");
+    install(&proxy);
+    assert_eq!(up.all_hits().values().sum::<usize>(), cold, "{:?}", up.all_hits());
+    drop(proxy);
+    // Past the TTL: one conditional request per packument, answered 304, and
+    // still no tarball request.
+    std::thread::sleep(Duration::from_millis(1100));
+    let proxy = start("1");
+    install(&proxy);
+    for name in &names {
+        assert_eq!(up.hits(&format!("/{name}")), 2, "{:?}", up.all_hits());
+        assert_eq!(up.not_modified.lock().unwrap().get(&format!("/{name}")), Some(&1));
+        assert_eq!(up.hits(&format!("/{name}/-/{name}-1.0.0.tgz")), 1);
+    }
 }
