@@ -1359,3 +1359,71 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
         assert_eq!(up.hits(&format!("/{name}/-/{name}-1.0.0.tgz")), 1);
     }
 }
+
+#[test]
+fn the_proxy_logs_every_decision_as_text_or_json() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let (_, evidence) = three_packages(&p, &up);
+    // beta has no evidence anywhere: refused.
+    std::fs::remove_file(evidence.join("beta-1.0.0.tgz.sigstore.json")).unwrap();
+    let data = p.path("data");
+    let args = |format: &str, cache: &str| {
+        vec![
+            "--npm-upstream".to_string(),
+            up.base(),
+            "--log-format".into(),
+            format.into(),
+            "--policy".into(),
+            policy(&p, ""),
+            "--evidence".into(),
+            evidence.display().to_string(),
+            "--cache".into(),
+            data.join(cache).display().to_string(),
+        ]
+    };
+    let proxy = start_proxy(&data, &args("text", "c1"));
+    assert_eq!(get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base)).status, 403);
+    assert_eq!(get(&format!("{}/npm/nosuch", proxy.base)).status, 404);
+    let log = proxy.log_with("metadata npm/nosuch");
+    let lines: Vec<&str> = log.lines().collect();
+    let allow: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(" allow pkg:npm/alpha@1.0.0 alpha-1.0.0.tgz "))
+        .collect();
+    assert_eq!(allow.len(), 2, "{log}");
+    assert!(
+        allow[0].contains("cache=miss") && allow[1].contains("cache=hit"),
+        "{log}"
+    );
+    assert!(
+        allow[0].contains(" 127.0.0.1:") && allow[0].contains(" ledger=0 "),
+        "{log}"
+    );
+    assert!(allow[0].contains(" total=") && allow[0].contains(" upstream="), "{log}");
+    let deny = lines
+        .iter()
+        .find(|l| l.contains(" deny pkg:npm/beta@1.0.0 beta-1.0.0.tgz "))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        deny.contains("codes=signature-missing") && deny.contains("ledger=1"),
+        "{log}"
+    );
+    assert!(log.contains("metadata npm/nosuch 404"), "{log}");
+    drop(proxy);
+
+    let proxy = start_proxy(&data, &args("json", "c2"));
+    assert_eq!(get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base)).status, 403);
+    let log = proxy.log_with("\"deny\"");
+    let events: Vec<serde_json::Value> = log.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let deny = events
+        .iter()
+        .find(|e| e["verdict"] == "deny")
+        .unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(deny["purl"], "pkg:npm/beta@1.0.0");
+    assert_eq!(deny["codes"], serde_json::json!(["signature-missing"]));
+    assert_eq!(deny["cache_hit"], false);
+    assert!(deny["ledger_index"].is_u64() && deny["total_ms"].is_u64() && deny["time"].is_string());
+}
