@@ -73,6 +73,11 @@ fn postgres(short: bool) {
         "postgres appends, 4 concurrent writers, batches of 1000: {:.0}/s",
         (total / 4000 * 4000) as f64 / secs
     );
+    let shared = SharedLedger::new(Box::new(PostgresLedger::open(&url, &schema, signer()).unwrap()));
+    for threads in [1, 8, 64] {
+        group_commit("postgres", &shared, threads, if short { 1.0 } else { 3.0 });
+    }
+    drop(shared);
     let start = Instant::now();
     let report = l.verify_all().unwrap();
     let secs = start.elapsed().as_secs_f64();
@@ -85,9 +90,37 @@ fn postgres(short: bool) {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
+/// Opening a ledger of `n` entries (built as one big batch of 100-byte
+/// entries) and appending one entry, best of 5, against an empty ledger.
+fn open_cost(base: &std::path::Path, n: u64) -> f64 {
+    let dir = tempfile::tempdir_in(base).unwrap();
+    if n > 0 {
+        let mut l = EmbeddedLedger::open(dir.path(), "ward.bench/open").unwrap();
+        let mut i = 0;
+        while i < n {
+            let end = (i + 250_000).min(n);
+            l.append(
+                &(i..end)
+                    .map(|k| format!("{{\"d\":{k},\"pad\":\"{}\"}}", "x".repeat(80)).into_bytes())
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap();
+            i = end;
+        }
+    }
+    let mut best = f64::MAX;
+    for k in 0..5u64 {
+        let t = Instant::now();
+        let mut l = EmbeddedLedger::open(dir.path(), "ward.bench/open").unwrap();
+        l.append(&[format!("one more {k}").into_bytes()]).unwrap();
+        best = best.min(t.elapsed().as_secs_f64() * 1e3);
+    }
+    best
+}
+
 /// `threads` appenders, each appending single entries (1 KiB) through one
 /// shared ledger for about `secs`: acknowledged appends/s, p50 and p99.
-fn group_commit(shared: &SharedLedger, threads: usize, secs: f64) {
+fn group_commit(backend: &str, shared: &SharedLedger, threads: usize, secs: f64) {
     let entry =
         |t: usize, i: u64| format!("{{\"thread\":{t},\"decision\":{i},\"pad\":\"{}\"}}", "x".repeat(1000)).into_bytes();
     let start = Instant::now();
@@ -113,7 +146,7 @@ fn group_commit(shared: &SharedLedger, threads: usize, secs: f64) {
     let elapsed = start.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));
     println!(
-        "embedded group commit, {threads:>2} concurrent single appenders: {:.0} acknowledged appends/s, p50 {:.2} ms, p99 {:.2} ms ({} appends)",
+        "{backend} group commit, {threads:>2} concurrent single appenders: {:.0} acknowledged appends/s, p50 {:.2} ms, p99 {:.2} ms ({} appends)",
         lat.len() as f64 / elapsed,
         lat[lat.len() / 2],
         lat[lat.len() * 99 / 100],
@@ -183,8 +216,20 @@ fn main() {
     let gdir = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
     let shared = SharedLedger::new(Box::new(EmbeddedLedger::open(gdir.path(), "ward.bench/group").unwrap()));
     for threads in [1, 8, 64] {
-        group_commit(&shared, threads, if short { 1.0 } else { 3.0 });
+        group_commit("embedded", &shared, threads, if short { 1.0 } else { 3.0 });
     }
     drop(shared);
+
+    let base = std::path::PathBuf::from(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into()));
+    let empty = open_cost(&base, 0);
+    let sizes: &[u64] = if short { &[10_000] } else { &[10_000, 1_000_000] };
+    println!("embedded open + one append (best of 5): empty ledger {empty:.2} ms");
+    for &n in sizes {
+        let ms = open_cost(&base, n);
+        println!(
+            "embedded open + one append (best of 5): {n} entries {ms:.2} ms = {:.2}x the empty ledger",
+            ms / empty
+        );
+    }
     postgres(short);
 }
