@@ -385,4 +385,15 @@ mod tests {
             assert!(!code.is_forgery(), "{code}");
         }
     }
+
+    /// Issue 13: a known-malicious package denies in every mode, without
+    /// being called forgery.
+    #[test]
+    fn malicious_denies_in_every_mode() {
+        assert!(ReasonCode::PackageMalicious.denies_in_every_mode());
+        assert!(!ReasonCode::PackageMalicious.is_forgery());
+        assert!(ReasonCode::SignatureInvalid.denies_in_every_mode());
+        assert!(!ReasonCode::AdvisoryFound.denies_in_every_mode());
+        assert!(!ReasonCode::AllowedByReview.denies_in_every_mode());
+    }
 }

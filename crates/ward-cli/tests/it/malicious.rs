@@ -308,6 +308,23 @@ impl Signed {
     }
 }
 
+/// Under `ward verify` (the gate the proxy uses too) a warn or audit scope
+/// does not relax the malicious record.
+#[test]
+fn verify_denies_a_malicious_artifact_in_warn_and_audit_scopes() {
+    let s = signed_chalk();
+    for mode in ["warn", "audit"] {
+        let policy = s.setup.file(
+            &format!("{mode}.toml"),
+            &format!(
+                "[defaults]\nmode = \"{mode}\"\n\n[[scope]]\npackages = [\"npm:chalk\"]\nmode = \"{mode}\"\nkeys = [\"{}\"]\n",
+                s.key.pub_pem.file_name().unwrap().to_str().unwrap()
+            ),
+        );
+        s.verify(&policy).expect(1).reason("package-malicious");
+    }
+}
+
 fn allow(sha256: &str, expires: &str) -> String {
     format!(
         "\n[[allow]]\npurl = \"pkg:npm/chalk@5.6.1\"\nsha256 = \"{sha256}\"\nreviewer = \"alice@example.com\"\njustification = \"rebuilt from the reviewed 5.6.0 sources\"\nexpires = \"{expires}\"\n"
