@@ -102,6 +102,11 @@ pub(crate) fn core_metadata(what: &str, bytes: &[u8]) -> Result<NameVersion, Arc
         if line.is_empty() {
             break;
         }
+        if line.contains('\r') {
+            // Python's email parser (pip, importlib.metadata) ends a line at
+            // a lone CR too: `Summary: x\rName: evil` holds a Name for it.
+            return Err(malformed(what, "a carriage return inside a header line"));
+        }
         if line.starts_with([' ', '\t']) {
             if matches!(previous.as_str(), "name" | "version") {
                 return Err(malformed(
@@ -165,6 +170,15 @@ mod tests {
         assert!(core_metadata("METADATA", b"Name: x\n").is_err());
         assert!(core_metadata("METADATA", b"Name: good\n evil\nVersion: 1\n").is_err());
         assert!(core_metadata("METADATA", b"Name: good\nVersion: 1\n\tmore\n").is_err());
+        assert!(
+            core_metadata(
+                "METADATA",
+                b"Summary: x\rName: evil\rVersion: 6.6.6\nName: good\nVersion: 1\n"
+            )
+            .is_err()
+        );
+        let nv = core_metadata("METADATA", b"Name: good\r\nVersion: 1\r\n\r\nbody\rmore").unwrap();
+        assert_eq!((nv.name.as_str(), nv.version.as_str()), ("good", "1"));
         let nv = core_metadata("METADATA", b"Name: good\nSummary: a\n b\nVersion: 1\n").unwrap();
         assert_eq!(nv.version, "1");
 

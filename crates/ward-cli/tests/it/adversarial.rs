@@ -292,3 +292,16 @@ fn zip_local_zip64_sizes_must_agree_with_the_central_directory() {
     ]);
     wheel_verdict(&bytes, "zip64-local").expect(1).reason("archive-ambiguous");
 }
+
+/// Python's email parser (pip, importlib.metadata) also ends a line at a
+/// lone CR, so it reads `Name: evil_pkg` and `Version: 6.6.6` first where
+/// ward read one `Summary` header and then the good name and version.
+#[test]
+fn metadata_with_a_lone_carriage_return_is_refused() {
+    let meta = b"Metadata-Version: 2.1\nSummary: x\rName: evil_pkg\rVersion: 6.6.6\nName: good_pkg\nVersion: 1.0.0\n";
+    let bytes = build_zip(&[
+        RawEntry::new("good_pkg/__init__.py", b""),
+        RawEntry::new(METADATA, meta),
+    ]);
+    wheel_verdict(&bytes, "lone-cr").expect(1).reason("metadata-malformed");
+}
