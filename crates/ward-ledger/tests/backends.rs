@@ -105,9 +105,51 @@ fn suite_oversize_is_refused(open: &dyn Fn() -> Box<dyn LedgerStore>) {
     assert_eq!(open().verify_all().unwrap().entries, 2);
 }
 
+/// Concurrent single appenders through the group commit: every caller gets
+/// its own index and a proof against a signed checkpoint covering it, and
+/// the batches (one transaction each on PostgreSQL) hold them all.
+fn suite_group_commit(open: &dyn Fn() -> Box<dyn LedgerStore>) {
+    let shared = ward_ledger::SharedLedger::new(open());
+    let verifier = shared.verifier().unwrap();
+    let answers: Vec<(u64, ward_ledger::Appended)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16u64)
+            .map(|t| {
+                let shared = shared.clone();
+                s.spawn(move || {
+                    (0..4u64)
+                        .map(|k| (t * 4 + k, shared.append_one(entry(1000 + t * 4 + k)).unwrap()))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let mut indices: Vec<u64> = answers.iter().map(|(_, a)| a.index).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..64).collect::<Vec<_>>());
+    for (n, a) in &answers {
+        let cp = SignedCheckpoint::verify(a.checkpoint.as_bytes(), &verifier).unwrap();
+        assert_eq!(cp.checkpoint.size, a.size);
+        verify_inclusion(
+            &leaf_hash(&entry(1000 + n)),
+            a.index,
+            a.size,
+            &a.inclusion_proof,
+            &cp.checkpoint.root,
+        )
+        .unwrap();
+    }
+    drop(shared);
+    let mut l = open();
+    assert_eq!(l.verify_all().unwrap().entries, 64);
+    for (n, a) in &answers {
+        assert_eq!(l.entry(a.index).unwrap(), entry(1000 + n));
+    }
+}
+
 #[test]
 fn embedded_passes_the_suite() {
-    for suite in [suite_append_prove_reopen, suite_oversize_is_refused] {
+    for suite in [suite_append_prove_reopen, suite_oversize_is_refused, suite_group_commit] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
         // The embedded writer holds the directory lock, so the suite's
@@ -118,7 +160,7 @@ fn embedded_passes_the_suite() {
 
 #[test]
 fn postgres_passes_the_suite() {
-    for suite in [suite_append_prove_reopen, suite_oversize_is_refused] {
+    for suite in [suite_append_prove_reopen, suite_oversize_is_refused, suite_group_commit] {
         let Some(schema) = PgSchema::new() else { return };
         suite(&|| Box::new(schema.open()));
     }
