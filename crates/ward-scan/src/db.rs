@@ -111,6 +111,10 @@ struct Header {
     lines: Vec<(u64, u32)>,
     /// (ecosystem, normalised name) to (record, affected entry) pairs.
     index: Vec<IndexEntry>,
+    /// (algorithm, hex) of each artifact digest a malicious record lists, to
+    /// the record: a listed artifact matches under any name.
+    #[serde(default)]
+    digests: Vec<(String, String, u32)>,
 }
 
 /// One package's records: (ecosystem, normalised name, [(record, affected entry)]).
@@ -161,6 +165,7 @@ pub struct AdvisoryDb {
     header: Header,
     records: Records,
     index: HashMap<(Ecosystem, String), Vec<(usize, usize)>>,
+    by_digest: HashMap<(String, String), Vec<usize>>,
 }
 
 enum Raw {
@@ -548,6 +553,15 @@ impl AdvisoryDb {
                 index.entry((p.ecosystem, p.name.clone())).or_default().push((i, j));
             }
         }
+        let mut by_digest: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, a) in advisories.iter().enumerate() {
+            for ind in a.malicious.iter().flat_map(|m| &m.indicators) {
+                let refs = by_digest.entry((ind.algorithm.clone(), ind.hex.clone())).or_default();
+                if !refs.contains(&i) {
+                    refs.push(i);
+                }
+            }
+        }
         let header = Header {
             format: FORMAT,
             built_at: now.to_string(),
@@ -557,12 +571,14 @@ impl AdvisoryDb {
             records: String::new(),
             lines: Vec::new(),
             index: Vec::new(),
+            digests: Vec::new(),
         };
         Ok((
             Self {
                 header,
                 records: Records::Parsed(advisories),
                 index,
+                by_digest,
             },
             report,
         ))
@@ -601,6 +617,12 @@ impl AdvisoryDb {
             .map(|((eco, n), v)| (*eco, n.clone(), v.iter().map(|&(i, j)| (i as u32, j as u32)).collect()))
             .collect();
         index.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let mut digests: Vec<(String, String, u32)> = self
+            .by_digest
+            .iter()
+            .flat_map(|((alg, hex), refs)| refs.iter().map(|&i| (alg.clone(), hex.clone(), i as u32)))
+            .collect();
+        digests.sort();
         let header = Header {
             format: FORMAT,
             built_at: self.header.built_at.clone(),
@@ -610,6 +632,7 @@ impl AdvisoryDb {
             records: name.clone(),
             lines,
             index,
+            digests,
         };
         let records_path = dir.join(&name);
         let tmp = dir.join(format!("{name}.tmp"));
@@ -677,12 +700,26 @@ impl AdvisoryDb {
                 refs.into_iter().map(|(i, j)| (i as usize, j as usize)).collect(),
             );
         }
+        let mut by_digest: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (alg, hex, i) in std::mem::take(&mut header.digests) {
+            if i as usize >= count {
+                return Err(corrupt(format!(
+                    "the digest index names a record past the {count} there are"
+                )));
+            }
+            by_digest.entry((alg, hex)).or_default().push(i as usize);
+        }
         let records = Records::Lazy {
             bytes,
             lines: std::mem::take(&mut header.lines),
             cells: (0..count).map(|_| std::sync::OnceLock::new()).collect(),
         };
-        Ok(Self { header, records, index })
+        Ok(Self {
+            header,
+            records,
+            index,
+            by_digest,
+        })
     }
 
     /// The advisories (and their affected entry) about a package. A record
@@ -704,6 +741,17 @@ impl AdvisoryDb {
                     .ok_or_else(|| format!("record {i} has no affected entry {j}"))?;
                 Ok((a, p))
             })
+    }
+
+    /// The malicious-package advisories that list this artifact digest
+    /// (`algorithm` `sha1` | `sha256` | `sha512`, lower-case hex), whatever
+    /// package they are about.
+    pub fn lookup_digest(&self, algorithm: &str, hex: &str) -> impl Iterator<Item = Result<&Advisory, String>> {
+        self.by_digest
+            .get(&(algorithm.to_string(), hex.to_ascii_lowercase()))
+            .into_iter()
+            .flatten()
+            .map(|&i| self.records.get(i))
     }
 
     /// Per-ecosystem counts and freshness.

@@ -133,6 +133,56 @@ pub fn licenses_of(components: &[Component]) -> Vec<ComponentLicense> {
         .collect()
 }
 
+/// Malicious records that list the component's own digest but name another
+/// package (a copy republished under a new name): a finding all the same.
+fn digest_findings(db: &AdvisoryDb, c: &Component, report: &mut ScanReport) {
+    let purl = c.id.to_purl();
+    for (alg, hex) in &c.digests {
+        for found in db.lookup_digest(alg, hex) {
+            let advisory = match found {
+                Ok(a) => a,
+                Err(e) => {
+                    report.unevaluable.push(Unpinned {
+                        entry: purl.clone(),
+                        source: c.source.clone(),
+                        reason: format!("the advisory database cannot be read: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let Some(m) = &advisory.malicious else {
+                continue;
+            };
+            if report
+                .findings
+                .iter()
+                .any(|f| f.advisory == advisory.id && f.package == purl && f.source == c.source)
+            {
+                continue;
+            }
+            report.findings.push(Finding {
+                advisory: advisory.id.clone(),
+                aliases: advisory.aliases.clone(),
+                summary: advisory.summary.clone(),
+                rating: advisory.rating.clone(),
+                package: purl.clone(),
+                source: c.source.clone(),
+                fixed: Vec::new(),
+                first_seen: None,
+                due: None,
+                overdue: false,
+                silenced: None,
+                malicious: Some(MaliciousFinding {
+                    advice: m.advice.clone(),
+                    suspect: m.suspect.clone(),
+                    matched_by: format!("digest:{alg}"),
+                    sha256: c.digests.iter().find(|(a, _)| a == "sha256").map(|(_, h)| h.clone()),
+                }),
+            });
+        }
+    }
+}
+
 /// Scans components; versions that cannot be read in their ecosystem's
 /// order are reported as unevaluable.
 pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) -> ScanReport {
@@ -213,6 +263,9 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
                 }
             }
         }
+    }
+    for c in components {
+        digest_findings(db, c, &mut report);
     }
     report.findings.sort_by(|a, b| {
         b.malicious

@@ -128,6 +128,16 @@ fn mal_records_in_all_zip_match_by_digest_and_malformed_ones_are_counted() {
     let r = scan(&db, &[c], Vec::new());
     assert_eq!(r.findings.len(), 1);
     assert_eq!(r.findings[0].malicious.as_ref().unwrap().matched_by, "digest:sha512");
+    // The same bytes under another name (a republished copy), after a save and load.
+    let saved = tempfile::tempdir().unwrap();
+    db.save(saved.path()).unwrap();
+    let db = AdvisoryDb::load(saved.path()).unwrap();
+    let mut c = npm("innocent-name", "9.9.9");
+    c.digests = vec![("sha512".into(), sha512.clone())];
+    let r = scan(&db, &[c], Vec::new());
+    assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    assert_eq!(r.findings[0].advisory, "MAL-2099-1");
+    assert_eq!(r.findings[0].package, "pkg:npm/innocent-name@9.9.9");
     // A clean version with another digest is not reported.
     let mut c = npm("evil", "2.0.0");
     c.digests = vec![("sha512".into(), "cd".repeat(64))];
