@@ -251,8 +251,11 @@ fn run_child(
     (child, stdout)
 }
 
+/// `(index, thread tag, seq)` of each acknowledged entry, and whether any append failed.
+type Acks = (Vec<(u64, u64, u64)>, bool);
+
 /// Reads `ack` lines: `(index, thread tag, seq)`, and whether any `err` came.
-fn acks(stdout: std::process::ChildStdout) -> std::thread::JoinHandle<(Vec<(u64, u64, u64)>, bool)> {
+fn acks(stdout: std::process::ChildStdout) -> std::thread::JoinHandle<Acks> {
     std::thread::spawn(move || {
         let mut acks = Vec::new();
         let mut failed = false;
