@@ -101,6 +101,8 @@ struct Detail {
     outcome: Option<Outcome>,
     ledger_index: Option<u64>,
     upstream: Duration,
+    /// The package as identified from the bytes, when the request did not say.
+    purl: Option<String>,
 }
 
 /// Why the proxy cannot start.
@@ -295,7 +297,7 @@ impl Keeper {
             }
             self.emit(&Event::Artifact(ArtifactEvent {
                 client,
-                purl,
+                purl: purl.or(detail.purl),
                 file,
                 outcome,
                 codes,
@@ -465,6 +467,7 @@ impl Keeper {
         };
         let decision = &evaluation.decision;
         detail.ledger_index = index;
+        detail.purl = Some(evaluation.artifact.id.to_string());
         let code = |r: &ward_core::Reason| r.code.to_string();
         if !decision.allowed() {
             detail.codes = decision.reasons.iter().map(code).collect();

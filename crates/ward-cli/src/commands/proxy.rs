@@ -56,7 +56,7 @@ struct RegistryConfig {
 
 /// Every setting, resolved: a flag, else the configuration file, else the default.
 struct Settings {
-    listen: String,
+    listen: Option<String>,
     policy: Option<PathBuf>,
     ledger: Option<PathBuf>,
     db: Option<PathBuf>,
@@ -126,10 +126,7 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
         hosts.push("files.pythonhosted.org".into());
     }
     Ok(Settings {
-        listen: listen
-            .map(String::from)
-            .or(file.listen)
-            .unwrap_or_else(|| "127.0.0.1:8787".into()),
+        listen: listen.map(String::from).or(file.listen),
         policy: gate.policy.clone().or_else(|| rel(file.policy)),
         ledger: gate.ledger.clone().or_else(|| rel(file.ledger)),
         db: gate.db.clone().or_else(|| rel(file.db)),
@@ -299,6 +296,99 @@ impl Summary {
     }
 }
 
+/// `ward run`'s port when none is configured: fixed per user, so lockfiles
+/// (`yarn.lock`, `package-lock.json`, `uv.lock`) and cargo's registry cache
+/// name the same source on every run.
+fn user_port() -> u16 {
+    let uid = nix::unistd::getuid().as_raw();
+    20000 + u16::try_from(uid % 10000).unwrap_or(0)
+}
+
+/// The listener of `ward run`: the address asked for (else an error naming
+/// it), or this user's port, falling back to a free one when it is busy.
+fn run_listener(rt: &tokio::runtime::Runtime, listen: Option<&str>) -> Result<tokio::net::TcpListener, Usage> {
+    if let Some(addr) = listen {
+        return rt.block_on(tokio::net::TcpListener::bind(addr)).map_err(|e| {
+            Usage(format!(
+                "cannot listen on {addr}: {e} (choose another address with --listen or `listen` in the config)"
+            ))
+        });
+    }
+    let mine = format!("127.0.0.1:{}", user_port());
+    match rt.block_on(tokio::net::TcpListener::bind(&mine)) {
+        Ok(l) => Ok(l),
+        Err(e) => {
+            let l = rt
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .map_err(|e| Usage(format!("cannot listen on loopback: {e}")))?;
+            let other = l.local_addr().map_err(|e| Usage(e.to_string()))?;
+            crate::output::proxy_log::run_note(&format!(
+                "{mine}, this user's ward run address, is busy ({e}); using {other} for this run (lockfiles written now name it; set --listen to choose)"
+            ));
+            Ok(l)
+        }
+    }
+}
+
+/// Variables in the environment that would add package sources beside the
+/// proxy: extra indexes, local file sources, per-scope npm registries.
+fn bypass_variables() -> Vec<String> {
+    const NAMES: &[&str] = &[
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_FIND_LINKS",
+        "UV_EXTRA_INDEX_URL",
+        "UV_FIND_LINKS",
+        "UV_INDEX",
+    ];
+    let mut found: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| {
+            let lower = k.to_ascii_lowercase();
+            NAMES.contains(&k.as_str()) || (lower.starts_with("npm_config_@") && lower.ends_with(":registry"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Runs the command, passing SIGTERM, SIGINT and SIGHUP on to it and
+/// waiting for it to end (ward's temporary directories are removed after).
+async fn run_forwarding_signals(
+    mut command: std::process::Command,
+    program: &std::ffi::OsStr,
+) -> Result<std::process::ExitStatus, Usage> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind| signal(kind).map_err(|e| Usage(format!("cannot handle signals: {e}")));
+    let (mut term, mut int, mut hup) = (
+        listen(SignalKind::terminate())?,
+        listen(SignalKind::interrupt())?,
+        listen(SignalKind::hangup())?,
+    );
+    let mut child = command
+        .spawn()
+        .map_err(|e| Usage(format!("cannot run {}: {e}", program.to_string_lossy())))?;
+    let pid = i32::try_from(child.id()).ok().map(nix::unistd::Pid::from_raw);
+    let forward = |sig: nix::sys::signal::Signal| {
+        if let Some(pid) = pid {
+            let _ = nix::sys::signal::kill(pid, sig);
+        }
+    };
+    let waiter = tokio::task::spawn_blocking(move || child.wait());
+    tokio::pin!(waiter);
+    loop {
+        tokio::select! {
+            done = &mut waiter => {
+                return done
+                    .map_err(|e| Usage(format!("waiting for {}: {e}", program.to_string_lossy())))?
+                    .map_err(|e| Usage(format!("waiting for {}: {e}", program.to_string_lossy())));
+            }
+            _ = term.recv() => forward(nix::sys::signal::Signal::SIGTERM),
+            _ = int.recv() => forward(nix::sys::signal::Signal::SIGINT),
+            _ = hup.recv() => forward(nix::sys::signal::Signal::SIGHUP),
+        }
+    }
+}
+
 /// The environment that points each client at the proxy at `base`.
 pub fn client_env(base: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -368,14 +458,20 @@ pub fn serve(args: ProxyArgs) -> u8 {
             Arc::new(move |e: &Event| crate::output::proxy_log::event(e, format)),
         )?;
         let rt = runtime()?;
+        let listen = s.listen.clone().unwrap_or_else(|| "127.0.0.1:8787".into());
         rt.block_on(async {
-            let listener = tokio::net::TcpListener::bind(&s.listen)
+            let listener = tokio::net::TcpListener::bind(&listen)
                 .await
-                .map_err(|e| Usage(format!("cannot listen on {}: {e}", s.listen)))?;
+                .map_err(|e| Usage(format!("cannot listen on {listen}: {e}")))?;
             let addr = listener.local_addr().map_err(|e| Usage(e.to_string()))?;
             crate::output::proxy_listening(&format!("http://{addr}"));
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| Usage(format!("cannot handle SIGTERM: {e}")))?;
+            let shutdown = async move {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
             };
             proxy
                 .serve(listener, shutdown)
@@ -388,7 +484,7 @@ pub fn serve(args: ProxyArgs) -> u8 {
 
 pub fn run(args: RunArgs) -> u8 {
     or_usage(|| {
-        let s = settings(None, &args.gate, &args.upstreams)?;
+        let s = settings(args.listen.as_deref(), &args.gate, &args.upstreams)?;
         let summary = Arc::new(std::sync::Mutex::new(Summary::default()));
         // The per-decision log only when asked for: the command's own output comes first.
         let echo = args.upstreams.log_format;
@@ -405,9 +501,7 @@ pub fn run(args: RunArgs) -> u8 {
         };
         let proxy = build(&args.gate, &s, sink)?;
         let rt = runtime()?;
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .map_err(|e| Usage(format!("cannot listen on loopback: {e}")))?;
+        let listener = run_listener(&rt, s.listen.as_deref())?;
         let addr = listener.local_addr().map_err(|e| Usage(e.to_string()))?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = {
@@ -426,12 +520,22 @@ pub fn run(args: RunArgs) -> u8 {
             .split_first()
             .ok_or_else(|| Usage("no command given after --".into()))?;
         let home = cargo_home(&base)?;
-        let status = std::process::Command::new(program)
+        let cleared = bypass_variables();
+        if !cleared.is_empty() {
+            crate::output::proxy_log::run_note(&format!(
+                "cleared {} for this command: they add package sources ward does not gate",
+                cleared.join(", ")
+            ));
+        }
+        let mut command = std::process::Command::new(program);
+        command
             .args(rest)
             .envs(client_env(&base))
-            .env("CARGO_HOME", home.path())
-            .status()
-            .map_err(|e| Usage(format!("cannot run {}: {e}", program.to_string_lossy())))?;
+            .env("CARGO_HOME", home.path());
+        for name in &cleared {
+            command.env_remove(name);
+        }
+        let status = rt.block_on(run_forwarding_signals(command, program))?;
         let _ = stop.send(());
         let _ = rt.block_on(server);
         if let Ok(s) = summary.lock() {

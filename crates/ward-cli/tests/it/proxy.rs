@@ -550,6 +550,14 @@ fn ward_run_gates_pip_npm_and_cargo_and_passes_their_exit_status_on() {
             "{}",
             refused.text
         );
+        // After pip's own words, ward's summary names the refusal.
+        assert!(
+            refused
+                .text
+                .contains("ward: refused pkg:pypi/evil-pkg@1.0.0: artifact-digest-mismatch ("),
+            "{}",
+            refused.text
+        );
     }
     if have("npm", "--version") {
         let app = work.join("app");
@@ -709,4 +717,172 @@ fn pip_installs_through_the_proxy_from_a_remote_pep_503_index() {
         "{}",
         refused.text
     );
+}
+
+/// `ward run ARGS -- sh -c SCRIPT` with the registries on disk.
+fn ward_run_sh(
+    reg: &Registries,
+    data: &Path,
+    args: &[&str],
+    script: &str,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
+    cmd.arg("run")
+        .args(reg.upstream_args())
+        .args(args)
+        .args(["--", "sh", "-c", script])
+        .env("WARD_DATA_DIR", data);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn ward_run_summarises_allowed_and_refused_artifacts_after_the_command() {
+    if !have("curl", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.npm_package("demo-pkg", "1.0.0", false);
+    reg.npm_package("evil-pkg", "1.0.0", true);
+    let data = reg.publisher.path("data");
+    let script = "for p in demo-pkg evil-pkg; do curl -s -o /dev/null \"${npm_config_registry}$p/-/$p-1.0.0.tgz\"; done; echo done";
+    let out = ward_run_sh(&reg, &data, &["--listen", "127.0.0.1:0"], script, &[]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success() && stdout.contains("done"), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("ward: 1 allowed, 0 warned, 1 refused, 0 failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ward: refused pkg:npm/evil-pkg@1.0.0: artifact-digest-mismatch ("),
+        "{stderr}"
+    );
+    // The summary comes after the command's own output ends.
+    assert!(!stderr.contains("demo-pkg"), "allows are counted, not listed: {stderr}");
+}
+
+#[test]
+fn ward_run_listens_on_a_stable_per_user_port_or_where_it_is_told() {
+    let reg = Registries::new();
+    let data = reg.publisher.path("data");
+    let uid: u32 = text(&Command::new("id").arg("-u").output().unwrap().stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let default = format!("http://127.0.0.1:{}/npm/", 20000 + uid % 10000);
+    let registry = |args: &[&str]| {
+        let out = ward_run_sh(&reg, &data, args, "echo \"$npm_config_registry\"", &[]);
+        (
+            text(&out.stdout).trim().to_string(),
+            text(&out.stderr),
+            out.status.code(),
+        )
+    };
+    let (first, err1, _) = registry(&[]);
+    let (second, err2, _) = registry(&[]);
+    // Another test's ward run may hold the port this moment: then ward says so.
+    if !err1.contains("is busy") && !err2.contains("is busy") {
+        assert_eq!(first, default, "{err1}");
+        assert_eq!(second, default, "{err2}");
+    } else {
+        assert!(err1.contains("is busy") || first == default, "{err1}");
+    }
+    // --listen and `listen` in the config are honoured.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let (told, err, _) = registry(&["--listen", &format!("127.0.0.1:{port}")]);
+    assert_eq!(told, format!("http://127.0.0.1:{port}/npm/"), "{err}");
+    let config = reg.publisher.path("run.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n")).unwrap();
+    let (configured, err, _) = registry(&["--config", config.to_str().unwrap()]);
+    assert_eq!(configured, format!("http://127.0.0.1:{port}/npm/"), "{err}");
+    // A busy address that was asked for is a usage error naming it.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let (_, err, code) = registry(&["--listen", &addr]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr}")) && err.contains("--listen"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ward_run_clears_variables_that_add_other_package_sources() {
+    let reg = Registries::new();
+    let data = reg.publisher.path("data");
+    let out = ward_run_sh(
+        &reg,
+        &data,
+        &["--listen", "127.0.0.1:0"],
+        "echo \"[$PIP_EXTRA_INDEX_URL][$PIP_FIND_LINKS][$UV_EXTRA_INDEX_URL][$UV_FIND_LINKS]\"; env | grep -c 'npm_config_@corp' || true; echo \"$PIP_INDEX_URL\"",
+        &[
+            ("PIP_EXTRA_INDEX_URL", "https://pypi.org/simple"),
+            ("PIP_FIND_LINKS", "/tmp/wheels"),
+            ("UV_EXTRA_INDEX_URL", "https://pypi.org/simple"),
+            ("UV_FIND_LINKS", "/tmp/wheels"),
+            ("npm_config_@corp:registry", "https://registry.npmjs.org/"),
+            ("PIP_INDEX_URL", "https://pypi.org/simple"),
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "[][][][]", "{stdout}{stderr}");
+    assert_eq!(lines[1], "0", "{stdout}");
+    assert!(
+        lines[2].starts_with("http://127.0.0.1:") && lines[2].ends_with("/pypi/simple/"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "ward: cleared PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, UV_EXTRA_INDEX_URL, UV_FIND_LINKS, npm_config_@corp:registry"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sigterm_to_ward_run_reaches_the_command_and_leaves_no_temporary_cargo_home() {
+    let reg = Registries::new();
+    let data = reg.publisher.path("data");
+    let mark = reg.publisher.path("got-term");
+    let home_file = reg.publisher.path("cargo-home");
+    let script = format!(
+        "trap 'echo term > {m}; exit 7' TERM; echo \"$CARGO_HOME\" > {h}; while true; do sleep 0.05; done",
+        m = mark.display(),
+        h = home_file.display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .arg("run")
+        .args(reg.upstream_args())
+        .args(["--listen", "127.0.0.1:0", "--", "sh", "-c", &script])
+        .env("WARD_DATA_DIR", &data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&home_file).is_ok_and(|t| t.ends_with('\n')) {
+        assert!(std::time::Instant::now() < until, "the command did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let home = PathBuf::from(std::fs::read_to_string(&home_file).unwrap().trim());
+    assert!(home.join("config.toml").is_file());
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(7), "ward run passes the command's exit status on");
+    assert_eq!(std::fs::read_to_string(&mark).unwrap().trim(), "term");
+    assert!(!home.exists(), "{} left behind", home.display());
 }
