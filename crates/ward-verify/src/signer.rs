@@ -59,9 +59,12 @@ pub struct SignerRequirement {
 }
 
 impl SignerRequirement {
-    /// Checks a verified certificate's claims against the requirement.
+    /// Checks a verified certificate's claims against the requirement. An
+    /// identity named without its issuer constrains nothing: several OIDC
+    /// issuers Fulcio trusts can vouch for the same SAN (an email address,
+    /// a URI), so, as cosign does, ward needs both.
     pub fn check(&self, identity: &str, issuer: &str) -> Result<(), VerifyError> {
-        let Some(rule) = &self.identity else {
+        let (Some(rule), Some(_)) = (&self.identity, &self.issuer) else {
             return Err(VerifyError::IdentityUnconstrained {
                 identity: identity.into(),
                 issuer: issuer.into(),
@@ -115,6 +118,14 @@ mod tests {
         ));
         assert!(matches!(
             SignerRequirement::default().check("a", "b"),
+            Err(VerifyError::IdentityUnconstrained { .. })
+        ));
+        let no_issuer = SignerRequirement {
+            identity: Some(IdentityRule::Exact("a".into())),
+            issuer: None,
+        };
+        assert!(matches!(
+            no_issuer.check("a", "b"),
             Err(VerifyError::IdentityUnconstrained { .. })
         ));
     }

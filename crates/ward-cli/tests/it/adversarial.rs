@@ -305,3 +305,51 @@ fn metadata_with_a_lone_carriage_return_is_refused() {
     ]);
     wheel_verdict(&bytes, "lone-cr").expect(1).reason("metadata-malformed");
 }
+
+// ----------------------------------------------------------- evidence ---
+
+/// A keyless identity means something only with its issuer: the same SAN
+/// (an email, a URI) can be vouched for by several OIDC issuers Fulcio
+/// trusts. cosign refuses to verify without both; ward allowed a named
+/// identity from any issuer.
+#[test]
+fn a_named_identity_without_its_issuer_is_unconstrained() {
+    let npm = crate::common::shared().join("npm-attestations");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(npm.join("provenance-npm-test-ossf.tgz.json")).unwrap()).unwrap();
+    let slsa = doc["attestations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["predicateType"].as_str().unwrap().starts_with("https://slsa.dev/provenance/"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("slsa.sigstore.json");
+    std::fs::write(&bare, serde_json::to_vec(&slsa["bundle"]).unwrap()).unwrap();
+    let tgz = npm.join("provenance-npm-test-ossf.tgz");
+    let signer = r"https://github\.com/slsa-framework/slsa-github-generator/\.github/workflows/.*";
+    for flag in ["--attestation", "--bundle"] {
+        crate::common::ward([
+            "verify",
+            tgz.to_str().unwrap(),
+            flag,
+            bare.to_str().unwrap(),
+            "--certificate-identity-regexp",
+            signer,
+        ])
+        .expect(1)
+        .reason("identity-unconstrained");
+    }
+    // With its issuer, the same identity is trusted.
+    crate::common::ward([
+        "verify",
+        tgz.to_str().unwrap(),
+        "--attestation",
+        bare.to_str().unwrap(),
+        "--certificate-identity-regexp",
+        signer,
+        "--certificate-oidc-issuer",
+        crate::common::GITHUB_ISSUER,
+    ])
+    .expect(0);
+}
