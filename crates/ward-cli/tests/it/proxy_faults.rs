@@ -1427,3 +1427,76 @@ fn the_proxy_logs_every_decision_as_text_or_json() {
     assert_eq!(deny["cache_hit"], false);
     assert!(deny["ledger_index"].is_u64() && deny["total_ms"].is_u64() && deny["time"].is_string());
 }
+
+#[test]
+fn cached_crates_are_served_while_upstream_is_down_after_a_restart() {
+    let reg = crate::proxy::Registries::new();
+    let file = reg.crate_file("demo-crate", "1.0.0", false);
+    let up = Upstream::start();
+    up.set(
+        "/config.json",
+        Answer::Body(format!("{{\"dl\": \"{}/dl\"}}", up.base()).into_bytes()),
+    );
+    up.set(
+        "/de/mo/demo-crate",
+        Answer::Body(std::fs::read(reg.cargo.join("de/mo/demo-crate")).unwrap()),
+    );
+    up.set(
+        "/dl/demo-crate/1.0.0/download",
+        Answer::Body(std::fs::read(&file).unwrap()),
+    );
+    let evidence = reg.publisher.path("evidence");
+    std::fs::create_dir_all(&evidence).unwrap();
+    std::fs::copy(
+        format!("{}.sigstore.json", file.display()),
+        evidence.join("demo-crate-1.0.0.crate.sigstore.json"),
+    )
+    .unwrap();
+    let data = reg.publisher.path("data");
+    let args = vec![
+        "--cargo-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        reg.policy.display().to_string(),
+        "--evidence".into(),
+        evidence.display().to_string(),
+        "--cache".into(),
+        data.join("cache").display().to_string(),
+    ];
+    let url = |proxy: &ProxyProcess| format!("{}/cargo/api/v1/crates/demo-crate/1.0.0/download", proxy.base);
+    let proxy = start_proxy(&data, &args);
+    let got = get(&url(&proxy));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    drop(proxy);
+    // Upstream goes down; a new proxy process has never read config.json itself.
+    up.shutdown();
+    let proxy = start_proxy(&data, &args);
+    let got = get(&url(&proxy));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    assert_eq!(got.body, std::fs::read(&file).unwrap());
+}
+
+#[test]
+fn the_banner_names_npm_replace_registry_host() {
+    let p = Publisher::new("ecdsa-p256");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(["proxy", "--listen", "127.0.0.1:0", "--cache"])
+        .arg(p.path("cache"))
+        .env("WARD_DATA_DIR", p.path("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..3 {
+        out.read_line(&mut banner).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let npm = banner.lines().find(|l| l.contains("npm:")).unwrap_or_default();
+    assert!(
+        npm.contains("--registry http://127.0.0.1:") && npm.contains("--replace-registry-host=always"),
+        "{banner}"
+    );
+}
