@@ -101,27 +101,38 @@ pub fn read(statement: &Statement) -> Provenance {
 /// what the statement left out.
 pub fn reconcile(mut provenance: Provenance, claims: Option<&CertificateClaims>) -> Result<Provenance, VerifyError> {
     let Some(claims) = claims else { return Ok(provenance) };
-    let fields: [(&str, &mut Option<String>, Option<String>); 4] = [
+    // Repository hosts and commit hashes ignore case; git refs do not:
+    // `refs/tags/V1` is another tag than `refs/tags/v1`, which a policy's
+    // `provenance.ref` (matched case-sensitively) may be the only one to allow.
+    let fields: [(&str, &mut Option<String>, Option<String>, bool); 4] = [
         (
             "source repository",
             &mut provenance.source_repository,
             claims.source_repository.as_deref().map(normalize_repo),
+            false,
         ),
         (
             "source commit",
             &mut provenance.source_commit,
             claims.source_commit.clone(),
+            false,
         ),
-        ("source ref", &mut provenance.source_ref, claims.source_ref.clone()),
+        (
+            "source ref",
+            &mut provenance.source_ref,
+            claims.source_ref.clone(),
+            true,
+        ),
         (
             "runner environment",
             &mut provenance.runner_environment,
             claims.runner_environment.clone(),
+            false,
         ),
     ];
-    for (what, stated, certified) in fields {
+    for (what, stated, certified, exact) in fields {
         match (stated.as_ref(), certified) {
-            (Some(s), Some(c)) if !s.eq_ignore_ascii_case(&c) => {
+            (Some(s), Some(c)) if if exact { *s != c } else { !s.eq_ignore_ascii_case(&c) } => {
                 return Err(VerifyError::ClaimsMismatch(format!(
                     "provenance claims {what} {s}, but the signing certificate says {c}"
                 )));
@@ -204,6 +215,19 @@ mod tests {
         };
         let p = reconcile(p, Some(&claims)).unwrap();
         assert_eq!(p.source_commit.as_deref(), Some("abc"));
+        // A ref differing only in case is another ref.
+        let tagged = Provenance {
+            source_ref: Some("refs/tags/v1".into()),
+            ..Provenance::default()
+        };
+        let claims_ref = CertificateClaims {
+            source_ref: Some("refs/tags/V1".into()),
+            ..CertificateClaims::default()
+        };
+        assert!(matches!(
+            reconcile(tagged, Some(&claims_ref)),
+            Err(VerifyError::ClaimsMismatch(_))
+        ));
         assert_eq!(p.runner_environment.as_deref(), Some("self-hosted"));
     }
 }
