@@ -487,6 +487,8 @@ pub fn scan_report(
                     last = &f.package;
                 }
                 let score = match (f.rating.score, f.rating.assumed) {
+                    // Malicious is not a severity: no score to show.
+                    _ if f.malicious.is_some() => String::new(),
                     (Some(s), _) => format!(" {s:.1}"),
                     (None, true) => " (unrated)".into(),
                     (None, false) => String::new(),
@@ -526,7 +528,8 @@ pub fn scan_report(
             for u in &r.unevaluable {
                 println!("  could not evaluate {} ({}): {}", u.entry, u.source, u.reason);
             }
-            // Licences and exception notices are not in the table above.
+            // Licences, exception and allow notices, and what a malicious
+            // record says to do, are not in the table above.
             for (mode, reason) in outcome.reasons {
                 if matches!(
                     reason.code,
@@ -534,6 +537,10 @@ pub fn scan_report(
                         | ReasonCode::LicenseUnknown
                         | ReasonCode::ExceptionExpired
                         | ReasonCode::ExceptionExpiring
+                        | ReasonCode::PackageMalicious
+                        | ReasonCode::AllowedByReview
+                        | ReasonCode::AllowExpired
+                        | ReasonCode::AllowExpiring
                 ) {
                     let mode = format!("{mode:?}").to_lowercase();
                     println!("{mode}: {}: {}", reason.code, reason.message);

@@ -267,7 +267,9 @@ impl Policy {
                 ReasonCode::PackageMalicious,
                 format!(
                     "{} is a known-malicious package: {ids} ({how}; {}). What the record says to do: {}{suspect}{allows}",
-                    f.package, f.summary, m.advice
+                    f.package,
+                    f.summary,
+                    m.advice.trim_end_matches('.')
                 ),
             ),
         )

@@ -144,6 +144,16 @@ fn chalk_5_6_1_is_denied_in_every_mode() {
         let doc = json_of(&run);
         assert_eq!(doc["findings"][0]["malicious"]["matched_by"], "version");
     }
+    // Text output says what the record says to do.
+    let data = s.dir.path().join("data");
+    let text = ward_in(&data, ["scan", "--db", s.db.to_str().unwrap(), lock.to_str().unwrap()]);
+    text.expect(1);
+    assert!(text.stdout.contains("MALICIOUS"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("enforce: package-malicious:") && text.stdout.contains("rotated immediately"),
+        "{}",
+        text.stdout
+    );
     // No policy, and a threshold no severity reaches: still denied.
     s.scan(&lock, &["--fail-on", "none"])
         .expect(1)
