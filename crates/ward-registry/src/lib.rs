@@ -72,18 +72,10 @@ impl SidecarProbes {
 }
 
 /// Settings of the proxy beyond its limits.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ProxyOptions {
     /// Sidecar evidence probes, per registry.
     pub probe_sidecars: SidecarProbes,
-}
-
-impl Default for ProxyOptions {
-    fn default() -> Self {
-        Self {
-            probe_sidecars: SidecarProbes::default(),
-        }
-    }
 }
 
 /// The proxy's shared state.

@@ -222,7 +222,6 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     };
     let options = ProxyOptions {
         probe_sidecars: s.probes,
-        ..ProxyOptions::default()
     };
     Ok(Proxy::with_options(
         keeper,
