@@ -23,8 +23,11 @@ use ward_input::{InputFile, limits};
 
 /// The database's index file (its presence means a database is there).
 pub const DB_FILE: &str = "index.json";
-/// The on-disk format written and read.
-const FORMAT: u32 = 2;
+/// The on-disk format written and read. 3: advisories carry their
+/// malicious-package facts; a format-2 database (imported before ward knew
+/// them, so a `MAL-` record would be an ordinary advisory that an exception
+/// could silence) is refused until re-imported.
+const FORMAT: u32 = 3;
 /// Largest single advisory file read (and zip entry).
 const MAX_RECORD_BYTES: u64 = limits::ADVISORY;
 /// Deepest directory nesting walked (symbolic links can make a loop).

@@ -143,3 +143,21 @@ fn mal_records_in_all_zip_match_by_digest_and_malformed_ones_are_counted() {
     c.digests = vec![("sha512".into(), "cd".repeat(64))];
     assert!(scan(&db, &[c], Vec::new()).findings.is_empty());
 }
+
+/// A database saved before ward knew malicious records would judge a `MAL-`
+/// record as an ordinary advisory: refused until re-imported.
+#[test]
+fn a_database_from_before_malicious_records_must_be_reimported() {
+    let (db, _) = AdvisoryDb::import(&[advisories().join("malicious")], NOW).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    db.save(dir.path()).unwrap();
+    let index = dir.path().join("index.json");
+    let text = std::fs::read_to_string(&index).unwrap();
+    assert!(text.contains("\"format\":3"));
+    std::fs::write(&index, text.replace("\"format\":3", "\"format\":2")).unwrap();
+    let err = AdvisoryDb::load(dir.path())
+        .err()
+        .expect("format 2 refused")
+        .to_string();
+    assert!(err.contains("re-import"), "{err}");
+}
