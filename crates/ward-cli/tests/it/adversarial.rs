@@ -22,8 +22,7 @@ fn refused(tar: &[u8], case: &str) {
 /// break, so bytes after a NUL and a newline stay in its name while every
 /// other reader cuts at the NUL. `package\0\n/././…/package.json` is a file
 /// `package` at the root for ward, and `package.json` after strip 1 for npm.
-#[test]
-fn tar_name_bytes_after_a_nul_and_a_newline_are_refused() {
+fn name_nul_newline() -> Vec<u8> {
     let mut name = b"package\0\n/".to_vec();
     name.extend(b"./".repeat(39));
     name.extend(b"package.json");
@@ -37,14 +36,18 @@ fn tar_name_bytes_after_a_nul_and_a_newline_are_refused() {
         .data(EVIL)
         .zero_block()
         .zero_block();
-    refused(&t.0, "name-nul-newline");
+    t.0
+}
+
+#[test]
+fn tar_name_bytes_after_a_nul_and_a_newline_are_refused() {
+    refused(&name_nul_newline(), "name-nul-newline");
 }
 
 /// A link name of `\0\n` is empty for ward and `"\n"` for node-tar, which
 /// then skips the header ("linkpath forbidden") and parses the file's data
 /// as tar headers: a whole hidden `package/package.json`.
-#[test]
-fn tar_link_name_bytes_after_a_nul_are_refused() {
+fn linkname_nul_newline() -> Vec<u8> {
     let mut hidden = Tar::default();
     hidden.file("package/package.json", EVIL);
     let mut t = Tar::default();
@@ -56,7 +59,12 @@ fn tar_link_name_bytes_after_a_nul_are_refused() {
         .data(&hidden.0)
         .zero_block()
         .zero_block();
-    refused(&t.0, "linkname-nul-newline");
+    t.0
+}
+
+#[test]
+fn tar_link_name_bytes_after_a_nul_are_refused() {
+    refused(&linkname_nul_newline(), "linkname-nul-newline");
 }
 
 /// A GNU long-name header that node-tar skips (no name of its own: "path is
@@ -107,6 +115,65 @@ fn tar_extension_header_node_tar_skips_is_refused() {
     refused(&gnu_long_name_desync(b"././@LongLink", b"x"), "long-name-with-linkname");
 }
 
+/// npm's own node-tar, driven as pacote drives it (strip 1, files only),
+/// installs `evil-pkg` from each construction above: the tests that ward
+/// refuses them are about real attacks, and stay so only while this holds.
+const NODE_TAR: &str = r#"
+const tar = require(process.env.TAR);
+const fs = require('fs');
+const path = require('path');
+for (const f of process.argv.slice(1)) {
+  const dest = f + '.out';
+  fs.mkdirSync(dest, { recursive: true });
+  try {
+    tar.x({ file: f, cwd: dest, strip: 1, sync: true, noChmod: true, preserveOwner: false,
+      filter: (name, entry) => /File$/.test(entry.type), onwarn: () => {} });
+    console.log(JSON.parse(fs.readFileSync(path.join(dest, 'package.json'), 'utf8')).name);
+  } catch (e) { console.log('ERROR'); }
+}
+"#;
+
+#[test]
+fn node_tar_installs_the_hidden_manifest_of_each_construction() {
+    if !crate::proxy::have("npm", "--version") || !crate::proxy::have("node", "--version") {
+        return;
+    }
+    let root = std::process::Command::new("npm")
+        .args(["root", "-g"])
+        .output()
+        .expect("npm root");
+    let tar_dir = std::path::Path::new(String::from_utf8_lossy(&root.stdout).trim()).join("npm/node_modules/tar");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        ("name-nul-newline", name_nul_newline()),
+        ("linkname-nul-newline", linkname_nul_newline()),
+        ("long-name-without-name", gnu_long_name_desync(b"", b"")),
+        ("long-name-with-linkname", gnu_long_name_desync(b"././@LongLink", b"x")),
+    ];
+    let mut paths = Vec::new();
+    for (case, tar) in &cases {
+        let p = dir.path().join(format!("{case}.tgz"));
+        std::fs::write(&p, gz(tar)).expect("write");
+        paths.push(p);
+    }
+    let out = std::process::Command::new("node")
+        .arg("-e")
+        .arg(NODE_TAR)
+        .env("TAR", &tar_dir)
+        .args(&paths)
+        .output()
+        .expect("node");
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let expected: Vec<String> = cases.iter().map(|_| "evil-pkg".to_string()).collect();
+    assert_eq!(
+        names, expected,
+        "node-tar no longer reads these constructions as npm did"
+    );
+}
+
 /// The same header rules hold for a PAX header: no name, or a link name.
 #[test]
 fn tar_pax_header_without_a_name_is_refused() {
@@ -122,7 +189,8 @@ fn tar_pax_header_without_a_name_is_refused() {
     let s = setup();
     let art = s.dir.path().join("good-pkg-1.0.0.tgz");
     let mut ok = Tar::default();
-    ok.pax(b'x', &[("path", "package/package.json")]).file("package/a", GOOD);
+    ok.pax(b'x', &[("path", "package/package.json")])
+        .file("package/a", GOOD);
     std::fs::write(&art, ok.tgz()).expect("write");
     let run = s.verify(&art, &[]);
     run.expect(0);
@@ -290,7 +358,9 @@ fn zip_local_zip64_sizes_must_agree_with_the_central_directory() {
         lying,
         RawEntry::new(METADATA, GOOD_METADATA),
     ]);
-    wheel_verdict(&bytes, "zip64-local").expect(1).reason("archive-ambiguous");
+    wheel_verdict(&bytes, "zip64-local")
+        .expect(1)
+        .reason("archive-ambiguous");
 }
 
 /// Python's email parser (pip, importlib.metadata) also ends a line at a
@@ -321,7 +391,12 @@ fn a_named_identity_without_its_issuer_is_unconstrained() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["predicateType"].as_str().unwrap().starts_with("https://slsa.dev/provenance/"))
+        .find(|a| {
+            a["predicateType"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://slsa.dev/provenance/")
+        })
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("slsa.sigstore.json");
