@@ -393,6 +393,22 @@ fn an_allow_missing_a_field_is_a_load_error_with_its_line() {
             run.stderr
         );
     }
+    // `package` + `version` is the other spelling; wildcards and ranges are refused.
+    let by_package = ok.replace(
+        "purl = \"pkg:npm/chalk@5.6.1\"",
+        "package = \"npm:chalk\"\nversion = \"5.6.1\"",
+    );
+    ward(["policy", "check", s.file("pkg.toml", &by_package).to_str().unwrap()]).expect(0);
+    for bad in [
+        ok.replace("pkg:npm/chalk@5.6.1", "pkg:npm/chalk"),
+        ok.replace("pkg:npm/chalk@5.6.1", "pkg:npm/ch*@5.6.1"),
+        by_package.replace("version = \"5.6.1\"", "version = \"^5.6.1\""),
+        ok.replace(&"a".repeat(64), "abc"),
+    ] {
+        let run = ward(["policy", "check", s.file("wild.toml", &bad).to_str().unwrap()]);
+        run.expect(2);
+        assert!(run.stderr.contains("wild.toml:"), "{}", run.stderr);
+    }
     let short = ok.replace("rebuilt from the reviewed 5.6.0 sources", "ok");
     let run = ward(["policy", "check", s.file("short.toml", &short).to_str().unwrap()]);
     run.expect(2);
