@@ -101,4 +101,3 @@ fn walk<R: Read>(
     })?;
     Ok(captured)
 }
-

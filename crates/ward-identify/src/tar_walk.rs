@@ -106,6 +106,12 @@ fn pax_records(data: &[u8]) -> Result<Vec<(String, String)>, ArchiveError> {
             return Err(bad("record length is not a decimal number"));
         }
         let n: usize = len.parse().map_err(|_| bad("record length too large"))?;
+        if n.to_string() != len {
+            // node-tar cuts the record after `String(n) + ' '`: with a
+            // leading zero its key starts with a space and the record is
+            // ignored, while the other readers apply it.
+            return Err(bad("record length with a leading zero"));
+        }
         let record = rest.get(..n).ok_or_else(|| bad("record length runs past the header"))?;
         let body = record
             .get(len.len() + 1..)
@@ -492,6 +498,7 @@ mod tests {
             Some(vec![("path".into(), "package/package.json".into())])
         );
         assert!(pax_records(b"99 path=package/package.json\n").is_err());
+        assert!(pax_records(b"030 path=package/package.json\n").is_err());
         assert!(pax_records(b"12 path=a\nb\n").is_err());
         assert!(pax_records(b"9 path=a\n9 path=b\n").is_err());
         assert!(pax_records(b"9 path=a\n\0").is_err());

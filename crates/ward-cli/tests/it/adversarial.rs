@@ -115,6 +115,30 @@ fn tar_extension_header_node_tar_skips_is_refused() {
     refused(&gnu_long_name_desync(b"././@LongLink", b"x"), "long-name-with-linkname");
 }
 
+/// A PAX record length with a leading zero: node-tar checks the number and
+/// then cuts the record after `String(n) + ' '`, one character short, so the
+/// key is ` path` and the record is ignored; the others apply the path. The
+/// evil manifest's header name is then node-tar's name for it.
+fn pax_length_leading_zero() -> Vec<u8> {
+    let body = " path=package/x.txt\n";
+    let len = 1 + 2 + body.len();
+    let record = format!("0{len}{body}");
+    assert_eq!(record.len(), len);
+    let mut t = Tar::default();
+    t.file("package/package.json", GOOD)
+        .header(Header::new("PaxHeader/x", b'x', record.len() as u64))
+        .data(record.as_bytes())
+        .file("package/package.json", EVIL)
+        .zero_block()
+        .zero_block();
+    t.0
+}
+
+#[test]
+fn tar_pax_record_length_with_a_leading_zero_is_refused() {
+    refused(&pax_length_leading_zero(), "pax-leading-zero");
+}
+
 /// npm's own node-tar, driven as pacote drives it (strip 1, files only),
 /// installs `evil-pkg` from each construction above: the tests that ward
 /// refuses them are about real attacks, and stay so only while this holds.
@@ -149,6 +173,7 @@ fn node_tar_installs_the_hidden_manifest_of_each_construction() {
         ("linkname-nul-newline", linkname_nul_newline()),
         ("long-name-without-name", gnu_long_name_desync(b"", b"")),
         ("long-name-with-linkname", gnu_long_name_desync(b"././@LongLink", b"x")),
+        ("pax-leading-zero", pax_length_leading_zero()),
     ];
     let mut paths = Vec::new();
     for (case, tar) in &cases {
