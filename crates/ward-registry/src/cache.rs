@@ -27,6 +27,9 @@ pub struct CachedAllow {
     pub policy: String,
     /// The ledger entry that recorded it.
     pub ledger_index: Option<u64>,
+    /// `warn` or `audit` when rules in that mode failed, with their reason codes (for the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relaxed: Option<(String, Vec<String>)>,
 }
 
 /// Where and when a cached metadata document was fetched.

@@ -314,17 +314,21 @@ impl Keeper {
     /// A cached answer with what the log says about it.
     fn cached_detail(&self, key: &str) -> Option<(Served, Detail)> {
         let hit = self.cached(key)?;
-        let ledger_index = match &hit {
-            Served::Allowed { .. } => self.allowed.get(key).and_then(|a| a.ledger_index),
-            _ => None,
-        };
-        Some((
-            hit,
-            Detail {
-                ledger_index,
-                ..Detail::default()
-            },
-        ))
+        let mut detail = Detail::default();
+        if let Served::Allowed { .. } = &hit
+            && let Some(allow) = self.allowed.get(key)
+        {
+            detail.ledger_index = allow.ledger_index;
+            if let Some((mode, codes)) = allow.relaxed {
+                detail.outcome = match mode.as_str() {
+                    "warn" => Some(Outcome::Warn),
+                    "audit" => Some(Outcome::Audit),
+                    _ => None,
+                };
+                detail.codes = codes;
+            }
+        }
+        Some((hit, detail))
     }
 
     async fn fetch_once(self: Arc<Self>, req: ArtifactRequest) -> (Served, Detail) {
@@ -492,6 +496,7 @@ impl Keeper {
             size: evaluation.artifact.size,
             policy: self.policy_digest.clone(),
             ledger_index: index,
+            relaxed: detail.outcome.map(|o| (o.as_str().to_string(), detail.codes.clone())),
         };
         if let Err(e) = self.cache.store_allowed(&path, &allow) {
             return failed(500, &format!("cache: {e}"));

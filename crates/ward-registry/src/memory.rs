@@ -117,7 +117,14 @@ impl Weigh for TarballEntry {
 
 impl Weigh for CachedAllow {
     fn weigh(&self) -> u64 {
-        self.key.weigh() + self.sha256.weigh() + self.policy.weigh()
+        self.key.weigh()
+            + self.sha256.weigh()
+            + self.policy.weigh()
+            + self
+                .relaxed
+                .as_ref()
+                .map(|(m, codes)| m.weigh() + codes.iter().map(|c| 24 + c.weigh()).sum::<u64>())
+                .unwrap_or_default()
     }
 }
 

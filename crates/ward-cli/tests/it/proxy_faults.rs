@@ -1500,3 +1500,40 @@ fn the_banner_names_npm_replace_registry_host() {
         "{banner}"
     );
 }
+
+#[test]
+fn warn_mode_allows_are_logged_as_warnings_from_the_cache_too() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let (_, evidence) = three_packages(&p, &up);
+    std::fs::remove_file(evidence.join("beta-1.0.0.tgz.sigstore.json")).unwrap();
+    let data = p.path("data");
+    let proxy = start_proxy(
+        &data,
+        &[
+            "--npm-upstream".into(),
+            up.base(),
+            "--policy".into(),
+            policy(&p, "mode = \"warn\"\n"),
+            "--evidence".into(),
+            evidence.display().to_string(),
+            "--cache".into(),
+            data.join("cache").display().to_string(),
+        ],
+    );
+    for _ in 0..2 {
+        let got = get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base));
+        assert_eq!(got.status, 200, "{}", got.reason);
+    }
+    let log = proxy.log_with("cache=hit");
+    let warned: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("ward: warning: ") && l.contains(" warn pkg:npm/beta@1.0.0 "))
+        .collect();
+    assert_eq!(warned.len(), 2, "{log}");
+    assert!(
+        warned[0].contains("cache=miss") && warned[1].contains("cache=hit"),
+        "{log}"
+    );
+    assert!(warned.iter().all(|l| l.contains("codes=signature-missing")), "{log}");
+}
