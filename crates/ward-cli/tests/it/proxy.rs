@@ -205,6 +205,22 @@ pub struct ProxyProcess {
 }
 
 impl ProxyProcess {
+    /// Sends SIGTERM and waits up to ten seconds for the exit status.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .ok()?;
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// The decision log so far, waiting up to two seconds for a line containing `want`.
     pub fn log_with(&self, want: &str) -> String {
         let until = std::time::Instant::now() + std::time::Duration::from_secs(2);

@@ -1537,3 +1537,13 @@ fn warn_mode_allows_are_logged_as_warnings_from_the_cache_too() {
     );
     assert!(warned.iter().all(|l| l.contains("codes=signature-missing")), "{log}");
 }
+
+#[test]
+fn ward_proxy_stops_cleanly_on_sigterm() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let data = p.path("data");
+    let mut proxy = proxy(&p, &up, &data, &[]);
+    let status = proxy.terminate().expect("ward proxy did not stop on SIGTERM");
+    assert_eq!(status.code(), Some(0));
+}
