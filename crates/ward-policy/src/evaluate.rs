@@ -56,8 +56,23 @@ impl DecisionInput<'_> {
 
     /// The facts whose signer counts for `scope`: the only ones the scope's
     /// provenance, predicate-type and scan-attestation rules see.
-    fn counted_facts<'s>(&'s self, scope: &'s Scope) -> impl Iterator<Item = &'s Fact> + 's {
-        self.facts().filter(move |f| self.counts(Some(scope), f.signer()))
+    ///
+    /// A scope that names `signers` or `keys` counts those, keyless signers
+    /// whose identity was named on the command line, and keys no scope of the
+    /// policy names (keys given on the command line, the npm registry's
+    /// keys). A key that another scope names is that key holder's word about
+    /// their own packages: its statements never satisfy this scope's
+    /// provenance, predicate-type or scan-attestation rules.
+    fn counted_facts<'s>(&'s self, policy: &'s Policy, scope: &'s Scope) -> impl Iterator<Item = &'s Fact> + 's {
+        self.facts().filter(move |f| {
+            let signer = f.signer();
+            if !scope.has_trust() {
+                return self.counts(Some(scope), signer);
+            }
+            trusts(scope, signer)
+                || matches!(signer, SignerIdentity::Key { fingerprint, .. } if !policy.names_key(fingerprint))
+                || matches!(signer, SignerIdentity::Keyless { .. } if self.keyless_checked)
+        })
     }
 }
 
@@ -94,6 +109,13 @@ fn strictest(modes: impl Iterator<Item = Mode>) -> Option<Mode> {
 }
 
 impl Policy {
+    /// Whether any scope lists this key (by `sha256:` fingerprint).
+    fn names_key(&self, fingerprint: &str) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.keys.iter().any(|k| k.value.fingerprint() == fingerprint))
+    }
+
     /// Decides over one artifact.
     pub fn decide(&self, input: &DecisionInput<'_>) -> Decision {
         let scopes = self.scopes_for(&input.artifact.id);
@@ -265,7 +287,7 @@ impl Policy {
         // Provenance.
         if let Some(rule) = &scope.provenance {
             let provenances: Vec<&Provenance> = input
-                .counted_facts(scope)
+                .counted_facts(self, scope)
                 .filter_map(|f| match f {
                     Fact::Provenance { provenance, .. } => Some(provenance),
                     _ => None,
@@ -338,7 +360,7 @@ impl Policy {
         // Required predicate types.
         for required in &scope.required_predicate_types {
             let present = input
-                .counted_facts(scope)
+                .counted_facts(self, scope)
                 .any(|f| matches!(f, Fact::Statement { predicate_type, .. } if *predicate_type == required.value));
             if !present {
                 fail(
@@ -350,7 +372,7 @@ impl Policy {
         }
 
         // Scan attestations made elsewhere.
-        let facts: Vec<&Fact> = input.counted_facts(scope).collect();
+        let facts: Vec<&Fact> = input.counted_facts(self, scope).collect();
         for (code, message) in crate::scan_rules::scan_attestation_reasons(scope, &facts, input.now) {
             let line = scope.scan_attestation.as_ref().map(|r| r.line).unwrap_or(scope.line);
             fail(code, line, message);

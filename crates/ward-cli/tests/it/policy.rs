@@ -546,3 +546,74 @@ fn an_unnamed_keyless_attestation_neither_signs_nor_proves_provenance_under_a_po
     ));
     run.expect(0);
 }
+
+/// A scope that names its keys counts provenance only from those keys: a
+/// statement signed by a key another scope trusts (another vendor) is that
+/// vendor's word about someone else's package, and must not satisfy this
+/// scope's provenance rules.
+#[test]
+fn provenance_counts_only_from_the_keys_its_scope_names() {
+    let acme = Publisher::new("ecdsa-p256");
+    let other = Publisher::new("ed25519");
+    std::fs::copy(&other.public, acme.path("other-vendor.pub")).unwrap();
+    let art = acme.artifact("acme-tool.bin", b"acme tool 1.0.0");
+    ward(["sign", "--key", acme.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    let policy = write_policy(
+        acme.dir.path(),
+        r#"version = 1
+
+[[scope]]
+name = "everything generic"
+packages = ["generic:*"]
+keys = ["test-publisher.pub", "other-vendor.pub"]
+
+[[scope]]
+name = "acme"
+packages = ["generic:acme-*"]
+keys = ["test-publisher.pub"]
+
+[scope.provenance]
+required = true
+source = "https://github\\.com/acme/.*"
+"#,
+    );
+    let provenance = slsa_v1(
+        "https://github.com/acme/tool",
+        "refs/tags/v1.0.0",
+        HOSTED,
+        "github-hosted",
+    );
+    let verify = |attestation: &Path| {
+        ward([
+            "verify",
+            art.to_str().unwrap(),
+            "--purl",
+            "pkg:generic/acme-tool@1.0.0",
+            "--attestation",
+            attestation.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+        ])
+    };
+    // The other vendor's key signs a provenance claiming acme's repository.
+    let pred = acme.path("foreign.predicate.json");
+    std::fs::write(&pred, serde_json::to_vec(&provenance).unwrap()).unwrap();
+    let foreign = acme.path("foreign.intoto.json");
+    ward([
+        "attest",
+        "--key",
+        other.key.to_str().unwrap(),
+        "--predicate",
+        pred.to_str().unwrap(),
+        "--type",
+        SLSA_V1,
+        "--output",
+        foreign.to_str().unwrap(),
+        art.to_str().unwrap(),
+    ])
+    .expect(0);
+    verify(&foreign).expect(1).reason("provenance-missing");
+    // The same statement under acme's own key satisfies the rule.
+    let own = acme.attest(&art, SLSA_V1, &provenance, "own.intoto.json");
+    verify(&own).expect(0);
+}
