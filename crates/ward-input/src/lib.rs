@@ -201,11 +201,7 @@ pub fn read_bounded(path: &Path, what: &'static str, limit: u64) -> Result<Vec<u
 }
 
 /// Shorthand for `InputFile::new(path, what, limit).read_to_string()`.
-pub fn read_string_bounded(
-    path: &Path,
-    what: &'static str,
-    limit: u64,
-) -> Result<String, InputError> {
+pub fn read_string_bounded(path: &Path, what: &'static str, limit: u64) -> Result<String, InputError> {
     InputFile::new(path, what, limit).read_to_string()
 }
 
@@ -234,7 +230,13 @@ mod tests {
     fn refuses_dev_zero_without_reading_it() {
         let err = read_bounded(Path::new("/dev/zero"), "checkpoint", 1 << 30).unwrap_err();
         assert!(
-            matches!(err, InputError::NotRegular { kind: "character device", .. }),
+            matches!(
+                err,
+                InputError::NotRegular {
+                    kind: "character device",
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("not a regular file"));

@@ -27,8 +27,8 @@ mod scan_rules;
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
 pub use model::{
-    Allow, Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule, ScanAttestationRule,
-    Scope, TrustedSigner, Unmatched,
+    Allow, Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
+    ScanAttestationRule, Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;
 pub use rego::{
