@@ -164,8 +164,18 @@ pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_le
     let dir = location
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| data_dir().join("ledger"));
-    let ledger = ward_ledger::EmbeddedLedger::open(&dir, &new_origin()?)
-        .map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))?;
+    let ledger = ward_ledger::EmbeddedLedger::open(&dir, &new_origin()?).map_err(|e| match &e {
+        ward_ledger::LedgerError::Io { source, .. } if source.kind() == std::io::ErrorKind::WouldBlock => {
+            Usage(format!(
+                "ledger {}: {e}. An embedded ledger has one writer at a time (for example a running `ward proxy` or \
+             `ward ledger serve`); this command must append to it. Stop that writer, give this command a \
+             ledger of its own with --ledger DIR, or share one PostgreSQL ledger between them with \
+             --ledger postgres://...",
+                dir.display()
+            ))
+        }
+        _ => Usage(format!("ledger {}: {e}", dir.display())),
+    })?;
     Ok(Box::new(ledger))
 }
 

@@ -1,7 +1,7 @@
 //! Every decision of `ward verify`, allow or deny, lands in the ledger with a
 //! proof a third party can check with only the checkpoint key.
 
-use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, conformance, json_of, ward};
+use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, conformance, json_of, ward, ward_in};
 use std::path::Path;
 use ward_ledger::{NoteVerifier, SignedCheckpoint, leaf_hash, record::open_record, verify_inclusion};
 
@@ -568,4 +568,89 @@ fn an_endless_checkpoint_file_is_refused_at_once() {
     let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+}
+
+/// Runs ward with its own data directory, killing it if it has not ended
+/// within `limit` (so a hang fails the test instead of stalling it).
+fn ward_within(data: &Path, limit: std::time::Duration, args: &[&str]) -> crate::common::Run {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .env("WARD_DATA_DIR", data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ward {args:?} was still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    crate::common::Run {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
+#[test]
+fn a_second_writer_fails_at_once_naming_the_running_writer() {
+    let data = tempfile::tempdir().unwrap();
+    let tokens = data.path().join("tokens");
+    std::fs::write(&tokens, "append test-token-not-a-secret-0123\n").unwrap();
+    // The data directory's default ledger, held by a running `ledger serve`.
+    let server = serve(&data.path().join("ledger"), &tokens);
+    let pid = server.child.id();
+    let art = conformance().join("a.txt");
+    let bundle = conformance().join("happy-path-v0.3/bundle.sigstore.json");
+    let run = ward_within(
+        data.path(),
+        std::time::Duration::from_secs(10),
+        &[
+            "verify",
+            art.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--certificate-identity",
+            BEACON_IDENTITY,
+            "--certificate-oidc-issuer",
+            GITHUB_ISSUER,
+        ],
+    );
+    run.expect(2);
+    assert!(run.stderr.contains(&format!("PID {pid}")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--ledger") && run.stderr.contains("postgres://"),
+        "{}",
+        run.stderr
+    );
+    // Readers still work beside the writer, and once it is gone the same
+    // command records its decision.
+    ward_in(data.path(), ["ledger", "verify"]).expect(0);
+    drop(server);
+    let run = ward_within(
+        data.path(),
+        std::time::Duration::from_secs(30),
+        &[
+            "verify",
+            art.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--certificate-identity",
+            BEACON_IDENTITY,
+            "--certificate-oidc-issuer",
+            GITHUB_ISSUER,
+        ],
+    );
+    run.expect(0);
 }

@@ -11,7 +11,7 @@
 //! | `offsets.bin` | the 8-byte offset of each record in `entries.log` |
 //! | `checkpoint` | the latest signed checkpoint (replaced atomically) |
 //! | `ledger.key` / `ledger.pub` | the log's Ed25519 note key (0600) and verifier key |
-//! | `lock` | held exclusively by the one writer |
+//! | `lock` | held exclusively by the one writer (taken without waiting), holding its PID |
 //!
 //! A commit marker is `FF FF FF FF ‖ "wcm1" ‖ u64 first index ‖ u64 size
 //! after the batch ‖ 8 bytes of SHA-256 of the preceding 24 bytes`; its
@@ -226,6 +226,38 @@ fn check_stored_prefix(
     Ok(tree)
 }
 
+/// Takes the directory's writer lock without waiting, and records this
+/// process's PID in the lock file for whoever finds it taken. A lock held
+/// by another writer (a running proxy, a `ward ledger serve`) is an error
+/// at once, of kind [`std::io::ErrorKind::WouldBlock`], naming the holder's
+/// PID when the lock file records one: waiting silently would hang the
+/// command for as long as that writer runs.
+fn take_writer_lock(dir: &Path) -> Result<File, LedgerError> {
+    let lock_path = dir.join("lock");
+    let lock = open_rw(&lock_path)?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = ward_input::read_string_bounded(&lock_path, "ledger lock", 64)
+                .ok()
+                .and_then(|text| text.trim().parse::<u32>().ok())
+                .map_or_else(
+                    || "a process whose PID is not recorded".to_string(),
+                    |pid| format!("PID {pid}"),
+                );
+            return Err(io(&lock_path)(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("held by another writer of this ledger ({holder})"),
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+    }
+    let pid = format!("{}\n", std::process::id());
+    lock.set_len(0).map_err(io(&lock_path))?;
+    lock.write_all_at(pid.as_bytes(), 0).map_err(io(&lock_path))?;
+    Ok(lock)
+}
+
 /// A committed batch found past the checkpoint.
 struct Committed {
     leaves: Vec<[u8; 32]>,
@@ -238,9 +270,7 @@ impl EmbeddedLedger {
     /// recovering from a crash if the last writer died mid-batch.
     pub fn open(dir: &Path, origin: &str) -> Result<Self, LedgerError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let lock_path = dir.join("lock");
-        let lock = open_rw(&lock_path)?;
-        lock.lock().map_err(io(&lock_path))?;
+        let lock = take_writer_lock(dir)?;
         let key_path = dir.join("ledger.key");
         let signer = match read_small(&key_path, "ledger key", ward_input::limits::KEY)? {
             Some(bytes) => NoteSigner::parse(&String::from_utf8_lossy(&bytes))?,
