@@ -248,6 +248,15 @@ pub enum AdvisoriesCommand {
     },
 }
 
+/// The verdict `ward ledger search --verdict` filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchVerdict {
+    /// Allowed (recorded as `PASSED`).
+    Allow,
+    /// Denied (recorded as `FAILED`).
+    Deny,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Level {
     /// Any finding, even unrated ones (unmaintained crates, notices).
@@ -337,19 +346,22 @@ pub enum LedgerCommand {
         #[command(flatten)]
         dir: LedgerDir,
     },
-    /// Find the decisions about an artifact digest or a package.
+    /// Find the decisions about an artifact digest or a package; with
+    /// neither, list the most recent decisions. Exit 1 when none is found.
     Search {
         /// The artifact's SHA-256 (hex).
-        #[arg(
-            long,
-            value_name = "SHA256",
-            conflicts_with = "purl",
-            required_unless_present = "purl"
-        )]
+        #[arg(long, value_name = "SHA256", conflicts_with = "purl")]
         digest: Option<String>,
         /// The package (purl; without a version it matches every version).
         #[arg(long, value_name = "PURL")]
         purl: Option<String>,
+        /// Only decisions with this verdict.
+        #[arg(long, value_enum)]
+        verdict: Option<SearchVerdict>,
+        /// At most this many decisions, the most recent ones (default: 20
+        /// when neither --digest nor --purl is given, else all).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
         #[command(flatten)]
         dir: LedgerDir,
     },

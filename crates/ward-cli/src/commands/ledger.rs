@@ -1,10 +1,13 @@
 //! `ward ledger`: show, prove, verify, search, checkpoint.
 
 use super::{Usage, open_ledger, open_ledger_for_reading, or_usage};
-use crate::args::LedgerCommand;
+use crate::args::{LedgerCommand, SearchVerdict};
 use crate::output;
 use ward_core::PackageId;
 use ward_ledger::record::open_record;
+
+/// How many decisions a bare `ward ledger search` lists.
+const RECENT_DECISIONS: u64 = 20;
 
 pub fn run(cmd: LedgerCommand) -> u8 {
     or_usage(|| match cmd {
@@ -35,7 +38,13 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                 }
             }
         }
-        LedgerCommand::Search { digest, purl, dir } => {
+        LedgerCommand::Search {
+            digest,
+            purl,
+            verdict,
+            limit,
+            dir,
+        } => {
             let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let want_purl = purl
                 .as_deref()
@@ -43,8 +52,23 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                 .transpose()
                 .map_err(|e| Usage(e.to_string()))?;
             let digest = digest.map(|d| d.to_ascii_lowercase());
+            // A bare search lists the latest decisions; a search for an
+            // artifact or package lists all of its decisions unless limited.
+            let limit = match (limit, &digest, &want_purl) {
+                (Some(n), _, _) => n,
+                (None, None, None) => RECENT_DECISIONS,
+                (None, _, _) => u64::MAX,
+            };
+            let want_result = verdict.map(|v| match v {
+                SearchVerdict::Allow => "PASSED",
+                SearchVerdict::Deny => "FAILED",
+            });
+            // Newest first, stopping once `limit` decisions are found.
             let mut hits = Vec::new();
-            for i in 0..ledger.size() {
+            for i in (0..ledger.size()).rev() {
+                if hits.len() as u64 >= limit {
+                    break;
+                }
                 let statement = open_record(&ledger.entry(i)?, &ledger.verifier())?;
                 let subject = &statement["subject"][0];
                 let matches = match (&digest, &want_purl) {
@@ -57,12 +81,14 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                                 && s.normalized_name() == p.normalized_name()
                                 && (p.version.is_none() || s.version == p.version)
                         }),
-                    (None, None) => false,
-                };
+                    (None, None) => true,
+                } && want_result
+                    .is_none_or(|r| statement["predicate"]["verificationResult"].as_str() == Some(r));
                 if matches {
                     hits.push((i, statement));
                 }
             }
+            hits.reverse();
             output::search_hits(&hits);
             Ok(if hits.is_empty() {
                 crate::EXIT_DENY

@@ -654,3 +654,70 @@ fn a_second_writer_fails_at_once_naming_the_running_writer() {
     );
     run.expect(0);
 }
+
+#[test]
+fn a_bare_search_lists_the_latest_decisions_and_filters_by_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let l = ledger.to_str().unwrap();
+    // An empty ledger: nothing found is exit 1, not a success.
+    let run = ward(["ledger", "search", "--ledger", l]);
+    run.expect(1);
+    assert!(run.stdout.contains("no decision found"), "{}", run.stdout);
+    // Entries 0, 2, 4 allowed; 1, 3 denied.
+    for i in 0..5 {
+        let identity = if i % 2 == 0 {
+            BEACON_IDENTITY
+        } else {
+            "https://github.com/someone/else"
+        };
+        verify_into(&ledger, identity).expect(if i % 2 == 0 { 0 } else { 1 });
+    }
+    let entries = |run: &crate::common::Run| -> Vec<String> {
+        run.stdout
+            .lines()
+            .filter_map(|line| {
+                line.split(':')
+                    .next()
+                    .filter(|e| e.starts_with("entry "))
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let run = ward(["ledger", "search", "--ledger", l]);
+    run.expect(0);
+    assert_eq!(
+        entries(&run),
+        ["entry 0", "entry 1", "entry 2", "entry 3", "entry 4"],
+        "{}",
+        run.stdout
+    );
+    let run = ward(["ledger", "search", "--limit", "2", "--ledger", l]);
+    run.expect(0);
+    assert_eq!(entries(&run), ["entry 3", "entry 4"], "{}", run.stdout);
+    let run = ward(["ledger", "search", "--verdict", "deny", "--ledger", l]);
+    run.expect(0);
+    assert_eq!(entries(&run), ["entry 1", "entry 3"], "{}", run.stdout);
+    assert!(run.stdout.contains("entry 1: FAILED"), "{}", run.stdout);
+    let run = ward(["ledger", "search", "--verdict", "allow", "--limit", "1", "--ledger", l]);
+    run.expect(0);
+    assert_eq!(entries(&run), ["entry 4"], "{}", run.stdout);
+    let run = ward([
+        "ledger",
+        "search",
+        "--purl",
+        "pkg:generic/a.txt",
+        "--verdict",
+        "deny",
+        "--ledger",
+        l,
+    ]);
+    run.expect(0);
+    assert_eq!(entries(&run), ["entry 1", "entry 3"], "{}", run.stdout);
+    // A filter that matches nothing: exit 1 with the message.
+    let run = ward(["ledger", "search", "--purl", "pkg:generic/other.txt", "--ledger", l]);
+    run.expect(1);
+    assert!(run.stdout.contains("no decision found"), "{}", run.stdout);
+    ward(["ledger", "search", "--verdict", "maybe", "--ledger", l]).expect(2);
+    ward(["ledger", "search", "--limit", "0", "--ledger", l]).expect(2);
+}
