@@ -104,12 +104,17 @@ pub fn data_dir() -> std::path::PathBuf {
 
 /// A fresh ledger origin with a random suffix, so two ledgers never share a
 /// name. Fails rather than naming a ledger with a predictable suffix.
+///
+/// The operating system's random source (`getrandom`), not aws-lc's: the
+/// first draw from aws-lc's generator seeds it with CPU-jitter entropy,
+/// about 70 ms, and this runs on every `ward verify`.
 fn new_origin() -> Result<String, Usage> {
-    use aws_lc_rs::rand::SecureRandom as _;
     let mut suffix = [0u8; 4];
-    aws_lc_rs::rand::SystemRandom::new()
-        .fill(&mut suffix)
-        .map_err(|_| Usage("the system random source failed; cannot name a new ledger".into()))?;
+    getrandom::fill(&mut suffix).map_err(|e| {
+        Usage(format!(
+            "the system random source failed ({e}); cannot name a new ledger"
+        ))
+    })?;
     Ok(format!("ward.local/ledger/{}", hex::encode(suffix)))
 }
 

@@ -226,16 +226,30 @@ fn check_stored_prefix(
     Ok(tree)
 }
 
-/// Takes the directory's writer lock without waiting, and records this
-/// process's PID in the lock file for whoever finds it taken. A lock held
-/// by another writer (a running proxy, a `ward ledger serve`) is an error
-/// at once, of kind [`std::io::ErrorKind::WouldBlock`], naming the holder's
-/// PID when the lock file records one: waiting silently would hang the
-/// command for as long as that writer runs.
+/// How long a writer waits for another writer before naming it and giving up.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Takes the directory's writer lock, and records this process's PID in the
+/// lock file for whoever finds it taken. Another short-lived writer (a
+/// parallel `ward verify`) is waited for, up to [`WRITER_WAIT`]; a lock held
+/// longer (a running proxy, a `ward ledger serve`) is an error of kind
+/// [`std::io::ErrorKind::WouldBlock`] naming the holder's PID when the lock
+/// file records one: waiting silently would hang the command for as long as
+/// that writer runs.
 fn take_writer_lock(dir: &Path) -> Result<File, LedgerError> {
     let lock_path = dir.join("lock");
     let lock = open_rw(&lock_path)?;
-    match lock.try_lock() {
+    // Short-lived writers (`ward verify` in a parallel CI job) hold the lock
+    // for milliseconds: wait for them. A writer that holds it longer (a
+    // running `ward proxy` or `ward ledger serve`) is named instead of
+    // waited on for ever.
+    let deadline = std::time::Instant::now() + WRITER_WAIT;
+    let mut attempt = lock.try_lock();
+    while matches!(attempt, Err(std::fs::TryLockError::WouldBlock)) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        attempt = lock.try_lock();
+    }
+    match attempt {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             let holder = ward_input::read_string_bounded(&lock_path, "ledger lock", 64)
@@ -247,7 +261,10 @@ fn take_writer_lock(dir: &Path) -> Result<File, LedgerError> {
                 );
             return Err(io(&lock_path)(std::io::Error::new(
                 std::io::ErrorKind::WouldBlock,
-                format!("held by another writer of this ledger ({holder})"),
+                format!(
+                    "held by another writer of this ledger ({holder}) for over {} s",
+                    WRITER_WAIT.as_secs()
+                ),
             )));
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
