@@ -327,44 +327,7 @@ fn json_output_follows_the_documented_schema() {
 
 /// Runs ward, killing it after `limit`: `None` when it did not finish.
 fn ward_within(args: &[&std::ffi::OsStr], limit: std::time::Duration) -> Option<crate::common::Run> {
-    use std::io::Read as _;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .env("WARD_DATA_DIR", crate::common::data_dir())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run ward");
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut stdout)
-        .expect("read");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read");
-    Some(crate::common::Run {
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-    })
+    crate::common::ward_within_in(crate::common::data_dir(), limit, args)
 }
 
 /// Issue 10, finding 15: `--bundle /dev/zero` spun without end, and a FIFO

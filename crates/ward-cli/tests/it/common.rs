@@ -256,3 +256,40 @@ pub const HOSTED: &str = "https://github.com/actions/runner/github-hosted";
 pub fn json_of(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.all()))
 }
+
+/// Runs ward with its own data directory, killing it if it has not ended
+/// within `limit` (`None` then), so a hang fails a test instead of stalling
+/// CI. Output goes to files: a chatty run cannot fill a pipe and look hung.
+pub fn ward_within_in<I, S>(data: &Path, limit: std::time::Duration, args: I) -> Option<Run>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+        .args(args)
+        .env("WARD_DATA_DIR", data)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("run ward");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Some(Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+    })
+}

@@ -570,37 +570,11 @@ fn an_endless_checkpoint_file_is_refused_at_once() {
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
 }
 
-/// Runs ward with its own data directory, killing it if it has not ended
-/// within `limit` (so a hang fails the test instead of stalling it).
+/// Runs ward with its own data directory, failing the test if it has not
+/// ended within `limit`.
 fn ward_within(data: &Path, limit: std::time::Duration, args: &[&str]) -> crate::common::Run {
-    use std::io::Read;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .env("WARD_DATA_DIR", data)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ward {args:?} was still running after {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let (mut stdout, mut stderr) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    crate::common::Run {
-        code: status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-    }
+    crate::common::ward_within_in(data, limit, args)
+        .unwrap_or_else(|| panic!("ward {args:?} was still running after {limit:?}"))
 }
 
 #[test]

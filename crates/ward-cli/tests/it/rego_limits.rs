@@ -5,7 +5,7 @@
 
 use crate::common::{Run, data_dir, shared};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Runs ward, killing it and failing the test if it outlives `limit`.
@@ -14,41 +14,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .env("WARD_DATA_DIR", data_dir())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "ward ran longer than {limit:?}; stderr:\n{}",
-                std::fs::read_to_string(&err).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let run = Run {
-        code: status.code().unwrap_or(-1),
-        stdout: std::fs::read_to_string(&out).unwrap(),
-        stderr: std::fs::read_to_string(&err).unwrap(),
-    };
-    assert!(
-        status.code().is_some(),
-        "ward was killed by a signal ({status}):\n{}",
-        run.all()
-    );
+    let run = crate::common::ward_within_in(data_dir(), limit, args)
+        .unwrap_or_else(|| panic!("ward ran longer than {limit:?}"));
+    // A process killed by a signal (an abort, exit 134) has no exit code.
+    assert!(run.code != -1, "ward was killed by a signal:\n{}", run.all());
     run
 }
 
