@@ -74,6 +74,14 @@ pub enum InputError {
     },
 }
 
+impl InputError {
+    /// Whether the file does not exist: for the callers to whom a missing
+    /// file means "none yet" (a first run), not a failure.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, InputError::Open { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
 /// Limits for the kinds of input ward reads. One place, so docs/security.md
 /// can list them and a reviewer can see them side by side.
 pub mod limits {
@@ -270,6 +278,17 @@ mod tests {
         let bytes = InputFile::new(&path, "lockfile", 10).allow_pipe(true).read().unwrap();
         writer.join().unwrap();
         assert_eq!(bytes, b"piped");
+    }
+
+    #[test]
+    fn a_missing_file_is_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            read_bounded(&dir.path().join("absent"), "state", 10)
+                .unwrap_err()
+                .is_not_found()
+        );
+        assert!(!read_bounded(dir.path(), "state", 10).unwrap_err().is_not_found());
     }
 
     #[test]

@@ -664,9 +664,7 @@ impl AdvisoryDb {
         // once), read whole; a regular file's size is its bound.
         let read = |path: &Path| match InputFile::new(path, "advisory database file", u64::MAX).read() {
             Ok(b) => Ok(b),
-            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                Err(DbError::Missing(dir.display().to_string()))
-            }
+            Err(e) if e.is_not_found() => Err(DbError::Missing(dir.display().to_string())),
             Err(e) => Err(DbError::Io {
                 path: path.display().to_string(),
                 source: std::io::Error::other(e.to_string()),

@@ -83,9 +83,7 @@ impl Fetcher for DirFetcher {
         let path = std::path::Path::new(url);
         match ward_input::InputFile::new(path, "TUF mirror file", u64::MAX).open() {
             Ok(file) => Ok(Box::new(file)),
-            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                Err(TufError::NotFound { url: url.to_string() })
-            }
+            Err(e) if e.is_not_found() => Err(TufError::NotFound { url: url.to_string() }),
             Err(e) => Err(TufError::Fetch {
                 url: url.to_string(),
                 reason: e.to_string(),

@@ -71,7 +71,7 @@ pub fn run(source: &str, key: &str, state: Option<PathBuf>, witnesses: &[String]
         });
         let previous = match ward_input::read_bounded(&state, "monitor state", ward_input::limits::CHECKPOINT) {
             Ok(bytes) => Some(bytes),
-            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if e.is_not_found() => None,
             Err(e) => return Err(Usage(e.to_string())),
         };
         match check_with_witnesses(tiles.as_ref(), &key, previous.as_deref(), &policy) {

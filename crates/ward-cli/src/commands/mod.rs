@@ -151,7 +151,7 @@ pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_le
             .unwrap_or_else(|| data_dir().join("ledger-postgres.key"));
         let signer = match ward_input::read_string_bounded(&key_path, "ledger key", ward_input::limits::KEY) {
             Ok(text) => ward_ledger::NoteSigner::parse(&text)?,
-            Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if e.is_not_found() => {
                 let signer = ward_ledger::NoteSigner::generate(&new_origin()?, ward_ledger::note::ALG_ED25519)?;
                 if let Some(parent) = key_path.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| Usage(e.to_string()))?;

@@ -136,7 +136,7 @@ fn write_atomic(dir: &Path, name: &str, data: &[u8], mode: u32) -> Result<(), Le
 fn read_small(path: &Path, what: &'static str, limit: u64) -> Result<Option<Vec<u8>>, LedgerError> {
     match ward_input::InputFile::new(path, what, limit).read() {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(ward_input::InputError::Open { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
