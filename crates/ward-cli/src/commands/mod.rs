@@ -8,6 +8,7 @@ mod policy;
 mod proxy;
 mod publish;
 mod reasons;
+mod scan;
 mod sigstore;
 mod trust;
 mod tuf;
@@ -26,7 +27,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Attest(args) => publish::attest(args),
         Command::Keygen(args) => publish::keygen(args),
         Command::Advisories(cmd) => advisories::run(cmd),
-        Command::Scan(args) => advisories::scan(args),
+        Command::Scan(args) => scan::run(args),
         Command::Ledger(cmd) => ledger::run(cmd),
         Command::Reasons(args) => reasons::run(args),
         Command::Proxy(args) => proxy::serve(*args),

@@ -204,7 +204,7 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     } else if let Some(keys) = super::trust::updated_npm_keys()? {
         gate = gate.with_registry_keys(keys);
     }
-    if let Some(db) = super::advisories::verify_db(s.db.as_deref())? {
+    if let Some(db) = super::scan::verify_db(s.db.as_deref())? {
         gate = gate.with_advisories(Arc::new(db), None);
         gate = gate.with_first_seen(ward_scan::FirstSeenStore::open(&data_dir())?);
     }
