@@ -34,12 +34,15 @@ pub mod scan_attestation;
 pub mod version;
 pub mod vex;
 
-pub use advisory::{Advisory, Rating, Severity};
-pub use db::{AdvisoryDb, DbError, ImportReport};
+pub use advisory::Advisory;
+pub use db::{AdvisoryDb, DbError, ImportReport, SourceInfo};
 pub use first_seen::FirstSeenStore;
 pub use license::{LicenseRule, LicenseVerdict};
-pub use lockfile::{Component, LockfileError, Unpinned};
+pub use lockfile::LockfileError;
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
-pub use scan::{ComponentLicense, Finding, MaliciousFinding, ScanReport, Silenced, SilencedBy, scan};
+pub use scan::scan;
 pub use version::{Version, VersionError, VersionScheme};
 pub use vex::{VexSet, VexStatement, VexStatus};
+// Transitional: these moved to ward-core (issue 12); the re-export goes
+// once every caller names them there.
+pub use ward_core::{Component, ComponentLicense, Finding, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy, Unpinned};
