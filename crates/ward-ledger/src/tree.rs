@@ -110,27 +110,9 @@ impl MerkleTree {
         &l[s..e]
     }
 
-    /// MTH over leaves `[start, end)`; `start` is aligned as the RFC's
-    /// recursion guarantees.
-    fn subtree(&self, start: u64, end: u64) -> Hash {
-        let n = end - start;
-        if n.is_power_of_two() && start.is_multiple_of(n) {
-            let level = n.trailing_zeros() as usize;
-            return self.levels[level][(start >> level) as usize];
-        }
-        let k = split_point(n);
-        node_hash(&self.subtree(start, start + k), &self.subtree(start + k, end))
-    }
-
     /// The root of the tree at an earlier (or the current) size.
     pub fn root_at(&self, size: u64) -> Result<Hash, TreeError> {
-        if size > self.size() {
-            return Err(TreeError::SizeOutOfRange {
-                requested: size,
-                size: self.size(),
-            });
-        }
-        Ok(if size == 0 { empty_root() } else { self.subtree(0, size) })
+        root_at(&mut InMemory(self), size)
     }
 
     /// The current root.
@@ -140,70 +122,263 @@ impl MerkleTree {
 
     /// The inclusion proof of leaf `index` in the tree of size `size`.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, TreeError> {
-        if size > self.size() {
-            return Err(TreeError::SizeOutOfRange {
-                requested: size,
-                size: self.size(),
-            });
-        }
-        if index >= size {
-            return Err(TreeError::IndexOutOfRange { index, size });
-        }
-        let mut proof = Vec::new();
-        let (mut m, mut start, mut end) = (index, 0, size);
-        // PATH(m, D[start:end]) collects siblings from the top down; reversed at the end.
-        while end - start > 1 {
-            let k = split_point(end - start);
-            if m < k {
-                proof.push(self.subtree(start + k, end));
-                end = start + k;
-            } else {
-                proof.push(self.subtree(start, start + k));
-                start += k;
-                m -= k;
-            }
-        }
-        proof.reverse();
-        Ok(proof)
+        inclusion_proof(&mut InMemory(self), index, size)
     }
 
     /// The consistency proof between two sizes.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, TreeError> {
-        if new > self.size() {
-            return Err(TreeError::SizeOutOfRange {
-                requested: new,
-                size: self.size(),
-            });
+        consistency_proof(&mut InMemory(self), old, new)
+    }
+}
+
+/// Where the hashes of complete subtrees come from: memory, files, a
+/// database. Proofs and roots are computed over any of them with the
+/// functions below, reading O(log n) nodes.
+pub trait NodeSource {
+    /// The error a read can fail with.
+    type Error: From<TreeError>;
+    /// The number of leaves.
+    fn tree_size(&self) -> u64;
+    /// The hash of the complete subtree over leaves
+    /// `[index·2^level, (index+1)·2^level)`, which lies inside the tree.
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, Self::Error>;
+}
+
+struct InMemory<'a>(&'a MerkleTree);
+
+impl NodeSource for InMemory<'_> {
+    type Error = TreeError;
+
+    fn tree_size(&self) -> u64 {
+        self.0.size()
+    }
+
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, TreeError> {
+        self.0
+            .levels
+            .get(level as usize)
+            .and_then(|l| l.get(index as usize))
+            .copied()
+            .ok_or(TreeError::IndexOutOfRange {
+                index: index << level,
+                size: self.0.size(),
+            })
+    }
+}
+
+/// MTH over leaves `[start, end)`; `start` is aligned as the RFC's
+/// recursion guarantees.
+fn subtree<S: NodeSource>(s: &mut S, start: u64, end: u64) -> Result<Hash, S::Error> {
+    let n = end - start;
+    if n.is_power_of_two() && start.is_multiple_of(n) {
+        let level = n.trailing_zeros();
+        return s.node(level, start >> level);
+    }
+    let k = split_point(n);
+    let left = subtree(s, start, start + k)?;
+    let right = subtree(s, start + k, end)?;
+    Ok(node_hash(&left, &right))
+}
+
+fn check_size<S: NodeSource>(s: &S, size: u64) -> Result<(), TreeError> {
+    if size > s.tree_size() {
+        return Err(TreeError::SizeOutOfRange {
+            requested: size,
+            size: s.tree_size(),
+        });
+    }
+    Ok(())
+}
+
+/// The root of the tree of `size` leaves (at most the source's size).
+pub fn root_at<S: NodeSource>(s: &mut S, size: u64) -> Result<Hash, S::Error> {
+    check_size(s, size)?;
+    if size == 0 {
+        return Ok(empty_root());
+    }
+    subtree(s, 0, size)
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves
+/// (RFC 9162 §2.1.3.1), leaf to root.
+pub fn inclusion_proof<S: NodeSource>(s: &mut S, index: u64, size: u64) -> Result<Vec<Hash>, S::Error> {
+    check_size(s, size)?;
+    if index >= size {
+        return Err(TreeError::IndexOutOfRange { index, size }.into());
+    }
+    let mut proof = Vec::new();
+    let (mut m, mut start, mut end) = (index, 0, size);
+    // PATH(m, D[start:end]) collects siblings from the top down; reversed at the end.
+    while end - start > 1 {
+        let k = split_point(end - start);
+        if m < k {
+            proof.push(subtree(s, start + k, end)?);
+            end = start + k;
+        } else {
+            proof.push(subtree(s, start, start + k)?);
+            start += k;
+            m -= k;
         }
-        if old > new {
-            return Err(TreeError::Shrinking { old, new });
-        }
-        if old == 0 || old == new {
-            return Ok(Vec::new());
-        }
-        let mut proof = Vec::new();
-        let (mut m, mut start, mut end, mut from_start) = (old, 0, new, true);
-        // SUBPROOF(m, D[start:end], from_start), top down; reversed at the end.
-        loop {
-            let n = end - start;
-            if m == n {
-                if !from_start {
-                    proof.push(self.subtree(start, end));
-                }
-                break;
+    }
+    proof.reverse();
+    Ok(proof)
+}
+
+/// The consistency proof from `old` to `new` leaves (RFC 9162 §2.1.4.1).
+pub fn consistency_proof<S: NodeSource>(s: &mut S, old: u64, new: u64) -> Result<Vec<Hash>, S::Error> {
+    check_size(s, new)?;
+    if old > new {
+        return Err(TreeError::Shrinking { old, new }.into());
+    }
+    if old == 0 || old == new {
+        return Ok(Vec::new());
+    }
+    let mut proof = Vec::new();
+    let (mut m, mut start, mut end, mut from_start) = (old, 0, new, true);
+    // SUBPROOF(m, D[start:end], from_start), top down; reversed at the end.
+    loop {
+        let n = end - start;
+        if m == n {
+            if !from_start {
+                proof.push(subtree(s, start, end)?);
             }
-            let k = split_point(n);
-            if m <= k {
-                proof.push(self.subtree(start + k, end));
-                end = start + k;
-            } else {
-                proof.push(self.subtree(start, start + k));
-                start += k;
-                m -= k;
-                from_start = false;
+            break;
+        }
+        let k = split_point(n);
+        if m <= k {
+            proof.push(subtree(s, start + k, end)?);
+            end = start + k;
+        } else {
+            proof.push(subtree(s, start, start + k)?);
+            start += k;
+            m -= k;
+            from_start = false;
+        }
+    }
+    proof.reverse();
+    Ok(proof)
+}
+
+/// The right edge of a tree (its compact range from 0): the hash of each
+/// complete subtree whose sizes add up to the tree size, largest first.
+/// That is all an append and the root need: O(log n) hashes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    hashes: Vec<Hash>,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The frontier of a tree of `size` leaves, reading its O(log n)
+    /// complete subtrees from `node(level, index)`.
+    pub fn load<E>(size: u64, mut node: impl FnMut(u32, u64) -> Result<Hash, E>) -> Result<Self, E> {
+        let mut hashes = Vec::new();
+        let mut start = 0u64;
+        for level in (0..64u32).rev() {
+            if size & (1 << level) != 0 {
+                hashes.push(node(level, start >> level)?);
+                start += 1 << level;
             }
         }
-        proof.reverse();
-        Ok(proof)
+        Ok(Self { size, hashes })
+    }
+
+    /// The coordinates `(level, index)` of the frontier's subtrees of a
+    /// tree of `size` leaves, largest first.
+    pub fn coordinates(size: u64) -> Vec<(u32, u64)> {
+        let mut out = Vec::new();
+        let mut start = 0u64;
+        for level in (0..64u32).rev() {
+            if size & (1 << level) != 0 {
+                out.push((level, start >> level));
+                start += 1 << level;
+            }
+        }
+        out
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The tree's root.
+    pub fn root(&self) -> Hash {
+        let mut it = self.hashes.iter().rev();
+        let Some(last) = it.next() else { return empty_root() };
+        it.fold(*last, |acc, left| node_hash(left, &acc))
+    }
+
+    /// Appends a leaf; the complete subtrees it completes (levels 1, 2, …)
+    /// are pushed onto `created`, in the order of [`interior_slot`].
+    pub fn push(&mut self, leaf: Hash, created: &mut Vec<Hash>) {
+        let mut cur = leaf;
+        let mut level = 0;
+        while self.size & (1 << level) != 0 {
+            let Some(left) = self.hashes.pop() else { break };
+            cur = node_hash(&left, &cur);
+            created.push(cur);
+            level += 1;
+        }
+        self.hashes.push(cur);
+        self.size += 1;
+    }
+}
+
+/// The interior nodes `(level, index)` that leaf `j` completes, in the
+/// order [`Frontier::push`] returns them.
+pub fn completed_by(j: u64) -> impl Iterator<Item = (u32, u64)> {
+    (1..=j.trailing_ones()).map(move |level| (level, j >> level))
+}
+
+/// Interior nodes (level ≥ 1) of a tree of `size` leaves: `size - popcount(size)`.
+pub fn interior_count(size: u64) -> u64 {
+    size - u64::from(size.count_ones())
+}
+
+/// Where interior node `(level ≥ 1, index)` sits among the interior nodes
+/// in the order an append-only tree completes them (post-order, as in a
+/// Merkle mountain range): after its last leaf `j`, `j - popcount(j)`
+/// interior nodes exist, and it is the `level`-th completed by `j`.
+pub fn interior_slot(level: u32, index: u64) -> u64 {
+    debug_assert!(level >= 1);
+    let j = ((index + 1) << level) - 1;
+    j - u64::from(j.count_ones()) + u64::from(level) - 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::leaf_hash;
+
+    #[test]
+    fn the_frontier_and_interior_slots_match_the_full_tree() {
+        let mut tree = MerkleTree::new();
+        let mut frontier = Frontier::new();
+        let mut interior = Vec::new();
+        for i in 0..1100u64 {
+            let leaf = leaf_hash(&i.to_be_bytes());
+            tree.push(leaf);
+            frontier.push(leaf, &mut interior);
+            let size = i + 1;
+            assert_eq!(frontier.root(), tree.root(), "size {size}");
+            assert_eq!(interior.len() as u64, interior_count(size));
+            let loaded = Frontier::load(size, |l, k| InMemory(&tree).node(l, k)).unwrap();
+            assert_eq!(loaded, frontier);
+        }
+        for (level, nodes) in tree.levels.iter().enumerate().skip(1) {
+            for (k, h) in nodes.iter().enumerate() {
+                assert_eq!(interior[interior_slot(level as u32, k as u64) as usize], *h, "({level}, {k})");
+            }
+        }
+        let order: Vec<(u32, u64)> = (0..1100u64).flat_map(completed_by).collect();
+        for (slot, &(level, k)) in order.iter().enumerate() {
+            assert_eq!(interior_slot(level, k), slot as u64);
+        }
     }
 }

@@ -83,7 +83,7 @@ fn suite_append_prove_reopen(open: &dyn Fn() -> Box<dyn LedgerStore>) {
     assert_eq!(cp.checkpoint.size, 30);
     for i in [0, 17, 29] {
         assert_eq!(l.entry(i).unwrap(), entry(i));
-        let proof = l.tree().inclusion_proof(i, 30).unwrap();
+        let proof = l.inclusion_proof(i, 30).unwrap();
         verify_inclusion(&leaf_hash(&entry(i)), i, 30, &proof, &cp.checkpoint.root).unwrap();
     }
     assert!(matches!(l.entry(30), Err(LedgerError::NoEntry { .. })));

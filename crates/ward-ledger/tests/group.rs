@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 use ward_ledger::note::NoteSigner;
 use ward_ledger::{
-    EmbeddedLedger, LedgerError, LedgerStore, MerkleTree, Receipt, SharedLedger, SignedCheckpoint, leaf_hash,
+    EmbeddedLedger, LedgerError, LedgerStore, Receipt, SharedLedger, SignedCheckpoint, leaf_hash,
     verify_inclusion,
 };
 
@@ -57,8 +57,11 @@ impl LedgerStore for Probe {
     fn signer(&self) -> &NoteSigner {
         self.inner.signer()
     }
-    fn tree(&self) -> &MerkleTree {
-        self.inner.tree()
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn node(&mut self, level: u32, index: u64) -> Result<ward_ledger::Hash, LedgerError> {
+        self.inner.node(level, index)
     }
 }
 

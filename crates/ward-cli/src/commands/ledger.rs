@@ -19,9 +19,9 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             Ok(crate::EXIT_ALLOW)
         }
         LedgerCommand::Prove { entry, dir } => {
-            let ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
+            let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let size = ledger.size();
-            let proof = ledger.tree().inclusion_proof(entry, size)?;
+            let proof = ledger.inclusion_proof(entry, size)?;
             output::tlog_proof(entry, &proof, ledger.checkpoint());
             Ok(crate::EXIT_ALLOW)
         }

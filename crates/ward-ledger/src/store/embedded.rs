@@ -9,6 +9,7 @@
 //! | `entries.log` | records `u32 length ‖ 4 bytes of SHA-256(entry) ‖ entry`, each batch followed by a 32-byte commit marker |
 //! | `leaves.bin` | the 32-byte leaf hash of each entry |
 //! | `offsets.bin` | the 8-byte offset of each record in `entries.log` |
+//! | `nodes.bin` | the 32-byte hash of every complete subtree of two or more leaves (interior node), in the order appends complete them ([`crate::tree::interior_slot`]) |
 //! | `checkpoint` | the latest signed checkpoint (replaced atomically) |
 //! | `ledger.key` / `ledger.pub` | the log's Ed25519 note key (0600) and verifier key |
 //! | `lock` | held exclusively by the one writer (taken without waiting), holding its PID |
@@ -18,9 +19,20 @@
 //! first four bytes can never start a record (records are at most 65,535
 //! bytes). Ledgers written before markers existed have none and still open.
 //!
-//! An append writes the batch's records and its marker, leaf hashes and
-//! offsets at the positions the checkpoint implies and the new checkpoint
-//! to a temporary file, fsyncs the four files (in parallel), then renames
+//! Every read is positioned: the tree is never held in memory. Opening
+//! reads the O(log n) subtree hashes of the right edge (the frontier) from
+//! `leaves.bin` and `nodes.bin`, an append writes the interior nodes it
+//! completes (about one per entry) after the others, and a proof reads the
+//! O(log n) nodes it needs. A ledger written before `nodes.bin` existed
+//! (format 1) is migrated by its first writer: `nodes.bin` is built from
+//! `leaves.bin` into a temporary file, fsynced and renamed into place (a
+//! crash leaves format 1, which the next open migrates again); a read-only
+//! snapshot of such a ledger builds the tree in memory as format 1 did.
+//!
+//! An append writes the batch's records and its marker, leaf hashes,
+//! offsets and interior nodes at the positions the checkpoint implies and
+//! the new checkpoint to a temporary file, fsyncs the five files (in
+//! parallel), then renames
 //! the temporary file over `checkpoint` and fsyncs the directory. Only then
 //! is the batch acknowledged. Concurrent single appenders share batches
 //! through [`super::SharedLedger`] (group commit). A batch is written only after the previous checkpoint is
@@ -36,15 +48,23 @@
 //!   later checkpoint was acknowledged: the checkpoint was replaced by an
 //!   older one, and the open is refused ([`LedgerError::Rollback`]), as it is
 //!   when the checkpoint is missing over a non-empty log;
-//! - anything missing or altered below the checkpoint is refused as
-//!   corruption ([`check_stored_prefix`] and the re-check of the most recent
-//!   entries); the full re-hash of every entry is `verify_all`.
+//! - the frontier read from `leaves.bin` and `nodes.bin` must produce the
+//!   checkpoint's root; when it does not, the writer rebuilds `nodes.bin`
+//!   from `leaves.bin` (it is derived data) and refuses the log as corrupt
+//!   if the leaf hashes do not produce the root either;
+//! - the writer re-checks the most recent [`RECHECK_WINDOW`] entries
+//!   (records, checksums, leaf hashes, offsets, and the interior nodes
+//!   they complete); anything altered there is refused as corruption.
+//!   Older entries, leaf hashes and nodes are checked by `verify_all`
+//!   (`ward ledger verify`), and every entry read is re-hashed against its
+//!   leaf hash.
 
 use super::{LedgerError, MAX_ENTRY_BYTES, Receipt};
 use crate::checkpoint::SignedCheckpoint;
-use crate::hash::leaf_hash;
+use crate::hash::{Hash, leaf_hash};
 use crate::note::{ALG_ED25519, NoteSigner, NoteVerifier};
-use crate::tree::MerkleTree;
+use crate::tree::{Frontier, MerkleTree, interior_count, interior_slot};
+use std::collections::HashMap;
 use sha2::Digest as _;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -61,18 +81,28 @@ const MAX_ROLL_FORWARD: usize = 1 << 20;
 /// How often a snapshot re-reads a checkpoint that a running writer replaced
 /// while the snapshot was being read.
 const SNAPSHOT_RETRIES: usize = 5;
+/// How many node hashes a handle keeps from earlier reads (proofs of
+/// neighbouring entries share most of their nodes).
+const NODE_CACHE: usize = 1 << 16;
 
 /// An open embedded ledger (the writer holds the directory's lock).
 pub struct EmbeddedLedger {
     dir: PathBuf,
     signer: NoteSigner,
-    tree: MerkleTree,
-    offsets: Vec<u64>,
+    /// The right edge of the tree the checkpoint covers.
+    frontier: Frontier,
+    /// The whole tree in memory: only for a read-only snapshot of a ledger
+    /// written before `nodes.bin` existed (a writer migrates instead).
+    memory: Option<MerkleTree>,
+    /// Node hashes read earlier, by `(level, index)`.
+    cache: HashMap<(u32, u64), Hash>,
     /// Where the acknowledged records (and their last commit marker) end.
     log_len: u64,
     log: File,
     leaves: File,
     offsets_file: File,
+    /// `nodes.bin`; `None` for a snapshot of a ledger that has none.
+    nodes: Option<File>,
     checkpoint: String,
     /// The writer's lock; `None` for a read-only snapshot.
     lock: Option<File>,
@@ -178,54 +208,6 @@ fn read_upto(f: &File, offset: u64, len: usize) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Checks the stored prefix the checkpoint covers, structurally: offsets
-/// start at 0, strictly increase by at most one record and one marker, and
-/// stay inside `entries.log`; and the Merkle root of the stored leaf hashes
-/// is the signed checkpoint's. Returns the tree.
-///
-/// This is the one O(n) step of opening (every stored leaf hash and offset
-/// is read); a later change that opens in O(log n) replaces this function.
-fn check_stored_prefix(
-    offsets: &[u64],
-    leaves: &[u8],
-    log_file_len: u64,
-    checkpoint: &crate::checkpoint::Checkpoint,
-) -> Result<MerkleTree, LedgerError> {
-    let max_step = RECORD_HEADER + MAX_ENTRY_BYTES as u64 + MARKER_LEN;
-    if let Some(&first) = offsets.first()
-        && first != 0
-    {
-        return Err(LedgerError::Corrupt(format!(
-            "offsets.bin: entry 0 is at {first}, not at the start of entries.log"
-        )));
-    }
-    for (i, w) in offsets.windows(2).enumerate() {
-        if w[1] < w[0].saturating_add(RECORD_HEADER) || w[1] - w[0] > max_step {
-            return Err(LedgerError::Corrupt(format!(
-                "offsets.bin: entry {} at {} does not follow entry {i} at {}",
-                i + 1,
-                w[1],
-                w[0]
-            )));
-        }
-    }
-    if let Some(&last) = offsets.last()
-        && last.saturating_add(RECORD_HEADER) > log_file_len
-    {
-        return Err(LedgerError::Corrupt(format!(
-            "offsets.bin: entry {} at {last} is past the end of entries.log ({log_file_len} bytes)",
-            offsets.len() - 1
-        )));
-    }
-    let tree = MerkleTree::from_leaves(leaves.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])));
-    if tree.root() != checkpoint.root {
-        return Err(LedgerError::Corrupt(
-            "the stored leaf hashes (leaves.bin) do not produce the checkpoint's root".into(),
-        ));
-    }
-    Ok(tree)
-}
-
 /// How long a writer waits for another writer before naming it and giving up.
 const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -278,7 +260,6 @@ fn take_writer_lock(dir: &Path) -> Result<File, LedgerError> {
 /// A committed batch found past the checkpoint.
 struct Committed {
     leaves: Vec<[u8; 32]>,
-    offsets: Vec<u64>,
     end: u64,
 }
 
@@ -306,23 +287,32 @@ impl EmbeddedLedger {
         Self::load(dir, signer, Some(lock), open_rw)
     }
 
-    /// Opens the three data files (read-write for the writer, read-only for
-    /// a snapshot) and recovers the tree from them.
+    /// Opens the data files (read-write for the writer, read-only for a
+    /// snapshot) and recovers the tree from them.
     fn load(
         dir: &Path,
         signer: NoteSigner,
         lock: Option<File>,
         open: impl Fn(&Path) -> Result<File, LedgerError>,
     ) -> Result<Self, LedgerError> {
+        let nodes = match open(&dir.join("nodes.bin")) {
+            Ok(f) => Some(f),
+            Err(LedgerError::Io { source, .. }) if lock.is_none() && source.kind() == std::io::ErrorKind::NotFound => {
+                None
+            }
+            Err(e) => return Err(e),
+        };
         let mut ledger = Self {
             dir: dir.to_path_buf(),
             signer,
-            tree: MerkleTree::new(),
-            offsets: Vec::new(),
+            frontier: Frontier::new(),
+            memory: None,
+            cache: HashMap::new(),
             log_len: 0,
             log: open(&dir.join("entries.log"))?,
             leaves: open(&dir.join("leaves.bin"))?,
             offsets_file: open(&dir.join("offsets.bin"))?,
+            nodes,
             checkpoint: String::new(),
             lock,
             stale: false,
@@ -391,6 +381,8 @@ impl EmbeddedLedger {
 
     fn recover_from(&mut self, checkpoint_bytes: Option<&[u8]>) -> Result<(), LedgerError> {
         let writer = self.lock.is_some();
+        self.cache.clear();
+        self.memory = None;
         let log_file_len = self.file_len(&self.log, "entries.log")?;
         let leaves_len = self.file_len(&self.leaves, "leaves.bin")?;
         let offsets_len = self.file_len(&self.offsets_file, "offsets.bin")?;
@@ -402,13 +394,15 @@ impl EmbeddedLedger {
                     leaves_len / 32
                 )));
             }
-            self.tree = MerkleTree::new();
-            self.offsets = Vec::new();
+            self.frontier = Frontier::new();
             self.log_len = 0;
             self.checkpoint = if writer {
+                if let Some(nodes) = &self.nodes {
+                    nodes.set_len(0).map_err(io(&self.path("nodes.bin")))?;
+                }
                 self.write_checkpoint()?
             } else {
-                super::sign_tree(&self.signer, &self.tree)?
+                super::sign_tree(&self.signer, 0, self.frontier.root())?
             };
             return Ok(());
         };
@@ -421,44 +415,39 @@ impl EmbeddedLedger {
                 offsets_len / 8
             )));
         }
-        let read_prefix = |f: &File, len: u64, name: &str| -> Result<Vec<u8>, LedgerError> {
-            let mut v = vec![0u8; len as usize];
-            f.read_exact_at(&mut v, 0).map_err(io(&self.path(name)))?;
-            Ok(v)
-        };
-        let leaves = read_prefix(&self.leaves, size * 32, "leaves.bin")?;
-        let offsets: Vec<u64> = read_prefix(&self.offsets_file, size * 8, "offsets.bin")?
-            .chunks_exact(8)
-            .map(|c| u64::from_be_bytes(c.try_into().unwrap_or([0; 8])))
-            .collect();
-        self.tree = check_stored_prefix(&offsets, &leaves, log_file_len, &cp)?;
-        self.offsets = offsets;
+        self.load_tree(size, &cp.root)?;
         // Where the last acknowledged record (and its commit marker, when
         // the batch was written with one) ends.
-        self.log_len = match self.offsets.last() {
-            None => 0,
-            Some(&last) => {
-                let entry = self.read_record(last, log_file_len)?;
-                if leaf_hash(&entry) != self.tree.leaf(size - 1).unwrap_or_default() {
+        self.log_len = if size == 0 {
+            0
+        } else {
+            let last = self.offset(size - 1)?;
+            if last.saturating_add(RECORD_HEADER) > log_file_len {
+                return Err(LedgerError::Corrupt(format!(
+                    "offsets.bin: entry {} at {last} is past the end of entries.log ({log_file_len} bytes)",
+                    size - 1
+                )));
+            }
+            let entry = self.read_record(last, log_file_len)?;
+            if leaf_hash(&entry) != self.stored_leaf(size - 1)? {
+                return Err(LedgerError::Corrupt(format!(
+                    "entry {} does not match its leaf hash",
+                    size - 1
+                )));
+            }
+            let end = last + RECORD_HEADER + entry.len() as u64;
+            match self.marker_at(end, log_file_len)? {
+                Some((_, s)) if s == size => end + MARKER_LEN,
+                // Only a marker starts with these bytes; this one was
+                // fsynced before the checkpoint over it, so it is whole.
+                _ if self.starts_marker(end)? => {
                     return Err(LedgerError::Corrupt(format!(
-                        "entry {} does not match its leaf hash",
+                        "the commit marker after entry {} (entries.log at {end}) is damaged",
                         size - 1
                     )));
                 }
-                let end = last + RECORD_HEADER + entry.len() as u64;
-                match self.marker_at(end, log_file_len)? {
-                    Some((_, s)) if s == size => end + MARKER_LEN,
-                    // Only a marker starts with these bytes; this one was
-                    // fsynced before the checkpoint over it, so it is whole.
-                    _ if self.starts_marker(end)? => {
-                        return Err(LedgerError::Corrupt(format!(
-                            "the commit marker after entry {} (entries.log at {end}) is damaged",
-                            size - 1
-                        )));
-                    }
-                    // A ledger written before commit markers.
-                    _ => end,
-                }
+                // A ledger written before commit markers.
+                _ => end,
             }
         };
         if writer {
@@ -471,23 +460,44 @@ impl EmbeddedLedger {
             return Ok(());
         }
         let rolled_forward = committed.is_some();
-        let acknowledged_end = self.log_len;
+        let acknowledged = (self.frontier.clone(), self.log_len);
         if let Some(batch) = committed {
+            // The batch's interior nodes are derived from its leaf hashes:
+            // written again (they may be torn), and durable before the
+            // checkpoint over them.
+            let mut created = Vec::new();
             for l in batch.leaves {
-                self.tree.push(l);
+                self.frontier.push(l, &mut created);
             }
-            self.offsets.extend(batch.offsets);
+            let nodes_path = self.path("nodes.bin");
+            if let Some(nodes) = &self.nodes {
+                nodes
+                    .write_all_at(&created.concat(), interior_count(size) * 32)
+                    .and_then(|()| nodes.sync_data())
+                    .map_err(io(&nodes_path))
+                    .inspect_err(|_| (self.frontier, self.log_len) = acknowledged.clone())?;
+            }
             self.log_len = batch.end;
         }
         // Cut what was written but never committed.
-        let n = self.tree.size();
-        if log_file_len > self.log_len || leaves_len > n * 32 || offsets_len > n * 8 {
+        let n = self.frontier.size();
+        let nodes_len = match &self.nodes {
+            Some(f) => self.file_len(f, "nodes.bin")?,
+            None => 0,
+        };
+        if log_file_len > self.log_len || leaves_len > n * 32 || offsets_len > n * 8 || nodes_len > interior_count(n) * 32
+        {
             self.log.set_len(self.log_len).map_err(io(&self.path("entries.log")))?;
             self.leaves.set_len(n * 32).map_err(io(&self.path("leaves.bin")))?;
             self.offsets_file
                 .set_len(n * 8)
                 .map_err(io(&self.path("offsets.bin")))?;
-            for f in [&self.log, &self.leaves, &self.offsets_file] {
+            if let Some(nodes) = &self.nodes {
+                nodes
+                    .set_len(interior_count(n) * 32)
+                    .map_err(io(&self.path("nodes.bin")))?;
+            }
+            for f in [&self.log, &self.leaves, &self.offsets_file].into_iter().chain(&self.nodes) {
                 f.sync_all().map_err(io(&self.dir))?;
             }
         }
@@ -498,14 +508,146 @@ impl EmbeddedLedger {
                 Err(e) => {
                     // Still only what the old checkpoint covers; the batch
                     // stays on disk for the next attempt.
-                    self.tree.truncate(size);
-                    self.offsets.truncate(size as usize);
-                    self.log_len = acknowledged_end;
+                    (self.frontier, self.log_len) = acknowledged;
                     return Err(e);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Loads the frontier of the tree of `size` leaves from `leaves.bin` and
+    /// `nodes.bin` (O(log n) reads) and checks it against the signed root.
+    /// When `nodes.bin` is missing, short (a ledger of format 1, or one an
+    /// older release appended to) or disagrees with the root, the tree is
+    /// rebuilt from `leaves.bin` once: a writer rewrites `nodes.bin`
+    /// (crash-safely: temporary file, fsync, rename), a snapshot keeps the
+    /// tree in memory. Leaf hashes that do not produce the root are
+    /// corruption.
+    fn load_tree(&mut self, size: u64, root: &Hash) -> Result<(), LedgerError> {
+        let nodes_len = match &self.nodes {
+            Some(f) => self.file_len(f, "nodes.bin")?,
+            None => 0,
+        };
+        if self.nodes.is_some() && nodes_len >= interior_count(size) * 32 {
+            let mut read = Vec::new();
+            let frontier = Frontier::load(size, |level, index| {
+                let h = self.read_node(level, index)?;
+                read.push(((level, index), h));
+                Ok::<_, LedgerError>(h)
+            })?;
+            if frontier.root() == *root {
+                self.cache.extend(read);
+                self.frontier = frontier;
+                return Ok(());
+            }
+        }
+        let corrupt = || {
+            LedgerError::Corrupt("the stored leaf hashes (leaves.bin) do not produce the checkpoint's root".into())
+        };
+        if self.lock.is_none() {
+            let mut tree = MerkleTree::new();
+            self.for_each_leaf(size, |leaf| tree.push(leaf))?;
+            if tree.root() != *root {
+                return Err(corrupt());
+            }
+            self.frontier = Frontier::load(size, |level, index| {
+                Ok::<_, LedgerError>(tree.level_range(level as usize, index, 1)[0])
+            })?;
+            self.memory = Some(tree);
+            return Ok(());
+        }
+        use std::io::Write as _;
+        let tmp = self.path("nodes.bin.tmp");
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+        let mut frontier = Frontier::new();
+        let mut created = Vec::new();
+        let mut written = Ok(());
+        self.for_each_leaf(size, |leaf| {
+            frontier.push(leaf, &mut created);
+            for h in created.drain(..) {
+                if written.is_ok() {
+                    written = out.write_all(&h);
+                }
+            }
+        })?;
+        written.and_then(|()| out.flush()).map_err(io(&tmp))?;
+        drop(out);
+        if frontier.root() != *root {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(corrupt());
+        }
+        file.sync_all().map_err(io(&tmp))?;
+        let target = self.path("nodes.bin");
+        std::fs::rename(&tmp, &target).map_err(io(&target))?;
+        sync_dir(&self.dir)?;
+        self.nodes = Some(open_rw(&target)?);
+        self.frontier = frontier;
+        Ok(())
+    }
+
+    /// Streams the first `size` leaf hashes of `leaves.bin`.
+    fn for_each_leaf(&self, size: u64, mut f: impl FnMut(Hash)) -> Result<(), LedgerError> {
+        const CHUNK: u64 = 1 << 15;
+        let mut start = 0;
+        while start < size {
+            let n = (size - start).min(CHUNK);
+            let mut buf = vec![0u8; (n * 32) as usize];
+            self.leaves
+                .read_exact_at(&mut buf, start * 32)
+                .map_err(io(&self.path("leaves.bin")))?;
+            for c in buf.chunks_exact(32) {
+                f(c.try_into().unwrap_or([0; 32]));
+            }
+            start += n;
+        }
+        Ok(())
+    }
+
+    /// A node of the stored tree, read from `leaves.bin` (level 0),
+    /// `nodes.bin`, or the in-memory tree of a format-1 snapshot.
+    fn read_node(&self, level: u32, index: u64) -> Result<Hash, LedgerError> {
+        if let Some(tree) = &self.memory {
+            return tree
+                .level_range(level as usize, index, 1)
+                .first()
+                .copied()
+                .ok_or(LedgerError::NoEntry {
+                    index: index << level,
+                    size: tree.size(),
+                });
+        }
+        let (file, name, at) = if level == 0 {
+            (Some(&self.leaves), "leaves.bin", index * 32)
+        } else {
+            (self.nodes.as_ref(), "nodes.bin", interior_slot(level, index) * 32)
+        };
+        let path = self.path(name);
+        let file = file.ok_or_else(|| LedgerError::Corrupt(format!("{} is missing", path.display())))?;
+        let mut h = [0u8; 32];
+        file.read_exact_at(&mut h, at).map_err(io(&path))?;
+        Ok(h)
+    }
+
+    /// The stored leaf hash of entry `index`.
+    fn stored_leaf(&self, index: u64) -> Result<Hash, LedgerError> {
+        self.read_node(0, index)
+    }
+
+    /// The stored offset of entry `index` in `entries.log`.
+    fn offset(&self, index: u64) -> Result<u64, LedgerError> {
+        let mut b = [0u8; 8];
+        self.offsets_file
+            .read_exact_at(&mut b, index * 8)
+            .map_err(io(&self.path("offsets.bin")))?;
+        Ok(u64::from_be_bytes(b))
     }
 
     /// The commit marker at `pos`, if a well-formed one is there.
@@ -524,18 +666,44 @@ impl EmbeddedLedger {
     }
 
     /// Re-hashes the most recent [`RECHECK_WINDOW`] entries (the ones a
-    /// writer builds on) against their leaf hashes, and checks that each
-    /// record ends where the next begins (or where its batch's marker does).
+    /// writer builds on) against their leaf hashes, checks that the first
+    /// record starts `entries.log` and that each ends where the next begins
+    /// (or where its batch's marker does), and recomputes every interior
+    /// node their leaf hashes complete from the stored frontier before
+    /// them, comparing it with `nodes.bin`. O(window + log n) reads.
     fn recheck_recent(&self, log_file_len: u64) -> Result<(), LedgerError> {
-        let size = self.tree.size();
-        for i in size.saturating_sub(RECHECK_WINDOW)..size {
-            let offset = self.offsets[i as usize];
+        let size = self.frontier.size();
+        let lo = size.saturating_sub(RECHECK_WINDOW);
+        if size == 0 {
+            return Ok(());
+        }
+        let read = |f: &File, name: &str, at: u64, len: u64| -> Result<Vec<u8>, LedgerError> {
+            let mut v = vec![0u8; len as usize];
+            f.read_exact_at(&mut v, at).map_err(io(&self.path(name)))?;
+            Ok(v)
+        };
+        let offsets: Vec<u64> = read(&self.offsets_file, "offsets.bin", lo * 8, (size - lo) * 8)?
+            .chunks_exact(8)
+            .map(|c| u64::from_be_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect();
+        let leaves: Vec<Hash> = read(&self.leaves, "leaves.bin", lo * 32, (size - lo) * 32)?
+            .chunks_exact(32)
+            .map(|c| c.try_into().unwrap_or([0; 32]))
+            .collect();
+        if lo == 0 && offsets[0] != 0 {
+            return Err(LedgerError::Corrupt(format!(
+                "offsets.bin: entry 0 is at {}, not at the start of entries.log",
+                offsets[0]
+            )));
+        }
+        for (k, (&offset, leaf)) in offsets.iter().zip(&leaves).enumerate() {
+            let i = lo + k as u64;
             let entry = self.read_record(offset, log_file_len)?;
-            if Some(leaf_hash(&entry)) != self.tree.leaf(i) {
+            if leaf_hash(&entry) != *leaf {
                 return Err(LedgerError::Corrupt(format!("entry {i} does not match its leaf hash")));
             }
             let end = offset + RECORD_HEADER + entry.len() as u64;
-            let next = self.offsets.get(i as usize + 1).copied().unwrap_or(self.log_len);
+            let next = offsets.get(k + 1).copied().unwrap_or(self.log_len);
             let follows = next == end
                 || next == end + MARKER_LEN
                     && matches!(self.marker_at(end, log_file_len)?, Some((first, s)) if s == i + 1 && first <= i);
@@ -544,6 +712,22 @@ impl EmbeddedLedger {
                     "entry {i} ends at {end} but the next record is at {next}"
                 )));
             }
+        }
+        let mut frontier = Frontier::load(lo, |level, index| self.read_node(level, index))?;
+        let mut created = Vec::new();
+        for leaf in leaves {
+            frontier.push(leaf, &mut created);
+        }
+        let first = interior_count(lo);
+        let stored = match &self.nodes {
+            Some(f) => read(f, "nodes.bin", first * 32, created.len() as u64 * 32)?,
+            None => Vec::new(),
+        };
+        if stored != created.concat() || frontier != self.frontier {
+            return Err(LedgerError::Corrupt(format!(
+                "nodes.bin: the interior nodes over entries {lo}..{size} differ from the ones recomputed \
+                 from their leaf hashes"
+            )));
         }
         Ok(())
     }
@@ -589,7 +773,6 @@ impl EmbeddedLedger {
                     {
                         committed = Some(Committed {
                             leaves: std::mem::take(&mut leaves),
-                            offsets: std::mem::take(&mut offsets),
                             end: pos + MARKER_LEN,
                         });
                     }
@@ -711,7 +894,7 @@ impl EmbeddedLedger {
     }
 
     fn write_checkpoint(&mut self) -> Result<String, LedgerError> {
-        let note = super::sign_tree(&self.signer, &self.tree)?;
+        let note = super::sign_tree(&self.signer, self.frontier.size(), self.frontier.root())?;
         write_atomic(&self.dir, "checkpoint", note.as_bytes(), 0o644)?;
         Ok(note)
     }
@@ -730,7 +913,7 @@ impl EmbeddedLedger {
             self.recover()?;
             self.stale = false;
         }
-        let first_index = self.tree.size();
+        let first_index = self.frontier.size();
         if entries.is_empty() {
             return Ok(Receipt {
                 first_index,
@@ -741,7 +924,8 @@ impl EmbeddedLedger {
         let mut records = Vec::new();
         let mut leaf_bytes = Vec::with_capacity(entries.len() * 32);
         let mut offset_bytes = Vec::with_capacity(entries.len() * 8);
-        let mut new_offsets = Vec::with_capacity(entries.len());
+        let mut frontier = self.frontier.clone();
+        let mut created = Vec::with_capacity(entries.len());
         let mut leaves = Vec::with_capacity(entries.len());
         for e in entries {
             let offset = self.log_len + records.len() as u64;
@@ -751,18 +935,18 @@ impl EmbeddedLedger {
             let leaf = leaf_hash(e);
             leaf_bytes.extend_from_slice(&leaf);
             offset_bytes.extend_from_slice(&offset.to_be_bytes());
-            new_offsets.push(offset);
+            frontier.push(leaf, &mut created);
             leaves.push(leaf);
         }
         // The commit marker goes out in the same write and the same fsync
         // as the batch, before the checkpoint is replaced.
         records.extend_from_slice(&marker(first_index, first_index + entries.len() as u64));
-        for l in leaves {
-            self.tree.push(l);
-        }
+        let Some(nodes) = &self.nodes else {
+            return Err(LedgerError::ReadOnly);
+        };
         // The batch and the new checkpoint's temporary file are written and
-        // fsynced together (four fsyncs in parallel, one wait); the
-        // checkpoint is renamed into place only once all four are durable.
+        // fsynced together (five fsyncs in parallel, one wait); the
+        // checkpoint is renamed into place only once all five are durable.
         let written = (|| -> Result<(), LedgerError> {
             self.log
                 .write_all_at(&records, self.log_len)
@@ -772,19 +956,21 @@ impl EmbeddedLedger {
                 .map_err(io(&self.path("leaves.bin")))?;
             self.offsets_file
                 .write_all_at(&offset_bytes, first_index * 8)
-                .map_err(io(&self.path("offsets.bin")))
+                .map_err(io(&self.path("offsets.bin")))?;
+            nodes
+                .write_all_at(&created.concat(), interior_count(first_index) * 32)
+                .map_err(io(&self.path("nodes.bin")))
         })();
         if let Err(e) = written {
             // Best effort: drop the partial batch now; recovery cuts it
             // anyway (it never got its commit marker onto the disk whole).
             let _ = self.log.set_len(self.log_len);
-            self.tree.truncate(first_index);
             self.stale = true;
             return Err(e);
         }
         let tmp = self.path("checkpoint.tmp");
         let prepared = (|| -> Result<(File, String), LedgerError> {
-            let note = super::sign_tree(&self.signer, &self.tree)?;
+            let note = super::sign_tree(&self.signer, frontier.size(), frontier.root())?;
             let cp = OpenOptions::new()
                 .write(true)
                 .create(true)
@@ -804,6 +990,7 @@ impl EmbeddedLedger {
                 (&self.log, self.path("entries.log")),
                 (&self.leaves, self.path("leaves.bin")),
                 (&self.offsets_file, self.path("offsets.bin")),
+                (nodes, self.path("nodes.bin")),
             ]
             .into_iter()
             .map(|(f, path)| s.spawn(move || f.sync_data().map_err(io(&path))))
@@ -817,7 +1004,6 @@ impl EmbeddedLedger {
         });
         if let Err(e) = data_synced {
             let _ = self.log.set_len(self.log_len);
-            self.tree.truncate(first_index);
             self.stale = true;
             return Err(e);
         }
@@ -833,12 +1019,14 @@ impl EmbeddedLedger {
             });
         match replaced {
             Ok(note) => {
-                self.offsets.extend(new_offsets);
+                // The batch's nodes are what proofs of its entries need.
+                self.remember(first_index, &leaves, &created);
+                self.frontier = frontier;
                 self.log_len += records.len() as u64;
                 self.checkpoint = note.clone();
                 Ok(Receipt {
                     first_index,
-                    size: self.tree.size(),
+                    size: self.frontier.size(),
                     checkpoint: note,
                 })
             }
@@ -847,7 +1035,6 @@ impl EmbeddedLedger {
                 // new checkpoint may or may not have been renamed into
                 // place: the data is left as it is, and the next append (or
                 // open) recovers from the files, rolling forward.
-                self.tree.truncate(first_index);
                 self.stale = true;
                 Err(e)
             }
@@ -856,16 +1043,41 @@ impl EmbeddedLedger {
 
     /// Number of entries.
     pub fn size(&self) -> u64 {
-        self.tree.size()
+        self.frontier.size()
     }
 
-    /// Entry `index`.
+    /// Entry `index`, re-hashed against its stored leaf hash.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
-        let offset = *self.offsets.get(index as usize).ok_or(LedgerError::NoEntry {
-            index,
-            size: self.size(),
-        })?;
-        self.read_record(offset, self.log_len)
+        if index >= self.size() {
+            return Err(LedgerError::NoEntry {
+                index,
+                size: self.size(),
+            });
+        }
+        let entry = self.read_record(self.offset(index)?, self.log_len)?;
+        if leaf_hash(&entry) != self.stored_leaf(index)? {
+            return Err(LedgerError::Corrupt(format!("entry {index} does not match its leaf hash")));
+        }
+        Ok(entry)
+    }
+
+    /// Entries `[start, end)`: offsets read in one go. Each is checked
+    /// only by its record checksum; the caller (the full audit) compares
+    /// them with the leaf hashes.
+    fn entries_bulk(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        if end > self.size() || start > end {
+            return Err(LedgerError::NoEntry {
+                index: end.saturating_sub(1),
+                size: self.size(),
+            });
+        }
+        let mut buf = vec![0u8; ((end - start) * 8) as usize];
+        self.offsets_file
+            .read_exact_at(&mut buf, start * 8)
+            .map_err(io(&self.path("offsets.bin")))?;
+        buf.chunks_exact(8)
+            .map(|c| self.read_record(u64::from_be_bytes(c.try_into().unwrap_or([0; 8])), self.log_len))
+            .collect()
     }
 
     /// The latest signed checkpoint.
@@ -883,9 +1095,40 @@ impl EmbeddedLedger {
         &self.signer
     }
 
-    /// The tree.
-    pub fn tree(&self) -> &MerkleTree {
-        &self.tree
+    /// Keeps the nodes of a batch `first..` (its leaf hashes and the
+    /// interior nodes they completed, in order) in the node cache.
+    fn remember(&mut self, first: u64, leaves: &[Hash], created: &[Hash]) {
+        if self.cache.len() + leaves.len() + created.len() > NODE_CACHE {
+            self.cache.clear();
+        }
+        let mut created = created.iter();
+        for (j, leaf) in (first..).zip(leaves) {
+            self.cache.insert((0, j), *leaf);
+            for at in crate::tree::completed_by(j) {
+                if let Some(h) = created.next() {
+                    self.cache.insert(at, *h);
+                }
+            }
+        }
+    }
+
+    /// A node of the tree (see [`super::LedgerStore::node`]).
+    pub fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError> {
+        if level >= 64 || index >= self.size() >> level {
+            return Err(LedgerError::NoEntry {
+                index: index.saturating_mul(1 << level.min(63)),
+                size: self.size(),
+            });
+        }
+        if let Some(h) = self.cache.get(&(level, index)) {
+            return Ok(*h);
+        }
+        let h = self.read_node(level, index)?;
+        if self.cache.len() >= NODE_CACHE {
+            self.cache.clear();
+        }
+        self.cache.insert((level, index), h);
+        Ok(h)
     }
 }
 
@@ -902,6 +1145,10 @@ impl super::LedgerStore for EmbeddedLedger {
         EmbeddedLedger::entry(self, index)
     }
 
+    fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        self.entries_bulk(start, end)
+    }
+
     fn checkpoint(&self) -> &str {
         &self.checkpoint
     }
@@ -910,7 +1157,40 @@ impl super::LedgerStore for EmbeddedLedger {
         &self.signer
     }
 
-    fn tree(&self) -> &MerkleTree {
-        &self.tree
+    fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError> {
+        EmbeddedLedger::node(self, level, index)
+    }
+
+    fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
+        if end > self.size() || start > end {
+            return Err(LedgerError::NoEntry {
+                index: end.saturating_sub(1),
+                size: self.size(),
+            });
+        }
+        if let Some(tree) = &self.memory {
+            return Ok(tree.level_range(0, start, end - start).to_vec());
+        }
+        let mut buf = vec![0u8; ((end - start) * 32) as usize];
+        self.leaves
+            .read_exact_at(&mut buf, start * 32)
+            .map_err(io(&self.path("leaves.bin")))?;
+        Ok(buf.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect())
+    }
+
+    fn interior(&mut self, first: u64, count: u64) -> Result<Option<Vec<Hash>>, LedgerError> {
+        let Some(nodes) = &self.nodes else { return Ok(None) };
+        if self.memory.is_some() || first + count > interior_count(self.size()) {
+            return Ok(None);
+        }
+        let mut buf = vec![0u8; (count * 32) as usize];
+        nodes
+            .read_exact_at(&mut buf, first * 32)
+            .map_err(io(&self.path("nodes.bin")))?;
+        Ok(Some(buf.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect()))
     }
 }

@@ -117,7 +117,7 @@ impl Inner {
                         index,
                         size: receipt.size,
                         checkpoint: receipt.checkpoint.clone(),
-                        inclusion_proof: store.tree().inclusion_proof(index, receipt.size)?,
+                        inclusion_proof: store.inclusion_proof(index, receipt.size)?,
                     })
                 })
                 .collect()

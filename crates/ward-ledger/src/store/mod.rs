@@ -16,7 +16,7 @@ use crate::checkpoint::SignedCheckpoint;
 use crate::hash::{Hash, leaf_hash};
 use crate::note::{NoteError, NoteSigner, NoteVerifier};
 use crate::tiles::{TILE_HEIGHT, TILE_WIDTH, encode_bundle, entries_path, parse_index, tile_path};
-use crate::tree::{MerkleTree, TreeError};
+use crate::tree::{Frontier, NodeSource, TreeError};
 use std::path::Path;
 
 /// Largest entry, so that every entry fits a tlog-tiles entry bundle.
@@ -81,15 +81,30 @@ pub enum LedgerError {
     },
 }
 
-/// Signs the checkpoint of `tree` at its current size.
-pub(crate) fn sign_tree(signer: &NoteSigner, tree: &MerkleTree) -> Result<String, NoteError> {
+/// Signs the checkpoint of a tree of `size` leaves with this root.
+pub(crate) fn sign_tree(signer: &NoteSigner, size: u64, root: Hash) -> Result<String, NoteError> {
     let cp = crate::checkpoint::Checkpoint {
         origin: signer.name().to_string(),
-        size: tree.size(),
-        root: tree.root(),
+        size,
+        root,
         extensions: vec![],
     };
     cp.sign(signer)
+}
+
+/// A store read as a [`NodeSource`], for proofs.
+struct StoreNodes<'a, S: ?Sized>(&'a mut S);
+
+impl<S: LedgerStore + ?Sized> NodeSource for StoreNodes<'_, S> {
+    type Error = LedgerError;
+
+    fn tree_size(&self) -> u64 {
+        self.0.size()
+    }
+
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError> {
+        self.0.node(level, index)
+    }
 }
 
 /// Refuses a batch holding an entry over [`MAX_ENTRY_BYTES`], before anything is written.
@@ -133,17 +148,44 @@ pub trait LedgerStore: Send {
     fn checkpoint(&self) -> &str;
     /// The log's key (checkpoints and decision records).
     fn signer(&self) -> &NoteSigner;
-    /// The tree as of the latest checkpoint known to this handle.
-    fn tree(&self) -> &MerkleTree;
+    /// Number of entries the latest checkpoint known to this handle covers.
+    fn size(&self) -> u64;
+    /// The hash of the complete subtree over leaves
+    /// `[index·2^level, (index+1)·2^level)` (level 0: the leaf hash),
+    /// read from the stored tree: O(1) reads, never a scan.
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError>;
+
+    /// Leaf hashes `[start, end)` (backends override this to read in bulk).
+    fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
+        (start..end).map(|i| self.node(0, i)).collect()
+    }
+
+    /// The stored interior nodes in the order an append completes them
+    /// (slots `[first, first + count)`, see [`crate::tree::interior_slot`]),
+    /// for the full audit; `None` when the backend keeps none.
+    fn interior(&mut self, first: u64, count: u64) -> Result<Option<Vec<Hash>>, LedgerError> {
+        let _ = (first, count);
+        Ok(None)
+    }
+
+    /// The root at `size` (at most the current size).
+    fn root_at(&mut self, size: u64) -> Result<Hash, LedgerError> {
+        crate::tree::root_at(&mut StoreNodes(self), size)
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries.
+    fn inclusion_proof(&mut self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        crate::tree::inclusion_proof(&mut StoreNodes(self), index, size)
+    }
+
+    /// The consistency proof from `old` to `new` entries.
+    fn consistency_proof(&mut self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
+        crate::tree::consistency_proof(&mut StoreNodes(self), old, new)
+    }
 
     /// Entries `[start, end)`, in order (backends override this to read in bulk).
     fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
         (start..end).map(|i| self.entry(i)).collect()
-    }
-
-    /// Number of entries.
-    fn size(&self) -> u64 {
-        self.tree().size()
     }
 
     /// The verifier key.
@@ -152,36 +194,53 @@ pub trait LedgerStore: Send {
     }
 
     /// Recomputes the tree from every entry and compares it with the
-    /// checkpoint: the full audit.
+    /// checkpoint: the full audit. Every entry is re-hashed and compared
+    /// with its stored leaf hash, every stored interior node (which proofs
+    /// and the open-time check are built from) with the recomputed one, and
+    /// the recomputed root with the signed checkpoint's. Memory is bounded
+    /// (one chunk of entries and the O(log n) frontier).
     fn verify_all(&mut self) -> Result<VerifyReport, LedgerError> {
         self.refresh()?;
         let cp = SignedCheckpoint::verify(self.checkpoint().as_bytes(), &self.verifier())?;
-        let mut tree = MerkleTree::new();
+        let mut frontier = Frontier::new();
+        let mut created = Vec::new();
+        let mut slot = 0u64;
         let mut start = 0;
         while start < cp.checkpoint.size {
             let end = (start + 10_000).min(cp.checkpoint.size);
-            for (i, e) in (start..).zip(self.entries(start, end)?) {
+            let stored = self.leaves(start, end)?;
+            for ((i, e), stored) in (start..).zip(self.entries(start, end)?).zip(stored) {
                 let leaf = leaf_hash(&e);
-                if Some(leaf) != self.tree().leaf(i) {
+                if leaf != stored {
                     return Err(LedgerError::Corrupt(format!(
                         "entry {i} does not match its stored leaf hash"
                     )));
                 }
-                tree.push(leaf);
+                frontier.push(leaf, &mut created);
             }
+            if let Some(stored) = self.interior(slot, created.len() as u64)?
+                && let Some(k) = (0..created.len()).find(|&k| stored.get(k) != Some(&created[k]))
+            {
+                return Err(LedgerError::Corrupt(format!(
+                    "stored interior node {} (nodes.bin) differs from the one recomputed from the entries",
+                    slot + k as u64
+                )));
+            }
+            slot += created.len() as u64;
+            created.clear();
             start = end;
         }
-        if tree.root() != cp.checkpoint.root {
+        if frontier.root() != cp.checkpoint.root {
             return Err(LedgerError::Corrupt(format!(
                 "recomputed root {} differs from the checkpoint's {} at size {}",
-                hex::encode(tree.root()),
+                hex::encode(frontier.root()),
                 hex::encode(cp.checkpoint.root),
                 cp.checkpoint.size
             )));
         }
         Ok(VerifyReport {
-            entries: tree.size(),
-            root: tree.root(),
+            entries: frontier.size(),
+            root: frontier.root(),
         })
     }
 
@@ -222,10 +281,17 @@ pub trait LedgerStore: Send {
         if kind != level.to_string() || level > 7 {
             return Ok(None);
         }
-        let hashes = self.tree().level_range(level * TILE_HEIGHT, start, width);
-        if hashes.len() as u64 != width {
+        let level = (level * TILE_HEIGHT) as u32;
+        if start.saturating_add(width) > self.size() >> level {
             return Ok(None);
         }
+        let hashes = if level == 0 {
+            self.leaves(start, start + width)?
+        } else {
+            (start..start + width)
+                .map(|i| self.node(level, i))
+                .collect::<Result<Vec<_>, _>>()?
+        };
         Ok(Some(hashes.concat()))
     }
 

@@ -1,29 +1,49 @@
 //! The PostgreSQL backend, for many gates sharing one log.
 //!
-//! Two tables in a schema of the caller's choosing: `ward_log` (one row: the
-//! origin, the verifier key, the size and the latest signed checkpoint) and
-//! `ward_entries` (index, entry bytes, leaf hash). A batch is one
-//! transaction: `SELECT … FOR UPDATE` on the log row serialises writers (the
-//! database is the sequencer, no lock of ours), the writer catches up with
-//! entries others committed, inserts its batch with one `unnest` statement,
-//! signs the new checkpoint and commits. Only a committed batch is
-//! acknowledged; a lost connection rolls the whole batch back. Every writer
-//! holds the log's signing key; each handle keeps the tree in memory and
-//! refreshes it from the database.
+//! Three tables in a schema of the caller's choosing: `ward_log` (one row:
+//! the origin, the verifier key, the size and the latest signed
+//! checkpoint), `ward_entries` (index, entry bytes, leaf hash) and
+//! `ward_nodes` (every interior node of the tree by its slot, see
+//! [`crate::tree::interior_slot`]). A batch is one transaction:
+//! `SELECT … FOR UPDATE` on the log row serialises writers (the database is
+//! the sequencer, no lock of ours), the writer catches up with the
+//! frontier of entries others committed, inserts its entries and the
+//! interior nodes they complete with one `unnest` statement each, signs the
+//! new checkpoint and commits. Only a committed batch is acknowledged; a
+//! lost connection rolls the whole batch back. Every writer holds the log's
+//! signing key.
+//!
+//! A handle keeps only the frontier (O(log n) hashes) and a cache of nodes
+//! it read or wrote: opening and catching up read the frontier's O(log n)
+//! rows and check its root against the signed checkpoint, and a proof
+//! reads the O(log n) nodes it needs. A log written before `ward_nodes`
+//! existed is migrated by the first handle that opens it: in one
+//! transaction holding the log row, every interior node is computed from
+//! the stored leaf hashes (once, O(n)) and inserted.
 
 use super::{LedgerError, LedgerStore, Receipt};
 use crate::checkpoint::SignedCheckpoint;
-use crate::hash::leaf_hash;
+use crate::hash::{Hash, empty_root, leaf_hash};
 use crate::note::NoteSigner;
-use crate::tree::MerkleTree;
+use crate::tree::{Frontier, completed_by, interior_count, interior_slot};
+use std::collections::HashMap;
+
+/// How many node hashes a handle keeps.
+const NODE_CACHE: usize = 1 << 16;
 
 /// An open PostgreSQL ledger handle (one connection).
 pub struct PostgresLedger {
     client: postgres::Client,
     schema: String,
     signer: NoteSigner,
-    tree: MerkleTree,
+    frontier: Frontier,
+    cache: HashMap<(u32, u64), Hash>,
     checkpoint: String,
+}
+
+fn hash32(v: &[u8], what: &str) -> Result<Hash, LedgerError> {
+    v.try_into()
+        .map_err(|_| LedgerError::Corrupt(format!("{what} is not 32 bytes")))
 }
 
 fn db(e: postgres::Error) -> LedgerError {
@@ -51,10 +71,12 @@ impl PostgresLedger {
                      id int PRIMARY KEY CHECK (id = 1), origin text NOT NULL, vkey text NOT NULL,
                      size bigint NOT NULL, checkpoint text NOT NULL);
                  CREATE TABLE IF NOT EXISTS {schema}.ward_entries (
-                     idx bigint PRIMARY KEY, data bytea NOT NULL, leaf bytea NOT NULL);"
+                     idx bigint PRIMARY KEY, data bytea NOT NULL, leaf bytea NOT NULL);
+                 CREATE TABLE IF NOT EXISTS {schema}.ward_nodes (
+                     slot bigint PRIMARY KEY, hash bytea NOT NULL);"
             ))
             .map_err(db)?;
-        let empty = super::sign_tree(&signer, &MerkleTree::new())?;
+        let empty = super::sign_tree(&signer, 0, empty_root())?;
         client
             .execute(
                 &format!("INSERT INTO {schema}.ward_log VALUES (1, $1, $2, 0, $3) ON CONFLICT (id) DO NOTHING"),
@@ -74,51 +96,126 @@ impl PostgresLedger {
             client,
             schema: schema.to_string(),
             signer,
-            tree: MerkleTree::new(),
+            frontier: Frontier::new(),
+            cache: HashMap::new(),
             checkpoint: empty,
         };
+        ledger.migrate()?;
         ledger.refresh()?;
         Ok(ledger)
     }
 
-    /// Pulls leaf hashes `[tree size, size)` committed by others.
-    fn catch_up(
-        client: &mut impl postgres::GenericClient,
-        schema: &str,
-        tree: &mut MerkleTree,
-        size: u64,
-    ) -> Result<(), LedgerError> {
-        if tree.size() >= size {
+    /// Computes and inserts every interior node from the stored leaf
+    /// hashes when `ward_nodes` lacks some (a log written before it
+    /// existed, or grown by such a release since): one transaction holding
+    /// the log row, so a crash leaves the log as it was.
+    fn migrate(&mut self) -> Result<(), LedgerError> {
+        let schema = self.schema.clone();
+        let have = |c: &mut dyn FnMut(&str) -> Result<i64, LedgerError>| -> Result<(u64, u64), LedgerError> {
+            let size = c(&format!("SELECT size FROM {schema}.ward_log WHERE id = 1"))?;
+            let slots = c(&format!("SELECT coalesce(max(slot) + 1, 0) FROM {schema}.ward_nodes"))?;
+            Ok((size as u64, slots as u64))
+        };
+        let (size, slots) = have(&mut |q| Ok(self.client.query_one(q, &[]).map_err(db)?.get(0)))?;
+        if slots >= interior_count(size) {
             return Ok(());
         }
-        let rows = client
-            .query(
-                &format!("SELECT idx, leaf FROM {schema}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx"),
-                &[&(tree.size() as i64), &(size as i64)],
-            )
-            .map_err(db)?;
-        for row in rows {
-            let idx: i64 = row.get(0);
-            let leaf: Vec<u8> = row.get(1);
-            if idx as u64 != tree.size() {
+        let mut tx = self.client.transaction().map_err(db)?;
+        let size: i64 = tx
+            .query_one(&format!("SELECT size FROM {schema}.ward_log WHERE id = 1 FOR UPDATE"), &[])
+            .map_err(db)?
+            .get(0);
+        let size = size as u64;
+        let mut frontier = Frontier::new();
+        let mut created = Vec::new();
+        let mut start = 0u64;
+        while start < size {
+            let end = (start + 100_000).min(size);
+            let rows = tx
+                .query(
+                    &format!("SELECT leaf FROM {schema}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx"),
+                    &[&(start as i64), &(end as i64)],
+                )
+                .map_err(db)?;
+            if rows.len() as u64 != end - start {
                 return Err(LedgerError::Corrupt(format!(
-                    "entry {} is missing below the checkpoint's size {size}",
-                    tree.size()
+                    "entries {start}..{end} are incomplete in the database"
                 )));
             }
-            tree.push(
-                leaf.try_into()
-                    .map_err(|_| LedgerError::Corrupt(format!("leaf {idx} is not 32 bytes")))?,
-            );
+            for row in rows {
+                frontier.push(hash32(row.get(0), "a stored leaf hash")?, &mut created);
+            }
+            let first = interior_count(start) as i64;
+            let slots: Vec<i64> = (first..first + created.len() as i64).collect();
+            let hashes: Vec<Vec<u8>> = created.drain(..).map(|h| h.to_vec()).collect();
+            tx.execute(
+                &format!(
+                    "INSERT INTO {schema}.ward_nodes (slot, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
+                     ON CONFLICT (slot) DO NOTHING"
+                ),
+                &[&slots, &hashes],
+            )
+            .map_err(db)?;
+            start = end;
         }
-        if tree.size() != size {
-            return Err(LedgerError::Corrupt(format!(
-                "the checkpoint covers {size} entries, the table holds {}",
-                tree.size()
-            )));
-        }
-        Ok(())
+        tx.commit().map_err(db)
     }
+
+    /// Reads the frontier of the tree of `size` entries (O(log n) rows, one
+    /// query per table) and keeps its nodes in the cache.
+    fn load_frontier(
+        client: &mut impl postgres::GenericClient,
+        schema: &str,
+        size: u64,
+        cache: &mut HashMap<(u32, u64), Hash>,
+    ) -> Result<Frontier, LedgerError> {
+        let coords = Frontier::coordinates(size);
+        let leaves: Vec<i64> = coords.iter().filter(|c| c.0 == 0).map(|c| c.1 as i64).collect();
+        let slots: Vec<i64> = coords
+            .iter()
+            .filter(|c| c.0 > 0)
+            .map(|&(l, i)| interior_slot(l, i) as i64)
+            .collect();
+        let mut found = HashMap::new();
+        for row in client
+            .query(
+                &format!("SELECT idx, leaf FROM {schema}.ward_entries WHERE idx = ANY($1)"),
+                &[&leaves],
+            )
+            .map_err(db)?
+        {
+            found.insert((0u32, row.get::<_, i64>(0) as u64), hash32(row.get(1), "a stored leaf hash")?);
+        }
+        let by_slot: HashMap<i64, Hash> = client
+            .query(
+                &format!("SELECT slot, hash FROM {schema}.ward_nodes WHERE slot = ANY($1)"),
+                &[&slots],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|row| Ok((row.get::<_, i64>(0), hash32(row.get(1), "a stored node")?)))
+            .collect::<Result<_, LedgerError>>()?;
+        for &(l, i) in coords.iter().filter(|c| c.0 > 0) {
+            if let Some(h) = by_slot.get(&(interior_slot(l, i) as i64)) {
+                found.insert((l, i), *h);
+            }
+        }
+        let frontier = Frontier::load(size, |l, i| {
+            found.get(&(l, i)).copied().ok_or_else(|| {
+                LedgerError::Corrupt(format!(
+                    "the node over entries {}..{} is missing below the checkpoint's size {size}",
+                    i << l,
+                    (i + 1) << l
+                ))
+            })
+        })?;
+        if cache.len() + found.len() > NODE_CACHE {
+            cache.clear();
+        }
+        cache.extend(found);
+        Ok(frontier)
+    }
+
 }
 
 impl LedgerStore for PostgresLedger {
@@ -137,13 +234,14 @@ impl LedgerStore for PostgresLedger {
                 "the stored size disagrees with the signed checkpoint".into(),
             ));
         }
-        let before = self.tree.size();
-        Self::catch_up(&mut self.client, &self.schema, &mut self.tree, size as u64)?;
-        if self.tree.root() != cp.checkpoint.root {
-            self.tree.truncate(before);
-            return Err(LedgerError::Corrupt(
-                "the stored leaf hashes do not produce the checkpoint's root".into(),
-            ));
+        if self.frontier.size() != size as u64 || self.frontier.root() != cp.checkpoint.root {
+            let frontier = Self::load_frontier(&mut self.client, &self.schema, size as u64, &mut self.cache)?;
+            if frontier.root() != cp.checkpoint.root {
+                return Err(LedgerError::Corrupt(
+                    "the stored tree (ward_entries, ward_nodes) does not produce the checkpoint's root".into(),
+                ));
+            }
+            self.frontier = frontier;
         }
         self.checkpoint = note;
         Ok(())
@@ -154,49 +252,78 @@ impl LedgerStore for PostgresLedger {
         let schema = self.schema.clone();
         let mut tx = self.client.transaction().map_err(db)?;
         // The sequencer: writers queue on this row until the holder commits.
-        let size: i64 = tx
+        let row = tx
             .query_one(
-                &format!("SELECT size FROM {schema}.ward_log WHERE id = 1 FOR UPDATE"),
+                &format!("SELECT size, checkpoint FROM {schema}.ward_log WHERE id = 1 FOR UPDATE"),
                 &[],
             )
-            .map_err(db)?
-            .get(0);
-        Self::catch_up(&mut tx, &schema, &mut self.tree, size as u64)?;
-        let first = self.tree.size();
+            .map_err(db)?;
+        let (size, note): (i64, String) = (row.get(0), row.get(1));
+        let mut frontier = if size as u64 == self.frontier.size() {
+            self.frontier.clone()
+        } else {
+            // Others appended since: their frontier, checked against their
+            // signed checkpoint before anything is built on it.
+            let cp = SignedCheckpoint::verify(note.as_bytes(), &self.signer.verifier())?;
+            let f = Self::load_frontier(&mut tx, &schema, size as u64, &mut self.cache)?;
+            if cp.checkpoint.size != size as u64 || f.root() != cp.checkpoint.root {
+                return Err(LedgerError::Corrupt(
+                    "the stored tree (ward_entries, ward_nodes) does not produce the checkpoint's root".into(),
+                ));
+            }
+            f
+        };
+        let first = frontier.size();
         let indexes: Vec<i64> = (0..entries.len() as i64).map(|i| first as i64 + i).collect();
-        let leaves: Vec<Vec<u8>> = entries.iter().map(|e| leaf_hash(e).to_vec()).collect();
+        let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+        let mut created = Vec::with_capacity(entries.len());
+        for l in &leaves {
+            frontier.push(*l, &mut created);
+        }
         let result = (|| -> Result<String, LedgerError> {
+            let leaf_bytes: Vec<Vec<u8>> = leaves.iter().map(|l| l.to_vec()).collect();
             tx.execute(
                 &format!("INSERT INTO {schema}.ward_entries (idx, data, leaf) SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[])"),
-                &[&indexes, &entries, &leaves],
+                &[&indexes, &entries, &leaf_bytes],
             )
             .map_err(db)?;
-            for l in &leaves {
-                self.tree.push(l.as_slice().try_into().unwrap_or([0; 32]));
-            }
-            let note = super::sign_tree(&self.signer, &self.tree)?;
+            let first_slot = interior_count(first) as i64;
+            let slots: Vec<i64> = (first_slot..first_slot + created.len() as i64).collect();
+            let hashes: Vec<Vec<u8>> = created.iter().map(|h| h.to_vec()).collect();
+            tx.execute(
+                &format!("INSERT INTO {schema}.ward_nodes (slot, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])"),
+                &[&slots, &hashes],
+            )
+            .map_err(db)?;
+            let note = super::sign_tree(&self.signer, frontier.size(), frontier.root())?;
             tx.execute(
                 &format!("UPDATE {schema}.ward_log SET size = $1, checkpoint = $2 WHERE id = 1"),
-                &[&(self.tree.size() as i64), &note],
+                &[&(frontier.size() as i64), &note],
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
             Ok(note)
         })();
-        match result {
-            Ok(note) => {
-                self.checkpoint = note.clone();
-                Ok(Receipt {
-                    first_index: first,
-                    size: self.tree.size(),
-                    checkpoint: note,
-                })
-            }
-            Err(e) => {
-                self.tree.truncate(first);
-                Err(e)
+        let note = result?;
+        if self.cache.len() + leaves.len() + created.len() > NODE_CACHE {
+            self.cache.clear();
+        }
+        let mut created = created.into_iter();
+        for (j, leaf) in (first..).zip(leaves) {
+            self.cache.insert((0, j), leaf);
+            for at in completed_by(j) {
+                if let Some(h) = created.next() {
+                    self.cache.insert(at, h);
+                }
             }
         }
+        self.frontier = frontier;
+        self.checkpoint = note.clone();
+        Ok(Receipt {
+            first_index: first,
+            size: self.frontier.size(),
+            checkpoint: note,
+        })
     }
 
     fn entry(&mut self, index: u64) -> Result<Vec<u8>, LedgerError> {
@@ -208,19 +335,19 @@ impl LedgerStore for PostgresLedger {
             )
             .map_err(db)?;
         match rows.first() {
-            Some(row) if index < self.tree.size() => Ok(row.get(0)),
+            Some(row) if index < self.frontier.size() => Ok(row.get(0)),
             _ => Err(LedgerError::NoEntry {
                 index,
-                size: self.tree.size(),
+                size: self.frontier.size(),
             }),
         }
     }
 
     fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
-        if end > self.tree.size() || start > end {
+        if end > self.frontier.size() || start > end {
             return Err(LedgerError::NoEntry {
                 index: end.saturating_sub(1),
-                size: self.tree.size(),
+                size: self.frontier.size(),
             });
         }
         let rows = self
@@ -249,7 +376,87 @@ impl LedgerStore for PostgresLedger {
         &self.signer
     }
 
-    fn tree(&self) -> &crate::tree::MerkleTree {
-        &self.tree
+    fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError> {
+        let size = self.frontier.size();
+        if level >= 64 || index >= size >> level {
+            return Err(LedgerError::NoEntry {
+                index: index.saturating_mul(1 << level.min(63)),
+                size,
+            });
+        }
+        if let Some(h) = self.cache.get(&(level, index)) {
+            return Ok(*h);
+        }
+        let row = if level == 0 {
+            self.client.query_opt(
+                &format!("SELECT leaf FROM {}.ward_entries WHERE idx = $1", self.schema),
+                &[&(index as i64)],
+            )
+        } else {
+            self.client.query_opt(
+                &format!("SELECT hash FROM {}.ward_nodes WHERE slot = $1", self.schema),
+                &[&(interior_slot(level, index) as i64)],
+            )
+        }
+        .map_err(db)?
+        .ok_or_else(|| LedgerError::Corrupt(format!("node ({level}, {index}) is missing in the database")))?;
+        let h = hash32(row.get(0), "a stored node")?;
+        if self.cache.len() >= NODE_CACHE {
+            self.cache.clear();
+        }
+        self.cache.insert((level, index), h);
+        Ok(h)
+    }
+
+    fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
+        if end > self.frontier.size() || start > end {
+            return Err(LedgerError::NoEntry {
+                index: end.saturating_sub(1),
+                size: self.frontier.size(),
+            });
+        }
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT leaf FROM {}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    self.schema
+                ),
+                &[&(start as i64), &(end as i64)],
+            )
+            .map_err(db)?;
+        if rows.len() as u64 != end - start {
+            return Err(LedgerError::Corrupt(format!(
+                "leaf hashes {start}..{end} are incomplete in the database"
+            )));
+        }
+        rows.iter().map(|r| hash32(r.get(0), "a stored leaf hash")).collect()
+    }
+
+    fn interior(&mut self, first: u64, count: u64) -> Result<Option<Vec<Hash>>, LedgerError> {
+        if first + count > interior_count(self.frontier.size()) {
+            return Ok(None);
+        }
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT hash FROM {}.ward_nodes WHERE slot >= $1 AND slot < $2 ORDER BY slot",
+                    self.schema
+                ),
+                &[&(first as i64), &((first + count) as i64)],
+            )
+            .map_err(db)?;
+        if rows.len() as u64 != count {
+            return Err(LedgerError::Corrupt(format!(
+                "interior nodes {first}..{} are incomplete in the database",
+                first + count
+            )));
+        }
+        Ok(Some(rows.iter().map(|r| hash32(r.get(0), "a stored node")).collect::<Result<_, _>>()?))
     }
 }
