@@ -267,6 +267,19 @@ pub struct AdvisoryDb {
     pub(crate) unsaved: Option<Box<ImportedSource>>,
 }
 
+impl std::fmt::Debug for AdvisoryDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdvisoryDb")
+            .field("advisories", &self.len())
+            .field(
+                "sources",
+                &self.header.sources.iter().map(|s| &s.name).collect::<Vec<_>>(),
+            )
+            .field("built_at", &self.header.built_at)
+            .finish()
+    }
+}
+
 impl AdvisoryDb {
     /// Reads every path as one source (its name told from the data) and
     /// builds a database of it alone, in memory. `Err` when a path cannot
