@@ -471,20 +471,20 @@ pub fn scan_report(
                 r.unevaluable.len()
             );
             // Grouped by package, packages in the order of their worst finding.
-            let mut packages: Vec<&str> = Vec::new();
+            let mut packages: Vec<&ward_core::PackageId> = Vec::new();
             for f in &r.findings {
-                if !packages.contains(&f.package.as_str()) {
+                if !packages.contains(&&f.package) {
                     packages.push(&f.package);
                 }
             }
             let grouped = packages
                 .iter()
-                .flat_map(|p| r.findings.iter().filter(move |f| f.package == *p));
-            let mut last = "";
+                .flat_map(|p| r.findings.iter().filter(move |f| f.package == **p));
+            let mut last = None;
             for f in grouped {
-                if f.package != last {
+                if last != Some(&f.package) {
                     println!("{} ({})", f.package, f.source);
-                    last = &f.package;
+                    last = Some(&f.package);
                 }
                 let score = match (f.rating.score, f.rating.assumed) {
                     // Malicious is not a severity: no score to show.

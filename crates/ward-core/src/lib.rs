@@ -3,7 +3,7 @@
 //! Every stage of the pipeline (identify → verify → scan → decide → record)
 //! speaks in these types and nothing else: a [`Digests`] pair computed from the
 //! artifact's bytes, a [`PackageId`] (a purl), an [`Artifact`], the verified
-//! [`Fact`]s, and the [`Decision`] with its [`Reason`]s. Each reason carries a
+//! [`Fact`]s, the scanned [`Component`]s and their [`Finding`]s, and the [`Decision`] with its [`Reason`]s. Each reason carries a
 //! stable, documented [`ReasonCode`] that users can grep for and suppress.
 //!
 //! This crate does no I/O.
@@ -11,15 +11,19 @@
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod component;
 pub mod decision;
 pub mod digest;
 pub mod fact;
+pub mod finding;
 pub mod purl;
 pub mod reason;
 
 pub use artifact::{Artifact, ArtifactKind, EvidenceRef};
+pub use component::{Component, ComponentLicense, Unpinned};
 pub use decision::{Check, CheckOutcome, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
 pub use fact::{Fact, Provenance, SignerIdentity};
+pub use finding::{Finding, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy};
 pub use purl::{Ecosystem, PackageId, PurlError};
 pub use reason::{Reason, ReasonCode};

@@ -74,9 +74,7 @@ impl Policy {
         };
         for f in findings.iter_mut() {
             f.silenced = None;
-            let Ok(package) = f.package.parse::<PackageId>() else {
-                continue;
-            };
+            let package = &f.package;
             // Malicious is not a severity: no exception, VEX statement or
             // deadline applies; only an `[[allow]]` naming the artifact's sha256.
             if let Some(m) = &f.malicious {
@@ -85,7 +83,7 @@ impl Policy {
                 let Some(sha256) = m.sha256.as_deref() else {
                     continue;
                 };
-                for a in self.allows.iter().filter(|a| a.names(&package) && a.sha256 == sha256) {
+                for a in self.allows.iter().filter(|a| a.names(package) && a.sha256 == sha256) {
                     let at = format!("{}:{}", self.path, a.line);
                     match expiry(a.expires, today) {
                         Expiry::Expired => {
@@ -120,7 +118,7 @@ impl Policy {
             let ids: Vec<&str> = std::iter::once(f.advisory.as_str())
                 .chain(f.aliases.iter().map(String::as_str))
                 .collect();
-            for e in self.exceptions.iter().filter(|e| e.covers(&ids, &package)) {
+            for e in self.exceptions.iter().filter(|e| e.covers(&ids, package)) {
                 let at = format!("{}:{}", self.path, e.line);
                 if expiry(e.expires, today) == Expiry::Expired {
                     note(Reason::new(
@@ -150,7 +148,7 @@ impl Policy {
                 break;
             }
             if f.silenced.is_none()
-                && let Some(s) = self.vex.lookup(&ids, &package)
+                && let Some(s) = self.vex.lookup(&ids, package)
                 && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
             {
                 let status = if s.status == VexStatus::Fixed {
@@ -240,18 +238,12 @@ impl Policy {
                 ),
             );
         }
-        let other_allows: Vec<String> = f
-            .package
-            .parse::<PackageId>()
-            .ok()
-            .map(|p| {
-                self.allows
-                    .iter()
-                    .filter(|a| a.names(&p))
-                    .map(|a| format!("{}:{} (sha256 {}, expires {})", self.path, a.line, a.sha256, a.expires))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let other_allows: Vec<String> = self
+            .allows
+            .iter()
+            .filter(|a| a.names(&f.package))
+            .map(|a| format!("{}:{} (sha256 {}, expires {})", self.path, a.line, a.sha256, a.expires))
+            .collect();
         let allows = if other_allows.is_empty() {
             String::new()
         } else {
@@ -298,10 +290,18 @@ impl Policy {
         fail_on: Option<Severity>,
     ) -> Vec<(Mode, Reason)> {
         let subject_scopes = subject.map(|s| self.scopes_for(s));
-        let scopes_of = |purl: &str| -> Vec<&Scope> {
+        let scopes_of = |id: &PackageId| -> Vec<&Scope> {
             match &subject_scopes {
                 Some(s) => s.clone(),
-                None => purl
+                None => self.scopes_for(id),
+            }
+        };
+        // An entry that could not be evaluated names no exact package: its
+        // text is read as a purl when it is one.
+        let scopes_of_entry = |entry: &str| -> Vec<&Scope> {
+            match &subject_scopes {
+                Some(s) => s.clone(),
+                None => entry
                     .parse::<PackageId>()
                     .map(|id| self.scopes_for(&id))
                     .unwrap_or_default(),
@@ -371,7 +371,7 @@ impl Policy {
         }
         for u in &report.unevaluable {
             out.push((
-                self.mode_of(&scopes_of(&u.entry)),
+                self.mode_of(&scopes_of_entry(&u.entry)),
                 Reason::new(
                     ReasonCode::AdvisoryUnevaluable,
                     format!("could not check {} against the advisories: {}", u.entry, u.reason),

@@ -4,86 +4,8 @@ use crate::osv::{Affected, OsvRecord};
 use crate::version::{VersionError, VersionScheme};
 use serde::{Deserialize, Serialize};
 use ward_core::Ecosystem;
-
-/// How bad, from a CVSS vector (computed) or the database's own rating.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// No rating (informational advisories: unmaintained, notices).
-    None,
-    /// CVSS 0.1–3.9.
-    Low,
-    /// CVSS 4.0–6.9.
-    Medium,
-    /// CVSS 7.0–8.9.
-    High,
-    /// CVSS 9.0–10.0.
-    Critical,
-}
-
-impl Severity {
-    /// The qualitative rating of a CVSS base score.
-    pub fn from_score(score: f64) -> Self {
-        match score {
-            s if s >= 9.0 => Severity::Critical,
-            s if s >= 7.0 => Severity::High,
-            s if s >= 4.0 => Severity::Medium,
-            s if s > 0.0 => Severity::Low,
-            _ => Severity::None,
-        }
-    }
-
-    /// Parses a database's own word (GHSA's `MODERATE` is medium).
-    pub fn from_word(word: &str) -> Option<Self> {
-        Some(match word.to_ascii_lowercase().as_str() {
-            "critical" => Severity::Critical,
-            "high" => Severity::High,
-            "medium" | "moderate" => Severity::Medium,
-            "low" => Severity::Low,
-            "none" | "informational" => Severity::None,
-            _ => return None,
-        })
-    }
-}
-
-/// A severity with where it came from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Rating {
-    /// The level.
-    pub level: Severity,
-    /// The CVSS base score, when computed from a vector.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
-    /// The vector it was computed from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vector: Option<String>,
-    /// True when the source gave no rating and ward assumed `high` (an
-    /// unrated vulnerability is not a harmless one).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub assumed: bool,
-}
-
-impl Rating {
-    /// The rating of an advisory whose source gave none.
-    pub fn unrated() -> Self {
-        Rating {
-            level: Severity::High,
-            score: None,
-            vector: None,
-            assumed: true,
-        }
-    }
-
-    /// The rating of an informational advisory (unmaintained, notice).
-    pub fn informational() -> Self {
-        Rating {
-            level: Severity::None,
-            score: None,
-            vector: None,
-            assumed: false,
-        }
-    }
-}
+// Rating and Severity are ward-core's; db.rs names them through this module.
+pub(crate) use ward_core::{Rating, Severity};
 
 /// Computes a rating from a CVSS v3.x or v4.0 vector with the `cvss` crate.
 pub fn rate_vector(vector: &str) -> Option<Rating> {

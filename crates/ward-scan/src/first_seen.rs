@@ -6,10 +6,10 @@
 //! file, fsync, rename) so that a crash leaves the old or the new file,
 //! never half of one.
 
-use crate::scan::Finding;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use ward_core::Finding;
 
 /// The file name inside the data directory.
 pub const FILE: &str = "first-seen.json";
@@ -132,7 +132,7 @@ impl FirstSeenStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::advisory::{Rating, Severity};
+    use ward_core::{PackageId, Rating, Severity};
 
     fn finding(id: &str) -> Finding {
         Finding {
@@ -145,7 +145,7 @@ mod tests {
                 vector: None,
                 assumed: false,
             },
-            package: "pkg:npm/x@1.0.0".into(),
+            package: PackageId::npm("x", Some("1.0.0".into())),
             source: "t".into(),
             fixed: vec![],
             first_seen: None,

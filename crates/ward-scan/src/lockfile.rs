@@ -6,50 +6,8 @@
 //! reported as "could not evaluate", never dropped.
 
 use std::path::Path;
-use ward_core::{Ecosystem, PackageId};
+use ward_core::{Component, Ecosystem, PackageId, Unpinned};
 use ward_input::{InputError, InputFile, limits};
-
-/// A package at an exact version, and where it was found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Component {
-    /// The package (with version).
-    pub id: PackageId,
-    /// The file it came from.
-    pub source: String,
-    /// The declared licence (SPDX expression), when the source states one.
-    pub license: Option<String>,
-    /// Whether the source states licences at all (an SBOM or lockfile
-    /// that does, but not for this component, leaves it unknown).
-    pub states_licenses: bool,
-    /// Digests of the component's artifact, where known: (`sha1` |
-    /// `sha256` | `sha512`, lower-case hex). Compared with the hashes a
-    /// malicious-package record lists.
-    pub digests: Vec<(String, String)>,
-}
-
-impl Component {
-    /// A component from a source that states no licences.
-    pub fn new(id: PackageId, source: impl Into<String>) -> Self {
-        Self {
-            id,
-            source: source.into(),
-            license: None,
-            states_licenses: false,
-            digests: Vec::new(),
-        }
-    }
-}
-
-/// An entry that names a package but not an exact version.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Unpinned {
-    /// What was read.
-    pub entry: String,
-    /// The file.
-    pub source: String,
-    /// Why it cannot be evaluated.
-    pub reason: String,
-}
 
 /// Why a target cannot be read at all.
 #[derive(Debug, thiserror::Error)]

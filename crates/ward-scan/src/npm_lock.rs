@@ -13,9 +13,8 @@
 //! location, a name npm would refuse, a `name` that disagrees with the
 //! registry tarball in `resolved`, or a `resolved` git repository.
 
-use crate::lockfile::{Component, Unpinned};
 use std::collections::BTreeMap;
-use ward_core::PackageId;
+use ward_core::{Component, PackageId, Unpinned};
 
 /// Deepest v1 `dependencies` nesting read.
 const MAX_V1_DEPTH: usize = 128;

@@ -27,10 +27,9 @@
 //! source are the registry's is the install gate's question (`ward run`,
 //! the proxy), not the scanner's.
 
-use crate::lockfile::{Component, Unpinned};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use ward_core::{Ecosystem, PackageId};
+use ward_core::{Component, Ecosystem, PackageId, Unpinned};
 use ward_input::{InputFile, limits};
 
 /// Deepest chain of `-r` includes followed.

@@ -4,9 +4,8 @@
 //! `externalRefs` of type `purl`). A component without one, or with a purl
 //! of an ecosystem ward does not scan, is reported as "could not evaluate".
 
-use crate::lockfile::{Component, Unpinned};
 use serde_json::Value;
-use ward_core::{Ecosystem, PackageId};
+use ward_core::{Component, Ecosystem, PackageId, Unpinned};
 
 /// Whether a JSON document is an SBOM ward reads.
 pub fn is_sbom(v: &Value) -> bool {

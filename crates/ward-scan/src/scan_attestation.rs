@@ -8,9 +8,9 @@
 //! cannot read is never taken for a clean one. Hand-written: there is no
 //! crate for these predicates.
 
-use crate::advisory::Severity;
 use serde::Serialize;
 use serde_json::Value;
+use ward_core::Severity;
 
 /// in-toto's vulnerability predicate.
 pub const INTOTO_VULNS_V02: &str = "https://in-toto.io/attestation/vulns/v0.2";

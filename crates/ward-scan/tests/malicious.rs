@@ -51,7 +51,7 @@ fn the_feed_imports_as_malicious_with_advice_and_the_suspect_record_flagged() {
     let hit: Vec<(String, bool)> = r
         .findings
         .iter()
-        .map(|f| (f.package.clone(), f.malicious.as_ref().unwrap().suspect.is_some()))
+        .map(|f| (f.package.to_purl(), f.malicious.as_ref().unwrap().suspect.is_some()))
         .collect();
     assert_eq!(
         hit,
@@ -64,7 +64,11 @@ fn the_feed_imports_as_malicious_with_advice_and_the_suspect_record_flagged() {
             ("pkg:pypi/litellm@1.82.8".to_string(), false),
         ]
     );
-    let chalk = r.findings.iter().find(|f| f.package.contains("chalk")).unwrap();
+    let chalk = r
+        .findings
+        .iter()
+        .find(|f| f.package.to_purl().contains("chalk"))
+        .unwrap();
     let advice = &chalk.malicious.as_ref().unwrap().advice;
     assert!(
         advice.contains("fully compromised") && advice.contains("rotated"),
@@ -137,7 +141,7 @@ fn mal_records_in_all_zip_match_by_digest_and_malformed_ones_are_counted() {
     let r = scan(&db, &[c], Vec::new());
     assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
     assert_eq!(r.findings[0].advisory, "MAL-2099-1");
-    assert_eq!(r.findings[0].package, "pkg:npm/innocent-name@9.9.9");
+    assert_eq!(r.findings[0].package.to_purl(), "pkg:npm/innocent-name@9.9.9");
     // A clean version with another digest is not reported.
     let mut c = npm("evil", "2.0.0");
     c.digests = vec![("sha512".into(), "cd".repeat(64))];
