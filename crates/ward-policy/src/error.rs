@@ -1,36 +1,49 @@
-//! Policy errors that point at the file, line and key.
+//! A policy that does not load: every diagnostic the loader found, with
+//! the text they point into so the CLI can show snippets.
 
+use crate::diagnostic::Diagnostic;
 use std::fmt;
+use std::sync::Arc;
 
-/// A policy file that cannot be used.
+/// A policy file that cannot be used: at least one error, and any warnings
+/// found in the same pass, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyError {
-    /// The file.
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// The key path (`scope[2].provenance.source`), when known.
-    pub key: Option<String>,
-    /// What is wrong.
-    pub message: String,
+    /// The file, as named to the loader.
+    pub file: Arc<str>,
+    /// Its text (empty when it could not be read).
+    pub source: Arc<str>,
+    /// Every error and warning, in file order.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
+impl PolicyError {
+    /// The errors (not the warnings), in file order.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// The first error (the loader never returns a `PolicyError` without one).
+    pub fn first(&self) -> Option<&Diagnostic> {
+        self.errors().next()
+    }
+}
+
+/// One line per error, `FILE:LINE:COLUMN: KEY: message [code]`.
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
+        let mut first = true;
+        for d in self.errors() {
+            if !first {
+                f.write_str("\n")?;
             }
+            first = false;
+            if d.primary().is_none() {
+                write!(f, "{}: ", self.file)?;
+            }
+            write!(f, "{d}")?;
         }
-        f.write_str(": ")?;
-        if let Some(key) = &self.key {
-            write!(f, "{key}: ")?;
-        }
-        f.write_str(&self.message)
+        Ok(())
     }
 }
 

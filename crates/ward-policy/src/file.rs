@@ -1,26 +1,21 @@
 //! The policy file as written: TOML tables that refuse unknown keys, with
-//! spans kept so errors and reasons can point at a line.
+//! spans kept so diagnostics and reasons can point at a line.
 
 use serde::Deserialize;
 use toml::Spanned;
 use ward_scan::Severity;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The whole file. Not deserialized in one piece: the loader deserializes
+/// each top-level table and each array entry on its own (keeping each
+/// entry's 0-based index), so one bad entry does not hide the others.
+#[derive(Debug, Default)]
 pub(crate) struct RawPolicy {
-    #[serde(default)]
     pub version: Option<Spanned<u32>>,
-    #[serde(default)]
     pub defaults: Option<RawDefaults>,
-    #[serde(default)]
-    pub scope: Vec<Spanned<RawScope>>,
-    #[serde(default)]
-    pub exception: Vec<Spanned<RawException>>,
-    #[serde(default)]
-    pub allow: Vec<Spanned<RawAllow>>,
-    #[serde(default)]
+    pub scope: Vec<(usize, Spanned<RawScope>)>,
+    pub exception: Vec<(usize, Spanned<RawException>)>,
+    pub allow: Vec<(usize, Spanned<RawAllow>)>,
     pub remediation: Option<Spanned<RawRemediation>>,
-    #[serde(default)]
     pub vex: Vec<Spanned<String>>,
 }
 

@@ -8,14 +8,17 @@
 //! threshold, licences, required scan attestations), and Rego files for
 //! what TOML cannot say. Policy-wide: `[[exception]]` entries that expire,
 //! OpenVEX documents, and remediation deadlines per severity. Every scope that matches must pass. The file is
-//! validated when loaded (unknown keys are errors) and every error and
+//! validated when loaded (unknown keys are errors); loading reports every
+//! problem at once as [`Diagnostic`]s with stable codes and byte spans, and
 //! every reason points at the file and line.
 
 #![forbid(unsafe_code)]
 
+mod diagnostic;
 mod error;
 mod evaluate;
 mod file;
+mod load;
 mod model;
 mod nesting;
 mod pattern;
@@ -24,8 +27,10 @@ mod rego_builtins;
 mod rego_deps;
 mod scan_rules;
 
+pub use diagnostic::{Diagnostic, DiagnosticCode, Label, Level};
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
+pub use load::MAX_DIAGNOSTICS;
 pub use model::{
     Allow, Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
