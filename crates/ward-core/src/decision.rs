@@ -33,11 +33,57 @@ pub enum CheckOutcome {
     },
 }
 
+/// What kind of thing a [`Check`] checked. Serialised in kebab-case
+/// (`sigstore-bundle`), as the JSON output and the ledger name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// The archive is safe to open and its identity could be read.
+    Archive,
+    /// The artifact has the digest someone else expects (registry index, ledger pin).
+    Digest,
+    /// The npm registry's signature over the version's integrity.
+    NpmRegistrySignature,
+    /// A public key that was presented (refused when weak or malformed).
+    Key,
+    /// A Sigstore bundle over the artifact.
+    SigstoreBundle,
+    /// A detached signature over the artifact.
+    Signature,
+    /// An attestation (in-toto statement) about the artifact.
+    Attestation,
+    /// The scan stage: advisories, licences, malicious-package records.
+    Scan,
+}
+
+impl CheckKind {
+    /// The kebab-case name (`sigstore-bundle`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Archive => "archive",
+            CheckKind::Digest => "digest",
+            CheckKind::NpmRegistrySignature => "npm-registry-signature",
+            CheckKind::Key => "key",
+            CheckKind::SigstoreBundle => "sigstore-bundle",
+            CheckKind::Signature => "signature",
+            CheckKind::Attestation => "attestation",
+            CheckKind::Scan => "scan",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One thing ward checked, and how it came out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
-    /// What was checked: `archive`, `sigstore-bundle`, `signature`, ….
-    pub check: String,
+    /// What was checked.
+    pub check: CheckKind,
     /// The evidence file the check was about, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
@@ -51,9 +97,9 @@ pub struct Check {
 
 impl Check {
     /// A passed check with the facts it established.
-    pub fn pass(check: impl Into<String>, evidence: Option<String>, facts: Vec<Fact>) -> Self {
+    pub fn pass(check: CheckKind, evidence: Option<String>, facts: Vec<Fact>) -> Self {
         Self {
-            check: check.into(),
+            check,
             evidence,
             outcome: CheckOutcome::Pass,
             facts,
@@ -61,9 +107,9 @@ impl Check {
     }
 
     /// A failed check.
-    pub fn fail(check: impl Into<String>, evidence: Option<String>, reason: Reason) -> Self {
+    pub fn fail(check: CheckKind, evidence: Option<String>, reason: Reason) -> Self {
         Self {
-            check: check.into(),
+            check,
             evidence,
             outcome: CheckOutcome::Fail { reason },
             facts: Vec::new(),
@@ -169,7 +215,7 @@ mod tests {
 
     #[test]
     fn no_signature_is_a_deny() {
-        let d = Decision::from_checks(&[Check::pass("archive", None, vec![])]);
+        let d = Decision::from_checks(&[Check::pass(CheckKind::Archive, None, vec![])]);
         assert_eq!(d.verdict, Verdict::Deny);
         assert_eq!(d.reasons[0].code, ReasonCode::SignatureMissing);
     }
@@ -177,9 +223,9 @@ mod tests {
     #[test]
     fn one_failed_check_denies_even_with_a_good_signature() {
         let d = Decision::from_checks(&[
-            Check::pass("signature", None, vec![sig_fact()]),
+            Check::pass(CheckKind::Signature, None, vec![sig_fact()]),
             Check::fail(
-                "sigstore-bundle",
+                CheckKind::SigstoreBundle,
                 None,
                 Reason::new(ReasonCode::SignatureInvalid, "bad"),
             ),
@@ -190,7 +236,7 @@ mod tests {
 
     #[test]
     fn verified_signature_and_no_failure_allows() {
-        let d = Decision::from_checks(&[Check::pass("signature", None, vec![sig_fact()])]);
+        let d = Decision::from_checks(&[Check::pass(CheckKind::Signature, None, vec![sig_fact()])]);
         assert!(d.allowed());
         assert!(d.reasons.is_empty());
     }

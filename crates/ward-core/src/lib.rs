@@ -21,7 +21,7 @@ pub mod reason;
 
 pub use artifact::{Artifact, ArtifactKind, EvidenceRef};
 pub use component::{Component, ComponentLicense, Unpinned};
-pub use decision::{Check, CheckOutcome, Decision, PolicyRef, Verdict};
+pub use decision::{Check, CheckKind, CheckOutcome, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
 pub use fact::{Fact, Provenance, SignerIdentity};
 pub use finding::{Finding, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy};

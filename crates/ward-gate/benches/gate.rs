@@ -18,7 +18,7 @@ fn main() {
     let npm = root.join("../shared/testdata/npm-attestations");
     let artifact = npm.join("provenance-npm-test-cli-v1-prega.tgz");
     let evidence = Evidence {
-        attestations: vec![npm.join("provenance-npm-test-cli-v1-prega.tgz.json")],
+        attestations: vec![npm.join("provenance-npm-test-cli-v1-prega.tgz.json").into()],
         ..Evidence::default()
     };
     let policy = ward_policy::Policy::load(&root.join("examples/policy/ward.toml")).expect("example policy");

@@ -410,13 +410,17 @@ impl Keeper {
         // asked for probes), then in the local evidence directory. A probe
         // is optional: any failure (403 from a storage-backed mirror, 5xx,
         // a timeout, a DNS failure) means absent, never a failed artifact.
+        // Where each spooled evidence file came from: the ledger names that,
+        // not the spool path (deleted once the decision is made).
+        let mut origins = Vec::new();
         for (source, name) in &req.sidecars {
             let dest = spool.path().join(name);
             let fetching = Instant::now();
             let got = self.fetcher.spool_evidence(source, &dest);
             detail.upstream += fetching.elapsed();
             match got {
-                Ok(_) | Err(UpstreamError::NotFound(_)) => {}
+                Ok(_) => origins.push((dest, source.to_string())),
+                Err(UpstreamError::NotFound(_)) => {}
                 Err(e) => self.emit(&Event::EvidenceAbsent {
                     source: source.to_string(),
                     reason: e.to_string(),
@@ -428,8 +432,11 @@ impl Keeper {
                 let name = format!("{}{suffix}", req.file_name);
                 let local = dir.join(&name);
                 let dest = spool.path().join(&name);
-                if local.is_file() && !dest.exists() && std::fs::copy(&local, &dest).is_err() {
-                    return failed(500, &format!("cannot read {}", local.display()));
+                if local.is_file() && !dest.exists() {
+                    if std::fs::copy(&local, &dest).is_err() {
+                        return failed(500, &format!("cannot read {}", local.display()));
+                    }
+                    origins.push((dest, local.display().to_string()));
                 }
             }
         }
@@ -443,12 +450,17 @@ impl Keeper {
             let got = self.fetcher.spool_evidence(source, &dest);
             detail.upstream += fetching.elapsed();
             match got {
-                Ok(_) => evidence.attestations.push(dest),
+                Ok(_) => evidence
+                    .attestations
+                    .push(ward_gate::EvidenceSource::new(dest, source.to_string())),
                 Err(UpstreamError::NotFound(_)) => {}
                 Err(e) => return upstream_failed(&e),
             }
         }
         evidence.discover_sidecars(&path);
+        for (dest, origin) in origins {
+            evidence.relabel(&dest, origin);
+        }
         for (algorithm, hex) in &req.index_digests {
             evidence.expected.push(ExpectedDigest {
                 algorithm,

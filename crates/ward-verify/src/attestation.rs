@@ -20,6 +20,7 @@
 
 use crate::bundle::{ArtifactRef, SigstoreBundle, VerifiedBundle};
 use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use crate::evidence::EvidenceFile;
 use crate::keys::PublicKey;
 use crate::npm::{self, RegistryKeys};
 use crate::pypi::{self, Publisher};
@@ -175,11 +176,21 @@ fn read_items(bytes: &[u8], jsonl: bool) -> Vec<Item> {
 /// Reads and verifies every attestation in a file. `Err` only when the
 /// file cannot be read (exit 2); everything else is a per-item outcome.
 pub fn verify_file(path: &Path, ctx: &AttestationContext<'_>) -> Result<Vec<AttestationResult>, VerifyError> {
-    let bytes = evidence::read_evidence(path)?;
-    let jsonl = path.extension().is_some_and(|e| e == "jsonl") || looks_like_jsonl(&bytes);
-    let items = read_items(&bytes, jsonl);
+    Ok(verify_evidence(
+        &EvidenceFile::read(path, path.display().to_string())?,
+        ctx,
+    ))
+}
+
+/// Verifies every attestation in an evidence file already read: each item's
+/// facts, or the reason it failed. A label ending in `.jsonl` (or bytes
+/// that look like JSON Lines) is read line by line.
+pub fn verify_evidence(file: &EvidenceFile, ctx: &AttestationContext<'_>) -> Vec<AttestationResult> {
+    let bytes = file.bytes();
+    let jsonl = file.label().ends_with(".jsonl") || looks_like_jsonl(bytes);
+    let items = read_items(bytes, jsonl);
     let many = items.len() > 1;
-    let base = path.display().to_string();
+    let base = file.label().to_string();
     let verified: Vec<(String, Origin, Result<Verified, VerifyError>)> = items
         .into_iter()
         .enumerate()
@@ -204,7 +215,7 @@ pub fn verify_file(path: &Path, ctx: &AttestationContext<'_>) -> Result<Vec<Atte
         *origin == Origin::NpmResponse
             && matches!(outcome, Ok(v) if v.signed_by == SignedBy::RegistryKey && v.predicate_type == npm::NPM_PUBLISH_V01)
     });
-    Ok(verified
+    verified
         .into_iter()
         .map(|(label, origin, outcome)| {
             let outcome = outcome.and_then(|v| {
@@ -213,7 +224,7 @@ pub fn verify_file(path: &Path, ctx: &AttestationContext<'_>) -> Result<Vec<Atte
             });
             AttestationResult { label, outcome }
         })
-        .collect())
+        .collect()
 }
 
 /// Applies the signer rules to one verified item: keys were checked when

@@ -55,6 +55,9 @@ pub enum VerifyError {
     /// The bundle is signed by a key none of the trusted keys match.
     #[error("bundle is signed with a public key, and no trusted key verifies it{0}")]
     KeyNotTrusted(String),
+    /// A detached signature was presented and no trusted key was given to check it.
+    #[error("a detached signature needs a trusted key: pass --key")]
+    NoKeyForSignature,
     /// Keyless signature verified but no identity was required.
     #[error(
         "signed by {identity} (issuer {issuer}), but no trusted identity is configured: pass --certificate-identity and --certificate-oidc-issuer, or use a policy"
@@ -125,7 +128,7 @@ impl VerifyError {
             VerifyError::TrustedRoot(_) => ReasonCode::TrustedRootInvalid,
             VerifyError::SignatureInvalid(_) => ReasonCode::SignatureInvalid,
             VerifyError::DigestMismatch(_) => ReasonCode::ArtifactDigestMismatch,
-            VerifyError::KeyNotTrusted(_) => ReasonCode::KeyNotTrusted,
+            VerifyError::KeyNotTrusted(_) | VerifyError::NoKeyForSignature => ReasonCode::KeyNotTrusted,
             VerifyError::IdentityUnconstrained { .. } => ReasonCode::IdentityUnconstrained,
             VerifyError::IdentityMismatch { .. } => ReasonCode::IdentityMismatch,
             VerifyError::IssuerMismatch { .. } => ReasonCode::IssuerMismatch,

@@ -5,6 +5,10 @@
 //!   [`TrustRoot`] that is parsed once per process.
 //! - [`PublicKey`]: plain PEM keys (Ed25519, ECDSA P-256/P-384, RSA ≥ 2048)
 //!   for detached signatures and for bundles with a public-key hint.
+//! - [`detached`]: detached signatures over the artifact, checked with those keys.
+//! - [`attestation`]: every attestation format ward reads.
+//! - [`EvidenceFile`]: an evidence file read once, with limits; its bytes
+//!   are both verified and named (by SHA-256) in the decision record.
 //! - Weak algorithms (SHA-1, MD5, DSA, short RSA) are refused by name.
 //!
 //! Every failure is a [`VerifyError`] with a stable reason code; every
@@ -14,6 +18,7 @@
 
 pub mod attestation;
 mod bundle;
+pub mod detached;
 pub mod dsse;
 mod error;
 pub mod evidence;
@@ -28,21 +33,10 @@ mod trust;
 pub use attestation::{AttestationContext, AttestationResult};
 pub use bundle::{ArtifactRef, CertificateClaims, KNOWN_MEDIA_TYPES, SigstoreBundle, VerifiedBundle};
 pub use error::VerifyError;
+pub use evidence::EvidenceFile;
 pub use keys::{KeyKind, PublicKey};
 pub use npm::RegistryKeys;
 pub use signer::{IdentityRule, SignerRequirement, anchored_regex};
 pub use trust::{PRODUCTION_TRUSTED_ROOT, STAGING_TRUSTED_ROOT, TrustRoot};
 
-/// Reads a detached signature file: base64 text (one line, as cosign writes
-/// it) or raw bytes.
-pub fn read_detached_signature(bytes: &[u8]) -> Vec<u8> {
-    use base64::Engine as _;
-    let text = std::str::from_utf8(bytes).map(str::trim);
-    if let Ok(t) = text
-        && !t.is_empty()
-        && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(t)
-    {
-        return decoded;
-    }
-    bytes.to_vec()
-}
+pub use detached::read_detached_signature;

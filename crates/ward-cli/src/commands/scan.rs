@@ -27,7 +27,7 @@ fn artifact_components(
     artifact: &std::path::Path,
 ) -> Result<(Vec<ward_scan::Component>, Vec<ward_scan::Unpinned>), super::Usage> {
     let mut evidence = ward_gate::Evidence {
-        attestations: args.attestation.clone(),
+        attestations: args.attestation.iter().map(Into::into).collect(),
         ..ward_gate::Evidence::default()
     };
     for key in &args.key {
@@ -47,8 +47,10 @@ fn artifact_components(
         });
     }
     for check in &evaluation.checks {
-        if let (ward_core::CheckOutcome::Fail { reason }, "attestation" | "archive") =
-            (&check.outcome, check.check.as_str())
+        if let (
+            ward_core::CheckOutcome::Fail { reason },
+            ward_core::CheckKind::Attestation | ward_core::CheckKind::Archive,
+        ) = (&check.outcome, check.check)
         {
             unevaluable.push(ward_scan::Unpinned {
                 entry: check

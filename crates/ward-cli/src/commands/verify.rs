@@ -19,9 +19,9 @@ pub fn run(args: VerifyArgs) -> u8 {
             .transpose()
             .map_err(|e| Usage(format!("--purl: {e}")))?;
         let mut evidence = Evidence {
-            bundles: args.bundle.clone(),
-            signatures: args.signature.clone(),
-            attestations: args.attestation.clone(),
+            bundles: args.bundle.iter().map(Into::into).collect(),
+            signatures: args.signature.iter().map(Into::into).collect(),
+            attestations: args.attestation.iter().map(Into::into).collect(),
             signer: signer(&args.signer)?,
             ..Evidence::default()
         };

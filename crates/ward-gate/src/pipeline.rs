@@ -1,0 +1,242 @@
+//! The pipeline for one artifact: identify (digests, identity, archive
+//! safety), verify (expected digests, npm registry signatures, bundles,
+//! detached signatures, attestations), scan, decide.
+
+use crate::evidence::Loaded;
+use crate::{Evaluation, Evidence, Gate, GateError};
+use std::path::Path;
+use ward_core::{Check, CheckKind, Decision, PackageId, Reason};
+use ward_identify::Options;
+use ward_policy::{DecisionInput, Policy};
+use ward_verify::{ArtifactRef, AttestationContext, EvidenceFile, PublicKey, SignerRequirement, SigstoreBundle};
+
+impl Gate {
+    /// Runs the pipeline for one artifact, now.
+    pub fn evaluate(
+        &self,
+        artifact_path: &Path,
+        purl: Option<PackageId>,
+        evidence: &Evidence,
+    ) -> Result<Evaluation, GateError> {
+        self.evaluate_at(artifact_path, purl, evidence, jiff::Timestamp::now())
+    }
+
+    /// Runs the pipeline for one artifact at a given time (for tests and replays).
+    pub fn evaluate_at(
+        &self,
+        artifact_path: &Path,
+        purl: Option<PackageId>,
+        evidence: &Evidence,
+        now: jiff::Timestamp,
+    ) -> Result<Evaluation, GateError> {
+        let identified = ward_identify::identify(
+            artifact_path,
+            &Options {
+                purl,
+                limits: self.limits.clone(),
+            },
+        )?;
+        let artifact = identified.artifact;
+        let mut checks = vec![match &identified.problem {
+            None => Check::pass(CheckKind::Archive, None, Vec::new()),
+            Some(problem) => Check::fail(CheckKind::Archive, None, problem.to_reason()),
+        }];
+        let pinned = self.pinned(&artifact);
+        for expected in evidence.expected.iter().chain(pinned.as_ref()) {
+            let actual = match expected.algorithm {
+                "sha512" => artifact.digests.sha512.to_hex(),
+                _ => artifact.digests.sha256.to_hex(),
+            };
+            if !expected.hex.eq_ignore_ascii_case(&actual) {
+                checks.push(Check::fail(
+                    CheckKind::Digest,
+                    Some(expected.source.clone()),
+                    Reason::new(
+                        expected.code,
+                        format!(
+                            "{} ({}) has {} {actual}, but {} says {}",
+                            artifact.id, artifact.file_name, expected.algorithm, expected.source, expected.hex
+                        ),
+                    ),
+                ));
+            }
+        }
+        // The registry's signature binds the tarball's own name and version to
+        // the integrity the packument lists (which the bytes were checked against).
+        for sig in &evidence.npm_registry_signatures {
+            let label = Some(format!("npm registry signature {}", sig.key_id));
+            checks.push(
+                match ward_verify::npm::verify_registry_signature(
+                    &self.registry_keys,
+                    &artifact.id,
+                    &sig.integrity,
+                    &sig.key_id,
+                    &sig.signature,
+                ) {
+                    Ok(()) => Check::pass(CheckKind::NpmRegistrySignature, label, Vec::new()),
+                    Err(e) => Check::fail(CheckKind::NpmRegistrySignature, label, e.to_reason()),
+                },
+            );
+        }
+        for (label, reason) in &evidence.refused_keys {
+            checks.push(Check::fail(CheckKind::Key, Some(label.clone()), reason.clone()));
+        }
+        // Keys the policy trusts for this package verify evidence too; the
+        // policy then decides which signers count.
+        let mut keys = evidence.keys.clone();
+        if let Some(policy) = &self.policy {
+            for scope in policy.scopes_for(&artifact.id) {
+                keys.extend(scope.keys.iter().map(|k| k.value.clone()));
+            }
+        }
+        let target = ArtifactRef {
+            sha256: artifact.digests.sha256.0,
+            sha512: Some(artifact.digests.sha512.0),
+            path: Some(artifact_path),
+        };
+        // Keyless bundles and attestations meet the same signer requirement.
+        // With a policy and no identity on the command line, keyless signers
+        // are accepted here and judged by the policy's scopes' `signers`.
+        let signer = match (&self.policy, &evidence.signer.identity) {
+            (Some(_), None) => None,
+            _ => Some(&evidence.signer),
+        };
+        // Every evidence file is read once: these bytes are verified and recorded.
+        let read = |sources: &[crate::evidence::EvidenceSource]| -> Result<Vec<Loaded>, GateError> {
+            sources.iter().map(Loaded::read).collect()
+        };
+        let (bundles, signatures, attestations) = (
+            read(&evidence.bundles)?,
+            read(&evidence.signatures)?,
+            read(&evidence.attestations)?,
+        );
+        for loaded in &bundles {
+            checks.push(match loaded {
+                Loaded::Read(file) => self.check_bundle(file, target, &keys, signer)?,
+                Loaded::Refused { reference, reason } => {
+                    Check::fail(CheckKind::SigstoreBundle, Some(reference.uri.clone()), reason.clone())
+                }
+            });
+        }
+        for loaded in &signatures {
+            checks.push(match loaded {
+                Loaded::Read(file) => check_detached(file, target, &keys)?,
+                Loaded::Refused { reference, reason } => {
+                    Check::fail(CheckKind::Signature, Some(reference.uri.clone()), reason.clone())
+                }
+            });
+        }
+        let ctx = AttestationContext {
+            root: &self.trust_root,
+            keys: &keys,
+            registry_keys: &self.registry_keys,
+            artifact: target,
+            package: &artifact.id,
+            file_name: &artifact.file_name,
+            signer,
+        };
+        for loaded in &attestations {
+            match loaded {
+                Loaded::Read(file) => {
+                    for r in ward_verify::attestation::verify_evidence(file, &ctx) {
+                        checks.push(match r.outcome {
+                            Ok(facts) => Check::pass(CheckKind::Attestation, Some(r.label), facts),
+                            Err(e) if e.is_unreadable() => return Err(GateError::Evidence(e)),
+                            Err(e) => Check::fail(CheckKind::Attestation, Some(r.label), e.to_reason()),
+                        });
+                    }
+                }
+                Loaded::Refused { reference, reason } => checks.push(Check::fail(
+                    CheckKind::Attestation,
+                    Some(reference.uri.clone()),
+                    reason.clone(),
+                )),
+            }
+        }
+        let mut report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
+        if let Some(store) = &self.first_seen {
+            let mut store = store
+                .lock()
+                .map_err(|_| GateError::FirstSeen("a previous writer panicked".into()))?;
+            store.observe(&mut report.findings, &now.to_string());
+            store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
+        }
+        let fail_on = self.advisories.as_ref().and_then(|(_, f)| *f);
+        let decision = match &self.policy {
+            Some(policy) => {
+                let notes = policy.triage(&mut report.findings, now);
+                checks.push(Check::pass(CheckKind::Scan, None, Vec::new()));
+                policy.decide(&DecisionInput {
+                    artifact: &artifact,
+                    checks: &checks,
+                    now,
+                    scan: Some(&report),
+                    notes: &notes,
+                    fail_on,
+                    keyless_checked: signer.is_some(),
+                })
+            }
+            None => {
+                // No policy: the built-in rules judge the scan, and any
+                // denial is a failed check like every other.
+                let builtin = Policy::builtin();
+                builtin.triage(&mut report.findings, now);
+                let denied = builtin
+                    .scan_reasons(&report, Some(&artifact.id), fail_on)
+                    .into_iter()
+                    .find(|(mode, _)| *mode == ward_policy::Mode::Enforce);
+                checks.push(match denied {
+                    Some((_, reason)) => Check::fail(CheckKind::Scan, None, reason),
+                    None => Check::pass(CheckKind::Scan, None, Vec::new()),
+                });
+                Decision::from_checks(&checks)
+            }
+        };
+        let findings = report.findings;
+        let evidence = bundles
+            .iter()
+            .chain(&signatures)
+            .chain(&attestations)
+            .map(Loaded::reference)
+            .collect();
+        Ok(Evaluation {
+            artifact,
+            checks,
+            decision,
+            evidence,
+            findings,
+            time: now.to_string(),
+        })
+    }
+
+    fn check_bundle(
+        &self,
+        file: &EvidenceFile,
+        target: ArtifactRef<'_>,
+        keys: &[PublicKey],
+        signer: Option<&SignerRequirement>,
+    ) -> Result<Check, GateError> {
+        let label = Some(file.label().to_string());
+        let outcome = SigstoreBundle::parse(file.bytes(), file.label())
+            .and_then(|bundle| bundle.verify_detailed(&self.trust_root, target, keys, signer));
+        match outcome {
+            Ok(verified) => Ok(Check::pass(
+                CheckKind::SigstoreBundle,
+                label,
+                vec![verified.signature_fact()],
+            )),
+            Err(e) if e.is_unreadable() => Err(GateError::Evidence(e)),
+            Err(e) => Ok(Check::fail(CheckKind::SigstoreBundle, label, e.to_reason())),
+        }
+    }
+}
+
+/// A detached signature, checked by ward-verify with every trusted key.
+fn check_detached(file: &EvidenceFile, target: ArtifactRef<'_>, keys: &[PublicKey]) -> Result<Check, GateError> {
+    let label = Some(file.label().to_string());
+    match ward_verify::detached::verify(file, target, keys) {
+        Ok(fact) => Ok(Check::pass(CheckKind::Signature, label, vec![fact])),
+        Err(e) if e.is_unreadable() => Err(GateError::Evidence(e)),
+        Err(e) => Ok(Check::fail(CheckKind::Signature, label, e.to_reason())),
+    }
+}
