@@ -417,7 +417,7 @@ struct ScanDocument<'a> {
     database: serde_json::Value,
     verdict: &'static str,
     #[serde(flatten)]
-    report: &'a ward_scan::ScanReport,
+    report: &'a ward_core::TriagedReport,
     /// Every reason, with the mode it counts in (`enforce` denies).
     reasons: Vec<serde_json::Value>,
 }
@@ -429,7 +429,7 @@ pub struct ScanVerdict<'a> {
 }
 
 pub fn scan_report(
-    r: &ward_scan::ScanReport,
+    r: &ward_core::TriagedReport,
     db: &ward_scan::AdvisoryDb,
     age: Option<i64>,
     max_age: u32,
@@ -463,7 +463,7 @@ pub fn scan_report(
             }
         }
         ScanFormat::Text => {
-            let silenced = r.findings.iter().filter(|f| f.silenced.is_some()).count();
+            let silenced = r.findings.iter().filter(|f| f.status.silenced.is_some()).count();
             println!(
                 "{verdict}: {} components, {} findings ({silenced} silenced), {} could not be evaluated",
                 r.components,
@@ -498,7 +498,7 @@ pub fn scan_report(
                 } else {
                     format!("fixed in {}", f.fixed.join(", "))
                 };
-                let status = match (&f.silenced, f.overdue, &f.due) {
+                let status = match (&f.status.silenced, f.status.overdue, &f.status.due) {
                     (Some(s), _, _) => format!(
                         " [silenced by {} {}: {}]",
                         match s.by {
@@ -557,7 +557,7 @@ pub fn scan_report(
 /// the lockfile or SBOM it came from), and one per component that could not
 /// be evaluated. `security-severity` carries the CVSS score (or the level's
 /// floor) so code-scanning UIs rank results.
-fn sarif(r: &ward_scan::ScanReport, reasons: &[(ward_policy::Mode, ward_core::Reason)]) -> serde_json::Value {
+fn sarif(r: &ward_core::TriagedReport, reasons: &[(ward_policy::Mode, ward_core::Reason)]) -> serde_json::Value {
     use serde_json::json;
     use ward_scan::Severity;
     let level_of = |s: Severity| match s {
@@ -611,7 +611,7 @@ fn sarif(r: &ward_scan::ScanReport, reasons: &[(ward_policy::Mode, ward_core::Re
                 "partialFingerprints": {"ward/package-advisory": format!("{}|{}", f.package, f.advisory)},
             });
             // Code-scanning UIs show suppressed results as dismissed, with the reason.
-            if let Some(s) = &f.silenced {
+            if let Some(s) = &f.status.silenced {
                 result["suppressions"] = json!([{"kind": "external", "status": "accepted", "justification": format!("{}: {}", s.source, s.justification)}]);
             }
             result

@@ -7,6 +7,7 @@
 
 use crate::component::{ComponentLicense, Unpinned};
 use crate::purl::PackageId;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// How bad, from a CVSS vector (computed) or the database's own rating.
@@ -90,6 +91,10 @@ impl Rating {
 }
 
 /// A known vulnerability (or malicious-package record) in a component.
+///
+/// What the scanner found, and nothing else: whether a policy silenced it,
+/// and by when it must be fixed, is a [`FindingStatus`] beside it, never
+/// written into it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
     /// The advisory id.
@@ -106,22 +111,84 @@ pub struct Finding {
     pub source: String,
     /// Versions that fix it.
     pub fixed: Vec<String>,
-    /// When ward first saw this advisory on this package (RFC 3339), if a
-    /// first-seen store is kept.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_seen: Option<String>,
-    /// The remediation deadline (RFC 3339), when the policy sets one for this severity.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub due: Option<String>,
-    /// Past its deadline.
-    pub overdue: bool,
-    /// The exception or VEX statement that silenced it, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub silenced: Option<Silenced>,
     /// Set when the advisory is a malicious-package record: its own kind of
     /// finding, which no exception or VEX statement silences.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malicious: Option<MaliciousFinding>,
+}
+
+/// What the policy made of one finding (its triage): when it was first
+/// seen, whether something silenced it, and its remediation deadline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FindingStatus {
+    /// When ward first saw this advisory on this package, if a first-seen
+    /// store is kept.
+    pub first_seen: Option<Timestamp>,
+    /// The remediation deadline, when the policy sets one for this severity.
+    pub due: Option<Timestamp>,
+    /// Past its deadline (and not silenced).
+    pub overdue: bool,
+    /// The exception, VEX statement or allow that silenced it, if any.
+    pub silenced: Option<Silenced>,
+}
+
+/// A finding with its triage. It reads as the finding it wraps (through
+/// `Deref`); JSON writes both as one object, in the documented shape.
+#[derive(Clone, Debug)]
+pub struct TriagedFinding {
+    /// What the scanner found.
+    pub finding: Finding,
+    /// What the policy made of it.
+    pub status: FindingStatus,
+}
+
+impl std::ops::Deref for TriagedFinding {
+    type Target = Finding;
+
+    fn deref(&self) -> &Finding {
+        &self.finding
+    }
+}
+
+impl Serialize for TriagedFinding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The field order of the scan and verify JSON documents.
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            advisory: &'a str,
+            aliases: &'a [String],
+            summary: &'a str,
+            rating: &'a Rating,
+            package: &'a PackageId,
+            source: &'a str,
+            fixed: &'a [String],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            first_seen: Option<&'a Timestamp>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            due: Option<&'a Timestamp>,
+            overdue: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            silenced: Option<&'a Silenced>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            malicious: Option<&'a MaliciousFinding>,
+        }
+        let (f, t) = (&self.finding, &self.status);
+        Wire {
+            advisory: &f.advisory,
+            aliases: &f.aliases,
+            summary: &f.summary,
+            rating: &f.rating,
+            package: &f.package,
+            source: &f.source,
+            fixed: &f.fixed,
+            first_seen: t.first_seen.as_ref(),
+            due: t.due.as_ref(),
+            overdue: t.overdue,
+            silenced: t.silenced.as_ref(),
+            malicious: f.malicious.as_ref(),
+        }
+        .serialize(s)
+    }
 }
 
 /// What a malicious-package finding adds.
@@ -168,13 +235,14 @@ pub enum SilencedBy {
     Allow,
 }
 
-/// Everything a scan found.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct ScanReport {
+/// Everything a scan found: `ScanReport` as the scanner returns it, and
+/// [`TriagedReport`] once the policy has triaged each finding.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanReport<F = Finding> {
     /// Components scanned.
     pub components: usize,
     /// Findings, most severe first.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<F>,
     /// Components (or entries) that could not be evaluated.
     pub unevaluable: Vec<Unpinned>,
     /// Each component's declared licence, where the source states licences
@@ -183,11 +251,38 @@ pub struct ScanReport {
     pub licenses: Vec<ComponentLicense>,
 }
 
+/// A scan report whose findings carry their triage.
+pub type TriagedReport = ScanReport<TriagedFinding>;
+
+impl<F> Default for ScanReport<F> {
+    fn default() -> Self {
+        Self {
+            components: 0,
+            findings: Vec::new(),
+            unevaluable: Vec::new(),
+            licenses: Vec::new(),
+        }
+    }
+}
+
 impl ScanReport {
-    /// Findings at or above `level` that nothing silenced.
-    pub fn at_least(&self, level: Severity) -> impl Iterator<Item = &Finding> {
-        self.findings
-            .iter()
-            .filter(move |f| f.rating.level >= level && f.silenced.is_none())
+    /// Pairs each finding with its status, in order (`statuses[i]` is the
+    /// triage of `findings[i]`, as the policy's triage returns them). A
+    /// finding without a status counts untriaged: not silenced.
+    pub fn triaged(self, statuses: Vec<FindingStatus>) -> TriagedReport {
+        let mut statuses = statuses.into_iter();
+        ScanReport {
+            components: self.components,
+            findings: self
+                .findings
+                .into_iter()
+                .map(|finding| TriagedFinding {
+                    finding,
+                    status: statuses.next().unwrap_or_default(),
+                })
+                .collect(),
+            unevaluable: self.unevaluable,
+            licenses: self.licenses,
+        }
     }
 }

@@ -24,6 +24,9 @@ pub use component::{Component, ComponentLicense, Unpinned};
 pub use decision::{Check, CheckKind, CheckOutcome, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
 pub use fact::{Fact, Provenance, SignerIdentity};
-pub use finding::{Finding, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy};
+pub use finding::{
+    Finding, FindingStatus, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy, TriagedFinding,
+    TriagedReport,
+};
 pub use purl::{Ecosystem, PackageId, PurlError};
 pub use reason::{Reason, ReasonCode};

@@ -62,7 +62,7 @@ pub struct Evaluation {
     pub evidence: Vec<EvidenceRef>,
     /// Known vulnerabilities found, when an advisory database is configured.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<ward_scan::Finding>,
+    pub findings: Vec<ward_core::TriagedFinding>,
     /// When the decision was made (RFC 3339).
     pub time: String,
 }

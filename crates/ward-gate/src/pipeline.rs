@@ -153,18 +153,25 @@ impl Gate {
                 )),
             }
         }
-        let mut report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
-        if let Some(store) = &self.first_seen {
-            let mut store = store
-                .lock()
-                .map_err(|_| GateError::FirstSeen("a previous writer panicked".into()))?;
-            store.observe(&mut report.findings, &now.to_string());
-            store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
-        }
+        let report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
+        let first_seen = match &self.first_seen {
+            Some(store) => {
+                let mut store = store
+                    .lock()
+                    .map_err(|_| GateError::FirstSeen("a previous writer panicked".into()))?;
+                let seen = store.observe(&report.findings, now);
+                store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
+                seen
+            }
+            None => Vec::new(),
+        };
         let fail_on = self.advisories.as_ref().and_then(|(_, f)| *f);
+        let builtin = Policy::builtin();
+        let triage = self.policy.as_deref().unwrap_or(&builtin).triage(&report.findings, &first_seen, now);
+        let report = report.triaged(triage.statuses);
         let decision = match &self.policy {
             Some(policy) => {
-                let notes = policy.triage(&mut report.findings, now);
+                let notes = triage.notes;
                 checks.push(Check::pass(CheckKind::Scan, None, Vec::new()));
                 policy.decide(&DecisionInput {
                     artifact: &artifact,
@@ -179,8 +186,6 @@ impl Gate {
             None => {
                 // No policy: the built-in rules judge the scan, and any
                 // denial is a failed check like every other.
-                let builtin = Policy::builtin();
-                builtin.triage(&mut report.findings, now);
                 let denied = builtin
                     .scan_reasons(&report, Some(&artifact.id), fail_on)
                     .into_iter()

@@ -22,8 +22,8 @@ pub struct DecisionInput<'a> {
     pub checks: &'a [Check],
     /// The time the decision is made at (injectable for tests).
     pub now: Timestamp,
-    /// The scan report, already triaged ([`Policy::triage`]), if a scan ran.
-    pub scan: Option<&'a ward_scan::ScanReport>,
+    /// The scan report with each finding's triage ([`Policy::triage`]), if a scan ran.
+    pub scan: Option<&'a ward_core::TriagedReport>,
     /// Warnings from triage (exceptions expired or expiring).
     pub notes: &'a [Reason],
     /// A command-line severity threshold that replaces the policy's.

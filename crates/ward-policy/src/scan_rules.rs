@@ -1,16 +1,29 @@
 //! The policy over scan results: severity thresholds, exceptions and VEX,
 //! remediation deadlines, licences, and scan attestations made elsewhere.
 //!
-//! [`Policy::triage`] marks each finding silenced (by an unexpired
-//! exception or a VEX `not_affected`/`fixed` statement) and sets its
-//! deadline; [`Policy::scan_reasons`] turns the triaged report into
-//! reasons. An overdue finding denies in every mode; a silenced one is
+//! [`Policy::triage`] says of each finding whether it is silenced (by an
+//! unexpired exception or a VEX `not_affected`/`fixed` statement) and
+//! when it is due, as a separate [`Triage`] (the findings stay as the
+//! scanner made them); [`Policy::scan_reasons`] turns the triaged report
+//! into reasons. An overdue finding denies in every mode; a silenced one is
 //! reported with the exception's justification, never dropped.
 
 use crate::model::{Mode, Policy, Scope};
 use jiff::Timestamp;
 use ward_core::{Fact, PackageId, Reason, ReasonCode};
-use ward_scan::{Finding, LicenseVerdict, MaliciousFinding, ScanReport, Severity, Silenced, SilencedBy, VexStatus};
+use ward_core::{
+    Finding, FindingStatus, MaliciousFinding, Severity, Silenced, SilencedBy, TriagedFinding, TriagedReport,
+};
+use ward_scan::{LicenseVerdict, VexStatus};
+
+/// What triage made of a list of findings.
+#[derive(Clone, Debug, Default)]
+pub struct Triage {
+    /// One status per finding, in the order of the findings.
+    pub statuses: Vec<FindingStatus>,
+    /// Warnings: exceptions and allows that have expired or soon will.
+    pub notes: Vec<Reason>,
+}
 
 /// Exceptions expiring within this many days are reported as warnings.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
@@ -61,10 +74,15 @@ fn expiry(expires: jiff::civil::Date, today: jiff::civil::Date) -> Expiry {
 }
 
 impl Policy {
-    /// Marks findings silenced by exceptions and VEX, and sets remediation
-    /// deadlines from each finding's first sighting (today if unknown).
-    /// Returns warnings about exceptions that have expired or soon will.
-    pub fn triage(&self, findings: &mut [Finding], now: Timestamp) -> Vec<Reason> {
+    /// Triages findings: which are silenced (by an unexpired exception, a
+    /// VEX `not_affected`/`fixed` statement, or for a malicious record an
+    /// `[[allow]]` of the artifact's sha256), and each remediation
+    /// deadline, counted from the finding's first sighting
+    /// (`first_seen[i]` for `findings[i]`; today when there is none). The
+    /// findings are not changed: the result is one [`FindingStatus`] per
+    /// finding, in order, with warnings about exceptions and allows that
+    /// have expired or soon will.
+    pub fn triage(&self, findings: &[Finding], first_seen: &[Timestamp], now: Timestamp) -> Triage {
         let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
         let mut notes: Vec<Reason> = Vec::new();
         let mut note = |r: Reason| {
@@ -72,15 +90,18 @@ impl Policy {
                 notes.push(r);
             }
         };
-        for f in findings.iter_mut() {
-            f.silenced = None;
+        let mut statuses = Vec::with_capacity(findings.len());
+        for (i, f) in findings.iter().enumerate() {
+            let mut status = FindingStatus {
+                first_seen: first_seen.get(i).copied(),
+                ..FindingStatus::default()
+            };
             let package = &f.package;
             // Malicious is not a severity: no exception, VEX statement or
             // deadline applies; only an `[[allow]]` naming the artifact's sha256.
             if let Some(m) = &f.malicious {
-                f.due = None;
-                f.overdue = false;
                 let Some(sha256) = m.sha256.as_deref() else {
+                    statuses.push(status);
                     continue;
                 };
                 for a in self.allows.iter().filter(|a| a.names(package) && a.sha256 == sha256) {
@@ -105,7 +126,7 @@ impl Policy {
                         )),
                         Expiry::Later => {}
                     }
-                    f.silenced = Some(Silenced {
+                    status.silenced = Some(Silenced {
                         by: SilencedBy::Allow,
                         source: at,
                         justification: format!("reviewed by {}: {}", a.reviewer, a.justification),
@@ -113,6 +134,7 @@ impl Policy {
                     });
                     break;
                 }
+                statuses.push(status);
                 continue;
             }
             let ids: Vec<&str> = std::iter::once(f.advisory.as_str())
@@ -139,7 +161,7 @@ impl Policy {
                         ),
                     ));
                 }
-                f.silenced = Some(Silenced {
+                status.silenced = Some(Silenced {
                     by: SilencedBy::Exception,
                     source: at,
                     justification: e.justification.clone(),
@@ -147,38 +169,33 @@ impl Policy {
                 });
                 break;
             }
-            if f.silenced.is_none()
+            if status.silenced.is_none()
                 && let Some(s) = self.vex.lookup(&ids, package)
                 && matches!(s.status, VexStatus::NotAffected | VexStatus::Fixed)
             {
-                let status = if s.status == VexStatus::Fixed {
+                let vex_status = if s.status == VexStatus::Fixed {
                     "fixed"
                 } else {
                     "not_affected"
                 };
-                f.silenced = Some(Silenced {
+                status.silenced = Some(Silenced {
                     by: SilencedBy::Vex,
                     source: s.source.clone(),
-                    justification: format!("{status}: {}", s.why()).trim_end_matches(": ").to_string(),
+                    justification: format!("{vex_status}: {}", s.why()).trim_end_matches(": ").to_string(),
                     expires: None,
                 });
             }
-            f.due = None;
-            f.overdue = false;
             if let Some((_, days)) = self.remediation.iter().find(|(l, _)| *l == f.rating.level) {
-                let first = f
-                    .first_seen
-                    .as_deref()
-                    .and_then(|t| t.parse::<Timestamp>().ok())
-                    .unwrap_or(now);
+                let first = status.first_seen.unwrap_or(now);
                 let due = first.saturating_add(jiff::SignedDuration::from_hours(24 * i64::from(days.value)));
                 if let Ok(due) = due {
-                    f.due = Some(due.to_string());
-                    f.overdue = f.silenced.is_none() && now > due;
+                    status.due = Some(due);
+                    status.overdue = status.silenced.is_none() && now > due;
                 }
             }
+            statuses.push(status);
         }
-        notes
+        Triage { statuses, notes }
     }
 
     /// The severity threshold for a package: the strictest among its
@@ -208,7 +225,7 @@ impl Policy {
 
     /// A malicious-package finding: denied in every mode unless an
     /// unexpired `[[allow]]` names the artifact's sha256 (set by triage).
-    fn malicious_reason(&self, f: &Finding, m: &MaliciousFinding) -> (Mode, Reason) {
+    fn malicious_reason(&self, f: &Finding, status: &FindingStatus, m: &MaliciousFinding) -> (Mode, Reason) {
         let ids = std::iter::once(f.advisory.as_str())
             .chain(f.aliases.iter().map(String::as_str))
             .collect::<Vec<_>>()
@@ -222,7 +239,7 @@ impl Policy {
             .as_ref()
             .map(|why| format!("; the record is SUSPECT: {why}; if this artifact is clean, an [[allow]] naming its sha256 lets it through knowingly"))
             .unwrap_or_default();
-        if let Some(s) = f.silenced.as_ref().filter(|s| s.by == SilencedBy::Allow) {
+        if let Some(s) = status.silenced.as_ref().filter(|s| s.by == SilencedBy::Allow) {
             let until = s.expires.as_ref().map(|e| format!(" until {e}")).unwrap_or_default();
             return (
                 Mode::Audit,
@@ -285,7 +302,7 @@ impl Policy {
     /// scan`), each component is judged by its own scopes.
     pub fn scan_reasons(
         &self,
-        report: &ScanReport,
+        report: &TriagedReport,
         subject: Option<&PackageId>,
         fail_on: Option<Severity>,
     ) -> Vec<(Mode, Reason)> {
@@ -308,11 +325,11 @@ impl Policy {
             }
         };
         let mut out = Vec::new();
-        for f in &report.findings {
+        for TriagedFinding { finding: f, status } in &report.findings {
             let scopes = scopes_of(&f.package);
             let (threshold, set_at) = self.fail_on_for(&scopes, fail_on);
             if let Some(m) = &f.malicious {
-                out.push(self.malicious_reason(f, m));
+                out.push(self.malicious_reason(f, status, m));
                 continue;
             }
             let what = format!(
@@ -322,7 +339,7 @@ impl Policy {
                 level(f.rating.level),
                 fixed_phrase(f)
             );
-            if let Some(s) = &f.silenced {
+            if let Some(s) = &status.silenced {
                 let until = s.expires.as_ref().map(|e| format!(" until {e}")).unwrap_or_default();
                 let by = match s.by {
                     SilencedBy::Exception => "exception",
@@ -338,7 +355,7 @@ impl Policy {
                 ));
                 continue;
             }
-            if f.overdue {
+            if status.overdue {
                 let line = self
                     .remediation
                     .iter()
@@ -351,8 +368,8 @@ impl Policy {
                         ReasonCode::AdvisoryOverdue,
                         format!(
                             "{what}: first seen {}, remediation deadline {} has passed ({}:{line})",
-                            f.first_seen.as_deref().unwrap_or("now"),
-                            f.due.as_deref().unwrap_or("?"),
+                            status.first_seen.map_or_else(|| "now".to_string(), |t| t.to_string()),
+                            status.due.map_or_else(|| "?".to_string(), |t| t.to_string()),
                             self.path
                         ),
                     ),
@@ -498,4 +515,87 @@ pub(crate) fn scan_attestation_reasons(scope: &Scope, facts: &[&Fact], now: Time
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_core::{Rating, ScanReport};
+
+    fn finding(advisory: &str, name: &str, level: Severity) -> Finding {
+        Finding {
+            advisory: advisory.into(),
+            aliases: vec![],
+            summary: String::new(),
+            rating: Rating {
+                level,
+                score: None,
+                vector: None,
+                assumed: false,
+            },
+            package: PackageId::npm(name, Some("1.0.0".into())),
+            source: "package-lock.json".into(),
+            fixed: vec![],
+            malicious: None,
+        }
+    }
+
+    #[test]
+    fn triage_returns_statuses_and_leaves_the_findings_as_scanned() {
+        let policy = Policy::parse(
+            r#"
+[remediation]
+high = 30
+
+[[exception]]
+advisory = "GHSA-aaaa-aaaa-aaaa"
+package = "npm:left-pad"
+justification = "not reachable from our code"
+expires = "2099-01-31"
+"#,
+            "ward.toml",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let findings = vec![
+            finding("GHSA-aaaa-aaaa-aaaa", "left-pad", Severity::High),
+            finding("GHSA-bbbb-bbbb-bbbb", "lodash", Severity::High),
+            finding("GHSA-cccc-cccc-cccc", "chalk", Severity::High),
+        ];
+        let before = serde_json::to_string(&findings).unwrap();
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let now = t("2026-06-01T00:00:00Z");
+        // The third finding has no first sighting: its deadline counts from now.
+        let first_seen = [t("2026-01-01T00:00:00Z"), t("2026-01-01T00:00:00Z")];
+        let triage = policy.triage(&findings, &first_seen, now);
+        assert_eq!(serde_json::to_string(&findings).unwrap(), before);
+        assert_eq!(triage.statuses.len(), 3);
+        let [silenced, overdue, fresh] = &triage.statuses[..] else {
+            panic!("{:?}", triage.statuses)
+        };
+        assert_eq!(silenced.silenced.as_ref().map(|s| s.by), Some(SilencedBy::Exception));
+        assert_eq!(
+            silenced.silenced.as_ref().map(|s| s.source.as_str()),
+            Some("ward.toml:5")
+        );
+        assert!(!silenced.overdue, "a silenced finding is never overdue");
+        assert_eq!(overdue.first_seen, Some(t("2026-01-01T00:00:00Z")));
+        assert_eq!(overdue.due, Some(t("2026-01-31T00:00:00Z")));
+        assert!(overdue.overdue && overdue.silenced.is_none());
+        assert_eq!(fresh.first_seen, None);
+        assert_eq!(fresh.due, Some(t("2026-07-01T00:00:00Z")));
+        assert!(!fresh.overdue);
+        // The triaged report writes the documented JSON fields per finding.
+        let report = ScanReport {
+            components: 3,
+            findings,
+            ..ScanReport::default()
+        }
+        .triaged(triage.statuses);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["findings"][1]["due"], "2026-01-31T00:00:00Z");
+        assert_eq!(json["findings"][1]["overdue"], true);
+        assert_eq!(json["findings"][0]["silenced"]["by"], "exception");
+        assert_eq!(json["findings"][1]["package"], "pkg:npm/lodash@1.0.0");
+    }
 }

@@ -1,11 +1,13 @@
 //! When each finding was first seen, kept across runs so that remediation
-//! deadlines count from the first sighting, not from today's scan.
+//! deadlines count from the first sighting, not from today's scan. The
+//! store answers with times; it writes nothing into findings.
 //!
 //! One JSON file (`first-seen.json` in ward's data directory), keyed by
 //! advisory id and package purl, replaced atomically (write a temporary
 //! file, fsync, rename) so that a crash leaves the old or the new file,
 //! never half of one.
 
+use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -37,13 +39,13 @@ pub enum FirstSeenError {
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct OnDisk {
     version: u32,
-    first_seen: BTreeMap<String, String>,
+    first_seen: BTreeMap<String, Timestamp>,
 }
 
 /// The store, loaded.
 pub struct FirstSeenStore {
     path: PathBuf,
-    seen: BTreeMap<String, String>,
+    seen: BTreeMap<String, Timestamp>,
     dirty: bool,
 }
 
@@ -90,15 +92,18 @@ impl FirstSeenStore {
         })
     }
 
-    /// Fills each finding's `first_seen`, recording `now` for new ones.
-    pub fn observe(&mut self, findings: &mut [Finding], now: &str) {
-        for f in findings {
-            let first = self.seen.entry(key(f)).or_insert_with(|| {
-                self.dirty = true;
-                now.to_string()
-            });
-            f.first_seen = Some(first.clone());
-        }
+    /// When each finding was first seen (one time per finding, in order),
+    /// recording `now` for new ones.
+    pub fn observe(&mut self, findings: &[Finding], now: Timestamp) -> Vec<Timestamp> {
+        findings
+            .iter()
+            .map(|f| {
+                *self.seen.entry(key(f)).or_insert_with(|| {
+                    self.dirty = true;
+                    now
+                })
+            })
+            .collect()
     }
 
     /// Writes the store if anything new was seen.
@@ -148,10 +153,6 @@ mod tests {
             package: PackageId::npm("x", Some("1.0.0".into())),
             source: "t".into(),
             fixed: vec![],
-            first_seen: None,
-            due: None,
-            overdue: false,
-            silenced: None,
             malicious: None,
         }
     }
@@ -160,15 +161,19 @@ mod tests {
     fn keeps_the_first_sighting_across_runs_and_refuses_foreign_files() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = FirstSeenStore::open(dir.path()).unwrap();
-        let mut f = vec![finding("GHSA-1")];
-        store.observe(&mut f, "2026-01-01T00:00:00Z");
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        store.observe(&[finding("GHSA-1")], t("2026-01-01T00:00:00Z"));
         store.save().unwrap();
         let mut store = FirstSeenStore::open(dir.path()).unwrap();
-        let mut f = vec![finding("GHSA-1"), finding("GHSA-2")];
-        store.observe(&mut f, "2026-03-01T00:00:00Z");
-        assert_eq!(f[0].first_seen.as_deref(), Some("2026-01-01T00:00:00Z"));
-        assert_eq!(f[1].first_seen.as_deref(), Some("2026-03-01T00:00:00Z"));
+        let seen = store.observe(&[finding("GHSA-1"), finding("GHSA-2")], t("2026-03-01T00:00:00Z"));
+        assert_eq!(seen, vec![t("2026-01-01T00:00:00Z"), t("2026-03-01T00:00:00Z")]);
         store.save().unwrap();
+        // The file keeps RFC 3339 text.
+        let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert!(
+            text.contains("\"GHSA-1 pkg:npm/x@1.0.0\":\"2026-01-01T00:00:00Z\""),
+            "{text}"
+        );
         std::fs::write(dir.path().join(FILE), b"{\"something\": 1}").unwrap();
         assert!(matches!(
             FirstSeenStore::open(dir.path()),

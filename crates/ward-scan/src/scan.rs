@@ -52,10 +52,6 @@ fn digest_findings(db: &AdvisoryDb, c: &Component, report: &mut ScanReport) {
                 package: c.id.clone(),
                 source: c.source.clone(),
                 fixed: Vec::new(),
-                first_seen: None,
-                due: None,
-                overdue: false,
-                silenced: None,
                 malicious: Some(MaliciousFinding {
                     advice: m.advice.clone(),
                     suspect: m.suspect.clone(),
@@ -120,10 +116,6 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
                         package: c.id.clone(),
                         source: c.source.clone(),
                         fixed: affected.fixed_versions(),
-                        first_seen: None,
-                        due: None,
-                        overdue: false,
-                        silenced: None,
                         malicious: advisory.malicious.as_ref().map(|m| MaliciousFinding {
                             advice: m.advice.clone(),
                             suspect: m.suspect.clone(),

@@ -125,12 +125,13 @@ pub fn run(args: ScanArgs) -> u8 {
                 Err(e) => return Err(e.into()),
             }
         }
-        let mut report = ward_scan::scan(&database, &components, unpinned);
+        let report = ward_scan::scan(&database, &components, unpinned);
         let now = jiff::Timestamp::now();
         let mut first_seen = FirstSeenStore::open(&data_dir())?;
-        first_seen.observe(&mut report.findings, &now.to_string());
+        let seen = first_seen.observe(&report.findings, now);
         first_seen.save()?;
-        let notes = policy.triage(&mut report.findings, now);
+        let triage = policy.triage(&report.findings, &seen, now);
+        let (report, notes) = (report.triaged(triage.statuses), triage.notes);
         let mut reasons = policy.scan_reasons(&report, None, args.fail_on.map(severity));
         reasons.extend(notes.into_iter().map(|n| (Mode::Warn, n)));
         let denied = reasons.iter().any(|(mode, _)| *mode == Mode::Enforce);
