@@ -27,6 +27,6 @@ pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
 pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};
 pub use store::{
-    Appended, EmbeddedLedger, LedgerError, LedgerStore, PostgresLedger, Receipt, SharedLedger, VerifyReport,
+    Appended, EmbeddedLedger, LedgerError, LedgerStore, PostgresLedger, Receipt, ReleasePin, SharedLedger, VerifyReport,
 };
 pub use tree::{MerkleTree, TreeError};

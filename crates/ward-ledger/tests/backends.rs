@@ -9,8 +9,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, missing_docs)]
 
 use ward_ledger::note::ALG_ED25519;
+use base64::Engine as _;
 use ward_ledger::{
-    EmbeddedLedger, LedgerError, LedgerStore, NoteSigner, PostgresLedger, SignedCheckpoint, leaf_hash, verify_inclusion,
+    EmbeddedLedger, LedgerError, LedgerStore, MerkleTree, NoteSigner, PostgresLedger, ReleasePin, SignedCheckpoint,
+    leaf_hash, verify_consistency, verify_inclusion,
 };
 
 fn entry(i: u64) -> Vec<u8> {
@@ -64,7 +66,93 @@ impl Drop for PgSchema {
     }
 }
 
+/// An entry shaped like a decision record (the pin index reads its
+/// payload: subject, file name, verdict).
+fn record(purl: &str, file: &str, sha: &str, allowed: bool) -> Vec<u8> {
+    let statement = serde_json::json!({
+        "subject": [{"name": purl, "digest": {"sha256": sha}}],
+        "predicate": {"artifact": {"fileName": file}, "verificationResult": if allowed { "PASSED" } else { "FAILED" }},
+    });
+    let payload = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&statement).unwrap());
+    serde_json::to_vec(&serde_json::json!({"payloadType": "application/vnd.in-toto+json", "payload": payload})).unwrap()
+}
+
+fn pin(sha: &str, index: u64) -> Option<ReleasePin> {
+    Some(ReleasePin {
+        sha256: sha.into(),
+        index,
+    })
+}
+
 // ---- the shared suite ----
+
+fn suite_release_pins_come_from_the_index(open: &dyn Fn() -> Box<dyn LedgerStore>) {
+    let (a, b, c) = ("pkg:npm/a@1.0.0", "pkg:npm/b@2.0.0", "pkg:pypi/c@3.0");
+    {
+        let mut l = open();
+        l.append(&[
+            record(a, "a-1.0.0.tgz", "aa01", false),
+            record(a, "a-1.0.0.tgz", "aa02", true),
+            b"not a decision record".to_vec(),
+            record(a, "a-1.0.0.tgz", "aa03", true),
+            record(b, "b-2.0.0.tgz", "bb01", true),
+        ])
+        .unwrap();
+        l.append(&[record(c, "c-3.0.tar.gz", "cc01", true), record(b, "b-2.0.0.tgz", "bb02", true)])
+            .unwrap();
+        assert_eq!(l.release_pin(a, "a-1.0.0.tgz").unwrap(), pin("aa02", 1), "the first allow wins");
+        assert_eq!(l.release_pin(c, "c-3.0.tar.gz").unwrap(), pin("cc01", 5));
+    }
+    let mut l = open();
+    assert_eq!(l.release_pin(a, "a-1.0.0.tgz").unwrap(), pin("aa02", 1));
+    assert_eq!(l.release_pin(b, "b-2.0.0.tgz").unwrap(), pin("bb01", 4));
+    assert_eq!(l.release_pin(c, "c-3.0.tar.gz").unwrap(), pin("cc01", 5));
+    assert_eq!(l.release_pin(a, "a-1.0.0-other.tgz").unwrap(), None, "pins are per file");
+    assert_eq!(l.release_pin("pkg:npm/z@1.0.0", "z.tgz").unwrap(), None);
+    for (p, f) in [(a, "a-1.0.0.tgz"), (b, "b-2.0.0.tgz"), (c, "c-3.0.tar.gz"), (a, "x")] {
+        assert_eq!(l.release_pin(p, f).unwrap(), l.release_pin_by_scan(p, f).unwrap());
+    }
+}
+
+fn suite_proofs_from_the_stored_tree(open: &dyn Fn() -> Box<dyn LedgerStore>) {
+    let mut reference = MerkleTree::new();
+    let mut sizes = vec![];
+    {
+        let mut l = open();
+        let mut i = 0;
+        for batch in [1u64, 2, 5, 1, 64, 3, 200, 1, 19] {
+            let entries: Vec<Vec<u8>> = (i..i + batch).map(entry).collect();
+            l.append(&entries).unwrap();
+            for e in &entries {
+                reference.push(leaf_hash(e));
+            }
+            i += batch;
+            sizes.push(i);
+        }
+    }
+    // A fresh handle knows only the frontier: every proof reads the stored nodes.
+    let mut l = open();
+    let size = l.size();
+    assert_eq!(size, reference.size());
+    for &at in &sizes {
+        let root = l.root_at(at).unwrap();
+        assert_eq!(root, reference.root_at(at).unwrap());
+        for index in [0, at / 3, at / 2, at - 1] {
+            let proof = l.inclusion_proof(index, at).unwrap();
+            assert_eq!(proof, reference.inclusion_proof(index, at).unwrap());
+            verify_inclusion(&leaf_hash(&entry(index)), index, at, &proof, &root).unwrap();
+        }
+        let proof = l.consistency_proof(at, size).unwrap();
+        if at < size {
+            verify_consistency(at, size, &proof, &root, &reference.root()).unwrap();
+        }
+    }
+    assert!(l.inclusion_proof(size, size).is_err());
+    assert!(l.node(0, size).is_err(), "no node past the tree");
+    // The tiles a mirror serves are the stored nodes.
+    let tile = l.read_path("tile/1/000.p/1").unwrap().unwrap();
+    assert_eq!(tile, reference.root_at(256).unwrap());
+}
 
 fn suite_append_prove_reopen(open: &dyn Fn() -> Box<dyn LedgerStore>) {
     {
@@ -149,7 +237,13 @@ fn suite_group_commit(open: &dyn Fn() -> Box<dyn LedgerStore>) {
 
 #[test]
 fn embedded_passes_the_suite() {
-    for suite in [suite_append_prove_reopen, suite_oversize_is_refused, suite_group_commit] {
+    for suite in [
+        suite_append_prove_reopen,
+        suite_oversize_is_refused,
+        suite_group_commit,
+        suite_release_pins_come_from_the_index,
+        suite_proofs_from_the_stored_tree,
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().to_path_buf();
         // The embedded writer holds the directory lock, so the suite's
@@ -160,10 +254,72 @@ fn embedded_passes_the_suite() {
 
 #[test]
 fn postgres_passes_the_suite() {
-    for suite in [suite_append_prove_reopen, suite_oversize_is_refused, suite_group_commit] {
+    for suite in [
+        suite_append_prove_reopen,
+        suite_oversize_is_refused,
+        suite_group_commit,
+        suite_release_pins_come_from_the_index,
+        suite_proofs_from_the_stored_tree,
+    ] {
         let Some(schema) = PgSchema::new() else { return };
         suite(&|| Box::new(schema.open()));
     }
+}
+
+#[test]
+fn a_postgres_log_written_before_nodes_and_pins_is_migrated_when_opened() {
+    // Format 1 of the PostgreSQL backend had no ward_nodes, no ward_pins and
+    // no pins_size: take them away from a log and reopen it.
+    let Some(schema) = PgSchema::new() else { return };
+    let s = &schema.name;
+    let mut reference = MerkleTree::new();
+    {
+        let mut l = schema.open();
+        for k in 0..7u64 {
+            let entries: Vec<Vec<u8>> = (k * 10..k * 10 + 10)
+                .map(|i| record(&format!("pkg:npm/p{}@1.0.0", i % 4), "p.tgz", &format!("{i:04x}"), i % 3 != 0))
+                .collect();
+            for e in &entries {
+                reference.push(leaf_hash(e));
+            }
+            l.append(&entries).unwrap();
+        }
+    }
+    schema
+        .client()
+        .batch_execute(&format!(
+            "DROP TABLE {s}.ward_nodes; DROP TABLE {s}.ward_pins; ALTER TABLE {s}.ward_log DROP COLUMN pins_size;"
+        ))
+        .unwrap();
+    let mut l = schema.open();
+    assert_eq!(l.size(), 70);
+    let root = reference.root();
+    for index in [0, 33, 69] {
+        let proof = l.inclusion_proof(index, 70).unwrap();
+        verify_inclusion(&reference.leaf(index).unwrap(), index, 70, &proof, &root).unwrap();
+    }
+    assert_eq!(l.verify_all().unwrap().entries, 70, "every migrated node checks out");
+    // p1: entries 1 (allowed: 1 % 3 != 0), the first allow.
+    assert_eq!(l.release_pin("pkg:npm/p1@1.0.0", "p.tgz").unwrap(), pin("0001", 1));
+    // p0: entry 0 is a deny (0 % 3 == 0), entry 4 the first allow.
+    assert_eq!(l.release_pin("pkg:npm/p0@1.0.0", "p.tgz").unwrap(), pin("0004", 4));
+    // A release without the index appends; the next handle catches up, and
+    // an earlier allow it indexes late still wins over a later one.
+    schema
+        .client()
+        .batch_execute(&format!("DELETE FROM {s}.ward_pins; UPDATE {s}.ward_log SET pins_size = 0;"))
+        .unwrap();
+    l.append(&[record("pkg:npm/late@1.0.0", "late.tgz", "1a7e", true)]).unwrap();
+    let mut l = schema.open();
+    assert_eq!(l.release_pin("pkg:npm/p0@1.0.0", "p.tgz").unwrap(), pin("0004", 4));
+    assert_eq!(l.release_pin("pkg:npm/late@1.0.0", "late.tgz").unwrap(), pin("1a7e", 70));
+    // Nodes deleted behind an open handle's back: the next open rebuilds them.
+    schema
+        .client()
+        .batch_execute(&format!("DELETE FROM {s}.ward_nodes WHERE slot >= 20"))
+        .unwrap();
+    let mut l = schema.open();
+    assert_eq!(l.verify_all().unwrap().entries, 71);
 }
 
 #[test]

@@ -12,6 +12,7 @@
 //! | `nodes.bin` | the 32-byte hash of every complete subtree of two or more leaves (interior node), in the order appends complete them ([`crate::tree::interior_slot`]) |
 //! | `checkpoint` | the latest signed checkpoint (replaced atomically) |
 //! | `ledger.key` / `ledger.pub` | the log's Ed25519 note key (0600) and verifier key |
+//! | `pins.sqlite` | the index of release pins ([`super::pins`]), kept by the writer |
 //! | `lock` | held exclusively by the one writer (taken without waiting), holding its PID |
 //!
 //! A commit marker is `FF FF FF FF ‖ "wcm1" ‖ u64 first index ‖ u64 size
@@ -59,6 +60,7 @@
 //!   (`ward ledger verify`), and every entry read is re-hashed against its
 //!   leaf hash.
 
+use super::pins::{PinIndex, ReleasePin};
 use super::{LedgerError, MAX_ENTRY_BYTES, Receipt};
 use crate::checkpoint::SignedCheckpoint;
 use crate::hash::{Hash, leaf_hash};
@@ -103,6 +105,11 @@ pub struct EmbeddedLedger {
     offsets_file: File,
     /// `nodes.bin`; `None` for a snapshot of a ledger that has none.
     nodes: Option<File>,
+    /// The writer's index of release pins (`None` for a snapshot).
+    pins: Option<PinIndex>,
+    /// The index missed a batch (it could not be written): catch it up
+    /// before the next lookup.
+    pins_behind: bool,
     checkpoint: String,
     /// The writer's lock; `None` for a read-only snapshot.
     lock: Option<File>,
@@ -313,12 +320,59 @@ impl EmbeddedLedger {
             leaves: open(&dir.join("leaves.bin"))?,
             offsets_file: open(&dir.join("offsets.bin"))?,
             nodes,
+            pins: None,
+            pins_behind: false,
             checkpoint: String::new(),
             lock,
             stale: false,
         };
         ledger.recover()?;
+        if ledger.lock.is_some() {
+            ledger.pins = Some(PinIndex::open(&dir.join("pins.sqlite"))?);
+            ledger.catch_up_pins()?;
+        }
         Ok(ledger)
+    }
+
+    /// Brings the pin index up to the checkpoint: adds the entries it lacks
+    /// (a crash lost its last commits, or a release that kept no index
+    /// appended them), after rebuilding it when it covers more than the log
+    /// or its last entry's leaf hash is not the log's (another log).
+    fn catch_up_pins(&mut self) -> Result<(), LedgerError> {
+        const CHUNK: u64 = 4096;
+        let Some(mut index) = self.pins.take() else { return Ok(()) };
+        let result = (|| {
+            let size = self.size();
+            let (mut covered, last) = index.state()?;
+            if covered > size || (covered > 0 && Some(self.stored_leaf(covered - 1)?) != last) {
+                index.reset()?;
+                covered = 0;
+            }
+            while covered < size {
+                let end = (covered + CHUNK).min(size);
+                let entries = self.entries_bulk(covered, end)?;
+                index.add(covered, &entries, &self.stored_leaf(end - 1)?)?;
+                covered = end;
+            }
+            Ok(())
+        })();
+        self.pins = Some(index);
+        self.pins_behind = result.is_err();
+        result
+    }
+
+    /// The release pin of a package file, from the writer's index.
+    pub fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
+        if self.pins.is_none() {
+            return super::LedgerStore::release_pin_by_scan(self, purl, file);
+        }
+        if self.pins_behind {
+            self.catch_up_pins()?;
+        }
+        match &self.pins {
+            Some(index) => index.lookup(purl, file),
+            None => Ok(None),
+        }
     }
 
     /// Opens a read-only snapshot of the ledger in `dir`, beside a writer
@@ -912,6 +966,8 @@ impl EmbeddedLedger {
             // recovered (rolled forward or cut) exactly as on open.
             self.recover()?;
             self.stale = false;
+            // A batch rolled forward is not in the index yet.
+            self.pins_behind = true;
         }
         let first_index = self.frontier.size();
         if entries.is_empty() {
@@ -1021,6 +1077,13 @@ impl EmbeddedLedger {
             Ok(note) => {
                 // The batch's nodes are what proofs of its entries need.
                 self.remember(first_index, &leaves, &created);
+                // Acknowledged: the index follows (a failure here only
+                // leaves it behind, to be caught up before the next lookup).
+                if let (Some(index), Some(last), false) = (&mut self.pins, leaves.last(), self.pins_behind)
+                    && index.add(first_index, entries, last).is_err()
+                {
+                    self.pins_behind = true;
+                }
                 self.frontier = frontier;
                 self.log_len += records.len() as u64;
                 self.checkpoint = note.clone();
@@ -1163,6 +1226,10 @@ impl super::LedgerStore for EmbeddedLedger {
 
     fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError> {
         EmbeddedLedger::node(self, level, index)
+    }
+
+    fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
+        EmbeddedLedger::release_pin(self, purl, file)
     }
 
     fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {

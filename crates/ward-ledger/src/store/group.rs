@@ -159,6 +159,12 @@ impl SharedLedger {
         Ok(self.signer()?.verifier())
     }
 
+    /// The bytes the log first allowed for this package file, from the
+    /// backend's index (waits for a batch in flight, never scans).
+    pub fn release_pin(&self, purl: &str, file: &str) -> Result<Option<super::ReleasePin>, LedgerError> {
+        self.with_store(|s| s.release_pin(purl, file))?
+    }
+
     /// Runs `f` with the store locked (reads; batch appends of its own).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut dyn LedgerStore) -> R) -> Result<R, LedgerError> {
         let mut store = self.inner.store.lock().map_err(|_| poisoned())?;

@@ -6,9 +6,11 @@
 
 mod embedded;
 mod group;
+mod pins;
 mod postgres;
 
 pub use embedded::EmbeddedLedger;
+pub use pins::ReleasePin;
 pub use group::{Appended, MAX_GROUP, SharedLedger};
 pub use postgres::PostgresLedger;
 
@@ -38,6 +40,9 @@ pub enum LedgerError {
     /// The database failed (a lost connection lands here).
     #[error("ledger database: {0}")]
     Database(String),
+    /// The ledger's index of release pins could not be read or written.
+    #[error("ledger index {0}")]
+    Index(String),
     /// The stored log contradicts its own signed checkpoint.
     #[error("ledger is corrupt: {0}")]
     Corrupt(String),
@@ -165,6 +170,27 @@ pub trait LedgerStore: Send {
     /// for the full audit; `None` when the backend keeps none.
     fn interior(&mut self, first: u64, count: u64) -> Result<Option<Vec<Hash>>, LedgerError> {
         let _ = (first, count);
+        Ok(None)
+    }
+
+    /// The bytes the log first allowed for this package file (`purl`, file
+    /// name), and the entry that allowed them. Backends answer from an
+    /// index; this default scans every entry.
+    fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
+        self.release_pin_by_scan(purl, file)
+    }
+
+    /// [`LedgerStore::release_pin`] by reading every entry (a read-only
+    /// snapshot has no index).
+    fn release_pin_by_scan(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
+        for index in 0..self.size() {
+            if let Some((p, f, sha256)) = pins::allowed_file(&self.entry(index)?)
+                && p == purl
+                && f == file
+            {
+                return Ok(Some(ReleasePin { sha256, index }));
+            }
+        }
         Ok(None)
     }
 

@@ -73,7 +73,11 @@ impl PostgresLedger {
                  CREATE TABLE IF NOT EXISTS {schema}.ward_entries (
                      idx bigint PRIMARY KEY, data bytea NOT NULL, leaf bytea NOT NULL);
                  CREATE TABLE IF NOT EXISTS {schema}.ward_nodes (
-                     slot bigint PRIMARY KEY, hash bytea NOT NULL);"
+                     slot bigint PRIMARY KEY, hash bytea NOT NULL);
+                 CREATE TABLE IF NOT EXISTS {schema}.ward_pins (
+                     purl text NOT NULL, file text NOT NULL, sha256 text NOT NULL, idx bigint NOT NULL,
+                     PRIMARY KEY (purl, file));
+                 ALTER TABLE {schema}.ward_log ADD COLUMN IF NOT EXISTS pins_size bigint NOT NULL DEFAULT 0;"
             ))
             .map_err(db)?;
         let empty = super::sign_tree(&signer, 0, empty_root())?;
@@ -117,6 +121,14 @@ impl PostgresLedger {
             Ok((size as u64, slots as u64))
         };
         let (size, slots) = have(&mut |q| Ok(self.client.query_one(q, &[]).map_err(db)?.get(0)))?;
+        let pins_size: i64 = self
+            .client
+            .query_one(&format!("SELECT pins_size FROM {schema}.ward_log WHERE id = 1"), &[])
+            .map_err(db)?
+            .get(0);
+        if pins_size as u64 != size {
+            self.catch_up_pins()?;
+        }
         if slots >= interior_count(size) {
             return Ok(());
         }
@@ -159,6 +171,83 @@ impl PostgresLedger {
             start = end;
         }
         tx.commit().map_err(db)
+    }
+
+    /// Adds the entries `ward_pins` lacks (a log written before it existed,
+    /// or grown by such a release since) in one transaction holding the
+    /// log row; the first allow of a package file wins.
+    fn catch_up_pins(&mut self) -> Result<(), LedgerError> {
+        const CHUNK: i64 = 10_000;
+        let schema = self.schema.clone();
+        let mut tx = self.client.transaction().map_err(db)?;
+        let row = tx
+            .query_one(
+                &format!("SELECT size, pins_size FROM {schema}.ward_log WHERE id = 1 FOR UPDATE"),
+                &[],
+            )
+            .map_err(db)?;
+        let (size, mut covered): (i64, i64) = (row.get(0), row.get(1));
+        if covered > size {
+            tx.execute(&format!("DELETE FROM {schema}.ward_pins"), &[]).map_err(db)?;
+            covered = 0;
+        }
+        while covered < size {
+            let end = (covered + CHUNK).min(size);
+            let rows = tx
+                .query(
+                    &format!("SELECT idx, data FROM {schema}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx"),
+                    &[&covered, &end],
+                )
+                .map_err(db)?;
+            let pins: Vec<(i64, (String, String, String))> = rows
+                .iter()
+                .filter_map(|r| Some((r.get::<_, i64>(0), super::pins::allowed_file(r.get(1))?)))
+                .collect();
+            Self::insert_pins(&mut tx, &schema, pins)?;
+            covered = end;
+        }
+        tx.execute(
+            &format!("UPDATE {schema}.ward_log SET pins_size = $1 WHERE id = 1"),
+            &[&size],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    /// Inserts pins `(entry index, (purl, file, sha256))`, in index order;
+    /// a package file already pinned keeps its pin.
+    fn insert_pins(
+        client: &mut impl postgres::GenericClient,
+        schema: &str,
+        pins: Vec<(i64, (String, String, String))>,
+    ) -> Result<(), LedgerError> {
+        if pins.is_empty() {
+            return Ok(());
+        }
+        let mut idx = Vec::with_capacity(pins.len());
+        let (mut purls, mut files, mut shas) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (p, f, s)) in pins {
+            idx.push(i);
+            purls.push(p);
+            files.push(f);
+            shas.push(s);
+        }
+        // The earliest entry for a (purl, file) wins, whatever order the
+        // entries are indexed in (a catch-up may come after later batches).
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO {schema}.ward_pins (purl, file, sha256, idx)
+                     SELECT DISTINCT ON (purl, file) purl, file, sha256, idx
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS t(purl, file, sha256, idx)
+                     ORDER BY purl, file, idx
+                     ON CONFLICT (purl, file) DO UPDATE SET sha256 = excluded.sha256, idx = excluded.idx
+                     WHERE excluded.idx < {schema}.ward_pins.idx"
+                ),
+                &[&purls, &files, &shas, &idx],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 
     /// Reads the frontier of the tree of `size` entries (O(log n) rows, one
@@ -295,10 +384,21 @@ impl LedgerStore for PostgresLedger {
                 &[&slots, &hashes],
             )
             .map_err(db)?;
+            let pins = indexes
+                .iter()
+                .zip(entries)
+                .filter_map(|(&i, e)| Some((i, super::pins::allowed_file(e)?)))
+                .collect();
+            Self::insert_pins(&mut tx, &schema, pins)?;
             let note = super::sign_tree(&self.signer, frontier.size(), frontier.root())?;
+            // The pins cover the new size only if they covered the old one
+            // (else the next open catches them up).
             tx.execute(
-                &format!("UPDATE {schema}.ward_log SET size = $1, checkpoint = $2 WHERE id = 1"),
-                &[&(frontier.size() as i64), &note],
+                &format!(
+                    "UPDATE {schema}.ward_log SET size = $1, checkpoint = $2,
+                     pins_size = CASE WHEN pins_size = $3 THEN $1 ELSE pins_size END WHERE id = 1"
+                ),
+                &[&(frontier.size() as i64), &note, &(first as i64)],
             )
             .map_err(db)?;
             tx.commit().map_err(db)?;
@@ -410,6 +510,28 @@ impl LedgerStore for PostgresLedger {
         }
         self.cache.insert((level, index), h);
         Ok(h)
+    }
+
+    fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<super::ReleasePin>, LedgerError> {
+        let schema = &self.schema;
+        let row = self
+            .client
+            .query_one(&format!("SELECT pins_size, size FROM {schema}.ward_log WHERE id = 1"), &[])
+            .map_err(db)?;
+        if row.get::<_, i64>(0) != row.get::<_, i64>(1) {
+            self.catch_up_pins()?;
+        }
+        let row = self
+            .client
+            .query_opt(
+                &format!("SELECT sha256, idx FROM {}.ward_pins WHERE purl = $1 AND file = $2", self.schema),
+                &[&purl, &file],
+            )
+            .map_err(db)?;
+        Ok(row.map(|r| super::ReleasePin {
+            sha256: r.get(0),
+            index: r.get::<_, i64>(1) as u64,
+        }))
     }
 
     fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {

@@ -1,0 +1,144 @@
+//! Release pins: the first allow the log records for each package file
+//! (its purl and file name), kept in an index beside the log so that a
+//! lookup is one B-tree probe, never a scan of the entries.
+//!
+//! The index is derived data: it is built from the decision records the
+//! checkpoint covers (their DSSE payload is read; the signature is the
+//! log's own and is not re-checked here) and can always be rebuilt from
+//! them. For the embedded backend it is `pins.sqlite` in the ledger
+//! directory (SQLite through `rusqlite`, write-ahead log, no fsync of its
+//! own): the writer adds each batch once it is acknowledged, and the index
+//! records how many entries it covers and the leaf hash of the last one, so
+//! an index left behind (a crash, a release that did not keep one) is
+//! caught up from the entries it lacks, and one that belongs to another log
+//! is rebuilt. The PostgreSQL backend keeps the table `ward_pins`, written
+//! in each batch's own transaction.
+
+use super::LedgerError;
+use crate::hash::Hash;
+use base64::Engine as _;
+use std::path::Path;
+
+/// The bytes the ledger first allowed for a package file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleasePin {
+    /// Their SHA-256 (lower-case hex), as the decision record names it.
+    pub sha256: String,
+    /// The entry that recorded the allow.
+    pub index: u64,
+}
+
+/// What an allowing decision record pins: `(purl, file name, sha256)`;
+/// `None` for a deny, or an entry that is not a decision record.
+pub(crate) fn allowed_file(entry: &[u8]) -> Option<(String, String, String)> {
+    let env: serde_json::Value = serde_json::from_slice(entry).ok()?;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(env["payload"].as_str()?)
+        .ok()?;
+    let statement: serde_json::Value = serde_json::from_slice(&payload).ok()?;
+    let p = &statement["predicate"];
+    if p["verificationResult"] != "PASSED" {
+        return None;
+    }
+    let subject = &statement["subject"][0];
+    Some((
+        subject["name"].as_str()?.to_string(),
+        p["artifact"]["fileName"].as_str()?.to_string(),
+        subject["digest"]["sha256"].as_str()?.to_string(),
+    ))
+}
+
+fn index_error(path: &Path) -> impl Fn(rusqlite::Error) -> LedgerError + '_ {
+    move |e| LedgerError::Index(format!("{}: {e}", path.display()))
+}
+
+/// The embedded backend's pin index (`pins.sqlite`), held by the writer.
+pub(crate) struct PinIndex {
+    conn: rusqlite::Connection,
+    path: std::path::PathBuf,
+}
+
+impl PinIndex {
+    /// Opens (or creates) the index file.
+    pub(crate) fn open(path: &Path) -> Result<Self, LedgerError> {
+        let err = index_error(path);
+        let conn = rusqlite::Connection::open(path).map_err(&err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
+        // Derived data: a crash may lose the last commits, which the next
+        // open re-adds from the log; never an fsync on the append path.
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(&err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS ward_index_state (
+                 id INTEGER PRIMARY KEY CHECK (id = 1), covered INTEGER NOT NULL, last_leaf BLOB);
+             INSERT OR IGNORE INTO ward_index_state VALUES (1, 0, NULL);
+             CREATE TABLE IF NOT EXISTS ward_pins (
+                 purl TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT NOT NULL, idx INTEGER NOT NULL,
+                 PRIMARY KEY (purl, file)) WITHOUT ROWID;",
+        )
+        .map_err(&err)?;
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// How many entries the index covers, and the leaf hash of the last.
+    pub(crate) fn state(&self) -> Result<(u64, Option<Hash>), LedgerError> {
+        let (covered, leaf): (i64, Option<Vec<u8>>) = self
+            .conn
+            .query_row("SELECT covered, last_leaf FROM ward_index_state WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(index_error(&self.path))?;
+        Ok((covered as u64, leaf.and_then(|l| l.try_into().ok())))
+    }
+
+    /// Forgets everything (the index belongs to another log).
+    pub(crate) fn reset(&mut self) -> Result<(), LedgerError> {
+        self.conn
+            .execute_batch("DELETE FROM ward_pins; UPDATE ward_index_state SET covered = 0, last_leaf = NULL;")
+            .map_err(index_error(&self.path))
+    }
+
+    /// Adds entries `first..` (the next ones after what it covers), in one
+    /// transaction; the first allow of a package file wins.
+    pub(crate) fn add(&mut self, first: u64, entries: &[Vec<u8>], last_leaf: &Hash) -> Result<(), LedgerError> {
+        let err = index_error(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO ward_pins (purl, file, sha256, idx) VALUES (?1, ?2, ?3, ?4)
+                  ON CONFLICT (purl, file) DO UPDATE SET sha256 = excluded.sha256, idx = excluded.idx
+                  WHERE excluded.idx < ward_pins.idx")
+                .map_err(&err)?;
+            for (i, e) in (first..).zip(entries) {
+                if let Some((purl, file, sha)) = allowed_file(e) {
+                    insert.execute(rusqlite::params![purl, file, sha, i as i64]).map_err(&err)?;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE ward_index_state SET covered = ?1, last_leaf = ?2 WHERE id = 1",
+            rusqlite::params![(first + entries.len() as u64) as i64, last_leaf.to_vec()],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)
+    }
+
+    /// The pin of a package file.
+    pub(crate) fn lookup(&self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
+        use rusqlite::OptionalExtension as _;
+        self.conn
+            .prepare_cached("SELECT sha256, idx FROM ward_pins WHERE purl = ?1 AND file = ?2")
+            .and_then(|mut q| {
+                q.query_row(rusqlite::params![purl, file], |r| {
+                    Ok(ReleasePin {
+                        sha256: r.get(0)?,
+                        index: r.get::<_, i64>(1)? as u64,
+                    })
+                })
+                .optional()
+            })
+            .map_err(index_error(&self.path))
+    }
+}
