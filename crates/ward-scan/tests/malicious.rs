@@ -157,11 +157,10 @@ fn a_database_from_before_malicious_records_must_be_reimported() {
     db.save(dir.path()).unwrap();
     let index = dir.path().join("index.json");
     let text = std::fs::read_to_string(&index).unwrap();
-    assert!(text.contains("\"format\":3"));
-    std::fs::write(&index, text.replace("\"format\":3", "\"format\":2")).unwrap();
+    assert!(text.contains("\"format\":4"));
+    std::fs::write(&index, text.replace("\"format\":4", "\"format\":2")).unwrap();
     let err = AdvisoryDb::load(dir.path())
-        .err()
-        .expect("format 2 refused")
+        .expect_err("format 2 refused")
         .to_string();
     assert!(err.contains("re-import"), "{err}");
 }

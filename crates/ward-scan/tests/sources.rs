@@ -20,7 +20,7 @@ fn advisories() -> PathBuf {
 
 fn put(dir: &Path, path: &Path, options: &SourceOptions, replace: bool) -> Result<AdvisoryDb, DbError> {
     let source = read_source(&[path.to_path_buf()], options, NOW)?;
-    commit(dir, vec![Change::Put(source)], replace, NOW)
+    commit(dir, vec![Change::Put(Box::new(source))], replace, NOW)
 }
 
 fn names(db: &AdvisoryDb) -> Vec<&str> {

@@ -372,7 +372,7 @@ impl AdvisoryDb {
                 "only a database built by import can be saved; use db::commit".into(),
             ));
         };
-        commit(dir, vec![Change::Put((**source).clone())], true, &self.header.built_at).map(|_| ())
+        commit(dir, vec![Change::Put(source.clone())], true, &self.header.built_at).map(|_| ())
     }
 
     /// Loads the database from `dir`: the index, and the merged records

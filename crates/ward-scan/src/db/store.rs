@@ -25,7 +25,7 @@ const LOCK_FILE: &str = ".lock";
 #[derive(Debug)]
 pub enum Change {
     /// Add this source, or replace the one of the same name.
-    Put(ImportedSource),
+    Put(Box<ImportedSource>),
     /// The source's server confirmed the data held current (HTTP 304 Not
     /// Modified) at `at`: only its `checked_at` changes.
     Checked {
@@ -58,10 +58,11 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DbError> {
     std::fs::rename(&tmp, path).map_err(io_err(path))
 }
 
+/// Each record's (offset, length) in a records file.
+type Lines = Vec<(u64, u32)>;
+
 /// Advisories as JSON lines: the bytes, and each line's (offset, length).
-fn jsonl<'a>(
-    advisories: impl Iterator<Item = Result<&'a Advisory, DbError>>,
-) -> Result<(Vec<u8>, Vec<(u64, u32)>), DbError> {
+fn jsonl<'a>(advisories: impl Iterator<Item = Result<&'a Advisory, DbError>>) -> Result<(Vec<u8>, Lines), DbError> {
     let mut body = Vec::new();
     let mut lines = Vec::new();
     for (i, a) in advisories.enumerate() {
@@ -155,6 +156,7 @@ pub fn commit(dir: &Path, changes: Vec<Change>, replace_all: bool, now: &str) ->
         match change {
             Change::Put(source) => {
                 rebuild = true;
+                let source = *source;
                 let new = (source.info, Some(source.advisories));
                 match sources.iter_mut().find(|(s, _)| s.name == new.0.name) {
                     Some(slot) => *slot = new,
