@@ -9,7 +9,8 @@ use serde_json::Value;
 use std::path::PathBuf;
 use ward_core::PackageId;
 use ward_scan::version::VersionScheme;
-use ward_scan::{AdvisoryDb, LicenseRule, VexSet};
+use ward_policy::{LicenseRule, VexSet};
+use ward_scan::AdvisoryDb;
 
 /// Versions every imported advisory is matched against.
 const PROBES: &[&str] = &[
@@ -117,9 +118,9 @@ pub fn scan_attestation(data: &[u8]) {
         return;
     };
     let predicate_type = v.get("predicateType").and_then(Value::as_str).unwrap_or_default();
-    let _ = ward_scan::scan_attestation::is_scan_predicate(predicate_type);
+    let _ = ward_policy::scan_attestation::is_scan_predicate(predicate_type);
     if let Some(predicate) = v.get("predicate") {
-        let _ = ward_scan::scan_attestation::read(predicate_type, predicate);
+        let _ = ward_policy::scan_attestation::read(predicate_type, predicate);
     }
 }
 

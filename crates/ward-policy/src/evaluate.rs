@@ -27,7 +27,7 @@ pub struct DecisionInput<'a> {
     /// Warnings from triage (exceptions expired or expiring).
     pub notes: &'a [Reason],
     /// A command-line severity threshold that replaces the policy's.
-    pub fail_on: Option<ward_scan::Severity>,
+    pub fail_on: Option<ward_core::Severity>,
     /// Whether verification already held every keyless signer to an
     /// identity named outside the policy (the command line): then every
     /// verified keyless signer was named by someone. Otherwise a keyless

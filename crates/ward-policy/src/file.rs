@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use toml::Spanned;
-use ward_scan::Severity;
+use ward_core::Severity;
 
 /// The whole file. Not deserialized in one piece: the loader deserializes
 /// each top-level table and each array entry on its own (keeping each

@@ -18,6 +18,7 @@ mod diagnostic;
 mod error;
 mod evaluate;
 mod file;
+pub mod license;
 mod load;
 mod model;
 mod nesting;
@@ -25,7 +26,9 @@ mod pattern;
 mod rego;
 mod rego_builtins;
 mod rego_deps;
+pub mod scan_attestation;
 mod scan_rules;
+pub mod vex;
 
 pub use diagnostic::{Diagnostic, DiagnosticCode, Label, Level};
 pub use error::PolicyError;
@@ -44,4 +47,6 @@ pub use rego_builtins::{
     MAX_ELEMENTS as REGO_MAX_ELEMENTS, MAX_FORMAT_WIDTH as REGO_MAX_FORMAT_WIDTH, MAX_SHIFT as REGO_MAX_SHIFT,
     MAX_STRING_BYTES as REGO_MAX_STRING_BYTES,
 };
+pub use license::{LicenseRule, LicenseVerdict};
 pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS, Triage};
+pub use vex::{VexSet, VexStatement, VexStatus};

@@ -31,7 +31,9 @@ use std::sync::Arc;
 use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
 use ward_input::{InputFile, limits};
-use ward_scan::{LicenseRule, Severity, VexSet};
+use crate::license::LicenseRule;
+use crate::vex::VexSet;
+use ward_core::Severity;
 use ward_verify::{IdentityRule, PublicKey};
 
 /// At most this many diagnostics are kept; past it they are counted, and

@@ -9,7 +9,9 @@ use crate::rego::RegoRules;
 use std::path::Path;
 use std::sync::Arc;
 use ward_core::PackageId;
-use ward_scan::{LicenseRule, Severity, VexSet};
+use crate::license::LicenseRule;
+use crate::vex::VexSet;
+use ward_core::Severity;
 use ward_verify::{IdentityRule, PublicKey};
 
 /// How a scope's failures count.

@@ -14,7 +14,8 @@ use ward_core::{Fact, PackageId, Reason, ReasonCode};
 use ward_core::{
     Finding, FindingStatus, MaliciousFinding, Severity, Silenced, SilencedBy, TriagedFinding, TriagedReport,
 };
-use ward_scan::{LicenseVerdict, VexStatus};
+use crate::license::LicenseVerdict;
+use crate::vex::VexStatus;
 
 /// What triage made of a list of findings.
 #[derive(Clone, Debug, Default)]
@@ -440,9 +441,9 @@ pub(crate) fn scan_attestation_reasons(scope: &Scope, facts: &[&Fact], now: Time
             predicate: Some(p),
             ..
         } = f
-            && ward_scan::scan_attestation::is_scan_predicate(predicate_type)
+            && crate::scan_attestation::is_scan_predicate(predicate_type)
         {
-            match ward_scan::scan_attestation::read(predicate_type, p) {
+            match crate::scan_attestation::read(predicate_type, p) {
                 Ok(summary) if rule.trusts(&summary.scanner) => trusted.push(summary),
                 Ok(summary) => untrusted.push(summary.scanner),
                 Err(e) => out.push((

@@ -9,20 +9,20 @@
 //! - [`lockfile`], [`npm_lock`], [`requirements`], [`sbom`]: what is
 //!   scanned, read as npm and pip read it;
 //! - [`scan`]: matching components against the database;
-//! - [`license`], [`vex`], [`first_seen`], [`scan_attestation`]: licences,
-//!   OpenVEX statements, when findings were first seen, and vulnerability
-//!   scans attested by others.
+//! - [`first_seen`]: when findings were first seen.
 //!
 //! A version that cannot be parsed, or a record that cannot be read, is
-//! "could not evaluate", never "not affected". The policy over findings
-//! (thresholds, exceptions, deadlines) lives in `ward-policy`.
+//! "could not evaluate", never "not affected". What the scan produces
+//! (components, findings, severities) is ward-core's vocabulary; the policy
+//! over findings (thresholds, exceptions, OpenVEX statements, licence
+//! rules, deadlines, scan attestations made elsewhere) lives in
+//! `ward-policy`.
 
 #![forbid(unsafe_code)]
 
 pub mod advisory;
 pub mod db;
 pub mod first_seen;
-pub mod license;
 pub mod lockfile;
 pub mod malicious;
 pub mod npm_lock;
@@ -30,19 +30,18 @@ pub mod osv;
 pub mod requirements;
 pub mod sbom;
 pub mod scan;
-pub mod scan_attestation;
 pub mod version;
-pub mod vex;
 
 pub use advisory::Advisory;
 pub use db::{AdvisoryDb, DbError, ImportReport, SourceInfo};
 pub use first_seen::FirstSeenStore;
-pub use license::{LicenseRule, LicenseVerdict};
 pub use lockfile::LockfileError;
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
 pub use scan::scan;
 pub use version::{Version, VersionError, VersionScheme};
-pub use vex::{VexSet, VexStatement, VexStatus};
 // Transitional: these moved to ward-core (issue 12); the re-export goes
 // once every caller names them there.
-pub use ward_core::{Component, ComponentLicense, Finding, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy, Unpinned};
+pub use ward_core::{
+    Component, ComponentLicense, Finding, FindingStatus, MaliciousFinding, Rating, ScanReport, Severity, Silenced,
+    SilencedBy, TriagedFinding, TriagedReport, Unpinned,
+};
