@@ -63,7 +63,7 @@ pub fn rustsec_md(data: &[u8]) {
 fn lockfile(name: &str, data: &[u8]) {
     let Some(dir) = scratch::dir() else { return };
     if let Some(path) = scratch::write(dir.path(), name, data) {
-        let _ = ward_scan::lockfile::read(&path);
+        let _ = ward_scan::target::read(&path);
     }
 }
 

@@ -6,8 +6,10 @@
 //! - [`advisory`], [`db`]: advisories, their severity, and the local database;
 //! - [`malicious`]: known-malicious packages (OSV `MAL-`, RustSec
 //!   `malicious`), a kind of finding of its own;
-//! - [`lockfile`], [`npm_lock`], [`requirements`], [`sbom`]: what is
-//!   scanned, read as npm and pip read it;
+//! - [`target`]: what a scan target is (by name and content), handed to
+//!   its reader: [`lockfile`] (`Cargo.lock`, `poetry.lock`, `uv.lock`),
+//!   [`npm_lock`], [`requirements`], [`sbom`], each read as its own tool
+//!   reads it;
 //! - [`scan`]: matching components against the database;
 //! - [`first_seen`]: when findings were first seen.
 //!
@@ -30,14 +32,15 @@ pub mod osv;
 pub mod requirements;
 pub mod sbom;
 pub mod scan;
+pub mod target;
 pub mod version;
 
 pub use advisory::Advisory;
 pub use db::{AdvisoryDb, DbError, ImportReport, SourceInfo};
 pub use first_seen::FirstSeenStore;
-pub use lockfile::LockfileError;
 pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
 pub use scan::scan;
+pub use target::TargetError;
 pub use version::{Version, VersionError, VersionScheme};
 // Transitional: these moved to ward-core (issue 12); the re-export goes
 // once every caller names them there.

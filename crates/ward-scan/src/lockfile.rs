@@ -1,33 +1,11 @@
-//! What a scan reads: lockfiles (`Cargo.lock`, `package-lock.json` and
-//! `npm-shrinkwrap.json` v2/v3 (see [`crate::npm_lock`]), `requirements.txt`
-//! with pins and the files it includes (see [`crate::requirements`]),
-//! `poetry.lock`, `uv.lock`) and SBOMs (see [`crate::sbom`]) turned into
-//! components with exact versions. A line or entry ward cannot pin down is
-//! reported as "could not evaluate", never dropped.
+//! The TOML lockfiles: `Cargo.lock`, `poetry.lock` and `uv.lock`, turned
+//! into components with exact versions, as cargo, Poetry and uv read them
+//! (which packages come from a registry, which from the project itself or
+//! from elsewhere). A package ward cannot pin down is reported as "could
+//! not evaluate", never dropped. Which reader a file goes to is decided in
+//! [`crate::target`].
 
-use std::path::Path;
 use ward_core::{Component, Ecosystem, PackageId, Unpinned};
-use ward_input::{InputError, InputFile, limits};
-
-/// Why a target cannot be read at all.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LockfileError {
-    /// Unreadable.
-    #[error("cannot read {0}: {1}")]
-    Io(String, std::io::Error),
-    /// Not a format ward reads.
-    #[error(
-        "{0}: not a target ward reads (Cargo.lock, package-lock.json, requirements*.txt, poetry.lock, uv.lock, CycloneDX or SPDX JSON)"
-    )]
-    Unknown(String),
-    /// Malformed.
-    #[error("{0}: {1}")]
-    Malformed(String, String),
-    /// Not a regular file, too large, or not text.
-    #[error(transparent)]
-    Input(#[from] InputError),
-}
 
 /// Where a `Cargo.lock`, `poetry.lock` or `uv.lock` package comes from.
 enum Origin {
@@ -117,89 +95,53 @@ fn uv_files_match(p: &toml::Value, name: &str, version: &str) -> Result<(), Stri
     Ok(())
 }
 
-/// Reads one scan target: a lockfile or SBOM by its name, or `Unknown` for
-/// anything else (an artifact, which the caller verifies). Every target is
-/// first opened without blocking and refused unless it is a regular file,
-/// so a FIFO or device fails at once; what is read is read under
-/// [`ward_input::limits::LOCKFILE`].
-pub fn read(path: &Path) -> Result<(Vec<Component>, Vec<Unpinned>), LockfileError> {
-    let name = path.display().to_string();
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let input = InputFile::new(path, "scan target", limits::LOCKFILE);
-    drop(input.open()?);
-    let npm_lock = file_name.ends_with("package-lock.json") || file_name == "npm-shrinkwrap.json";
-    let requirements = file_name.starts_with("requirements") && file_name.ends_with(".txt");
-    let known = matches!(file_name.as_str(), "cargo.lock" | "poetry.lock" | "uv.lock") || npm_lock || requirements;
-    if !known && !file_name.ends_with(".json") {
-        return Err(LockfileError::Unknown(name));
-    }
-    let text = match input.read_to_string() {
-        Ok(t) => t,
-        // Binary: not a lockfile or SBOM (an artifact, perhaps).
-        Err(InputError::NotUtf8 { .. }) if !known => return Err(LockfileError::Unknown(name)),
-        Err(e) => return Err(e.into()),
+/// Reads the registry packages of a `Cargo.lock`, `poetry.lock` or
+/// `uv.lock` (`file_name` in lower case says which); `source` names the
+/// file in what is reported. Path dependencies and workspace members are
+/// the project's own code and skipped; a package from a git commit, a URL
+/// or a file is reported as could not evaluate.
+pub fn read_toml_lock(file_name: &str, text: &str, source: &str) -> Result<(Vec<Component>, Vec<Unpinned>), String> {
+    let eco = if file_name == "cargo.lock" {
+        Ecosystem::Cargo
+    } else {
+        Ecosystem::Pypi
     };
-    let bad = |e: String| LockfileError::Malformed(name.clone(), e);
-    let comp = |eco: Ecosystem, n: &str, v: &str| {
-        Component::new(PackageId::new(eco, None, n, Some(v.to_string())), name.clone())
-    };
-    if file_name == "cargo.lock" || file_name == "poetry.lock" || file_name == "uv.lock" {
-        let eco = if file_name == "cargo.lock" {
-            Ecosystem::Cargo
-        } else {
-            Ecosystem::Pypi
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
+    for p in table.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+        let Some(n) = p.get("name").and_then(|x| x.as_str()) else {
+            return Err("a [[package]] without a name".into());
         };
-        let table: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
-        let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
-        for p in table.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
-            let Some(n) = p.get("name").and_then(|x| x.as_str()) else {
-                return Err(bad("a [[package]] without a name".into()));
-            };
-            let version = p.get("version").and_then(|x| x.as_str());
-            let entry = format!("{n}@{}", version.unwrap_or("?"));
-            let miss = |reason: String| Unpinned {
-                entry: entry.clone(),
-                source: name.clone(),
-                reason,
-            };
-            match origin(&file_name, p) {
-                // The project's own code (path dependencies, workspace members).
-                Origin::Local => continue,
-                // A commit, a URL or a file: not the release advisories describe.
-                Origin::Elsewhere(from) => {
-                    unevaluable.push(miss(format!("installed from {from}, not from a registry")));
-                    continue;
-                }
-                Origin::Registry => {}
-            }
-            let Some(v) = version else {
-                return Err(bad(format!("[[package]] {n} has no version")));
-            };
-            if file_name == "uv.lock"
-                && let Err(why) = uv_files_match(p, n, v)
-            {
-                unevaluable.push(miss(why));
+        let version = p.get("version").and_then(|x| x.as_str());
+        let entry = format!("{n}@{}", version.unwrap_or("?"));
+        let miss = |reason: String| Unpinned {
+            entry: entry.clone(),
+            source: source.to_string(),
+            reason,
+        };
+        match origin(file_name, p) {
+            // The project's own code (path dependencies, workspace members).
+            Origin::Local => continue,
+            // A commit, a URL or a file: not the release advisories describe.
+            Origin::Elsewhere(from) => {
+                unevaluable.push(miss(format!("installed from {from}, not from a registry")));
                 continue;
             }
-            out.push(comp(eco, n, v));
+            Origin::Registry => {}
         }
-        return Ok((out, unevaluable));
-    }
-    if npm_lock {
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        return crate::npm_lock::read(&v, &name).map_err(bad);
-    }
-    if requirements {
-        return crate::requirements::read(path, &text).map_err(|e| LockfileError::Io(name.clone(), e));
-    }
-    if file_name.ends_with(".json") {
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        if crate::sbom::is_sbom(&v) {
-            return crate::sbom::read(&v, &name).map_err(bad);
+        let Some(v) = version else {
+            return Err(format!("[[package]] {n} has no version"));
+        };
+        if file_name == "uv.lock"
+            && let Err(why) = uv_files_match(p, n, v)
+        {
+            unevaluable.push(miss(why));
+            continue;
         }
+        out.push(Component::new(
+            PackageId::new(eco, None, n, Some(v.to_string())),
+            source.to_string(),
+        ));
     }
-    Err(LockfileError::Unknown(name))
+    Ok((out, unevaluable))
 }

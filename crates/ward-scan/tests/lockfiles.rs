@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
-use ward_scan::lockfile::read;
+use ward_scan::target::read;
 use ward_scan::{Component, Unpinned};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

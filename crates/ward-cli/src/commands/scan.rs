@@ -106,13 +106,13 @@ pub fn run(args: ScanArgs) -> u8 {
         let (mut components, mut unpinned) = (Vec::new(), Vec::new());
         let mut gate = None;
         for t in &args.targets {
-            match ward_scan::lockfile::read(t) {
+            match ward_scan::target::read(t) {
                 Ok((c, u)) => {
                     components.extend(c);
                     unpinned.extend(u);
                 }
                 // Not a lockfile or SBOM: an artifact, scanned with what its verified attestations say.
-                Err(ward_scan::LockfileError::Unknown(_)) => {
+                Err(ward_scan::TargetError::Unknown(_)) => {
                     if gate.is_none() {
                         gate = Some(artifact_gate(&args, &policy)?);
                     }
