@@ -1,12 +1,12 @@
 //! Checks and the decision they add up to.
 //!
 //! Each stage reports what it checked as a [`Check`] (passed, or failed with a
-//! [`Reason`]). [`Decision::from_checks`] applies ward's safe default: every
-//! check must pass and at least one signature must have verified. A policy
-//! (in `ward-policy`) adds rules on top; it can never turn a failed check
-//! into an allow.
+//! [`Reason`]). One decider turns them into a [`Decision`]: the policy in
+//! `ward-policy` (its built-in default when no policy file is given: every
+//! check must pass and at least one signature must have verified). A policy
+//! can never turn a failed check into an allow.
 
-use crate::{Fact, Reason, ReasonCode};
+use crate::{Fact, Reason};
 use serde::{Deserialize, Serialize};
 
 /// Allow or deny.
@@ -150,29 +150,6 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// ward's safe default: deny on any failed check, and deny when no
-    /// signature verified at all.
-    pub fn from_checks(checks: &[Check]) -> Self {
-        let mut reasons: Vec<Reason> = checks
-            .iter()
-            .filter_map(|c| match &c.outcome {
-                CheckOutcome::Fail { reason } => Some(reason.clone()),
-                CheckOutcome::Pass => None,
-            })
-            .collect();
-        let signed = checks
-            .iter()
-            .flat_map(|c| &c.facts)
-            .any(|f| matches!(f, Fact::Signature { .. }));
-        if !signed && reasons.is_empty() {
-            reasons.push(Reason::new(
-                ReasonCode::SignatureMissing,
-                "no verified signature or attestation for this artifact (expected at least one)",
-            ));
-        }
-        Self::new(reasons, Vec::new(), Vec::new(), None)
-    }
-
     /// A decision from its deny reasons (allow when there are none).
     pub fn new(reasons: Vec<Reason>, warnings: Vec<Reason>, audit: Vec<Reason>, policy: Option<PolicyRef>) -> Self {
         let verdict = if reasons.is_empty() {
@@ -192,52 +169,5 @@ impl Decision {
     /// Whether the artifact may be installed.
     pub fn allowed(&self) -> bool {
         self.verdict == Verdict::Allow
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::SignerIdentity;
-
-    fn sig_fact() -> Fact {
-        Fact::Signature {
-            signer: SignerIdentity::Key {
-                fingerprint: "sha256:00".into(),
-                algorithm: "ED25519".into(),
-            },
-            evidence: "a.sig".into(),
-            signed_at: None,
-            transparency_log: false,
-            predicate_type: None,
-        }
-    }
-
-    #[test]
-    fn no_signature_is_a_deny() {
-        let d = Decision::from_checks(&[Check::pass(CheckKind::Archive, None, vec![])]);
-        assert_eq!(d.verdict, Verdict::Deny);
-        assert_eq!(d.reasons[0].code, ReasonCode::SignatureMissing);
-    }
-
-    #[test]
-    fn one_failed_check_denies_even_with_a_good_signature() {
-        let d = Decision::from_checks(&[
-            Check::pass(CheckKind::Signature, None, vec![sig_fact()]),
-            Check::fail(
-                CheckKind::SigstoreBundle,
-                None,
-                Reason::new(ReasonCode::SignatureInvalid, "bad"),
-            ),
-        ]);
-        assert_eq!(d.verdict, Verdict::Deny);
-        assert_eq!(d.reasons.len(), 1);
-    }
-
-    #[test]
-    fn verified_signature_and_no_failure_allows() {
-        let d = Decision::from_checks(&[Check::pass(CheckKind::Signature, None, vec![sig_fact()])]);
-        assert!(d.allowed());
-        assert!(d.reasons.is_empty());
     }
 }

@@ -1,7 +1,9 @@
 //! The configured gate and its builders: trust root, registry keys, policy,
 //! archive limits, ledger, advisory database and first-seen store.
 
+use crate::GateError;
 use crate::pins::RecordedAllows;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use ward_identify::Limits;
 use ward_ledger::{LedgerStore, SharedLedger};
@@ -13,7 +15,11 @@ use ward_verify::{RegistryKeys, TrustRoot};
 pub struct Gate {
     pub(crate) trust_root: TrustRoot,
     pub(crate) registry_keys: RegistryKeys,
-    pub(crate) policy: Option<Arc<Policy>>,
+    /// The one decider: the policy file, or `Policy::builtin()`.
+    pub(crate) policy: Arc<Policy>,
+    /// Whether `policy` is a policy file (it then judges keyless signers by
+    /// its scopes' `signers`) rather than the built-in default.
+    pub(crate) custom_policy: bool,
     pub(crate) limits: Limits,
     pub(crate) ledger: Option<SharedLedger>,
     pub(crate) advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_scan::Severity>)>,
@@ -22,13 +28,14 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// A gate over a trusted root, with the bundled npm registry keys, no
-    /// policy (ward's safe default) and default archive limits.
+    /// A gate over a trusted root, with the bundled npm registry keys, the
+    /// built-in policy (ward's safe default) and default archive limits.
     pub fn new(trust_root: TrustRoot) -> Self {
         Self {
             trust_root,
             registry_keys: RegistryKeys::bundled().unwrap_or_default(),
-            policy: None,
+            policy: Arc::new(Policy::builtin()),
+            custom_policy: false,
             limits: Limits::default(),
             ledger: None,
             advisories: None,
@@ -43,6 +50,31 @@ impl Gate {
     pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: Option<ward_scan::Severity>) -> Self {
         self.advisories = Some((db, fail_on));
         self
+    }
+
+    /// Scans with the advisory database in `explicit` (which must load),
+    /// else the one imported into `data_dir/advisories` when there is one
+    /// (else no advisories: licences are still judged), and keeps when each
+    /// finding was first seen in `data_dir`. `fail_on` replaces the policy's
+    /// severity threshold.
+    pub fn with_scan_data(
+        self,
+        explicit: Option<&Path>,
+        data_dir: &Path,
+        fail_on: Option<ward_scan::Severity>,
+    ) -> Result<Self, GateError> {
+        let db = match explicit {
+            Some(dir) => ward_scan::AdvisoryDb::load(dir)?,
+            None => {
+                let dir = data_dir.join("advisories");
+                if !dir.join(ward_scan::db::DB_FILE).is_file() {
+                    return Ok(self);
+                }
+                ward_scan::AdvisoryDb::load(&dir)?
+            }
+        };
+        let store = ward_scan::FirstSeenStore::open(data_dir).map_err(|e| GateError::FirstSeen(e.to_string()))?;
+        Ok(self.with_advisories(Arc::new(db), fail_on).with_first_seen(store))
     }
 
     /// Keeps when each finding was first seen in this store, so that
@@ -65,9 +97,11 @@ impl Gate {
         self
     }
 
-    /// Decides with this policy instead of the safe default.
+    /// Decides with this policy instead of the safe default. The built-in
+    /// policy (with VEX documents added, say) stays the safe default.
     pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = Some(Arc::new(policy));
+        self.custom_policy = policy.path != Policy::builtin().path;
+        self.policy = Arc::new(policy);
         self
     }
 
@@ -77,8 +111,8 @@ impl Gate {
         self
     }
 
-    /// The policy in use, if any.
+    /// The policy file in use; `None` when the built-in default decides.
     pub fn policy(&self) -> Option<&Policy> {
-        self.policy.as_deref()
+        self.custom_policy.then_some(&*self.policy)
     }
 }

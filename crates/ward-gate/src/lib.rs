@@ -28,7 +28,7 @@ pub use evidence::{Evidence, EvidenceSource, ExpectedDigest, NpmRegistrySignatur
 pub use gate::Gate;
 pub use pins::RecordedAllows;
 pub use record::Recorded;
-pub use scan::scanned_components;
+pub use scan::{ScanOutcome, scanned_components};
 
 use serde::Serialize;
 use ward_core::{Artifact, Check, Decision, EvidenceRef, Fact};
@@ -47,6 +47,15 @@ pub enum GateError {
     /// The first-seen store cannot be read or written.
     #[error("first-seen store: {0}")]
     FirstSeen(String),
+    /// A `ward scan` target is not a lockfile, SBOM or artifact ward can read.
+    #[error(transparent)]
+    Target(ward_scan::TargetError),
+    /// `ward scan` needs an advisory database.
+    #[error("no advisory database: import one with `ward advisories import`")]
+    NoAdvisoryDatabase,
+    /// The advisory database cannot be loaded.
+    #[error(transparent)]
+    Advisories(#[from] ward_scan::DbError),
 }
 
 /// Everything ward found out about one artifact, and the decision.

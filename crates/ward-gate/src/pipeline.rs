@@ -5,10 +5,23 @@
 use crate::evidence::Loaded;
 use crate::{Evaluation, Evidence, Gate, GateError};
 use std::path::Path;
-use ward_core::{Check, CheckKind, Decision, PackageId, Reason};
+use ward_core::{Artifact, Check, CheckKind, EvidenceRef, PackageId, Reason};
 use ward_identify::Options;
-use ward_policy::{DecisionInput, Policy};
+use ward_policy::DecisionInput;
 use ward_verify::{ArtifactRef, AttestationContext, EvidenceFile, PublicKey, SignerRequirement, SigstoreBundle};
+
+/// What identify and verify established about one artifact.
+pub(crate) struct Verified {
+    /// The identified artifact.
+    pub(crate) artifact: Artifact,
+    /// Every check so far, in pipeline order.
+    pub(crate) checks: Vec<Check>,
+    /// Every evidence file, named by the digest of the bytes verified.
+    pub(crate) evidence: Vec<EvidenceRef>,
+    /// Whether keyless signers were held to an identity named outside the
+    /// policy (see [`DecisionInput::keyless_checked`]).
+    pub(crate) keyless_checked: bool,
+}
 
 impl Gate {
     /// Runs the pipeline for one artifact, now.
@@ -29,6 +42,47 @@ impl Gate {
         evidence: &Evidence,
         now: jiff::Timestamp,
     ) -> Result<Evaluation, GateError> {
+        let Verified {
+            artifact,
+            mut checks,
+            evidence,
+            keyless_checked,
+        } = self.identify_and_verify(artifact_path, purl, evidence)?;
+        let report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
+        let (report, notes) = self.observe_and_triage(report, now)?;
+        checks.push(Check::pass(CheckKind::Scan, None, Vec::new()));
+        // The one decider: the configured policy, else the built-in one.
+        let mut decision = self.policy.decide(&DecisionInput {
+            artifact: &artifact,
+            checks: &checks,
+            now,
+            scan: Some(&report),
+            notes: &notes,
+            fail_on: self.advisories.as_ref().and_then(|(_, f)| *f),
+            keyless_checked,
+        });
+        if !self.custom_policy {
+            // ward's safe default is recorded as such, not as a policy file.
+            decision.policy = None;
+        }
+        Ok(Evaluation {
+            artifact,
+            checks,
+            decision,
+            evidence,
+            findings: report.findings,
+            time: now.to_string(),
+        })
+    }
+
+    /// Identify and verify: the artifact, every check on its evidence, and
+    /// how each evidence file is named in the record.
+    pub(crate) fn identify_and_verify(
+        &self,
+        artifact_path: &Path,
+        purl: Option<PackageId>,
+        evidence: &Evidence,
+    ) -> Result<Verified, GateError> {
         let identified = ward_identify::identify(
             artifact_path,
             &Options {
@@ -84,10 +138,8 @@ impl Gate {
         // Keys the policy trusts for this package verify evidence too; the
         // policy then decides which signers count.
         let mut keys = evidence.keys.clone();
-        if let Some(policy) = &self.policy {
-            for scope in policy.scopes_for(&artifact.id) {
-                keys.extend(scope.keys.iter().map(|k| k.value.clone()));
-            }
+        for scope in self.policy.scopes_for(&artifact.id) {
+            keys.extend(scope.keys.iter().map(|k| k.value.clone()));
         }
         let target = ArtifactRef {
             sha256: artifact.digests.sha256.0,
@@ -97,8 +149,8 @@ impl Gate {
         // Keyless bundles and attestations meet the same signer requirement.
         // With a policy and no identity on the command line, keyless signers
         // are accepted here and judged by the policy's scopes' `signers`.
-        let signer = match (&self.policy, &evidence.signer.identity) {
-            (Some(_), None) => None,
+        let signer = match (self.custom_policy, &evidence.signer.identity) {
+            (true, None) => None,
             _ => Some(&evidence.signer),
         };
         // Every evidence file is read once: these bytes are verified and recorded.
@@ -153,7 +205,28 @@ impl Gate {
                 )),
             }
         }
-        let report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
+        let evidence = bundles
+            .iter()
+            .chain(&signatures)
+            .chain(&attestations)
+            .map(Loaded::reference)
+            .collect();
+        Ok(Verified {
+            artifact,
+            checks,
+            evidence,
+            keyless_checked: signer.is_some(),
+        })
+    }
+
+    /// Keeps when each finding was first seen (when the gate has a store),
+    /// then triages the findings under the policy: the report with each
+    /// finding's status, and warnings about exceptions expired or expiring.
+    pub(crate) fn observe_and_triage(
+        &self,
+        report: ward_core::ScanReport,
+        now: jiff::Timestamp,
+    ) -> Result<(ward_core::TriagedReport, Vec<Reason>), GateError> {
         let first_seen = match &self.first_seen {
             Some(store) => {
                 let mut store = store
@@ -165,53 +238,8 @@ impl Gate {
             }
             None => Vec::new(),
         };
-        let fail_on = self.advisories.as_ref().and_then(|(_, f)| *f);
-        let builtin = Policy::builtin();
-        let triage = self.policy.as_deref().unwrap_or(&builtin).triage(&report.findings, &first_seen, now);
-        let report = report.triaged(triage.statuses);
-        let decision = match &self.policy {
-            Some(policy) => {
-                let notes = triage.notes;
-                checks.push(Check::pass(CheckKind::Scan, None, Vec::new()));
-                policy.decide(&DecisionInput {
-                    artifact: &artifact,
-                    checks: &checks,
-                    now,
-                    scan: Some(&report),
-                    notes: &notes,
-                    fail_on,
-                    keyless_checked: signer.is_some(),
-                })
-            }
-            None => {
-                // No policy: the built-in rules judge the scan, and any
-                // denial is a failed check like every other.
-                let denied = builtin
-                    .scan_reasons(&report, Some(&artifact.id), fail_on)
-                    .into_iter()
-                    .find(|(mode, _)| *mode == ward_policy::Mode::Enforce);
-                checks.push(match denied {
-                    Some((_, reason)) => Check::fail(CheckKind::Scan, None, reason),
-                    None => Check::pass(CheckKind::Scan, None, Vec::new()),
-                });
-                Decision::from_checks(&checks)
-            }
-        };
-        let findings = report.findings;
-        let evidence = bundles
-            .iter()
-            .chain(&signatures)
-            .chain(&attestations)
-            .map(Loaded::reference)
-            .collect();
-        Ok(Evaluation {
-            artifact,
-            checks,
-            decision,
-            evidence,
-            findings,
-            time: now.to_string(),
-        })
+        let triage = self.policy.triage(&report.findings, &first_seen, now);
+        Ok((report.triaged(triage.statuses), triage.notes))
     }
 
     fn check_bundle(
@@ -243,5 +271,79 @@ fn check_detached(file: &EvidenceFile, target: ArtifactRef<'_>, keys: &[PublicKe
         Ok(fact) => Ok(Check::pass(CheckKind::Signature, label, vec![fact])),
         Err(e) if e.is_unreadable() => Err(GateError::Evidence(e)),
         Err(e) => Ok(Check::fail(CheckKind::Signature, label, e.to_reason())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The safe default, decided by the one decider (`Policy::builtin()`):
+    //! the rules `Decision::from_checks` used to apply on its own.
+
+    use super::*;
+    use ward_core::{ArtifactKind, Digests, Fact, ReasonCode, SignerIdentity, Verdict};
+    use ward_policy::Policy;
+
+    fn artifact() -> Artifact {
+        Artifact {
+            id: "pkg:npm/a@1.0.0".parse().unwrap(),
+            kind: ArtifactKind::NpmTarball,
+            file_name: "a-1.0.0.tgz".into(),
+            size: 1,
+            digests: Digests::of(b"a"),
+            license: None,
+        }
+    }
+
+    fn sig_fact() -> Fact {
+        Fact::Signature {
+            signer: SignerIdentity::Key {
+                fingerprint: "sha256:00".into(),
+                algorithm: "ED25519".into(),
+            },
+            evidence: "a.sig".into(),
+            signed_at: None,
+            transparency_log: false,
+            predicate_type: None,
+        }
+    }
+
+    fn decide(checks: &[Check]) -> ward_core::Decision {
+        Policy::builtin().decide(&DecisionInput {
+            artifact: &artifact(),
+            checks,
+            now: jiff::Timestamp::UNIX_EPOCH,
+            scan: None,
+            notes: &[],
+            fail_on: None,
+            keyless_checked: true,
+        })
+    }
+
+    #[test]
+    fn no_signature_is_a_deny() {
+        let d = decide(&[Check::pass(CheckKind::Archive, None, vec![])]);
+        assert_eq!(d.verdict, Verdict::Deny);
+        assert_eq!(d.reasons[0].code, ReasonCode::SignatureMissing);
+    }
+
+    #[test]
+    fn one_failed_check_denies_even_with_a_good_signature() {
+        let d = decide(&[
+            Check::pass(CheckKind::Signature, None, vec![sig_fact()]),
+            Check::fail(
+                CheckKind::SigstoreBundle,
+                None,
+                Reason::new(ReasonCode::SignatureInvalid, "bad"),
+            ),
+        ]);
+        assert_eq!(d.verdict, Verdict::Deny);
+        assert_eq!(d.reasons.len(), 1);
+    }
+
+    #[test]
+    fn verified_signature_and_no_failure_allows() {
+        let d = decide(&[Check::pass(CheckKind::Signature, None, vec![sig_fact()])]);
+        assert!(d.allowed());
+        assert!(d.reasons.is_empty());
     }
 }

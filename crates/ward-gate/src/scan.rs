@@ -1,8 +1,108 @@
-//! The scan stage for one evaluated artifact: its own package (with its
+//! The scan stage: for one evaluated artifact, its own package (with its
 //! declared licence and digests) and the components of every verified SBOM
-//! statement about it, against the advisory database when there is one.
+//! statement about it; for `ward scan`, lockfiles, SBOMs and artifacts
+//! ([`Gate::scan_targets`]). Both run against the advisory database, then
+//! first-seen, triage and the one decider, the policy.
 
-use ward_core::{Artifact, ArtifactKind, Check, Fact};
+use crate::{Evidence, Gate, GateError};
+use std::path::{Path, PathBuf};
+use ward_core::{Artifact, ArtifactKind, Check, CheckKind, CheckOutcome, Fact, Reason};
+use ward_policy::Mode;
+
+/// What `ward scan` found and what the policy says about it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ScanOutcome {
+    /// Every component scanned, the findings (first-seen kept, triaged) and
+    /// what could not be evaluated.
+    pub report: ward_core::TriagedReport,
+    /// The policy's reasons, each with the mode it applies in; triage notes
+    /// (exceptions expired or expiring) are warnings.
+    pub reasons: Vec<(Mode, Reason)>,
+}
+
+impl ScanOutcome {
+    /// Whether any reason denies (a rule in `enforce` mode).
+    pub fn denied(&self) -> bool {
+        self.reasons.iter().any(|(mode, _)| *mode == Mode::Enforce)
+    }
+}
+
+impl Gate {
+    /// `ward scan`: reads each target as a lockfile or SBOM, or else as an
+    /// artifact (identified and verified like `ward verify`, with `evidence`
+    /// and the sidecars beside it; its own package and the components of its
+    /// verified SBOM attestations are scanned). Then scan → first-seen →
+    /// triage → the policy's scan rules, at `now`. Needs an advisory
+    /// database ([`Gate::with_advisories`]).
+    pub fn scan_targets(
+        &self,
+        targets: &[PathBuf],
+        evidence: &Evidence,
+        now: jiff::Timestamp,
+    ) -> Result<ScanOutcome, GateError> {
+        let Some((db, fail_on)) = &self.advisories else {
+            return Err(GateError::NoAdvisoryDatabase);
+        };
+        let (mut components, mut unpinned) = (Vec::new(), Vec::new());
+        for target in targets {
+            match ward_scan::target::read(target) {
+                Ok((c, u)) => {
+                    components.extend(c);
+                    unpinned.extend(u);
+                }
+                // Not a lockfile or SBOM: an artifact, scanned with what its verified attestations say.
+                Err(ward_scan::TargetError::Unknown(_)) => {
+                    let (c, u) = self.artifact_components(target, evidence)?;
+                    components.extend(c);
+                    unpinned.extend(u);
+                }
+                Err(e) => return Err(GateError::Target(e)),
+            }
+        }
+        let report = ward_scan::scan(db, &components, unpinned);
+        let (report, notes) = self.observe_and_triage(report, now)?;
+        let mut reasons = self.policy.scan_reasons(&report, None, *fail_on);
+        reasons.extend(notes.into_iter().map(|n| (Mode::Warn, n)));
+        Ok(ScanOutcome { report, reasons })
+    }
+
+    /// An artifact's own package and the components of its verified SBOM
+    /// attestations. Attestations that fail to verify are reported as could
+    /// not evaluate: their SBOM cannot be trusted.
+    fn artifact_components(
+        &self,
+        path: &Path,
+        evidence: &Evidence,
+    ) -> Result<(Vec<ward_scan::Component>, Vec<ward_scan::Unpinned>), GateError> {
+        let mut evidence = evidence.clone();
+        evidence.discover_sidecars(path);
+        let verified = self.identify_and_verify(path, None, &evidence)?;
+        let artifact = &verified.artifact;
+        let (components, mut unevaluable) = scanned_components(artifact, &verified.checks);
+        let packaged = artifact.kind != ArtifactKind::File;
+        if components.is_empty() || (!packaged && components.iter().all(|c| c.source == artifact.file_name)) {
+            unevaluable.push(ward_scan::Unpinned {
+                entry: artifact.file_name.clone(),
+                source: path.display().to_string(),
+                reason: "not a lockfile, SBOM or package, and no verified SBOM attestation lists what it contains"
+                    .into(),
+            });
+        }
+        for check in &verified.checks {
+            if let (CheckOutcome::Fail { reason }, CheckKind::Attestation | CheckKind::Archive) =
+                (&check.outcome, check.check)
+            {
+                unevaluable.push(ward_scan::Unpinned {
+                    entry: check.evidence.clone().unwrap_or_else(|| artifact.file_name.clone()),
+                    source: path.display().to_string(),
+                    reason: format!("{}: {}", reason.code, reason.message),
+                });
+            }
+        }
+        Ok((components, unevaluable))
+    }
+}
 
 /// SBOM predicate types whose verified statements are scanned.
 const SBOM_PREDICATES: &[&str] = &["https://cyclonedx.org/bom", "https://spdx.dev/Document"];

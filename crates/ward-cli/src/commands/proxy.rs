@@ -204,10 +204,7 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     } else if let Some(keys) = super::trust::updated_npm_keys()? {
         gate = gate.with_registry_keys(keys);
     }
-    if let Some(db) = super::scan::verify_db(s.db.as_deref())? {
-        gate = gate.with_advisories(Arc::new(db), None);
-        gate = gate.with_first_seen(ward_scan::FirstSeenStore::open(&data_dir())?);
-    }
+    gate = gate.with_scan_data(s.db.as_deref(), &data_dir(), None)?;
     gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
     let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
     let fetcher = Fetcher::with_roots_and_host_limit(s.limits.clone(), s.hosts.clone(), &roots, s.fetches_per_host);

@@ -48,10 +48,11 @@ pub fn run(args: VerifyArgs) -> u8 {
         } else if let Some(keys) = super::trust::updated_npm_keys()? {
             gate = gate.with_registry_keys(keys);
         }
-        if let Some(db) = super::scan::verify_db(args.db.as_deref())? {
-            gate = gate.with_advisories(std::sync::Arc::new(db), args.fail_on.map(super::scan::severity));
-            gate = gate.with_first_seen(ward_scan::FirstSeenStore::open(&super::data_dir())?);
-        }
+        gate = gate.with_scan_data(
+            args.db.as_deref(),
+            &super::data_dir(),
+            args.fail_on.map(super::scan::severity),
+        )?;
         gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
         let evaluation = gate
             .evaluate(&args.artifact, purl, &evidence)
