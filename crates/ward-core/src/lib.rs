@@ -29,4 +29,4 @@ pub use finding::{
     TriagedReport,
 };
 pub use purl::{Ecosystem, PackageId, PurlError};
-pub use reason::{Reason, ReasonCode};
+pub use reason::{Location, Reason, ReasonCode};

@@ -323,6 +323,12 @@ pub struct Reason {
     pub code: ReasonCode,
     /// What failed and what was expected, in one line.
     pub message: String,
+    /// Where the rule or the finding is written, when it is written
+    /// somewhere: a policy file's line, a lockfile entry. Kept out of the
+    /// JSON documents and ledger records (their schemas are fixed; the
+    /// message already names the place); SARIF output uses it for regions.
+    #[serde(skip)]
+    pub location: Option<Location>,
 }
 
 impl Reason {
@@ -331,6 +337,37 @@ impl Reason {
         Self {
             code,
             message: message.into(),
+            location: None,
+        }
+    }
+
+    /// The same reason, located.
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+}
+
+/// A place in a file: its name as given to ward, a 1-based line, and a
+/// 1-based column when known.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Location {
+    /// The file (a path as given, or a label such as `ward.toml`).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in bytes), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl Location {
+    /// A line of a file.
+    pub fn line(file: impl Into<String>, line: usize) -> Self {
+        Self {
+            file: file.into(),
+            line,
+            column: None,
         }
     }
 }

@@ -339,6 +339,13 @@ impl Policy {
         out
     }
 
+    /// A line of this policy file as a reason's location
+    /// (`reason.at(policy.location(scope.line))`), for output that shows
+    /// where a rule is written (SARIF regions).
+    pub fn location(&self, line: usize) -> ward_core::Location {
+        ward_core::Location::line(self.path.clone(), line)
+    }
+
     /// The scopes that apply to a package, in file order.
     pub fn scopes_for(&self, id: &PackageId) -> Vec<&Scope> {
         self.scopes.iter().filter(|s| s.matches(id)).collect()
