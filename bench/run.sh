@@ -36,7 +36,62 @@ echo "== ledger (embedded backend and PostgreSQL; goals: group commit >= 20,000/
 ledger_args=(); [ $short = 1 ] && ledger_args=(--short)
 WARD_BENCH_POSTGRES_URL="$(scripts/postgres.sh)"
 export WARD_BENCH_POSTGRES_URL
-WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" 2>/dev/null | grep -v "^$"
+# Ledgers of 10,000 and 1,000,000 decision records are built once (in bulk)
+# and kept here; the open-cost runs below reuse them.
+bench_cache="${XDG_CACHE_HOME:-$HOME/.cache}/ward-bench"
+mkdir -p "$bench_cache"
+WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" --cache "$bench_cache" 2>/dev/null | grep -v "^$"
+
+echo "== ledger open cost, whole process: one 'ward verify' and 'ward proxy' start against a ledger of 0, 10,000 and 1,000,000 entries (goals: verify within 1.2x of the empty ledger, proxy start < 100 ms at 1,000,000)"
+open_sizes=(0 10000 1000000); [ $short = 1 ] && open_sizes=(0 10000)
+open_data=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench-open-XXXXXX")
+open_ledger() { # size -> the ledger directory
+  if [ "$1" = 0 ]; then echo "$open_data/empty-ledger"; else echo "$bench_cache/ledger-$1"; fi
+}
+for n in "${open_sizes[@]}"; do
+  [ "$n" = 0 ] && continue
+  cargo bench -q -p ward-ledger --bench ledger -- --build "$(open_ledger "$n")" "$n" 2>/dev/null | grep -v "^$" || true
+done
+verify_block() { # ledger runs -> nanoseconds for that many runs
+  local s e; s=$(date +%s%N)
+  for _ in $(seq "$2"); do
+    WARD_DATA_DIR="$open_data" "$ward" verify "$example" "${signer[@]}" --ledger "$1" >/dev/null
+  done
+  e=$(date +%s%N); echo $((e - s))
+}
+rounds=6; per=10; [ $short = 1 ] && { rounds=3; per=5; }
+declare -A verify_ns
+for n in "${open_sizes[@]}"; do
+  verify_block "$(open_ledger "$n")" 2 >/dev/null  # warm the page cache; creates the empty ledger
+  verify_ns[$n]=0
+done
+# Interleaved blocks, so that a burst of load on the machine hits every size alike.
+for _ in $(seq $rounds); do
+  for n in "${open_sizes[@]}"; do
+    verify_ns[$n]=$(( ${verify_ns[$n]} + $(verify_block "$(open_ledger "$n")" $per) ))
+  done
+done
+for n in "${open_sizes[@]}"; do
+  awk -v n="$n" -v ns="${verify_ns[$n]}" -v e="${verify_ns[0]}" -v runs=$((rounds * per)) \
+    'BEGIN { printf "ward verify --ledger (%7d entries): %6.2f ms mean over %d runs = %.2fx the empty ledger\n", n, ns / runs / 1e6, runs, ns / e }'
+done
+proxy_start() { # ledger -> milliseconds from exec to the "listening" line
+  local s e line
+  s=$(date +%s%N)
+  coproc PROXY { WARD_DATA_DIR="$open_data" exec "$ward" proxy --listen 127.0.0.1:0 --ledger "$1" --cache "$open_data/cache" 2>/dev/null; }
+  read -r line <&"${PROXY[0]}"
+  e=$(date +%s%N)
+  kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null || true
+  case "$line" in "ward proxy listening on"*) ;; *) echo "proxy did not start: $line" >&2; return 1 ;; esac
+  echo $(( (e - s) / 1000 ))
+}
+for n in "${open_sizes[@]}"; do
+  starts=()
+  proxy_start "$(open_ledger "$n")" >/dev/null
+  for _ in $(seq 11); do starts+=("$(proxy_start "$(open_ledger "$n")")"); done
+  printf '%s\n' "${starts[@]}" | sort -n | awk -v n="$n" '{ v[NR] = $1 } END { printf "ward proxy start (%7d entries): median %.1f ms, best %.1f ms over %d starts\n", n, v[int((NR + 1) / 2)] / 1000, v[1] / 1000, NR }'
+done
+rm -rf "$open_data"
 
 echo "== advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
 cargo bench -q -p ward-scan --bench scan 2>/dev/null | grep -v "^$"

@@ -6,12 +6,90 @@
 //! inclusion-proof generation at 1,000,000 entries, the full
 //! `ledger verify` (recompute from entries) time scaled to a million, and
 //! group commit: acknowledged appends/s and p99 latency from 1, 8 and 64
-//! threads each appending single entries through one `SharedLedger`.
+//! threads each appending single entries through one `SharedLedger`, and
+//! the open cost: open + one append at 0, 10,000 and 1,000,000 entries.
+//!
+//! `-- --build DIR N` only builds (or reuses) a ledger of N decision-record
+//! entries in DIR, for `bench/run.sh` to time `ward verify` and `ward proxy`
+//! start against; `-- --cache DIR` keeps the open-cost ledgers there
+//! (built once, in bulk: batches of 10,000 entries).
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use base64::Engine as _;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-use ward_ledger::{EmbeddedLedger, LedgerStore, MerkleTree, SharedLedger, leaf_hash};
+use ward_ledger::{EmbeddedLedger, LedgerStore, MerkleTree, NoteSigner, SharedLedger, leaf_hash};
+
+/// A decision record as `ward verify` writes one (a DSSE envelope signed
+/// with the ledger key around an in-toto statement; about 900 bytes), for
+/// a made-up package of its own.
+fn decision(signer: &NoteSigner, i: u64) -> Vec<u8> {
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": format!("pkg:npm/bench-{}@1.0.{}", i / 10, i % 10),
+                     "digest": {"sha256": format!("{i:064x}"), "sha512": format!("{i:0128x}")}}],
+        "predicateType": "https://ward.invalid/attestation/decision/v1",
+        "predicate": {
+            "verifier": {"id": "https://ward.invalid/ward", "version": "bench"},
+            "timeVerified": "2026-12-01T00:00:00Z",
+            "context": "bench",
+            "artifact": {"fileName": format!("bench-{}-1.0.{}.tgz", i / 10, i % 10), "kind": "npm", "size": 1000},
+            "policy": {"uri": "ward:safe-default"},
+            "verificationResult": if i % 7 == 3 { "FAILED" } else { "PASSED" },
+            "reasons": [], "warnings": [], "audit": [],
+        }
+    });
+    let payload = serde_json::to_vec(&statement).unwrap();
+    let t = "application/vnd.in-toto+json";
+    let mut pae = format!("DSSEv1 {} {t} {} ", t.len(), payload.len()).into_bytes();
+    pae.extend_from_slice(&payload);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    serde_json::to_vec(&serde_json::json!({
+        "payloadType": t,
+        "payload": b64.encode(&payload),
+        "signatures": [{"keyid": signer.verifier().to_vkey(), "sig": b64.encode(signer.sign_bytes(&pae))}],
+    }))
+    .unwrap()
+}
+
+/// A ledger of at least `n` decision records in `dir`: reused when one is
+/// there, else built in bulk (batches of 10,000 entries, records signed on
+/// two threads) in a temporary directory renamed into place when whole.
+fn built_ledger(dir: &Path, n: u64) -> PathBuf {
+    if let Ok(l) = EmbeddedLedger::open_snapshot(dir)
+        && l.size() >= n
+    {
+        return dir.to_path_buf();
+    }
+    let tmp = dir.with_extension("building");
+    let _ = std::fs::remove_dir_all(&tmp);
+    let start = Instant::now();
+    {
+        let mut l = EmbeddedLedger::open(&tmp, &format!("ward.bench/ledger-{n}")).unwrap();
+        let signer = NoteSigner::parse(&l.signer().to_skey()).unwrap();
+        let mut i = 0;
+        while i < n {
+            let end = (i + 10_000).min(n);
+            let mid = i + (end - i) / 2;
+            let (a, b) = std::thread::scope(|s| {
+                let a = s.spawn(|| (i..mid).map(|k| decision(&signer, k)).collect::<Vec<_>>());
+                let b = (mid..end).map(|k| decision(&signer, k)).collect::<Vec<_>>();
+                (a.join().unwrap(), b)
+            });
+            l.append(&[a, b].concat()).unwrap();
+            i = end;
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&tmp, dir).unwrap();
+    println!(
+        "built a ledger of {n} decision records in {:.1} s ({})",
+        start.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    dir.to_path_buf()
+}
 
 fn postgres(short: bool) {
     use ward_ledger::{LedgerStore, NoteSigner, PostgresLedger};
@@ -90,32 +168,30 @@ fn postgres(short: bool) {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
-/// Opening a ledger of `n` entries (built as one big batch of 100-byte
-/// entries) and appending one entry, best of 5, against an empty ledger.
-fn open_cost(base: &std::path::Path, n: u64) -> f64 {
-    let dir = tempfile::tempdir_in(base).unwrap();
-    if n > 0 {
-        let mut l = EmbeddedLedger::open(dir.path(), "ward.bench/open").unwrap();
-        let mut i = 0;
-        while i < n {
-            let end = (i + 250_000).min(n);
-            l.append(
-                &(i..end)
-                    .map(|k| format!("{{\"d\":{k},\"pad\":\"{}\"}}", "x".repeat(80)).into_bytes())
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap();
-            i = end;
-        }
-    }
-    let mut best = f64::MAX;
+/// Opening a ledger of `n` decision records (built once, in `cache`) and
+/// appending one entry, best of 5; and the same open with `ledger verify`'s
+/// counterpart for a reader, a snapshot.
+fn open_cost(cache: &Path, n: u64) -> (f64, f64) {
+    let dir = if n == 0 {
+        let d = cache.join("ledger-0");
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    } else {
+        built_ledger(&cache.join(format!("ledger-{n}")), n)
+    };
+    let (mut best, mut best_snapshot) = (f64::MAX, f64::MAX);
     for k in 0..5u64 {
         let t = Instant::now();
-        let mut l = EmbeddedLedger::open(dir.path(), "ward.bench/open").unwrap();
+        let mut l = EmbeddedLedger::open(&dir, "ward.bench/open").unwrap();
         l.append(&[format!("one more {k}").into_bytes()]).unwrap();
         best = best.min(t.elapsed().as_secs_f64() * 1e3);
+        drop(l);
+        let t = Instant::now();
+        let l = EmbeddedLedger::open_snapshot(&dir).unwrap();
+        std::hint::black_box(l.size());
+        best_snapshot = best_snapshot.min(t.elapsed().as_secs_f64() * 1e3);
     }
-    best
+    (best, best_snapshot)
 }
 
 /// `threads` appenders, each appending single entries (1 KiB) through one
@@ -155,6 +231,18 @@ fn group_commit(backend: &str, shared: &SharedLedger, threads: usize, secs: f64)
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--build") {
+        let dir = PathBuf::from(&args[at + 1]);
+        let n: u64 = args[at + 2].parse().unwrap();
+        std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        built_ledger(&dir, n);
+        return;
+    }
+    let cache = args
+        .iter()
+        .position(|a| a == "--cache")
+        .map(|at| PathBuf::from(&args[at + 1]));
     let short = std::env::args().any(|a| a == "--short");
     let (total, samples) = if short { (20_000u64, 50) } else { (200_000u64, 300) };
     let dir = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
@@ -220,15 +308,21 @@ fn main() {
     }
     drop(shared);
 
-    let base = std::path::PathBuf::from(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into()));
-    let empty = open_cost(&base, 0);
+    let scratch = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
+    let cache = cache.unwrap_or_else(|| scratch.path().to_path_buf());
+    std::fs::create_dir_all(&cache).unwrap();
+    let (empty, empty_snapshot) = open_cost(&cache, 0);
     let sizes: &[u64] = if short { &[10_000] } else { &[10_000, 1_000_000] };
-    println!("embedded open + one append (best of 5): empty ledger {empty:.2} ms");
+    println!(
+        "embedded open + one append (best of 5): empty ledger {empty:.2} ms; read-only open {empty_snapshot:.2} ms"
+    );
     for &n in sizes {
-        let ms = open_cost(&base, n);
+        let (ms, snapshot) = open_cost(&cache, n);
         println!(
-            "embedded open + one append (best of 5): {n} entries {ms:.2} ms = {:.2}x the empty ledger",
-            ms / empty
+            "embedded open + one append (best of 5): {n} entries {ms:.2} ms = {:.2}x the empty ledger; \
+             read-only open {snapshot:.2} ms = {:.2}x",
+            ms / empty,
+            snapshot / empty_snapshot
         );
     }
     postgres(short);

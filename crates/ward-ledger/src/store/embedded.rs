@@ -606,7 +606,10 @@ impl EmbeddedLedger {
                 return Err(corrupt());
             }
             self.frontier = Frontier::load(size, |level, index| {
-                Ok::<_, LedgerError>(tree.level_range(level as usize, index, 1)[0])
+                tree.level_range(level as usize, index, 1)
+                    .first()
+                    .copied()
+                    .ok_or_else(corrupt)
             })?;
             self.memory = Some(tree);
             return Ok(());
