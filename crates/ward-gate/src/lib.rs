@@ -27,7 +27,7 @@ pub mod scan;
 pub use evidence::{Evidence, EvidenceSource, ExpectedDigest, NpmRegistrySignature};
 pub use gate::Gate;
 pub use pins::RecordedAllows;
-pub use record::Recorded;
+pub use record::{RecordFailed, Recorded};
 pub use scan::{ScanOutcome, scanned_components};
 
 use serde::Serialize;
@@ -72,8 +72,8 @@ pub struct Evaluation {
     /// Known vulnerabilities found, when an advisory database is configured.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<ward_core::TriagedFinding>,
-    /// When the decision was made (RFC 3339).
-    pub time: String,
+    /// When the decision was made (RFC 3339 in JSON).
+    pub time: jiff::Timestamp,
 }
 
 impl Evaluation {

@@ -71,7 +71,7 @@ impl Gate {
             decision,
             evidence,
             findings: report.findings,
-            time: now.to_string(),
+            time: now,
         })
     }
 

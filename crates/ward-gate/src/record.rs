@@ -4,6 +4,19 @@
 use crate::{Evaluation, Gate};
 use serde::Serialize;
 use ward_ledger::LedgerError;
+use ward_ledger::record::{DecisionRecord, RecordError};
+
+/// Why a decision was not recorded (it then does not allow).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordFailed {
+    /// The ledger could not append it.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The record could not be built or signed.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+}
 
 /// Where a decision was recorded, with the proof a third party can check.
 #[derive(Clone, Debug, Serialize)]
@@ -26,18 +39,18 @@ impl Gate {
     /// Appends the decision to the ledger (one batch, durable before this
     /// returns) and returns its inclusion proof. `Ok(None)` when the gate
     /// has no ledger. An error means the decision is **not** recorded.
-    pub fn record(&self, e: &Evaluation, context: &str) -> Result<Option<Recorded>, LedgerError> {
+    pub fn record(&self, e: &Evaluation, context: &str) -> Result<Option<Recorded>, RecordFailed> {
         let Some(ledger) = &self.ledger else { return Ok(None) };
-        let record = ward_ledger::record::DecisionRecord {
-            artifact: &e.artifact,
-            checks: &e.checks,
-            decision: &e.decision,
-            evidence: &e.evidence,
-            time: e.time.clone(),
-            version: env!("CARGO_PKG_VERSION"),
+        let record = DecisionRecord::new(
+            &e.artifact,
+            &e.checks,
+            &e.decision,
+            &e.evidence,
+            e.time,
+            env!("CARGO_PKG_VERSION"),
             context,
-        };
-        let entry = record.sign(ledger.signer()?);
+        )?;
+        let entry = record.sign(ledger.signer()?)?;
         let receipt = ledger.append_one(entry.clone())?;
         if e.decision.allowed()
             && let Some(pins) = &self.pins

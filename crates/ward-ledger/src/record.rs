@@ -6,32 +6,282 @@
 //! evidence, with which verified facts and reasons ward decided. It is signed
 //! as a DSSE envelope with the ledger's own Ed25519 key, so a third party
 //! holding only the verifier key can check both the checkpoint and the record.
+//!
+//! [`DecisionRecord`] is the one typed shape of a record: the gate builds it
+//! to write an entry ([`DecisionRecord::sign`]) and every reader gets it back
+//! from an entry ([`read_record`]), so nothing reads ledger JSON by string
+//! keys. Entries are written as JSON with sorted keys (the record is turned
+//! into a [`serde_json::Value`] first), byte for byte as before the type
+//! existed. The facts are carried as the JSON they were serialised to:
+//! proven facts are only ever made by verification, never read back into
+//! facts.
 
 use crate::note::{NoteSigner, NoteVerifier};
 use base64::Engine as _;
-use serde_json::{Value, json};
-use ward_core::{Artifact, Check, Decision, EvidenceRef, Verdict};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ward_core::{Artifact, ArtifactKind, Check, Decision, EvidenceRef, Reason};
 
 /// The predicate type of ward's decision records.
 pub const DECISION_PREDICATE: &str = "https://ward.invalid/attestation/decision/v1";
 const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+const VERIFIER_ID: &str = "https://ward.invalid/ward";
+/// How a decision made without a policy file names its policy.
+pub const SAFE_DEFAULT_POLICY: &str = "ward:safe-default";
 
-/// Everything a record says.
-pub struct DecisionRecord<'a> {
-    /// The artifact.
-    pub artifact: &'a Artifact,
-    /// The checks (their facts are recorded).
-    pub checks: &'a [Check],
-    /// The decision.
-    pub decision: &'a Decision,
-    /// The evidence files.
-    pub evidence: &'a [EvidenceRef],
-    /// When (RFC 3339).
-    pub time: String,
-    /// ward's version.
-    pub version: &'a str,
+/// A decision record: an in-toto statement about one artifact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DecisionRecord {
+    /// `https://in-toto.io/Statement/v1`.
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    /// The artifact: its purl and digests.
+    pub subject: Vec<RecordSubject>,
+    /// [`DECISION_PREDICATE`].
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    /// What ward decided, and why.
+    pub predicate: DecisionPredicate,
+}
+
+/// The artifact a record is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecordSubject {
+    /// The package URL.
+    pub name: String,
+    /// Its digests, lower-case hex.
+    pub digest: SubjectDigest,
+}
+
+/// A subject's digests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SubjectDigest {
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+    /// SHA-512, lower-case hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
+}
+
+/// Allow or deny, as the SLSA Verification Summary names it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum VerificationResult {
+    /// Allowed.
+    #[serde(rename = "PASSED")]
+    Passed,
+    /// Denied (and what a record that says neither is read as).
+    #[default]
+    #[serde(rename = "FAILED")]
+    Failed,
+}
+
+/// What ward decided about the subject, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct DecisionPredicate {
+    /// Who decided: ward and its version.
+    pub verifier: RecordVerifier,
+    /// When.
+    pub time_verified: jiff::Timestamp,
+    /// The package URL again, as the VSA has it.
+    pub resource_uri: String,
     /// Where the decision was made (`verify`, `proxy`).
-    pub context: &'a str,
+    #[serde(default)]
+    pub context: String,
+    /// The artifact's file name, kind and size.
+    pub artifact: RecordedArtifact,
+    /// The policy, or [`SAFE_DEFAULT_POLICY`].
+    pub policy: RecordedPolicy,
+    /// Every evidence file, by the digest of the bytes verified.
+    #[serde(default)]
+    pub input_attestations: Vec<RecordedEvidence>,
+    /// Allow (`PASSED`) or deny (`FAILED`).
+    pub verification_result: VerificationResult,
+    /// The verified facts, as serialised when the record was written.
+    #[serde(default)]
+    pub facts: Vec<Value>,
+    /// Whether the facts were left out to keep the entry within its size limit.
+    #[serde(default)]
+    pub facts_omitted: bool,
+    /// Why it was denied.
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
+    /// Failures of rules in `warn` mode.
+    #[serde(default)]
+    pub warnings: Vec<Reason>,
+    /// Failures of rules in `audit` mode.
+    #[serde(default)]
+    pub audit: Vec<Reason>,
+}
+
+/// Who decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecordVerifier {
+    /// `https://ward.invalid/ward`.
+    pub id: String,
+    /// ward's version.
+    pub version: String,
+}
+
+/// The artifact's file name, kind and size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RecordedArtifact {
+    /// The file name it was presented under.
+    pub file_name: String,
+    /// What kind of file it is.
+    pub kind: ArtifactKind,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The policy a decision was made under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecordedPolicy {
+    /// The policy file, or [`SAFE_DEFAULT_POLICY`].
+    pub uri: String,
+    /// The policy's digest (absent for the safe default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Sha256Digest>,
+}
+
+/// An evidence file, by the SHA-256 of the bytes verified.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RecordedEvidence {
+    /// Where it came from (the path given, or the URL fetched).
+    pub uri: String,
+    /// Its digest.
+    pub digest: Sha256Digest,
+}
+
+/// `{"sha256": "<hex>"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Sha256Digest {
+    /// Lower-case hex.
+    pub sha256: String,
+}
+
+impl DecisionRecord {
+    /// The record of one decision, facts included.
+    pub fn new(
+        artifact: &Artifact,
+        checks: &[Check],
+        decision: &Decision,
+        evidence: &[EvidenceRef],
+        time: jiff::Timestamp,
+        version: &str,
+        context: &str,
+    ) -> Result<Self, RecordError> {
+        let facts = checks
+            .iter()
+            .flat_map(|c| &c.facts)
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| RecordError(format!("cannot serialise a fact: {e}")))?;
+        let purl = artifact.id.to_purl();
+        let policy = match &decision.policy {
+            Some(p) => RecordedPolicy {
+                uri: p.path.clone(),
+                digest: Some(Sha256Digest {
+                    sha256: p.digest.trim_start_matches("sha256:").to_string(),
+                }),
+            },
+            None => RecordedPolicy {
+                uri: SAFE_DEFAULT_POLICY.into(),
+                digest: None,
+            },
+        };
+        Ok(Self {
+            statement_type: STATEMENT_TYPE.into(),
+            subject: vec![RecordSubject {
+                name: purl.clone(),
+                digest: SubjectDigest {
+                    sha256: artifact.digests.sha256.to_hex(),
+                    sha512: Some(artifact.digests.sha512.to_hex()),
+                },
+            }],
+            predicate_type: DECISION_PREDICATE.into(),
+            predicate: DecisionPredicate {
+                verifier: RecordVerifier {
+                    id: VERIFIER_ID.into(),
+                    version: version.into(),
+                },
+                time_verified: time,
+                resource_uri: purl,
+                context: context.into(),
+                artifact: RecordedArtifact {
+                    file_name: artifact.file_name.clone(),
+                    kind: artifact.kind,
+                    size: artifact.size,
+                },
+                policy,
+                input_attestations: evidence
+                    .iter()
+                    .map(|e| RecordedEvidence {
+                        uri: e.uri.clone(),
+                        digest: Sha256Digest {
+                            sha256: e.sha256.clone(),
+                        },
+                    })
+                    .collect(),
+                verification_result: if decision.allowed() {
+                    VerificationResult::Passed
+                } else {
+                    VerificationResult::Failed
+                },
+                facts,
+                facts_omitted: false,
+                reasons: decision.reasons.clone(),
+                warnings: decision.warnings.clone(),
+                audit: decision.audit.clone(),
+            },
+        })
+    }
+
+    /// The artifact's package URL (the first subject's name).
+    pub fn purl(&self) -> Option<&str> {
+        self.subject.first().map(|s| s.name.as_str())
+    }
+
+    /// The artifact's SHA-256 (the first subject's), lower-case hex.
+    pub fn sha256(&self) -> Option<&str> {
+        self.subject.first().map(|s| s.digest.sha256.as_str())
+    }
+
+    /// Whether the decision allowed the artifact.
+    pub fn allowed(&self) -> bool {
+        self.predicate.verification_result == VerificationResult::Passed
+    }
+
+    /// The signed entry bytes (compact DSSE JSON), at most 64 KiB: when the
+    /// facts would not fit, they are left out (and the record says so). A
+    /// record that cannot be serialised is an error, never an empty payload.
+    pub fn sign(&self, signer: &NoteSigner) -> Result<Vec<u8>, RecordError> {
+        let full = envelope(&self.statement()?, signer)?;
+        if full.len() <= crate::store::MAX_ENTRY_BYTES {
+            return Ok(full);
+        }
+        let mut lean = self.clone();
+        lean.predicate.facts.clear();
+        lean.predicate.facts_omitted = true;
+        envelope(&lean.statement()?, signer)
+    }
+
+    /// The statement as JSON with sorted keys (the entry's payload).
+    pub fn statement(&self) -> Result<Value, RecordError> {
+        serde_json::to_value(self).map_err(|e| RecordError(format!("cannot serialise the record: {e}")))
+    }
 }
 
 fn pae(payload: &[u8]) -> Vec<u8> {
@@ -40,62 +290,38 @@ fn pae(payload: &[u8]) -> Vec<u8> {
     out
 }
 
-impl DecisionRecord<'_> {
-    /// The in-toto statement.
-    pub fn statement(&self, with_facts: bool) -> Value {
-        let a = self.artifact;
-        let facts: Vec<&ward_core::Fact> = if with_facts {
-            self.checks.iter().flat_map(|c| &c.facts).collect()
-        } else {
-            Vec::new()
-        };
-        let policy = match &self.decision.policy {
-            Some(p) => json!({"uri": p.path, "digest": {"sha256": p.digest.trim_start_matches("sha256:")}}),
-            None => json!({"uri": "ward:safe-default"}),
-        };
-        json!({
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": a.id.to_purl(), "digest": {"sha256": a.digests.sha256.to_hex(), "sha512": a.digests.sha512.to_hex()}}],
-            "predicateType": DECISION_PREDICATE,
-            "predicate": {
-                "verifier": {"id": "https://ward.invalid/ward", "version": self.version},
-                "timeVerified": self.time,
-                "resourceUri": a.id.to_purl(),
-                "context": self.context,
-                "artifact": {"fileName": a.file_name, "kind": a.kind, "size": a.size},
-                "policy": policy,
-                "inputAttestations": self.evidence.iter().map(|e| json!({"uri": e.uri, "digest": {"sha256": e.sha256}})).collect::<Vec<_>>(),
-                "verificationResult": if self.decision.verdict == Verdict::Allow { "PASSED" } else { "FAILED" },
-                "facts": facts,
-                "factsOmitted": !with_facts,
-                "reasons": self.decision.reasons,
-                "warnings": self.decision.warnings,
-                "audit": self.decision.audit,
-            }
-        })
-    }
+/// A DSSE envelope over one statement, signed with the ledger key.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    payload_type: String,
+    payload: String,
+    signatures: Vec<EnvelopeSignature>,
+}
 
-    /// The signed entry bytes (compact DSSE JSON), at most 64 KiB: when the
-    /// facts would not fit, they are left out (and the record says so).
-    pub fn sign(&self, signer: &NoteSigner) -> Vec<u8> {
-        let full = self.envelope(signer, true);
-        if full.len() <= crate::store::MAX_ENTRY_BYTES {
-            return full;
-        }
-        self.envelope(signer, false)
-    }
+#[derive(Serialize, Deserialize)]
+struct EnvelopeSignature {
+    #[serde(default)]
+    keyid: String,
+    sig: String,
+}
 
-    fn envelope(&self, signer: &NoteSigner, with_facts: bool) -> Vec<u8> {
-        let payload = serde_json::to_vec(&self.statement(with_facts)).unwrap_or_default();
-        let sig = signer.sign_bytes(&pae(&payload));
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let env = json!({
-            "payloadType": PAYLOAD_TYPE,
-            "payload": b64.encode(&payload),
-            "signatures": [{"keyid": signer.verifier().to_vkey(), "sig": b64.encode(sig)}],
-        });
-        serde_json::to_vec(&env).unwrap_or_default()
-    }
+fn envelope(statement: &Value, signer: &NoteSigner) -> Result<Vec<u8>, RecordError> {
+    let payload =
+        serde_json::to_vec(statement).map_err(|e| RecordError(format!("cannot serialise the statement: {e}")))?;
+    let sig = signer.sign_bytes(&pae(&payload));
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let env = Envelope {
+        payload_type: PAYLOAD_TYPE.into(),
+        payload: b64.encode(&payload),
+        signatures: vec![EnvelopeSignature {
+            keyid: signer.verifier().to_vkey(),
+            sig: b64.encode(sig),
+        }],
+    };
+    // Through a Value, so the envelope's keys are sorted as they always were.
+    let env = serde_json::to_value(&env).map_err(|e| RecordError(format!("cannot serialise the envelope: {e}")))?;
+    serde_json::to_vec(&env).map_err(|e| RecordError(format!("cannot serialise the envelope: {e}")))
 }
 
 /// Why an entry is not a valid record of this ledger.
@@ -103,23 +329,125 @@ impl DecisionRecord<'_> {
 #[error("invalid decision record: {0}")]
 pub struct RecordError(pub String);
 
-/// Checks an entry's DSSE signature with the ledger key and returns its statement.
+/// Checks an entry's DSSE signature with the ledger key and returns its
+/// statement as stored (for showing it whole, `ward ledger show`).
 pub fn open_record(entry: &[u8], key: &NoteVerifier) -> Result<Value, RecordError> {
-    let env: Value = serde_json::from_slice(entry).map_err(|e| RecordError(format!("not JSON: {e}")))?;
+    let payload = verified_payload(entry, key)?;
+    serde_json::from_slice(&payload).map_err(|e| RecordError(format!("payload is not JSON: {e}")))
+}
+
+/// Checks an entry's DSSE signature with the ledger key and reads it as a
+/// [`DecisionRecord`].
+pub fn read_record(entry: &[u8], key: &NoteVerifier) -> Result<DecisionRecord, RecordError> {
+    let payload = verified_payload(entry, key)?;
+    let record: DecisionRecord =
+        serde_json::from_slice(&payload).map_err(|e| RecordError(format!("not a decision record: {e}")))?;
+    if record.predicate_type != DECISION_PREDICATE {
+        return Err(RecordError(format!(
+            "predicate type {:?} is not a ward decision",
+            record.predicate_type
+        )));
+    }
+    Ok(record)
+}
+
+fn verified_payload(entry: &[u8], key: &NoteVerifier) -> Result<Vec<u8>, RecordError> {
+    let env: Envelope = serde_json::from_slice(entry).map_err(|e| RecordError(format!("not a DSSE envelope: {e}")))?;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let payload = env["payload"]
-        .as_str()
-        .and_then(|p| b64.decode(p).ok())
-        .ok_or_else(|| RecordError("no payload".into()))?;
-    let sig = env["signatures"][0]["sig"]
-        .as_str()
-        .and_then(|s| b64.decode(s).ok())
+    let payload = b64.decode(&env.payload).map_err(|_| RecordError("no payload".into()))?;
+    let sig = env
+        .signatures
+        .first()
+        .and_then(|s| b64.decode(&s.sig).ok())
         .ok_or_else(|| RecordError("no signature".into()))?;
-    if env["payloadType"] != PAYLOAD_TYPE {
+    if env.payload_type != PAYLOAD_TYPE {
         return Err(RecordError("not an in-toto payload".into()));
     }
     aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, key.public)
         .verify(&pae(&payload), &sig)
         .map_err(|_| RecordError("the record's signature is not the ledger's".into()))?;
-    serde_json::from_slice(&payload).map_err(|e| RecordError(format!("payload is not JSON: {e}")))
+    Ok(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ward_core::{CheckKind, Digests, PolicyRef, ReasonCode};
+
+    fn artifact() -> Artifact {
+        Artifact {
+            id: "pkg:npm/a@1.0.0".parse().unwrap(),
+            kind: ArtifactKind::NpmTarball,
+            file_name: "a-1.0.0.tgz".into(),
+            size: 3,
+            digests: Digests::of(b"abc"),
+            license: None,
+        }
+    }
+
+    /// The record the gate writes is the record every reader gets back,
+    /// field for field, from the signed entry.
+    #[test]
+    fn a_record_reads_back_as_written() {
+        let signer = NoteSigner::generate("test.invalid/ledger", crate::note::ALG_ED25519).unwrap();
+        let decision = Decision::new(
+            vec![Reason::new(ReasonCode::SignatureMissing, "none")],
+            Vec::new(),
+            Vec::new(),
+            Some(PolicyRef {
+                path: "ward.toml".into(),
+                digest: "sha256:ab".into(),
+            }),
+        );
+        let checks = [Check::pass(CheckKind::Archive, None, Vec::new())];
+        let evidence = [EvidenceRef {
+            uri: "https://example.invalid/a.sigstore.json".into(),
+            sha256: "cd".into(),
+        }];
+        let time: jiff::Timestamp = "2026-12-02T03:04:05.123Z".parse().unwrap();
+        let record = DecisionRecord::new(&artifact(), &checks, &decision, &evidence, time, "0.1.0", "verify").unwrap();
+        let entry = record.sign(&signer).unwrap();
+        let back = read_record(&entry, &signer.verifier()).unwrap();
+        assert_eq!(back, record);
+        assert!(!back.allowed());
+        assert_eq!(back.purl(), Some("pkg:npm/a@1.0.0"));
+        assert_eq!(back.predicate.time_verified, time);
+        assert_eq!(back.predicate.input_attestations[0].uri, evidence[0].uri);
+        // The stored statement keeps the documented shape: sorted keys, the
+        // time as RFC 3339 text, the safe default named when no policy was used.
+        let raw = open_record(&entry, &signer.verifier()).unwrap();
+        assert_eq!(raw["predicate"]["timeVerified"], "2026-12-02T03:04:05.123Z");
+        assert_eq!(raw["predicate"]["verificationResult"], "FAILED");
+        assert_eq!(raw["predicate"]["policy"]["digest"]["sha256"], "ab");
+        assert_eq!(
+            raw["subject"][0]["digest"]["sha256"],
+            artifact().digests.sha256.to_hex()
+        );
+    }
+
+    #[test]
+    fn a_record_of_another_kind_is_not_read_as_a_decision() {
+        let signer = NoteSigner::generate("test.invalid/ledger", crate::note::ALG_ED25519).unwrap();
+        let decision = Decision::new(Vec::new(), Vec::new(), Vec::new(), None);
+        let mut record = DecisionRecord::new(
+            &artifact(),
+            &[],
+            &decision,
+            &[],
+            jiff::Timestamp::UNIX_EPOCH,
+            "0.1.0",
+            "proxy",
+        )
+        .unwrap();
+        assert!(record.allowed());
+        let entry = record.sign(&signer).unwrap();
+        let raw = open_record(&entry, &signer.verifier()).unwrap();
+        assert_eq!(raw["predicate"]["policy"]["uri"], SAFE_DEFAULT_POLICY);
+        record.predicate_type = "https://example.invalid/other".into();
+        let entry = record.sign(&signer).unwrap();
+        assert!(read_record(&entry, &signer.verifier()).is_err());
+        // Another ledger's key does not open it.
+        let other = NoteSigner::generate("test.invalid/other", crate::note::ALG_ED25519).unwrap();
+        assert!(read_record(&entry, &other.verifier()).is_err());
+    }
 }

@@ -4,7 +4,7 @@ use super::{Usage, open_ledger, open_ledger_for_reading, or_usage};
 use crate::args::{LedgerCommand, SearchVerdict};
 use crate::output;
 use ward_core::PackageId;
-use ward_ledger::record::open_record;
+use ward_ledger::record::{open_record, read_record};
 
 /// How many decisions a bare `ward ledger search` lists.
 const RECENT_DECISIONS: u64 = 20;
@@ -59,22 +59,18 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                 (None, None, None) => RECENT_DECISIONS,
                 (None, _, _) => u64::MAX,
             };
-            let want_result = verdict.map(|v| match v {
-                SearchVerdict::Allow => "PASSED",
-                SearchVerdict::Deny => "FAILED",
-            });
+            let want_allowed = verdict.map(|v| matches!(v, SearchVerdict::Allow));
             // Newest first, stopping once `limit` decisions are found.
             let mut hits = Vec::new();
             for i in (0..ledger.size()).rev() {
                 if hits.len() as u64 >= limit {
                     break;
                 }
-                let statement = open_record(&ledger.entry(i)?, &ledger.verifier())?;
-                let subject = &statement["subject"][0];
+                let record = read_record(&ledger.entry(i)?, &ledger.verifier())?;
                 let matches = match (&digest, &want_purl) {
-                    (Some(d), _) => subject["digest"]["sha256"].as_str() == Some(d.as_str()),
-                    (None, Some(p)) => subject["name"]
-                        .as_str()
+                    (Some(d), _) => record.sha256() == Some(d.as_str()),
+                    (None, Some(p)) => record
+                        .purl()
                         .and_then(|n| n.parse::<PackageId>().ok())
                         .is_some_and(|s| {
                             s.ecosystem == p.ecosystem
@@ -82,10 +78,9 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                                 && (p.version.is_none() || s.version == p.version)
                         }),
                     (None, None) => true,
-                } && want_result
-                    .is_none_or(|r| statement["predicate"]["verificationResult"].as_str() == Some(r));
+                } && want_allowed.is_none_or(|allowed| record.allowed() == allowed);
                 if matches {
-                    hits.push((i, statement));
+                    hits.push((i, record));
                 }
             }
             hits.reverse();
