@@ -491,6 +491,17 @@ pub struct KeygenArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum VerifyFormat {
+    /// One line per reason.
+    #[default]
+    Text,
+    /// The documented JSON schema (docs/json-output.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum Format {
     /// One line per reason.
     #[default]
@@ -564,7 +575,7 @@ pub struct VerifyArgs {
     pub purl: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: VerifyFormat,
     /// Most entries an archive may hold.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_entries: u64,

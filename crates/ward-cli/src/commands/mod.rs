@@ -198,7 +198,14 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), Usage> {
         .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
 }
 
-/// A policy that does not load: exit 2, with its stable code.
+/// A policy that does not load: every diagnostic is shown, then exit 2
+/// with its stable code.
 pub fn policy_invalid(e: ward_policy::PolicyError) -> Usage {
-    Usage(format!("{e} [{}]", ward_core::ReasonCode::PolicyInvalid))
+    crate::output::policy_invalid(&e);
+    Usage(format!(
+        "{}: the policy does not load ({}) [{}]",
+        e.file,
+        crate::output::diagnostics::count(e.errors().count(), "error"),
+        ward_core::ReasonCode::PolicyInvalid
+    ))
 }
