@@ -154,21 +154,22 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn search_hits(hits: &[(u64, serde_json::Value)]) {
+pub fn search_hits(hits: &[(u64, ward_ledger::record::DecisionRecord)]) {
     if hits.is_empty() {
         println!("no decision found");
     }
-    for (i, s) in hits {
-        let p = &s["predicate"];
+    for (i, r) in hits {
+        let p = &r.predicate;
         println!(
             "entry {i}: {} {} at {} under policy {} ({})",
-            p["verificationResult"].as_str().unwrap_or("?"),
-            s["subject"][0]["name"].as_str().unwrap_or("?"),
-            p["timeVerified"].as_str().unwrap_or("?"),
-            p["policy"]["uri"].as_str().unwrap_or("?"),
-            p["policy"]["digest"]["sha256"]
-                .as_str()
-                .map(|d| format!("sha256:{d}"))
+            if r.allowed() { "PASSED" } else { "FAILED" },
+            r.purl().unwrap_or("?"),
+            p.time_verified,
+            p.policy.uri,
+            p.policy
+                .digest
+                .as_ref()
+                .map(|d| format!("sha256:{}", d.sha256))
                 .unwrap_or_else(|| "no digest".into()),
         );
     }
