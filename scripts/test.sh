@@ -2,8 +2,8 @@
 # ward's test command: everything the test suite needs, then the whole suite.
 # Runs on a fresh machine with ../shared beside the clone. Starts a private
 # PostgreSQL server on 127.0.0.1 (installing Debian's package if missing) for
-# the ledger's second backend, and makes sure pip, npm and cargo are
-# installed for the registry proxy's tests.
+# the ledger's second backend, makes sure pip, npm and cargo are
+# installed for the registry proxy's tests, and SoftHSM2 for the PKCS#11 ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/ward-target}"
@@ -16,6 +16,9 @@ export WARD_TEST_POSTGRES_URL
 export WARD_REQUIRE_POSTGRES=1
 scripts/clients.sh
 export WARD_REQUIRE_CLIENTS=1
+# SoftHSM2, the PKCS#11 token the `--pkcs11` signing tests use.
+scripts/softhsm.sh
+export WARD_REQUIRE_SOFTHSM=1
 # The TUF conformance suite against `ward tuf` (pinned Python packages, faketime).
 scripts/tuf-conformance.sh
 cargo test --workspace --locked

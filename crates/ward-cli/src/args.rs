@@ -436,8 +436,13 @@ pub struct PassphraseArgs {
 #[derive(Debug, Args)]
 pub struct SignArgs {
     /// The private key (PKCS#8 PEM, from `ward keygen`).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "pkcs11")]
+    pub key: Option<PathBuf>,
+    /// Sign on a PKCS#11 token instead: an RFC 7512 URI naming the key
+    /// (pkcs11:token=…;object=…). Module: ?module-path= or WARD_PKCS11_MODULE;
+    /// PIN: ?pin-source=file:… or WARD_PKCS11_PIN.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["key", "passphrase_env", "passphrase_file"])]
+    pub pkcs11: Option<String>,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
     /// Where to write the bundle. Default: ARTIFACT.sigstore.json.
@@ -450,8 +455,13 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 pub struct AttestArgs {
     /// The private key (PKCS#8 PEM, from `ward keygen`).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "pkcs11")]
+    pub key: Option<PathBuf>,
+    /// Sign on a PKCS#11 token instead: an RFC 7512 URI naming the key
+    /// (pkcs11:token=…;object=…). Module: ?module-path= or WARD_PKCS11_MODULE;
+    /// PIN: ?pin-source=file:… or WARD_PKCS11_PIN.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["key", "passphrase_env", "passphrase_file"])]
+    pub pkcs11: Option<String>,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
     /// The predicate, a JSON file.
@@ -477,10 +487,10 @@ pub enum KeyAlgorithm {
 
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// The key algorithm.
-    #[arg(long, value_enum, default_value = "ed25519")]
-    pub algorithm: KeyAlgorithm,
-    /// Write PREFIX.key (private, mode 0600) and PREFIX.pub.
+    /// The key algorithm. Default: ed25519 for a key file, ecdsa-p256 on a token.
+    #[arg(long, value_enum)]
+    pub algorithm: Option<KeyAlgorithm>,
+    /// Write PREFIX.key (private, mode 0600) and PREFIX.pub; with --pkcs11, PREFIX.pub only.
     #[arg(long, short, value_name = "PREFIX", default_value = "ward")]
     pub output: PathBuf,
     #[command(flatten)]
@@ -558,6 +568,11 @@ pub struct VerifyArgs {
     pub npm_keys: Option<PathBuf>,
     /// The ledger every decision is appended to. Default: the ledger in ward's data directory.
     #[arg(long, value_name = "DIR")]
+    /// Generate the key pair on a PKCS#11 token (RFC 7512 URI with object=LABEL);
+    /// the private key never leaves it. Module: ?module-path= or
+    /// WARD_PKCS11_MODULE; PIN: ?pin-source=file:… or WARD_PKCS11_PIN.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_env", "passphrase_file"])]
+    pub pkcs11: Option<String>,
     pub ledger: Option<PathBuf>,
     /// Scan against this advisory database. Default: the one in ward's data directory, when imported.
     #[arg(long, value_name = "DIR")]

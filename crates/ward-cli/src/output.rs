@@ -115,8 +115,23 @@ pub fn keygen_ok(private: &std::path::Path, public: &std::path::Path, fingerprin
     );
 }
 
-pub fn wrote(path: &std::path::Path, fingerprint: &str) {
-    println!("wrote {} (signed by key {fingerprint})", path.display());
+/// `ward keygen --pkcs11`: the key is on the token, only its public half was written.
+pub fn keygen_token_ok(key_uri: &str, public: &std::path::Path, fingerprint: &str) {
+    println!(
+        "generated {key_uri} on the token (the private key stays there), wrote {} (public), key {fingerprint}",
+        public.display()
+    );
+}
+
+/// `ward sign|attest`; `on_token` says, for a key on a PKCS#11 token,
+/// whether the token reports it was generated there and never left it.
+pub fn wrote(path: &std::path::Path, fingerprint: &str, on_token: Option<bool>) {
+    let origin = match on_token {
+        None => "",
+        Some(true) => ", on a PKCS#11 token that generated it and never let it out",
+        Some(false) => ", on a PKCS#11 token it was imported into: it existed outside the token before",
+    };
+    println!("wrote {} (signed by key {fingerprint}{origin})", path.display());
 }
 
 /// `ward trust update` and `ward trust log` text (already formatted lines).

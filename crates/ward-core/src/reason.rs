@@ -174,6 +174,9 @@ reason_codes! {
     /// Too few distinct trusted keys signed.
     ThresholdNotMet = "threshold-not-met",
         "Fewer distinct trusted keys signed the artifact than the policy's threshold requires (the same key twice counts once).";
+    /// A trusted key signed, but the scope requires keys registered as hardware-backed.
+    KeyNotHardwareBacked = "key-not-hardware-backed",
+        "The scope requires hardware-backed keys (`require_hardware_keys`) and the key that signed is trusted but not registered as hardware-backed (no `hardware` table in its policy entry), so its signature does not count. Sign with a registered key, or register this key if it really lives on a token (the registration is the operator's statement; see docs/trust.md).";
     /// The trusted signature is older than allowed.
     SignatureTooOld = "signature-too-old",
         "No trusted signature has a verified signing time within the policy's max_signature_age_days.";

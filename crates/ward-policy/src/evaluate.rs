@@ -66,6 +66,10 @@ impl DecisionInput<'_> {
     fn counted_facts<'s>(&'s self, policy: &'s Policy, scope: &'s Scope) -> impl Iterator<Item = &'s Fact> + 's {
         self.facts().filter(move |f| {
             let signer = f.signer();
+            if scope.require_hardware_keys.is_some() {
+                // Only what registered hardware-backed keys signed.
+                return crate::hardware::registered(scope, signer).is_some();
+            }
             if !scope.has_trust() {
                 return self.counts(Some(scope), signer);
             }
@@ -204,6 +208,23 @@ impl Policy {
                 }
             })
             .collect();
+        // A scope that requires hardware-backed keys counts registered keys only.
+        let (trusted, not_hardware): (Vec<_>, Vec<_>) = trusted
+            .into_iter()
+            .partition(|(s, _)| scope.require_hardware_keys.is_none() || crate::hardware::registered(scope, s).is_some());
+        let mut not_hardware: Vec<String> = not_hardware.iter().map(|(s, _)| describe(s)).collect();
+        not_hardware.sort();
+        not_hardware.dedup();
+        let hardware_shortfall = {
+            let mut distinct: Vec<String> = trusted.iter().map(|(s, _)| signer_key(s)).collect();
+            distinct.sort();
+            distinct.dedup();
+            crate::hardware::shortfall(scope, distinct.len(), &not_hardware)
+        };
+        if let Some((code, message)) = &hardware_shortfall {
+            let line = scope.require_hardware_keys.unwrap_or(scope.line);
+            fail(*code, line, message.clone());
+        }
 
         // Signatures: who, how many, how recent.
         let trust_line = scope
@@ -213,7 +234,9 @@ impl Policy {
             .or(scope.keys.first().map(|k| k.line))
             .unwrap_or(scope.line);
         if trusted.is_empty() {
-            if signatures.is_empty() {
+            if hardware_shortfall.is_some() {
+                // Said above: trusted keys signed, none registered as hardware-backed.
+            } else if signatures.is_empty() {
                 fail(
                     ReasonCode::SignatureMissing,
                     scope.line,
@@ -245,7 +268,7 @@ impl Policy {
             let mut distinct: Vec<String> = trusted.iter().map(|(s, _)| signer_key(s)).collect();
             distinct.sort();
             distinct.dedup();
-            if (distinct.len() as u32) < scope.threshold.value {
+            if (distinct.len() as u32) < scope.threshold.value && hardware_shortfall.is_none() {
                 fail(
                     ReasonCode::ThresholdNotMet,
                     scope.threshold.line,

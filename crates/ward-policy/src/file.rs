@@ -121,7 +121,9 @@ pub(crate) struct RawScope {
     #[serde(default)]
     pub signers: Vec<Spanned<RawSigner>>,
     #[serde(default)]
-    pub keys: Vec<Spanned<String>>,
+    pub keys: Vec<Spanned<crate::hardware::RawKey>>,
+    #[serde(default)]
+    pub require_hardware_keys: Option<Spanned<bool>>,
     #[serde(default)]
     pub threshold: Option<Spanned<u32>>,
     #[serde(default)]

@@ -18,6 +18,7 @@ mod diagnostic;
 mod error;
 mod evaluate;
 mod file;
+mod hardware;
 pub mod license;
 mod load;
 mod model;
@@ -35,7 +36,7 @@ pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
 pub use load::MAX_DIAGNOSTICS;
 pub use model::{
-    Allow, Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
+    Allow, Defaults, Exception, HardwareKey, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;

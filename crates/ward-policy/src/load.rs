@@ -419,22 +419,52 @@ impl Loader {
             }
         }
         let mut keys = Vec::new();
+        let mut hardware_keys = Vec::new();
         for k in &s.keys {
-            let Some((path, bytes)) = self.read_named(k, &at("keys"), "key file", limits::KEY) else {
+            let named = Spanned::new(k.span(), k.get_ref().path.clone());
+            let Some((path, bytes)) = self.read_named(&named, &at("keys"), "key file", limits::KEY) else {
                 ok = false;
                 continue;
             };
             match PublicKey::parse(&bytes, path.display().to_string()) {
-                Ok(key) => keys.push(Located {
-                    value: key,
-                    line: self.line(k),
-                }),
+                Ok(key) => {
+                    if let Some(hw) = &k.get_ref().hardware {
+                        match crate::hardware::registration(hw, key.fingerprint().to_string(), self.line(k)) {
+                            Ok(h) => hardware_keys.push(h),
+                            Err(e) => {
+                                self.report(DiagnosticCode::InvalidKey, Some(k.span()), at("keys.hardware"), e);
+                                ok = false;
+                            }
+                        }
+                    }
+                    keys.push(Located {
+                        value: key,
+                        line: self.line(k),
+                    })
+                }
                 Err(e) => {
                     self.report(DiagnosticCode::InvalidKey, Some(k.span()), at("keys"), e.to_string());
                     ok = false;
                 }
             }
         }
+        let require_hardware_keys = match &s.require_hardware_keys {
+            Some(r) if *r.get_ref() => {
+                let registered = s.keys.iter().filter(|k| k.get_ref().hardware.is_some()).count();
+                let threshold = s.threshold.as_ref().map(|t| *t.get_ref()).unwrap_or(1);
+                if let Some(problem) = crate::hardware::scope_problem(s.signers.len(), registered, threshold) {
+                    self.report(
+                        DiagnosticCode::InvalidThreshold,
+                        Some(r.span()),
+                        at("require_hardware_keys"),
+                        problem,
+                    );
+                    ok = false;
+                }
+                Some(self.line(r))
+            }
+            _ => None,
+        };
         let threshold = match &s.threshold {
             Some(t) => {
                 // Counted as written, so a key that failed to load does not
@@ -537,6 +567,8 @@ impl Loader {
             mode: s.mode.map(Mode::from).unwrap_or(defaults.mode),
             signers,
             keys,
+            hardware_keys,
+            require_hardware_keys,
             threshold,
             max_signature_age_days: s
                 .max_signature_age_days

@@ -201,6 +201,24 @@ pub struct ProvenanceRule {
     pub deny_self_hosted: Option<Located<bool>>,
 }
 
+/// A key the policy registers as hardware-backed (a `hardware` table in
+/// its `keys` entry). The registration is the operator's statement: a
+/// signature cannot show where its key lives, and ward checks no key
+/// attestation (docs/trust.md).
+#[derive(Clone, Debug)]
+pub struct HardwareKey {
+    /// The key's `sha256:` fingerprint.
+    pub fingerprint: String,
+    /// Who registered it.
+    pub registered_by: String,
+    /// Where it lives, as a PKCS#11 URI (no PIN), if given.
+    pub pkcs11_uri: Option<String>,
+    /// A free-form note (device, serial, ceremony).
+    pub note: Option<String>,
+    /// Line of the key's entry.
+    pub line: usize,
+}
+
 /// One scope: the packages it covers and the rules they must pass.
 #[derive(Clone, Debug)]
 pub struct Scope {
@@ -216,6 +234,11 @@ pub struct Scope {
     pub signers: Vec<TrustedSigner>,
     /// Trusted keys, with the line each was named on.
     pub keys: Vec<Located<PublicKey>>,
+    /// Which of `keys` the policy registers as hardware-backed.
+    pub hardware_keys: Vec<HardwareKey>,
+    /// Line of `require_hardware_keys = true`: then only signatures by
+    /// `hardware_keys` count.
+    pub require_hardware_keys: Option<usize>,
     /// Distinct trusted signers required.
     pub threshold: Located<u32>,
     /// Maximum age of the newest trusted signature.

@@ -6,8 +6,13 @@
 //! is a Sigstore bundle v0.3 with a public-key hint and no transparency-log
 //! entry (signing is offline), which `ward verify --key` accepts; the
 //! decision records that no log proof exists.
+//!
+//! A key can also live on a PKCS#11 token ([`pkcs11`]): generated there,
+//! used there, only its public key exported; the bundles are the same.
 
 #![forbid(unsafe_code)]
+
+pub mod pkcs11;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -56,6 +61,9 @@ pub enum SignError {
     /// The artifact is too large for the algorithm.
     #[error("{0}")]
     TooLarge(String),
+    /// A key on a PKCS#11 token could not be used.
+    #[error(transparent)]
+    Pkcs11(#[from] pkcs11::Pkcs11Error),
 }
 
 /// A new key pair as PEM text.
@@ -68,7 +76,7 @@ pub struct GeneratedKey {
     pub fingerprint: String,
 }
 
-fn pem(tag: &str, der: &[u8]) -> Result<String, SignError> {
+pub(crate) fn pem(tag: &str, der: &[u8]) -> Result<String, SignError> {
     pkcs8::der::pem::encode_string(tag, pkcs8::LineEnding::LF, der).map_err(|e| SignError::Key(e.to_string()))
 }
 
@@ -102,6 +110,8 @@ pub fn keygen(algorithm: Algorithm, passphrase: Option<&str>) -> Result<Generate
 enum Inner {
     Ed25519(Ed25519KeyPair),
     EcdsaP256(EcdsaKeyPair),
+    /// On a PKCS#11 token: signatures are made there.
+    Token(Box<pkcs11::TokenKey>),
 }
 
 /// A private key ready to sign.
@@ -110,8 +120,9 @@ pub struct SigningKey {
     spki_der: Vec<u8>,
 }
 
-const ED25519_SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-const P256_SPKI_PREFIX: [u8; 26] = [
+pub(crate) const ED25519_SPKI_PREFIX: [u8; 12] =
+    [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+pub(crate) const P256_SPKI_PREFIX: [u8; 26] = [
     0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
     0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
@@ -138,6 +149,24 @@ impl SigningKey {
             other => Err(SignError::Key(format!(
                 "PEM block {other:?} is not a PKCS#8 private key"
             ))),
+        }
+    }
+
+    /// Opens a key on a PKCS#11 token (see [`pkcs11`]): the private key stays there.
+    pub fn from_pkcs11(uri: &pkcs11::Pkcs11Uri, config: &pkcs11::TokenConfig) -> Result<Self, SignError> {
+        let key = pkcs11::TokenKey::open(uri, config)?;
+        Ok(Self {
+            spki_der: key.public_key_der().to_vec(),
+            inner: Inner::Token(Box::new(key)),
+        })
+    }
+
+    /// For a key on a token: whether the token says it was generated there
+    /// and never left ([`pkcs11::TokenKey::generated_on_token`]); `None` for a key file.
+    pub fn generated_on_token(&self) -> Option<bool> {
+        match &self.inner {
+            Inner::Token(key) => Some(key.generated_on_token()),
+            _ => None,
         }
     }
 
@@ -180,8 +209,7 @@ impl SigningKey {
 
     /// `sha256:<hex>` of the public key, as `ward verify` reports signers.
     pub fn fingerprint(&self) -> String {
-        use sha2::Digest as _;
-        format!("sha256:{}", hex_lower(&sha2::Sha256::digest(&self.spki_der)))
+        fingerprint(&self.spki_der)
     }
 
     /// Signs a message (ECDSA hashes it with SHA-256).
@@ -194,6 +222,7 @@ impl SigningKey {
                     .map_err(|e| SignError::Key(e.to_string()))?;
                 Ok(sig.as_ref().to_vec())
             }
+            Inner::Token(key) => Ok(key.sign(message)?),
         }
     }
 
@@ -204,13 +233,14 @@ impl SigningKey {
             source,
         };
         match &self.inner {
+            Inner::Token(key) if key.algorithm() == Algorithm::EcdsaP256 => Ok(key.sign_sha256(sha256)?),
             Inner::EcdsaP256(pair) => {
                 let digest = aws_lc_rs::digest::Digest::import_less_safe(sha256, &aws_lc_rs::digest::SHA256)
                     .map_err(|e| SignError::Key(e.to_string()))?;
                 let sig = pair.sign_digest(&digest).map_err(|e| SignError::Key(e.to_string()))?;
                 Ok(sig.as_ref().to_vec())
             }
-            Inner::Ed25519(_) => {
+            Inner::Ed25519(_) | Inner::Token(_) => {
                 let bytes = ward_verify::keys::read_bounded(path).map_err(|e| match e {
                     ward_verify::VerifyError::Unreadable { source, .. } => io(source),
                     _ => SignError::TooLarge(format!(
@@ -221,6 +251,12 @@ impl SigningKey {
             }
         }
     }
+}
+
+/// `sha256:<hex>` of a DER SubjectPublicKeyInfo, as `ward verify` names keys.
+pub(crate) fn fingerprint(spki_der: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{}", hex_lower(&sha2::Sha256::digest(spki_der)))
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

@@ -1,4 +1,5 @@
-//! The publisher side: `ward keygen`, `ward sign`, `ward attest`.
+//! The publisher side: `ward keygen`, `ward sign`, `ward attest`, with a key
+//! file or a key on a PKCS#11 token (`--pkcs11 URI`).
 
 use super::{Usage, or_usage};
 use crate::args::{AttestArgs, KeyAlgorithm, KeygenArgs, PassphraseArgs, SignArgs};
@@ -23,6 +24,40 @@ fn passphrase(args: &PassphraseArgs) -> Result<Option<Zeroizing<String>>, Usage>
         )));
     }
     Ok(None)
+}
+
+/// The token fallbacks from the environment: `WARD_PKCS11_MODULE` (the
+/// module when the URI has no `module-path`) and `WARD_PKCS11_PIN` (the user
+/// PIN when the URI has no `pin-value` or `pin-source`).
+fn token_config() -> ward_sign::pkcs11::TokenConfig {
+    ward_sign::pkcs11::TokenConfig {
+        module: std::env::var_os("WARD_PKCS11_MODULE")
+            .filter(|m| !m.is_empty())
+            .map(PathBuf::from),
+        pin: std::env::var("WARD_PKCS11_PIN").ok().map(Zeroizing::new),
+    }
+}
+
+/// The signing key: a key file (`--key`, with its passphrase) or a key on a token (`--pkcs11`).
+fn signing_key(
+    key: Option<&Path>,
+    pkcs11: Option<&str>,
+    pass: &PassphraseArgs,
+) -> Result<ward_sign::SigningKey, Usage> {
+    match (key, pkcs11) {
+        (_, Some(uri)) => {
+            let uri = ward_sign::pkcs11::Pkcs11Uri::parse(uri)?;
+            Ok(ward_sign::SigningKey::from_pkcs11(&uri, &token_config())?)
+        }
+        (Some(path), None) => {
+            let pass = passphrase(pass)?;
+            Ok(ward_sign::SigningKey::from_file(
+                path,
+                pass.as_deref().map(String::as_str),
+            )?)
+        }
+        (None, None) => Err(Usage("give --key FILE or --pkcs11 URI".into())),
+    }
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -51,11 +86,28 @@ fn write_new(path: &Path, data: &[u8], mode: u32, force: bool) -> Result<(), Usa
 
 pub fn keygen(args: KeygenArgs) -> u8 {
     or_usage(|| {
-        let pass = passphrase(&args.passphrase)?;
         let algorithm = match args.algorithm {
-            KeyAlgorithm::Ed25519 => ward_sign::Algorithm::Ed25519,
-            KeyAlgorithm::EcdsaP256 => ward_sign::Algorithm::EcdsaP256,
+            Some(KeyAlgorithm::Ed25519) => ward_sign::Algorithm::Ed25519,
+            Some(KeyAlgorithm::EcdsaP256) => ward_sign::Algorithm::EcdsaP256,
+            None if args.pkcs11.is_some() => ward_sign::Algorithm::EcdsaP256,
+            None => ward_sign::Algorithm::Ed25519,
         };
+        if let Some(uri) = &args.pkcs11 {
+            let uri = ward_sign::pkcs11::Pkcs11Uri::parse(uri)?;
+            let public = with_suffix(&args.output, ".pub");
+            // Refuse before the key exists on the token, not after.
+            if !args.force && std::fs::symlink_metadata(&public).is_ok() {
+                return Err(Usage(format!(
+                    "{} already exists (--force overwrites it)",
+                    public.display()
+                )));
+            }
+            let key = ward_sign::pkcs11::generate(&uri, &token_config(), algorithm)?;
+            write_new(&public, key.public_pem.as_bytes(), 0o644, args.force)?;
+            output::keygen_token_ok(&key.key_uri, &public, &key.fingerprint);
+            return Ok(crate::EXIT_ALLOW);
+        }
+        let pass = passphrase(&args.passphrase)?;
         let key = ward_sign::keygen(algorithm, pass.as_deref().map(String::as_str))?;
         let (private, public) = (with_suffix(&args.output, ".key"), with_suffix(&args.output, ".pub"));
         write_new(&private, key.private_pem.as_bytes(), 0o600, args.force)?;
@@ -67,8 +119,7 @@ pub fn keygen(args: KeygenArgs) -> u8 {
 
 pub fn sign(args: SignArgs) -> u8 {
     or_usage(|| {
-        let pass = passphrase(&args.passphrase)?;
-        let key = ward_sign::SigningKey::from_file(&args.key, pass.as_deref().map(String::as_str))?;
+        let key = signing_key(args.key.as_deref(), args.pkcs11.as_deref(), &args.passphrase)?;
         let bundle = ward_sign::sign_artifact(&key, &args.artifact)?;
         let out = args
             .output
@@ -76,15 +127,14 @@ pub fn sign(args: SignArgs) -> u8 {
             .unwrap_or_else(|| with_suffix(&args.artifact, ".sigstore.json"));
         let text = serde_json::to_string_pretty(&bundle).map_err(|e| Usage(e.to_string()))?;
         std::fs::write(&out, text).map_err(|e| Usage(format!("cannot write {}: {e}", out.display())))?;
-        output::wrote(&out, &key.fingerprint());
+        output::wrote(&out, &key.fingerprint(), key.generated_on_token());
         Ok(crate::EXIT_ALLOW)
     })
 }
 
 pub fn attest(args: AttestArgs) -> u8 {
     or_usage(|| {
-        let pass = passphrase(&args.passphrase)?;
-        let key = ward_sign::SigningKey::from_file(&args.key, pass.as_deref().map(String::as_str))?;
+        let key = signing_key(args.key.as_deref(), args.pkcs11.as_deref(), &args.passphrase)?;
         let bytes = ward_verify::evidence::read_evidence(&args.predicate)?;
         let predicate = ward_verify::evidence::parse_json(&bytes)
             .map_err(|e| Usage(format!("{}: {e}", args.predicate.display())))?;
@@ -106,7 +156,7 @@ pub fn attest(args: AttestArgs) -> u8 {
                 path
             }
         };
-        output::wrote(&out, &key.fingerprint());
+        output::wrote(&out, &key.fingerprint(), key.generated_on_token());
         Ok(crate::EXIT_ALLOW)
     })
 }
