@@ -493,6 +493,11 @@ pub struct KeygenArgs {
     /// Write PREFIX.key (private, mode 0600) and PREFIX.pub; with --pkcs11, PREFIX.pub only.
     #[arg(long, short, value_name = "PREFIX", default_value = "ward")]
     pub output: PathBuf,
+    /// Generate the key pair on a PKCS#11 token (RFC 7512 URI with object=LABEL);
+    /// the private key never leaves it. Module: ?module-path= or
+    /// WARD_PKCS11_MODULE; PIN: ?pin-source=file:… or WARD_PKCS11_PIN.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_env", "passphrase_file"])]
+    pub pkcs11: Option<String>,
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
     /// Overwrite existing files.
@@ -568,11 +573,6 @@ pub struct VerifyArgs {
     pub npm_keys: Option<PathBuf>,
     /// The ledger every decision is appended to. Default: the ledger in ward's data directory.
     #[arg(long, value_name = "DIR")]
-    /// Generate the key pair on a PKCS#11 token (RFC 7512 URI with object=LABEL);
-    /// the private key never leaves it. Module: ?module-path= or
-    /// WARD_PKCS11_MODULE; PIN: ?pin-source=file:… or WARD_PKCS11_PIN.
-    #[arg(long, value_name = "URI", conflicts_with_all = ["passphrase_env", "passphrase_file"])]
-    pub pkcs11: Option<String>,
     pub ledger: Option<PathBuf>,
     /// Scan against this advisory database. Default: the one in ward's data directory, when imported.
     #[arg(long, value_name = "DIR")]
