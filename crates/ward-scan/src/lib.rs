@@ -30,6 +30,7 @@ pub mod malicious;
 pub mod npm_lock;
 pub mod osv;
 pub mod requirements;
+mod rustsec_md;
 pub mod sbom;
 pub mod scan;
 pub mod target;

@@ -10,7 +10,7 @@
 //! `toml` crate (only the fields ward matches on).
 
 use super::{DbError, EcosystemStats, ImportReport, SourceInfo};
-use crate::advisory::{Advisory, AffectedPackage, Matcher, Rating, ecosystem_of, rate_vector};
+use crate::advisory::{Advisory, ecosystem_of};
 use crate::osv::OsvRecord;
 use sha2::Digest as _;
 use std::collections::{BTreeMap, HashMap};
@@ -88,62 +88,10 @@ fn osv_from_json(bytes: &[u8]) -> Result<Vec<Result<OsvRecord, String>>, String>
         .collect())
 }
 
-/// Parses a RustSec advisory (TOML front matter in Markdown).
+/// Parses a RustSec advisory (TOML front matter in Markdown) with the
+/// `rustsec` crate (see [`crate::rustsec_md`]).
 fn rustsec(text: &str) -> Result<Option<(Advisory, bool)>, String> {
-    let start = text.find("```toml").ok_or("no ```toml front matter")? + "```toml".len();
-    let end = text[start..].find("```").ok_or("unterminated front matter")? + start;
-    let front: toml::Table = toml::from_str(&text[start..end]).map_err(|e| e.message().to_string())?;
-    let adv = front
-        .get("advisory")
-        .and_then(|a| a.as_table())
-        .ok_or("no [advisory] table")?;
-    let s = |t: &toml::Table, k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let list = |t: Option<&toml::Table>, k: &str| -> Vec<String> {
-        t.and_then(|t| t.get(k))
-            .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
-            .unwrap_or_default()
-    };
-    let id = s(adv, "id").ok_or("no advisory.id")?;
-    let package = s(adv, "package").ok_or("no advisory.package")?;
-    let withdrawn = adv.contains_key("withdrawn");
-    let malicious = list(Some(adv), "categories").iter().any(|c| c == "malicious");
-    let versions = front.get("versions").and_then(|v| v.as_table());
-    let title = text[end..]
-        .lines()
-        .find_map(|l| l.strip_prefix("# "))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let rating = match (
-        s(adv, "cvss").and_then(|v| rate_vector(&v)),
-        adv.contains_key("informational"),
-    ) {
-        (Some(r), _) => r,
-        (None, true) => Rating::informational(),
-        (None, false) => Rating::unrated(),
-    };
-    let advisory = Advisory {
-        id,
-        aliases: list(Some(adv), "aliases"),
-        summary: title,
-        modified: s(adv, "date").map(|d| format!("{d}T00:00:00Z")),
-        rating,
-        affected: vec![AffectedPackage {
-            ecosystem: Ecosystem::Cargo,
-            name: crate::advisory::normalize_name(Ecosystem::Cargo, &package),
-            matcher: Matcher::Rustsec {
-                patched: list(versions, "patched"),
-                unaffected: list(versions, "unaffected"),
-            },
-        }],
-        malicious: malicious.then(|| crate::malicious::Malicious {
-            advice: crate::malicious::DEFAULT_ADVICE.to_string(),
-            suspect: None,
-            indicators: Vec::new(),
-        }),
-    };
-    Ok(Some((advisory, withdrawn)))
+    crate::rustsec_md::read(text).map(Some)
 }
 
 /// What a walk has read: each directory and file once, however many
