@@ -22,7 +22,7 @@ pub struct Gate {
     pub(crate) custom_policy: bool,
     pub(crate) limits: Limits,
     pub(crate) ledger: Option<SharedLedger>,
-    pub(crate) advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_scan::Severity>)>,
+    pub(crate) advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_core::Severity>)>,
     pub(crate) first_seen: Option<Arc<Mutex<ward_scan::FirstSeenStore>>>,
     pub(crate) pins: Option<Arc<Mutex<RecordedAllows>>>,
 }
@@ -47,7 +47,7 @@ impl Gate {
     /// Scans every artifact (its own package and the components of a
     /// verified SBOM attestation) against this database. Findings at or
     /// above the policy's threshold deny; `fail_on` replaces that threshold.
-    pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: Option<ward_scan::Severity>) -> Self {
+    pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: Option<ward_core::Severity>) -> Self {
         self.advisories = Some((db, fail_on));
         self
     }
@@ -61,7 +61,7 @@ impl Gate {
         self,
         explicit: Option<&Path>,
         data_dir: &Path,
-        fail_on: Option<ward_scan::Severity>,
+        fail_on: Option<ward_core::Severity>,
     ) -> Result<Self, GateError> {
         let db = match explicit {
             Some(dir) => ward_scan::AdvisoryDb::load(dir)?,

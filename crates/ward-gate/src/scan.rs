@@ -74,7 +74,7 @@ impl Gate {
         &self,
         path: &Path,
         evidence: &Evidence,
-    ) -> Result<(Vec<ward_scan::Component>, Vec<ward_scan::Unpinned>), GateError> {
+    ) -> Result<(Vec<ward_core::Component>, Vec<ward_core::Unpinned>), GateError> {
         let mut evidence = evidence.clone();
         evidence.discover_sidecars(path);
         let verified = self.identify_and_verify(path, None, &evidence)?;
@@ -82,7 +82,7 @@ impl Gate {
         let (components, mut unevaluable) = scanned_components(artifact, &verified.checks);
         let packaged = artifact.kind != ArtifactKind::File;
         if components.is_empty() || (!packaged && components.iter().all(|c| c.source == artifact.file_name)) {
-            unevaluable.push(ward_scan::Unpinned {
+            unevaluable.push(ward_core::Unpinned {
                 entry: artifact.file_name.clone(),
                 source: path.display().to_string(),
                 reason: "not a lockfile, SBOM or package, and no verified SBOM attestation lists what it contains"
@@ -93,7 +93,7 @@ impl Gate {
             if let (CheckOutcome::Fail { reason }, CheckKind::Attestation | CheckKind::Archive) =
                 (&check.outcome, check.check)
             {
-                unevaluable.push(ward_scan::Unpinned {
+                unevaluable.push(ward_core::Unpinned {
                     entry: check.evidence.clone().unwrap_or_else(|| artifact.file_name.clone()),
                     source: path.display().to_string(),
                     reason: format!("{}: {}", reason.code, reason.message),
@@ -114,12 +114,12 @@ pub(crate) fn scan_report(
     db: Option<&ward_scan::AdvisoryDb>,
     artifact: &Artifact,
     checks: &[Check],
-) -> ward_scan::ScanReport {
+) -> ward_core::ScanReport {
     let (components, unevaluable) = scanned_components(artifact, checks);
     match db {
         Some(db) => ward_scan::scan(db, &components, unevaluable),
         // No advisory data: licences can still be judged.
-        None => ward_scan::ScanReport {
+        None => ward_core::ScanReport {
             components: components.len(),
             licenses: ward_scan::scan::licenses_of(&components),
             ..Default::default()
@@ -134,11 +134,11 @@ pub(crate) fn scan_report(
 pub fn scanned_components(
     artifact: &Artifact,
     checks: &[Check],
-) -> (Vec<ward_scan::Component>, Vec<ward_scan::Unpinned>) {
+) -> (Vec<ward_core::Component>, Vec<ward_core::Unpinned>) {
     let mut components = Vec::new();
     let mut unevaluable = Vec::new();
     if artifact.id.version.is_some() {
-        let mut own = ward_scan::Component::new(artifact.id.clone(), artifact.file_name.clone());
+        let mut own = ward_core::Component::new(artifact.id.clone(), artifact.file_name.clone());
         own.license = artifact.license.clone();
         // Packages state their licence in their metadata; a plain file does not.
         own.states_licenses = artifact.kind != ArtifactKind::File;
@@ -163,7 +163,7 @@ pub fn scanned_components(
                     components.extend(c);
                     unevaluable.extend(u);
                 }
-                Err(e) => unevaluable.push(ward_scan::Unpinned {
+                Err(e) => unevaluable.push(ward_core::Unpinned {
                     entry: evidence.clone(),
                     source: evidence.clone(),
                     reason: e,

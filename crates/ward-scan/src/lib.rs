@@ -43,9 +43,3 @@ pub use osv::{Affected, Event, OsvRecord, Range, RangeKind, is_affected};
 pub use scan::scan;
 pub use target::TargetError;
 pub use version::{Version, VersionError, VersionScheme};
-// Transitional: these moved to ward-core (issue 12); the re-export goes
-// once every caller names them there.
-pub use ward_core::{
-    Component, ComponentLicense, Finding, FindingStatus, MaliciousFinding, Rating, ScanReport, Severity, Silenced,
-    SilencedBy, TriagedFinding, TriagedReport, Unpinned,
-};

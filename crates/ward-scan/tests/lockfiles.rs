@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use ward_scan::target::read;
-use ward_scan::{Component, Unpinned};
+use ward_core::{Component, Unpinned};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

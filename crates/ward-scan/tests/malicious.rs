@@ -7,7 +7,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use ward_core::PackageId;
-use ward_scan::{AdvisoryDb, Component, scan};
+use ward_scan::{AdvisoryDb, scan};
+use ward_core::Component;
 
 fn advisories() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/advisories")

@@ -9,7 +9,8 @@ use crate::args::{Level, ScanArgs};
 use crate::output;
 use std::sync::Arc;
 use ward_policy::Policy;
-use ward_scan::{AdvisoryDb, FirstSeenStore, Severity};
+use ward_scan::{AdvisoryDb, FirstSeenStore};
+use ward_core::Severity;
 
 /// The severity a `--fail-on` level names.
 pub fn severity(level: Level) -> Severity {

@@ -248,9 +248,9 @@ pub fn scan(w: &mut impl Write, r: &ward_core::TriagedReport, outcome: &super::S
             (Some(s), _, _) => format!(
                 " [silenced by {} {}: {}]",
                 match s.by {
-                    ward_scan::SilencedBy::Exception => "exception",
-                    ward_scan::SilencedBy::Vex => "VEX",
-                    ward_scan::SilencedBy::Allow => "allow",
+                    ward_core::SilencedBy::Exception => "exception",
+                    ward_core::SilencedBy::Vex => "VEX",
+                    ward_core::SilencedBy::Allow => "allow",
                 },
                 s.source,
                 s.justification
