@@ -131,34 +131,52 @@ pub struct PolicyRef {
     pub digest: String,
 }
 
-/// The decision about one artifact: a verdict and every reason behind it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The decision about one artifact: every reason behind it, and the verdict
+/// they add up to. The verdict is not stored apart from the reasons: it is
+/// deny exactly when there is a deny reason ([`Decision::verdict`]), so the
+/// two cannot disagree. In JSON it is still written first, as `verdict`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {
-    /// Allow or deny.
-    pub verdict: Verdict,
     /// Why it was denied; empty for an allow.
     pub reasons: Vec<Reason>,
     /// Failures of rules in `warn` mode: reported, not denied.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Reason>,
     /// Failures of rules in `audit` mode: recorded only.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<Reason>,
     /// The policy, when one was used (else ward's safe default applied).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyRef>,
+}
+
+/// How a [`Decision`] is written: the verdict first, then its reasons.
+#[derive(Serialize)]
+struct DecisionJson<'a> {
+    verdict: Verdict,
+    reasons: &'a [Reason],
+    #[serde(skip_serializing_if = "<[Reason]>::is_empty")]
+    warnings: &'a [Reason],
+    #[serde(skip_serializing_if = "<[Reason]>::is_empty")]
+    audit: &'a [Reason],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a PolicyRef>,
+}
+
+impl Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        DecisionJson {
+            verdict: self.verdict(),
+            reasons: &self.reasons,
+            warnings: &self.warnings,
+            audit: &self.audit,
+            policy: self.policy.as_ref(),
+        }
+        .serialize(s)
+    }
 }
 
 impl Decision {
     /// A decision from its deny reasons (allow when there are none).
     pub fn new(reasons: Vec<Reason>, warnings: Vec<Reason>, audit: Vec<Reason>, policy: Option<PolicyRef>) -> Self {
-        let verdict = if reasons.is_empty() {
-            Verdict::Allow
-        } else {
-            Verdict::Deny
-        };
         Self {
-            verdict,
             reasons,
             warnings,
             audit,
@@ -166,8 +184,34 @@ impl Decision {
         }
     }
 
+    /// Deny when any reason denies, else allow.
+    pub fn verdict(&self) -> Verdict {
+        if self.reasons.is_empty() {
+            Verdict::Allow
+        } else {
+            Verdict::Deny
+        }
+    }
+
     /// Whether the artifact may be installed.
     pub fn allowed(&self) -> bool {
-        self.verdict == Verdict::Allow
+        self.verdict() == Verdict::Allow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ReasonCode;
+
+    #[test]
+    fn the_verdict_follows_the_reasons() {
+        let mut d = Decision::new(Vec::new(), Vec::new(), Vec::new(), None);
+        assert_eq!(d.verdict(), Verdict::Allow);
+        d.reasons.push(Reason::new(ReasonCode::SignatureMissing, "none"));
+        assert_eq!(d.verdict(), Verdict::Deny);
+        assert!(!d.allowed());
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(json.starts_with(r#"{"verdict":"deny","reasons":[{"#), "{json}");
     }
 }

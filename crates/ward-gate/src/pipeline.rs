@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn no_signature_is_a_deny() {
         let d = decide(&[Check::pass(CheckKind::Archive, None, vec![])]);
-        assert_eq!(d.verdict, Verdict::Deny);
+        assert_eq!(d.verdict(), Verdict::Deny);
         assert_eq!(d.reasons[0].code, ReasonCode::SignatureMissing);
     }
 
@@ -336,7 +336,7 @@ mod tests {
                 Reason::new(ReasonCode::SignatureInvalid, "bad"),
             ),
         ]);
-        assert_eq!(d.verdict, Verdict::Deny);
+        assert_eq!(d.verdict(), Verdict::Deny);
         assert_eq!(d.reasons.len(), 1);
     }
 

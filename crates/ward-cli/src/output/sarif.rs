@@ -252,7 +252,7 @@ pub fn evaluation(w: &mut impl Write, e: &Evaluation) -> io::Result<()> {
         })
         .collect();
     let artifact = location(&e.artifact.file_name, None, None);
-    let verdict = match e.decision.verdict {
+    let verdict = match e.decision.verdict() {
         Verdict::Allow => "allowed",
         Verdict::Deny => "denied",
     };

@@ -72,7 +72,7 @@ pub fn bundle_ok(w: &mut impl Write, fact: &Fact) -> io::Result<()> {
 /// `ward verify` as text: the verdict, what was proved, every reason.
 pub fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gate::Recorded>) -> io::Result<()> {
     let a = &e.artifact;
-    let verdict = match e.decision.verdict {
+    let verdict = match e.decision.verdict() {
         Verdict::Allow => "allow",
         Verdict::Deny => "deny",
     };
