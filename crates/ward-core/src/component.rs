@@ -12,6 +12,9 @@ pub struct Component {
     pub id: PackageId,
     /// The file it came from.
     pub source: String,
+    /// The 1-based line of its entry in `source`, when the reader knows it
+    /// (SARIF output points there).
+    pub line: Option<usize>,
     /// The declared licence (SPDX expression), when the source states one.
     pub license: Option<String>,
     /// Whether the source states licences at all (an SBOM or lockfile
@@ -29,10 +32,17 @@ impl Component {
         Self {
             id,
             source: source.into(),
+            line: None,
             license: None,
             states_licenses: false,
             digests: Vec::new(),
         }
+    }
+
+    /// The same component, at this line of its source.
+    pub fn at_line(mut self, line: usize) -> Self {
+        self.line = Some(line);
+        self
     }
 }
 

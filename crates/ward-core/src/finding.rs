@@ -109,6 +109,10 @@ pub struct Finding {
     pub package: PackageId,
     /// Where the component was found.
     pub source: String,
+    /// The line of the component's entry in `source`, when known. Not in
+    /// the JSON documents (their schema is fixed); SARIF regions use it.
+    #[serde(skip)]
+    pub line: Option<usize>,
     /// Versions that fix it.
     pub fixed: Vec<String>,
     /// Set when the advisory is a malicious-package record: its own kind of

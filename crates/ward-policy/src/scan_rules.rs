@@ -536,6 +536,7 @@ mod tests {
             },
             package: PackageId::npm(name, Some("1.0.0".into())),
             source: "package-lock.json".into(),
+            line: None,
             fixed: vec![],
             malicious: None,
         }

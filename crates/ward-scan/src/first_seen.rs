@@ -152,6 +152,7 @@ mod tests {
             },
             package: PackageId::npm("x", Some("1.0.0".into())),
             source: "t".into(),
+            line: None,
             fixed: vec![],
             malicious: None,
         }

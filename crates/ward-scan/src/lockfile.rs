@@ -108,7 +108,18 @@ pub fn read_toml_lock(file_name: &str, text: &str, source: &str) -> Result<(Vec<
     };
     let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
     let (mut out, mut unevaluable) = (Vec::new(), Vec::new());
-    for p in table.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+    let packages = table.get("package").and_then(|p| p.as_array());
+    // The line of each `[[package]]` header, in one pass: the array's
+    // entries are its headers in order. A file that writes the array
+    // another way (inline) gets no lines rather than wrong ones.
+    let headers: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[package]]")
+        .map(|(i, _)| i + 1)
+        .collect();
+    let lines = (packages.map(Vec::len) == Some(headers.len())).then_some(headers);
+    for (index, p) in packages.into_iter().flatten().enumerate() {
         let Some(n) = p.get("name").and_then(|x| x.as_str()) else {
             return Err("a [[package]] without a name".into());
         };
@@ -138,10 +149,9 @@ pub fn read_toml_lock(file_name: &str, text: &str, source: &str) -> Result<(Vec<
             unevaluable.push(miss(why));
             continue;
         }
-        out.push(Component::new(
-            PackageId::new(eco, None, n, Some(v.to_string())),
-            source.to_string(),
-        ));
+        let mut c = Component::new(PackageId::new(eco, None, n, Some(v.to_string())), source.to_string());
+        c.line = lines.as_ref().and_then(|l| l.get(index).copied());
+        out.push(c);
     }
     Ok((out, unevaluable))
 }

@@ -320,10 +320,15 @@ impl Reader {
             // A requirement line: pip reads only its per-requirement options.
             let entry = args.split(';').next().unwrap_or_default().trim();
             return match requirement(&args) {
-                Ok((name, version)) => self.out.push(Component::new(
-                    PackageId::new(Ecosystem::Pypi, None, &name, Some(version)),
-                    shown.display().to_string(),
-                )),
+                Ok((name, version)) => {
+                    let mut c = Component::new(
+                        PackageId::new(Ecosystem::Pypi, None, &name, Some(version)),
+                        shown.display().to_string(),
+                    );
+                    // `at` is `FILE:LINE` (the line a continued requirement starts on).
+                    c.line = at.rsplit_once(':').and_then(|(_, n)| n.parse().ok());
+                    self.out.push(c)
+                }
                 Err(why) => self.miss(entry, at, why),
             };
         }

@@ -35,6 +35,7 @@ fn component(
             Ok(id) if id.version.is_some() => out.push(Component {
                 id,
                 source: source.to_string(),
+                line: None,
                 license,
                 states_licenses: true,
                 digests: Vec::new(),

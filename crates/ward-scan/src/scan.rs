@@ -51,6 +51,7 @@ fn digest_findings(db: &AdvisoryDb, c: &Component, report: &mut ScanReport) {
                 rating: advisory.rating.clone(),
                 package: c.id.clone(),
                 source: c.source.clone(),
+                line: c.line,
                 fixed: Vec::new(),
                 malicious: Some(MaliciousFinding {
                     advice: m.advice.clone(),
@@ -115,6 +116,7 @@ pub fn scan(db: &AdvisoryDb, components: &[Component], unpinned: Vec<Unpinned>) 
                         rating: advisory.rating.clone(),
                         package: c.id.clone(),
                         source: c.source.clone(),
+                        line: c.line,
                         fixed: affected.fixed_versions(),
                         malicious: advisory.malicious.as_ref().map(|m| MaliciousFinding {
                             advice: m.advice.clone(),

@@ -4,8 +4,9 @@
 //! `impl Write` it is given.
 //!
 //! A result's region is the line where its cause is written when ward knows
-//! it (a reason located at a policy rule's line); otherwise it is the file
-//! from line 1, because GitHub code scanning requires a `startLine`.
+//! it (a finding's lockfile or requirements entry, a reason located at a
+//! policy rule's line); otherwise it is the file from line 1, because GitHub
+//! code scanning requires a `startLine`.
 
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
@@ -172,7 +173,7 @@ pub fn scan(
                 &f.advisory,
                 level_of(f.rating.level),
                 format!("{} is affected by {} ({fix})", f.package, f.advisory),
-                vec![location(&f.source, None, None)],
+                vec![location(&f.source, f.line, None)],
             );
             result.partial_fingerprints = Some(BTreeMap::from([(
                 "ward/package-advisory".to_string(),
