@@ -12,7 +12,8 @@
 //! `-- --build DIR N` only builds (or reuses) a ledger of N decision-record
 //! entries in DIR, for `bench/run.sh` to time `ward verify` and `ward proxy`
 //! start against; `-- --cache DIR` keeps the open-cost ledgers there
-//! (built once, in bulk: batches of 10,000 entries).
+//! (built once, in bulk: batches of 10,000 entries); `-- --open-only` runs
+//! only the open cost.
 
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -168,10 +169,10 @@ fn postgres(short: bool) {
     c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
 }
 
-/// Opening a ledger of `n` decision records (built once, in `cache`) and
-/// appending one entry, best of 5; and the same open with `ledger verify`'s
-/// counterpart for a reader, a snapshot.
-fn open_cost(cache: &Path, n: u64) -> (f64, f64) {
+/// Opening a ledger of `n` decision records (built once, in `cache`) for
+/// writing, and appending one entry; and opening it read-only (as `ward
+/// ledger show|prove|search` do). Best of 5 each, in ms.
+fn open_cost(cache: &Path, n: u64) -> (f64, f64, f64) {
     let dir = if n == 0 {
         let d = cache.join("ledger-0");
         let _ = std::fs::remove_dir_all(&d);
@@ -179,10 +180,11 @@ fn open_cost(cache: &Path, n: u64) -> (f64, f64) {
     } else {
         built_ledger(&cache.join(format!("ledger-{n}")), n)
     };
-    let (mut best, mut best_snapshot) = (f64::MAX, f64::MAX);
+    let (mut best, mut best_open, mut best_snapshot) = (f64::MAX, f64::MAX, f64::MAX);
     for k in 0..5u64 {
         let t = Instant::now();
         let mut l = EmbeddedLedger::open(&dir, "ward.bench/open").unwrap();
+        best_open = best_open.min(t.elapsed().as_secs_f64() * 1e3);
         l.append(&[format!("one more {k}").into_bytes()]).unwrap();
         best = best.min(t.elapsed().as_secs_f64() * 1e3);
         drop(l);
@@ -191,7 +193,7 @@ fn open_cost(cache: &Path, n: u64) -> (f64, f64) {
         std::hint::black_box(l.size());
         best_snapshot = best_snapshot.min(t.elapsed().as_secs_f64() * 1e3);
     }
-    (best, best_snapshot)
+    (best, best_open, best_snapshot)
 }
 
 /// `threads` appenders, each appending single entries (1 KiB) through one
@@ -230,6 +232,29 @@ fn group_commit(backend: &str, shared: &SharedLedger, threads: usize, secs: f64)
     );
 }
 
+/// Open + one append, and a read-only open, at 0, 10,000 and (full run)
+/// 1,000,000 entries.
+fn open_costs(short: bool, cache: Option<PathBuf>) {
+    let scratch = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
+    let cache = cache.unwrap_or_else(|| scratch.path().to_path_buf());
+    std::fs::create_dir_all(&cache).unwrap();
+    let (empty, empty_open, empty_snapshot) = open_cost(&cache, 0);
+    let sizes: &[u64] = if short { &[10_000] } else { &[10_000, 1_000_000] };
+    println!(
+        "embedded ledger, empty: writer open {empty_open:.2} ms, open + one append {empty:.2} ms, read-only open {empty_snapshot:.2} ms (best of 5)"
+    );
+    for &n in sizes {
+        let (ms, open, snapshot) = open_cost(&cache, n);
+        println!(
+            "embedded ledger, {n} entries: writer open {open:.2} ms = {:.2}x, open + one append {ms:.2} ms = {:.2}x, \
+             read-only open {snapshot:.2} ms = {:.2}x the empty ledger",
+            open / empty_open,
+            ms / empty,
+            snapshot / empty_snapshot
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--build") {
@@ -244,6 +269,10 @@ fn main() {
         .position(|a| a == "--cache")
         .map(|at| PathBuf::from(&args[at + 1]));
     let short = std::env::args().any(|a| a == "--short");
+    if args.iter().any(|a| a == "--open-only") {
+        open_costs(short, cache);
+        return;
+    }
     let (total, samples) = if short { (20_000u64, 50) } else { (200_000u64, 300) };
     let dir = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
     let mut ledger = EmbeddedLedger::open(dir.path(), "ward.bench/ledger").unwrap();
@@ -308,22 +337,6 @@ fn main() {
     }
     drop(shared);
 
-    let scratch = tempfile::tempdir_in(std::env::var("WARD_BENCH_DIR").unwrap_or_else(|_| ".".into())).unwrap();
-    let cache = cache.unwrap_or_else(|| scratch.path().to_path_buf());
-    std::fs::create_dir_all(&cache).unwrap();
-    let (empty, empty_snapshot) = open_cost(&cache, 0);
-    let sizes: &[u64] = if short { &[10_000] } else { &[10_000, 1_000_000] };
-    println!(
-        "embedded open + one append (best of 5): empty ledger {empty:.2} ms; read-only open {empty_snapshot:.2} ms"
-    );
-    for &n in sizes {
-        let (ms, snapshot) = open_cost(&cache, n);
-        println!(
-            "embedded open + one append (best of 5): {n} entries {ms:.2} ms = {:.2}x the empty ledger; \
-             read-only open {snapshot:.2} ms = {:.2}x",
-            ms / empty,
-            snapshot / empty_snapshot
-        );
-    }
+    open_costs(short, cache);
     postgres(short);
 }

@@ -373,7 +373,11 @@ mod tests {
         }
         for (level, nodes) in tree.levels.iter().enumerate().skip(1) {
             for (k, h) in nodes.iter().enumerate() {
-                assert_eq!(interior[interior_slot(level as u32, k as u64) as usize], *h, "({level}, {k})");
+                assert_eq!(
+                    interior[interior_slot(level as u32, k as u64) as usize],
+                    *h,
+                    "({level}, {k})"
+                );
             }
         }
         let order: Vec<(u32, u64)> = (0..1100u64).flat_map(completed_by).collect();

@@ -8,8 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, missing_docs)]
 
-use ward_ledger::note::ALG_ED25519;
 use base64::Engine as _;
+use ward_ledger::note::ALG_ED25519;
 use ward_ledger::{
     EmbeddedLedger, LedgerError, LedgerStore, MerkleTree, NoteSigner, PostgresLedger, ReleasePin, SignedCheckpoint,
     leaf_hash, verify_consistency, verify_inclusion,
@@ -98,16 +98,27 @@ fn suite_release_pins_come_from_the_index(open: &dyn Fn() -> Box<dyn LedgerStore
             record(b, "b-2.0.0.tgz", "bb01", true),
         ])
         .unwrap();
-        l.append(&[record(c, "c-3.0.tar.gz", "cc01", true), record(b, "b-2.0.0.tgz", "bb02", true)])
-            .unwrap();
-        assert_eq!(l.release_pin(a, "a-1.0.0.tgz").unwrap(), pin("aa02", 1), "the first allow wins");
+        l.append(&[
+            record(c, "c-3.0.tar.gz", "cc01", true),
+            record(b, "b-2.0.0.tgz", "bb02", true),
+        ])
+        .unwrap();
+        assert_eq!(
+            l.release_pin(a, "a-1.0.0.tgz").unwrap(),
+            pin("aa02", 1),
+            "the first allow wins"
+        );
         assert_eq!(l.release_pin(c, "c-3.0.tar.gz").unwrap(), pin("cc01", 5));
     }
     let mut l = open();
     assert_eq!(l.release_pin(a, "a-1.0.0.tgz").unwrap(), pin("aa02", 1));
     assert_eq!(l.release_pin(b, "b-2.0.0.tgz").unwrap(), pin("bb01", 4));
     assert_eq!(l.release_pin(c, "c-3.0.tar.gz").unwrap(), pin("cc01", 5));
-    assert_eq!(l.release_pin(a, "a-1.0.0-other.tgz").unwrap(), None, "pins are per file");
+    assert_eq!(
+        l.release_pin(a, "a-1.0.0-other.tgz").unwrap(),
+        None,
+        "pins are per file"
+    );
     assert_eq!(l.release_pin("pkg:npm/z@1.0.0", "z.tgz").unwrap(), None);
     for (p, f) in [(a, "a-1.0.0.tgz"), (b, "b-2.0.0.tgz"), (c, "c-3.0.tar.gz"), (a, "x")] {
         assert_eq!(l.release_pin(p, f).unwrap(), l.release_pin_by_scan(p, f).unwrap());
@@ -277,7 +288,14 @@ fn a_postgres_log_written_before_nodes_and_pins_is_migrated_when_opened() {
         let mut l = schema.open();
         for k in 0..7u64 {
             let entries: Vec<Vec<u8>> = (k * 10..k * 10 + 10)
-                .map(|i| record(&format!("pkg:npm/p{}@1.0.0", i % 4), "p.tgz", &format!("{i:04x}"), i % 3 != 0))
+                .map(|i| {
+                    record(
+                        &format!("pkg:npm/p{}@1.0.0", i % 4),
+                        "p.tgz",
+                        &format!("{i:04x}"),
+                        i % 3 != 0,
+                    )
+                })
                 .collect();
             for e in &entries {
                 reference.push(leaf_hash(e));
@@ -307,12 +325,18 @@ fn a_postgres_log_written_before_nodes_and_pins_is_migrated_when_opened() {
     // an earlier allow it indexes late still wins over a later one.
     schema
         .client()
-        .batch_execute(&format!("DELETE FROM {s}.ward_pins; UPDATE {s}.ward_log SET pins_size = 0;"))
+        .batch_execute(&format!(
+            "DELETE FROM {s}.ward_pins; UPDATE {s}.ward_log SET pins_size = 0;"
+        ))
         .unwrap();
-    l.append(&[record("pkg:npm/late@1.0.0", "late.tgz", "1a7e", true)]).unwrap();
+    l.append(&[record("pkg:npm/late@1.0.0", "late.tgz", "1a7e", true)])
+        .unwrap();
     let mut l = schema.open();
     assert_eq!(l.release_pin("pkg:npm/p0@1.0.0", "p.tgz").unwrap(), pin("0004", 4));
-    assert_eq!(l.release_pin("pkg:npm/late@1.0.0", "late.tgz").unwrap(), pin("1a7e", 70));
+    assert_eq!(
+        l.release_pin("pkg:npm/late@1.0.0", "late.tgz").unwrap(),
+        pin("1a7e", 70)
+    );
     // Nodes deleted behind an open handle's back: the next open rebuilds them.
     schema
         .client()

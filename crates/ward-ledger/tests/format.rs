@@ -9,7 +9,9 @@
 
 use std::path::Path;
 use ward_ledger::tree::interior_count;
-use ward_ledger::{EmbeddedLedger, LedgerError, LedgerStore, MerkleTree, SignedCheckpoint, leaf_hash, verify_inclusion};
+use ward_ledger::{
+    EmbeddedLedger, LedgerError, LedgerStore, MerkleTree, SignedCheckpoint, leaf_hash, verify_inclusion,
+};
 
 const FIXTURE_SIZE: u64 = 118;
 
@@ -17,7 +19,14 @@ const FIXTURE_SIZE: u64 = 118;
 fn v1_copy() -> tempfile::TempDir {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ledger-v1");
     let dir = tempfile::tempdir().unwrap();
-    for f in ["checkpoint", "entries.log", "leaves.bin", "offsets.bin", "ledger.key", "ledger.pub"] {
+    for f in [
+        "checkpoint",
+        "entries.log",
+        "leaves.bin",
+        "offsets.bin",
+        "ledger.key",
+        "ledger.pub",
+    ] {
         std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
     }
     dir
@@ -32,7 +41,14 @@ fn edit(path: &Path, f: impl FnOnce(&mut Vec<u8>)) {
 /// Every pin the fixture's records imply, by reading every entry.
 fn pins_by_scan(l: &mut EmbeddedLedger) -> Vec<(String, String, Option<ward_ledger::ReleasePin>)> {
     (0..23)
-        .flat_map(|pkg| (0..3).map(move |v| (format!("pkg:npm/fixture-{pkg}@1.0.{v}"), format!("fixture-{pkg}-1.0.{v}.tgz"))))
+        .flat_map(|pkg| {
+            (0..3).map(move |v| {
+                (
+                    format!("pkg:npm/fixture-{pkg}@1.0.{v}"),
+                    format!("fixture-{pkg}-1.0.{v}.tgz"),
+                )
+            })
+        })
         .map(|(p, f)| {
             let pin = l.release_pin_by_scan(&p, &f).unwrap();
             (p, f, pin)
@@ -54,7 +70,10 @@ fn a_ledger_written_by_format_1_opens_migrates_and_grows() {
         let mut snap = EmbeddedLedger::open_snapshot(d).unwrap();
         assert_eq!(snap.size(), FIXTURE_SIZE);
         assert_eq!(snap.verify_all().unwrap().entries, FIXTURE_SIZE);
-        assert_eq!(snap.inclusion_proof(70, FIXTURE_SIZE).unwrap(), reference.inclusion_proof(70, FIXTURE_SIZE).unwrap());
+        assert_eq!(
+            snap.inclusion_proof(70, FIXTURE_SIZE).unwrap(),
+            reference.inclusion_proof(70, FIXTURE_SIZE).unwrap()
+        );
         assert!(!d.join("nodes.bin").exists() && !d.join("pins.sqlite").exists());
     }
     // The first writer migrates: nodes.bin and pins.sqlite appear.
@@ -72,7 +91,8 @@ fn a_ledger_written_by_format_1_opens_migrates_and_grows() {
             assert_eq!(&l.release_pin(p, f).unwrap(), pin, "{p} {f}");
         }
         l.append(&[b"after the migration".to_vec()]).unwrap();
-        l.append(&(0..40).map(|i| format!("more {i}").into_bytes()).collect::<Vec<_>>()).unwrap();
+        l.append(&(0..40).map(|i| format!("more {i}").into_bytes()).collect::<Vec<_>>())
+            .unwrap();
     }
     let mut l = EmbeddedLedger::open(d, "ignored").unwrap();
     let size = FIXTURE_SIZE + 41;
@@ -115,8 +135,12 @@ fn an_older_release_appending_to_a_migrated_ledger_is_caught_up() {
         let mut l = EmbeddedLedger::open(d, "ignored").unwrap();
         let r = l.release_pin("pkg:npm/fixture-0@1.0.0", "fixture-0-1.0.0.tgz").unwrap();
         assert!(r.is_some());
-        l.append(&(0..9).map(|i| format!("by an older release {i}").into_bytes()).collect::<Vec<_>>())
-            .unwrap();
+        l.append(
+            &(0..9)
+                .map(|i| format!("by an older release {i}").into_bytes())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
     }
     std::fs::write(d.join("nodes.bin"), &nodes).unwrap();
     for f in ["pins.sqlite-wal", "pins.sqlite-shm"] {
@@ -185,11 +209,17 @@ fn open_checks_the_frontier_and_a_recent_tail_and_leaves_the_rest_to_the_full_au
     let dir = ledger(n);
     let slot = ward_ledger::tree::interior_slot(1, 498);
     edit(&dir.path().join("nodes.bin"), |b| b[(slot * 32) as usize] ^= 1);
-    assert!(matches!(EmbeddedLedger::open(dir.path(), "x"), Err(LedgerError::Corrupt(_))));
+    assert!(matches!(
+        EmbeddedLedger::open(dir.path(), "x"),
+        Err(LedgerError::Corrupt(_))
+    ));
     // A leaf hash inside the window: refused at open.
     let dir = ledger(n);
     edit(&dir.path().join("leaves.bin"), |b| b[900 * 32] ^= 1);
-    assert!(matches!(EmbeddedLedger::open(dir.path(), "x"), Err(LedgerError::Corrupt(_))));
+    assert!(matches!(
+        EmbeddedLedger::open(dir.path(), "x"),
+        Err(LedgerError::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -210,8 +240,14 @@ fn a_frontier_node_that_disagrees_is_rebuilt_from_the_leaf_hashes_or_refused() {
     assert_eq!(snap.verify_all().unwrap().entries, n);
     // When the leaf hashes do not produce the root either, it is corruption.
     edit(&dir.path().join("leaves.bin"), |b| b[5 * 32] ^= 1);
-    assert!(matches!(EmbeddedLedger::open(dir.path(), "x"), Err(LedgerError::Corrupt(_))));
-    assert!(matches!(EmbeddedLedger::open_snapshot(dir.path()), Err(LedgerError::Corrupt(_))));
+    assert!(matches!(
+        EmbeddedLedger::open(dir.path(), "x"),
+        Err(LedgerError::Corrupt(_))
+    ));
+    assert!(matches!(
+        EmbeddedLedger::open_snapshot(dir.path()),
+        Err(LedgerError::Corrupt(_))
+    ));
 }
 
 #[test]

@@ -13,8 +13,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 use ward_ledger::note::NoteSigner;
 use ward_ledger::{
-    EmbeddedLedger, LedgerError, LedgerStore, Receipt, SharedLedger, SignedCheckpoint, leaf_hash,
-    verify_inclusion,
+    EmbeddedLedger, LedgerError, LedgerStore, Receipt, SharedLedger, SignedCheckpoint, leaf_hash, verify_inclusion,
 };
 
 const ORIGIN: &str = "ward.test/group";

@@ -66,8 +66,8 @@ use crate::checkpoint::SignedCheckpoint;
 use crate::hash::{Hash, leaf_hash};
 use crate::note::{ALG_ED25519, NoteSigner, NoteVerifier};
 use crate::tree::{Frontier, MerkleTree, interior_count, interior_slot};
-use std::collections::HashMap;
 use sha2::Digest as _;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -340,7 +340,9 @@ impl EmbeddedLedger {
     /// or its last entry's leaf hash is not the log's (another log).
     fn catch_up_pins(&mut self) -> Result<(), LedgerError> {
         const CHUNK: u64 = 4096;
-        let Some(mut index) = self.pins.take() else { return Ok(()) };
+        let Some(mut index) = self.pins.take() else {
+            return Ok(());
+        };
         let result = (|| {
             let size = self.size();
             let (mut covered, last) = index.state()?;
@@ -539,7 +541,10 @@ impl EmbeddedLedger {
             Some(f) => self.file_len(f, "nodes.bin")?,
             None => 0,
         };
-        if log_file_len > self.log_len || leaves_len > n * 32 || offsets_len > n * 8 || nodes_len > interior_count(n) * 32
+        if log_file_len > self.log_len
+            || leaves_len > n * 32
+            || offsets_len > n * 8
+            || nodes_len > interior_count(n) * 32
         {
             self.log.set_len(self.log_len).map_err(io(&self.path("entries.log")))?;
             self.leaves.set_len(n * 32).map_err(io(&self.path("leaves.bin")))?;
@@ -551,7 +556,10 @@ impl EmbeddedLedger {
                     .set_len(interior_count(n) * 32)
                     .map_err(io(&self.path("nodes.bin")))?;
             }
-            for f in [&self.log, &self.leaves, &self.offsets_file].into_iter().chain(&self.nodes) {
+            for f in [&self.log, &self.leaves, &self.offsets_file]
+                .into_iter()
+                .chain(&self.nodes)
+            {
                 f.sync_all().map_err(io(&self.dir))?;
             }
         }
@@ -596,9 +604,8 @@ impl EmbeddedLedger {
                 return Ok(());
             }
         }
-        let corrupt = || {
-            LedgerError::Corrupt("the stored leaf hashes (leaves.bin) do not produce the checkpoint's root".into())
-        };
+        let corrupt =
+            || LedgerError::Corrupt("the stored leaf hashes (leaves.bin) do not produce the checkpoint's root".into());
         if self.lock.is_none() {
             let mut tree = MerkleTree::new();
             self.for_each_leaf(size, |leaf| tree.push(leaf))?;
@@ -1122,7 +1129,9 @@ impl EmbeddedLedger {
         }
         let entry = self.read_record(self.offset(index)?, self.log_len)?;
         if leaf_hash(&entry) != self.stored_leaf(index)? {
-            return Err(LedgerError::Corrupt(format!("entry {index} does not match its leaf hash")));
+            return Err(LedgerError::Corrupt(format!(
+                "entry {index} does not match its leaf hash"
+            )));
         }
         Ok(entry)
     }
@@ -1261,6 +1270,8 @@ impl super::LedgerStore for EmbeddedLedger {
         nodes
             .read_exact_at(&mut buf, first * 32)
             .map_err(io(&self.path("nodes.bin")))?;
-        Ok(Some(buf.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect()))
+        Ok(Some(
+            buf.chunks_exact(32).map(|c| c.try_into().unwrap_or([0; 32])).collect(),
+        ))
     }
 }

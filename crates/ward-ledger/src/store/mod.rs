@@ -10,8 +10,8 @@ mod pins;
 mod postgres;
 
 pub use embedded::EmbeddedLedger;
-pub use pins::ReleasePin;
 pub use group::{Appended, MAX_GROUP, SharedLedger};
+pub use pins::ReleasePin;
 pub use postgres::PostgresLedger;
 
 use crate::checkpoint::SignedCheckpoint;

@@ -86,9 +86,11 @@ impl PinIndex {
     pub(crate) fn state(&self) -> Result<(u64, Option<Hash>), LedgerError> {
         let (covered, leaf): (i64, Option<Vec<u8>>) = self
             .conn
-            .query_row("SELECT covered, last_leaf FROM ward_index_state WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT covered, last_leaf FROM ward_index_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(index_error(&self.path))?;
         Ok((covered as u64, leaf.and_then(|l| l.try_into().ok())))
     }
@@ -107,13 +109,17 @@ impl PinIndex {
         let tx = self.conn.transaction().map_err(&err)?;
         {
             let mut insert = tx
-                .prepare_cached("INSERT INTO ward_pins (purl, file, sha256, idx) VALUES (?1, ?2, ?3, ?4)
+                .prepare_cached(
+                    "INSERT INTO ward_pins (purl, file, sha256, idx) VALUES (?1, ?2, ?3, ?4)
                   ON CONFLICT (purl, file) DO UPDATE SET sha256 = excluded.sha256, idx = excluded.idx
-                  WHERE excluded.idx < ward_pins.idx")
+                  WHERE excluded.idx < ward_pins.idx",
+                )
                 .map_err(&err)?;
             for (i, e) in (first..).zip(entries) {
                 if let Some((purl, file, sha)) = allowed_file(e) {
-                    insert.execute(rusqlite::params![purl, file, sha, i as i64]).map_err(&err)?;
+                    insert
+                        .execute(rusqlite::params![purl, file, sha, i as i64])
+                        .map_err(&err)?;
                 }
             }
         }

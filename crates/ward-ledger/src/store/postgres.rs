@@ -134,7 +134,10 @@ impl PostgresLedger {
         }
         let mut tx = self.client.transaction().map_err(db)?;
         let size: i64 = tx
-            .query_one(&format!("SELECT size FROM {schema}.ward_log WHERE id = 1 FOR UPDATE"), &[])
+            .query_one(
+                &format!("SELECT size FROM {schema}.ward_log WHERE id = 1 FOR UPDATE"),
+                &[],
+            )
             .map_err(db)?
             .get(0);
         let size = size as u64;
@@ -188,7 +191,8 @@ impl PostgresLedger {
             .map_err(db)?;
         let (size, mut covered): (i64, i64) = (row.get(0), row.get(1));
         if covered > size {
-            tx.execute(&format!("DELETE FROM {schema}.ward_pins"), &[]).map_err(db)?;
+            tx.execute(&format!("DELETE FROM {schema}.ward_pins"), &[])
+                .map_err(db)?;
             covered = 0;
         }
         while covered < size {
@@ -273,7 +277,10 @@ impl PostgresLedger {
             )
             .map_err(db)?
         {
-            found.insert((0u32, row.get::<_, i64>(0) as u64), hash32(row.get(1), "a stored leaf hash")?);
+            found.insert(
+                (0u32, row.get::<_, i64>(0) as u64),
+                hash32(row.get(1), "a stored leaf hash")?,
+            );
         }
         let by_slot: HashMap<i64, Hash> = client
             .query(
@@ -304,7 +311,6 @@ impl PostgresLedger {
         cache.extend(found);
         Ok(frontier)
     }
-
 }
 
 impl LedgerStore for PostgresLedger {
@@ -380,7 +386,9 @@ impl LedgerStore for PostgresLedger {
             let slots: Vec<i64> = (first_slot..first_slot + created.len() as i64).collect();
             let hashes: Vec<Vec<u8>> = created.iter().map(|h| h.to_vec()).collect();
             tx.execute(
-                &format!("INSERT INTO {schema}.ward_nodes (slot, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])"),
+                &format!(
+                    "INSERT INTO {schema}.ward_nodes (slot, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])"
+                ),
                 &[&slots, &hashes],
             )
             .map_err(db)?;
@@ -516,7 +524,10 @@ impl LedgerStore for PostgresLedger {
         let schema = &self.schema;
         let row = self
             .client
-            .query_one(&format!("SELECT pins_size, size FROM {schema}.ward_log WHERE id = 1"), &[])
+            .query_one(
+                &format!("SELECT pins_size, size FROM {schema}.ward_log WHERE id = 1"),
+                &[],
+            )
             .map_err(db)?;
         if row.get::<_, i64>(0) != row.get::<_, i64>(1) {
             self.catch_up_pins()?;
@@ -524,7 +535,10 @@ impl LedgerStore for PostgresLedger {
         let row = self
             .client
             .query_opt(
-                &format!("SELECT sha256, idx FROM {}.ward_pins WHERE purl = $1 AND file = $2", self.schema),
+                &format!(
+                    "SELECT sha256, idx FROM {}.ward_pins WHERE purl = $1 AND file = $2",
+                    self.schema
+                ),
                 &[&purl, &file],
             )
             .map_err(db)?;
@@ -579,6 +593,10 @@ impl LedgerStore for PostgresLedger {
                 first + count
             )));
         }
-        Ok(Some(rows.iter().map(|r| hash32(r.get(0), "a stored node")).collect::<Result<_, _>>()?))
+        Ok(Some(
+            rows.iter()
+                .map(|r| hash32(r.get(0), "a stored node"))
+                .collect::<Result<_, _>>()?,
+        ))
     }
 }
