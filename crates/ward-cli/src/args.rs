@@ -27,7 +27,7 @@ pub enum Command {
     Attest(AttestArgs),
     /// Generate a signing key pair (Ed25519 or ECDSA P-256).
     Keygen(KeygenArgs),
-    /// The offline advisory database: import OSV / RustSec data, show its status.
+    /// The advisory database: import OSV / RustSec data by source, update it, show its status.
     #[command(subcommand)]
     Advisories(AdvisoriesCommand),
     /// Scan lockfiles for known vulnerabilities, offline.
@@ -139,6 +139,8 @@ pub struct UpstreamArgs {
     /// npm upstream: a registry URL, or a directory in verdaccio's storage layout. Default: https://registry.npmjs.org.
     #[arg(long, value_name = "URL|DIR")]
     pub npm_upstream: Option<String>,
+    #[command(flatten)]
+    pub advisory_age: AdvisoryAgeArgs,
     /// cargo upstream: a sparse index URL, or a sparse index directory (crates under crates/). Default: https://index.crates.io.
     #[arg(long, value_name = "URL|DIR")]
     pub cargo_upstream: Option<String>,
@@ -229,8 +231,10 @@ pub struct DbDir {
 
 #[derive(Debug, Subcommand)]
 pub enum AdvisoriesCommand {
-    /// Build the database from OSV data (directories of .json/.yaml, {"vulns": [...]} files,
-    /// all.zip) and RustSec advisory-db checkouts. Replaces the previous database.
+    /// Import OSV data (directories of .json/.yaml, {"vulns": [...]} files, all.zip) and
+    /// RustSec advisory-db checkouts or archives as sources: each path is one source, named
+    /// from its data (rustsec, osv-pypi, openssf-malicious, …) unless --source names it. A
+    /// source of the same name is replaced; the other sources stay.
     Import {
         /// Files or directories to read.
         #[arg(required = true)]
@@ -238,11 +242,12 @@ pub enum AdvisoriesCommand {
         #[command(flatten)]
         db: DbDir,
     },
-    /// What is loaded, per ecosystem, and how fresh it is.
+    /// Each source: records, malicious records, age and origin.
     Status {
-        /// Warn when the newest advisory is older than this many days.
-        #[arg(long, default_value_t = 7)]
-        max_age_days: u32,
+        /// Warn when a source is older than this many days (default: the
+        /// configuration's max_age, else 7).
+        #[arg(long)]
+        max_age_days: Option<u32>,
         #[command(flatten)]
         db: DbDir,
     },
@@ -253,6 +258,15 @@ pub enum AdvisoriesCommand {
 pub enum SearchVerdict {
     /// Allowed (recorded as `PASSED`).
     Allow,
+        /// Import every path as one source of this name.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Refuse records that are not about this ecosystem (OSV name: PyPI, npm, crates.io, Go, Maven).
+        #[arg(long, value_name = "ECOSYSTEM")]
+        ecosystem: Option<String>,
+        /// Replace the whole database (every source) with what is imported now.
+        #[arg(long)]
+        replace: bool,
     /// Denied (recorded as `FAILED`).
     Deny,
 }
@@ -264,6 +278,40 @@ pub enum Level {
     /// Low and above.
     Low,
     /// Medium and above.
+    /// Fetch the sources named in the advisory configuration (advisories.toml in ward's
+    /// data directory), with conditional requests, check them, and swap them in at once.
+    Update(AdvisoriesUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesUpdateArgs {
+    /// The configuration file. Default: advisories.toml in ward's data directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Update only this source (repeatable). Default: every source configured.
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<String>,
+    /// A CA certificate (PEM) to trust for TLS besides the system's (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Deadline for one source's download, in seconds (default 600).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub db: DbDir,
+}
+
+/// How old the advisory data may be, for commands that scan.
+#[derive(Debug, Args, Default, Clone)]
+pub struct AdvisoryAgeArgs {
+    /// Warn when the advisory data is older than this (`7d`, `36h`; default:
+    /// the configuration's max_age, else 7d).
+    #[arg(long, value_name = "AGE")]
+    pub max_advisory_age: Option<String>,
+    /// Deny (`advisories-stale`) when the advisory data is older than this
+    /// (`30d`; default: the configuration's deny_after, else never).
+    #[arg(long, value_name = "AGE")]
+    pub deny_advisories_older_than: Option<String>,
     Medium,
     /// High and above.
     High,
@@ -296,9 +344,10 @@ pub struct ScanArgs {
     pub attestation: Vec<PathBuf>,
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Warn when the advisory data is older than this many days.
-    #[arg(long, default_value_t = 7)]
-    pub max_age_days: u32,
+    /// Warn when the advisory data is older than this many days (default:
+    /// the advisory configuration's max_age, else 7).
+    #[arg(long)]
+    pub max_age_days: Option<u32>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: ScanFormat,
@@ -603,6 +652,8 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Subcommand)]
+    #[command(flatten)]
+    pub advisory_age: AdvisoryAgeArgs,
 pub enum SigstoreCommand {
     /// Verify one bundle, speaking the sigstore-conformance CLI protocol.
     VerifyBundle(VerifyBundleArgs),

@@ -7,6 +7,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod advisories;
 pub mod diagnostics;
 pub mod json;
 pub mod proxy_log;
@@ -214,29 +215,6 @@ pub fn alert(message: &str) {
     eprintln!("{message}");
 }
 
-pub fn import_report(r: &ward_scan::ImportReport, dir: &std::path::Path, took: std::time::Duration) {
-    println!(
-        "imported {} advisories from {} records into {} in {:.2} s ({} merged by alias, {} withdrawn, {} in other ecosystems)",
-        r.advisories,
-        r.records,
-        dir.display(),
-        took.as_secs_f64(),
-        r.merged,
-        r.withdrawn,
-        r.unsupported
-    );
-    malicious_summary(r);
-    if !r.malformed.is_empty() {
-        eprintln!("warning: {} malformed records skipped:", r.malformed.len());
-        for (file, why) in r.malformed.iter().take(20) {
-            eprintln!("  {file}: {why}");
-        }
-        if r.malformed.len() > 20 {
-            eprintln!("  … and {} more", r.malformed.len() - 20);
-        }
-    }
-}
-
 fn stale_warning(age: Option<i64>, max: u32) -> Option<String> {
     match age {
         None => Some("warning: the advisory data has no modification dates; its freshness is unknown".into()),
@@ -244,38 +222,6 @@ fn stale_warning(age: Option<i64>, max: u32) -> Option<String> {
             "warning: the advisory data is {a} days old (more than {max}): re-import to see recent advisories"
         )),
         _ => None,
-    }
-}
-
-/// Malicious-package records and suspect ones, per import source.
-fn malicious_summary(r: &ward_scan::ImportReport) {
-    for (source, n) in &r.sources {
-        println!("  source {source}: {n} records");
-    }
-    println!(
-        "  {} malicious-package records ({} suspect)",
-        r.malicious,
-        r.suspect.len()
-    );
-    for (id, why) in &r.suspect {
-        println!("  suspect {id}: {why}");
-    }
-}
-
-pub fn db_status(db: &ward_scan::AdvisoryDb, age: Option<i64>, max: u32) {
-    println!("{} advisories, built {}", db.len(), db.built_at());
-    for (eco, s) in db.stats() {
-        println!(
-            "  {eco:<8} {:>6} advisories, newest modified {}",
-            s.advisories,
-            s.newest_modified.as_deref().unwrap_or("unknown")
-        );
-    }
-    let r = db.report();
-    println!("  {} malformed records skipped at import", r.malformed.len());
-    malicious_summary(r);
-    if let Some(w) = stale_warning(age, max) {
-        eprintln!("{w}");
     }
 }
 

@@ -195,6 +195,9 @@ reason_codes! {
     /// A component could not be checked against the advisories.
     AdvisoryUnevaluable = "advisory-unevaluable",
         "A version could not be read in its ecosystem's order (or the SBOM names no usable package URL), so ward cannot say it is not vulnerable.";
+    /// The advisory data is older than the configured deny age.
+    AdvisoriesStale = "advisories-stale",
+        "The advisory data is older than the age ward was told to deny at (`--deny-advisories-older-than`, or `deny_after` in advisories.toml), or has no date at all: a scan against it could miss recent advisories. Run `ward advisories update` (or import fresh data).";
     /// A finding is past the policy's remediation deadline for its severity.
     AdvisoryOverdue = "advisory-overdue",
         "A known vulnerability has been present longer than the policy's remediation deadline for its severity; this denies in every mode. Upgrade, or record a time-boxed exception.";

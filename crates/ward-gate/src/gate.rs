@@ -23,6 +23,8 @@ pub struct Gate {
     pub(crate) limits: Limits,
     pub(crate) ledger: Option<SharedLedger>,
     pub(crate) advisories: Option<(Arc<ward_scan::AdvisoryDb>, Option<ward_core::Severity>)>,
+    /// Deny (`advisories-stale`) when the advisory data is older than this.
+    pub(crate) advisories_deny_after: Option<jiff::SignedDuration>,
     pub(crate) first_seen: Option<Arc<Mutex<ward_scan::FirstSeenStore>>>,
     pub(crate) pins: Option<Arc<Mutex<RecordedAllows>>>,
 }
@@ -39,6 +41,7 @@ impl Gate {
             limits: Limits::default(),
             ledger: None,
             advisories: None,
+            advisories_deny_after: None,
             first_seen: None,
             pins: None,
         }
@@ -75,6 +78,19 @@ impl Gate {
         };
         let store = ward_scan::FirstSeenStore::open(data_dir).map_err(|e| GateError::FirstSeen(e.to_string()))?;
         Ok(self.with_advisories(Arc::new(db), fail_on).with_first_seen(store))
+    }
+
+    /// Denies every artifact (`advisories-stale`) while the advisory data
+    /// is older than `max` at the time of the decision (see
+    /// `AdvisoryDb::age_at`), or has no date at all.
+    pub fn with_advisories_deny_after(mut self, max: jiff::SignedDuration) -> Self {
+        self.advisories_deny_after = Some(max);
+        self
+    }
+
+    /// The advisory database the gate scans with, if any.
+    pub fn advisories(&self) -> Option<&ward_scan::AdvisoryDb> {
+        self.advisories.as_ref().map(|(db, _)| &**db)
     }
 
     /// Keeps when each finding was first seen in this store, so that

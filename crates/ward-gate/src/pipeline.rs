@@ -50,7 +50,7 @@ impl Gate {
         } = self.identify_and_verify(artifact_path, purl, evidence)?;
         let report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
         let (report, notes) = self.observe_and_triage(report, now)?;
-        checks.push(Check::pass(CheckKind::Scan, None, Vec::new()));
+        checks.push(crate::scan::freshness_check(self, now));
         // The one decider: the configured policy, else the built-in one.
         let mut decision = self.policy.decide(&DecisionInput {
             artifact: &artifact,

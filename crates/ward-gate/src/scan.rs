@@ -9,6 +9,39 @@ use std::path::{Path, PathBuf};
 use ward_core::{Artifact, ArtifactKind, Check, CheckKind, CheckOutcome, Fact, Reason};
 use ward_policy::Mode;
 
+/// The scan stage's own check: a fail (`advisories-stale`) when the gate
+/// was told to deny past an age and the advisory data is older at `now` (or
+/// has no date at all); else a pass.
+pub(crate) fn freshness_check(gate: &Gate, now: jiff::Timestamp) -> Check {
+    let (Some((db, _)), Some(max)) = (&gate.advisories, gate.advisories_deny_after) else {
+        return Check::pass(CheckKind::Scan, None, Vec::new());
+    };
+    let stale = db.stale_sources(now, max);
+    if stale.is_empty() {
+        return Check::pass(CheckKind::Scan, None, Vec::new());
+    }
+    let days = |d: jiff::SignedDuration| d.as_secs() / 86_400;
+    let named: Vec<String> = stale
+        .iter()
+        .map(|(s, age)| match age {
+            Some(a) => format!("{} is {} days old", s.name, days(*a)),
+            None => format!("{} has no dates", s.name),
+        })
+        .collect();
+    Check::fail(
+        CheckKind::Scan,
+        Some("advisory database".into()),
+        Reason::new(
+            ward_core::ReasonCode::AdvisoriesStale,
+            format!(
+                "the advisory data is older than the {} days allowed ({}): run `ward advisories update`",
+                days(max),
+                named.join(", ")
+            ),
+        ),
+    )
+}
+
 /// What `ward scan` found and what the policy says about it.
 #[derive(Debug)]
 #[non_exhaustive]

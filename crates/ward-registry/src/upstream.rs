@@ -785,6 +785,21 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let (conns, busy, most) = (
             Arc::new(AtomicUsize::new(0)),
+    /// Streams a download into `out` under `max` bytes and the deadline,
+    /// unless it is unchanged since `known` (`If-None-Match` /
+    /// `If-Modified-Since`; upstream's 304 is `Ok(None)`). Returns the bytes
+    /// written, the final URL and the new validators. For the advisory
+    /// updater, whose downloads are neither metadata nor artifacts.
+    pub fn download(
+        &self,
+        source: &Source,
+        known: Option<&Validators>,
+        max: u64,
+        out: &mut dyn Write,
+    ) -> Result<Option<(u64, String, Validators)>, UpstreamError> {
+        self.copy(source, None, known.filter(|v| !v.is_empty()), max, out)
+    }
+
             Arc::new(AtomicUsize::new(0)),
             Arc::new(AtomicUsize::new(0)),
         );

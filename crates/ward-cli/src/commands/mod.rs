@@ -1,6 +1,9 @@
 //! One module per subcommand; each returns the exit code.
 
 pub(crate) mod advisories;
+mod advisories_config;
+mod advisories_update;
+mod completions;
 mod ledger;
 mod ledger_monitor;
 mod ledger_serve;

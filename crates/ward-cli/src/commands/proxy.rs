@@ -216,6 +216,13 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
         pypi: Some(Upstream::parse(&s.pypi)),
         npm: Some(Upstream::parse(&s.npm)),
         cargo: Some(Upstream::parse(&s.cargo)),
+    let deny_after = match gate.advisories() {
+        Some(db) => super::advisories::freshness(db, &gate_args.advisory_age, clock.now())?,
+        None => None,
+    };
+    if let Some(max) = deny_after {
+        gate = gate.with_advisories_deny_after(max);
+    }
     };
     let options = ProxyOptions {
         probe_sidecars: s.probes,

@@ -56,7 +56,8 @@ pub fn run(args: ScanArgs) -> u8 {
             denied,
             reasons: &outcome.reasons,
         };
-        output::scan_report(&outcome.report, &database, age, args.max_age_days, &verdict, args.format);
+        let max_age_days = super::advisories::max_age_days(args.max_age_days)?;
+        output::scan_report(&outcome.report, &database, age, max_age_days, &verdict, args.format);
         Ok(if denied { crate::EXIT_DENY } else { crate::EXIT_ALLOW })
     })
 }

@@ -53,6 +53,13 @@ pub fn run(args: VerifyArgs) -> u8 {
             &super::data_dir(),
             args.fail_on.map(super::scan::severity),
         )?;
+        let deny_after = match gate.advisories() {
+            Some(db) => super::advisories::freshness(db, &args.advisory_age, crate::clock::now()?)?,
+            None => None,
+        };
+        if let Some(max) = deny_after {
+            gate = gate.with_advisories_deny_after(max);
+        }
         gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
         let evaluation = gate
             .evaluate(&args.artifact, purl, &evidence)

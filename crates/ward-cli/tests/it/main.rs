@@ -6,6 +6,7 @@
 
 mod adversarial;
 mod archives;
+mod advisories;
 mod archives_differential;
 mod attestations;
 mod bundles;
