@@ -62,10 +62,11 @@ pub fn reason_codes(format: Format) {
     });
 }
 
-pub fn policy_ok(policy: &ward_policy::Policy) {
+/// `now` (ward's clock) dates the expiry warnings.
+pub fn policy_ok(policy: &ward_policy::Policy, now: jiff::Timestamp) {
     to_stdout(|w| text::policy_ok(w, policy));
     // Exceptions and allows that no longer apply, or soon will not, are worth knowing before a scan finds out.
-    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let warnings = policy.warnings_at(today);
     let mut err = io::stderr().lock();
     if let Err(e) = diagnostics::render(&mut err, &policy.path, &policy.source, &warnings) {

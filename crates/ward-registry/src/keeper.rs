@@ -89,7 +89,13 @@ pub struct Keeper {
     events: Option<Sink>,
     /// How long a remote metadata document is served without asking upstream.
     metadata_ttl: Duration,
+    /// "Now" for every decision (expiry, deadlines, signature age).
+    clock: Clock,
 }
+
+/// Where the gatekeeper's decisions take "now" from. The command line hands
+/// in its own clock (which a test can pin); the default is the system clock.
+pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
 
 /// How long a remote metadata document is served without asking upstream, by default.
 pub const DEFAULT_METADATA_TTL: Duration = Duration::from_secs(300);
@@ -140,7 +146,14 @@ impl Keeper {
             allowed: bounded(crate::MemoryLimits::default().decision_bytes),
             events: None,
             metadata_ttl: DEFAULT_METADATA_TTL,
+            clock: Arc::new(jiff::Timestamp::now),
         })
+    }
+
+    /// The same gatekeeper deciding by this clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The same gatekeeper serving remote metadata for `ttl` before
@@ -469,7 +482,7 @@ impl Keeper {
                 code: ReasonCode::IndexDigestMismatch,
             });
         }
-        let evaluation = match self.gate.evaluate(&path, req.purl.clone(), &evidence) {
+        let evaluation = match self.gate.evaluate_at(&path, req.purl.clone(), &evidence, (self.clock)()) {
             Ok(e) => e,
             Err(e) => return failed(502, &format!("could not evaluate {}: {e}", req.file_name)),
         };

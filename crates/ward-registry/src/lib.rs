@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 pub use cache::Cache;
 pub use events::{ArtifactEvent, Event, Outcome, Sink};
-pub use keeper::{ArtifactRequest, Keeper, KeeperError, Served};
+pub use keeper::{ArtifactRequest, Clock, Keeper, KeeperError, Served};
 pub use memory::MemoryLimits;
 pub use server::ServerLimits;
 pub use upstream::{CaError, FetchLimits, Fetcher, Source, TrustedRoots, Upstream, UpstreamError};

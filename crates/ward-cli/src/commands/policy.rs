@@ -10,7 +10,7 @@ pub fn run(cmd: PolicyCommand) -> u8 {
     or_usage(|| match cmd {
         PolicyCommand::Check { file } => {
             let policy = Policy::load(&file).map_err(policy_invalid)?;
-            output::policy_ok(&policy);
+            output::policy_ok(&policy, crate::clock::now()?);
             Ok(crate::EXIT_ALLOW)
         }
         PolicyCommand::Explain { file, purl } => {

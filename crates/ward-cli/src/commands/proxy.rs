@@ -194,6 +194,7 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
 fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>, Usage> {
     // A CA file that cannot be used is a usage error before anything starts.
     let roots = TrustedRoots::load(&s.ca_certs).map_err(|e| Usage(e.to_string()))?;
+    let clock = crate::clock::Clock::from_env()?;
     let mut gate = Gate::new(trust_root(&gate_args.trust)?);
     if let Some(path) = &s.policy {
         gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
@@ -211,7 +212,8 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone())
         .map_err(|e| Usage(e.to_string()))?
         .with_events(events)
-        .with_metadata_ttl(s.metadata_ttl);
+        .with_metadata_ttl(s.metadata_ttl)
+        .with_clock(Arc::new(move || clock.now()));
     let upstreams = Upstreams {
         pypi: Some(Upstream::parse(&s.pypi)),
         npm: Some(Upstream::parse(&s.npm)),

@@ -48,10 +48,10 @@ pub fn run(args: ScanArgs) -> u8 {
             .with_policy(policy)
             .with_advisories(Arc::clone(&database), args.fail_on.map(severity))
             .with_first_seen(FirstSeenStore::open(&data_dir())?);
-        let now = jiff::Timestamp::now();
+        let now = crate::clock::now()?;
         let outcome = gate.scan_targets(&args.targets, &evidence, now)?;
         let denied = outcome.denied();
-        let age = age_days(&database);
+        let age = age_days(&database, now);
         let verdict = output::ScanVerdict {
             denied,
             reasons: &outcome.reasons,

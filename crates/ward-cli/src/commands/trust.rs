@@ -68,13 +68,14 @@ pub fn run(cmd: TrustCommand) -> u8 {
 
 fn update(args: &TrustUpdateArgs) -> u8 {
     let prepared = (|| -> Result<_, Usage> {
+        let clock_now = crate::clock::now()?;
         let now = match &args.at {
             Some(t) => t.parse::<jiff::Timestamp>().map_err(|e| {
                 Usage(format!(
                     "--at {t:?}: {e} (expected RFC 3339, e.g. 2026-08-27T00:00:00Z)"
                 ))
             })?,
-            None => jiff::Timestamp::now(),
+            None => clock_now,
         };
         let seed = args
             .seed_root
@@ -107,9 +108,9 @@ fn update(args: &TrustUpdateArgs) -> u8 {
                 let base = format!("{}/", repo.trim_end_matches('/'));
                 (base.clone(), format!("{base}targets/"), Box::new(DirFetcher))
             };
-        Ok((now, seed, metadata, targets, fetcher))
+        Ok((now, clock_now, seed, metadata, targets, fetcher))
     })();
-    let (now, seed, metadata, targets, fetcher) = match prepared {
+    let (now, accepted_at, seed, metadata, targets, fetcher) = match prepared {
         Ok(p) => p,
         Err(Usage(message)) => {
             output::error(&message);
@@ -123,7 +124,7 @@ fn update(args: &TrustUpdateArgs) -> u8 {
         fetcher.as_ref(),
         seed.as_deref(),
         now,
-        jiff::Timestamp::now(),
+        accepted_at,
     ) {
         Ok(report) => {
             let mut out = String::new();
@@ -173,7 +174,7 @@ fn short(k: &KeyRef) -> String {
 fn log(args: &TrustLogArgs) -> Result<u8, Usage> {
     let store = store();
     let history = store.history().map_err(state_error)?;
-    let now = jiff::Timestamp::now();
+    let now = crate::clock::now()?;
     let mut entries = Vec::new();
     let mut text = String::new();
     if history.is_empty() {

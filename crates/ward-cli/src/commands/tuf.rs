@@ -20,7 +20,14 @@ pub fn run(args: TufArgs) -> u8 {
         output::error("ward tuf: refresh needs --metadata-url; download also --target-base-url and --target-dir");
         return crate::EXIT_ERROR;
     }
-    match run_inner(&args) {
+    let now = match crate::clock::now() {
+        Ok(now) => now,
+        Err(crate::commands::Usage(message)) => {
+            output::error(&message);
+            return crate::EXIT_ERROR;
+        }
+    };
+    match run_inner(&args, now) {
         Ok(()) => 0,
         Err(e) => {
             output::error(&format!("tuf {}: {e}", e.rule()));
@@ -37,10 +44,9 @@ fn missing(flag: &str) -> TufError {
     }
 }
 
-fn run_inner(args: &TufArgs) -> Result<(), TufError> {
-    // The reference time for every expiry check: read once, here, never in
-    // the library.
-    let now = jiff::Timestamp::now();
+/// `now` is the reference time for every expiry check: read once, by the
+/// caller from ward's clock, never in the library.
+fn run_inner(args: &TufArgs, now: jiff::Timestamp) -> Result<(), TufError> {
     let fetcher = HttpFetcher::new(TIMEOUT);
     match &args.command {
         TufCommand::Init { trusted_root } => {

@@ -62,7 +62,7 @@ pub fn run(args: VerifyArgs) -> u8 {
         }
         gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
         let evaluation = gate
-            .evaluate(&args.artifact, purl, &evidence)
+            .evaluate_at(&args.artifact, purl, &evidence, crate::clock::now()?)
             .map_err(|e| Usage(e.to_string()))?;
         let verdict = if evaluation.decision.allowed() {
             crate::EXIT_ALLOW
