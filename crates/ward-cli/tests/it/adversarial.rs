@@ -409,6 +409,7 @@ fn metadata_with_a_lone_carriage_return_is_refused() {
 /// identity from any issuer.
 #[test]
 fn a_named_identity_without_its_issuer_is_unconstrained() {
+    let ctx = crate::common::TestContext::new();
     let npm = crate::common::shared().join("npm-attestations");
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(npm.join("provenance-npm-test-ossf.tgz.json")).unwrap()).unwrap();
@@ -429,7 +430,7 @@ fn a_named_identity_without_its_issuer_is_unconstrained() {
     let tgz = npm.join("provenance-npm-test-ossf.tgz");
     let signer = r"https://github\.com/slsa-framework/slsa-github-generator/\.github/workflows/.*";
     for flag in ["--attestation", "--bundle"] {
-        crate::common::ward([
+        ctx.ward([
             "verify",
             tgz.to_str().unwrap(),
             flag,
@@ -441,7 +442,7 @@ fn a_named_identity_without_its_issuer_is_unconstrained() {
         .reason("identity-unconstrained");
     }
     // With its issuer, the same identity is trusted.
-    crate::common::ward([
+    ctx.ward([
         "verify",
         tgz.to_str().unwrap(),
         "--attestation",

@@ -4,7 +4,7 @@
 use crate::archives_differential::{
     EVIL, GOOD, GOOD_META, Header, META_DIR, Tar, WHEEL, ZipEntry, crate_corpus, npm_corpus, raw_zip, wheel_corpus,
 };
-use crate::common::{Entry, TestKey, tgz, ward, zip};
+use crate::common::{Entry, TestContext, TestKey, tgz, zip};
 use sigstore_verify::crypto::KeyAlgorithm;
 use std::path::Path;
 use std::process::Command;
@@ -12,12 +12,17 @@ use std::process::Command;
 pub(crate) struct Signed {
     pub(crate) dir: tempfile::TempDir,
     key: TestKey,
+    pub(crate) ctx: TestContext,
 }
 
 pub(crate) fn setup() -> Signed {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = TestKey::generate(dir.path(), "test-publisher", KeyAlgorithm::EcdsaP256);
-    Signed { dir, key }
+    Signed {
+        dir,
+        key,
+        ctx: TestContext::new(),
+    }
 }
 
 impl Signed {
@@ -39,7 +44,7 @@ impl Signed {
             "json".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        ward(&args)
+        self.ctx.ward(&args)
     }
 }
 
@@ -507,20 +512,16 @@ fn an_artifact_that_is_not_a_regular_file_is_unreadable() {
     let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
     for artifact in [Path::new("/dev/zero"), fifo.as_path()] {
-        // `timeout` turns the old endless hash (or a blocked open) into a failure.
-        let out = Command::new("timeout")
-            .arg("30")
-            .arg(env!("CARGO_BIN_EXE_ward"))
-            .args(["verify", artifact.to_str().unwrap_or_default(), "--format", "json"])
-            .env("WARD_DATA_DIR", crate::common::data_dir())
-            .output()
-            .expect("run ward");
-        let all = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(2), "{}: {all}", artifact.display());
+        // The deadline turns the old endless hash (or a blocked open) into a failure.
+        let out = s
+            .ctx
+            .ward_within(
+                std::time::Duration::from_secs(30),
+                ["verify", artifact.to_str().unwrap_or_default(), "--format", "json"],
+            )
+            .unwrap_or_else(|| panic!("{}: ward did not end within 30 s", artifact.display()));
+        let all = out.all();
+        assert_eq!(out.code, 2, "{}: {all}", artifact.display());
         assert!(all.contains("artifact-unreadable"), "{all}");
     }
 }

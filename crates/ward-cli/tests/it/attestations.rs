@@ -1,7 +1,7 @@
 //! Attestations: DSSE and in-toto bad input with generated keys, and real
 //! provenance from npm and PyPI.
 
-use crate::common::{HOSTED, Publisher, SLSA_V1, json_of, shared, slsa_v1, ward};
+use crate::common::{HOSTED, Publisher, SLSA_V1, TestContext, json_of, shared, slsa_v1};
 use base64::Engine as _;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -61,7 +61,7 @@ fn verify_att(p: &Publisher, art: &Path, atts: &[&Path], extra: &[&str]) -> crat
         args.extend(["--attestation".into(), a.display().to_string()]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    ward(&args)
+    p.ctx.ward(&args)
 }
 
 #[test]
@@ -209,6 +209,7 @@ fn npm() -> PathBuf {
 
 #[test]
 fn real_npm_packages_with_registry_attestations() {
+    let ctx = TestContext::new();
     let cases = [
         (
             "gundam-visor-cli-v1-tag",
@@ -234,7 +235,7 @@ fn real_npm_packages_with_registry_attestations() {
     for (name, repo) in cases {
         let tgz = npm().join(format!("{name}.tgz"));
         let att = npm().join(format!("{name}.tgz.json"));
-        let run = ward([
+        let run = ctx.ward([
             "verify",
             tgz.to_str().unwrap(),
             "--attestation",
@@ -260,7 +261,7 @@ fn real_npm_packages_with_registry_attestations() {
         for variant in ["invalidsigprov", "invalidsigpub"] {
             let tgz = npm().join(format!("{name}-{variant}.tgz"));
             let att = npm().join(format!("{name}-{variant}.tgz.json"));
-            ward(["verify", tgz.to_str().unwrap(), "--attestation", att.to_str().unwrap()])
+            ctx.ward(["verify", tgz.to_str().unwrap(), "--attestation", att.to_str().unwrap()])
                 .expect(1)
                 .reason("signature-invalid");
         }
@@ -269,15 +270,17 @@ fn real_npm_packages_with_registry_attestations() {
 
 #[test]
 fn npm_attestations_for_another_package_are_refused() {
+    let ctx = TestContext::new();
     let tgz = npm().join("supreme-googles-cli-v02-tag.tgz");
     let att = npm().join("gundam-visor-cli-v1-tag.tgz.json");
-    ward(["verify", tgz.to_str().unwrap(), "--attestation", att.to_str().unwrap()])
+    ctx.ward(["verify", tgz.to_str().unwrap(), "--attestation", att.to_str().unwrap()])
         .expect(1)
         .reason("attestation-subject-mismatch");
 }
 
 #[test]
 fn npm_registry_keys_are_replaceable_and_windows_enforced() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let mut keys: serde_json::Value =
         serde_json::from_slice(&std::fs::read(npm().join("npm-registry-keys.json")).unwrap()).unwrap();
@@ -288,7 +291,7 @@ fn npm_registry_keys_are_replaceable_and_windows_enforced() {
     std::fs::write(&path, serde_json::to_vec(&keys).unwrap()).unwrap();
     let tgz = npm().join("gundam-visor-cli-v1-tag.tgz");
     let att = npm().join("gundam-visor-cli-v1-tag.tgz.json");
-    ward([
+    ctx.ward([
         "verify",
         tgz.to_str().unwrap(),
         "--attestation",
@@ -321,6 +324,7 @@ const TRAIL_OF_BITS_RELEASE: &str =
 /// only from a named signer (issue 10, finding 1), and then they verify.
 #[test]
 fn real_pypi_attestations_and_provenance() {
+    let ctx = TestContext::new();
     let dist = "pypi_attestations-0.0.19.tar.gz";
     for att in [
         "pypi_attestations-0.0.19.tar.gz.provenance",
@@ -329,10 +333,10 @@ fn real_pypi_attestations_and_provenance() {
     ] {
         let (_d, dist, att) = pypi_case(dist, att);
         let (dist, att) = (dist.to_str().unwrap(), att.to_str().unwrap());
-        ward(["verify", dist, "--attestation", att])
+        ctx.ward(["verify", dist, "--attestation", att])
             .expect(1)
             .reason("identity-unconstrained");
-        let run = ward([
+        let run = ctx.ward([
             "verify",
             dist,
             "--attestation",
@@ -351,7 +355,7 @@ fn real_pypi_attestations_and_provenance() {
         "gitlab_oidc_project-0.0.3.tar.gz",
         "gitlab_oidc_project-0.0.3.tar.gz.publish.attestation",
     );
-    let run = ward([
+    let run = ctx.ward([
         "verify",
         dist.to_str().unwrap(),
         "--attestation",
@@ -375,12 +379,13 @@ fn real_pypi_attestations_and_provenance() {
         "https://github.com/login/oauth",
     ];
     let base = ["verify", dist.to_str().unwrap(), "--attestation", att.to_str().unwrap()];
-    ward(base.iter().chain(&signer)).expect(1).reason("tlog-invalid");
-    ward(base.iter().chain(&signer).chain(&["--staging"])).expect(0);
+    ctx.ward(base.iter().chain(&signer)).expect(1).reason("tlog-invalid");
+    ctx.ward(base.iter().chain(&signer).chain(&["--staging"])).expect(0);
 }
 
 #[test]
 fn a_trusted_publisher_that_is_not_the_signer_is_refused() {
+    let ctx = TestContext::new();
     let (dir, dist, att) = pypi_case(
         "pypi_attestations-0.0.19.tar.gz",
         "pypi_attestations-0.0.19.tar.gz.provenance",
@@ -389,7 +394,7 @@ fn a_trusted_publisher_that_is_not_the_signer_is_refused() {
     v["attestation_bundles"][0]["publisher"]["repository"] = json!("evil/pypi-attestations");
     let forged = dir.path().join("forged.provenance");
     std::fs::write(&forged, serde_json::to_vec(&v).unwrap()).unwrap();
-    ward([
+    ctx.ward([
         "verify",
         dist.to_str().unwrap(),
         "--attestation",
@@ -400,7 +405,7 @@ fn a_trusted_publisher_that_is_not_the_signer_is_refused() {
     v["attestation_bundles"][0]["publisher"]["repository"] = json!("trailofbits/pypi-attestations");
     v["attestation_bundles"][0]["publisher"]["workflow"] = json!("other.yml");
     std::fs::write(&forged, serde_json::to_vec(&v).unwrap()).unwrap();
-    ward([
+    ctx.ward([
         "verify",
         dist.to_str().unwrap(),
         "--attestation",
@@ -412,13 +417,14 @@ fn a_trusted_publisher_that_is_not_the_signer_is_refused() {
 
 #[test]
 fn pypi_attestations_for_another_distribution_are_refused() {
+    let ctx = TestContext::new();
     let (dir, dist, _) = pypi_case(
         "gitlab_oidc_project-0.0.3.tar.gz",
         "gitlab_oidc_project-0.0.3.tar.gz.publish.attestation",
     );
     let other = dir.path().join("p.provenance");
     std::fs::copy(pypi().join("pypi_attestations-0.0.19.tar.gz.provenance"), &other).unwrap();
-    ward([
+    ctx.ward([
         "verify",
         dist.to_str().unwrap(),
         "--attestation",
@@ -465,17 +471,18 @@ const ACME_RELEASE: &str = "https://github.com/acme/x/.github/workflows/release.
 /// exactly as a keyless bundle does.
 #[test]
 fn a_keyless_attestation_needs_the_same_trusted_identity_as_a_keyless_bundle() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let tgz = npm().join("provenance-npm-test-ossf.tgz");
     let tgz = tgz.to_str().unwrap();
     let (bare, response) = npm_slsa_only(dir.path(), "provenance-npm-test-ossf");
     for att in [&bare, &response] {
         let att = att.to_str().unwrap();
-        let run = ward(["verify", tgz, "--attestation", att, "--format", "json"]);
+        let run = ctx.ward(["verify", tgz, "--attestation", att, "--format", "json"]);
         run.expect(1).reason("identity-unconstrained");
         // The unconstrained provenance never became a fact.
         assert!(!run.stdout.contains("\"type\": \"provenance\""), "{}", run.stdout);
-        ward([
+        ctx.ward([
             "verify",
             tgz,
             "--attestation",
@@ -487,7 +494,7 @@ fn a_keyless_attestation_needs_the_same_trusted_identity_as_a_keyless_bundle() {
         ])
         .expect(1)
         .reason("identity-mismatch");
-        ward([
+        ctx.ward([
             "verify",
             tgz,
             "--attestation",
@@ -500,7 +507,7 @@ fn a_keyless_attestation_needs_the_same_trusted_identity_as_a_keyless_bundle() {
         .expect(1)
         .reason("issuer-mismatch");
         // Named, the signer it really has is trusted.
-        ward([
+        ctx.ward([
             "verify",
             tgz,
             "--attestation",
@@ -513,7 +520,7 @@ fn a_keyless_attestation_needs_the_same_trusted_identity_as_a_keyless_bundle() {
         .expect(0);
     }
     // The same signer through --bundle: the same answer.
-    ward(["verify", tgz, "--bundle", bare.to_str().unwrap()])
+    ctx.ward(["verify", tgz, "--bundle", bare.to_str().unwrap()])
         .expect(1)
         .reason("identity-unconstrained");
 }
@@ -523,11 +530,12 @@ fn a_keyless_attestation_needs_the_same_trusted_identity_as_a_keyless_bundle() {
 /// publish. A named identity still binds it.
 #[test]
 fn npm_provenance_counts_beside_the_registry_publish_attestation_unless_another_identity_is_named() {
+    let ctx = TestContext::new();
     let tgz = npm().join("provenance-npm-test-ossf.tgz");
     let att = npm().join("provenance-npm-test-ossf.tgz.json");
     let (tgz, att) = (tgz.to_str().unwrap(), att.to_str().unwrap());
-    ward(["verify", tgz, "--attestation", att]).expect(0);
-    ward([
+    ctx.ward(["verify", tgz, "--attestation", att]).expect(0);
+    ctx.ward([
         "verify",
         tgz,
         "--attestation",
@@ -555,7 +563,7 @@ fn npm_provenance_counts_beside_the_registry_publish_attestation_unless_another_
     doc["attestations"].as_array_mut().unwrap().push(publish);
     let mixed = dir.path().join("mixed.json");
     std::fs::write(&mixed, serde_json::to_vec(&doc).unwrap()).unwrap();
-    ward(["verify", tgz, "--attestation", mixed.to_str().unwrap()])
+    ctx.ward(["verify", tgz, "--attestation", mixed.to_str().unwrap()])
         .expect(1)
         .reason("identity-unconstrained");
 }
@@ -566,6 +574,7 @@ fn npm_provenance_counts_beside_the_registry_publish_attestation_unless_another_
 /// required predicate type is only a warning.
 #[test]
 fn forged_envelopes_deny_under_warn_and_audit_scopes() {
+    let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
     let stranger = Publisher::new("ecdsa-p256");
     let art = p.artifact("a.bin", b"artifact");
@@ -605,7 +614,7 @@ fn forged_envelopes_deny_under_warn_and_audit_scopes() {
         )
         .unwrap();
         let run_with = |file: &Path| {
-            ward([
+            ctx.ward([
                 "verify",
                 art.to_str().unwrap(),
                 "--attestation",

@@ -1,7 +1,7 @@
 //! `ward verify` with Sigstore bundles: the happy path, and every way a
 //! bundle can be wrong.
 
-use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, conformance, fixtures, ward};
+use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, TestContext, conformance, fixtures};
 use std::path::{Path, PathBuf};
 
 struct Case {
@@ -24,7 +24,7 @@ fn happy() -> Case {
     }
 }
 
-fn verify(artifact: &Path, bundle: &Path, extra: &[&str]) -> crate::common::Run {
+fn verify(ctx: &TestContext, artifact: &Path, bundle: &Path, extra: &[&str]) -> crate::common::Run {
     let mut args: Vec<String> = vec![
         "verify".into(),
         artifact.display().to_string(),
@@ -32,7 +32,7 @@ fn verify(artifact: &Path, bundle: &Path, extra: &[&str]) -> crate::common::Run 
         bundle.display().to_string(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    ward(&args)
+    ctx.ward(&args)
 }
 
 const SIGNER: [&str; 4] = [
@@ -44,8 +44,9 @@ const SIGNER: [&str; 4] = [
 
 #[test]
 fn a_good_bundle_with_the_right_signer_is_allowed() {
+    let ctx = TestContext::new();
     let c = happy();
-    let run = verify(&c.artifact, &c.bundle, &SIGNER);
+    let run = verify(&ctx, &c.artifact, &c.bundle, &SIGNER);
     run.expect(0);
     assert!(
         run.stdout.starts_with("allow pkg:generic/a.txt sha256:"),
@@ -57,9 +58,11 @@ fn a_good_bundle_with_the_right_signer_is_allowed() {
 
 #[test]
 fn identity_regexp_matches_the_whole_identity() {
+    let ctx = TestContext::new();
     let c = happy();
     let pattern = "https://github.com/sigstore-conformance/.*@refs/heads/main";
     verify(
+        &ctx,
         &c.artifact,
         &c.bundle,
         &[
@@ -72,6 +75,7 @@ fn identity_regexp_matches_the_whole_identity() {
     .expect(0);
     // A prefix alone does not match: the pattern is anchored at both ends.
     verify(
+        &ctx,
         &c.artifact,
         &c.bundle,
         &[
@@ -87,33 +91,43 @@ fn identity_regexp_matches_the_whole_identity() {
 
 #[test]
 fn artifact_changed_after_signing_is_denied() {
+    let ctx = TestContext::new();
     let c = happy();
     let mut bytes = std::fs::read(&c.artifact).expect("read");
     bytes[10] ^= 1;
     std::fs::write(&c.artifact, bytes).expect("write");
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("artifact-digest-mismatch");
 }
 
 #[test]
 fn bundle_for_another_artifact_is_denied() {
+    let ctx = TestContext::new();
     let c = happy();
     let other = conformance().join("intoto-with-custom-trust-root");
     let root = other.join("trusted_root.json").display().to_string();
     let mut extra = SIGNER.to_vec();
     extra.extend(["--trusted-root", root.as_str()]);
-    let run = verify(&c.artifact, &other.join("bundle.sigstore.json"), &extra);
+    let run = verify(&ctx, &c.artifact, &other.join("bundle.sigstore.json"), &extra);
     run.expect(1);
     assert!(run.stdout.contains("deny:"), "{}", run.stdout);
     // The same bundle with its own artifact passes, so the deny is about the subject.
-    verify(&other.join("artifact"), &other.join("bundle.sigstore.json"), &extra).expect(0);
+    verify(
+        &ctx,
+        &other.join("artifact"),
+        &other.join("bundle.sigstore.json"),
+        &extra,
+    )
+    .expect(0);
 }
 
 #[test]
 fn identity_and_issuer_mismatches_are_named() {
+    let ctx = TestContext::new();
     let c = happy();
     verify(
+        &ctx,
         &c.artifact,
         &c.bundle,
         &[
@@ -126,6 +140,7 @@ fn identity_and_issuer_mismatches_are_named() {
     .expect(1)
     .reason("identity-mismatch");
     verify(
+        &ctx,
         &c.artifact,
         &c.bundle,
         &[
@@ -141,39 +156,43 @@ fn identity_and_issuer_mismatches_are_named() {
 
 #[test]
 fn a_keyless_signature_without_a_trusted_identity_is_not_enough() {
+    let ctx = TestContext::new();
     let c = happy();
-    verify(&c.artifact, &c.bundle, &[])
+    verify(&ctx, &c.artifact, &c.bundle, &[])
         .expect(1)
         .reason("identity-unconstrained");
 }
 
 #[test]
 fn no_evidence_at_all_is_denied() {
+    let ctx = TestContext::new();
     let c = happy();
-    ward(["verify", c.artifact.to_str().unwrap_or_default()])
+    ctx.ward(["verify", c.artifact.to_str().unwrap_or_default()])
         .expect(1)
         .reason("signature-missing");
 }
 
 #[test]
 fn sidecar_bundles_are_found_next_to_the_artifact() {
+    let ctx = TestContext::new();
     let c = happy();
     std::fs::copy(&c.bundle, format!("{}.sigstore.json", c.artifact.display())).expect("copy");
     let mut args = vec!["verify".to_string(), c.artifact.display().to_string()];
     args.extend(SIGNER.iter().map(|s| s.to_string()));
-    ward(&args).expect(0);
+    ctx.ward(&args).expect(0);
 }
 
 #[test]
 fn truncated_and_malformed_bundles_are_denied() {
+    let ctx = TestContext::new();
     let c = happy();
     let full = std::fs::read(&c.bundle).expect("read");
     std::fs::write(&c.bundle, &full[..full.len() / 2]).expect("truncate");
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("bundle-malformed");
     std::fs::write(&c.bundle, b"this is not json").expect("write");
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("bundle-malformed");
     std::fs::write(
@@ -181,27 +200,29 @@ fn truncated_and_malformed_bundles_are_denied() {
         br#"{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"}"#,
     )
     .expect("write");
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("bundle-malformed");
 }
 
 #[test]
 fn oversized_bundle_is_refused_without_reading_it_all() {
+    let ctx = TestContext::new();
     let c = happy();
     let f = std::fs::File::create(&c.bundle).expect("create");
     f.set_len((64 << 20) + 1).expect("sparse file");
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("bundle-too-large");
 }
 
 #[test]
 fn deeply_nested_json_is_refused() {
+    let ctx = TestContext::new();
     let c = happy();
     let deep = format!("{{\"mediaType\": {}1{}}}", "[".repeat(200), "]".repeat(200));
     std::fs::write(&c.bundle, deep).expect("write");
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("bundle-too-deep");
 }
@@ -214,23 +235,25 @@ fn edit_bundle(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
 
 #[test]
 fn unknown_bundle_version_is_refused() {
+    let ctx = TestContext::new();
     let c = happy();
     edit_bundle(&c.bundle, |v| {
         v["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.9+json".into()
     });
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("bundle-unknown-version");
 }
 
 #[test]
 fn sha1_and_md5_message_digests_are_weak() {
+    let ctx = TestContext::new();
     for alg in ["SHA1", "MD5"] {
         let c = happy();
         edit_bundle(&c.bundle, |v| {
             v["messageSignature"]["messageDigest"]["algorithm"] = alg.into()
         });
-        let run = verify(&c.artifact, &c.bundle, &SIGNER);
+        let run = verify(&ctx, &c.artifact, &c.bundle, &SIGNER);
         run.expect(1).reason("weak-algorithm");
         assert!(run.stdout.contains(alg));
     }
@@ -238,6 +261,7 @@ fn sha1_and_md5_message_digests_are_weak() {
 
 #[test]
 fn a_certificate_signed_with_sha1_is_weak() {
+    let ctx = TestContext::new();
     use base64::Engine as _;
     let c = happy();
     let pem = std::fs::read_to_string(fixtures().join("keys/test-sha1-weak-cert.pem")).expect("cert");
@@ -246,13 +270,14 @@ fn a_certificate_signed_with_sha1_is_weak() {
     edit_bundle(&c.bundle, |v| {
         v["verificationMaterial"]["certificate"]["rawBytes"] = b64.into()
     });
-    verify(&c.artifact, &c.bundle, &SIGNER)
+    verify(&ctx, &c.artifact, &c.bundle, &SIGNER)
         .expect(1)
         .reason("weak-algorithm");
 }
 
 #[test]
 fn expired_and_not_yet_valid_certificates_are_named() {
+    let ctx = TestContext::new();
     for case in ["intoto-expired-certificate_fail", "integrated-time-in-future_fail"] {
         let dir = conformance().join(case);
         let artifact = if dir.join("artifact").exists() {
@@ -278,7 +303,7 @@ fn expired_and_not_yet_valid_certificates_are_named() {
             ]);
         }
         let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-        verify(&artifact, &dir.join("bundle.sigstore.json"), &extra)
+        verify(&ctx, &artifact, &dir.join("bundle.sigstore.json"), &extra)
             .expect(1)
             .reason("certificate-expired");
     }
@@ -286,19 +311,21 @@ fn expired_and_not_yet_valid_certificates_are_named() {
 
 #[test]
 fn unreadable_inputs_exit_2() {
+    let ctx = TestContext::new();
     let c = happy();
     let missing = c.artifact.with_file_name("missing.txt");
-    verify(&missing, &c.bundle, &SIGNER).expect(2);
-    verify(&c.artifact, &missing, &SIGNER).expect(2);
-    ward(["verify"]).expect(2);
+    verify(&ctx, &missing, &c.bundle, &SIGNER).expect(2);
+    verify(&ctx, &c.artifact, &missing, &SIGNER).expect(2);
+    ctx.ward(["verify"]).expect(2);
 }
 
 #[test]
 fn json_output_follows_the_documented_schema() {
+    let ctx = TestContext::new();
     let c = happy();
     let mut extra = SIGNER.to_vec();
     extra.extend(["--format", "json"]);
-    let run = verify(&c.artifact, &c.bundle, &extra);
+    let run = verify(&ctx, &c.artifact, &c.bundle, &extra);
     run.expect(0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON output");
     assert_eq!(doc["schema"], "https://ward.invalid/schemas/verify/v1");
@@ -318,22 +345,18 @@ fn json_output_follows_the_documented_schema() {
     assert_eq!(bundle_check["facts"][0]["transparency_log"], true);
 
     // A deny carries the code and message of each reason.
-    let run = verify(&c.artifact, &c.bundle, &["--format", "json"]);
+    let run = verify(&ctx, &c.artifact, &c.bundle, &["--format", "json"]);
     run.expect(1);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON output");
     assert_eq!(doc["decision"]["verdict"], "deny");
     assert_eq!(doc["decision"]["reasons"][0]["code"], "identity-unconstrained");
 }
 
-/// Runs ward, killing it after `limit`: `None` when it did not finish.
-fn ward_within(args: &[&std::ffi::OsStr], limit: std::time::Duration) -> Option<crate::common::Run> {
-    crate::common::ward_within_in(crate::common::data_dir(), limit, args)
-}
-
 /// Issue 10, finding 15: `--bundle /dev/zero` spun without end, and a FIFO
 /// as evidence blocked forever. Both are refused at once, by name.
 #[test]
 fn a_device_or_fifo_as_evidence_fails_fast_with_a_clear_message() {
+    let ctx = TestContext::new();
     let case = happy();
     let fifo = case._dir.path().join("evidence.fifo");
     assert!(
@@ -360,7 +383,8 @@ fn a_device_or_fifo_as_evidence_fails_fast_with_a_clear_message() {
             flag.as_ref(),
             path.as_os_str(),
         ];
-        let run = ward_within(&args, std::time::Duration::from_secs(10))
+        let run = ctx
+            .ward_within(std::time::Duration::from_secs(10), args)
             .unwrap_or_else(|| panic!("ward verify {flag} {} did not finish in 10 s", path.display()));
         run.expect(2);
         assert!(

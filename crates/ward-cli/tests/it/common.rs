@@ -1,4 +1,6 @@
-//! Helpers: run the `ward` binary, find shared test data, build archives.
+//! Helpers: [`TestContext`] (each test's own data directory, ledger, home,
+//! clean environment and, when asked, pinned clock) to run the `ward`
+//! binary in; the shared test data; archives and keys made for tests.
 
 #![allow(dead_code)]
 
@@ -36,26 +38,237 @@ impl Run {
     }
 }
 
-/// Runs ward with this test process's data directory (never the user's).
-pub fn ward<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    ward_in(data_dir(), args)
+/// One test's world: its own data directory (and so its own ledger,
+/// first-seen store and trust state), its own home, and, when asked, a
+/// pinned clock. Every `ward` it runs starts from a clean environment:
+/// nothing the developer or CI exported (`WARD_*`, `HOME`, `XDG_*`, CA
+/// bundles, proxy and package-source variables) reaches the child, so two
+/// tests never share state and a test never touches the user's files.
+///
+/// Tests that need state shared between runs share one context on purpose.
+pub struct TestContext {
+    root: tempfile::TempDir,
+    /// `WARD_DATA_DIR` of every run (the ledger is `data/ledger`).
+    pub data: PathBuf,
+    /// `HOME` of every run.
+    pub home: PathBuf,
+    /// `WARD_TEST_NOW` of every run, when the clock is pinned.
+    now: Option<String>,
 }
 
-/// Runs ward with its own data directory (ledger, first-seen store).
-pub fn ward_in<I, S>(data: &Path, args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let out = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .env("WARD_DATA_DIR", data)
-        .output()
-        .expect("run ward");
+/// The instant tests about expiry pin ward's clock to (see
+/// [`TestContext::at`]), so "in 60 days" means the same date on every run.
+pub const TEST_NOW: &str = "2026-06-01T12:00:00Z";
+
+/// The date `offset_days` from [`TEST_NOW`], as `YYYY-MM-DD`.
+pub fn test_day(offset_days: i64) -> String {
+    let now: jiff::Timestamp = TEST_NOW.parse().expect("TEST_NOW");
+    now.to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(jiff::Span::new().days(offset_days))
+        .expect("date in range")
+        .to_string()
+}
+
+/// Variables the child never inherits: every name with one of these
+/// prefixes, and these names (ward reads them, or a library it uses does).
+const CLEARED_PREFIXES: &[&str] = &["WARD_", "XDG_", "npm_config_@"];
+const CLEARED_NAMES: &[&str] = &[
+    "HOME",
+    // clap wraps help to these; snapshots need one width.
+    "COLUMNS",
+    "LINES",
+    "CARGO_HOME",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_INDEX",
+];
+
+impl TestContext {
+    /// A fresh world with the real clock.
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        let data = root.path().join("data");
+        let home = root.path().join("home");
+        std::fs::create_dir_all(&home).expect("home dir");
+        Self {
+            root,
+            data,
+            home,
+            now: None,
+        }
+    }
+
+    /// Pins ward's clock to this instant (RFC 3339) for every run.
+    pub fn at(mut self, now: &str) -> Self {
+        self.now = Some(now.to_string());
+        self
+    }
+
+    /// A scratch path inside this test's directory (beside `data` and `home`).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    /// This test's directory.
+    pub fn dir(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The default embedded ledger of this context.
+    pub fn ledger(&self) -> PathBuf {
+        self.data.join("ledger")
+    }
+
+    /// The `ward` binary with this context's clean environment; add
+    /// arguments, more variables, stdio as needed.
+    pub fn command(&self) -> Command {
+        self.command_in(&self.data)
+    }
+
+    /// As [`TestContext::command`], with another data directory (a second
+    /// machine, or a directory the test prepared).
+    pub fn command_in(&self, data: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
+        isolate(&mut cmd, data, &self.home, self.now.as_deref());
+        cmd
+    }
+
+    /// Snapshot filters, as (regex, replacement), applied in order: this
+    /// test's directory, the shared test data, then what changes from run
+    /// to run (times, digests, the ledger's random origin, key and
+    /// signatures, durations).
+    pub fn filters(&self) -> Vec<(String, String)> {
+        let mut filters = Vec::new();
+        let mut literal = |path: &Path, name: &str| {
+            for p in [Some(path.to_path_buf()), path.canonicalize().ok()]
+                .into_iter()
+                .flatten()
+            {
+                filters.push((regex_escape(&p.display().to_string()), name.to_string()));
+            }
+        };
+        literal(self.root.path(), "[TEMP]");
+        literal(&shared(), "[TESTDATA]");
+        for (pattern, name) in [
+            // Before the digests: a checkpoint's root hash and note signature are base64.
+            (
+                r"ward\.local/ledger/[0-9a-f]{8}\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+",
+                "[LEDGER-KEY]",
+            ),
+            (
+                r"— ward\.local/ledger/[0-9a-f]{8} [A-Za-z0-9+/=]+",
+                "— [ORIGIN] [SIGNATURE]",
+            ),
+            (r"ward\.local/ledger/[0-9a-f]{8}", "[ORIGIN]"),
+            (r"(\\n|\n)[A-Za-z0-9+/]{43}=(\\n|\n)", "${1}[ROOT-HASH]${2}"),
+            (
+                r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+                "[TIME]",
+            ),
+            (r"\b[0-9a-f]{128}\b", "[SHA512]"),
+            (r"\b[0-9a-f]{64}\b", "[SHA256]"),
+            (r"\b\d+(\.\d+)?\s?(ms|µs|s)\b", "[DURATION]"),
+        ] {
+            filters.push((pattern.to_string(), name.to_string()));
+        }
+        filters
+    }
+
+    /// Gives any command (a shell that runs ward, say) this context's clean
+    /// environment, with `data` as ward's data directory.
+    pub fn isolate<'c>(&self, cmd: &'c mut Command, data: &Path) -> &'c mut Command {
+        isolate(cmd, data, &self.home, self.now.as_deref());
+        cmd
+    }
+
+    /// Runs ward in this context.
+    pub fn ward<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run(self.command().args(args))
+    }
+
+    /// Runs ward in this context with another data directory.
+    pub fn ward_in<I, S>(&self, data: &Path, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run(self.command_in(data).args(args))
+    }
+
+    /// Runs ward in this context, killing it if it has not ended within
+    /// `limit` (`None` then), so a hang fails a test instead of stalling CI.
+    pub fn ward_within<I, S>(&self, limit: std::time::Duration, args: I) -> Option<Run>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        within(self.command().args(args), limit)
+    }
+
+    /// As [`TestContext::ward_within`], with another data directory.
+    pub fn ward_within_in<I, S>(&self, data: &Path, limit: std::time::Duration, args: I) -> Option<Run>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        within(self.command_in(data).args(args), limit)
+    }
+}
+
+/// `text` as a regex that matches only itself.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Clears what the child must not inherit and sets this test's own values.
+fn isolate(cmd: &mut Command, data: &Path, home: &Path, now: Option<&str>) {
+    for (name, _) in std::env::vars_os() {
+        let Some(text) = name.to_str() else { continue };
+        if CLEARED_NAMES.contains(&text) || CLEARED_PREFIXES.iter().any(|p| text.starts_with(p)) {
+            cmd.env_remove(&name);
+        }
+    }
+    // rustup finds its toolchains through HOME unless told: keep the real
+    // ones, so a test that runs cargo under `ward run` still can.
+    if std::env::var_os("RUSTUP_HOME").is_none()
+        && let Some(real) = std::env::var_os("HOME").map(|h| Path::new(&h).join(".rustup"))
+        && real.is_dir()
+    {
+        cmd.env("RUSTUP_HOME", real);
+    }
+    cmd.env("HOME", home).env("WARD_DATA_DIR", data);
+    if let Some(now) = now {
+        cmd.env("WARD_TEST_NOW", now);
+    }
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("run ward");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -63,11 +276,34 @@ where
     }
 }
 
-/// One data directory (and so one default ledger) for this test process,
-/// never the user's own.
-pub fn data_dir() -> &'static Path {
-    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path()
+/// Runs `cmd` with output in files (a chatty run cannot fill a pipe and
+/// look hung), killing it after `limit`.
+fn within(cmd: &mut Command, limit: std::time::Duration) -> Option<Run> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = cmd
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("run ward");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Some(Run {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+    })
 }
 
 /// `../shared/testdata`, beside the project root.
@@ -182,13 +418,17 @@ pub struct Publisher {
     pub dir: tempfile::TempDir,
     pub key: PathBuf,
     pub public: PathBuf,
+    /// The context this publisher's keys were made in; tests about one
+    /// publisher's artifacts run ward in it too.
+    pub ctx: TestContext,
 }
 
 impl Publisher {
     pub fn new(algorithm: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let prefix = dir.path().join("test-publisher");
-        ward([
+        let ctx = TestContext::new();
+        ctx.ward([
             "keygen",
             "--algorithm",
             algorithm,
@@ -200,6 +440,7 @@ impl Publisher {
             key: dir.path().join("test-publisher.key"),
             public: dir.path().join("test-publisher.pub"),
             dir,
+            ctx,
         }
     }
 
@@ -219,19 +460,20 @@ impl Publisher {
         let pred = self.path(&format!("{out}.predicate.json"));
         std::fs::write(&pred, serde_json::to_vec(predicate).expect("json")).expect("write predicate");
         let out = self.path(out);
-        ward([
-            "attest",
-            "--key",
-            self.key.to_str().unwrap_or_default(),
-            "--predicate",
-            pred.to_str().unwrap_or_default(),
-            "--type",
-            predicate_type,
-            "--output",
-            out.to_str().unwrap_or_default(),
-            artifact.to_str().unwrap_or_default(),
-        ])
-        .expect(0);
+        self.ctx
+            .ward([
+                "attest",
+                "--key",
+                self.key.to_str().unwrap_or_default(),
+                "--predicate",
+                pred.to_str().unwrap_or_default(),
+                "--type",
+                predicate_type,
+                "--output",
+                out.to_str().unwrap_or_default(),
+                artifact.to_str().unwrap_or_default(),
+            ])
+            .expect(0);
         out
     }
 }
@@ -255,41 +497,4 @@ pub const HOSTED: &str = "https://github.com/actions/runner/github-hosted";
 /// Reads a `--format json` run.
 pub fn json_of(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.all()))
-}
-
-/// Runs ward with its own data directory, killing it if it has not ended
-/// within `limit` (`None` then), so a hang fails a test instead of stalling
-/// CI. Output goes to files: a chatty run cannot fill a pipe and look hung.
-pub fn ward_within_in<I, S>(data: &Path, limit: std::time::Duration, args: I) -> Option<Run>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
-        .args(args)
-        .env("WARD_DATA_DIR", data)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::fs::File::create(&out).expect("stdout file"))
-        .stderr(std::fs::File::create(&err).expect("stderr file"))
-        .spawn()
-        .expect("run ward");
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    Some(Run {
-        code: status.code().unwrap_or(-1),
-        stdout: std::fs::read_to_string(&out).unwrap_or_default(),
-        stderr: std::fs::read_to_string(&err).unwrap_or_default(),
-    })
 }

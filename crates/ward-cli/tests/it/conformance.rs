@@ -1,7 +1,7 @@
 //! The Sigstore conformance suite's verification cases, offline: every case
 //! directory, in both the file form and the `sha256:<hex>` digest form.
 
-use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, conformance, ward};
+use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, TestContext, conformance};
 use std::path::Path;
 
 fn case_args(dir: &Path) -> Vec<String> {
@@ -33,6 +33,7 @@ fn case_args(dir: &Path) -> Vec<String> {
 
 #[test]
 fn every_conformance_case_in_both_forms() {
+    let ctx = TestContext::new();
     let root = conformance();
     let mut cases: Vec<_> = std::fs::read_dir(&root)
         .expect("sigstore-conformance test data beside the project (../shared/testdata)")
@@ -58,7 +59,7 @@ fn every_conformance_case_in_both_forms() {
         for target in [artifact.display().to_string(), format!("sha256:{digest}")] {
             let mut args = case_args(dir);
             args.push(target.clone());
-            let run = ward(&args);
+            let run = ctx.ward(&args);
             let ok = if should_fail {
                 run.code == 1 || run.code == 2
             } else {
@@ -82,6 +83,7 @@ fn every_conformance_case_in_both_forms() {
 
 #[test]
 fn failing_cases_name_the_right_reason() {
+    let ctx = TestContext::new();
     // A sample of cases whose cause is unambiguous, checked for the stable code.
     let expect = [
         ("bundle-unknown-version_fail", "bundle-unknown-version"),
@@ -106,6 +108,6 @@ fn failing_cases_name_the_right_reason() {
         };
         let mut args = case_args(&dir);
         args.push(artifact.display().to_string());
-        ward(&args).expect(1).reason(code);
+        ctx.ward(&args).expect(1).reason(code);
     }
 }

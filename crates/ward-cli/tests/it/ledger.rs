@@ -1,14 +1,14 @@
 //! Every decision of `ward verify`, allow or deny, lands in the ledger with a
 //! proof a third party can check with only the checkpoint key.
 
-use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, conformance, json_of, ward, ward_in};
+use crate::common::{BEACON_IDENTITY, GITHUB_ISSUER, TestContext, conformance, json_of};
 use std::path::Path;
 use ward_ledger::{NoteVerifier, SignedCheckpoint, leaf_hash, record::open_record, verify_inclusion};
 
-fn verify_into(ledger: &Path, identity: &str) -> crate::common::Run {
+fn verify_into(ctx: &TestContext, ledger: &Path, identity: &str) -> crate::common::Run {
     let art = conformance().join("a.txt");
     let bundle = conformance().join("happy-path-v0.3/bundle.sigstore.json");
-    ward([
+    ctx.ward([
         "verify",
         art.to_str().unwrap(),
         "--bundle",
@@ -62,24 +62,25 @@ fn check_receipt(doc: &serde_json::Value, ledger: &Path) {
 
 #[test]
 fn allows_and_denies_are_both_recorded_with_checkable_proofs() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
-    let allow = verify_into(&ledger, BEACON_IDENTITY);
+    let allow = verify_into(&ctx, &ledger, BEACON_IDENTITY);
     allow.expect(0);
     let doc = json_of(&allow);
     assert_eq!(doc["ledger"]["index"], 0);
     check_receipt(&doc, &ledger);
-    let deny = verify_into(&ledger, "https://github.com/someone/else");
+    let deny = verify_into(&ctx, &ledger, "https://github.com/someone/else");
     deny.expect(1);
     let doc = json_of(&deny);
     assert_eq!(doc["ledger"]["index"], 1);
     check_receipt(&doc, &ledger);
 
     let l = ledger.to_str().unwrap();
-    let run = ward(["ledger", "verify", "--ledger", l]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", l]);
     run.expect(0);
     assert!(run.stdout.contains("recomputed 2 entries"));
-    let run = ward(["ledger", "search", "--purl", "pkg:generic/a.txt", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--purl", "pkg:generic/a.txt", "--ledger", l]);
     run.expect(0);
     assert!(
         run.stdout.contains("entry 0: PASSED") && run.stdout.contains("entry 1: FAILED"),
@@ -87,43 +88,46 @@ fn allows_and_denies_are_both_recorded_with_checkable_proofs() {
         run.stdout
     );
     let sha = doc["artifact"]["digests"]["sha256"].as_str().unwrap();
-    ward(["ledger", "search", "--digest", sha, "--ledger", l]).expect(0);
-    ward(["ledger", "search", "--digest", &"0".repeat(64), "--ledger", l]).expect(1);
-    let run = ward(["ledger", "show", "1", "--ledger", l]);
+    ctx.ward(["ledger", "search", "--digest", sha, "--ledger", l]).expect(0);
+    ctx.ward(["ledger", "search", "--digest", &"0".repeat(64), "--ledger", l])
+        .expect(1);
+    let run = ctx.ward(["ledger", "show", "1", "--ledger", l]);
     run.expect(0);
     assert_eq!(json_of(&run)["predicate"]["reasons"][0]["code"], "identity-mismatch");
-    let run = ward(["ledger", "prove", "0", "--ledger", l]);
+    let run = ctx.ward(["ledger", "prove", "0", "--ledger", l]);
     run.expect(0);
     assert!(
         run.stdout.starts_with("c2sp.org/tlog-proof@v1\nindex 0\n"),
         "{}",
         run.stdout
     );
-    ward(["ledger", "show", "5", "--ledger", l]).expect(2);
+    ctx.ward(["ledger", "show", "5", "--ledger", l]).expect(2);
 }
 
 #[test]
 fn a_tampered_ledger_fails_its_audit() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     for _ in 0..3 {
-        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+        verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     }
     let log = ledger.join("entries.log");
     let mut bytes = std::fs::read(&log).unwrap();
     bytes[20] ^= 1;
     std::fs::write(&log, bytes).unwrap();
-    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
     run.expect(1);
     assert!(run.stderr.contains("FAILED"), "{}", run.stderr);
 }
 
 #[test]
 fn a_ledger_that_cannot_be_opened_blocks_the_install() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let not_a_dir = dir.path().join("file");
     std::fs::write(&not_a_dir, b"x").unwrap();
-    verify_into(&not_a_dir, BEACON_IDENTITY).expect(2);
+    verify_into(&ctx, &not_a_dir, BEACON_IDENTITY).expect(2);
 }
 
 /// A `ward ledger serve` on a free loopback port, killed on drop.
@@ -139,9 +143,10 @@ impl Drop for Server {
     }
 }
 
-fn serve(ledger: &Path, token_file: &Path) -> Server {
+fn serve(ctx: &TestContext, ledger: &Path, token_file: &Path) -> Server {
     use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+    let mut child = ctx
+        .command()
         .args([
             "ledger",
             "serve",
@@ -169,14 +174,15 @@ fn serve(ledger: &Path, token_file: &Path) -> Server {
 
 #[test]
 fn concurrent_appends_through_serve_are_each_answered_with_a_proof_of_their_own() {
+    let ctx = TestContext::new();
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
-    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     let key = NoteVerifier::parse(std::fs::read_to_string(ledger.join("ledger.pub")).unwrap().trim()).unwrap();
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, "append test-token-not-a-secret-0123\n").unwrap();
-    let server = serve(&ledger, &tokens);
+    let server = serve(&ctx, &ledger, &tokens);
     let clients = 24usize;
     let start = std::sync::Barrier::new(clients);
     let answers: Vec<(Vec<u8>, u16, String)> = std::thread::scope(|s| {
@@ -223,7 +229,7 @@ fn concurrent_appends_through_serve_are_each_answered_with_a_proof_of_their_own(
     indices.sort_unstable();
     assert_eq!(indices, (1..=clients as u64).collect::<Vec<_>>());
     drop(server);
-    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
     run.expect(0);
     assert!(
         run.stdout.contains(&format!("recomputed {} entries", clients + 1)),
@@ -234,13 +240,14 @@ fn concurrent_appends_through_serve_are_each_answered_with_a_proof_of_their_own(
 
 #[test]
 fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitored() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
-    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     let vkey = std::fs::read_to_string(ledger.join("ledger.pub")).unwrap();
     let tokens = dir.path().join("tokens");
     std::fs::write(&tokens, "append test-token-not-a-secret-0123\n").unwrap();
-    let server = serve(&ledger, &tokens);
+    let server = serve(&ctx, &ledger, &tokens);
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let get = |path: &str| {
         let mut r = agent.get(&format!("{}/{path}", server.url)).call().unwrap();
@@ -270,7 +277,7 @@ fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitore
 
     let state = dir.path().join("monitor.state");
     let monitor = || {
-        ward([
+        ctx.ward([
             "ledger",
             "monitor",
             &server.url,
@@ -295,7 +302,7 @@ fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitore
     // The same log exported to a directory is monitored the same way; an older copy is a rollback.
     drop(server);
     let site = dir.path().join("site");
-    ward([
+    ctx.ward([
         "ledger",
         "export",
         site.to_str().unwrap(),
@@ -304,7 +311,7 @@ fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitore
     ])
     .expect(0);
     let dir_state = dir.path().join("dir.state");
-    ward([
+    ctx.ward([
         "ledger",
         "monitor",
         site.to_str().unwrap(),
@@ -315,7 +322,7 @@ fn the_served_log_reads_without_credentials_appends_with_a_token_and_is_monitore
     ])
     .expect(0);
     std::fs::write(site.join("checkpoint"), &cp).unwrap();
-    let run = ward([
+    let run = ctx.ward([
         "ledger",
         "monitor",
         site.to_str().unwrap(),
@@ -338,12 +345,12 @@ fn verify_records_into_a_postgres_ledger_too() {
         );
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
+    let ctx = TestContext::new();
     let schema = format!("ward_cli_{}", std::process::id());
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+        let out = ctx
+            .command()
             .args(args)
-            .env("WARD_DATA_DIR", dir.path())
             .env("WARD_LEDGER_SCHEMA", &schema)
             .output()
             .unwrap();
@@ -379,10 +386,11 @@ fn verify_records_into_a_postgres_ledger_too() {
 
 #[test]
 fn a_full_disk_is_reported_and_never_acknowledged() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     for _ in 0..3 {
-        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+        verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     }
     let log_size = std::fs::metadata(ledger.join("entries.log")).unwrap().len();
     // The file-size limit (1 KiB blocks in bash) leaves less room than one
@@ -393,7 +401,8 @@ fn a_full_disk_is_reported_and_never_acknowledged() {
     let script = format!(
         "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" verify \"$1\" --bundle \"$2\" --certificate-identity \"$3\" --certificate-oidc-issuer \"$4\" --ledger \"$5\""
     );
-    let out = std::process::Command::new("bash")
+    let out = ctx
+        .isolate(&mut std::process::Command::new("bash"), dir.path())
         .args(["-c", &script, env!("CARGO_BIN_EXE_ward")])
         .args([
             art.to_str().unwrap(),
@@ -402,7 +411,6 @@ fn a_full_disk_is_reported_and_never_acknowledged() {
             GITHUB_ISSUER,
             ledger.to_str().unwrap(),
         ])
-        .env("WARD_DATA_DIR", dir.path())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -414,10 +422,10 @@ fn a_full_disk_is_reported_and_never_acknowledged() {
     assert!(stderr.contains("NOT recorded"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("recorded: ledger entry"));
     // The log is still consistent and holds exactly what was acknowledged.
-    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
     run.expect(0);
     assert!(run.stdout.contains("recomputed 3 entries"), "{}", run.stdout);
-    let run = verify_into(&ledger, BEACON_IDENTITY);
+    let run = verify_into(&ctx, &ledger, BEACON_IDENTITY);
     run.expect(0);
     assert_eq!(json_of(&run)["ledger"]["index"], 3);
 }
@@ -431,13 +439,14 @@ fn ledger_lens(ledger: &Path) -> Vec<u64> {
 
 #[test]
 fn a_rolled_back_or_missing_checkpoint_is_refused_not_truncated() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     let l = ledger.to_str().unwrap();
     let cp = ledger.join("checkpoint");
     let mut at_3 = vec![];
     for i in 0..6 {
-        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+        verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
         if i == 2 {
             at_3 = std::fs::read(&cp).unwrap();
         }
@@ -450,31 +459,32 @@ fn a_rolled_back_or_missing_checkpoint_is_refused_not_truncated() {
         } else {
             std::fs::remove_file(&cp).unwrap();
         }
-        let run = verify_into(&ledger, BEACON_IDENTITY);
+        let run = verify_into(&ctx, &ledger, BEACON_IDENTITY);
         run.expect(2);
         assert!(
             run.stderr.contains(cp.to_str().unwrap()) && !run.stdout.contains("recorded: ledger entry"),
             "{tamper}: {}",
             run.stderr
         );
-        let audit = ward(["ledger", "verify", "--ledger", l]);
+        let audit = ctx.ward(["ledger", "verify", "--ledger", l]);
         assert_ne!(audit.code, 0, "{tamper}: ledger verify passed: {}", audit.stdout);
         assert!(audit.stderr.contains("checkpoint"), "{}", audit.stderr);
         assert_eq!(ledger_lens(&ledger), lens, "{tamper}: the log was cut");
     }
     std::fs::write(&cp, &latest).unwrap();
-    let run = ward(["ledger", "verify", "--ledger", l]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", l]);
     run.expect(0);
     assert!(run.stdout.contains("recomputed 6 entries"), "{}", run.stdout);
 }
 
 #[test]
 fn a_tampered_ledger_is_never_extended() {
+    let ctx = TestContext::new();
     use sha2::Digest as _;
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     for _ in 0..3 {
-        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+        verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     }
     let log = ledger.join("entries.log");
     let original = std::fs::read(&log).unwrap();
@@ -507,7 +517,7 @@ fn a_tampered_ledger_is_never_extended() {
         let mut bytes = original.clone();
         tamper(&mut bytes);
         std::fs::write(&log, &bytes).unwrap();
-        let run = verify_into(&ledger, BEACON_IDENTITY);
+        let run = verify_into(&ctx, &ledger, BEACON_IDENTITY);
         run.expect(2);
         assert!(run.stderr.contains("corrupt"), "{what}: {}", run.stderr);
         assert_eq!(std::fs::read(&log).unwrap(), bytes, "{what}: the log changed");
@@ -516,27 +526,33 @@ fn a_tampered_ledger_is_never_extended() {
             cp,
             "{what}: a new checkpoint"
         );
-        ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]).expect(1);
+        ctx.ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()])
+            .expect(1);
     }
     std::fs::write(&log, &original).unwrap();
     // A corrupted offsets.bin.
     let mut bad = offsets.clone();
     bad[15] ^= 0x04;
     std::fs::write(ledger.join("offsets.bin"), &bad).unwrap();
-    verify_into(&ledger, BEACON_IDENTITY).expect(2);
-    assert_ne!(ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]).code, 0);
+    verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(2);
+    assert_ne!(
+        ctx.ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()])
+            .code,
+        0
+    );
     assert_eq!(std::fs::read(ledger.join("checkpoint")).unwrap(), cp);
     std::fs::write(ledger.join("offsets.bin"), &offsets).unwrap();
-    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
 }
 
 #[test]
 fn reading_commands_read_the_checkpointed_prefix_past_a_torn_tail() {
+    let ctx = TestContext::new();
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     for _ in 0..3 {
-        verify_into(&ledger, BEACON_IDENTITY).expect(0);
+        verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     }
     for (file, junk) in [("leaves.bin", &[7u8; 40][..]), ("offsets.bin", &[1u8; 11][..])] {
         let mut f = std::fs::OpenOptions::new()
@@ -546,48 +562,51 @@ fn reading_commands_read_the_checkpointed_prefix_past_a_torn_tail() {
         f.write_all(junk).unwrap();
     }
     let l = ledger.to_str().unwrap();
-    let run = ward(["ledger", "verify", "--ledger", l]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", l]);
     run.expect(0);
     assert!(run.stdout.contains("recomputed 3 entries"), "{}", run.stdout);
-    ward(["ledger", "show", "2", "--ledger", l]).expect(0);
-    ward(["ledger", "prove", "1", "--ledger", l]).expect(0);
-    ward(["ledger", "checkpoint", "--ledger", l]).expect(0);
+    ctx.ward(["ledger", "show", "2", "--ledger", l]).expect(0);
+    ctx.ward(["ledger", "prove", "1", "--ledger", l]).expect(0);
+    ctx.ward(["ledger", "checkpoint", "--ledger", l]).expect(0);
 }
 
 #[test]
 fn an_endless_checkpoint_file_is_refused_at_once() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
-    verify_into(&ledger, BEACON_IDENTITY).expect(0);
+    verify_into(&ctx, &ledger, BEACON_IDENTITY).expect(0);
     let cp = ledger.join("checkpoint");
     std::fs::remove_file(&cp).unwrap();
     std::os::unix::fs::symlink("/dev/zero", &cp).unwrap();
-    let run = verify_into(&ledger, BEACON_IDENTITY);
+    let run = verify_into(&ctx, &ledger, BEACON_IDENTITY);
     run.expect(2);
     assert!(run.stderr.contains("ledger checkpoint"), "{}", run.stderr);
-    let run = ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
+    let run = ctx.ward(["ledger", "verify", "--ledger", ledger.to_str().unwrap()]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
 }
 
 /// Runs ward with its own data directory, failing the test if it has not
 /// ended within `limit`.
-fn ward_within(data: &Path, limit: std::time::Duration, args: &[&str]) -> crate::common::Run {
-    crate::common::ward_within_in(data, limit, args)
+fn ward_within(ctx: &TestContext, data: &Path, limit: std::time::Duration, args: &[&str]) -> crate::common::Run {
+    ctx.ward_within_in(data, limit, args)
         .unwrap_or_else(|| panic!("ward {args:?} was still running after {limit:?}"))
 }
 
 #[test]
 fn a_second_writer_fails_at_once_naming_the_running_writer() {
+    let ctx = TestContext::new();
     let data = tempfile::tempdir().unwrap();
     let tokens = data.path().join("tokens");
     std::fs::write(&tokens, "append test-token-not-a-secret-0123\n").unwrap();
     // The data directory's default ledger, held by a running `ledger serve`.
-    let server = serve(&data.path().join("ledger"), &tokens);
+    let server = serve(&ctx, &data.path().join("ledger"), &tokens);
     let pid = server.child.id();
     let art = conformance().join("a.txt");
     let bundle = conformance().join("happy-path-v0.3/bundle.sigstore.json");
     let run = ward_within(
+        &ctx,
         data.path(),
         std::time::Duration::from_secs(10),
         &[
@@ -610,9 +629,10 @@ fn a_second_writer_fails_at_once_naming_the_running_writer() {
     );
     // Readers still work beside the writer, and once it is gone the same
     // command records its decision.
-    ward_in(data.path(), ["ledger", "verify"]).expect(0);
+    ctx.ward_in(data.path(), ["ledger", "verify"]).expect(0);
     drop(server);
     let run = ward_within(
+        &ctx,
         data.path(),
         std::time::Duration::from_secs(30),
         &[
@@ -631,11 +651,12 @@ fn a_second_writer_fails_at_once_naming_the_running_writer() {
 
 #[test]
 fn a_bare_search_lists_the_latest_decisions_and_filters_by_verdict() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     let l = ledger.to_str().unwrap();
     // An empty ledger: nothing found is exit 1, not a success.
-    let run = ward(["ledger", "search", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--ledger", l]);
     run.expect(1);
     assert!(run.stdout.contains("no decision found"), "{}", run.stdout);
     // Entries 0, 2, 4 allowed; 1, 3 denied.
@@ -645,7 +666,7 @@ fn a_bare_search_lists_the_latest_decisions_and_filters_by_verdict() {
         } else {
             "https://github.com/someone/else"
         };
-        verify_into(&ledger, identity).expect(if i % 2 == 0 { 0 } else { 1 });
+        verify_into(&ctx, &ledger, identity).expect(if i % 2 == 0 { 0 } else { 1 });
     }
     let entries = |run: &crate::common::Run| -> Vec<String> {
         run.stdout
@@ -658,7 +679,7 @@ fn a_bare_search_lists_the_latest_decisions_and_filters_by_verdict() {
             })
             .collect()
     };
-    let run = ward(["ledger", "search", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--ledger", l]);
     run.expect(0);
     assert_eq!(
         entries(&run),
@@ -666,17 +687,17 @@ fn a_bare_search_lists_the_latest_decisions_and_filters_by_verdict() {
         "{}",
         run.stdout
     );
-    let run = ward(["ledger", "search", "--limit", "2", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--limit", "2", "--ledger", l]);
     run.expect(0);
     assert_eq!(entries(&run), ["entry 3", "entry 4"], "{}", run.stdout);
-    let run = ward(["ledger", "search", "--verdict", "deny", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--verdict", "deny", "--ledger", l]);
     run.expect(0);
     assert_eq!(entries(&run), ["entry 1", "entry 3"], "{}", run.stdout);
     assert!(run.stdout.contains("entry 1: FAILED"), "{}", run.stdout);
-    let run = ward(["ledger", "search", "--verdict", "allow", "--limit", "1", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--verdict", "allow", "--limit", "1", "--ledger", l]);
     run.expect(0);
     assert_eq!(entries(&run), ["entry 4"], "{}", run.stdout);
-    let run = ward([
+    let run = ctx.ward([
         "ledger",
         "search",
         "--purl",
@@ -689,9 +710,10 @@ fn a_bare_search_lists_the_latest_decisions_and_filters_by_verdict() {
     run.expect(0);
     assert_eq!(entries(&run), ["entry 1", "entry 3"], "{}", run.stdout);
     // A filter that matches nothing: exit 1 with the message.
-    let run = ward(["ledger", "search", "--purl", "pkg:generic/other.txt", "--ledger", l]);
+    let run = ctx.ward(["ledger", "search", "--purl", "pkg:generic/other.txt", "--ledger", l]);
     run.expect(1);
     assert!(run.stdout.contains("no decision found"), "{}", run.stdout);
-    ward(["ledger", "search", "--verdict", "maybe", "--ledger", l]).expect(2);
-    ward(["ledger", "search", "--limit", "0", "--ledger", l]).expect(2);
+    ctx.ward(["ledger", "search", "--verdict", "maybe", "--ledger", l])
+        .expect(2);
+    ctx.ward(["ledger", "search", "--limit", "0", "--ledger", l]).expect(2);
 }

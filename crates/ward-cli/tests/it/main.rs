@@ -1,6 +1,7 @@
 //! ward's end-to-end tests: one binary, one module per area. Each test runs
-//! the real `ward` executable in a temporary directory; nothing touches the
-//! network.
+//! the real `ward` executable in a `common::TestContext` of its own (data
+//! directory, ledger, home, clean environment, optionally a pinned clock);
+//! nothing touches the network.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

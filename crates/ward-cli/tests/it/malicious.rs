@@ -3,20 +3,23 @@
 //! exceptions and VEX, and let one reviewed artifact through only by an
 //! `[[allow]]` naming its sha256.
 
-use crate::common::{Entry, TestKey, json_of, shared, tgz, ward, ward_in};
+use crate::common::{Entry, TEST_NOW, TestContext, TestKey, json_of, shared, test_day, tgz};
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
 struct Setup {
     dir: tempfile::TempDir,
     db: PathBuf,
+    /// Pinned to [`TEST_NOW`]: allows expire relative to it, not to today.
+    ctx: TestContext,
 }
 
 impl Setup {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
-        ward([
+        let ctx = TestContext::new().at(TEST_NOW);
+        ctx.ward([
             "advisories",
             "import",
             "--db",
@@ -24,7 +27,7 @@ impl Setup {
             shared().join("advisories/malicious").to_str().unwrap(),
         ])
         .expect(0);
-        Self { dir, db }
+        Self { dir, db, ctx }
     }
 
     fn file(&self, name: &str, text: &str) -> PathBuf {
@@ -62,15 +65,12 @@ impl Setup {
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args.push(target.display().to_string());
-        ward_in(&data, &args)
+        self.ctx.ward_in(&data, &args)
     }
 }
 
 fn day(offset_days: i64) -> String {
-    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    now.checked_add(jiff::Span::new().days(offset_days))
-        .unwrap()
-        .to_string()
+    test_day(offset_days)
 }
 
 fn reasons(run: &crate::common::Run) -> Vec<(String, String, String)> {
@@ -90,9 +90,10 @@ fn reasons(run: &crate::common::Run) -> Vec<(String, String, String)> {
 
 #[test]
 fn import_and_status_count_malicious_records_and_flag_the_suspect_one() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let run = ward([
+    let run = ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -106,7 +107,7 @@ fn import_and_status_count_malicious_records_and_flag_the_suspect_one() {
         run.all()
     );
     assert!(run.stdout.contains("suspect MAL-2025-47141"), "{}", run.all());
-    let status = ward(["advisories", "status", "--db", db.to_str().unwrap()]);
+    let status = ctx.ward(["advisories", "status", "--db", db.to_str().unwrap()]);
     status.expect(0);
     for want in [
         "5 malicious-package records (1 suspect)",
@@ -146,7 +147,9 @@ fn chalk_5_6_1_is_denied_in_every_mode() {
     }
     // Text output says what the record says to do.
     let data = s.dir.path().join("data");
-    let text = ward_in(&data, ["scan", "--db", s.db.to_str().unwrap(), lock.to_str().unwrap()]);
+    let text = s
+        .ctx
+        .ward_in(&data, ["scan", "--db", s.db.to_str().unwrap(), lock.to_str().unwrap()]);
     text.expect(1);
     assert!(text.stdout.contains("MALICIOUS"), "{}", text.stdout);
     assert!(
@@ -220,9 +223,10 @@ fn clean_neighbours_pass_and_the_suspect_record_says_it_is_suspect() {
 
 #[test]
 fn rustsec_malicious_crates_are_malicious_not_a_severity() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let run = ward([
+    let run = ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -236,7 +240,7 @@ fn rustsec_malicious_crates_are_malicious_not_a_severity() {
         "version = 4\n\n[[package]]\nname = \"win-crypto\"\nversion = \"0.1.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     )
     .unwrap();
-    let run = ward_in(
+    let run = ctx.ward_in(
         &dir.path().join("data"),
         [
             "scan",
@@ -300,7 +304,7 @@ impl Signed {
     }
 
     fn verify(&self, policy: &Path) -> crate::common::Run {
-        ward_in(
+        self.setup.ctx.ward_in(
             &self.setup.dir.path().join("data"),
             [
                 "verify",
@@ -385,7 +389,7 @@ fn an_allow_missing_a_field_is_a_load_error_with_its_line() {
             .map(|l| format!("{l}\n"))
             .collect();
         let policy = s.file("bad.toml", &text);
-        let run = ward(["policy", "check", policy.to_str().unwrap()]);
+        let run = s.ctx.ward(["policy", "check", policy.to_str().unwrap()]);
         run.expect(2);
         assert!(
             run.stderr.contains("bad.toml:2") && run.stderr.contains(key),
@@ -398,19 +402,25 @@ fn an_allow_missing_a_field_is_a_load_error_with_its_line() {
         "purl = \"pkg:npm/chalk@5.6.1\"",
         "package = \"npm:chalk\"\nversion = \"5.6.1\"",
     );
-    ward(["policy", "check", s.file("pkg.toml", &by_package).to_str().unwrap()]).expect(0);
+    s.ctx
+        .ward(["policy", "check", s.file("pkg.toml", &by_package).to_str().unwrap()])
+        .expect(0);
     for bad in [
         ok.replace("pkg:npm/chalk@5.6.1", "pkg:npm/chalk"),
         ok.replace("pkg:npm/chalk@5.6.1", "pkg:npm/ch*@5.6.1"),
         by_package.replace("version = \"5.6.1\"", "version = \"^5.6.1\""),
         ok.replace(&"a".repeat(64), "abc"),
     ] {
-        let run = ward(["policy", "check", s.file("wild.toml", &bad).to_str().unwrap()]);
+        let run = s
+            .ctx
+            .ward(["policy", "check", s.file("wild.toml", &bad).to_str().unwrap()]);
         run.expect(2);
         assert!(run.stderr.contains("wild.toml:"), "{}", run.stderr);
     }
     let short = ok.replace("rebuilt from the reviewed 5.6.0 sources", "ok");
-    let run = ward(["policy", "check", s.file("short.toml", &short).to_str().unwrap()]);
+    let run = s
+        .ctx
+        .ward(["policy", "check", s.file("short.toml", &short).to_str().unwrap()]);
     run.expect(2);
     assert!(run.stderr.contains("justification"), "{}", run.stderr);
 }

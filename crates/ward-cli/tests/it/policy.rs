@@ -1,7 +1,7 @@
 //! Policy as code: every rule decides, every reason names its rule and line,
 //! and a broken policy is refused at load.
 
-use crate::common::{HOSTED, Publisher, SLSA_V1, shared, slsa_v1, ward};
+use crate::common::{HOSTED, Publisher, SLSA_V1, TEST_NOW, TestContext, shared, slsa_v1};
 use std::path::{Path, PathBuf};
 
 /// Line (1-based) of the first line of `text` containing `needle`.
@@ -37,10 +37,12 @@ deny_self_hosted = true
 fn provenance_case(repo: &str, git_ref: &str, builder: &str, runner: &str) -> (crate::common::Run, PathBuf) {
     let p = Publisher::new("ecdsa-p256");
     let art = p.artifact("acme-tool.bin", b"acme tool 1.0.0");
-    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    p.ctx
+        .ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()])
+        .expect(0);
     let att = p.attest(&art, SLSA_V1, &slsa_v1(repo, git_ref, builder, runner), "prov.json");
     let policy = write_policy(p.dir.path(), PROVENANCE_POLICY);
-    let run = ward([
+    let run = p.ctx.ward([
         "verify",
         art.to_str().unwrap(),
         "--purl",
@@ -114,11 +116,13 @@ fn builder_ref_and_runner_rules() {
 
 #[test]
 fn required_provenance_that_is_missing_denies() {
+    let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
     let art = p.artifact("acme-tool.bin", b"acme tool");
-    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    ctx.ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()])
+        .expect(0);
     let policy = write_policy(p.dir.path(), PROVENANCE_POLICY);
-    ward([
+    ctx.ward([
         "verify",
         art.to_str().unwrap(),
         "--purl",
@@ -132,6 +136,7 @@ fn required_provenance_that_is_missing_denies() {
 
 #[test]
 fn threshold_counts_distinct_keys() {
+    let ctx = TestContext::new();
     let a = Publisher::new("ecdsa-p256");
     let b = Publisher::new("ed25519");
     let art = a.artifact("acme-lib.bin", b"acme lib");
@@ -141,7 +146,7 @@ fn threshold_counts_distinct_keys() {
         "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [\"test-publisher.pub\", \"second.pub\"]\nthreshold = 2\n",
     );
     let sign = |key: &Path, out: &str| {
-        ward([
+        ctx.ward([
             "sign",
             "--key",
             key.to_str().unwrap(),
@@ -165,7 +170,7 @@ fn threshold_counts_distinct_keys() {
         for b in bundles {
             args.extend(["--bundle".into(), a.path(b).display().to_string()]);
         }
-        ward(&args)
+        ctx.ward(&args)
     };
     // The same key signing twice is one signer.
     verify(&["s1.json", "s2.json"]).expect(1).reason("threshold-not-met");
@@ -175,10 +180,11 @@ fn threshold_counts_distinct_keys() {
 
 #[test]
 fn a_typo_in_the_policy_is_refused_at_load_with_file_line_and_key() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let text = "[[scope]]\npackages = [\"npm:*\"]\n\n[scope.provenance]\nsorce = \"https://github.com/acme/.*\"\n";
     let policy = write_policy(dir.path(), text);
-    let run = ward(["policy", "check", policy.to_str().unwrap()]);
+    let run = ctx.ward(["policy", "check", policy.to_str().unwrap()]);
     run.expect(2);
     assert!(
         run.stderr.contains(&format!("{}:5:1", policy.display())),
@@ -192,7 +198,8 @@ fn a_typo_in_the_policy_is_refused_at_load_with_file_line_and_key() {
     );
     let art = dir.path().join("a.txt");
     std::fs::write(&art, b"x").unwrap();
-    ward(["verify", art.to_str().unwrap(), "--policy", policy.to_str().unwrap()]).expect(2);
+    ctx.ward(["verify", art.to_str().unwrap(), "--policy", policy.to_str().unwrap()])
+        .expect(2);
 
     for (bad, needle) in [
         ("[defaults]\nmode = \"enforcing\"\n", "enforcing"),
@@ -215,7 +222,7 @@ fn a_typo_in_the_policy_is_refused_at_load_with_file_line_and_key() {
         ),
     ] {
         let policy = write_policy(dir.path(), bad);
-        let run = ward(["policy", "check", policy.to_str().unwrap()]);
+        let run = ctx.ward(["policy", "check", policy.to_str().unwrap()]);
         run.expect(2);
         assert!(
             run.stderr.contains(needle) && run.stderr.contains("ward.toml:"),
@@ -230,9 +237,9 @@ fn npm_case(name: &str) -> (PathBuf, PathBuf) {
     (dir.join(format!("{name}.tgz")), dir.join(format!("{name}.tgz.json")))
 }
 
-fn verify_npm(name: &str, policy: &Path) -> crate::common::Run {
+fn verify_npm(ctx: &TestContext, name: &str, policy: &Path) -> crate::common::Run {
     let (tgz, att) = npm_case(name);
-    ward([
+    ctx.ward([
         "verify",
         tgz.to_str().unwrap(),
         "--attestation",
@@ -246,32 +253,55 @@ const SIGSTORE_SIGNER: &str = r#"{ issuer = "https://token.actions.githubusercon
 
 #[test]
 fn real_npm_provenance_under_policy() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let ok = format!(
         "[[scope]]\nname = \"sigstore\"\npackages = [\"npm:sigstore\"]\nsigners = [{SIGSTORE_SIGNER}]\n[scope.provenance]\nsource = \"https://github\\\\.com/sigstore/.*\"\n"
     );
-    verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &ok)).expect(0);
+    verify_npm(&ctx, "provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &ok)).expect(0);
 
     let fork = ok.replace("sigstore/.*", "acme/.*");
-    let run = verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &fork));
+    let run = verify_npm(
+        &ctx,
+        "provenance-npm-test-cli-v1-prega",
+        &write_policy(dir.path(), &fork),
+    );
     run.expect(1).reason("provenance-source-mismatch");
     assert!(run.stdout.contains("provenance source https://github.com/sigstore/sigstore-js does not match https://github\\.com/acme/.* (scope \"sigstore\""), "{}", run.stdout);
 
     let other_signer = ok.replace("sigstore/sigstore-js/", "acme/sigstore-js/");
     verify_npm(
+        &ctx,
         "provenance-npm-test-cli-v1-prega",
         &write_policy(dir.path(), &other_signer),
     )
     .expect(1)
     .reason("signer-not-trusted");
 
+    // Signed 2024-05-16 (its Rekor integrated time): too old for 30 days
+    // on the pinned clock, young enough two weeks after signing.
     let young = ok.replace("[scope.provenance]", "max_signature_age_days = 30\n[scope.provenance]");
-    verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &young))
-        .expect(1)
-        .reason("signature-too-old");
+    let young = write_policy(dir.path(), &young);
+    verify_npm(
+        &TestContext::new().at(TEST_NOW),
+        "provenance-npm-test-cli-v1-prega",
+        &young,
+    )
+    .expect(1)
+    .reason("signature-too-old");
+    verify_npm(
+        &TestContext::new().at("2024-05-30T00:00:00Z"),
+        "provenance-npm-test-cli-v1-prega",
+        &young,
+    )
+    .expect(0);
 
     let warn = fork.replace("packages =", "mode = \"warn\"\npackages =");
-    let run = verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &warn));
+    let run = verify_npm(
+        &ctx,
+        "provenance-npm-test-cli-v1-prega",
+        &write_policy(dir.path(), &warn),
+    );
     run.expect(0);
     assert!(
         run.stdout.contains("warn:") && run.stdout.contains("[provenance-source-mismatch]"),
@@ -280,10 +310,16 @@ fn real_npm_provenance_under_policy() {
     );
 
     let audit = fork.replace("packages =", "mode = \"audit\"\npackages =");
-    verify_npm("provenance-npm-test-cli-v1-prega", &write_policy(dir.path(), &audit)).expect(0);
+    verify_npm(
+        &ctx,
+        "provenance-npm-test-cli-v1-prega",
+        &write_policy(dir.path(), &audit),
+    )
+    .expect(0);
 
     // Presented evidence that fails still denies under an enforcing policy.
     verify_npm(
+        &ctx,
         "provenance-npm-test-cli-v1-prega-invalidsigprov",
         &write_policy(dir.path(), &ok),
     )
@@ -293,26 +329,28 @@ fn real_npm_provenance_under_policy() {
 
 #[test]
 fn unmatched_packages_follow_the_default() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(
         dir.path(),
         "[defaults]\nunmatched = \"deny\"\n\n[[scope]]\npackages = [\"npm:@acme/*\"]\n",
     );
-    verify_npm("gundam-visor-cli-v1-tag", &policy)
+    verify_npm(&ctx, "gundam-visor-cli-v1-tag", &policy)
         .expect(1)
         .reason("no-matching-scope");
     let policy = write_policy(dir.path(), "[[scope]]\npackages = [\"npm:@acme/*\"]\n");
-    verify_npm("gundam-visor-cli-v1-tag", &policy).expect(0);
+    verify_npm(&ctx, "gundam-visor-cli-v1-tag", &policy).expect(0);
 }
 
 #[test]
 fn required_predicate_types() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(
         dir.path(),
         "[[scope]]\npackages = [\"npm:*\"]\nrequired_predicate_types = [\"https://in-toto.io/attestation/vulns/v0.2\"]\n",
     );
-    verify_npm("gundam-visor-cli-v1-tag", &policy)
+    verify_npm(&ctx, "gundam-visor-cli-v1-tag", &policy)
         .expect(1)
         .reason("predicate-type-missing");
 }
@@ -324,29 +362,31 @@ fn rego_policy(dir: &Path, rego: &str) -> PathBuf {
 
 #[test]
 fn rego_denies_with_its_own_message() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let policy = rego_policy(
         dir.path(),
         "package ward\nimport rego.v1\ndeny contains msg if {\n  input.artifact.name == \"gundam-visor\"\n  msg := sprintf(\"%s is on the blocklist\", [input.artifact.name])\n}\n",
     );
-    let run = verify_npm("gundam-visor-cli-v1-tag", &policy);
+    let run = verify_npm(&ctx, "gundam-visor-cli-v1-tag", &policy);
     run.expect(1).reason("rego-deny");
     assert!(
         run.stdout.contains("rego: gundam-visor is on the blocklist"),
         "{}",
         run.stdout
     );
-    verify_npm("supreme-googles-cli-v02-tag", &policy).expect(0);
+    verify_npm(&ctx, "supreme-googles-cli-v02-tag", &policy).expect(0);
 }
 
 #[test]
 fn rego_that_errors_or_runs_too_long_fails_closed() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let policy = rego_policy(
         dir.path(),
         "package ward\nimport rego.v1\ndeny contains 42 if { true }\n",
     );
-    verify_npm("gundam-visor-cli-v1-tag", &policy)
+    verify_npm(&ctx, "gundam-visor-cli-v1-tag", &policy)
         .expect(1)
         .reason("rego-error");
     let policy = rego_policy(
@@ -354,7 +394,7 @@ fn rego_that_errors_or_runs_too_long_fails_closed() {
         "package ward\nimport rego.v1\ndeny contains msg if {\n  some i in numbers.range(1, 1000000)\n  some j in numbers.range(1, 1000000)\n  i + j < 0\n  msg := \"never\"\n}\n",
     );
     let start = std::time::Instant::now();
-    verify_npm("gundam-visor-cli-v1-tag", &policy)
+    verify_npm(&ctx, "gundam-visor-cli-v1-tag", &policy)
         .expect(1)
         .reason("rego-error");
     assert!(
@@ -363,7 +403,7 @@ fn rego_that_errors_or_runs_too_long_fails_closed() {
     );
     // A syntax error is a broken policy: refused at load.
     let policy = rego_policy(dir.path(), "package ward\ndeny contains msg if {{{\n");
-    ward(["policy", "check", policy.to_str().unwrap()]).expect(2);
+    ctx.ward(["policy", "check", policy.to_str().unwrap()]).expect(2);
 }
 
 fn examples() -> PathBuf {
@@ -372,18 +412,19 @@ fn examples() -> PathBuf {
 
 #[test]
 fn the_shipped_example_policy_loads_and_decides() {
+    let ctx = TestContext::new();
     let policy = examples().join("ward.toml");
-    ward(["policy", "check", policy.to_str().unwrap()]).expect(0);
-    let run = ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/sigstore@2.3.1"]);
+    ctx.ward(["policy", "check", policy.to_str().unwrap()]).expect(0);
+    let run = ctx.ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/sigstore@2.3.1"]);
     run.expect(0);
     assert!(
         run.stdout.contains("scope \"sigstore-js\"") && run.stdout.contains("self-hosted runners denied"),
         "{}",
         run.stdout
     );
-    verify_npm("provenance-npm-test-cli-v1-prega", &policy).expect(0);
-    verify_npm("provenance-npm-test-cli-v1-prega-invalidsigpub", &policy).expect(1);
-    let run = ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/left-pad@1.3.0"]);
+    verify_npm(&ctx, "provenance-npm-test-cli-v1-prega", &policy).expect(0);
+    verify_npm(&ctx, "provenance-npm-test-cli-v1-prega-invalidsigpub", &policy).expect(1);
+    let run = ctx.ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/left-pad@1.3.0"]);
     assert!(run.stdout.contains("no scope"), "{}", run.stdout);
 }
 
@@ -392,6 +433,7 @@ fn the_shipped_example_policy_loads_and_decides() {
 /// group and match every value. Each way a pattern comes in refuses it.
 #[test]
 fn a_pattern_that_would_escape_the_anchors_is_refused_everywhere() {
+    let ctx = TestContext::new();
     const ESCAPE: &str = r"https://github\.com/acme/release)|(.*";
     let dir = tempfile::tempdir().unwrap();
     let toml_escape = ESCAPE.replace('\\', "\\\\");
@@ -415,7 +457,7 @@ fn a_pattern_that_would_escape_the_anchors_is_refused_everywhere() {
         ),
     ] {
         let policy = write_policy(dir.path(), &text);
-        let run = ward(["policy", "check", policy.to_str().unwrap()]);
+        let run = ctx.ward(["policy", "check", policy.to_str().unwrap()]);
         run.expect(2).reason("policy-invalid");
         assert!(
             run.stderr.contains(&format!("{}:{line}:", policy.display())) && run.stderr.contains(key),
@@ -424,7 +466,7 @@ fn a_pattern_that_would_escape_the_anchors_is_refused_everywhere() {
         );
     }
     let (tgz, att) = npm_case("provenance-npm-test-ossf");
-    let run = ward([
+    let run = ctx.ward([
         "verify",
         tgz.to_str().unwrap(),
         "--attestation",
@@ -439,7 +481,7 @@ fn a_pattern_that_would_escape_the_anchors_is_refused_everywhere() {
     // A pattern that is whole on its own still works, anchored.
     let good = r"https://github\.com/slsa-framework/slsa-github-generator/.*";
     for (pattern, code) in [(good, 0), (&good[..good.len() - 2], 1)] {
-        ward([
+        ctx.ward([
             "verify",
             tgz.to_str().unwrap(),
             "--attestation",
@@ -458,6 +500,7 @@ fn a_pattern_that_would_escape_the_anchors_is_refused_everywhere() {
 /// deny under a warn or audit scope, as under an enforcing one.
 #[test]
 fn forged_evidence_denies_in_every_mode() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     for mode in ["warn", "audit"] {
         let policy = write_policy(
@@ -468,10 +511,10 @@ fn forged_evidence_denies_in_every_mode() {
         );
         // Missing evidence and unmet rules are relaxed: the signer is not
         // the scope's, yet the artifact is allowed.
-        verify_npm("provenance-npm-test-ossf", &policy).expect(0);
+        verify_npm(&ctx, "provenance-npm-test-ossf", &policy).expect(0);
         for variant in ["invalidsigprov", "invalidsigpub"] {
             for name in ["provenance-npm-test-ossf", "gundam-visor-cli-v1-tag"] {
-                let run = verify_npm(&format!("{name}-{variant}"), &policy);
+                let run = verify_npm(&ctx, &format!("{name}-{variant}"), &policy);
                 run.expect(1).reason("signature-invalid");
                 assert!(run.stdout.contains("deny:"), "{mode} {name}-{variant}: {}", run.stdout);
             }
@@ -479,7 +522,7 @@ fn forged_evidence_denies_in_every_mode() {
         // A statement about other bytes is forged evidence for this artifact.
         let (tgz, _) = npm_case("supreme-googles-cli-v02-tag");
         let (_, att) = npm_case("gundam-visor-cli-v1-tag");
-        ward([
+        ctx.ward([
             "verify",
             tgz.to_str().unwrap(),
             "--attestation",
@@ -496,6 +539,7 @@ fn forged_evidence_denies_in_every_mode() {
 /// `signers` name neither signs nor brings provenance.
 #[test]
 fn an_unnamed_keyless_attestation_neither_signs_nor_proves_provenance_under_a_policy() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let (tgz, att) = npm_case("provenance-npm-test-ossf");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&att).unwrap()).unwrap();
@@ -514,7 +558,7 @@ fn an_unnamed_keyless_attestation_neither_signs_nor_proves_provenance_under_a_po
     .unwrap();
     let verify = |text: &str| {
         let policy = write_policy(dir.path(), text);
-        ward([
+        ctx.ward([
             "verify",
             tgz.to_str().unwrap(),
             "--attestation",
@@ -553,11 +597,13 @@ fn an_unnamed_keyless_attestation_neither_signs_nor_proves_provenance_under_a_po
 /// scope's provenance rules.
 #[test]
 fn provenance_counts_only_from_the_keys_its_scope_names() {
+    let ctx = TestContext::new();
     let acme = Publisher::new("ecdsa-p256");
     let other = Publisher::new("ed25519");
     std::fs::copy(&other.public, acme.path("other-vendor.pub")).unwrap();
     let art = acme.artifact("acme-tool.bin", b"acme tool 1.0.0");
-    ward(["sign", "--key", acme.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    ctx.ward(["sign", "--key", acme.key.to_str().unwrap(), art.to_str().unwrap()])
+        .expect(0);
     let policy = write_policy(
         acme.dir.path(),
         r#"version = 1
@@ -584,7 +630,7 @@ source = "https://github\\.com/acme/.*"
         "github-hosted",
     );
     let verify = |attestation: &Path| {
-        ward([
+        ctx.ward([
             "verify",
             art.to_str().unwrap(),
             "--purl",
@@ -599,7 +645,7 @@ source = "https://github\\.com/acme/.*"
     let pred = acme.path("foreign.predicate.json");
     std::fs::write(&pred, serde_json::to_vec(&provenance).unwrap()).unwrap();
     let foreign = acme.path("foreign.intoto.json");
-    ward([
+    ctx.ward([
         "attest",
         "--key",
         other.key.to_str().unwrap(),

@@ -7,7 +7,7 @@
 //! The clients are required when `WARD_REQUIRE_CLIENTS=1` (set by
 //! scripts/test.sh, which installs them); elsewhere a missing client skips.
 
-use crate::common::{Entry, Publisher, tgz, zip};
+use crate::common::{Entry, Publisher, TestContext, tgz, zip};
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -65,7 +65,7 @@ impl Registries {
     }
 
     fn sign(&self, path: &Path) {
-        crate::common::ward([
+        self.publisher.ctx.ward([
             "sign",
             "--key",
             self.publisher.key.to_str().unwrap(),
@@ -202,6 +202,8 @@ pub struct ProxyProcess {
     pub base: String,
     /// What the proxy wrote to standard error so far (its decision log).
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// The proxy's own home and clean environment (its data directory is the test's).
+    _ctx: TestContext,
 }
 
 impl ProxyProcess {
@@ -241,13 +243,15 @@ impl Drop for ProxyProcess {
     }
 }
 
-/// Starts `ward proxy` on a free port with its own data directory.
+/// Starts `ward proxy` on a free port with its own data directory (and a
+/// context of its own: home, clean environment).
 pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+    let ctx = TestContext::new();
+    let mut child = ctx
+        .command_in(data)
         .arg("proxy")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
-        .env("WARD_DATA_DIR", data)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -272,7 +276,12 @@ pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
         .to_string();
     // Keep draining stdout so the proxy never blocks on a full pipe.
     std::thread::spawn(move || for _ in out.lines() {});
-    ProxyProcess { child, base, log }
+    ProxyProcess {
+        child,
+        base,
+        log,
+        _ctx: ctx,
+    }
 }
 
 /// Whether a client program is available; with `WARD_REQUIRE_CLIENTS=1` a
@@ -404,6 +413,7 @@ pub fn ledger_size(data: &Path) -> u64 {
 
 #[test]
 fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
+    let ctx = TestContext::new();
     if !have("python3", "--version") {
         return;
     }
@@ -426,8 +436,8 @@ fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
     // Both decisions are in the ledger, which can be read and verified
     // while the proxy holds its writer's lock.
     assert_eq!(ledger_size(&data), 2);
-    crate::common::ward_in(&data, ["ledger", "verify"]).expect(0);
-    let shown = crate::common::ward_in(&data, ["ledger", "show", "1"]);
+    ctx.ward_in(&data, ["ledger", "verify"]).expect(0);
+    let shown = ctx.ward_in(&data, ["ledger", "show", "1"]);
     shown.expect(0);
     assert!(
         shown.stdout.contains("pkg:pypi/evil-pkg@1.0.0") && shown.stdout.contains("FAILED"),
@@ -523,13 +533,13 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
 
 /// `ward run -- COMMAND` with a proxy of its own, as in CI.
 fn ward_run(reg: &Registries, data: &Path, command: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
+    let ctx = TestContext::new();
+    let mut cmd = ctx.command_in(data);
     cmd.arg("run")
         .args(reg.upstream_args())
         .arg("--")
         .args(command)
         .current_dir(dir)
-        .env("WARD_DATA_DIR", data)
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env("npm_config_userconfig", "/dev/null")
         .env("CARGO_NET_RETRY", "0")
@@ -630,9 +640,9 @@ fn ward_run_gates_pip_npm_and_cargo_and_passes_their_exit_status_on() {
     // The command's own exit status comes back.
     let status = ward_run(&reg, &data, &["sh", "-c", "exit 7"], &work, &[]);
     assert!(!status.ok);
-    let code = Command::new(env!("CARGO_BIN_EXE_ward"))
+    let code = TestContext::new()
+        .command_in(&data)
         .args(["run", "--", "sh", "-c", "test -n \"$PIP_INDEX_URL\" && exit 3"])
-        .env("WARD_DATA_DIR", &data)
         .status()
         .unwrap()
         .code();
@@ -743,12 +753,12 @@ fn ward_run_sh(
     script: &str,
     env: &[(&str, &str)],
 ) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
+    let ctx = TestContext::new();
+    let mut cmd = ctx.command_in(data);
     cmd.arg("run")
         .args(reg.upstream_args())
         .args(args)
-        .args(["--", "sh", "-c", script])
-        .env("WARD_DATA_DIR", data);
+        .args(["--", "sh", "-c", script]);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -876,11 +886,12 @@ fn sigterm_to_ward_run_reaches_the_command_and_leaves_no_temporary_cargo_home() 
         m = mark.display(),
         h = home_file.display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ward"))
+    let ctx = TestContext::new();
+    let mut child = ctx
+        .command_in(&data)
         .arg("run")
         .args(reg.upstream_args())
         .args(["--listen", "127.0.0.1:0", "--", "sh", "-c", &script])
-        .env("WARD_DATA_DIR", &data)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -5,7 +5,7 @@
 //! The upstream is a small HTTP/1.1 server in this file whose answers each
 //! test scripts; the proxy is the real `ward proxy` binary.
 
-use crate::common::{Entry, Publisher, tgz, ward};
+use crate::common::{Entry, Publisher, TestContext, tgz};
 use crate::proxy::{ProxyProcess, ledger_size, start_proxy};
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -179,7 +179,9 @@ fn package(p: &Publisher, name: &str, version: &str, body: &str) -> Package {
             Entry::File("package/index.js", body.as_bytes()),
         ],
     );
-    ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
+    p.ctx
+        .ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()])
+        .expect(0);
     Package {
         tarball: std::fs::read(&path).unwrap(),
         bundle: std::fs::read(format!("{}.sigstore.json", path.display())).unwrap(),
@@ -609,6 +611,7 @@ fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
 
 #[test]
 fn a_configuration_file_sets_upstreams_policy_and_limits() {
+    let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
     let up = Upstream::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
@@ -651,7 +654,7 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
     drop(proxy);
     // Unknown keys are refused, as in ward.toml.
     std::fs::write(&config, "polcy = \"ward.toml\"\n").unwrap();
-    let run = crate::common::ward_in(&p.path("data3"), ["proxy", "--config", config.to_str().unwrap()]);
+    let run = ctx.ward_in(&p.path("data3"), ["proxy", "--config", config.to_str().unwrap()]);
     run.expect(2);
     assert!(run.stderr.contains("polcy"), "{}", run.stderr);
 }
@@ -1142,6 +1145,7 @@ fn an_upstream_ca_is_trusted_only_when_named_and_the_refusal_says_how() {
 
 #[test]
 fn an_unusable_ca_file_is_a_usage_error_naming_it() {
+    let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
     let not_pem = p.path("corp-ca.crt");
     std::fs::write(&not_pem, "not a certificate\n").unwrap();
@@ -1149,7 +1153,7 @@ fn an_unusable_ca_file_is_a_usage_error_naming_it() {
     std::fs::write(&empty, "").unwrap();
     let missing = p.path("missing-ca.pem");
     for file in [&not_pem, &empty, &missing] {
-        let run = crate::common::ward_in(
+        let run = ctx.ward_in(
             &p.path("data"),
             ["proxy", "--listen", "127.0.0.1:0", "--ca-cert", file.to_str().unwrap()],
         );
@@ -1158,7 +1162,7 @@ fn an_unusable_ca_file_is_a_usage_error_naming_it() {
     }
     let config = p.path("proxy.toml");
     std::fs::write(&config, "ca_certs = [\"corp-ca.crt\"]\n").unwrap();
-    let run = crate::common::ward_in(&p.path("data"), ["proxy", "--config", config.to_str().unwrap()]);
+    let run = ctx.ward_in(&p.path("data"), ["proxy", "--config", config.to_str().unwrap()]);
     run.expect(2);
     assert!(run.stderr.contains("corp-ca.crt"), "{}", run.stderr);
 }
@@ -1479,10 +1483,11 @@ fn cached_crates_are_served_while_upstream_is_down_after_a_restart() {
 #[test]
 fn the_banner_names_npm_replace_registry_host() {
     let p = Publisher::new("ecdsa-p256");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+    let mut child = p
+        .ctx
+        .command_in(&p.path("data"))
         .args(["proxy", "--listen", "127.0.0.1:0", "--cache"])
         .arg(p.path("cache"))
-        .env("WARD_DATA_DIR", p.path("data"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

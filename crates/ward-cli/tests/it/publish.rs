@@ -1,10 +1,11 @@
 //! The publisher side: what `ward keygen`, `ward sign` and `ward attest`
 //! write, `ward verify` accepts; and tampering is caught.
 
-use crate::common::{HOSTED, Publisher, SLSA_V1, json_of, slsa_v1, ward};
+use crate::common::{HOSTED, Publisher, SLSA_V1, TestContext, json_of, slsa_v1};
 
 #[test]
 fn keygen_sign_verify_round_trip_for_both_algorithms() {
+    let ctx = TestContext::new();
     for alg in ["ed25519", "ecdsa-p256"] {
         let p = Publisher::new(alg);
         #[cfg(unix)]
@@ -14,9 +15,10 @@ fn keygen_sign_verify_round_trip_for_both_algorithms() {
             assert_eq!(mode, 0o600, "private key must be 0600");
         }
         let art = p.artifact("release.bin", b"the release");
-        ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+        ctx.ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()])
+            .expect(0);
         // The bundle lands beside the artifact and is found there.
-        let run = ward([
+        let run = ctx.ward([
             "verify",
             art.to_str().unwrap(),
             "--key",
@@ -31,11 +33,12 @@ fn keygen_sign_verify_round_trip_for_both_algorithms() {
         assert_eq!(fact["transparency_log"], false, "offline signatures carry no log proof");
 
         std::fs::write(&art, b"the release, changed").expect("tamper");
-        ward(["verify", art.to_str().unwrap(), "--key", p.public.to_str().unwrap()]).expect(1);
+        ctx.ward(["verify", art.to_str().unwrap(), "--key", p.public.to_str().unwrap()])
+            .expect(1);
         // Another key does not verify it either.
         let other = Publisher::new(alg);
         std::fs::write(&art, b"the release").expect("restore");
-        ward(["verify", art.to_str().unwrap(), "--key", other.public.to_str().unwrap()])
+        ctx.ward(["verify", art.to_str().unwrap(), "--key", other.public.to_str().unwrap()])
             .expect(1)
             .reason("signature-invalid");
     }
@@ -43,9 +46,11 @@ fn keygen_sign_verify_round_trip_for_both_algorithms() {
 
 #[test]
 fn an_encrypted_key_needs_its_passphrase() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("test-enc");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+    let out = ctx
+        .command()
         .args([
             "keygen",
             "--output",
@@ -61,10 +66,11 @@ fn an_encrypted_key_needs_its_passphrase() {
     assert!(std::fs::read_to_string(&key).unwrap().contains("ENCRYPTED PRIVATE KEY"));
     let art = dir.path().join("a.bin");
     std::fs::write(&art, b"x").unwrap();
-    let run = ward(["sign", "--key", key.to_str().unwrap(), art.to_str().unwrap()]);
+    let run = ctx.ward(["sign", "--key", key.to_str().unwrap(), art.to_str().unwrap()]);
     run.expect(2);
     assert!(run.stderr.contains("encrypted"), "{}", run.stderr);
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
+    let ok = ctx
+        .command()
         .args([
             "sign",
             "--key",
@@ -78,11 +84,12 @@ fn an_encrypted_key_needs_its_passphrase() {
         .unwrap();
     assert!(ok.status.success());
     // keygen never overwrites without --force.
-    ward(["keygen", "--output", prefix.to_str().unwrap()]).expect(2);
+    ctx.ward(["keygen", "--output", prefix.to_str().unwrap()]).expect(2);
 }
 
 #[test]
 fn attest_round_trips_into_provenance_facts() {
+    let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
     let art = p.artifact("tool.tar.gz.bin", b"tool bytes");
     let predicate = slsa_v1(
@@ -92,7 +99,7 @@ fn attest_round_trips_into_provenance_facts() {
         "github-hosted",
     );
     let att = p.attest(&art, SLSA_V1, &predicate, "tool.intoto.json");
-    let run = ward([
+    let run = ctx.ward([
         "verify",
         art.to_str().unwrap(),
         "--key",
@@ -117,7 +124,7 @@ fn attest_round_trips_into_provenance_facts() {
     let pred = p.path("p.json");
     std::fs::write(&pred, serde_json::to_vec(&predicate).unwrap()).unwrap();
     for _ in 0..2 {
-        ward([
+        ctx.ward([
             "attest",
             "--key",
             p.key.to_str().unwrap(),
@@ -131,7 +138,7 @@ fn attest_round_trips_into_provenance_facts() {
     }
     let lines = std::fs::read_to_string(format!("{}.intoto.jsonl", art.display())).unwrap();
     assert_eq!(lines.lines().count(), 2);
-    let run = ward([
+    let run = ctx.ward([
         "verify",
         art.to_str().unwrap(),
         "--key",

@@ -3,18 +3,19 @@
 //! at once. Every run has a deadline, so a regression (a hang, or an abort
 //! with exit 134) fails the test instead of stalling CI.
 
-use crate::common::{Run, data_dir, shared};
+use crate::common::{Run, TestContext, shared};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Runs ward, killing it and failing the test if it outlives `limit`.
-fn ward_within<I, S>(limit: Duration, args: I) -> Run
+fn ward_within<I, S>(ctx: &TestContext, limit: Duration, args: I) -> Run
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let run = crate::common::ward_within_in(data_dir(), limit, args)
+    let run = ctx
+        .ward_within(limit, args)
         .unwrap_or_else(|| panic!("ward ran longer than {limit:?}"));
     // A process killed by a signal (an abort, exit 134) has no exit code.
     assert!(run.code != -1, "ward was killed by a signal:\n{}", run.all());
@@ -30,9 +31,10 @@ fn rego_policy(dir: &Path, rego: &str) -> PathBuf {
     path
 }
 
-fn verify(policy: &Path) -> Run {
+fn verify(ctx: &TestContext, policy: &Path) -> Run {
     let dir = shared().join("npm-attestations");
     ward_within(
+        ctx,
         LIMIT,
         [
             "verify".as_ref(),
@@ -47,6 +49,7 @@ fn verify(policy: &Path) -> Run {
 
 #[test]
 fn recursive_rego_is_refused_at_load_not_a_crash() {
+    let ctx = TestContext::new();
     for rego in [
         "package ward\nimport rego.v1\nf(x) := y if { y := f(x) }\ndeny contains msg if { f(1) == 2; msg := \"x\" }\n",
         "package ward\nimport rego.v1\nf(x, z) := y if { y := f(z, x) }\ndeny contains msg if { f(1, 2) == 2; msg := \"x\" }\n",
@@ -55,16 +58,17 @@ fn recursive_rego_is_refused_at_load_not_a_crash() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let policy = rego_policy(dir.path(), rego);
-        let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
+        let run = ward_within(&ctx, LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
         run.expect(2).reason("policy-invalid");
         assert!(run.all().contains("recursion"), "{}", run.all());
         assert!(run.all().contains("rule.rego:3"), "{}", run.all());
-        verify(&policy).expect(2).reason("policy-invalid");
+        verify(&ctx, &policy).expect(2).reason("policy-invalid");
     }
 }
 
 #[test]
 fn huge_allocations_in_rego_are_rego_error_denies() {
+    let ctx = TestContext::new();
     for body in [
         "x := numbers.range(1, 1e9)\n  count(x) > 0",
         "x := numbers.range(1, 1e8)\n  count(x) > 0",
@@ -76,9 +80,9 @@ fn huge_allocations_in_rego_are_rego_error_denies() {
             dir.path(),
             &format!("package ward\nimport rego.v1\ndeny contains msg if {{\n  {body}\n  msg := \"never\"\n}}\n"),
         );
-        ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]).expect(0);
+        ward_within(&ctx, LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]).expect(0);
         let start = Instant::now();
-        let run = verify(&policy);
+        let run = verify(&ctx, &policy);
         run.expect(1).reason("rego-error");
         assert!(run.all().contains("limit"), "{}", run.all());
         assert!(
@@ -91,11 +95,12 @@ fn huge_allocations_in_rego_are_rego_error_denies() {
 
 #[test]
 fn a_fifo_or_device_as_policy_or_rego_file_fails_fast() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     for policy in [fifo.as_path(), Path::new("/dev/zero")] {
-        let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
+        let run = ward_within(&ctx, LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
         run.expect(2).reason("policy-invalid");
         assert!(run.all().contains("not a regular file"), "{}", run.all());
     }
@@ -106,16 +111,17 @@ fn a_fifo_or_device_as_policy_or_rego_file_fails_fast() {
             format!("[[scope]]\npackages = [\"npm:*\"]\nrego = [\"{rego}\"]\n"),
         )
         .unwrap();
-        let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), path.as_os_str()]);
+        let run = ward_within(&ctx, LIMIT, ["policy".as_ref(), "check".as_ref(), path.as_os_str()]);
         run.expect(2).reason("policy-invalid");
         assert!(run.all().contains("ward.toml:3"), "{}", run.all());
         assert!(run.all().contains("not a regular file"), "{}", run.all());
-        verify(&path).expect(2).reason("policy-invalid");
+        verify(&ctx, &path).expect(2).reason("policy-invalid");
     }
 }
 
 #[test]
 fn deeply_nested_rego_is_refused_quickly() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let policy = rego_policy(
         dir.path(),
@@ -126,7 +132,7 @@ fn deeply_nested_rego_is_refused_quickly() {
         ),
     );
     let start = Instant::now();
-    let run = ward_within(LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
+    let run = ward_within(&ctx, LIMIT, ["policy".as_ref(), "check".as_ref(), policy.as_os_str()]);
     run.expect(2).reason("policy-invalid");
     assert!(run.all().contains("nested"), "{}", run.all());
     assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
@@ -150,6 +156,7 @@ fn get(url: &str) -> (u16, String) {
 
 #[test]
 fn the_proxy_survives_a_policy_that_asks_for_gigabytes_and_refuses_a_recursive_one() {
+    let ctx = TestContext::new();
     use crate::proxy::{Registries, start_proxy};
     let reg = Registries::new();
     reg.npm_package("demo-pkg", "1.0.0", false);
@@ -179,7 +186,7 @@ fn the_proxy_survives_a_policy_that_asks_for_gigabytes_and_refuses_a_recursive_o
     .unwrap();
     let mut args = vec!["proxy".to_string(), "--listen".into(), "127.0.0.1:0".into()];
     args.extend(reg.upstream_args());
-    let run = ward_within(LIMIT, &args);
+    let run = ward_within(&ctx, LIMIT, &args);
     run.expect(2).reason("policy-invalid");
     assert!(run.all().contains("recursion"), "{}", run.all());
 }

@@ -1,9 +1,9 @@
 //! `ward advisories` and `ward scan` with real advisory data.
 
-use crate::common::{json_of, shared, ward};
+use crate::common::{TestContext, json_of, shared};
 use std::path::{Path, PathBuf};
 
-fn import(db: &Path, sources: &[&str]) -> crate::common::Run {
+fn import(ctx: &TestContext, db: &Path, sources: &[&str]) -> crate::common::Run {
     let mut args = vec![
         "advisories".to_string(),
         "import".into(),
@@ -15,10 +15,10 @@ fn import(db: &Path, sources: &[&str]) -> crate::common::Run {
             .iter()
             .map(|s| shared().join("advisories").join(s).display().to_string()),
     );
-    ward(&args)
+    ctx.ward(&args)
 }
 
-fn scan(db: &Path, targets: &[&Path], extra: &[&str]) -> crate::common::Run {
+fn scan(ctx: &TestContext, db: &Path, targets: &[&Path], extra: &[&str]) -> crate::common::Run {
     let mut args = vec![
         "scan".to_string(),
         "--db".into(),
@@ -28,7 +28,7 @@ fn scan(db: &Path, targets: &[&Path], extra: &[&str]) -> crate::common::Run {
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     args.extend(targets.iter().map(|t| t.display().to_string()));
-    ward(&args)
+    ctx.ward(&args)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -39,15 +39,16 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn a_cargo_lock_with_a_known_vulnerable_crate() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    import(&db, &["rustsec"]).expect(0);
+    import(&ctx, &db, &["rustsec"]).expect(0);
     let lock = write(
         dir.path(),
         "Cargo.lock",
         "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"mine\"\nversion = \"0.1.0\"\n",
     );
-    let run = scan(&db, &[&lock], &[]);
+    let run = scan(&ctx, &db, &[&lock], &[]);
     run.expect(1);
     let doc = json_of(&run);
     assert_eq!(doc["components"], 2, "the path dependency is not from the registry");
@@ -66,20 +67,21 @@ fn a_cargo_lock_with_a_known_vulnerable_crate() {
             .all(|f| f["package"] == "pkg:cargo/smallvec@1.6.0")
     );
     // The real lockfile from osv-scanner has no affected crate versions.
-    scan(&db, &[&shared().join("lockfiles/Cargo.lock")], &[]).expect(0);
+    scan(&ctx, &db, &[&shared().join("lockfiles/Cargo.lock")], &[]).expect(0);
 }
 
 #[test]
 fn requirements_findings_fixed_versions_and_unpinned_lines() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    import(&db, &["pypa"]).expect(0);
+    import(&ctx, &db, &["pypa"]).expect(0);
     let req = write(
         dir.path(),
         "requirements.txt",
         "# pinned\nDjango==3.2.0 ; python_version > \"3\"\nrequests>=2.0\n",
     );
-    let run = scan(&db, &[&req], &[]);
+    let run = scan(&ctx, &db, &[&req], &[]);
     run.expect(1);
     let doc = json_of(&run);
     let django: Vec<&serde_json::Value> = doc["findings"]
@@ -97,11 +99,12 @@ fn requirements_findings_fixed_versions_and_unpinned_lines() {
     assert_eq!(doc["unevaluable"][0]["entry"], "requests>=2.0");
     // A version no advisory covers is clean.
     let clean = write(dir.path(), "requirements-clean.txt", "django==5.99.0\n");
-    scan(&db, &[&clean], &[]).expect(0);
+    scan(&ctx, &db, &[&clean], &[]).expect(0);
 }
 
 #[test]
 fn package_lock_with_a_written_npm_advisory_and_severity_thresholds() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let adv = dir.path().join("osv");
     std::fs::create_dir_all(&adv).unwrap();
@@ -112,7 +115,7 @@ fn package_lock_with_a_written_npm_advisory_and_severity_thresholds() {
         r#"{"id":"GHSA-test-0001","modified":"2026-11-01T00:00:00Z","summary":"test advisory for ajv","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:N/A:N"}],"affected":[{"package":{"ecosystem":"npm","name":"ajv"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"6.12.7"}]}]}]}"#,
     );
     let db = dir.path().join("db");
-    ward([
+    ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -121,26 +124,27 @@ fn package_lock_with_a_written_npm_advisory_and_severity_thresholds() {
     ])
     .expect(0);
     let lock = shared().join("lockfiles/npm-package-lock.json");
-    let run = scan(&db, &[&lock], &[]);
+    let run = scan(&ctx, &db, &[&lock], &[]);
     run.expect(1);
     let doc = json_of(&run);
     assert_eq!(doc["findings"][0]["advisory"], "GHSA-test-0001");
     assert_eq!(doc["findings"][0]["rating"]["level"], "low");
     assert_eq!(doc["findings"][0]["rating"]["score"], 3.7);
     // Below the threshold: reported, allowed.
-    let run = scan(&db, &[&lock], &["--fail-on", "high"]);
+    let run = scan(&ctx, &db, &[&lock], &["--fail-on", "high"]);
     run.expect(0);
     assert_eq!(json_of(&run)["findings"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn status_and_staleness_are_reported() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let run = import(&db, &["go", "maven-ghsa"]);
+    let run = import(&ctx, &db, &["go", "maven-ghsa"]);
     run.expect(0);
     assert!(run.stdout.contains("imported"), "{}", run.stdout);
-    let run = ward(["advisories", "status", "--db", db.to_str().unwrap()]);
+    let run = ctx.ward(["advisories", "status", "--db", db.to_str().unwrap()]);
     run.expect(0);
     assert!(
         run.stdout.contains("golang") && run.stdout.contains("maven"),
@@ -150,12 +154,12 @@ fn status_and_staleness_are_reported() {
     // The shared data is months old: never silently.
     assert!(run.stderr.contains("days old"), "{}", run.stderr);
     let lock = write(dir.path(), "requirements.txt", "six==1.16.0\n");
-    let run = scan(&db, &[&lock], &[]);
+    let run = scan(&ctx, &db, &[&lock], &[]);
     run.expect(0);
     assert_eq!(json_of(&run)["database"]["stale"], true);
     assert!(run.stderr.contains("days old"));
     // No database at all is a usage error, not a clean scan.
-    ward([
+    ctx.ward([
         "scan",
         "--db",
         dir.path().join("none").to_str().unwrap(),
@@ -165,7 +169,7 @@ fn status_and_staleness_are_reported() {
     // A file that is neither a lockfile, an SBOM nor a package, with no
     // verified SBOM, could not be evaluated: a deny, never a clean scan.
     let other = write(dir.path(), "notes.txt", "hello");
-    let run = scan(&db, &[&other], &[]);
+    let run = scan(&ctx, &db, &[&other], &[]);
     run.expect(1);
     assert!(
         json_of(&run)["unevaluable"][0]["reason"]
@@ -179,9 +183,10 @@ fn status_and_staleness_are_reported() {
 
 #[test]
 fn cyclonedx_and_spdx_sboms() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    import(&db, &["rustsec-osv", "go"]).expect(0);
+    import(&ctx, &db, &["rustsec-osv", "go"]).expect(0);
     let cdx = write(
         dir.path(),
         "bom.cdx.json",
@@ -192,7 +197,7 @@ fn cyclonedx_and_spdx_sboms() {
             {"type":"library","name":"openssl","version":"3.0","purl":"pkg:deb/debian/openssl@3.0"},
             {"type":"file","name":"README"}]}"#,
     );
-    let run = scan(&db, &[&cdx], &[]);
+    let run = scan(&ctx, &db, &[&cdx], &[]);
     run.expect(1);
     let doc = json_of(&run);
     let packages: Vec<&str> = doc["findings"]
@@ -223,7 +228,7 @@ fn cyclonedx_and_spdx_sboms() {
         "sbom.spdx.json",
         r#"{"spdxVersion":"SPDX-2.3","packages":[{"name":"smallvec","versionInfo":"1.6.0","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:cargo/smallvec@1.6.0"}]}]}"#,
     );
-    let run = scan(&db, &[&spdx], &[]);
+    let run = scan(&ctx, &db, &[&spdx], &[]);
     run.expect(1);
     assert!(
         json_of(&run)["findings"]
@@ -237,20 +242,22 @@ fn cyclonedx_and_spdx_sboms() {
         "old.cdx.json",
         r#"{"bomFormat":"CycloneDX","specVersion":"1.2","components":[]}"#,
     );
-    ward(["scan", "--db", db.to_str().unwrap(), old.to_str().unwrap()]).expect(2);
+    ctx.ward(["scan", "--db", db.to_str().unwrap(), old.to_str().unwrap()])
+        .expect(2);
 }
 
 #[test]
 fn sarif_output_for_code_scanning() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    import(&db, &["rustsec"]).expect(0);
+    import(&ctx, &db, &["rustsec"]).expect(0);
     let lock = write(
         dir.path(),
         "Cargo.lock",
         "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
     );
-    let run = ward([
+    let run = ctx.ward([
         "scan",
         "--db",
         db.to_str().unwrap(),
@@ -316,15 +323,18 @@ pub fn signed_crate_licensed(
             manifest.as_bytes(),
         )],
     );
-    ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()]).expect(0);
+    p.ctx
+        .ward(["sign", "--key", p.key.to_str().unwrap(), path.to_str().unwrap()])
+        .expect(0);
     path
 }
 
 #[test]
 fn verify_scans_the_artifact_itself() {
+    let ctx = TestContext::new();
     let p = crate::common::Publisher::new("ecdsa-p256");
     let db = p.path("db");
-    import(&db, &["rustsec"]).expect(0);
+    import(&ctx, &db, &["rustsec"]).expect(0);
     let verify = |artifact: &Path, extra: &[&str]| {
         let mut args = vec![
             "verify".to_string(),
@@ -337,7 +347,7 @@ fn verify_scans_the_artifact_itself() {
             "json".into(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        ward(&args)
+        ctx.ward(&args)
     };
     let vulnerable = signed_crate(&p, "smallvec", "1.6.0");
     let run = verify(&vulnerable, &[]);
@@ -369,14 +379,16 @@ fn verify_scans_the_artifact_itself() {
 
 #[test]
 fn verify_scans_a_verified_sbom_attestation() {
+    let ctx = TestContext::new();
     let p = crate::common::Publisher::new("ecdsa-p256");
     let db = p.path("db");
-    import(&db, &["rustsec"]).expect(0);
+    import(&ctx, &db, &["rustsec"]).expect(0);
     let art = p.artifact("app.bin", b"an application binary");
-    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
+    ctx.ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()])
+        .expect(0);
     let bom = |components: serde_json::Value| serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": components});
     let verify = |att: &Path| {
-        ward([
+        ctx.ward([
             "verify",
             art.to_str().unwrap(),
             "--key",
@@ -418,13 +430,14 @@ pub fn cargo_audit() -> Option<PathBuf> {
 #[test]
 #[allow(clippy::print_stderr)]
 fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
+    let ctx = TestContext::new();
     let Some(audit) = cargo_audit() else {
         eprintln!("cargo-audit is not installed: comparison skipped (cargo install cargo-audit)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    import(&db, &["rustsec"]).expect(0);
+    import(&ctx, &db, &["rustsec"]).expect(0);
     let lock = crate::common::fixtures().join("audit/Cargo.lock");
     // cargo-audit offline, on the same RustSec checkout.
     let out = std::process::Command::new(&audit)
@@ -449,7 +462,7 @@ fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
         .flat_map(|list| list.as_array().into_iter().flatten())
         .filter_map(|w| w["advisory"]["id"].as_str().map(String::from))
         .collect();
-    let run = scan(&db, &[&lock], &["--fail-on", "none"]);
+    let run = scan(&ctx, &db, &[&lock], &["--fail-on", "none"]);
     run.expect(1);
     let doc = json_of(&run);
     let findings = doc["findings"].as_array().unwrap();
@@ -482,13 +495,14 @@ fn agrees_with_cargo_audit_on_a_real_lockfile_and_database() {
 
 #[test]
 fn scan_of_an_artifact_uses_its_own_package_and_its_verified_sbom_only() {
+    let ctx = TestContext::new();
     let p = crate::common::Publisher::new("ecdsa-p256");
     let db = p.path("db");
-    import(&db, &["rustsec"]).expect(0);
+    import(&ctx, &db, &["rustsec"]).expect(0);
     let key = p.public.to_str().unwrap().to_string();
     // A crate is its own component.
     let crate_file = signed_crate(&p, "smallvec", "1.6.0");
-    let run = scan(&db, &[&crate_file], &["--key", &key]);
+    let run = scan(&ctx, &db, &[&crate_file], &["--key", &key]);
     run.expect(1);
     assert_eq!(json_of(&run)["findings"][0]["advisory"], "RUSTSEC-2021-0003");
     // A binary is scanned through its verified SBOM attestation.
@@ -496,13 +510,23 @@ fn scan_of_an_artifact_uses_its_own_package_and_its_verified_sbom_only() {
     let bom = serde_json::json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
         "components": [{"type": "library", "name": "smallvec", "version": "1.6.0", "purl": "pkg:cargo/smallvec@1.6.0"}]});
     let att = p.attest(&art, "https://cyclonedx.org/bom", &bom, "app.bom.json");
-    let run = scan(&db, &[&art], &["--key", &key, "--attestation", att.to_str().unwrap()]);
+    let run = scan(
+        &ctx,
+        &db,
+        &[&art],
+        &["--key", &key, "--attestation", att.to_str().unwrap()],
+    );
     run.expect(1);
     let doc = json_of(&run);
     assert_eq!(doc["findings"][0]["package"], "pkg:cargo/smallvec@1.6.0");
     // The same SBOM about another artifact proves nothing about this one.
     let other = p.artifact("other.bin", b"another binary");
-    let run = scan(&db, &[&other], &["--key", &key, "--attestation", att.to_str().unwrap()]);
+    let run = scan(
+        &ctx,
+        &db,
+        &[&other],
+        &["--key", &key, "--attestation", att.to_str().unwrap()],
+    );
     run.expect(1);
     let doc = json_of(&run);
     assert!(doc["findings"].as_array().unwrap().is_empty());
@@ -517,14 +541,14 @@ fn scan_of_an_artifact_uses_its_own_package_and_its_verified_sbom_only() {
         "{reasons:?}"
     );
     // Without the key the attestation is not verified, so its SBOM is not used.
-    let run = scan(&db, &[&art], &["--attestation", att.to_str().unwrap()]);
+    let run = scan(&ctx, &db, &[&art], &["--attestation", att.to_str().unwrap()]);
     run.expect(1);
     assert!(json_of(&run)["findings"].as_array().unwrap().is_empty());
 }
 
 /// A database with one npm advisory (`victim` below 2.0.0) and one PyPI
 /// advisory (`victim` below 2.0.0).
-fn victim_db(dir: &Path) -> PathBuf {
+fn victim_db(ctx: &TestContext, dir: &Path) -> PathBuf {
     let adv = dir.join("osv");
     std::fs::create_dir_all(&adv).unwrap();
     for (eco, id) in [("npm", "GHSA-test-npm1"), ("PyPI", "PYSEC-test-1")] {
@@ -538,7 +562,7 @@ fn victim_db(dir: &Path) -> PathBuf {
         );
     }
     let db = dir.join("db");
-    ward([
+    ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -560,8 +584,9 @@ fn advisories_of(run: &crate::common::Run) -> Vec<String> {
 
 #[test]
 fn package_lock_keys_npm_normalises_are_scanned_under_the_installed_name() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
-    let db = victim_db(dir.path());
+    let db = victim_db(&ctx, dir.path());
     for key in [
         "node_modules/victim/",
         "node_modules/@scope/../victim",
@@ -573,7 +598,7 @@ fn package_lock_keys_npm_normalises_are_scanned_under_the_installed_name() {
             &serde_json::json!({"lockfileVersion": 3, "packages": {"": {"name": "app"}, key: {"version": "1.0.0"}}})
                 .to_string(),
         );
-        let run = scan(&db, &[&lock], &[]);
+        let run = scan(&ctx, &db, &[&lock], &[]);
         run.expect(1).reason("advisory-found");
         assert_eq!(advisories_of(&run), ["GHSA-test-npm1 pkg:npm/victim@1.0.0"], "{key}");
     }
@@ -583,25 +608,26 @@ fn package_lock_keys_npm_normalises_are_scanned_under_the_installed_name() {
         "package-lock.json",
         r#"{"lockfileVersion":3,"packages":{"node_modules/../../victim":{"version":"1.0.0"}}}"#,
     );
-    let run = scan(&db, &[&lock], &[]);
+    let run = scan(&ctx, &db, &[&lock], &[]);
     run.expect(1).reason("advisory-unevaluable");
     assert_eq!(json_of(&run)["unevaluable"][0]["entry"], "node_modules/../../victim");
 }
 
 #[test]
 fn requirements_includes_are_followed_and_editables_are_unevaluable() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
-    let db = victim_db(dir.path());
+    let db = victim_db(&ctx, dir.path());
     write(dir.path(), "other.txt", "victim==1.0.0\n");
     let req = write(dir.path(), "requirements.txt", "-r other.txt\n");
-    let run = scan(&db, &[&req], &[]);
+    let run = scan(&ctx, &db, &[&req], &[]);
     run.expect(1).reason("advisory-found");
     assert_eq!(advisories_of(&run), ["PYSEC-test-1 pkg:pypi/victim@1.0.0"]);
     // Outside the project: refused with a reason, not followed.
     let project = dir.path().join("project");
     std::fs::create_dir_all(&project).unwrap();
     let req = write(&project, "requirements.txt", "-r ../other.txt\n");
-    let run = scan(&db, &[&req], &[]);
+    let run = scan(&ctx, &db, &[&req], &[]);
     run.expect(1).reason("advisory-unevaluable");
     let doc = json_of(&run);
     assert!(doc["findings"].as_array().unwrap().is_empty());
@@ -618,7 +644,7 @@ fn requirements_includes_are_followed_and_editables_are_unevaluable() {
         "requirements.txt",
         "-e git+https://github.com/acme/victim#egg=victim\nvictim @ https://example.com/victim-1.0.0.tar.gz\n",
     );
-    let run = scan(&db, &[&req], &[]);
+    let run = scan(&ctx, &db, &[&req], &[]);
     run.expect(1).reason("advisory-unevaluable");
     let doc = json_of(&run);
     let unevaluable = doc["unevaluable"].as_array().unwrap();
@@ -634,14 +660,15 @@ fn requirements_includes_are_followed_and_editables_are_unevaluable() {
 
 #[test]
 fn an_unparsable_purl_in_an_sbom_is_unevaluable_never_clean() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
-    let db = victim_db(dir.path());
+    let db = victim_db(&ctx, dir.path());
     let bom = write(
         dir.path(),
         "bom.json",
         r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"victim","version":"1.0.0","purl":"pkg:npm/%ZZ%@@@1"}]}"#,
     );
-    let run = scan(&db, &[&bom], &[]);
+    let run = scan(&ctx, &db, &[&bom], &[]);
     run.expect(1).reason("advisory-unevaluable");
     assert!(
         json_of(&run)["unevaluable"][0]["reason"]
@@ -653,8 +680,9 @@ fn an_unparsable_purl_in_an_sbom_is_unevaluable_never_clean() {
 
 #[test]
 fn fifos_and_devices_as_scan_inputs_fail_at_once() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
-    let db = victim_db(dir.path());
+    let db = victim_db(&ctx, dir.path());
     let fifo = dir.path().join("package-lock.json");
     assert!(
         std::process::Command::new("mkfifo")
@@ -664,10 +692,10 @@ fn fifos_and_devices_as_scan_inputs_fail_at_once() {
             .success()
     );
     let start = std::time::Instant::now();
-    let run = scan(&db, &[&fifo], &[]);
+    let run = scan(&ctx, &db, &[&fifo], &[]);
     run.expect(2);
     assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
-    let run = scan(&db, &[Path::new("/dev/zero")], &[]);
+    let run = scan(&ctx, &db, &[Path::new("/dev/zero")], &[]);
     run.expect(2);
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
     // A VEX document that is a FIFO.
@@ -680,7 +708,7 @@ fn fifos_and_devices_as_scan_inputs_fail_at_once() {
             .unwrap()
             .success()
     );
-    let run = scan(&db, &[&lock], &["--vex", vex.to_str().unwrap()]);
+    let run = scan(&ctx, &db, &[&lock], &["--vex", vex.to_str().unwrap()]);
     run.expect(2);
     assert!(run.stderr.contains("FIFO"), "{}", run.stderr);
     assert!(start.elapsed() < std::time::Duration::from_secs(30));
@@ -688,8 +716,9 @@ fn fifos_and_devices_as_scan_inputs_fail_at_once() {
 
 #[test]
 fn an_import_that_reads_nothing_fails_and_keeps_the_database() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
-    let db = victim_db(dir.path());
+    let db = victim_db(&ctx, dir.path());
     let bad = dir.path().join("bad");
     std::fs::create_dir_all(&bad).unwrap();
     write(&bad, "truncated.json", r#"{"id":"X-1","affected":[{"#);
@@ -697,7 +726,7 @@ fn an_import_that_reads_nothing_fails_and_keeps_the_database() {
     // Over the advisory size limit.
     std::fs::write(bad.join("huge.json"), vec![b' '; (16 << 20) + 1]).unwrap();
     write(&bad, "broken.md", "```toml\n[advisory\n```\n# x\n");
-    let run = ward([
+    let run = ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -709,11 +738,11 @@ fn an_import_that_reads_nothing_fails_and_keeps_the_database() {
     assert!(run.stderr.contains("huge.json"), "{}", run.stderr);
     // The good database is still there.
     let lock = write(dir.path(), "requirements.txt", "victim==1.0.0\n");
-    scan(&db, &[&lock], &[]).expect(1).reason("advisory-found");
+    scan(&ctx, &db, &[&lock], &[]).expect(1).reason("advisory-found");
     // Nothing at all to read is an error too.
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    ward([
+    ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -721,7 +750,7 @@ fn an_import_that_reads_nothing_fails_and_keeps_the_database() {
         empty.to_str().unwrap(),
     ])
     .expect(2);
-    scan(&db, &[&lock], &[]).expect(1).reason("advisory-found");
+    scan(&ctx, &db, &[&lock], &[]).expect(1).reason("advisory-found");
     // A FIFO among the sources is counted as unreadable, never waited on.
     let fifo = dir.path().join("adv.json");
     assert!(
@@ -731,7 +760,7 @@ fn an_import_that_reads_nothing_fails_and_keeps_the_database() {
             .unwrap()
             .success()
     );
-    let run = ward([
+    let run = ctx.ward([
         "advisories",
         "import",
         "--db",

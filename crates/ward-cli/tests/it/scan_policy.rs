@@ -2,7 +2,7 @@
 //! exceptions that expire, OpenVEX, remediation deadlines, licences and
 //! scan attestations made elsewhere.
 
-use crate::common::{Publisher, json_of, shared, ward, ward_in};
+use crate::common::{Publisher, TEST_NOW, TestContext, json_of, shared, test_day};
 use std::path::{Path, PathBuf};
 
 /// A Cargo.lock with smallvec 1.6.0: RUSTSEC-2021-0003 (critical 9.8, alias CVE-2021-25900).
@@ -12,13 +12,16 @@ struct Setup {
     dir: tempfile::TempDir,
     db: PathBuf,
     lock: PathBuf,
+    /// Pinned to [`TEST_NOW`]: exceptions and deadlines expire relative to it.
+    ctx: TestContext,
 }
 
 impl Setup {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
-        ward([
+        let ctx = TestContext::new().at(TEST_NOW);
+        ctx.ward([
             "advisories",
             "import",
             "--db",
@@ -28,7 +31,7 @@ impl Setup {
         .expect(0);
         let lock = dir.path().join("Cargo.lock");
         std::fs::write(&lock, VULNERABLE_LOCK).unwrap();
-        Self { dir, db, lock }
+        Self { dir, db, lock, ctx }
     }
 
     fn file(&self, name: &str, text: &str) -> PathBuf {
@@ -48,15 +51,12 @@ impl Setup {
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
         args.push(self.lock.display().to_string());
-        ward_in(data, &args)
+        self.ctx.ward_in(data, &args)
     }
 }
 
 fn day(offset_days: i64) -> String {
-    let now = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
-    now.checked_add(jiff::Span::new().days(offset_days))
-        .unwrap()
-        .to_string()
+    test_day(offset_days)
 }
 
 fn exception_policy(expires: &str) -> String {
@@ -118,6 +118,32 @@ fn exceptions_silence_by_alias_warn_before_expiry_and_stop_after() {
     std::fs::write(&s.lock, VULNERABLE_LOCK.replace("1.6.0", "1.5.0")).unwrap();
     let policy = s.file("ward.toml", &exception_policy(&day(90)));
     s.scan(&data, &["--policy", policy.to_str().unwrap()]).expect(1);
+
+    // ward's clock decides: the exception in force on TEST_NOW has expired
+    // 91 days later, and a clock pinned to no time is an error, never today.
+    std::fs::write(&s.lock, VULNERABLE_LOCK).unwrap();
+    let scan_at = |now: &str| {
+        TestContext::new().at(now).ward_in(
+            &data,
+            [
+                "scan",
+                "--db",
+                s.db.to_str().unwrap(),
+                "--format",
+                "json",
+                "--policy",
+                policy.to_str().unwrap(),
+                s.lock.to_str().unwrap(),
+            ],
+        )
+    };
+    scan_at(TEST_NOW).expect(0);
+    let later = scan_at(&format!("{}T12:00:00Z", day(91)));
+    later.expect(1);
+    assert!(codes(&json_of(&later)).contains(&("exception-expired".into(), "warn".into())));
+    let unpinned = scan_at("yesterday");
+    unpinned.expect(2);
+    assert!(unpinned.stderr.contains("WARD_TEST_NOW"), "{}", unpinned.stderr);
 }
 
 #[test]
@@ -207,14 +233,15 @@ fn remediation_deadlines_count_from_first_sighting_and_deny_even_in_warn_mode() 
     // Seen ten days ago: past the 7-day deadline, which denies even in warn mode.
     let store = data.join("first-seen.json");
     let text = std::fs::read_to_string(&store).unwrap();
-    let ten_days_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(240);
+    let now: jiff::Timestamp = TEST_NOW.parse().unwrap();
+    let ten_days_ago = now - jiff::SignedDuration::from_hours(240);
     std::fs::write(&store, text.replace(&first_seen, &ten_days_ago.to_string())).unwrap();
     let run = s.scan(&data, &["--policy", policy.to_str().unwrap()]);
     run.expect(1);
     let doc = json_of(&run);
     assert_eq!(doc["findings"][0]["overdue"], true);
     assert!(codes(&doc).contains(&("advisory-overdue".into(), "enforce".into())));
-    let text = ward_in(
+    let text = s.ctx.ward_in(
         &data,
         [
             "scan",
@@ -267,14 +294,15 @@ fn thresholds_are_per_scope_modes_apply_and_the_flag_replaces_them() {
     )
     .unwrap();
     let npm_db = s.dir.path().join("npm-db");
-    ward([
-        "advisories",
-        "import",
-        "--db",
-        npm_db.to_str().unwrap(),
-        osv.to_str().unwrap(),
-    ])
-    .expect(0);
+    s.ctx
+        .ward([
+            "advisories",
+            "import",
+            "--db",
+            npm_db.to_str().unwrap(),
+            osv.to_str().unwrap(),
+        ])
+        .expect(0);
     let medium = s.file(
         "medium.toml",
         "version = 1\n\n[[scope]]\npackages = [\"npm:ajv\"]\nfail_on_severity = \"medium\"\n",
@@ -292,7 +320,7 @@ fn thresholds_are_per_scope_modes_apply_and_the_flag_replaces_them() {
         ];
         args.extend(extra);
         args.push(lock.to_str().unwrap());
-        ward_in(&data, &args)
+        s.ctx.ward_in(&data, &args)
     };
     let run = npm(&[]);
     run.expect(0);
@@ -302,6 +330,7 @@ fn thresholds_are_per_scope_modes_apply_and_the_flag_replaces_them() {
 
 #[test]
 fn licences_are_judged_as_spdx_expressions_per_scope() {
+    let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
     let policy = p.path("ward.toml");
     std::fs::copy(&p.public, p.path("vendor.pub")).unwrap();
@@ -311,7 +340,7 @@ fn licences_are_judged_as_spdx_expressions_per_scope() {
     )
     .unwrap();
     let verify = |artifact: &Path| {
-        ward([
+        ctx.ward([
             "verify",
             artifact.to_str().unwrap(),
             "--policy",
@@ -369,9 +398,10 @@ fn licences_are_judged_as_spdx_expressions_per_scope() {
 
 #[test]
 fn package_lock_licences_with_a_policy() {
+    let ctx = TestContext::new();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    ward([
+    ctx.ward([
         "advisories",
         "import",
         "--db",
@@ -386,7 +416,7 @@ fn package_lock_licences_with_a_policy() {
     )
     .unwrap();
     let scan = |lock: &Path| {
-        ward([
+        ctx.ward([
             "scan",
             "--db",
             db.to_str().unwrap(),
@@ -445,6 +475,7 @@ fn package_lock_licences_with_a_policy() {
 
 #[test]
 fn scan_attestations_from_trusted_scanners() {
+    let ctx = TestContext::new().at(TEST_NOW);
     let p = Publisher::new("ecdsa-p256");
     std::fs::copy(&p.public, p.path("vendor.pub")).unwrap();
     let policy = p.path("ward.toml");
@@ -454,8 +485,9 @@ fn scan_attestations_from_trusted_scanners() {
     )
     .unwrap();
     let art = p.artifact("app.bin", b"an application");
-    ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()]).expect(0);
-    let now = jiff::Timestamp::now();
+    ctx.ward(["sign", "--key", p.key.to_str().unwrap(), art.to_str().unwrap()])
+        .expect(0);
+    let now: jiff::Timestamp = TEST_NOW.parse().unwrap();
     let scan = |scanner: &str, finished: jiff::Timestamp, severities: &[&str], name: &str| {
         let result: Vec<serde_json::Value> = severities
             .iter()
@@ -482,7 +514,7 @@ fn scan_attestations_from_trusted_scanners() {
         if let Some(a) = att {
             args.extend(["--attestation".to_string(), a.display().to_string()]);
         }
-        ward(&args)
+        ctx.ward(&args)
     };
     let trivy = "https://github.com/aquasecurity/trivy";
     verify(Some(&scan(trivy, now, &["LOW", "5.0"], "clean.json"))).expect(0);

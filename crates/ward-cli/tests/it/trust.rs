@@ -4,7 +4,7 @@
 //! `ward verify` uses the updated trusted root and npm keys, and a corrupt
 //! stored file is an error, never a fallback to the compiled-in ones.
 
-use crate::common::{Run, shared, ward_in};
+use crate::common::{Run, TestContext, shared};
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
@@ -41,10 +41,10 @@ fn mirror(dir: &Path) -> PathBuf {
     m
 }
 
-fn update(data: &Path, mirror: &Path, extra: &[&str]) -> Run {
+fn update(ctx: &TestContext, data: &Path, mirror: &Path, extra: &[&str]) -> Run {
     let mut args = vec!["trust", "update", "--repo", mirror.to_str().unwrap()];
     args.extend_from_slice(extra);
-    ward_in(data, args)
+    ctx.ward_in(data, args)
 }
 
 fn seed_v1() -> String {
@@ -58,17 +58,18 @@ fn stored(data: &Path, file: &str) -> PathBuf {
 
 #[test]
 fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
+    let ctx = TestContext::new();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mirror = mirror(tmp.path());
-    ward_in(&data, ["trust", "log"])
+    ctx.ward_in(&data, ["trust", "log"])
         .expect(0)
         .stdout
         .contains("has not updated")
         .then_some(())
         .expect("log before any update");
 
-    let run = update(&data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]);
+    let run = update(&ctx, &data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]);
     run.expect(0);
     assert!(
         run.stdout.contains("root v15 (accepted root v1 to v15)"),
@@ -90,7 +91,7 @@ fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
         std::fs::read(repo().join("targets/registry.npmjs.org/keys.json")).unwrap()
     );
 
-    let log = ward_in(&data, ["trust", "log"]);
+    let log = ctx.ward_in(&data, ["trust", "log"]);
     log.expect(0);
     let text = &log.stdout;
     assert!(text.starts_with("last update 20"), "{text}");
@@ -103,7 +104,7 @@ fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
     assert!(text.contains("key re-encoded (same key, new key ID)"), "{text}");
     assert!(text.contains("thresholds: root 3 of 5"), "{text}");
 
-    let json = ward_in(&data, ["trust", "log", "--format", "json"]);
+    let json = ctx.ward_in(&data, ["trust", "log", "--format", "json"]);
     json.expect(0);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     let entries = doc.as_array().unwrap();
@@ -126,7 +127,7 @@ fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
     assert!(entries[14]["signed_by"].as_array().unwrap().len() >= 3);
 
     // A second update with nothing new keeps the history and says so.
-    let run = update(&data, &mirror, &["--at", AT]);
+    let run = update(&ctx, &data, &mirror, &["--at", AT]);
     run.expect(0);
     assert!(run.stdout.contains("no new root version"), "{}", run.stdout);
     assert!(run.stdout.contains("unchanged"), "{}", run.stdout);
@@ -134,6 +135,7 @@ fn trust_update_from_a_mirror_then_trust_log_shows_the_real_history() {
 
 #[test]
 fn a_tampered_or_expired_repository_is_refused_and_the_previous_state_kept() {
+    let ctx = TestContext::new();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mirror = mirror(tmp.path());
@@ -149,20 +151,22 @@ fn a_tampered_or_expired_repository_is_refused_and_the_previous_state_kept() {
     let at = bad.len() / 2;
     bad[at] ^= 0x01;
     std::fs::write(&snap, &bad).unwrap();
-    let run = update(&data, &mirror, &["--at", AT]);
+    let run = update(&ctx, &data, &mirror, &["--at", AT]);
     run.expect(1);
     assert!(run.stderr.contains("tuf threshold: snapshot"), "{}", run.stderr);
     assert!(run.stderr.contains("previous trusted state is kept"), "{}", run.stderr);
     assert!(!data.join("trust/current").exists());
     std::fs::write(&snap, &good).unwrap();
 
-    update(&data, &mirror, &["--at", AT]).expect(0);
+    update(&ctx, &data, &mirror, &["--at", AT]).expect(0);
     let root_before = std::fs::read(stored(&data, "targets/trusted_root.json")).unwrap();
-    let log_before = ward_in(&data, ["trust", "log", "--format", "json"]).stdout;
+    let log_before = ctx.ward_in(&data, ["trust", "log", "--format", "json"]).stdout;
 
-    // The timestamp (and the seed root v15) expired before today: without
-    // --at the update is refused as a freeze attack, the state kept.
-    let run = update(&data, &mirror, &[]);
+    // On 2026-09-01 the timestamp (expires 2026-08-28) has expired: without
+    // --at ward's clock decides, and the update is refused as a freeze
+    // attack, the state kept.
+    let later = TestContext::new().at("2026-09-01T00:00:00Z");
+    let run = update(&later, &data, &mirror, &[]);
     run.expect(1);
     assert!(run.stderr.contains("tuf freeze"), "{}", run.stderr);
     assert!(run.stderr.contains("expired"), "{}", run.stderr);
@@ -177,7 +181,7 @@ fn a_tampered_or_expired_repository_is_refused_and_the_previous_state_kept() {
     let mut bad = std::fs::read(&keys).unwrap();
     bad[10] ^= 0x01;
     std::fs::write(&keys, &bad).unwrap();
-    let run = update(&data, &mirror, &["--at", AT]);
+    let run = update(&ctx, &data, &mirror, &["--at", AT]);
     run.expect(1);
     assert!(run.stderr.contains("tuf hash"), "{}", run.stderr);
 
@@ -185,20 +189,24 @@ fn a_tampered_or_expired_repository_is_refused_and_the_previous_state_kept() {
         std::fs::read(stored(&data, "targets/trusted_root.json")).unwrap(),
         root_before
     );
-    assert_eq!(ward_in(&data, ["trust", "log", "--format", "json"]).stdout, log_before);
+    assert_eq!(
+        ctx.ward_in(&data, ["trust", "log", "--format", "json"]).stdout,
+        log_before
+    );
 
     // Bad arguments are usage errors.
-    update(&data, &tmp.path().join("missing"), &[]).expect(2);
-    update(&data, &mirror, &["--at", "yesterday"]).expect(2);
-    update(&data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]).expect(2);
+    update(&ctx, &data, &tmp.path().join("missing"), &[]).expect(2);
+    update(&ctx, &data, &mirror, &["--at", "yesterday"]).expect(2);
+    update(&ctx, &data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]).expect(2);
 }
 
 #[test]
 fn verify_uses_the_updated_trust_and_a_corrupt_stored_file_is_an_error() {
+    let ctx = TestContext::new();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mirror = mirror(tmp.path());
-    update(&data, &mirror, &["--at", AT]).expect(0);
+    update(&ctx, &data, &mirror, &["--at", AT]).expect(0);
 
     let npm = shared().join("npm-attestations");
     let tgz = npm.join("gundam-visor-cli-v1-tag.tgz");
@@ -206,7 +214,7 @@ fn verify_uses_the_updated_trust_and_a_corrupt_stored_file_is_an_error() {
     let verify = |extra: &[&str]| {
         let mut args = vec!["verify", tgz.to_str().unwrap(), "--attestation", att.to_str().unwrap()];
         args.extend_from_slice(extra);
-        ward_in(&data, args)
+        ctx.ward_in(&data, args)
     };
     // The updated npm keys (with the January 2025 rotation's windows) and
     // trusted root verify a registry attestation made before the rotation.
@@ -289,10 +297,11 @@ fn serve_dir(dir: PathBuf) -> String {
 
 #[test]
 fn trust_update_over_http_from_a_loopback_copy_of_the_repository() {
+    let ctx = TestContext::new();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let url = serve_dir(mirror(tmp.path()));
-    let run = ward_in(
+    let run = ctx.ward_in(
         &data,
         [
             "trust",
@@ -315,13 +324,13 @@ fn trust_update_over_http_from_a_loopback_copy_of_the_repository() {
         std::fs::read(stored(&data, "targets/registry.npmjs.org%2Fkeys.json")).unwrap(),
         std::fs::read(repo().join("targets/registry.npmjs.org/keys.json")).unwrap()
     );
-    let log = ward_in(&data, ["trust", "log", "--format", "json"]);
+    let log = ctx.ward_in(&data, ["trust", "log", "--format", "json"]);
     log.expect(0);
     let doc: serde_json::Value = serde_json::from_str(&log.stdout).unwrap();
     assert_eq!(doc[14]["repository"], url.as_str());
 
     // A repository that is not there: refused, the state kept.
-    let run = ward_in(&data, ["trust", "update", "--repo", "http://127.0.0.1:9/", "--at", AT]);
+    let run = ctx.ward_in(&data, ["trust", "update", "--repo", "http://127.0.0.1:9/", "--at", AT]);
     run.expect(1);
     assert!(run.stderr.contains("tuf fetch"), "{}", run.stderr);
     assert!(stored(&data, "targets/trusted_root.json").is_file());
