@@ -46,6 +46,24 @@ pub enum Command {
     /// Sigstore's trusted root and the npm registry keys: update them over TUF, audit their history.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Print a shell completion script for ward (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Write man pages for ward and each of its subcommands into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write the pages into (created if missing), e.g. ~/.local/share/man/man1.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,12 @@ pub const EXIT_DENY: u8 = 1;
 /// Exit code: ward could not evaluate (usage, unreadable input).
 pub const EXIT_ERROR: u8 = 2;
 
+/// The clap definition of the whole command line: what `--help`, the shell
+/// completions, the man pages and the help snapshot tests are made from.
+pub fn command() -> clap::Command {
+    <args::Cli as clap::CommandFactory>::command()
+}
+
 /// Parses `args` and runs the command; returns the process exit code.
 pub fn main_with_args<I, T>(args: I) -> ExitCode
 where

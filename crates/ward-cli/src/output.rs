@@ -9,6 +9,7 @@
 
 pub mod advisories;
 pub mod diagnostics;
+pub mod generated;
 pub mod json;
 pub mod proxy_log;
 pub mod sarif;

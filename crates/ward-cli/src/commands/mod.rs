@@ -37,6 +37,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Run(args) => proxy::run(*args),
         Command::Tuf(args) => tuf::run(args),
         Command::Trust(cmd) => trust::run(cmd),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
     }
 }
 

@@ -12,6 +12,7 @@ mod archives_differential;
 mod attestations;
 mod bundles;
 mod common;
+mod completions;
 mod conformance;
 mod docs;
 mod hardware_policy;
