@@ -21,4 +21,6 @@ scripts/softhsm.sh
 export WARD_REQUIRE_SOFTHSM=1
 # The TUF conformance suite against `ward tuf` (pinned Python packages, faketime).
 scripts/tuf-conformance.sh
+# Snapshot tests (insta) compare, never write: a changed --help or output fails.
+export INSTA_UPDATE=no
 cargo test --workspace --locked

@@ -27,4 +27,5 @@ mod publish;
 mod rego_limits;
 mod scan;
 mod scan_policy;
+mod snapshots;
 mod trust;
