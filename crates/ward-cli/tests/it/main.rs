@@ -14,6 +14,7 @@ mod bundles;
 mod common;
 mod completions;
 mod conformance;
+mod diagnostics;
 mod docs;
 mod hardware_policy;
 mod keys;
