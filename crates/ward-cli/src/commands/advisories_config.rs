@@ -45,6 +45,10 @@ pub struct SourceConfig {
     pub ecosystem: Option<String>,
     /// Largest download, in bytes (default 2 GiB).
     pub max_bytes: Option<u64>,
+    /// Hosts the URL may redirect to besides its own (GitHub archives
+    /// redirect to `codeload.github.com`).
+    #[serde(default)]
+    pub allow_redirect_hosts: Vec<String>,
 }
 
 /// Where a source is read from.

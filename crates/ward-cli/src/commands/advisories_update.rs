@@ -80,7 +80,7 @@ fn fetch(s: &SourceConfig, held: Option<&SourceInfo>, cx: &Context<'_>) -> Resul
                 max_artifact: max,
                 timeout: cx.timeout,
             };
-            let fetcher = Fetcher::with_roots(limits, Vec::new(), cx.roots);
+            let fetcher = Fetcher::with_roots(limits, s.allow_redirect_hosts.clone(), cx.roots);
             let file = std::fs::File::create(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
             let mut out = Counting {
                 inner: std::io::BufWriter::new(file),
