@@ -425,8 +425,13 @@ pub enum LedgerCommand {
         /// Only decisions with this verdict.
         #[arg(long, value_enum)]
         verdict: Option<SearchVerdict>,
+        /// Only decisions made at or after TIME: an RFC 3339 time
+        /// (2026-12-02T10:00:00Z), a date (2026-12-02, midnight UTC), or an
+        /// age (30m, 24h, 7d ago).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
         /// At most this many decisions, the most recent ones (default: 20
-        /// when neither --digest nor --purl is given, else all).
+        /// when none of --digest, --purl and --since is given, else all).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
         #[command(flatten)]
@@ -471,6 +476,9 @@ pub enum LedgerCommand {
         /// How many distinct listed witnesses must have cosigned the checkpoint.
         #[arg(long, value_name = "K", default_value_t = 0)]
         witness_quorum: usize,
+        /// A CA certificate (PEM) to trust for the log's TLS besides the system's (repeatable).
+        #[arg(long = "ca-cert", value_name = "FILE")]
+        ca_cert: Vec<PathBuf>,
     },
 }
 

@@ -5,6 +5,7 @@
 //!
 //! Layout under the cache directory:
 //! `blobs/<sha256>` (artifact bytes), `decisions/<key hash>.json`,
+//! `denials.jsonl` (refusals remembered across restarts, see [`crate::denials`]),
 //! `meta/<key hash>` (with `meta/<key hash>.info`: URL, time, validators), `spool/` (in-flight downloads, same file system so a
 //! verified spool file is renamed into `blobs/`, never copied). Every file
 //! is written to a temporary name and renamed, so a crash leaves whole files.
@@ -76,6 +77,11 @@ impl Cache {
         Ok(Self {
             root: root.to_path_buf(),
         })
+    }
+
+    /// The cache directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// A fresh spool directory for one download.

@@ -53,7 +53,7 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
     let n = name.clone();
     match tokio::task::spawn_blocking(move || index_file(&p, &upstream, &name)).await {
         Ok(Ok(bytes)) => {
-            let bytes = without_denied(&proxy, &bytes);
+            let bytes = mark_refused(&proxy, &bytes);
             // Cargo revalidates with If-None-Match; the tag is the served content's digest.
             use sha2::Digest as _;
             let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&bytes))[..32]);
@@ -85,25 +85,29 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
     }
 }
 
-/// The index file without the versions the gate has refused, so that
-/// cargo resolves to another version instead of failing on the download.
-fn without_denied(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
+/// The index file with the versions the gate has refused marked
+/// `"yanked": true`, so that cargo resolves to another version (and a
+/// lockfile naming one still gets the download's 403 with the reason).
+/// Other lines pass byte for byte.
+fn mark_refused(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(bytes);
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
-        let denied = serde_json::from_str::<Value>(line).ok().is_some_and(|v| {
-            match (
-                v.get("name").and_then(|n| n.as_str()),
-                v.get("vers").and_then(|n| n.as_str()),
-            ) {
-                (Some(n), Some(ver)) => proxy.keeper.known_denied(&format!("cargo/{n}/{ver}")),
-                _ => false,
-            }
+        let marked = serde_json::from_str::<Value>(line).ok().and_then(|mut v| {
+            let n = v.get("name").and_then(|n| n.as_str())?;
+            let ver = v.get("vers").and_then(|n| n.as_str())?;
+            let digests: Vec<(&str, String)> = v
+                .get("cksum")
+                .and_then(|c| c.as_str())
+                .map(|c| ("sha256", c.to_string()))
+                .into_iter()
+                .collect();
+            proxy.keeper.listed_refusal(&format!("cargo/{n}/{ver}"), &digests)?;
+            v.as_object_mut()?.insert("yanked".into(), Value::Bool(true));
+            serde_json::to_string(&v).ok()
         });
-        if !denied {
-            out.push_str(line);
-            out.push('\n');
-        }
+        out.push_str(marked.as_deref().unwrap_or(line));
+        out.push('\n');
     }
     out.into_bytes()
 }

@@ -85,6 +85,9 @@ pub struct Keeper {
     /// reads no decision file: bounded; a forgotten allow is read back from
     /// the cache's decision file.
     allowed: Bounded<String, CachedAllow>,
+    /// Denials remembered across restarts, by key, digest and policy
+    /// (see [`crate::denials`]): bounded.
+    denials: crate::denials::Denials,
     /// Where events go (see [`crate::events`]).
     events: Option<Sink>,
     /// How long a remote metadata document is served without asking upstream.
@@ -135,6 +138,8 @@ impl Keeper {
             .map(|p| p.digest.clone())
             .unwrap_or_else(|| "ward:safe-default".into());
         let gate = gate.with_release_pins()?;
+        let denials =
+            crate::denials::Denials::open(cache.root(), &policy_digest, crate::denials::DEFAULT_REMEMBERED_DENIALS);
         Ok(Self {
             gate,
             cache,
@@ -144,6 +149,7 @@ impl Keeper {
             inflight: Mutex::new(HashMap::new()),
             denied: bounded(crate::MemoryLimits::default().decision_bytes),
             allowed: bounded(crate::MemoryLimits::default().decision_bytes),
+            denials,
             events: None,
             metadata_ttl: DEFAULT_METADATA_TTL,
             clock: Arc::new(jiff::Timestamp::now),
@@ -182,6 +188,12 @@ impl Keeper {
     pub fn with_decision_memory(mut self, bytes: u64) -> Self {
         self.denied = bounded(bytes);
         self.allowed = bounded(bytes);
+        self
+    }
+
+    /// The same gatekeeper remembering at most `n` denials across restarts.
+    pub fn with_remembered_denials(mut self, n: usize) -> Self {
+        self.denials = self.denials.with_max_entries(n);
         self
     }
 
@@ -261,14 +273,22 @@ impl Keeper {
         }
     }
 
-    /// Whether a file is already known to be denied under this policy.
-    pub fn known_denied(&self, key: &str) -> bool {
-        self.denied.get(key).is_some()
+    /// Why a listed file is known to be refused under this policy, if it
+    /// is: refused in this run, or refused before a restart with the same
+    /// bytes as the index now names (`index_digests`). Nothing is fetched.
+    pub fn listed_refusal(&self, key: &str, index_digests: &[(&str, String)]) -> Option<String> {
+        self.denied
+            .get(key)
+            .or_else(|| self.denials.matching(key, index_digests).map(|d| d.reason))
     }
 
-    /// The remembered denial of a file under this policy, if any.
+    /// The remembered denial of a file under this policy, if any (whatever
+    /// its bytes: for a download upstream no longer lists).
     pub fn denial(&self, key: &str) -> Option<Served> {
-        self.denied.get(key).map(|reason| Served::Denied { reason })
+        self.denied
+            .get(key)
+            .or_else(|| self.denials.get(key).map(|d| d.reason))
+            .map(|reason| Served::Denied { reason })
     }
 
     /// Answers one artifact request.
@@ -276,7 +296,7 @@ impl Keeper {
         let started = Instant::now();
         let client = crate::events::client();
         let (purl, file) = (req.purl.as_ref().map(|p| p.to_string()), req.file_name.clone());
-        let (served, detail, hit) = match self.cached_detail(&req.key) {
+        let (served, detail, hit) = match self.cached_detail(&req.key, &req.index_digests) {
             Some((hit, detail)) => (hit, detail, true),
             None => {
                 // The fetch and verification run in a task of their own: a client
@@ -325,9 +345,15 @@ impl Keeper {
     }
 
     /// A cached answer with what the log says about it.
-    fn cached_detail(&self, key: &str) -> Option<(Served, Detail)> {
-        let hit = self.cached(key)?;
+    fn cached_detail(&self, key: &str, index_digests: &[(&str, String)]) -> Option<(Served, Detail)> {
+        let hit = self.cached(key, index_digests)?;
         let mut detail = Detail::default();
+        if let Served::Denied { .. } = &hit
+            && let Some(d) = self.denials.matching(key, index_digests)
+        {
+            detail.ledger_index = d.ledger_index;
+            detail.codes = d.codes;
+        }
         if let Served::Allowed { .. } = &hit
             && let Some(allow) = self.allowed.get(key)
         {
@@ -354,7 +380,7 @@ impl Keeper {
         };
         let _turn = turn.lock().await;
         // Whoever held the turn before may have answered it.
-        if let Some(hit) = self.cached_detail(&req.key) {
+        if let Some(hit) = self.cached_detail(&req.key, &req.index_digests) {
             return hit;
         }
         let me = Arc::clone(&self);
@@ -380,7 +406,7 @@ impl Keeper {
         (served, detail)
     }
 
-    fn cached(&self, key: &str) -> Option<Served> {
+    fn cached(&self, key: &str, index_digests: &[(&str, String)]) -> Option<Served> {
         let remembered = self.allowed.get(key);
         let allow = remembered.or_else(|| {
             let allow = self.cache.allowed(key, &self.policy_digest)?;
@@ -394,7 +420,11 @@ impl Keeper {
                 sha256: allow.sha256,
             });
         }
-        let denied = self.denied.get(key)?;
+        // Refused in this run, or before a restart with the bytes the index names now.
+        let denied = self
+            .denied
+            .get(key)
+            .or_else(|| self.denials.matching(key, index_digests).map(|d| d.reason))?;
         Some(Served::Denied { reason: denied })
     }
 
@@ -482,7 +512,10 @@ impl Keeper {
                 code: ReasonCode::IndexDigestMismatch,
             });
         }
-        let evaluation = match self.gate.evaluate_at(&path, req.purl.clone(), &evidence, (self.clock)()) {
+        let evaluation = match self
+            .gate
+            .evaluate_at(&path, req.purl.clone(), &evidence, (self.clock)())
+        {
             Ok(e) => e,
             Err(e) => return failed(502, &format!("could not evaluate {}: {e}", req.file_name)),
         };
@@ -501,11 +534,21 @@ impl Keeper {
         if !decision.allowed() {
             detail.codes = decision.reasons.iter().map(code).collect();
             let first = decision.reasons.first();
-            return Served::Denied {
-                reason: first
-                    .map(|r| format!("{}: {}", r.code, r.message))
-                    .unwrap_or_else(|| "denied".into()),
-            };
+            let reason = first
+                .map(|r| format!("{}: {}", r.code, r.message))
+                .unwrap_or_else(|| "denied".into());
+            // Remembered across restarts: the same bytes under the same
+            // policy are not fetched and recorded again.
+            self.denials.insert(crate::denials::Denial {
+                key: req.key.clone(),
+                policy: self.policy_digest.clone(),
+                sha256: evaluation.artifact.digests.sha256.to_hex(),
+                sha512: evaluation.artifact.digests.sha512.to_hex(),
+                reason: reason.clone(),
+                codes: detail.codes.clone(),
+                ledger_index: index,
+            });
+            return Served::Denied { reason };
         }
         if !decision.warnings.is_empty() {
             detail.outcome = Some(Outcome::Warn);

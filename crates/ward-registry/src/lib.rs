@@ -18,6 +18,8 @@
 
 pub mod cache;
 pub mod cargo;
+pub mod denials;
+pub mod egress;
 pub mod events;
 pub mod keeper;
 pub mod memory;
@@ -32,6 +34,7 @@ use axum::routing::get;
 use std::sync::{Arc, Mutex};
 
 pub use cache::Cache;
+pub use egress::{Egress, EgressError};
 pub use events::{ArtifactEvent, Event, Outcome, Sink};
 pub use keeper::{ArtifactRequest, Clock, Keeper, KeeperError, Served};
 pub use memory::MemoryLimits;
@@ -113,7 +116,11 @@ impl Proxy {
         options: ProxyOptions,
     ) -> Arc<Self> {
         Arc::new(Self {
-            keeper: Arc::new(keeper.with_decision_memory(memory.decision_bytes)),
+            keeper: Arc::new(
+                keeper
+                    .with_decision_memory(memory.decision_bytes)
+                    .with_remembered_denials(memory.remembered_denials),
+            ),
             upstreams,
             pypi_files: memory::bounded(memory.listing_bytes),
             npm_tarballs: memory::bounded(memory.listing_bytes),

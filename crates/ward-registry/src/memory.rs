@@ -30,6 +30,8 @@ pub struct MemoryLimits {
     pub listing_bytes: u64,
     /// Bytes of decisions remembered, for allows and for denials each.
     pub decision_bytes: u64,
+    /// Denials remembered across restarts (in the cache directory, see [`crate::denials`]).
+    pub remembered_denials: usize,
 }
 
 impl Default for MemoryLimits {
@@ -38,6 +40,7 @@ impl Default for MemoryLimits {
             max_listing_entries: 50_000,
             listing_bytes: 64 << 20,
             decision_bytes: 16 << 20,
+            remembered_denials: crate::denials::DEFAULT_REMEMBERED_DENIALS,
         }
     }
 }

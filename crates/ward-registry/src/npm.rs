@@ -141,7 +141,6 @@ fn fetch_packument(
         .get_mut("versions")
         .and_then(|v| v.as_object_mut())
         .ok_or_else(|| bad("no `versions` object".into()))?;
-    let mut denied = Vec::new();
     for (version, meta) in versions.iter_mut() {
         let Some(dist) = meta.get_mut("dist").and_then(|d| d.as_object_mut()) else {
             continue;
@@ -160,10 +159,9 @@ fn fetch_packument(
         let Some(file) = plain_file_name(&file).map(String::from) else {
             continue;
         };
-        if proxy.keeper.known_denied(&key(name, &file)) {
-            denied.push(version.clone());
-            continue;
-        }
+        let sha512 = dist.get("integrity").and_then(|i| i.as_str()).and_then(sri_sha512_hex);
+        let digests: Vec<(&str, String)> = sha512.iter().map(|h| ("sha512", h.clone())).collect();
+        let refused = proxy.keeper.listed_refusal(&key(name, &file), &digests);
         let source = match upstream {
             Upstream::Dir(root) => Source::File(root.join(name).join(&file)),
             Upstream::Http(_) => Source::Url(resolve(&final_url, &original)),
@@ -180,16 +178,22 @@ fn fetch_packument(
             TarballEntry {
                 version: version.clone(),
                 source,
-                sha512: dist.get("integrity").and_then(|i| i.as_str()).and_then(sri_sha512_hex),
+                sha512,
                 attestations,
                 signatures: registry_signatures(dist),
             },
         ));
         dist.insert("tarball".into(), Value::String(format!("{base}/npm/{name}/-/{file}")));
-    }
-    // Versions the gate has refused are left out, so resolvers pick another.
-    for v in denied {
-        versions.remove(&v);
+        // A version the gate has refused stays listed, deprecated with ward's
+        // reason: npm prefers another version, and says why if none is left.
+        if let Some(reason) = refused
+            && let Some(meta) = meta.as_object_mut()
+        {
+            meta.insert(
+                "deprecated".into(),
+                Value::String(crate::respond::refused_mark(&reason)),
+            );
+        }
     }
     for (file, entry) in &entries {
         proxy
@@ -285,22 +289,9 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
         }
     }
     let Some(entry) = entry else {
-        if proxy.keeper.known_denied(&key(&name, &file)) {
-            let answer = proxy
-                .keeper
-                .artifact(ArtifactRequest {
-                    key: key(&name, &file),
-                    file_name: file.clone(),
-                    purl: None,
-                    source: Source::File(std::path::PathBuf::new()),
-                    index_digests: Vec::new(),
-                    sidecars: Vec::new(),
-                    attestations: Vec::new(),
-                    upstream_host: None,
-                    npm_signatures: Vec::new(),
-                })
-                .await;
-            return served(answer, "application/octet-stream", true).await;
+        // A refused tarball upstream no longer lists: its download stays refused.
+        if let Some(denied) = proxy.keeper.denial(&key(&name, &file)) {
+            return served(denied, "application/octet-stream", true).await;
         }
         if let Some(r) = refused {
             proxy.metadata_refused(format!("npm/{name}"), r.status.as_u16(), &r.reason);

@@ -146,8 +146,9 @@ pub async fn project(State(proxy): State<Arc<Proxy>>, Path(project): Path<String
     response
 }
 
-/// The project's files upstream, less those the gate has refused,
-/// remembered (bounded) for the file requests that follow.
+/// The project's files upstream, those the gate has refused marked as
+/// yanked with ward's reason (PEP 592), remembered (bounded) for the file
+/// requests that follow.
 async fn listing(proxy: &Arc<Proxy>, project: &str) -> Result<Vec<(String, FileEntry)>, Refusal> {
     let Some(upstream) = proxy.upstreams.pypi.clone() else {
         return Err(Refusal {
@@ -169,7 +170,13 @@ async fn listing(proxy: &Arc<Proxy>, project: &str) -> Result<Vec<(String, FileE
     };
     let files: Vec<(String, FileEntry)> = files
         .into_iter()
-        .filter(|(name, _)| !proxy.keeper.known_denied(&key(project, name)))
+        .map(|(name, mut entry)| {
+            let digests: Vec<(&str, String)> = entry.sha256.iter().map(|h| ("sha256", h.clone())).collect();
+            if let Some(reason) = proxy.keeper.listed_refusal(&key(project, &name), &digests) {
+                entry.yanked = Value::String(crate::respond::refused_mark(&reason));
+            }
+            (name, entry)
+        })
         .collect();
     for (name, entry) in &files {
         proxy
@@ -530,7 +537,7 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
         }
     }
     let Some(entry) = entry else {
-        // Refused files are left out of listings; their downloads stay refused.
+        // A refused file upstream no longer lists: its download stays refused.
         if let Some(denied) = proxy.keeper.denial(&key(&project, &dist)) {
             return served(denied, "application/octet-stream", false).await;
         }

@@ -32,6 +32,12 @@ fn printable(reason: &str, max: usize) -> String {
     s
 }
 
+/// How a refused version is marked in a listing (PyPI `yanked`, npm
+/// `deprecated`): `ward: refused: CODE: message`, one printable line.
+pub fn refused_mark(reason: &str) -> String {
+    format!("ward: refused: {}", printable(reason, 400))
+}
+
 /// A refusal not yet turned into a response (small enough to pass around).
 #[derive(Debug)]
 pub struct Refusal {

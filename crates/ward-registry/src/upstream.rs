@@ -18,8 +18,11 @@
 //! names are resolved once per [`DNS_TTL`] ([`CachingResolver`]) instead of
 //! once per request, and at most [`DEFAULT_FETCHES_PER_HOST`] exchanges run
 //! against one host at a time ([`Fetcher::with_roots_and_host_limit`]).
-//! No lock is held across network I/O.
+//! No lock is held across network I/O. Outbound requests go through the
+//! egress proxy the environment names (`HTTPS_PROXY`, `HTTP_PROXY`,
+//! `NO_PROXY`, see [`crate::egress`]): one agent per URL scheme.
 
+use crate::egress::Egress;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -86,6 +89,27 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
             cache.insert(key, (Instant::now(), addrs.clone()));
         }
         Ok(addrs)
+    }
+}
+
+/// One resolver shared by several agents.
+#[derive(Debug)]
+struct SharedResolver<R>(Arc<R>);
+
+impl<R> Clone for SharedResolver<R> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<R: Resolver> Resolver for SharedResolver<R> {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, timeout)
     }
 }
 
@@ -283,6 +307,14 @@ pub struct TrustedRoots {
     pub extra: usize,
 }
 
+impl TrustedRoots {
+    /// A TLS configuration for an HTTP agent that trusts these roots (for
+    /// commands that fetch with an agent of their own).
+    pub fn tls_config(&self) -> ureq::tls::TlsConfig {
+        ureq::tls::TlsConfig::builder().root_certs(self.roots.clone()).build()
+    }
+}
+
 /// The CA certificates in one PEM file.
 fn ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, CaError> {
     let name = path.display().to_string();
@@ -405,7 +437,10 @@ pub enum Revalidated {
 /// Fetches from upstreams under limits.
 #[derive(Clone)]
 pub struct Fetcher {
+    /// For `https://` URLs (through the HTTPS egress proxy, if any).
     agent: ureq::Agent,
+    /// For `http://` URLs (through the HTTP egress proxy, if any).
+    agent_http: ureq::Agent,
     /// The limits.
     pub limits: FetchLimits,
     allowed_hosts: Vec<String>,
@@ -481,18 +516,38 @@ impl Fetcher {
         Self::with_roots_and_host_limit(limits, allowed_hosts, roots, DEFAULT_FETCHES_PER_HOST)
     }
 
-    /// As [`Fetcher::with_roots`], with at most `per_host` exchanges with one host at a time.
+    /// As [`Fetcher::with_roots`], with at most `per_host` exchanges with
+    /// one host at a time. The egress proxies are the environment's, where
+    /// they parse (check them first with [`Egress::from_env`] to refuse a bad one).
     pub fn with_roots_and_host_limit(
         limits: FetchLimits,
         allowed_hosts: Vec<String>,
         roots: &TrustedRoots,
         per_host: usize,
     ) -> Self {
+        Self::configured(
+            limits,
+            allowed_hosts,
+            roots,
+            per_host,
+            &Egress::from_env().unwrap_or_default(),
+        )
+    }
+
+    /// As [`Fetcher::with_roots_and_host_limit`], through these egress proxies.
+    pub fn configured(
+        limits: FetchLimits,
+        allowed_hosts: Vec<String>,
+        roots: &TrustedRoots,
+        per_host: usize,
+        egress: &Egress,
+    ) -> Self {
         Self::with_resolver(
             limits,
             allowed_hosts,
             roots,
             per_host,
+            egress,
             CachingResolver::new(DefaultResolver::default(), DNS_TTL),
         )
     }
@@ -503,11 +558,41 @@ impl Fetcher {
         allowed_hosts: Vec<String>,
         roots: &TrustedRoots,
         per_host: usize,
+        egress: &Egress,
         resolver: impl Resolver,
     ) -> Self {
         let per_host = per_host.max(1);
+        // Both agents share the resolver, so its cache counts once.
+        let resolver = SharedResolver(Arc::new(resolver));
+        let agent = |proxy: Option<ureq::Proxy>| {
+            ureq::Agent::with_parts(
+                Self::agent_config(&limits, roots, per_host, proxy),
+                ureq::unversioned::transport::DefaultConnector::new(),
+                resolver.clone(),
+            )
+        };
+        Self {
+            agent: agent(egress.for_scheme(true)),
+            agent_http: agent(egress.for_scheme(false)),
+            limits: limits.clone(),
+            allowed_hosts: allowed_hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            slots: Arc::new(HostSlots {
+                limit: per_host,
+                ..HostSlots::default()
+            }),
+        }
+    }
+
+    /// One agent's configuration.
+    fn agent_config(
+        limits: &FetchLimits,
+        roots: &TrustedRoots,
+        per_host: usize,
+        proxy: Option<ureq::Proxy>,
+    ) -> ureq::config::Config {
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots.roots.clone()).build();
-        let config = ureq::Agent::config_builder()
+        ureq::Agent::config_builder()
+            .proxy(proxy)
             .tls_config(tls)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -518,17 +603,7 @@ impl Fetcher {
             .max_idle_connections(per_host * 8)
             .max_idle_age(Duration::from_secs(30))
             .user_agent(concat!("ward/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let connector = ureq::unversioned::transport::DefaultConnector::new();
-        Self {
-            agent: ureq::Agent::with_parts(config, connector, resolver),
-            limits,
-            allowed_hosts: allowed_hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
-            slots: Arc::new(HostSlots {
-                limit: per_host,
-                ..HostSlots::default()
-            }),
-        }
+            .build()
     }
 
     /// Opens a source: a reader, the declared length, and the final URL
@@ -556,7 +631,12 @@ impl Fetcher {
                 let origin = host_of(url);
                 let mut current = url.clone();
                 for _ in 0..5 {
-                    let mut req = self.agent.get(&current);
+                    let agent = if current.starts_with("http://") {
+                        &self.agent_http
+                    } else {
+                        &self.agent
+                    };
+                    let mut req = agent.get(&current);
                     if let Some(a) = accept {
                         req = req.header("Accept", a);
                     }
@@ -705,6 +785,21 @@ impl Fetcher {
         )
     }
 
+    /// Streams a download into `out` under `max` bytes and the deadline,
+    /// unless it is unchanged since `known` (`If-None-Match` /
+    /// `If-Modified-Since`; upstream's 304 is `Ok(None)`). Returns the bytes
+    /// written, the final URL and the new validators. For the advisory
+    /// updater, whose downloads are neither metadata nor artifacts.
+    pub fn download(
+        &self,
+        source: &Source,
+        known: Option<&Validators>,
+        max: u64,
+        out: &mut dyn Write,
+    ) -> Result<Option<(u64, String, Validators)>, UpstreamError> {
+        self.copy(source, None, known.filter(|v| !v.is_empty()), max, out)
+    }
+
     /// Streams an artifact into `dest` (created), bounded by `max_artifact`.
     /// On any error the partial file is removed.
     pub fn spool(&self, source: &Source, dest: &Path) -> Result<u64, UpstreamError> {
@@ -785,21 +880,6 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let (conns, busy, most) = (
             Arc::new(AtomicUsize::new(0)),
-    /// Streams a download into `out` under `max` bytes and the deadline,
-    /// unless it is unchanged since `known` (`If-None-Match` /
-    /// `If-Modified-Since`; upstream's 304 is `Ok(None)`). Returns the bytes
-    /// written, the final URL and the new validators. For the advisory
-    /// updater, whose downloads are neither metadata nor artifacts.
-    pub fn download(
-        &self,
-        source: &Source,
-        known: Option<&Validators>,
-        max: u64,
-        out: &mut dyn Write,
-    ) -> Result<Option<(u64, String, Validators)>, UpstreamError> {
-        self.copy(source, None, known.filter(|v| !v.is_empty()), max, out)
-    }
-
             Arc::new(AtomicUsize::new(0)),
             Arc::new(AtomicUsize::new(0)),
         );
@@ -853,7 +933,14 @@ mod tests {
         let (port, conns, _) = server(Duration::ZERO);
         let lookups = Arc::new(AtomicUsize::new(0));
         let resolver = CachingResolver::new(SlowCounting(lookups.clone()), DNS_TTL);
-        let fetcher = Fetcher::with_resolver(FetchLimits::default(), Vec::new(), &roots(), 4, resolver);
+        let fetcher = Fetcher::with_resolver(
+            FetchLimits::default(),
+            Vec::new(),
+            &roots(),
+            4,
+            &Egress::direct(),
+            resolver,
+        );
         let url = Source::Url(format!("http://localhost:{port}/x"));
         let started = Instant::now();
         for _ in 0..10 {
@@ -866,7 +953,14 @@ mod tests {
         // After the TTL, looked up again.
         let lookups = Arc::new(AtomicUsize::new(0));
         let resolver = CachingResolver::new(SlowCounting(lookups.clone()), Duration::from_millis(50));
-        let fetcher = Fetcher::with_resolver(FetchLimits::default(), Vec::new(), &roots(), 4, resolver);
+        let fetcher = Fetcher::with_resolver(
+            FetchLimits::default(),
+            Vec::new(),
+            &roots(),
+            4,
+            &Egress::direct(),
+            resolver,
+        );
         fetcher.metadata(&url, None).unwrap();
         std::thread::sleep(Duration::from_millis(100));
         fetcher.metadata(&url, None).unwrap();

@@ -42,9 +42,11 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             digest,
             purl,
             verdict,
+            since,
             limit,
             dir,
         } => {
+            let since = since.as_deref().map(parse_since).transpose()?;
             let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let want_purl = purl
                 .as_deref()
@@ -54,10 +56,10 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             let digest = digest.map(|d| d.to_ascii_lowercase());
             // A bare search lists the latest decisions; a search for an
             // artifact or package lists all of its decisions unless limited.
-            let limit = match (limit, &digest, &want_purl) {
-                (Some(n), _, _) => n,
-                (None, None, None) => RECENT_DECISIONS,
-                (None, _, _) => u64::MAX,
+            let limit = match (limit, &digest, &want_purl, since) {
+                (Some(n), _, _, _) => n,
+                (None, None, None, None) => RECENT_DECISIONS,
+                (None, _, _, _) => u64::MAX,
             };
             let want_allowed = verdict.map(|v| matches!(v, SearchVerdict::Allow));
             // Newest first, stopping once `limit` decisions are found.
@@ -67,6 +69,18 @@ pub fn run(cmd: LedgerCommand) -> u8 {
                     break;
                 }
                 let record = read_record(&ledger.entry(i)?, &ledger.verifier())?;
+                let time = record.predicate.time_verified;
+                if let Some(since) = since {
+                    // Entries are appended in time order, give or take the
+                    // appenders that raced for one batch: once well past
+                    // `since`, nothing older follows.
+                    if time < since - jiff::SignedDuration::from_mins(10) {
+                        break;
+                    }
+                    if time < since {
+                        continue;
+                    }
+                }
                 let matches = match (&digest, &want_purl) {
                     (Some(d), _) => record.sha256() == Some(d.as_str()),
                     (None, Some(p)) => record
@@ -116,12 +130,14 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             state,
             witness,
             witness_quorum,
+            ca_cert,
         } => Ok(super::ledger_monitor::run(
             &source,
             &key,
             state,
             &witness,
             witness_quorum,
+            &ca_cert,
         )),
         LedgerCommand::Checkpoint { dir } => {
             let ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
@@ -129,4 +145,37 @@ pub fn run(cmd: LedgerCommand) -> u8 {
             Ok(crate::EXIT_ALLOW)
         }
     })
+}
+
+/// `--since TIME`: an RFC 3339 time, a date (midnight UTC), or an age
+/// (`30m`, `24h`, `7d`) before now.
+fn parse_since(text: &str) -> Result<jiff::Timestamp, Usage> {
+    let text = text.trim();
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = text.parse::<jiff::civil::Date>()
+        && let Ok(t) = d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp())
+    {
+        return Ok(t);
+    }
+    let unit = text.chars().last().unwrap_or(' ');
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 0,
+    };
+    if seconds > 0
+        && let Ok(n) = text[..text.len() - 1].parse::<i64>()
+        && n >= 0
+        && let Some(total) = n.checked_mul(seconds)
+        && let Ok(t) = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs(total))
+    {
+        return Ok(t);
+    }
+    Err(Usage(format!(
+        "--since {text:?}: expected an RFC 3339 time (2026-12-02T10:00:00Z), a date (2026-12-02) or an age (30m, 24h, 7d)"
+    )))
 }

@@ -33,7 +33,14 @@ impl TileSource for HttpSource {
     }
 }
 
-pub fn run(source: &str, key: &str, state: Option<PathBuf>, witnesses: &[String], quorum: usize) -> u8 {
+pub fn run(
+    source: &str,
+    key: &str,
+    state: Option<PathBuf>,
+    witnesses: &[String],
+    quorum: usize,
+    ca_certs: &[PathBuf],
+) -> u8 {
     or_usage(|| {
         let witnesses = witnesses
             .iter()
@@ -53,7 +60,13 @@ pub fn run(source: &str, key: &str, state: Option<PathBuf>, witnesses: &[String]
         };
         let key = NoteVerifier::parse(key_text.trim())?;
         let tiles: Box<dyn TileSource> = if source.starts_with("http://") || source.starts_with("https://") {
+            // TLS and egress as the proxy has them: the system's store plus
+            // --ca-cert files, and HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
+            let roots = ward_registry::TrustedRoots::load(ca_certs).map_err(|e| Usage(e.to_string()))?;
+            let egress = ward_registry::Egress::from_env().map_err(|e| Usage(e.to_string()))?;
             let config = ureq::Agent::config_builder()
+                .tls_config(roots.tls_config())
+                .proxy(egress.for_scheme(source.starts_with("https://")))
                 .max_redirects(0)
                 .timeout_global(Some(std::time::Duration::from_secs(60)))
                 .build();

@@ -11,6 +11,7 @@ mod policy;
 mod proxy;
 mod publish;
 mod reasons;
+mod run_isolation;
 mod scan;
 mod sigstore;
 mod trust;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ward_gate::Gate;
 use ward_policy::Policy;
 use ward_registry::{
-    Cache, Event, FetchLimits, Fetcher, Keeper, MemoryLimits, Outcome, Proxy, ProxyOptions, ServerLimits,
+    Cache, Egress, Event, FetchLimits, Fetcher, Keeper, MemoryLimits, Outcome, Proxy, ProxyOptions, ServerLimits,
     SidecarProbes, Sink, TrustedRoots, Upstream, Upstreams,
 };
 use ward_verify::RegistryKeys;
@@ -31,6 +31,7 @@ struct ConfigFile {
     max_listing_entries: Option<usize>,
     listing_memory_bytes: Option<u64>,
     decision_memory_bytes: Option<u64>,
+    remembered_denials: Option<usize>,
     header_timeout: Option<u64>,
     idle_timeout: Option<u64>,
     max_connections: Option<usize>,
@@ -127,7 +128,13 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
     }
     Ok(Settings {
         listen: listen.map(String::from).or(file.listen),
-        policy: gate.policy.clone().or_else(|| rel(file.policy)),
+        // Absolute, so the ledger records a path that names the file
+        // wherever ward was started (the policy's digest beside it).
+        policy: gate
+            .policy
+            .clone()
+            .or_else(|| rel(file.policy))
+            .map(|p| std::path::absolute(&p).unwrap_or(p)),
         ledger: gate.ledger.clone().or_else(|| rel(file.ledger)),
         db: gate.db.clone().or_else(|| rel(file.db)),
         npm_keys: gate.npm_keys.clone().or_else(|| rel(file.npm_keys)),
@@ -164,6 +171,7 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
                 max_listing_entries: file.max_listing_entries.unwrap_or(d.max_listing_entries).max(1),
                 listing_bytes: file.listing_memory_bytes.unwrap_or(d.listing_bytes),
                 decision_bytes: file.decision_memory_bytes.unwrap_or(d.decision_bytes),
+                remembered_denials: file.remembered_denials.unwrap_or(d.remembered_denials).max(1),
             }
         },
         server: {
@@ -194,6 +202,8 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
 fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>, Usage> {
     // A CA file that cannot be used is a usage error before anything starts.
     let roots = TrustedRoots::load(&s.ca_certs).map_err(|e| Usage(e.to_string()))?;
+    // So is an egress proxy variable that does not parse (never a silent direct connection).
+    let egress = Egress::from_env().map_err(|e| Usage(e.to_string()))?;
     let clock = crate::clock::Clock::from_env()?;
     let mut gate = Gate::new(trust_root(&gate_args.trust)?);
     if let Some(path) = &s.policy {
@@ -206,9 +216,16 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
         gate = gate.with_registry_keys(keys);
     }
     gate = gate.with_scan_data(s.db.as_deref(), &data_dir(), None)?;
+    let deny_after = match gate.advisories() {
+        Some(db) => super::advisories::freshness(db, &gate_args.advisory_age, clock.now())?,
+        None => None,
+    };
+    if let Some(max) = deny_after {
+        gate = gate.with_advisories_deny_after(max);
+    }
     gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
     let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
-    let fetcher = Fetcher::with_roots_and_host_limit(s.limits.clone(), s.hosts.clone(), &roots, s.fetches_per_host);
+    let fetcher = Fetcher::configured(s.limits.clone(), s.hosts.clone(), &roots, s.fetches_per_host, &egress);
     let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone())
         .map_err(|e| Usage(e.to_string()))?
         .with_events(events)
@@ -218,13 +235,6 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
         pypi: Some(Upstream::parse(&s.pypi)),
         npm: Some(Upstream::parse(&s.npm)),
         cargo: Some(Upstream::parse(&s.cargo)),
-    let deny_after = match gate.advisories() {
-        Some(db) => super::advisories::freshness(db, &gate_args.advisory_age, clock.now())?,
-        None => None,
-    };
-    if let Some(max) = deny_after {
-        gate = gate.with_advisories_deny_after(max);
-    }
     };
     let options = ProxyOptions {
         probe_sidecars: s.probes,
@@ -356,6 +366,42 @@ fn bypass_variables() -> Vec<String> {
     found
 }
 
+/// `NO_PROXY` and `no_proxy` for the command with loopback added, so that
+/// clients which honour `HTTPS_PROXY` / `HTTP_PROXY` (pip, npm, cargo) talk to
+/// the proxy directly (ward's own upstream requests still use them).
+fn loopback_no_proxy() -> Vec<(&'static str, String)> {
+    let any_proxy = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()));
+    if !any_proxy {
+        return Vec::new();
+    }
+    let current = std::env::var("no_proxy")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| std::env::var("NO_PROXY").ok())
+        .unwrap_or_default();
+    let mut entries: Vec<String> = current
+        .split(',')
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty())
+        .collect();
+    for loopback in ["127.0.0.1", "localhost", "::1"] {
+        if !entries.iter().any(|e| e == loopback) {
+            entries.push(loopback.to_string());
+        }
+    }
+    let value = entries.join(",");
+    vec![("NO_PROXY", value.clone()), ("no_proxy", value)]
+}
+
 /// Runs the command, passing SIGTERM, SIGINT and SIGHUP on to it and
 /// waiting for it to end (ward's temporary directories are removed after).
 async fn run_forwarding_signals(
@@ -413,7 +459,9 @@ pub fn client_env(base: &str) -> Vec<(&'static str, String)> {
 /// environment, so `ward run` gives cargo a home of its own: the user's
 /// `config.toml` with the replacement added, and the user's registry and
 /// git caches and credentials linked in.
-fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
+/// Returns it with the names of the user's other `[source]` entries, which
+/// its copy of the configuration leaves out.
+fn cargo_home(base: &str) -> Result<(tempfile::TempDir, Vec<String>), Usage> {
     let real = std::env::var_os("CARGO_HOME")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")));
@@ -436,6 +484,7 @@ fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
             }
         }
     }
+    let cleared = super::run_isolation::cargo_sources_cleared(&mut config);
     let source = config
         .entry("source")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -450,7 +499,7 @@ fn cargo_home(base: &str) -> Result<tempfile::TempDir, Usage> {
     let text = toml::to_string(&config).map_err(|e| Usage(e.to_string()))?;
     std::fs::write(home.path().join("config.toml"), text)
         .map_err(|e| Usage(format!("cannot write cargo config: {e}")))?;
-    Ok(home)
+    Ok((home, cleared))
 }
 
 pub fn serve(args: ProxyArgs) -> u8 {
@@ -465,13 +514,15 @@ pub fn serve(args: ProxyArgs) -> u8 {
         let rt = runtime()?;
         let listen = s.listen.clone().unwrap_or_else(|| "127.0.0.1:8787".into());
         rt.block_on(async {
+            // Handled before the banner: a supervisor that stops the proxy
+            // as soon as it says it listens gets a clean exit, not a kill.
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| Usage(format!("cannot handle SIGTERM: {e}")))?;
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .map_err(|e| Usage(format!("cannot listen on {listen}: {e}")))?;
             let addr = listener.local_addr().map_err(|e| Usage(e.to_string()))?;
             crate::output::proxy_listening(&format!("http://{addr}"));
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .map_err(|e| Usage(format!("cannot handle SIGTERM: {e}")))?;
             let shutdown = async move {
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
@@ -524,7 +575,19 @@ pub fn run(args: RunArgs) -> u8 {
             .command
             .split_first()
             .ok_or_else(|| Usage("no command given after --".into()))?;
-        let home = cargo_home(&base)?;
+        // Configuration files that add sources: overridden, or refused before anything runs.
+        let cwd = std::env::current_dir().map_err(|e| Usage(format!("cannot read the working directory: {e}")))?;
+        let isolation = super::run_isolation::isolate(&cwd, &base)?;
+        let (home, cargo_cleared) = cargo_home(&base)?;
+        for note in &isolation.notes {
+            crate::output::proxy_log::run_note(note);
+        }
+        if !cargo_cleared.is_empty() {
+            crate::output::proxy_log::run_note(&format!(
+                "left out [source] {} of your cargo configuration for this command: cargo fetches through ward only",
+                cargo_cleared.join(", ")
+            ));
+        }
         let cleared = bypass_variables();
         if !cleared.is_empty() {
             crate::output::proxy_log::run_note(&format!(
@@ -539,6 +602,13 @@ pub fn run(args: RunArgs) -> u8 {
             .env("CARGO_HOME", home.path());
         for name in &cleared {
             command.env_remove(name);
+        }
+        for (name, value) in &isolation.env {
+            command.env(name, value);
+        }
+        // The clients reach the proxy on loopback, never through an egress proxy.
+        for (name, value) in loopback_no_proxy() {
+            command.env(name, value);
         }
         let status = rt.block_on(run_forwarding_signals(command, program))?;
         let _ = stop.send(());

@@ -65,13 +65,15 @@ impl Registries {
     }
 
     fn sign(&self, path: &Path) {
-        self.publisher.ctx.ward([
-            "sign",
-            "--key",
-            self.publisher.key.to_str().unwrap(),
-            path.to_str().unwrap(),
-        ])
-        .expect(0);
+        self.publisher
+            .ctx
+            .ward([
+                "sign",
+                "--key",
+                self.publisher.key.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ])
+            .expect(0);
     }
 
     /// Signs `good`, then (when tampering) writes `bad` over it: the
@@ -246,12 +248,18 @@ impl Drop for ProxyProcess {
 /// Starts `ward proxy` on a free port with its own data directory (and a
 /// context of its own: home, clean environment).
 pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
+    start_proxy_with_env(data, args, &[])
+}
+
+/// As [`start_proxy`], with these variables set for the proxy.
+pub fn start_proxy_with_env(data: &Path, args: &[String], env: &[(&str, &str)]) -> ProxyProcess {
     let ctx = TestContext::new();
     let mut child = ctx
         .command_in(data)
         .arg("proxy")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -515,20 +523,168 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
         refused.text
     );
     assert_eq!(ledger_size(&data), 2);
-    // The refused version is gone from the index it serves now; index files
-    // carry an ETag, and a matching If-None-Match gets 304.
+    // The refused version stays in the index it serves now, marked yanked
+    // (so cargo resolves to another version); index files carry an ETag,
+    // and a matching If-None-Match gets 304.
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let evil = agent
         .get(&format!("{}/cargo/index/ev/il/evil-crate", proxy.base))
         .call()
         .unwrap();
     assert_eq!(evil.status(), 200);
-    assert!(!evil.into_body().read_to_string().unwrap().contains("\"1.0.0\""));
+    let body = evil.into_body().read_to_string().unwrap();
+    let line: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    assert_eq!(
+        (line["vers"].as_str(), line["yanked"].as_bool()),
+        (Some("1.0.0"), Some(true))
+    );
+    // And cargo, asked again, says the version is yanked instead of fetching it.
+    std::fs::remove_file(bad.join("Cargo.lock")).ok();
+    let yanked = cargo(&bad, &home, &["fetch"]);
+    assert!(!yanked.ok && yanked.text.contains("yanked"), "{}", yanked.text);
+    assert_eq!(ledger_size(&data), 2);
     let demo = format!("{}/cargo/index/de/mo/demo-crate", proxy.base);
     let first = agent.get(&demo).call().unwrap();
     let etag = first.headers().get("etag").unwrap().to_str().unwrap().to_string();
     let again = agent.get(&demo).header("If-None-Match", &etag).call().unwrap();
     assert_eq!(again.status(), 304);
+}
+
+#[test]
+fn pip_sees_a_refused_version_as_yanked_with_the_reason_even_after_a_restart() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.wheel("evil-pkg", "0.9.0", false);
+    let refused_wheel = reg.wheel("evil-pkg", "1.0.0", true);
+    // Its PEP 658 metadata beside it, as PyPI serves for every wheel: pip
+    // resolves from that, so it reads the listing's yanked mark before it
+    // downloads the wheel.
+    std::fs::write(
+        format!("{}.metadata", refused_wheel.display()),
+        "Metadata-Version: 2.1\nName: evil-pkg\nVersion: 1.0.0\nLicense-Expression: MIT\n\n",
+    )
+    .unwrap();
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let refused = pip(&proxy.base, &reg.publisher.path("site1"), "evil-pkg==1.0.0");
+    assert!(!refused.ok && refused.text.contains("403"), "{}", refused.text);
+    assert_eq!(ledger_size(&data), 1);
+    // Asked again, pip sees the version yanked with ward's reason (PEP 592)
+    // and prints it; the download is still refused, from memory.
+    let again = pip(&proxy.base, &reg.publisher.path("site2"), "evil-pkg==1.0.0");
+    assert!(!again.ok, "{}", again.text);
+    assert!(
+        again.text.contains("yanked") && again.text.contains("ward: refused: artifact-digest-mismatch"),
+        "pip should show ward's reason for the yanked version:\n{}",
+        again.text
+    );
+    assert_eq!(ledger_size(&data), 1);
+    // Unpinned, pip resolves to the version that is not refused.
+    let site = reg.publisher.path("site3");
+    let other = pip(&proxy.base, &site, "evil-pkg");
+    assert!(other.ok, "{}", other.text);
+    assert!(site.join("evil_pkg-0.9.0.dist-info").is_dir(), "{}", other.text);
+    assert_eq!(ledger_size(&data), 2);
+    drop(proxy);
+
+    // Restarted: the refusal is remembered (by digest, under the same
+    // policy), in both page formats, and its download is not fetched or
+    // recorded again.
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let page = format!("{}/pypi/simple/evil-pkg/", proxy.base);
+    let html = agent.get(&page).call().unwrap().into_body().read_to_string().unwrap();
+    let refused_link = html.lines().find(|l| l.contains("evil_pkg-1.0.0")).unwrap();
+    assert!(
+        refused_link.contains("data-yanked=\"ward: refused: artifact-digest-mismatch"),
+        "{html}"
+    );
+    assert!(
+        !html
+            .lines()
+            .find(|l| l.contains("evil_pkg-0.9.0"))
+            .unwrap()
+            .contains("data-yanked")
+    );
+    let json = agent
+        .get(&page)
+        .header("Accept", "application/vnd.pypi.simple.v1+json")
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let files = json["files"].as_array().unwrap();
+    let yanked = |name: &str| files.iter().find(|f| f["filename"] == name).unwrap()["yanked"].clone();
+    assert!(
+        yanked("evil_pkg-1.0.0-py3-none-any.whl")
+            .as_str()
+            .is_some_and(|r| r.starts_with("ward: refused: artifact-digest-mismatch")),
+        "{json}"
+    );
+    assert!(yanked("evil_pkg-0.9.0-py3-none-any.whl").is_null());
+    let again = pip(&proxy.base, &reg.publisher.path("site4"), "evil-pkg==1.0.0");
+    assert!(
+        !again.ok && again.text.contains("403") && again.text.contains("ward: refused: artifact-digest-mismatch"),
+        "{}",
+        again.text
+    );
+    assert_eq!(ledger_size(&data), 2, "a remembered refusal is not recorded again");
+}
+
+#[test]
+fn npm_sees_a_refused_version_as_deprecated_with_the_reason_and_picks_another() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.npm_package("evil-pkg", "0.9.0", false);
+    let older: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reg.npm.join("evil-pkg/package.json")).unwrap()).unwrap();
+    reg.npm_package("evil-pkg", "1.0.0", true);
+    // One packument with both versions; `latest` is the refused one.
+    let packument_path = reg.npm.join("evil-pkg/package.json");
+    let mut packument: serde_json::Value = serde_json::from_slice(&std::fs::read(&packument_path).unwrap()).unwrap();
+    packument["versions"]["0.9.0"] = older["versions"]["0.9.0"].clone();
+    std::fs::write(&packument_path, serde_json::to_vec(&packument).unwrap()).unwrap();
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let refused = npm(&proxy.base, &reg.publisher.path("app1"), "evil-pkg@1.0.0");
+    assert!(!refused.ok && refused.text.contains("403"), "{}", refused.text);
+    // npm shows the version as deprecated with ward's reason...
+    let cache = reg.publisher.path("view-cache");
+    let view = client(
+        Command::new("npm")
+            .args(["view", "evil-pkg@1.0.0", "deprecated", "--no-update-notifier"])
+            .args(["--registry", &format!("{}/npm/", proxy.base)])
+            .arg("--cache")
+            .arg(&cache)
+            .env("npm_config_userconfig", "/dev/null"),
+    );
+    assert!(
+        view.ok && view.text.contains("ward: refused: artifact-digest-mismatch"),
+        "npm should show ward's reason for the deprecated version:\n{}",
+        view.text
+    );
+    // ...and, asked for the package with no version, resolves past it to
+    // the one that is not refused, although `latest` names the refused one.
+    let prefix = reg.publisher.path("app2");
+    let other = npm(&proxy.base, &prefix, "evil-pkg");
+    assert!(other.ok, "{}", other.text);
+    let installed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(prefix.join("node_modules/evil-pkg/package.json")).unwrap()).unwrap();
+    assert_eq!(installed["version"], "0.9.0");
+    // The refused download still answers 403 with the reason.
+    let again = npm(&proxy.base, &reg.publisher.path("app3"), "evil-pkg@1.0.0");
+    assert!(
+        !again.ok && again.text.contains("ward: artifact-digest-mismatch"),
+        "{}",
+        again.text
+    );
+    assert_eq!(ledger_size(&data), 2);
 }
 
 /// `ward run -- COMMAND` with a proxy of its own, as in CI.
@@ -912,4 +1068,239 @@ fn sigterm_to_ward_run_reaches_the_command_and_leaves_no_temporary_cargo_home() 
     assert_eq!(status.code(), Some(7), "ward run passes the command's exit status on");
     assert_eq!(std::fs::read_to_string(&mark).unwrap().trim(), "term");
     assert!(!home.exists(), "{} left behind", home.display());
+}
+
+/// A loopback port that counts the connections made to it (and answers none):
+/// the "other index" a configuration file names.
+fn counting_port() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = std::sync::Arc::clone(&count);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn ward_run_overrides_client_configuration_files_that_add_other_sources() {
+    use std::sync::atomic::Ordering;
+    let reg = Registries::new();
+    let data = reg.publisher.path("data");
+    let work = reg.publisher.path("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let (port, elsewhere) = counting_port();
+    let other = format!("http://127.0.0.1:{port}");
+
+    // pip: extra-index-url and find-links in pip.conf.
+    if have("python3", "--version") {
+        let conf = work.join("pip.conf");
+        std::fs::write(
+            &conf,
+            format!("[global]\nextra-index-url = {other}/simple/\n\n[install]\nfind-links = {other}/wheels/\n"),
+        )
+        .unwrap();
+        let target = work.join("site");
+        let out = ward_run(
+            &reg,
+            &data,
+            &[
+                "python3",
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--target",
+                target.to_str().unwrap(),
+                "bypass-pkg",
+            ],
+            &work,
+            &[("PIP_CONFIG_FILE", &conf)],
+        );
+        assert!(!out.ok, "{}", out.text);
+        assert!(
+            out.text.contains(&format!(
+                "ward: overrode extra-index-url, find-links in {}",
+                conf.display()
+            )),
+            "{}",
+            out.text
+        );
+        assert_eq!(
+            elsewhere.load(Ordering::SeqCst),
+            0,
+            "pip reached the other index:\n{}",
+            out.text
+        );
+    }
+
+    // npm: a per-scope registry in the project's .npmrc.
+    if have("npm", "--version") {
+        let project = work.join("app");
+        std::fs::create_dir_all(&project).unwrap();
+        std::fs::write(
+            project.join("package.json"),
+            "{\"name\": \"app\", \"version\": \"1.0.0\"}",
+        )
+        .unwrap();
+        std::fs::write(project.join(".npmrc"), format!("@corp:registry={other}/\n")).unwrap();
+        let cache = work.join("npm-cache");
+        let out = ward_run(
+            &reg,
+            &data,
+            &[
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--cache",
+                cache.to_str().unwrap(),
+                "@corp/secret@1.0.0",
+            ],
+            &project,
+            &[],
+        );
+        assert!(!out.ok, "{}", out.text);
+        assert!(
+            out.text.contains("ward: pointed @corp at ward for this command"),
+            "{}",
+            out.text
+        );
+        assert_eq!(
+            elsewhere.load(Ordering::SeqCst),
+            0,
+            "npm reached the other registry:\n{}",
+            out.text
+        );
+    }
+
+    // uv: extra-index-url in uv.toml means no configuration file for this command.
+    std::fs::write(
+        work.join("uv.toml"),
+        format!("extra-index-url = [\"{other}/simple/\"]\n"),
+    )
+    .unwrap();
+    let out = ward_run(&reg, &data, &["sh", "-c", "echo \"uv:$UV_NO_CONFIG\""], &work, &[]);
+    assert!(out.ok && out.text.contains("uv:1"), "{}", out.text);
+    assert!(
+        out.text.contains("UV_NO_CONFIG=1") && out.text.contains("extra-index-url in"),
+        "{}",
+        out.text
+    );
+
+    // cargo: the user's other [source] entries are left out of ward's copy
+    // of their configuration...
+    let cargo_home = work.join("cargo-home");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    std::fs::write(
+        cargo_home.join("config.toml"),
+        format!("[source.crates-io]\nreplace-with = \"mirror\"\n\n[source.mirror]\nregistry = \"sparse+{other}/\"\n\n[net]\nretry = 0\n"),
+    )
+    .unwrap();
+    let out = ward_run(
+        &reg,
+        &data,
+        &["sh", "-c", "cat \"$CARGO_HOME/config.toml\""],
+        &work,
+        &[("CARGO_HOME", &cargo_home)],
+    );
+    assert!(out.ok, "{}", out.text);
+    assert!(out.text.contains("left out [source] mirror"), "{}", out.text);
+    assert!(
+        !out.text.contains(&other) && out.text.contains("retry = 0"),
+        "{}",
+        out.text
+    );
+    // ...and a project whose own configuration replaces crates-io (which
+    // outranks ward's) is refused before anything runs.
+    let crate_dir = work.join("crate");
+    std::fs::create_dir_all(crate_dir.join(".cargo")).unwrap();
+    std::fs::write(
+        crate_dir.join(".cargo/config.toml"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"elsewhere\"\n\n[source.elsewhere]\nregistry = \"sparse+{other}/\"\n"
+        ),
+    )
+    .unwrap();
+    let out = ward_run(&reg, &data, &["sh", "-c", "echo ran"], &crate_dir, &[]);
+    assert!(!out.ok && !out.text.contains("ran\n"), "{}", out.text);
+    assert!(
+        out.text
+            .contains(&crate_dir.join(".cargo/config.toml").display().to_string())
+            && out.text.contains("bypass ward"),
+        "{}",
+        out.text
+    );
+    assert_eq!(elsewhere.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn the_ledger_names_the_policy_by_absolute_path_and_search_filters_by_time() {
+    let reg = Registries::new();
+    reg.crate_file("demo-crate", "1.0.0", false);
+    let data = reg.publisher.path("data");
+    // The policy named relative to where the proxy starts.
+    let ctx = TestContext::new();
+    let dir = reg.policy.parent().unwrap().to_path_buf();
+    let mut args = reg.upstream_args();
+    let at = args.iter().position(|a| a == "--policy").unwrap();
+    args[at + 1] = "ward.toml".into();
+    let mut child = ctx
+        .command_in(&data)
+        .arg("proxy")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(&args)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("ward proxy listening on ")
+        .unwrap()
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let got = agent
+        .get(&format!("{base}/cargo/api/v1/crates/demo-crate/1.0.0/download"))
+        .call()
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    let shown = ctx.ward_in(&data, ["ledger", "show", "0"]);
+    shown.expect(0);
+    let absolute = std::fs::canonicalize(&reg.policy).unwrap();
+    assert!(
+        shown.stdout.contains(&absolute.display().to_string()),
+        "the recorded policy path should be absolute: {}",
+        shown.stdout
+    );
+    // --since: an age, a date, an RFC 3339 time; none found exits 1; nonsense is a usage error.
+    ctx.ward_in(&data, ["ledger", "search", "--since", "1h"]).expect(0);
+    ctx.ward_in(
+        &data,
+        [
+            "ledger",
+            "search",
+            "--since",
+            "2000-01-01",
+            "--purl",
+            "pkg:cargo/demo-crate",
+        ],
+    )
+    .expect(0);
+    ctx.ward_in(&data, ["ledger", "search", "--since", "2999-01-01T00:00:00Z"])
+        .expect(1);
+    let bad = ctx.ward_in(&data, ["ledger", "search", "--since", "yesterday"]);
+    bad.expect(2);
+    assert!(bad.stderr.contains("--since"), "{}", bad.stderr);
 }

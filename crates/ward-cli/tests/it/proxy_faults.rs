@@ -6,7 +6,7 @@
 //! test scripts; the proxy is the real `ward proxy` binary.
 
 use crate::common::{Entry, Publisher, TestContext, tgz};
-use crate::proxy::{ProxyProcess, ledger_size, start_proxy};
+use crate::proxy::{ProxyProcess, ledger_size, start_proxy, start_proxy_with_env};
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -1203,8 +1203,8 @@ fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
     let url = format!("{}/pypi/files/evil/evil-1.0.tar.gz", proxy.base);
     let first = get(&url);
     assert_eq!(first.status, 403, "{}", first.reason);
-    // The refused file is left out of the listing and nothing remembers the
-    // listing: the download is still refused with the same reason, not "not found".
+    // Nothing remembers the listing: the download is still refused with the
+    // same reason, not "not found", and the page marks the file as yanked.
     let again = get(&url);
     assert_eq!(again.status, 403, "{}", again.reason);
     assert_eq!(again.reason, first.reason);
@@ -1551,4 +1551,252 @@ fn ward_proxy_stops_cleanly_on_sigterm() {
     let mut proxy = proxy(&p, &up, &data, &[]);
     let status = proxy.terminate().expect("ward proxy did not stop on SIGTERM");
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_policy_changes() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    let v2 = package(&p, "demo", "2.0.0", "two");
+    serve_package(&up, "demo", &[("1.0.0", &v1), ("2.0.0", &v2)]);
+    // 2.0.0 has no evidence anywhere: refused.
+    up.set("/demo/-/demo-2.0.0.tgz.sigstore.json", Answer::Status(404));
+    let data = p.path("data");
+    let tarball = "/demo/-/demo-2.0.0.tgz";
+    let packument = |proxy: &ProxyProcess| -> serde_json::Value {
+        let got = get(&format!("{}/npm/demo", proxy.base));
+        assert_eq!(got.status, 200, "{}", got.reason);
+        serde_json::from_slice(&got.body).unwrap()
+    };
+    let first_reason = {
+        let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
+        let before = packument(&proxy);
+        assert!(before["versions"]["2.0.0"].get("deprecated").is_none());
+        let refused = get(&format!("{}/npm{tarball}", proxy.base));
+        assert_eq!(refused.status, 403, "{}", refused.reason);
+        assert!(
+            refused.reason.starts_with("ward: signature-missing"),
+            "{}",
+            refused.reason
+        );
+        // The refused version stays listed, deprecated with ward's reason;
+        // the allowed one is untouched.
+        let after = packument(&proxy);
+        assert_eq!(
+            after["versions"]["2.0.0"]["deprecated"],
+            refused.reason.replacen("ward: ", "ward: refused: ", 1).as_str()
+        );
+        assert!(after["versions"]["1.0.0"].get("deprecated").is_none());
+        assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+        refused.reason
+    };
+    assert_eq!(up.hits(tarball), 1);
+    assert_eq!(ledger_size(&data), 2);
+    assert!(data.join("cache/denials.jsonl").is_file());
+
+    // Restarted under the same policy: the listing still marks it, and the
+    // download is refused with the same reason without a fetch or a new entry.
+    {
+        let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
+        let listed = packument(&proxy);
+        assert_eq!(
+            listed["versions"]["2.0.0"]["deprecated"],
+            first_reason.replacen("ward: ", "ward: refused: ", 1).as_str()
+        );
+        let again = get(&format!("{}/npm{tarball}", proxy.base));
+        assert_eq!((again.status, again.reason.as_str()), (403, first_reason.as_str()));
+        let log = proxy.log_with("deny pkg:npm/demo");
+        assert!(log.contains("cache=hit") && log.contains("ledger=0"), "{log}");
+    }
+    assert_eq!(up.hits(tarball), 1, "a remembered denial is not fetched again");
+    assert_eq!(ledger_size(&data), 2, "nor recorded again");
+
+    // Other bytes under the same name are judged afresh: the remembered
+    // denial is for the digest it was made on.
+    let v2b = package(&p, "demo", "2.0.0", "two, again");
+    serve_package(&up, "demo", &[("1.0.0", &v1), ("2.0.0", &v2b)]);
+    up.set("/demo/-/demo-2.0.0.tgz.sigstore.json", Answer::Status(404));
+    {
+        let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
+        assert!(packument(&proxy)["versions"]["2.0.0"].get("deprecated").is_none());
+        assert_eq!(get(&format!("{}/npm{tarball}", proxy.base)).status, 403);
+    }
+    assert_eq!(up.hits(tarball), 2);
+    assert_eq!(ledger_size(&data), 3);
+
+    // A changed policy re-verifies.
+    let args = vec![
+        "--npm-upstream".to_string(),
+        up.base(),
+        "--probe-sidecars".into(),
+        "npm".into(),
+        "--policy".into(),
+        policy(&p, "# changed\n"),
+        "--cache".into(),
+        data.join("cache").display().to_string(),
+        "--metadata-ttl".into(),
+        "0".into(),
+    ];
+    let proxy = start_proxy(&data, &args);
+    assert!(packument(&proxy)["versions"]["2.0.0"].get("deprecated").is_none());
+    assert_eq!(get(&format!("{}/npm{tarball}", proxy.base)).status, 403);
+    assert_eq!(up.hits(tarball), 3);
+    assert_eq!(ledger_size(&data), 4);
+}
+
+/// A loopback HTTP CONNECT proxy that tunnels to the target and counts the
+/// tunnels it opened and the `Proxy-Authorization` headers it saw.
+#[derive(Clone, Default)]
+struct ConnectProxy {
+    connects: Arc<Mutex<Vec<String>>>,
+    auth: Arc<Mutex<Vec<String>>>,
+    port: u16,
+}
+
+impl ConnectProxy {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let me = ConnectProxy {
+            port: listener.local_addr().unwrap().port(),
+            ..Default::default()
+        };
+        let server = me.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let s = server.clone();
+                std::thread::spawn(move || s.tunnel(stream));
+            }
+        });
+        me
+    }
+
+    fn tunnel(&self, client: TcpStream) {
+        let mut reader = BufReader::new(client.try_clone().unwrap());
+        let mut first = String::new();
+        if reader.read_line(&mut first).is_err() {
+            return;
+        }
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("proxy-authorization")
+            {
+                self.auth.lock().unwrap().push(value.trim().to_string());
+            }
+        }
+        let mut client = client;
+        let Some(target) = first.strip_prefix("CONNECT ").and_then(|r| r.split(' ').next()) else {
+            let _ = client.write_all(b"HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n");
+            return;
+        };
+        self.connects.lock().unwrap().push(target.to_string());
+        let Ok(upstream) = TcpStream::connect(target) else {
+            let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n");
+            return;
+        };
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        let (mut up_read, mut up_write) = (upstream.try_clone().unwrap(), upstream);
+        let mut client_write = client.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut reader, &mut up_write);
+            let _ = up_write.shutdown(std::net::Shutdown::Write);
+        });
+        let _ = std::io::copy(&mut up_read, &mut client_write);
+        let _ = client_write.shutdown(std::net::Shutdown::Write);
+    }
+
+    fn connects(&self) -> usize {
+        self.connects.lock().unwrap().len()
+    }
+}
+
+#[test]
+fn upstream_requests_go_through_the_egress_proxy_the_environment_names() {
+    let p = Publisher::new("ecdsa-p256");
+    let up = Upstream::start();
+    let v1 = package(&p, "demo", "1.0.0", "one");
+    serve_package(&up, "demo", &[("1.0.0", &v1)]);
+    let egress = ConnectProxy::start();
+    let data = p.path("data");
+    let args = |cache: &str| {
+        vec![
+            "--npm-upstream".to_string(),
+            up.base(),
+            "--probe-sidecars".into(),
+            "npm".into(),
+            "--policy".into(),
+            policy(&p, ""),
+            "--cache".into(),
+            data.join(cache).display().to_string(),
+        ]
+    };
+    // HTTP_PROXY (the upstream is http://), with credentials: the tunnel
+    // carries the request, the proxy gets the credentials, the log never shows them.
+    let proxy_url = format!("http://alice:s3cret@127.0.0.1:{}", egress.port);
+    let proxy = start_proxy_with_env(&data, &args("cache-a"), &[("HTTP_PROXY", &proxy_url)]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(got.status, 200, "{}", got.reason);
+    assert_eq!(got.body, v1.tarball);
+    let tunnels = egress.connects();
+    assert!(tunnels >= 1, "the upstream was reached through the proxy");
+    assert!(
+        egress
+            .connects
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|t| *t == format!("127.0.0.1:{}", up.port)),
+        "{:?}",
+        egress.connects.lock().unwrap()
+    );
+    {
+        use base64::Engine as _;
+        let expected = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+        );
+        assert!(egress.auth.lock().unwrap().iter().all(|a| *a == expected));
+        assert!(!egress.auth.lock().unwrap().is_empty());
+    }
+    let log = proxy.log_with("allow pkg:npm/demo");
+    assert!(!log.contains("s3cret"), "{log}");
+    drop(proxy);
+
+    // NO_PROXY naming the upstream's host: straight there.
+    let before = egress.connects();
+    let proxy = start_proxy_with_env(
+        &data,
+        &args("cache-b"),
+        &[("http_proxy", &proxy_url), ("NO_PROXY", "localhost,127.0.0.1")],
+    );
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(egress.connects(), before, "NO_PROXY hosts are reached directly");
+    drop(proxy);
+
+    // HTTPS_PROXY alone covers https:// URLs only: this http:// upstream is reached directly.
+    let proxy = start_proxy_with_env(&data, &args("cache-c"), &[("HTTPS_PROXY", &proxy_url)]);
+    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(egress.connects(), before);
+    drop(proxy);
+
+    // A value that does not parse is a usage error naming the variable,
+    // with the credentials left out.
+    let ctx = TestContext::new();
+    let mut cmd = ctx.command_in(&data);
+    cmd.arg("proxy")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args("cache-d"))
+        .env("HTTPS_PROXY", "http://alice:s3cret@proxy.example:port");
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("HTTPS_PROXY") && !stderr.contains("s3cret"), "{stderr}");
 }
