@@ -100,6 +100,12 @@ echo "== registry proxy: cached tarballs vs a static file server, first-install 
 proxy_args=(); [ $short = 1 ] && proxy_args=(--short)
 cargo bench -q -p ward-registry --bench proxy -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
 
+# Real clients through `ward run` against a loopback upstream with 50 ms per
+# request, 80 packages each (long mode only: a few minutes).
+if [ $short = 0 ] && command -v python3 >/dev/null; then
+  python3 bench/install_latency.py "$ward" --packages 80 --latency-ms 50 --runs 3
+fi
+
 echo "== ward scan vs cargo-audit, same Cargo.lock and RustSec database, whole process (goal: >= 10x faster)"
 audit_lock=crates/ward-cli/tests/fixtures/audit/Cargo.lock
 rustsec=../shared/testdata/advisories/rustsec
