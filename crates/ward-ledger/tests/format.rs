@@ -267,3 +267,23 @@ fn a_torn_batch_leaves_no_nodes_behind() {
     l.append(&[b"next".to_vec()]).unwrap();
     assert_eq!(l.verify_all().unwrap().entries, 6);
 }
+
+#[test]
+fn a_pin_index_that_cannot_be_opened_stops_pin_lookups_not_the_log() {
+    let dir = v1_copy();
+    let d = dir.path();
+    // Something that is not a database where the index belongs.
+    std::fs::create_dir(d.join("pins.sqlite")).unwrap();
+    let mut l = EmbeddedLedger::open(d, "ignored").unwrap();
+    l.append(&[b"recorded all the same".to_vec()]).unwrap();
+    assert!(matches!(
+        l.release_pin("pkg:npm/fixture-0@1.0.0", "fixture-0-1.0.0.tgz"),
+        Err(LedgerError::Index(_))
+    ));
+    // Once it can be created, the next lookup builds it from the log.
+    std::fs::remove_dir(d.join("pins.sqlite")).unwrap();
+    for (p, f, pin) in pins_by_scan(&mut l) {
+        assert_eq!(l.release_pin(&p, &f).unwrap(), pin);
+    }
+    assert_eq!(l.verify_all().unwrap().entries, FIXTURE_SIZE + 1);
+}

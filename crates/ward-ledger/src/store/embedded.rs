@@ -105,10 +105,11 @@ pub struct EmbeddedLedger {
     offsets_file: File,
     /// `nodes.bin`; `None` for a snapshot of a ledger that has none.
     nodes: Option<File>,
-    /// The writer's index of release pins (`None` for a snapshot).
+    /// The writer's index of release pins (`None` for a snapshot, or when
+    /// it could not be opened).
     pins: Option<PinIndex>,
-    /// The index missed a batch (it could not be written): catch it up
-    /// before the next lookup.
+    /// The index missed a batch or could not be opened or caught up: catch
+    /// it up before the next lookup.
     pins_behind: bool,
     checkpoint: String,
     /// The writer's lock; `None` for a read-only snapshot.
@@ -328,8 +329,11 @@ impl EmbeddedLedger {
         };
         ledger.recover()?;
         if ledger.lock.is_some() {
-            ledger.pins = Some(PinIndex::open(&dir.join("pins.sqlite"))?);
-            ledger.catch_up_pins()?;
+            // The index is derived data: when it cannot be opened or caught
+            // up (a full disk), the log still opens and appends; release
+            // pins are looked up (and fail) only when asked for.
+            ledger.pins_behind = true;
+            let _ = ledger.catch_up_pins();
         }
         Ok(ledger)
     }
@@ -340,8 +344,9 @@ impl EmbeddedLedger {
     /// or its last entry's leaf hash is not the log's (another log).
     fn catch_up_pins(&mut self) -> Result<(), LedgerError> {
         const CHUNK: u64 = 4096;
-        let Some(mut index) = self.pins.take() else {
-            return Ok(());
+        let mut index = match self.pins.take() {
+            Some(index) => index,
+            None => PinIndex::open(&self.path("pins.sqlite")).inspect_err(|_| self.pins_behind = true)?,
         };
         let result = (|| {
             let size = self.size();
@@ -363,12 +368,13 @@ impl EmbeddedLedger {
         result
     }
 
-    /// The release pin of a package file, from the writer's index.
+    /// The release pin of a package file, from the writer's index (a
+    /// read-only snapshot, which keeps no index, reads every entry).
     pub fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
-        if self.pins.is_none() {
+        if self.lock.is_none() {
             return super::LedgerStore::release_pin_by_scan(self, purl, file);
         }
-        if self.pins_behind {
+        if self.pins_behind || self.pins.is_none() {
             self.catch_up_pins()?;
         }
         match &self.pins {
