@@ -357,6 +357,7 @@ impl Reason {
 /// A place in a file: its name as given to ward, a 1-based line, and a
 /// 1-based column when known.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The file (a path as given, or a label such as `ward.toml`).
     pub file: String,
