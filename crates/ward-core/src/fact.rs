@@ -38,9 +38,9 @@ pub enum Fact {
         signer: SignerIdentity,
         /// The evidence file it came from.
         evidence: String,
-        /// The verified signing time (RFC 3339), when one was established.
+        /// The verified signing time (RFC 3339 in JSON), when one was established.
         #[serde(skip_serializing_if = "Option::is_none")]
-        signed_at: Option<String>,
+        signed_at: Option<jiff::Timestamp>,
         /// Whether a transparency-log inclusion proof (or promise) verified.
         transparency_log: bool,
         /// For DSSE evidence: the in-toto predicate type of the signed statement.

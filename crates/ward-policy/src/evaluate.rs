@@ -191,7 +191,7 @@ impl Policy {
         let mut fail = |code: ReasonCode, line: usize, message: String| {
             reasons.push(Reason::new(code, format!("{message} {}", self.at(scope, line))));
         };
-        let signatures: Vec<(&SignerIdentity, Option<&String>)> = input
+        let signatures: Vec<(&SignerIdentity, Option<&Timestamp>)> = input
             .facts()
             .filter_map(|f| match f {
                 Fact::Signature { signer, signed_at, .. } => Some((signer, signed_at.as_ref())),
@@ -282,7 +282,7 @@ impl Policy {
             if let Some(max) = &scope.max_signature_age_days {
                 let newest = trusted
                     .iter()
-                    .filter_map(|(_, t)| t.and_then(|t| t.parse::<Timestamp>().ok()))
+                    .filter_map(|(_, t)| t.copied())
                     .max();
                 let limit = jiff::SignedDuration::from_hours(24 * i64::from(max.value));
                 match newest {

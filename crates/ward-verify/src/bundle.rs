@@ -85,7 +85,7 @@ impl VerifiedBundle {
         Fact::Signature {
             signer: self.signer.clone(),
             evidence: self.evidence.clone(),
-            signed_at: self.signed_at.map(|t| t.to_string()),
+            signed_at: self.signed_at,
             transparency_log: self.transparency_log,
             predicate_type: self.statement.as_ref().map(|s| s.predicate_type.clone()),
         }
