@@ -8,14 +8,14 @@
 //! into reasons. An overdue finding denies in every mode; a silenced one is
 //! reported with the exception's justification, never dropped.
 
+use crate::license::LicenseVerdict;
 use crate::model::{Mode, Policy, Scope};
+use crate::vex::VexStatus;
 use jiff::Timestamp;
 use ward_core::{Fact, PackageId, Reason, ReasonCode};
 use ward_core::{
     Finding, FindingStatus, MaliciousFinding, Severity, Silenced, SilencedBy, TriagedFinding, TriagedReport,
 };
-use crate::license::LicenseVerdict;
-use crate::vex::VexStatus;
 
 /// What triage made of a list of findings.
 #[derive(Clone, Debug, Default)]

@@ -93,9 +93,9 @@ A bug in the SmallVec::insert_many method caused it to allocate a buffer that wa
         assert!(a.malicious.is_none());
         let p = &a.affected[0];
         assert_eq!(p.name, "smallvec");
-        assert_eq!(p.matches("1.6.0").unwrap(), true);
-        assert_eq!(p.matches("1.6.1").unwrap(), false);
-        assert_eq!(p.matches("0.6.9").unwrap(), false);
+        assert!(p.matches("1.6.0").unwrap());
+        assert!(!p.matches("1.6.1").unwrap());
+        assert!(!p.matches("0.6.9").unwrap());
         assert_eq!(p.fixed_versions(), [">=0.6.14, <1.0.0", ">=1.6.1"]);
     }
 
