@@ -47,7 +47,10 @@ fn man_pages_cover_ward_and_every_subcommand() {
     assert!(page.starts_with(".ie") || page.contains(".TH ward 1"), "{page}");
     for name in top_level() {
         // ward.1 refers to each page, and each page exists and is a man page.
-        assert!(page.contains(&format!("ward\\-{}(1)", name.replace('-', "\\-"))), "ward.1 misses {name}");
+        assert!(
+            page.contains(&format!("ward\\-{}(1)", name.replace('-', "\\-"))),
+            "ward.1 misses {name}"
+        );
         let sub = std::fs::read_to_string(out.join(format!("ward-{name}.1")))
             .unwrap_or_else(|e| panic!("ward-{name}.1: {e}\n{}", run.all()));
         assert!(sub.contains(".TH"), "ward-{name}.1: {sub}");

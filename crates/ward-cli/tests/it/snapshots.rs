@@ -1,7 +1,7 @@
 //! Snapshot tests (insta): the `--help` of every subcommand, found by
 //! walking the clap tree (a new subcommand fails here until its snapshot is
 //! reviewed and committed), and representative text, JSON and SARIF outputs
-//! of `verify` (allow and deny), `scan` and `ledger show`.
+//! of `verify` (allow and deny; text, JSON, SARIF), `scan` and `ledger show`.
 //!
 //! Runs are pinned to [`TEST_NOW`]; filters replace what still differs from
 //! run to run or machine to machine (paths, times, digests, the ledger's
@@ -99,6 +99,10 @@ fn verify_allow_and_deny_and_the_ledger_entries_they_leave() {
         let shown = ctx.ward(["ledger", "show", "3"]);
         shown.expect(0);
         insta::assert_snapshot!("ledger-show-deny", shown.stdout);
+
+        let deny = verify_beacon(&ctx, "https://github.com/someone/else", "sarif");
+        deny.expect(1);
+        insta::assert_snapshot!("verify-deny-sarif", deny.stdout);
     });
 }
 
