@@ -559,8 +559,10 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
         if let Err(e) = proxy.keeper.fetcher().may_fetch(&source, upstream_host.as_deref()) {
             return served(upstream_failed(&e), "text/plain", false).await;
         }
-        let p = Arc::clone(&proxy);
-        return match tokio::task::spawn_blocking(move || p.keeper.fetcher().metadata(&source, None)).await {
+        // Kept like any metadata (served within its TTL, then revalidated):
+        // pip checks it against the page's `data-core-metadata` digest.
+        let (p, key) = (Arc::clone(&proxy), format!("pypi-core-metadata/{project}/{dist}"));
+        return match tokio::task::spawn_blocking(move || p.keeper.metadata(&source, None, &key)).await {
             Ok(Ok((bytes, _))) => document(bytes, "application/octet-stream"),
             Ok(Err(e)) => served(upstream_failed(&e), "text/plain", false).await,
             Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
