@@ -276,3 +276,25 @@ fn age_is_the_stalest_source_counted_from_its_last_confirmation() {
     assert_eq!(db.sources()[0].checked_at.as_deref(), Some(confirmed.as_str()));
     assert_eq!(db.age_at(later), Some(jiff::SignedDuration::ZERO));
 }
+
+#[test]
+fn a_damaged_source_file_stops_the_next_import_instead_of_merging_other_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db");
+    put(&dir, &advisories().join("malicious"), &any(), false).unwrap();
+    let stored = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("source-"))
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&stored).unwrap();
+    // Keep the JSON valid: flip one letter inside the file.
+    let at = bytes.iter().position(|&b| b == b'a').unwrap();
+    bytes[at] = b'b';
+    std::fs::write(&stored, &bytes).unwrap();
+    let err = put(&dir, &advisories().join("go"), &any(), false).unwrap_err();
+    assert!(err.to_string().contains("does not match the digest"), "{err}");
+    // The database as committed still loads: the damaged file is only read when merging.
+    assert_eq!(names(&AdvisoryDb::load(&dir).unwrap()).len(), 1);
+}

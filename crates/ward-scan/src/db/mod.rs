@@ -205,6 +205,12 @@ pub(crate) struct Header {
     pub(crate) records: String,
     /// Each record's byte offset and length in the records file.
     pub(crate) lines: Vec<(u64, u32)>,
+    /// Each record's checksum (the first four bytes of its SHA-256), checked
+    /// when the record is parsed: a damaged records file that still happens
+    /// to be valid JSON is refused, never read as other advisories. Empty in
+    /// format-3 databases, which had none.
+    #[serde(default)]
+    pub(crate) line_sums: Vec<u32>,
     /// (ecosystem, normalised name) to (record, affected entry) pairs.
     pub(crate) index: Vec<IndexEntry>,
     /// (algorithm, hex) of each artifact digest a malicious record lists, to
@@ -216,12 +222,21 @@ pub(crate) struct Header {
 /// One package's records: (ecosystem, normalised name, [(record, affected entry)]).
 pub(crate) type IndexEntry = (Ecosystem, String, Vec<(u32, u32)>);
 
+/// A record's checksum in the index: the first four bytes of its SHA-256.
+pub(crate) fn line_sum(line: &[u8]) -> u32 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(line);
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
 /// The advisories: all parsed (just built), or parsed on first use.
 pub(crate) enum Records {
     Parsed(Vec<Advisory>),
     Lazy {
         bytes: Vec<u8>,
         lines: Vec<(u64, u32)>,
+        /// Empty when the database predates checksums (format 3).
+        sums: Vec<u32>,
         cells: Vec<std::sync::OnceLock<Result<Advisory, String>>>,
     },
 }
@@ -237,7 +252,12 @@ impl Records {
     pub(crate) fn get(&self, i: usize) -> Result<&Advisory, String> {
         match self {
             Records::Parsed(v) => v.get(i).ok_or_else(|| format!("record {i} is missing")),
-            Records::Lazy { bytes, lines, cells } => {
+            Records::Lazy {
+                bytes,
+                lines,
+                sums,
+                cells,
+            } => {
                 let (Some(&(offset, len)), Some(cell)) = (lines.get(i), cells.get(i)) else {
                     return Err(format!("record {i} is missing"));
                 };
@@ -247,6 +267,13 @@ impl Records {
                         .checked_add(len as usize)
                         .and_then(|end| bytes.get(start..end))
                         .ok_or_else(|| format!("record {i} lies outside the records file"))?;
+                    if let Some(&sum) = sums.get(i)
+                        && sum != line_sum(slice)
+                    {
+                        return Err(format!(
+                            "record {i} does not match its checksum (the records file is damaged)"
+                        ));
+                    }
                     serde_json::from_slice(slice).map_err(|e| format!("record {i} is corrupt: {e}"))
                 })
                 .as_ref()
@@ -352,6 +379,7 @@ impl AdvisoryDb {
                 report,
                 records: String::new(),
                 lines: Vec::new(),
+                line_sums: Vec::new(),
                 index: Vec::new(),
                 digests: Vec::new(),
             },

@@ -99,9 +99,28 @@ fn read_db_file(dir: &Path, name: &str) -> Result<Vec<u8>, DbError> {
     }
 }
 
-/// A source's stored advisories.
+/// Every record has its checksum, except in a converted format-3 database
+/// (whose sources are the one legacy source), which had none.
+fn legacy_checked(header: &Header, count: usize) -> bool {
+    header.line_sums.len() == count
+        || (header.line_sums.is_empty() && header.sources.iter().all(|s| s.name == LEGACY_SOURCE))
+}
+
+/// A source's stored advisories. The file is named by its content's digest,
+/// and a file that no longer matches its name is refused.
 fn read_source_file(dir: &Path, info: &SourceInfo) -> Result<Vec<Advisory>, DbError> {
     let bytes = read_db_file(dir, &info.file)?;
+    let named = info
+        .file
+        .strip_suffix(".jsonl")
+        .and_then(|stem| stem.rsplit('-').next())
+        .unwrap_or_default();
+    if info.name != LEGACY_SOURCE && named != short_digest(&bytes) {
+        return Err(DbError::Corrupt(
+            dir.join(&info.file).display().to_string(),
+            "the file does not match the digest in its name (damaged)".into(),
+        ));
+    }
     bytes
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
@@ -238,6 +257,13 @@ fn write_merged(db: &AdvisoryDb, dir: &Path) -> Result<(), DbError> {
         stats: db.header.stats.clone(),
         report: db.header.report.clone(),
         records: name.clone(),
+        line_sums: lines
+            .iter()
+            .map(|&(offset, len)| {
+                let start = offset as usize;
+                super::line_sum(&body[start..start + len as usize])
+            })
+            .collect(),
         lines,
         index,
         digests,
@@ -326,6 +352,13 @@ pub fn load(dir: &Path) -> Result<AdvisoryDb, DbError> {
         return Err(corrupt(format!("{} is shorter than its index says", header.records)));
     }
     let count = header.lines.len();
+    if !legacy_checked(&header, count) {
+        return Err(corrupt(format!(
+            "{} has {} checksums for {count} records",
+            DB_FILE,
+            header.line_sums.len()
+        )));
+    }
     let mut index = HashMap::with_capacity(header.index.len());
     for (eco, name, refs) in std::mem::take(&mut header.index) {
         if refs.iter().any(|&(i, _)| i as usize >= count) {
@@ -350,6 +383,7 @@ pub fn load(dir: &Path) -> Result<AdvisoryDb, DbError> {
     let records = Records::Lazy {
         bytes: records_bytes,
         lines: std::mem::take(&mut header.lines),
+        sums: std::mem::take(&mut header.line_sums),
         cells: (0..count).map(|_| std::sync::OnceLock::new()).collect(),
     };
     Ok(AdvisoryDb {
