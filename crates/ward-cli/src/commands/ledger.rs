@@ -171,7 +171,7 @@ fn parse_since(text: &str) -> Result<jiff::Timestamp, Usage> {
         && let Ok(n) = text[..text.len() - 1].parse::<i64>()
         && n >= 0
         && let Some(total) = n.checked_mul(seconds)
-        && let Ok(t) = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs(total))
+        && let Ok(t) = crate::clock::now()?.checked_sub(jiff::SignedDuration::from_secs(total))
     {
         return Ok(t);
     }
