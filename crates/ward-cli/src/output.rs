@@ -206,7 +206,17 @@ pub fn exported(out: &std::path::Path, files: u64, size: u64) {
 }
 
 pub fn listening(addr: &std::net::SocketAddr) {
-    println!("listening on http://{addr}");
+    server_banner(&format!("listening on http://{addr}\n"));
+}
+
+/// A long-running server's banner on standard output. A reader that closed
+/// the pipe after the first line (a supervisor, `| head -1`, a test) must not
+/// end the server, so write errors are ignored here, and only here.
+fn server_banner(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 pub fn monitor_ok(message: &str) {
@@ -235,8 +245,7 @@ pub struct ScanVerdict<'a> {
 
 /// `ward proxy` has started.
 pub fn proxy_listening(base: &str) {
-    println!("ward proxy listening on {base}");
-    println!("  pip:   --index-url {base}/pypi/simple/");
-    println!("  npm:   --registry {base}/npm/ --replace-registry-host=always");
-    println!("  cargo: [source.ward] registry = \"sparse+{base}/cargo/index/\"");
+    server_banner(&format!(
+        "ward proxy listening on {base}\n  pip:   --index-url {base}/pypi/simple/\n  npm:   --registry {base}/npm/ --replace-registry-host=always\n  cargo: [source.ward] registry = \"sparse+{base}/cargo/index/\"\n"
+    ));
 }

@@ -98,13 +98,17 @@ pub fn json(event: &Event, time: &str) -> serde_json::Value {
     }
 }
 
-/// Prints one event.
+/// Prints one event. The decision log is for operators; the ledger is the
+/// record. A closed or full standard error must not take the proxy down with
+/// it (`eprintln!` would panic on a broken pipe), so write errors are ignored.
 pub fn event(event: &Event, format: LogFormat) {
+    use std::io::Write as _;
     let time = now();
-    match format {
-        LogFormat::Text => eprintln!("{}", text(event, &time)),
-        LogFormat::Json => eprintln!("{}", json(event, &time)),
-    }
+    let line = match format {
+        LogFormat::Text => text(event, &time),
+        LogFormat::Json => json(event, &time).to_string(),
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// `ward run`'s summary after the command ended.

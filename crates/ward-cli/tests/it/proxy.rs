@@ -1304,3 +1304,44 @@ fn the_ledger_names_the_policy_by_absolute_path_and_search_filters_by_time() {
     bad.expect(2);
     assert!(bad.stderr.contains("--since"), "{}", bad.stderr);
 }
+
+#[test]
+fn a_proxy_whose_output_pipes_are_closed_keeps_serving() {
+    // A supervisor or `ward proxy | head -1` closes the pipes: the banner
+    // and the decision log then fail to write, and the proxy must go on
+    // (Rust's println!/eprintln! would panic and take every client with it).
+    let reg = Registries::new();
+    reg.crate_file("demo-crate", "1.0.0", false);
+    let data = reg.publisher.path("data");
+    let ctx = TestContext::new();
+    let mut child = ctx
+        .command_in(&data)
+        .arg("proxy")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(reg.upstream_args())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let mut line = String::new();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    drop(out);
+    let base = line
+        .trim()
+        .strip_prefix("ward proxy listening on ")
+        .unwrap()
+        .to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    for _ in 0..2 {
+        let got = agent
+            .get(&format!("{base}/cargo/api/v1/crates/demo-crate/1.0.0/download"))
+            .call()
+            .unwrap();
+        assert_eq!(got.status(), 200);
+    }
+    assert!(child.try_wait().unwrap().is_none(), "the proxy ended");
+    let _ = child.kill();
+    let _ = child.wait();
+}
