@@ -139,6 +139,8 @@ pub struct GateArgs {
     /// The advisory database (default: the imported one, if any).
     #[arg(long, value_name = "DIR")]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub advisory_age: AdvisoryAgeArgs,
     /// npm registry keys (default: the bundled ones).
     #[arg(long, value_name = "FILE")]
     pub npm_keys: Option<PathBuf>,
@@ -157,8 +159,6 @@ pub struct UpstreamArgs {
     /// npm upstream: a registry URL, or a directory in verdaccio's storage layout. Default: https://registry.npmjs.org.
     #[arg(long, value_name = "URL|DIR")]
     pub npm_upstream: Option<String>,
-    #[command(flatten)]
-    pub advisory_age: AdvisoryAgeArgs,
     /// cargo upstream: a sparse index URL, or a sparse index directory (crates under crates/). Default: https://index.crates.io.
     #[arg(long, value_name = "URL|DIR")]
     pub cargo_upstream: Option<String>,
@@ -257,6 +257,15 @@ pub enum AdvisoriesCommand {
         /// Files or directories to read.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Import every path as one source of this name.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Refuse records that are not about this ecosystem (OSV name: PyPI, npm, crates.io, Go, Maven).
+        #[arg(long, value_name = "ECOSYSTEM")]
+        ecosystem: Option<String>,
+        /// Replace the whole database (every source) with what is imported now.
+        #[arg(long)]
+        replace: bool,
         #[command(flatten)]
         db: DbDir,
     },
@@ -269,33 +278,6 @@ pub enum AdvisoriesCommand {
         #[command(flatten)]
         db: DbDir,
     },
-}
-
-/// The verdict `ward ledger search --verdict` filters on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SearchVerdict {
-    /// Allowed (recorded as `PASSED`).
-    Allow,
-        /// Import every path as one source of this name.
-        #[arg(long, value_name = "NAME")]
-        source: Option<String>,
-        /// Refuse records that are not about this ecosystem (OSV name: PyPI, npm, crates.io, Go, Maven).
-        #[arg(long, value_name = "ECOSYSTEM")]
-        ecosystem: Option<String>,
-        /// Replace the whole database (every source) with what is imported now.
-        #[arg(long)]
-        replace: bool,
-    /// Denied (recorded as `FAILED`).
-    Deny,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Level {
-    /// Any finding, even unrated ones (unmaintained crates, notices).
-    None,
-    /// Low and above.
-    Low,
-    /// Medium and above.
     /// Fetch the sources named in the advisory configuration (advisories.toml in ward's
     /// data directory), with conditional requests, check them, and swap them in at once.
     Update(AdvisoriesUpdateArgs),
@@ -330,6 +312,24 @@ pub struct AdvisoryAgeArgs {
     /// (`30d`; default: the configuration's deny_after, else never).
     #[arg(long, value_name = "AGE")]
     pub deny_advisories_older_than: Option<String>,
+}
+
+/// The verdict `ward ledger search --verdict` filters on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchVerdict {
+    /// Allowed (recorded as `PASSED`).
+    Allow,
+    /// Denied (recorded as `FAILED`).
+    Deny,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Level {
+    /// Any finding, even unrated ones (unmaintained crates, notices).
+    None,
+    /// Low and above.
+    Low,
+    /// Medium and above.
     Medium,
     /// High and above.
     High,
@@ -652,6 +652,8 @@ pub struct VerifyArgs {
     /// Scan against this advisory database. Default: the one in ward's data directory, when imported.
     #[arg(long, value_name = "DIR")]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub advisory_age: AdvisoryAgeArgs,
     /// With a database: deny known vulnerabilities at or above this severity
     /// (replaces the policy's `fail_on_severity`; default low).
     #[arg(long, value_enum)]
@@ -678,8 +680,6 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Subcommand)]
-    #[command(flatten)]
-    pub advisory_age: AdvisoryAgeArgs,
 pub enum SigstoreCommand {
     /// Verify one bundle, speaking the sigstore-conformance CLI protocol.
     VerifyBundle(VerifyBundleArgs),

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod adversarial;
-mod archives;
 mod advisories;
+mod archives;
 mod archives_differential;
 mod attestations;
 mod bundles;
