@@ -6,13 +6,13 @@ use std::path::PathBuf;
 /// ward: verify packages before they are installed.
 #[derive(Debug, Parser)]
 #[command(name = "ward", version, about, long_about = None, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Verify an artifact: identify it, check every signature, decide.
     Verify(Box<VerifyArgs>),
     /// Sigstore tools (the sigstore-conformance protocol).
@@ -53,21 +53,21 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// The directory to write the pages into (created if missing), e.g. ~/.local/share/man/man1.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TrustCommand {
+pub(crate) enum TrustCommand {
     /// Refresh Sigstore's trusted root and the npm registry keys from Sigstore's TUF repository.
     Update(TrustUpdateArgs),
     /// Every root version ward has accepted: thresholds, signers, key changes, expiry.
@@ -75,7 +75,7 @@ pub enum TrustCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct TrustUpdateArgs {
+pub(crate) struct TrustUpdateArgs {
     /// The TUF repository: a URL, or a directory mirror in the published layout (default: https://tuf-repo-cdn.sigstore.dev/).
     #[arg(long, value_name = "URL|DIR")]
     pub repo: Option<String>,
@@ -88,14 +88,14 @@ pub struct TrustUpdateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct TrustLogArgs {
+pub(crate) struct TrustLogArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
 
 #[derive(Debug, Args)]
-pub struct TufArgs {
+pub(crate) struct TufArgs {
     /// The directory of trusted metadata (root.json, timestamp.json, …).
     #[arg(long, value_name = "DIR")]
     pub metadata_dir: PathBuf,
@@ -116,7 +116,7 @@ pub struct TufArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum TufCommand {
+pub(crate) enum TufCommand {
     /// Trust the given root.json (verified as self-signed) in an empty metadata directory.
     Init {
         /// The initial trusted root.json.
@@ -129,7 +129,7 @@ pub enum TufCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct GateArgs {
+pub(crate) struct GateArgs {
     /// The policy (default: ward's safe default).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -149,7 +149,7 @@ pub struct GateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct UpstreamArgs {
+pub(crate) struct UpstreamArgs {
     /// A proxy configuration file (TOML; see docs/proxy.md). Flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -198,7 +198,7 @@ pub struct UpstreamArgs {
 
 /// A registry the proxy serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProbeRegistry {
+pub(crate) enum ProbeRegistry {
     Pypi,
     Npm,
     Cargo,
@@ -207,7 +207,7 @@ pub enum ProbeRegistry {
 /// The proxy's decision log format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// One line of text per event.
     #[default]
     Text,
@@ -216,7 +216,7 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct ProxyArgs {
+pub(crate) struct ProxyArgs {
     /// Where to listen (default 127.0.0.1:8787).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
@@ -227,7 +227,7 @@ pub struct ProxyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Where the proxy listens (default: a loopback port fixed per user, 127.0.0.1:(20000 + uid % 10000)).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
@@ -241,14 +241,14 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DbDir {
+pub(crate) struct DbDir {
     /// The advisory database directory. Default: `advisories/` in ward's data directory.
     #[arg(long, value_name = "DIR", global = true)]
     pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AdvisoriesCommand {
+pub(crate) enum AdvisoriesCommand {
     /// Import OSV data (directories of .json/.yaml, {"vulns": [...]} files, all.zip) and
     /// RustSec advisory-db checkouts or archives as sources: each path is one source, named
     /// from its data (rustsec, osv-pypi, openssf-malicious, …) unless --source names it. A
@@ -284,7 +284,7 @@ pub enum AdvisoriesCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct AdvisoriesUpdateArgs {
+pub(crate) struct AdvisoriesUpdateArgs {
     /// The configuration file. Default: advisories.toml in ward's data directory.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -303,7 +303,7 @@ pub struct AdvisoriesUpdateArgs {
 
 /// How old the advisory data may be, for commands that scan.
 #[derive(Debug, Args, Default, Clone)]
-pub struct AdvisoryAgeArgs {
+pub(crate) struct AdvisoryAgeArgs {
     /// Warn when the advisory data is older than this (`7d`, `36h`; default:
     /// the configuration's max_age, else 7d).
     #[arg(long, value_name = "AGE")]
@@ -316,7 +316,7 @@ pub struct AdvisoryAgeArgs {
 
 /// The verdict `ward ledger search --verdict` filters on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SearchVerdict {
+pub(crate) enum SearchVerdict {
     /// Allowed (recorded as `PASSED`).
     Allow,
     /// Denied (recorded as `FAILED`).
@@ -324,7 +324,7 @@ pub enum SearchVerdict {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Level {
+pub(crate) enum Level {
     /// Any finding, even unrated ones (unmaintained crates, notices).
     None,
     /// Low and above.
@@ -338,7 +338,7 @@ pub enum Level {
 }
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Lockfiles (Cargo.lock, package-lock.json v2/v3, requirements*.txt, poetry.lock, uv.lock),
     /// CycloneDX or SPDX JSON SBOMs, or artifacts (scanned with their verified SBOM attestations).
     #[arg(required = true)]
@@ -374,7 +374,7 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum ScanFormat {
+pub(crate) enum ScanFormat {
     /// A table grouped by package.
     #[default]
     Text,
@@ -385,7 +385,7 @@ pub enum ScanFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct LedgerDir {
+pub(crate) struct LedgerDir {
     /// The ledger directory. Default: the ledger in ward's data directory
     /// ($WARD_DATA_DIR, else $XDG_DATA_HOME/ward, else ~/.local/share/ward).
     #[arg(long, value_name = "DIR", global = true)]
@@ -393,7 +393,7 @@ pub struct LedgerDir {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum LedgerCommand {
+pub(crate) enum LedgerCommand {
     /// Show one entry: the decision record, with its signature checked.
     Show {
         /// The entry index.
@@ -483,7 +483,7 @@ pub enum LedgerCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
+pub(crate) enum PolicyCommand {
     /// Validate a policy file; errors point at the file, line and key.
     Check {
         /// The policy file.
@@ -499,7 +499,7 @@ pub enum PolicyCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct PassphraseArgs {
+pub(crate) struct PassphraseArgs {
     /// Read the key's passphrase from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "passphrase_file")]
     pub passphrase_env: Option<String>,
@@ -509,7 +509,7 @@ pub struct PassphraseArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// The private key (PKCS#8 PEM, from `ward keygen`).
     #[arg(long, value_name = "FILE", required_unless_present = "pkcs11")]
     pub key: Option<PathBuf>,
@@ -528,7 +528,7 @@ pub struct SignArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AttestArgs {
+pub(crate) struct AttestArgs {
     /// The private key (PKCS#8 PEM, from `ward keygen`).
     #[arg(long, value_name = "FILE", required_unless_present = "pkcs11")]
     pub key: Option<PathBuf>,
@@ -553,7 +553,7 @@ pub struct AttestArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KeyAlgorithm {
+pub(crate) enum KeyAlgorithm {
     /// Ed25519.
     Ed25519,
     /// ECDSA over P-256 with SHA-256.
@@ -561,7 +561,7 @@ pub enum KeyAlgorithm {
 }
 
 #[derive(Debug, Args)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// The key algorithm. Default: ed25519 for a key file, ecdsa-p256 on a token.
     #[arg(long, value_enum)]
     pub algorithm: Option<KeyAlgorithm>,
@@ -581,7 +581,7 @@ pub struct KeygenArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum VerifyFormat {
+pub(crate) enum VerifyFormat {
     /// One line per reason.
     #[default]
     Text,
@@ -592,7 +592,7 @@ pub enum VerifyFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum Format {
+pub(crate) enum Format {
     /// One line per reason.
     #[default]
     Text,
@@ -601,7 +601,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
-pub struct SignerArgs {
+pub(crate) struct SignerArgs {
     /// Trusted keyless signer identity (certificate SAN), exact match.
     #[arg(long, value_name = "ID", conflicts_with = "certificate_identity_regexp")]
     pub certificate_identity: Option<String>,
@@ -614,7 +614,7 @@ pub struct SignerArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct TrustArgs {
+pub(crate) struct TrustArgs {
     /// Use this Sigstore trusted root instead of the bundled production root.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
@@ -624,7 +624,7 @@ pub struct TrustArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The artifact: an npm .tgz, a wheel, an sdist, a .crate, or any file.
     pub artifact: PathBuf,
     /// A Sigstore bundle for the artifact (repeatable). Default: ARTIFACT.sigstore.json or ARTIFACT.sigstore if present.
@@ -680,13 +680,13 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum SigstoreCommand {
+pub(crate) enum SigstoreCommand {
     /// Verify one bundle, speaking the sigstore-conformance CLI protocol.
     VerifyBundle(VerifyBundleArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyBundleArgs {
+pub(crate) struct VerifyBundleArgs {
     /// The Sigstore bundle.
     #[arg(long, value_name = "FILE")]
     pub bundle: PathBuf,
@@ -706,7 +706,7 @@ pub struct VerifyBundleArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReasonsArgs {
+pub(crate) struct ReasonsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

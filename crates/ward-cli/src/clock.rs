@@ -13,11 +13,11 @@ use crate::commands::Usage;
 use jiff::Timestamp;
 
 /// The variable that pins the clock.
-pub const PIN_VARIABLE: &str = "WARD_TEST_NOW";
+pub(crate) const PIN_VARIABLE: &str = "WARD_TEST_NOW";
 
 /// Where "now" comes from for one run of ward.
 #[derive(Clone, Copy, Debug)]
-pub enum Clock {
+pub(crate) enum Clock {
     /// The system clock.
     System,
     /// Always this instant (`WARD_TEST_NOW`).
@@ -26,7 +26,7 @@ pub enum Clock {
 
 impl Clock {
     /// The clock for this process: pinned by `WARD_TEST_NOW` when set.
-    pub fn from_env() -> Result<Self, Usage> {
+    pub(crate) fn from_env() -> Result<Self, Usage> {
         match std::env::var_os(PIN_VARIABLE) {
             None => Ok(Self::System),
             Some(value) => {
@@ -41,7 +41,7 @@ impl Clock {
     }
 
     /// The current time on this clock.
-    pub fn now(self) -> Timestamp {
+    pub(crate) fn now(self) -> Timestamp {
         match self {
             Self::System => Timestamp::now(),
             Self::Pinned(at) => at,
@@ -50,6 +50,6 @@ impl Clock {
 }
 
 /// "Now" for a command that decides once: the clock read at its start.
-pub fn now() -> Result<Timestamp, Usage> {
+pub(crate) fn now() -> Result<Timestamp, Usage> {
     Ok(Clock::from_env()?.now())
 }

@@ -7,29 +7,29 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod advisories;
-pub mod diagnostics;
-pub mod generated;
-pub mod json;
-pub mod proxy_log;
-pub mod sarif;
-pub mod text;
+pub(crate) mod advisories;
+pub(crate) mod diagnostics;
+pub(crate) mod generated;
+pub(crate) mod json;
+pub(crate) mod proxy_log;
+pub(crate) mod sarif;
+pub(crate) mod text;
 
 use crate::args::{Format, VerifyFormat};
 use std::io::{self, Write as _};
 use ward_core::{Fact, Reason};
 use ward_gate::Evaluation;
 
-pub fn clap_error(e: &clap::Error) {
+pub(crate) fn clap_error(e: &clap::Error) {
     // clap renders usage, help and version itself, to the right stream.
     let _ = e.print();
 }
 
-pub fn error(message: &str) {
+pub(crate) fn error(message: &str) {
     eprintln!("ward: error: {message}");
 }
 
-pub fn reason(reason: &Reason) {
+pub(crate) fn reason(reason: &Reason) {
     eprintln!("deny: {reason}");
 }
 
@@ -44,11 +44,11 @@ fn to_stdout(f: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>) {
     }
 }
 
-pub fn bundle_ok(fact: &Fact) {
+pub(crate) fn bundle_ok(fact: &Fact) {
     to_stdout(|w| text::bundle_ok(w, fact));
 }
 
-pub fn evaluation(e: &Evaluation, recorded: Option<&ward_gate::Recorded>, format: VerifyFormat) {
+pub(crate) fn evaluation(e: &Evaluation, recorded: Option<&ward_gate::Recorded>, format: VerifyFormat) {
     to_stdout(|w| match format {
         VerifyFormat::Json => json::evaluation(w, e, recorded),
         VerifyFormat::Text => text::evaluation(w, e, recorded),
@@ -56,7 +56,7 @@ pub fn evaluation(e: &Evaluation, recorded: Option<&ward_gate::Recorded>, format
     });
 }
 
-pub fn reason_codes(format: Format) {
+pub(crate) fn reason_codes(format: Format) {
     to_stdout(|w| match format {
         Format::Json => json::reason_codes(w),
         Format::Text => text::reason_codes(w),
@@ -64,7 +64,7 @@ pub fn reason_codes(format: Format) {
 }
 
 /// `now` (ward's clock) dates the expiry warnings.
-pub fn policy_ok(policy: &ward_policy::Policy, now: jiff::Timestamp) {
+pub(crate) fn policy_ok(policy: &ward_policy::Policy, now: jiff::Timestamp) {
     to_stdout(|w| text::policy_ok(w, policy));
     // Exceptions and allows that no longer apply, or soon will not, are worth knowing before a scan finds out.
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -75,11 +75,11 @@ pub fn policy_ok(policy: &ward_policy::Policy, now: jiff::Timestamp) {
     }
 }
 
-pub fn policy_explain(policy: &ward_policy::Policy, id: &ward_core::PackageId) {
+pub(crate) fn policy_explain(policy: &ward_policy::Policy, id: &ward_core::PackageId) {
     to_stdout(|w| text::policy_explain(w, policy, id));
 }
 
-pub fn scan_report(
+pub(crate) fn scan_report(
     r: &ward_core::TriagedReport,
     db: &ward_scan::AdvisoryDb,
     age: Option<i64>,
@@ -101,7 +101,7 @@ pub fn scan_report(
 
 /// A policy that does not load: every error and warning found, on stderr
 /// (the caller's summary line follows).
-pub fn policy_invalid(e: &ward_policy::PolicyError) {
+pub(crate) fn policy_invalid(e: &ward_policy::PolicyError) {
     let mut err = std::io::stderr().lock();
     if let Err(io) = diagnostics::render(&mut err, &e.file, &e.source, &e.diagnostics) {
         // The one-line forms still say everything.
@@ -110,7 +110,7 @@ pub fn policy_invalid(e: &ward_policy::PolicyError) {
     }
 }
 
-pub fn keygen_ok(private: &std::path::Path, public: &std::path::Path, fingerprint: &str) {
+pub(crate) fn keygen_ok(private: &std::path::Path, public: &std::path::Path, fingerprint: &str) {
     println!(
         "wrote {} (private, mode 0600) and {} (public), key {fingerprint}",
         private.display(),
@@ -119,7 +119,7 @@ pub fn keygen_ok(private: &std::path::Path, public: &std::path::Path, fingerprin
 }
 
 /// `ward keygen --pkcs11`: the key is on the token, only its public half was written.
-pub fn keygen_token_ok(key_uri: &str, public: &std::path::Path, fingerprint: &str) {
+pub(crate) fn keygen_token_ok(key_uri: &str, public: &std::path::Path, fingerprint: &str) {
     println!(
         "generated {key_uri} on the token (the private key stays there), wrote {} (public), key {fingerprint}",
         public.display()
@@ -128,7 +128,7 @@ pub fn keygen_token_ok(key_uri: &str, public: &std::path::Path, fingerprint: &st
 
 /// `ward sign|attest`; `on_token` says, for a key on a PKCS#11 token,
 /// whether the token reports it was generated there and never left it.
-pub fn wrote(path: &std::path::Path, fingerprint: &str, on_token: Option<bool>) {
+pub(crate) fn wrote(path: &std::path::Path, fingerprint: &str, on_token: Option<bool>) {
     let origin = match on_token {
         None => "",
         Some(true) => ", on a PKCS#11 token that generated it and never let it out",
@@ -138,11 +138,11 @@ pub fn wrote(path: &std::path::Path, fingerprint: &str, on_token: Option<bool>) 
 }
 
 /// `ward trust update` and `ward trust log` text (already formatted lines).
-pub fn trust(text: &str) {
+pub(crate) fn trust(text: &str) {
     print!("{text}");
 }
 
-pub fn json_value(v: &serde_json::Value) {
+pub(crate) fn json_value(v: &serde_json::Value) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{s}"),
         Err(e) => error(&e.to_string()),
@@ -150,7 +150,7 @@ pub fn json_value(v: &serde_json::Value) {
 }
 
 /// An inclusion proof in the c2sp.org/tlog-proof form.
-pub fn tlog_proof(index: u64, proof: &[ward_ledger::Hash], checkpoint: &str) {
+pub(crate) fn tlog_proof(index: u64, proof: &[ward_ledger::Hash], checkpoint: &str) {
     use base64::Engine as _;
     println!("c2sp.org/tlog-proof@v1");
     println!("index {index}");
@@ -161,7 +161,7 @@ pub fn tlog_proof(index: u64, proof: &[ward_ledger::Hash], checkpoint: &str) {
     print!("{checkpoint}");
 }
 
-pub fn ledger_verified(entries: u64, root: &ward_ledger::Hash) {
+pub(crate) fn ledger_verified(entries: u64, root: &ward_ledger::Hash) {
     println!(
         "ok: recomputed {entries} entries; root {} matches the signed checkpoint",
         hex_of(root)
@@ -172,7 +172,7 @@ fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn search_hits(hits: &[(u64, ward_ledger::record::DecisionRecord)]) {
+pub(crate) fn search_hits(hits: &[(u64, ward_ledger::record::DecisionRecord)]) {
     if hits.is_empty() {
         println!("no decision found");
     }
@@ -193,19 +193,19 @@ pub fn search_hits(hits: &[(u64, ward_ledger::record::DecisionRecord)]) {
     }
 }
 
-pub fn checkpoint(note: &str, vkey: &str) {
+pub(crate) fn checkpoint(note: &str, vkey: &str) {
     print!("{note}");
     println!("verifier key: {vkey}");
 }
 
-pub fn exported(out: &std::path::Path, files: u64, size: u64) {
+pub(crate) fn exported(out: &std::path::Path, files: u64, size: u64) {
     println!(
         "wrote {files} files for {size} entries to {} (tlog-tiles layout)",
         out.display()
     );
 }
 
-pub fn listening(addr: &std::net::SocketAddr) {
+pub(crate) fn listening(addr: &std::net::SocketAddr) {
     server_banner(&format!("listening on http://{addr}\n"));
 }
 
@@ -219,11 +219,11 @@ fn server_banner(text: &str) {
     let _ = out.flush();
 }
 
-pub fn monitor_ok(message: &str) {
+pub(crate) fn monitor_ok(message: &str) {
     println!("ok: {message}");
 }
 
-pub fn alert(message: &str) {
+pub(crate) fn alert(message: &str) {
     eprintln!("{message}");
 }
 
@@ -238,13 +238,13 @@ fn stale_warning(age: Option<i64>, max: u32) -> Option<String> {
 }
 
 /// What a scan concluded: reasons with the mode each counts in.
-pub struct ScanVerdict<'a> {
+pub(crate) struct ScanVerdict<'a> {
     pub denied: bool,
     pub reasons: &'a [(ward_policy::Mode, ward_core::Reason)],
 }
 
 /// `ward proxy` has started.
-pub fn proxy_listening(base: &str) {
+pub(crate) fn proxy_listening(base: &str) {
     server_banner(&format!(
         "ward proxy listening on {base}\n  pip:   --index-url {base}/pypi/simple/\n  npm:   --registry {base}/npm/ --replace-registry-host=always\n  cargo: [source.ward] registry = \"sparse+{base}/cargo/index/\"\n"
     ));

@@ -90,7 +90,7 @@ pub enum RawMode {
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
-pub enum RawUnmatched {
+pub(crate) enum RawUnmatched {
     RequireSignature,
     Deny,
 }

@@ -117,7 +117,7 @@ pub(crate) fn scope_problem(signers: usize, registered: usize, threshold: u32) -
 }
 
 /// The registration of a signer in the scope, if it is a registered key.
-pub fn registered<'s>(scope: &'s Scope, signer: &SignerIdentity) -> Option<&'s HardwareKey> {
+pub(crate) fn registered<'s>(scope: &'s Scope, signer: &SignerIdentity) -> Option<&'s HardwareKey> {
     match signer {
         SignerIdentity::Key { fingerprint, .. } => scope.hardware_keys.iter().find(|h| h.fingerprint == *fingerprint),
         SignerIdentity::Keyless { .. } => None,

@@ -11,7 +11,7 @@ use ward_core::{Ecosystem, PackageId, purl::normalize_pypi_name};
 /// `provenance.ref`): the pattern must be a regular expression on its own
 /// before ward wraps it in `^(?:…)$`, so it cannot close ward's group and
 /// escape the anchors (see [`ward_verify::anchored_regex`]).
-pub use ward_verify::anchored_regex;
+pub(crate) use ward_verify::anchored_regex;
 
 /// One package pattern of a scope.
 #[derive(Clone, Debug)]

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// The client's view of the proxy's base URL, from its `Host` header.
-pub fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -34,13 +34,13 @@ fn printable(reason: &str, max: usize) -> String {
 
 /// How a refused version is marked in a listing (PyPI `yanked`, npm
 /// `deprecated`): `ward: refused: CODE: message`, one printable line.
-pub fn refused_mark(reason: &str) -> String {
+pub(crate) fn refused_mark(reason: &str) -> String {
     format!("ward: refused: {}", printable(reason, 400))
 }
 
 /// A refusal not yet turned into a response (small enough to pass around).
 #[derive(Debug)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The status.
     pub status: StatusCode,
     /// The one-line reason.
@@ -51,7 +51,7 @@ pub struct Refusal {
 
 impl Refusal {
     /// A refusal from a gatekeeper answer that is not an allow.
-    pub fn from_served(s: crate::Served, json: bool) -> Self {
+    pub(crate) fn from_served(s: crate::Served, json: bool) -> Self {
         match s {
             crate::Served::Failed { status, reason } => Self {
                 status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
@@ -79,7 +79,7 @@ impl IntoResponse for Refusal {
 }
 
 /// A refusal or failure with the reason everywhere a client may show it.
-pub fn refusal(status: StatusCode, reason: &str, json: bool) -> Response {
+pub(crate) fn refusal(status: StatusCode, reason: &str, json: bool) -> Response {
     let line = format!("ward: {}", printable(reason, 400));
     let body = if json {
         serde_json::json!({"error": line}).to_string()
@@ -107,7 +107,7 @@ pub fn refusal(status: StatusCode, reason: &str, json: bool) -> Response {
 }
 
 /// Streams an allowed blob, or refuses.
-pub async fn served(answer: Served, content_type: &'static str, json_errors: bool) -> Response {
+pub(crate) async fn served(answer: Served, content_type: &'static str, json_errors: bool) -> Response {
     match answer {
         Served::Allowed { path, size, sha256 } => match tokio::fs::File::open(&path).await {
             Ok(file) => {
@@ -133,7 +133,7 @@ pub async fn served(answer: Served, content_type: &'static str, json_errors: boo
 }
 
 /// A metadata document.
-pub fn document(bytes: Vec<u8>, content_type: &str) -> Response {
+pub(crate) fn document(bytes: Vec<u8>, content_type: &str) -> Response {
     let mut response = Response::new(Body::from(bytes));
     if let Ok(v) = HeaderValue::from_str(content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -142,7 +142,7 @@ pub fn document(bytes: Vec<u8>, content_type: &str) -> Response {
 }
 
 /// `GET /`: what this proxy serves.
-pub async fn index() -> Response {
+pub(crate) async fn index() -> Response {
     document(
         b"ward registry proxy\n/pypi/simple/  PyPI Simple API (PEP 503 HTML, PEP 691 JSON)\n/npm/          npm registry\n/cargo/index/  cargo sparse index\n".to_vec(),
         "text/plain; charset=utf-8",

@@ -4,7 +4,7 @@
 //! sensitive), so a wildcard never crosses a `/`.
 
 /// Whether `target_path` matches the delegation pattern `pattern`.
-pub fn matches_path(pattern: &str, target_path: &str) -> bool {
+pub(crate) fn matches_path(pattern: &str, target_path: &str) -> bool {
     let p: Vec<&str> = pattern.split('/').collect();
     let t: Vec<&str> = target_path.split('/').collect();
     p.len() == t.len() && p.iter().zip(&t).all(|(p, t)| matches_part(p, t))

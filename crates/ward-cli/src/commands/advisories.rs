@@ -55,7 +55,7 @@ fn refused(e: ward_scan::DbError, dir: &std::path::Path) -> Usage {
     ))
 }
 
-pub fn run(cmd: AdvisoriesCommand) -> u8 {
+pub(crate) fn run(cmd: AdvisoriesCommand) -> u8 {
     or_usage(|| match cmd {
         AdvisoriesCommand::Import {
             paths,

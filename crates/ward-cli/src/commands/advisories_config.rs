@@ -10,16 +10,16 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// The file name in ward's data directory.
-pub const FILE: &str = "advisories.toml";
+pub(super) const FILE: &str = "advisories.toml";
 /// Warn past this age when nothing is configured.
-pub const DEFAULT_MAX_AGE_DAYS: i64 = 7;
+pub(super) const DEFAULT_MAX_AGE_DAYS: i64 = 7;
 /// Largest download of one source, by default.
-pub const DEFAULT_MAX_BYTES: u64 = 2 << 30;
+pub(super) const DEFAULT_MAX_BYTES: u64 = 2 << 30;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(super) struct Config {
     /// Warn when the data is older than this (`7d`, `36h`).
     pub max_age: Option<String>,
     /// `ward verify` and the proxy deny when the data is older than this.
@@ -32,7 +32,7 @@ pub struct Config {
 /// One `[[source]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SourceConfig {
+pub(super) struct SourceConfig {
     /// The source's name in the database.
     pub name: String,
     /// An `http(s)://` URL of a zip archive (OSV `all.zip`, a GitHub
@@ -53,7 +53,7 @@ pub struct SourceConfig {
 
 /// Where a source is read from.
 #[derive(Debug, Clone)]
-pub enum Location {
+pub(super) enum Location {
     /// Fetched over HTTP(S).
     Url(String),
     /// Read in place.
@@ -61,13 +61,13 @@ pub enum Location {
 }
 
 /// The path of the default configuration file.
-pub fn default_path() -> PathBuf {
+pub(super) fn default_path() -> PathBuf {
     data_dir().join(FILE)
 }
 
 /// Loads the configuration: `explicit` (which must exist), else the default
 /// file if there is one. Returns it with the file's path.
-pub fn load(explicit: Option<&Path>) -> Result<(Config, PathBuf), Usage> {
+pub(super) fn load(explicit: Option<&Path>) -> Result<(Config, PathBuf), Usage> {
     let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
     let text = match ward_input::InputFile::new(&path, "advisory configuration", ward_input::limits::POLICY).read() {
         Ok(bytes) => String::from_utf8(bytes).map_err(|e| Usage(format!("{}: {e}", path.display())))?,
@@ -108,7 +108,7 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, PathBuf), Usage> {
 
 impl SourceConfig {
     /// Where it is, paths taken relative to the configuration file.
-    pub fn location(&self, config_path: &Path) -> Location {
+    pub(super) fn location(&self, config_path: &Path) -> Location {
         match (&self.url, &self.path) {
             (Some(u), _) => Location::Url(u.clone()),
             (None, Some(p)) if p.is_absolute() => Location::Path(p.clone()),
@@ -119,7 +119,7 @@ impl SourceConfig {
 }
 
 /// Parses an age: a whole number of days (`7d`) or hours (`36h`).
-pub fn parse_age(text: &str) -> Result<jiff::SignedDuration, String> {
+pub(super) fn parse_age(text: &str) -> Result<jiff::SignedDuration, String> {
     let t = text.trim();
     let (number, unit) = t.split_at(t.len().saturating_sub(1));
     let n: i64 = number
@@ -138,7 +138,7 @@ pub fn parse_age(text: &str) -> Result<jiff::SignedDuration, String> {
 
 /// The age past which commands that scan warn: `flag`, else the default
 /// configuration's `max_age`, else 7 days.
-pub fn max_age(flag: Option<&str>) -> Result<jiff::SignedDuration, Usage> {
+pub(super) fn max_age(flag: Option<&str>) -> Result<jiff::SignedDuration, Usage> {
     if let Some(f) = flag {
         return parse_age(f).map_err(|e| Usage(format!("--max-advisory-age: {e}")));
     }
@@ -151,7 +151,7 @@ pub fn max_age(flag: Option<&str>) -> Result<jiff::SignedDuration, Usage> {
 
 /// The age past which `ward verify` and the proxy deny: `flag`, else the
 /// default configuration's `deny_after`, else none.
-pub fn deny_after(flag: Option<&str>) -> Result<Option<jiff::SignedDuration>, Usage> {
+pub(super) fn deny_after(flag: Option<&str>) -> Result<Option<jiff::SignedDuration>, Usage> {
     if let Some(f) = flag {
         return parse_age(f)
             .map(Some)

@@ -111,7 +111,7 @@ fn fetch(s: &SourceConfig, held: Option<&SourceInfo>, cx: &Context<'_>) -> Resul
     }
 }
 
-pub fn run(args: &AdvisoriesUpdateArgs) -> Result<u8, Usage> {
+pub(super) fn run(args: &AdvisoriesUpdateArgs) -> Result<u8, Usage> {
     let (cfg, config_path) = config::load(args.config.as_deref())?;
     if cfg.sources.is_empty() {
         return Err(Usage(format!(

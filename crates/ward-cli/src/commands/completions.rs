@@ -8,7 +8,7 @@ use crate::output;
 use clap::CommandFactory as _;
 
 /// Prints the completion script for one shell.
-pub fn completions(args: &CompletionsArgs) -> u8 {
+pub(super) fn completions(args: &CompletionsArgs) -> u8 {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "ward", &mut script);
@@ -18,7 +18,7 @@ pub fn completions(args: &CompletionsArgs) -> u8 {
 
 /// Writes `ward.1` and one page per subcommand (`ward-verify.1`,
 /// `ward-ledger-show.1`, ...) into the directory.
-pub fn man(args: &ManArgs) -> u8 {
+pub(super) fn man(args: &ManArgs) -> u8 {
     or_usage(|| {
         let dir = &args.out;
         std::fs::create_dir_all(dir).map_err(|e| Usage(format!("cannot create {}: {e}", dir.display())))?;

@@ -9,7 +9,7 @@ use ward_ledger::record::{open_record, read_record};
 /// How many decisions a bare `ward ledger search` lists.
 const RECENT_DECISIONS: u64 = 20;
 
-pub fn run(cmd: LedgerCommand) -> u8 {
+pub(super) fn run(cmd: LedgerCommand) -> u8 {
     or_usage(|| match cmd {
         LedgerCommand::Show { entry, dir } => {
             let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;

@@ -33,7 +33,7 @@ impl TileSource for HttpSource {
     }
 }
 
-pub fn run(
+pub(super) fn run(
     source: &str,
     key: &str,
     state: Option<PathBuf>,

@@ -23,7 +23,7 @@ struct Shared {
 }
 
 /// Reads `append <token>` lines; other scopes are refused so typos surface.
-pub fn read_tokens(path: &std::path::Path) -> Result<Vec<String>, Usage> {
+pub(super) fn read_tokens(path: &std::path::Path) -> Result<Vec<String>, Usage> {
     let text = super::read_input_text(path, "token file", ward_input::limits::KEY)?;
     let mut tokens = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -46,7 +46,7 @@ pub fn read_tokens(path: &std::path::Path) -> Result<Vec<String>, Usage> {
 }
 
 /// Runs the server until interrupted.
-pub fn serve(ledger: Box<dyn LedgerStore>, listen: &str, append_tokens: Vec<String>) -> Result<(), Usage> {
+pub(super) fn serve(ledger: Box<dyn LedgerStore>, listen: &str, append_tokens: Vec<String>) -> Result<(), Usage> {
     let shared = Arc::new(Shared {
         ledger: SharedLedger::new(ledger),
         append_tokens,

@@ -22,7 +22,7 @@ use crate::args::{Cli, Command, SignerArgs, TrustArgs};
 use crate::output;
 use ward_verify::{IdentityRule, SignerRequirement, TrustRoot};
 
-pub fn run(cli: Cli) -> u8 {
+pub(crate) fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Verify(args) => verify::run(*args),
         Command::Sigstore(cmd) => sigstore::run(cmd),
@@ -44,7 +44,7 @@ pub fn run(cli: Cli) -> u8 {
 }
 
 /// A usage-level problem: reported on stderr, exit 2.
-pub struct Usage(pub String);
+pub(crate) struct Usage(pub String);
 
 impl<E: std::fmt::Display> From<E> for Usage {
     fn from(e: E) -> Self {
@@ -55,7 +55,7 @@ impl<E: std::fmt::Display> From<E> for Usage {
 /// The Sigstore trusted root: `--trusted-root`, `--staging`, else the one
 /// `ward trust update` verified, else the compiled-in production root (the
 /// seed). A stored root that is corrupt is an error, not a fallback.
-pub fn trust_root(args: &TrustArgs) -> Result<TrustRoot, Usage> {
+pub(crate) fn trust_root(args: &TrustArgs) -> Result<TrustRoot, Usage> {
     Ok(match (&args.trusted_root, args.staging) {
         (Some(path), _) => TrustRoot::from_file(path)?,
         (None, true) => TrustRoot::staging()?,
@@ -66,7 +66,7 @@ pub fn trust_root(args: &TrustArgs) -> Result<TrustRoot, Usage> {
     })
 }
 
-pub fn signer(args: &SignerArgs) -> Result<SignerRequirement, Usage> {
+pub(crate) fn signer(args: &SignerArgs) -> Result<SignerRequirement, Usage> {
     let identity = match (&args.certificate_identity, &args.certificate_identity_regexp) {
         (Some(exact), _) => Some(IdentityRule::Exact(exact.clone())),
         (None, Some(pattern)) => {
@@ -83,12 +83,12 @@ pub fn signer(args: &SignerArgs) -> Result<SignerRequirement, Usage> {
 /// Reads a file the user named, as text, through the one bounded reader:
 /// regular files only (a FIFO or device is refused at once), at most `limit`
 /// bytes. Errors name the file and its role.
-pub fn read_input_text(path: &std::path::Path, what: &'static str, limit: u64) -> Result<String, Usage> {
+pub(crate) fn read_input_text(path: &std::path::Path, what: &'static str, limit: u64) -> Result<String, Usage> {
     ward_input::read_string_bounded(path, what, limit).map_err(|e| Usage(e.to_string()))
 }
 
 /// Runs `body`, turning a usage problem into exit code 2.
-pub fn or_usage(body: impl FnOnce() -> Result<u8, Usage>) -> u8 {
+pub(crate) fn or_usage(body: impl FnOnce() -> Result<u8, Usage>) -> u8 {
     body().unwrap_or_else(|Usage(message)| {
         output::error(&message);
         crate::EXIT_ERROR
@@ -96,7 +96,7 @@ pub fn or_usage(body: impl FnOnce() -> Result<u8, Usage>) -> u8 {
 }
 
 /// ward's data directory: $WARD_DATA_DIR, else $XDG_DATA_HOME/ward, else ~/.local/share/ward.
-pub fn data_dir() -> std::path::PathBuf {
+pub(crate) fn data_dir() -> std::path::PathBuf {
     if let Some(d) = std::env::var_os("WARD_DATA_DIR") {
         return d.into();
     }
@@ -132,7 +132,7 @@ fn new_origin() -> Result<String, Usage> {
 /// The ledger for reading (`ward ledger show|prove|verify|search|checkpoint|export`):
 /// an embedded ledger is opened as a read-only snapshot, so these commands
 /// work while a proxy or `ledger serve` holds the writer's lock.
-pub fn open_ledger_for_reading(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
+pub(crate) fn open_ledger_for_reading(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
     let is_postgres = location
         .map(|l| l.to_string_lossy())
         .is_some_and(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"));
@@ -147,7 +147,7 @@ pub fn open_ledger_for_reading(location: Option<&std::path::Path>) -> Result<Box
     Ok(Box::new(ledger))
 }
 
-pub fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
+pub(crate) fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
     let text = location.map(|l| l.to_string_lossy().into_owned());
     if let Some(url) = text
         .as_deref()
@@ -206,7 +206,7 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), Usage> {
 
 /// A policy that does not load: every diagnostic is shown, then exit 2
 /// with its stable code.
-pub fn policy_invalid(e: ward_policy::PolicyError) -> Usage {
+pub(crate) fn policy_invalid(e: ward_policy::PolicyError) -> Usage {
     crate::output::policy_invalid(&e);
     Usage(format!(
         "{}: the policy does not load ({}) [{}]",

@@ -6,7 +6,7 @@ use crate::output;
 use ward_core::PackageId;
 use ward_policy::Policy;
 
-pub fn run(cmd: PolicyCommand) -> u8 {
+pub(super) fn run(cmd: PolicyCommand) -> u8 {
     or_usage(|| match cmd {
         PolicyCommand::Check { file } => {
             let policy = Policy::load(&file).map_err(policy_invalid)?;

@@ -441,7 +441,7 @@ async fn run_forwarding_signals(
 }
 
 /// The environment that points each client at the proxy at `base`.
-pub fn client_env(base: &str) -> Vec<(&'static str, String)> {
+pub(super) fn client_env(base: &str) -> Vec<(&'static str, String)> {
     vec![
         ("PIP_INDEX_URL", format!("{base}/pypi/simple/")),
         ("UV_INDEX_URL", format!("{base}/pypi/simple/")),
@@ -502,7 +502,7 @@ fn cargo_home(base: &str) -> Result<(tempfile::TempDir, Vec<String>), Usage> {
     Ok((home, cleared))
 }
 
-pub fn serve(args: ProxyArgs) -> u8 {
+pub(super) fn serve(args: ProxyArgs) -> u8 {
     or_usage(|| {
         let s = settings(args.listen.as_deref(), &args.gate, &args.upstreams)?;
         let format = s.log_format;
@@ -538,7 +538,7 @@ pub fn serve(args: ProxyArgs) -> u8 {
     })
 }
 
-pub fn run(args: RunArgs) -> u8 {
+pub(super) fn run(args: RunArgs) -> u8 {
     or_usage(|| {
         let s = settings(args.listen.as_deref(), &args.gate, &args.upstreams)?;
         let summary = Arc::new(std::sync::Mutex::new(Summary::default()));

@@ -84,7 +84,7 @@ fn write_new(path: &Path, data: &[u8], mode: u32, force: bool) -> Result<(), Usa
         .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
 }
 
-pub fn keygen(args: KeygenArgs) -> u8 {
+pub(super) fn keygen(args: KeygenArgs) -> u8 {
     or_usage(|| {
         let algorithm = match args.algorithm {
             Some(KeyAlgorithm::Ed25519) => ward_sign::Algorithm::Ed25519,
@@ -117,7 +117,7 @@ pub fn keygen(args: KeygenArgs) -> u8 {
     })
 }
 
-pub fn sign(args: SignArgs) -> u8 {
+pub(super) fn sign(args: SignArgs) -> u8 {
     or_usage(|| {
         let key = signing_key(args.key.as_deref(), args.pkcs11.as_deref(), &args.passphrase)?;
         let bundle = ward_sign::sign_artifact(&key, &args.artifact)?;
@@ -132,7 +132,7 @@ pub fn sign(args: SignArgs) -> u8 {
     })
 }
 
-pub fn attest(args: AttestArgs) -> u8 {
+pub(super) fn attest(args: AttestArgs) -> u8 {
     or_usage(|| {
         let key = signing_key(args.key.as_deref(), args.pkcs11.as_deref(), &args.passphrase)?;
         let bytes = ward_verify::evidence::read_evidence(&args.predicate)?;

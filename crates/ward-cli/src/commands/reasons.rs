@@ -3,7 +3,7 @@
 use crate::args::ReasonsArgs;
 use crate::output;
 
-pub fn run(args: ReasonsArgs) -> u8 {
+pub(super) fn run(args: ReasonsArgs) -> u8 {
     output::reason_codes(args.format);
     crate::EXIT_ALLOW
 }

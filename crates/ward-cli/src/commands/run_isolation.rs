@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// The environment the command gets on top of the proxy's, and what to tell the user.
 #[derive(Debug, Default)]
-pub struct Isolation {
+pub(super) struct Isolation {
     /// Variables to set for the command.
     pub env: Vec<(String, String)>,
     /// One line per configuration file setting overridden.
@@ -26,7 +26,7 @@ pub struct Isolation {
 
 /// Reads the clients' configuration files as seen from `cwd` and returns
 /// what overrides them, or a usage error for a source that cannot be overridden.
-pub fn isolate(cwd: &Path, base: &str) -> Result<Isolation, Usage> {
+pub(super) fn isolate(cwd: &Path, base: &str) -> Result<Isolation, Usage> {
     let mut out = Isolation::default();
     pip(base, &mut out);
     npm(cwd, base, &mut out);
@@ -222,7 +222,7 @@ fn cargo(cwd: &Path) -> Result<(), Usage> {
 
 /// The sources of the user's cargo configuration besides crates-io and
 /// ward's own, removed from ward's copy of it: named for the user.
-pub fn cargo_sources_cleared(config: &mut toml::Table) -> Vec<String> {
+pub(super) fn cargo_sources_cleared(config: &mut toml::Table) -> Vec<String> {
     let Some(sources) = config.get_mut("source").and_then(|s| s.as_table_mut()) else {
         return Vec::new();
     };

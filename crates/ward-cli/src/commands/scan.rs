@@ -13,7 +13,7 @@ use ward_scan::{AdvisoryDb, FirstSeenStore};
 use ward_core::Severity;
 
 /// The severity a `--fail-on` level names.
-pub fn severity(level: Level) -> Severity {
+pub(super) fn severity(level: Level) -> Severity {
     match level {
         Level::None => Severity::None,
         Level::Low => Severity::Low,
@@ -23,7 +23,7 @@ pub fn severity(level: Level) -> Severity {
     }
 }
 
-pub fn run(args: ScanArgs) -> u8 {
+pub(super) fn run(args: ScanArgs) -> u8 {
     or_usage(|| {
         let database = Arc::new(AdvisoryDb::load(&db_dir(&args.db))?);
         let mut policy = match &args.policy {

@@ -12,7 +12,7 @@ use std::path::Path;
 use ward_core::Sha256;
 use ward_verify::{ArtifactRef, IdentityRule, PublicKey, SignerRequirement, SigstoreBundle};
 
-pub fn run(cmd: SigstoreCommand) -> u8 {
+pub(super) fn run(cmd: SigstoreCommand) -> u8 {
     match cmd {
         SigstoreCommand::VerifyBundle(args) => verify_bundle(args),
     }

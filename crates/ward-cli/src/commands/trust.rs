@@ -18,7 +18,7 @@ use ward_verify::{RegistryKeys, TrustRoot};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// ward's trusted state: `trust/` in the data directory.
-pub fn store() -> TrustStore {
+pub(super) fn store() -> TrustStore {
     TrustStore::new(data_dir().join("trust"))
 }
 
@@ -32,7 +32,7 @@ fn state_error(e: StoreError) -> Usage {
 /// The Sigstore trusted root from the last `ward trust update`, if any. A
 /// stored root that does not match what the update verified, or does not
 /// parse, is an error: never a silent fallback to the compiled-in one.
-pub fn updated_trusted_root() -> Result<Option<TrustRoot>, Usage> {
+pub(super) fn updated_trusted_root() -> Result<Option<TrustRoot>, Usage> {
     let store = store();
     let Some(data) = store.target(TRUSTED_ROOT_TARGET).map_err(state_error)? else {
         return Ok(None);
@@ -49,7 +49,7 @@ pub fn updated_trusted_root() -> Result<Option<TrustRoot>, Usage> {
 
 /// The npm registry keys from the last `ward trust update`, if any; same
 /// rules as [`updated_trusted_root`].
-pub fn updated_npm_keys() -> Result<Option<RegistryKeys>, Usage> {
+pub(super) fn updated_npm_keys() -> Result<Option<RegistryKeys>, Usage> {
     let Some(data) = store().target(NPM_KEYS_TARGET).map_err(state_error)? else {
         return Ok(None);
     };
@@ -59,7 +59,7 @@ pub fn updated_npm_keys() -> Result<Option<RegistryKeys>, Usage> {
         .map_err(|e| Usage(format!("stored npm registry keys: {e}")))
 }
 
-pub fn run(cmd: TrustCommand) -> u8 {
+pub(super) fn run(cmd: TrustCommand) -> u8 {
     match cmd {
         TrustCommand::Update(args) => update(&args),
         TrustCommand::Log(args) => or_usage(|| log(&args)),

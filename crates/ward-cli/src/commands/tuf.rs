@@ -11,7 +11,7 @@ use ward_trust::{HttpFetcher, Limits, TufError, Updater};
 /// How long one HTTP request to the repository may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn run(args: TufArgs) -> u8 {
+pub(super) fn run(args: TufArgs) -> u8 {
     let needs_urls = matches!(args.command, TufCommand::Refresh | TufCommand::Download);
     let needs_targets = matches!(args.command, TufCommand::Download);
     if needs_urls && args.metadata_url.is_none()

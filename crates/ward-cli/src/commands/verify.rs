@@ -9,7 +9,7 @@ use ward_identify::Limits;
 use ward_policy::Policy;
 use ward_verify::RegistryKeys;
 
-pub fn run(args: VerifyArgs) -> u8 {
+pub(super) fn run(args: VerifyArgs) -> u8 {
     or_usage(|| {
         let root = trust_root(&args.trust)?;
         let purl = args

@@ -59,7 +59,7 @@ fn rejected(s: &SourceInfo) {
 }
 
 /// `ward advisories import`: each source imported, then the database.
-pub fn imported(db: &AdvisoryDb, names: &[String], dir: &std::path::Path, took: std::time::Duration) {
+pub(crate) fn imported(db: &AdvisoryDb, names: &[String], dir: &std::path::Path, took: std::time::Duration) {
     for s in db.sources().iter().filter(|s| names.contains(&s.name)) {
         println!("{}", source_line(s));
         details(s);
@@ -80,7 +80,7 @@ pub fn imported(db: &AdvisoryDb, names: &[String], dir: &std::path::Path, took: 
 }
 
 /// `ward advisories status`.
-pub fn status(db: &AdvisoryDb, now: jiff::Timestamp, max_age: jiff::SignedDuration) {
+pub(crate) fn status(db: &AdvisoryDb, now: jiff::Timestamp, max_age: jiff::SignedDuration) {
     println!(
         "{} advisories ({} malicious) from {} sources, built {}",
         db.len(),
@@ -116,7 +116,7 @@ pub fn status(db: &AdvisoryDb, now: jiff::Timestamp, max_age: jiff::SignedDurati
 
 /// The warning, on stderr, for each source older than `max_age` (or of
 /// unknown age). Printed by every command that scans.
-pub fn stale(db: &AdvisoryDb, now: jiff::Timestamp, max_age: jiff::SignedDuration) {
+pub(crate) fn stale(db: &AdvisoryDb, now: jiff::Timestamp, max_age: jiff::SignedDuration) {
     for (s, age) in db.stale_sources(now, max_age) {
         match age {
             Some(a) => eprintln!(
@@ -134,24 +134,24 @@ pub fn stale(db: &AdvisoryDb, now: jiff::Timestamp, max_age: jiff::SignedDuratio
 }
 
 /// `ward advisories update`: a source the server says is unchanged.
-pub fn update_unchanged(name: &str, why: &str) {
+pub(crate) fn update_unchanged(name: &str, why: &str) {
     println!("{name}: unchanged ({why})");
 }
 
 /// `ward advisories update`: a source fetched and checked.
-pub fn update_fetched(s: &SourceInfo, bytes: u64) {
+pub(crate) fn update_fetched(s: &SourceInfo, bytes: u64) {
     println!("{name}: fetched {bytes} bytes; {}", source_line(s), name = s.name);
     details(s);
     rejected(s);
 }
 
 /// `ward advisories update`: a source that failed; its old data stays.
-pub fn update_failed(name: &str, why: &str) {
+pub(crate) fn update_failed(name: &str, why: &str) {
     eprintln!("error: {name}: {why}; its data in the database is unchanged");
 }
 
 /// `ward advisories update`: the swap.
-pub fn update_done(db: &AdvisoryDb, dir: &std::path::Path, changed: usize) {
+pub(crate) fn update_done(db: &AdvisoryDb, dir: &std::path::Path, changed: usize) {
     println!(
         "{} in {}: {} advisories from {} sources",
         if changed > 0 { "updated" } else { "checked" },
@@ -162,11 +162,11 @@ pub fn update_done(db: &AdvisoryDb, dir: &std::path::Path, changed: usize) {
 }
 
 /// A download's progress: a bar on a terminal, nothing otherwise.
-pub struct Progress(Option<indicatif::ProgressBar>);
+pub(crate) struct Progress(Option<indicatif::ProgressBar>);
 
 impl Progress {
     /// Progress of downloading source `name`.
-    pub fn download(name: &str) -> Self {
+    pub(crate) fn download(name: &str) -> Self {
         if !std::io::stderr().is_terminal() {
             return Self(None);
         }
@@ -182,7 +182,7 @@ impl Progress {
     }
 
     /// `n` more bytes arrived.
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         if let Some(bar) = &self.0 {
             bar.inc(n);
         }

@@ -12,7 +12,7 @@ use ward_policy::Level;
 
 /// Writes each diagnostic about `file` (whose text is `source`), then a
 /// blank line after each, as codespan-reporting lays them out.
-pub fn render(w: &mut impl Write, file: &str, source: &str, diagnostics: &[ward_policy::Diagnostic]) -> io::Result<()> {
+pub(crate) fn render(w: &mut impl Write, file: &str, source: &str, diagnostics: &[ward_policy::Diagnostic]) -> io::Result<()> {
     let mut files = SimpleFiles::new();
     let id = files.add(file, source);
     let config = Config::default();
@@ -49,7 +49,7 @@ pub fn render(w: &mut impl Write, file: &str, source: &str, diagnostics: &[ward_
 }
 
 /// "1 error", "3 errors".
-pub fn count(n: usize, what: &str) -> String {
+pub(crate) fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {

@@ -6,7 +6,7 @@
 use std::io::Write as _;
 
 /// `ward completions SHELL`: the script, as generated.
-pub fn completion_script(script: &[u8]) {
+pub(crate) fn completion_script(script: &[u8]) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(script).and_then(|()| out.flush()) {
         super::error(&format!("cannot write the completion script: {e}"));
@@ -14,7 +14,7 @@ pub fn completion_script(script: &[u8]) {
 }
 
 /// `ward man --out DIR`: the pages written.
-pub fn man_pages_written(dir: &std::path::Path, pages: &[String]) {
+pub(crate) fn man_pages_written(dir: &std::path::Path, pages: &[String]) {
     println!(
         "wrote {} man pages to {}: {}",
         pages.len(),

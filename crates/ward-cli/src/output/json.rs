@@ -9,10 +9,10 @@ use ward_core::ReasonCode;
 use ward_gate::Evaluation;
 
 /// The version of the JSON document `ward verify --format json` prints.
-pub const VERIFY_SCHEMA: &str = "https://ward.invalid/schemas/verify/v1";
+pub(crate) const VERIFY_SCHEMA: &str = "https://ward.invalid/schemas/verify/v1";
 
 /// Writes `value` pretty-printed, then a newline.
-pub fn pretty(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+pub(crate) fn pretty(w: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     let s = serde_json::to_string_pretty(value).map_err(|e| io::Error::other(format!("cannot render JSON: {e}")))?;
     writeln!(w, "{s}")
 }
@@ -28,7 +28,7 @@ struct VerifyDocument<'a> {
 }
 
 /// `ward verify --format json`.
-pub fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gate::Recorded>) -> io::Result<()> {
+pub(crate) fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gate::Recorded>) -> io::Result<()> {
     let doc = VerifyDocument {
         schema: VERIFY_SCHEMA,
         ward_version: env!("CARGO_PKG_VERSION"),
@@ -39,7 +39,7 @@ pub fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gat
 }
 
 /// `ward reasons --format json`: one line, every code with its description.
-pub fn reason_codes(w: &mut impl Write) -> io::Result<()> {
+pub(crate) fn reason_codes(w: &mut impl Write) -> io::Result<()> {
     let list: Vec<_> = ReasonCode::ALL
         .iter()
         .map(|c| serde_json::json!({"code": c.as_str(), "description": c.description()}))
@@ -59,7 +59,7 @@ struct ScanDocument<'a> {
 }
 
 /// `ward scan --format json`; `stale` says whether the data is older than allowed.
-pub fn scan(
+pub(crate) fn scan(
     w: &mut impl Write,
     r: &ward_core::TriagedReport,
     db: &ward_scan::AdvisoryDb,

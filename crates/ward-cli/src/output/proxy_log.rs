@@ -22,7 +22,7 @@ fn client(c: Option<std::net::SocketAddr>) -> String {
 }
 
 /// One event as a text line.
-pub fn text(event: &Event, time: &str) -> String {
+pub(crate) fn text(event: &Event, time: &str) -> String {
     match event {
         Event::Artifact(a) => artifact_text(a, time),
         Event::Metadata {
@@ -66,7 +66,7 @@ fn artifact_text(a: &ArtifactEvent, time: &str) -> String {
 }
 
 /// One event as a JSON object.
-pub fn json(event: &Event, time: &str) -> serde_json::Value {
+pub(crate) fn json(event: &Event, time: &str) -> serde_json::Value {
     match event {
         Event::Artifact(a) => serde_json::json!({
             "time": time,
@@ -101,7 +101,7 @@ pub fn json(event: &Event, time: &str) -> serde_json::Value {
 /// Prints one event. The decision log is for operators; the ledger is the
 /// record. A closed or full standard error must not take the proxy down with
 /// it (`eprintln!` would panic on a broken pipe), so write errors are ignored.
-pub fn event(event: &Event, format: LogFormat) {
+pub(crate) fn event(event: &Event, format: LogFormat) {
     use std::io::Write as _;
     let time = now();
     let line = match format {
@@ -112,7 +112,7 @@ pub fn event(event: &Event, format: LogFormat) {
 }
 
 /// `ward run`'s summary after the command ended.
-pub fn run_summary(allowed: usize, warned: usize, refused: usize, failed: usize, lines: &[String]) {
+pub(crate) fn run_summary(allowed: usize, warned: usize, refused: usize, failed: usize, lines: &[String]) {
     eprintln!("ward: {allowed} allowed, {warned} warned, {refused} refused, {failed} failed");
     for line in lines {
         eprintln!("{line}");
@@ -120,6 +120,6 @@ pub fn run_summary(allowed: usize, warned: usize, refused: usize, failed: usize,
 }
 
 /// A note from `ward run` (a cleared variable, a port fallback).
-pub fn run_note(message: &str) {
+pub(crate) fn run_note(message: &str) {
     eprintln!("ward: {message}");
 }

@@ -128,7 +128,7 @@ fn floor(s: Severity) -> f64 {
 /// component that could not be evaluated, and one per licence reason.
 /// `security-severity` carries the CVSS score (or the level's floor) so
 /// code-scanning UIs rank results.
-pub fn scan(
+pub(crate) fn scan(
     w: &mut impl Write,
     r: &ward_core::TriagedReport,
     reasons: &[(ward_policy::Mode, ward_core::Reason)],
@@ -230,7 +230,7 @@ pub fn scan(
 /// `ward verify --format sarif`: one rule per reason code that occurs, one
 /// result per deny reason (`error`) and per warning (`warning`), located
 /// where the reason says its rule is written, else at the artifact.
-pub fn evaluation(w: &mut impl Write, e: &Evaluation) -> io::Result<()> {
+pub(crate) fn evaluation(w: &mut impl Write, e: &Evaluation) -> io::Result<()> {
     let mut codes: Vec<ReasonCode> = e
         .decision
         .reasons

@@ -17,7 +17,7 @@ fn describe_signer(signer: &SignerIdentity) -> String {
 }
 
 /// A verified fact in one line.
-pub fn describe_fact(fact: &Fact) -> String {
+pub(crate) fn describe_fact(fact: &Fact) -> String {
     match fact {
         Fact::Signature {
             signer,
@@ -65,12 +65,12 @@ pub fn describe_fact(fact: &Fact) -> String {
 }
 
 /// `ward bundle verify`: the fact a bundle proved.
-pub fn bundle_ok(w: &mut impl Write, fact: &Fact) -> io::Result<()> {
+pub(crate) fn bundle_ok(w: &mut impl Write, fact: &Fact) -> io::Result<()> {
     writeln!(w, "ok: {}", describe_fact(fact))
 }
 
 /// `ward verify` as text: the verdict, what was proved, every reason.
-pub fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gate::Recorded>) -> io::Result<()> {
+pub(crate) fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gate::Recorded>) -> io::Result<()> {
     let a = &e.artifact;
     let verdict = match e.decision.verdict() {
         Verdict::Allow => "allow",
@@ -101,7 +101,7 @@ pub fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&ward_gat
 }
 
 /// `ward reasons`: every code with its description.
-pub fn reason_codes(w: &mut impl Write) -> io::Result<()> {
+pub(crate) fn reason_codes(w: &mut impl Write) -> io::Result<()> {
     for c in ReasonCode::ALL {
         writeln!(w, "{:<28} {}", c.as_str(), c.description())?;
     }
@@ -109,7 +109,7 @@ pub fn reason_codes(w: &mut impl Write) -> io::Result<()> {
 }
 
 /// `ward policy check`: the policy loaded (warnings are diagnostics, on stderr).
-pub fn policy_ok(w: &mut impl Write, policy: &ward_policy::Policy) -> io::Result<()> {
+pub(crate) fn policy_ok(w: &mut impl Write, policy: &ward_policy::Policy) -> io::Result<()> {
     writeln!(
         w,
         "ok: {} is valid: {} scope(s), {} exception(s), {} VEX statement(s), digest {}",
@@ -123,7 +123,7 @@ pub fn policy_ok(w: &mut impl Write, policy: &ward_policy::Policy) -> io::Result
 }
 
 /// `ward policy explain`: the scopes and rules that apply to a package.
-pub fn policy_explain(w: &mut impl Write, policy: &ward_policy::Policy, id: &ward_core::PackageId) -> io::Result<()> {
+pub(crate) fn policy_explain(w: &mut impl Write, policy: &ward_policy::Policy, id: &ward_core::PackageId) -> io::Result<()> {
     let scopes = policy.scopes_for(id);
     if scopes.is_empty() {
         let rule = match policy.defaults.unmatched {
@@ -206,7 +206,7 @@ pub fn policy_explain(w: &mut impl Write, policy: &ward_policy::Policy, id: &war
 }
 
 /// `ward scan` as text: a table grouped by package, then the notices.
-pub fn scan(w: &mut impl Write, r: &ward_core::TriagedReport, outcome: &super::ScanVerdict<'_>) -> io::Result<()> {
+pub(crate) fn scan(w: &mut impl Write, r: &ward_core::TriagedReport, outcome: &super::ScanVerdict<'_>) -> io::Result<()> {
     let verdict = if outcome.denied { "deny" } else { "allow" };
     let silenced = r.findings.iter().filter(|f| f.status.silenced.is_some()).count();
     writeln!(

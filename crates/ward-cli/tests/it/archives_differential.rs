@@ -22,7 +22,7 @@ use std::process::Command;
 
 /// How the checksum field is written.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Cksum {
+pub(crate) enum Cksum {
     /// Six digits, NUL, space (what GNU tar writes).
     Normal,
     /// Eight digits and no terminator: the `tar` crate reads 8 bytes,
@@ -32,7 +32,7 @@ pub enum Cksum {
 
 /// One raw 512-byte header.
 #[derive(Clone, Copy)]
-pub struct Header<'a> {
+pub(crate) struct Header<'a> {
     pub name: &'a [u8],
     pub kind: u8,
     pub size: u64,
@@ -44,7 +44,7 @@ pub struct Header<'a> {
 }
 
 impl<'a> Header<'a> {
-    pub fn new(name: &'a str, kind: u8, size: u64) -> Self {
+    pub(crate) fn new(name: &'a str, kind: u8, size: u64) -> Self {
         Self {
             name: name.as_bytes(),
             kind,
@@ -56,7 +56,7 @@ impl<'a> Header<'a> {
         }
     }
 
-    pub fn block(&self) -> [u8; 512] {
+    pub(crate) fn block(&self) -> [u8; 512] {
         let mut b = [0u8; 512];
         b[..self.name.len()].copy_from_slice(self.name);
         b[100..108].copy_from_slice(b"0000644\0");
@@ -85,32 +85,32 @@ impl<'a> Header<'a> {
 
 /// A tar stream written block by block.
 #[derive(Default)]
-pub struct Tar(pub Vec<u8>);
+pub(crate) struct Tar(pub Vec<u8>);
 
 impl Tar {
-    pub fn header(&mut self, h: Header<'_>) -> &mut Self {
+    pub(crate) fn header(&mut self, h: Header<'_>) -> &mut Self {
         self.0.extend_from_slice(&h.block());
         self
     }
 
     /// Data padded to a whole block.
-    pub fn data(&mut self, d: &[u8]) -> &mut Self {
+    pub(crate) fn data(&mut self, d: &[u8]) -> &mut Self {
         self.0.extend_from_slice(d);
         let pad = (512 - d.len() % 512) % 512;
         self.0.extend(std::iter::repeat_n(0u8, pad));
         self
     }
 
-    pub fn file(&mut self, name: &str, d: &[u8]) -> &mut Self {
+    pub(crate) fn file(&mut self, name: &str, d: &[u8]) -> &mut Self {
         self.header(Header::new(name, b'0', d.len() as u64)).data(d)
     }
 
-    pub fn dir(&mut self, name: &str) -> &mut Self {
+    pub(crate) fn dir(&mut self, name: &str) -> &mut Self {
         self.header(Header::new(name, b'5', 0))
     }
 
     /// A GNU long-name (`L`) header for the next entry.
-    pub fn long_name(&mut self, name: &str) -> &mut Self {
+    pub(crate) fn long_name(&mut self, name: &str) -> &mut Self {
         let mut d = name.as_bytes().to_vec();
         d.push(0);
         let h = Header {
@@ -121,24 +121,24 @@ impl Tar {
     }
 
     /// A PAX header (`x` for the next entry, `g` global) with these records.
-    pub fn pax(&mut self, kind: u8, records: &[(&str, &str)]) -> &mut Self {
+    pub(crate) fn pax(&mut self, kind: u8, records: &[(&str, &str)]) -> &mut Self {
         let d = pax_records(records);
         self.header(Header::new("PaxHeader/x", kind, d.len() as u64)).data(&d)
     }
 
-    pub fn zero_block(&mut self) -> &mut Self {
+    pub(crate) fn zero_block(&mut self) -> &mut Self {
         self.0.extend_from_slice(&[0u8; 512]);
         self
     }
 
     /// The two end-of-archive blocks, gzipped.
-    pub fn tgz(&mut self) -> Vec<u8> {
+    pub(crate) fn tgz(&mut self) -> Vec<u8> {
         self.zero_block().zero_block();
         gz(&self.0)
     }
 }
 
-pub fn pax_records(records: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn pax_records(records: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::new();
     for (k, v) in records {
         let body = format!(" {k}={v}\n");
@@ -151,19 +151,19 @@ pub fn pax_records(records: &[(&str, &str)]) -> Vec<u8> {
     out
 }
 
-pub fn gz(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).expect("gzip");
     e.finish().expect("gzip")
 }
 
-pub const GOOD: &[u8] = br#"{"name": "good-pkg", "version": "1.0.0"}"#;
-pub const EVIL: &[u8] = br#"{"name": "evil-pkg", "version": "6.6.6", "scripts": {"preinstall": "echo pwned"}}"#;
+pub(crate) const GOOD: &[u8] = br#"{"name": "good-pkg", "version": "1.0.0"}"#;
+pub(crate) const EVIL: &[u8] = br#"{"name": "evil-pkg", "version": "6.6.6", "scripts": {"preinstall": "echo pwned"}}"#;
 
 /// npm tarballs: (file name, bytes, benign). The hostile ones are the
 /// constructions of issue 10 findings 2 and 7 and the node-tar quirks found
 /// while reading its source.
-pub fn npm_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
+pub(crate) fn npm_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
     let mut v = Vec::new();
     v.push((
         "ok-plain.tgz",
@@ -409,14 +409,14 @@ pub fn npm_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
 // ---------------------------------------------------------------- zip ---
 
 /// One zip entry, stored, with separate local and central names.
-pub struct ZipEntry<'a> {
+pub(crate) struct ZipEntry<'a> {
     pub local: &'a str,
     pub central: &'a str,
     pub data: &'a [u8],
 }
 
 impl<'a> ZipEntry<'a> {
-    pub fn new(name: &'a str, data: &'a [u8]) -> Self {
+    pub(crate) fn new(name: &'a str, data: &'a [u8]) -> Self {
         Self {
             local: name,
             central: name,
@@ -426,13 +426,13 @@ impl<'a> ZipEntry<'a> {
 }
 
 /// A zip written by hand (the `zip` crate refuses to write duplicates).
-pub fn raw_zip(entries: &[ZipEntry<'_>]) -> Vec<u8> {
+pub(crate) fn raw_zip(entries: &[ZipEntry<'_>]) -> Vec<u8> {
     raw_zip_hiding(entries, &[])
 }
 
 /// A zip whose entries at the `hidden` indices have a local header and data
 /// but no central directory entry (a streaming extractor still sees them).
-pub fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<u8> {
+pub(crate) fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut cd = Vec::new();
     let mut listed = 0u16;
@@ -489,13 +489,13 @@ pub fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<u8> {
     out
 }
 
-pub const WHEEL: &str = "good_pkg-1.0.0-py3-none-any.whl";
-pub const META_DIR: &str = "good_pkg-1.0.0.dist-info";
-pub const GOOD_META: &[u8] = b"Metadata-Version: 2.1\nName: good_pkg\nVersion: 1.0.0\n";
-pub const EVIL_META: &[u8] = b"Metadata-Version: 2.1\nName: good_pkg\nVersion: 6.6.6\n";
+pub(crate) const WHEEL: &str = "good_pkg-1.0.0-py3-none-any.whl";
+pub(crate) const META_DIR: &str = "good_pkg-1.0.0.dist-info";
+pub(crate) const GOOD_META: &[u8] = b"Metadata-Version: 2.1\nName: good_pkg\nVersion: 1.0.0\n";
+pub(crate) const EVIL_META: &[u8] = b"Metadata-Version: 2.1\nName: good_pkg\nVersion: 6.6.6\n";
 
 /// Wheels: (file name, bytes, benign). Findings 3 and 7.
-pub fn wheel_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
+pub(crate) fn wheel_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
     let meta = format!("{META_DIR}/METADATA");
     let wheel = |extra: &[ZipEntry<'_>], metadata: &[u8]| {
         let mut entries = vec![ZipEntry::new("good_pkg/__init__.py", b"")];
@@ -580,11 +580,11 @@ pub fn wheel_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
 
 // -------------------------------------------------------------- crates ---
 
-pub const GOOD_TOML: &[u8] = b"[package]\nname = \"good-pkg\"\nversion = \"1.0.0\"\n";
-pub const EVIL_TOML: &[u8] = b"[package]\nname = \"good-pkg\"\nversion = \"1.0.0\"\nbuild = \"evil.rs\"\n";
+pub(crate) const GOOD_TOML: &[u8] = b"[package]\nname = \"good-pkg\"\nversion = \"1.0.0\"\n";
+pub(crate) const EVIL_TOML: &[u8] = b"[package]\nname = \"good-pkg\"\nversion = \"1.0.0\"\nbuild = \"evil.rs\"\n";
 
 /// Crates named `good-pkg-1.0.0.crate`: (case, bytes, benign).
-pub fn crate_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
+pub(crate) fn crate_corpus() -> Vec<(&'static str, Vec<u8>, bool)> {
     let p = "good-pkg-1.0.0";
     let ct = format!("{p}/Cargo.toml");
     let other = format!("{p}/other.toml");

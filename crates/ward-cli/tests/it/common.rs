@@ -9,20 +9,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// What a `ward` run produced.
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 impl Run {
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
 
     /// Asserts the exit code and that no panic message appears.
     #[track_caller]
-    pub fn expect(&self, code: i32) -> &Self {
+    pub(crate) fn expect(&self, code: i32) -> &Self {
         assert!(!self.stderr.contains("panicked"), "ward panicked:\n{}", self.stderr);
         assert_eq!(self.code, code, "unexpected exit code; output:\n{}", self.all());
         self
@@ -30,7 +30,7 @@ impl Run {
 
     /// Asserts the output names this reason code.
     #[track_caller]
-    pub fn reason(&self, code: &str) -> &Self {
+    pub(crate) fn reason(&self, code: &str) -> &Self {
         let all = self.all();
         let found = all.contains(&format!("[{code}]")) || all.contains(&format!("\"code\": \"{code}\""));
         assert!(found, "expected reason [{code}] in:\n{all}");
@@ -46,7 +46,7 @@ impl Run {
 /// tests never share state and a test never touches the user's files.
 ///
 /// Tests that need state shared between runs share one context on purpose.
-pub struct TestContext {
+pub(crate) struct TestContext {
     root: tempfile::TempDir,
     /// `WARD_DATA_DIR` of every run (the ledger is `data/ledger`).
     pub data: PathBuf,
@@ -58,10 +58,10 @@ pub struct TestContext {
 
 /// The instant tests about expiry pin ward's clock to (see
 /// [`TestContext::at`]), so "in 60 days" means the same date on every run.
-pub const TEST_NOW: &str = "2026-06-01T12:00:00Z";
+pub(crate) const TEST_NOW: &str = "2026-06-01T12:00:00Z";
 
 /// The date `offset_days` from [`TEST_NOW`], as `YYYY-MM-DD`.
-pub fn test_day(offset_days: i64) -> String {
+pub(crate) fn test_day(offset_days: i64) -> String {
     let now: jiff::Timestamp = TEST_NOW.parse().expect("TEST_NOW");
     now.to_zoned(jiff::tz::TimeZone::UTC)
         .date()
@@ -99,7 +99,7 @@ const CLEARED_NAMES: &[&str] = &[
 
 impl TestContext {
     /// A fresh world with the real clock.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let root = tempfile::tempdir().expect("tempdir");
         let data = root.path().join("data");
         let home = root.path().join("home");
@@ -113,35 +113,35 @@ impl TestContext {
     }
 
     /// Pins ward's clock to this instant (RFC 3339) for every run.
-    pub fn at(mut self, now: &str) -> Self {
+    pub(crate) fn at(mut self, now: &str) -> Self {
         self.now = Some(now.to_string());
         self
     }
 
     /// A scratch path inside this test's directory (beside `data` and `home`).
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.root.path().join(name)
     }
 
     /// This test's directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.root.path()
     }
 
     /// The default embedded ledger of this context.
-    pub fn ledger(&self) -> PathBuf {
+    pub(crate) fn ledger(&self) -> PathBuf {
         self.data.join("ledger")
     }
 
     /// The `ward` binary with this context's clean environment; add
     /// arguments, more variables, stdio as needed.
-    pub fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         self.command_in(&self.data)
     }
 
     /// As [`TestContext::command`], with another data directory (a second
     /// machine, or a directory the test prepared).
-    pub fn command_in(&self, data: &Path) -> Command {
+    pub(crate) fn command_in(&self, data: &Path) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
         isolate(&mut cmd, data, &self.home, self.now.as_deref());
         cmd
@@ -151,7 +151,7 @@ impl TestContext {
     /// test's directory, the shared test data, then what changes from run
     /// to run (times, digests, the ledger's random origin, key and
     /// signatures, durations).
-    pub fn filters(&self) -> Vec<(String, String)> {
+    pub(crate) fn filters(&self) -> Vec<(String, String)> {
         let mut filters = Vec::new();
         let mut literal = |path: &Path, name: &str| {
             for p in [Some(path.to_path_buf()), path.canonicalize().ok()]
@@ -190,13 +190,13 @@ impl TestContext {
 
     /// Gives any command (a shell that runs ward, say) this context's clean
     /// environment, with `data` as ward's data directory.
-    pub fn isolate<'c>(&self, cmd: &'c mut Command, data: &Path) -> &'c mut Command {
+    pub(crate) fn isolate<'c>(&self, cmd: &'c mut Command, data: &Path) -> &'c mut Command {
         isolate(cmd, data, &self.home, self.now.as_deref());
         cmd
     }
 
     /// Runs ward in this context.
-    pub fn ward<I, S>(&self, args: I) -> Run
+    pub(crate) fn ward<I, S>(&self, args: I) -> Run
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -205,7 +205,7 @@ impl TestContext {
     }
 
     /// Runs ward in this context with another data directory.
-    pub fn ward_in<I, S>(&self, data: &Path, args: I) -> Run
+    pub(crate) fn ward_in<I, S>(&self, data: &Path, args: I) -> Run
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -215,7 +215,7 @@ impl TestContext {
 
     /// Runs ward in this context, killing it if it has not ended within
     /// `limit` (`None` then), so a hang fails a test instead of stalling CI.
-    pub fn ward_within<I, S>(&self, limit: std::time::Duration, args: I) -> Option<Run>
+    pub(crate) fn ward_within<I, S>(&self, limit: std::time::Duration, args: I) -> Option<Run>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -224,7 +224,7 @@ impl TestContext {
     }
 
     /// As [`TestContext::ward_within`], with another data directory.
-    pub fn ward_within_in<I, S>(&self, data: &Path, limit: std::time::Duration, args: I) -> Option<Run>
+    pub(crate) fn ward_within_in<I, S>(&self, data: &Path, limit: std::time::Duration, args: I) -> Option<Run>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
@@ -307,23 +307,23 @@ fn within(cmd: &mut Command, limit: std::time::Duration) -> Option<Run> {
 }
 
 /// `../shared/testdata`, beside the project root.
-pub fn shared() -> PathBuf {
+pub(crate) fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
 }
 
-pub fn conformance() -> PathBuf {
+pub(crate) fn conformance() -> PathBuf {
     shared().join("sigstore-conformance/bundle-verify")
 }
 
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-pub const BEACON_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
-pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+pub(crate) const BEACON_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+pub(crate) const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 /// One entry of a test archive.
-pub enum Entry<'a> {
+pub(crate) enum Entry<'a> {
     File(&'a str, &'a [u8]),
     Symlink(&'a str, &'a str),
     /// A raw name written straight into the header (bypasses the tar crate's own path checks).
@@ -333,7 +333,7 @@ pub enum Entry<'a> {
 }
 
 /// Writes a gzip tarball with these entries.
-pub fn tgz(path: &Path, entries: &[Entry<'_>]) {
+pub(crate) fn tgz(path: &Path, entries: &[Entry<'_>]) {
     let file = std::fs::File::create(path).expect("create tgz");
     let gz = flate2::write::GzEncoder::new(file, flate2::Compression::best());
     let mut builder = tar::Builder::new(gz);
@@ -375,7 +375,7 @@ pub fn tgz(path: &Path, entries: &[Entry<'_>]) {
 }
 
 /// Writes a zip with these files (deflated).
-pub fn zip(path: &Path, files: &[(&str, &[u8])]) {
+pub(crate) fn zip(path: &Path, files: &[(&str, &[u8])]) {
     let file = std::fs::File::create(path).expect("create zip");
     let mut w = zip::ZipWriter::new(file);
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
@@ -387,13 +387,13 @@ pub fn zip(path: &Path, files: &[(&str, &[u8])]) {
 }
 
 /// A test-only signing key (generated per test run) and its PEM public key on disk.
-pub struct TestKey {
+pub(crate) struct TestKey {
     pub pair: sigstore_verify::crypto::KeyPair,
     pub pub_pem: PathBuf,
 }
 
 impl TestKey {
-    pub fn generate(dir: &Path, name: &str, algorithm: sigstore_verify::crypto::KeyAlgorithm) -> Self {
+    pub(crate) fn generate(dir: &Path, name: &str, algorithm: sigstore_verify::crypto::KeyAlgorithm) -> Self {
         let pair = sigstore_verify::crypto::KeyPair::generate(algorithm).expect("generate key");
         let der = pair.public_key_der().expect("public key");
         let pem = pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, der.as_bytes()).expect("pem");
@@ -403,7 +403,7 @@ impl TestKey {
     }
 
     /// Writes a base64 detached signature of `artifact` next to it, returns its path.
-    pub fn sign_file(&self, artifact: &Path) -> PathBuf {
+    pub(crate) fn sign_file(&self, artifact: &Path) -> PathBuf {
         use base64::Engine as _;
         let data = std::fs::read(artifact).expect("read artifact");
         let sig = self.pair.sign(&data).expect("sign");
@@ -414,7 +414,7 @@ impl TestKey {
 }
 
 /// A test publisher: a key pair made by `ward keygen` in a temp directory.
-pub struct Publisher {
+pub(crate) struct Publisher {
     pub dir: tempfile::TempDir,
     pub key: PathBuf,
     pub public: PathBuf,
@@ -424,7 +424,7 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub fn new(algorithm: &str) -> Self {
+    pub(crate) fn new(algorithm: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let prefix = dir.path().join("test-publisher");
         let ctx = TestContext::new();
@@ -444,19 +444,19 @@ impl Publisher {
         }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// Writes an artifact file and returns its path.
-    pub fn artifact(&self, name: &str, bytes: &[u8]) -> PathBuf {
+    pub(crate) fn artifact(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, bytes).expect("write artifact");
         p
     }
 
     /// `ward attest` with a JSON predicate; returns the bundle path.
-    pub fn attest(&self, artifact: &Path, predicate_type: &str, predicate: &serde_json::Value, out: &str) -> PathBuf {
+    pub(crate) fn attest(&self, artifact: &Path, predicate_type: &str, predicate: &serde_json::Value, out: &str) -> PathBuf {
         let pred = self.path(&format!("{out}.predicate.json"));
         std::fs::write(&pred, serde_json::to_vec(predicate).expect("json")).expect("write predicate");
         let out = self.path(out);
@@ -479,7 +479,7 @@ impl Publisher {
 }
 
 /// An SLSA v1 provenance predicate as GitHub Actions writes it.
-pub fn slsa_v1(repo: &str, git_ref: &str, builder: &str, runner: &str) -> serde_json::Value {
+pub(crate) fn slsa_v1(repo: &str, git_ref: &str, builder: &str, runner: &str) -> serde_json::Value {
     serde_json::json!({
         "buildDefinition": {
             "buildType": "https://actions.github.io/buildtypes/workflow/v1",
@@ -491,10 +491,10 @@ pub fn slsa_v1(repo: &str, git_ref: &str, builder: &str, runner: &str) -> serde_
     })
 }
 
-pub const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
-pub const HOSTED: &str = "https://github.com/actions/runner/github-hosted";
+pub(crate) const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
+pub(crate) const HOSTED: &str = "https://github.com/actions/runner/github-hosted";
 
 /// Reads a `--format json` run.
-pub fn json_of(run: &Run) -> serde_json::Value {
+pub(crate) fn json_of(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", run.all()))
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// Upstream registries on disk, and the key their packages are signed with.
-pub struct Registries {
+pub(crate) struct Registries {
     pub publisher: Publisher,
     pub pypi: PathBuf,
     pub npm: PathBuf,
@@ -36,7 +36,7 @@ fn sha512_sri(bytes: &[u8]) -> String {
 }
 
 impl Registries {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let publisher = Publisher::new("ecdsa-p256");
         let root = publisher.path("upstream");
         let (pypi, npm, cargo) = (root.join("pypi"), root.join("npm"), root.join("cargo"));
@@ -86,7 +86,7 @@ impl Registries {
     }
 
     /// A pure-Python wheel `NAME-VERSION-py3-none-any.whl`.
-    pub fn wheel(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
+    pub(crate) fn wheel(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
         let module = name.replace('-', "_");
         let path = self.pypi.join(format!("{module}-{version}-py3-none-any.whl"));
         let write = |p: &Path, body: &str| {
@@ -114,7 +114,7 @@ impl Registries {
     }
 
     /// An npm package in verdaccio's storage layout: `NAME/package.json` and the tarball.
-    pub fn npm_package(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
+    pub(crate) fn npm_package(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
         let dir = self.npm.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let file = format!("{name}-{version}.tgz");
@@ -150,7 +150,7 @@ impl Registries {
     }
 
     /// A library crate in a sparse index directory (`crates/NAME/NAME-VERSION.crate`).
-    pub fn crate_file(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
+    pub(crate) fn crate_file(&self, name: &str, version: &str, tamper: bool) -> PathBuf {
         let dir = self.cargo.join("crates").join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{name}-{version}.crate"));
@@ -184,7 +184,7 @@ impl Registries {
         path
     }
 
-    pub fn upstream_args(&self) -> Vec<String> {
+    pub(crate) fn upstream_args(&self) -> Vec<String> {
         vec![
             "--pypi-upstream".into(),
             self.pypi.display().to_string(),
@@ -199,7 +199,7 @@ impl Registries {
 }
 
 /// A running `ward proxy`, stopped on drop.
-pub struct ProxyProcess {
+pub(crate) struct ProxyProcess {
     child: Child,
     pub base: String,
     /// What the proxy wrote to standard error so far (its decision log).
@@ -210,7 +210,7 @@ pub struct ProxyProcess {
 
 impl ProxyProcess {
     /// Sends SIGTERM and waits up to ten seconds for the exit status.
-    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+    pub(crate) fn terminate(&mut self) -> Option<std::process::ExitStatus> {
         Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -226,7 +226,7 @@ impl ProxyProcess {
     }
 
     /// The decision log so far, waiting up to two seconds for a line containing `want`.
-    pub fn log_with(&self, want: &str) -> String {
+    pub(crate) fn log_with(&self, want: &str) -> String {
         let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
         loop {
             let text = self.log.lock().unwrap().clone();
@@ -247,12 +247,12 @@ impl Drop for ProxyProcess {
 
 /// Starts `ward proxy` on a free port with its own data directory (and a
 /// context of its own: home, clean environment).
-pub fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
+pub(crate) fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
     start_proxy_with_env(data, args, &[])
 }
 
 /// As [`start_proxy`], with these variables set for the proxy.
-pub fn start_proxy_with_env(data: &Path, args: &[String], env: &[(&str, &str)]) -> ProxyProcess {
+pub(crate) fn start_proxy_with_env(data: &Path, args: &[String], env: &[(&str, &str)]) -> ProxyProcess {
     let ctx = TestContext::new();
     let mut child = ctx
         .command_in(data)
@@ -295,7 +295,7 @@ pub fn start_proxy_with_env(data: &Path, args: &[String], env: &[(&str, &str)]) 
 /// Whether a client program is available; with `WARD_REQUIRE_CLIENTS=1` a
 /// missing one fails the test instead of skipping it.
 #[allow(clippy::print_stderr)]
-pub fn have(program: &str, version_arg: &str) -> bool {
+pub(crate) fn have(program: &str, version_arg: &str) -> bool {
     let ok = Command::new(program)
         .arg(version_arg)
         .stdout(Stdio::null())
@@ -312,12 +312,12 @@ pub fn have(program: &str, version_arg: &str) -> bool {
     ok
 }
 
-pub struct Output {
+pub(crate) struct Output {
     pub ok: bool,
     pub text: String,
 }
 
-pub fn client(cmd: &mut Command) -> Output {
+pub(crate) fn client(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("run client");
     Output {
         ok: out.status.success(),
@@ -411,7 +411,7 @@ fn cargo(project: &Path, home: &Path, args: &[&str]) -> Output {
 }
 
 /// The ledger's size, from its signed checkpoint file.
-pub fn ledger_size(data: &Path) -> u64 {
+pub(crate) fn ledger_size(data: &Path) -> u64 {
     let text = std::fs::read_to_string(data.join("ledger/checkpoint")).unwrap_or_default();
     text.lines()
         .nth(1)

@@ -304,7 +304,7 @@ fn signed_crate(p: &crate::common::Publisher, name: &str, version: &str) -> Path
 }
 
 /// A signed `.crate` with its own Cargo.toml (and `license`, if given).
-pub fn signed_crate_licensed(
+pub(crate) fn signed_crate_licensed(
     p: &crate::common::Publisher,
     name: &str,
     version: &str,
@@ -415,7 +415,7 @@ fn verify_scans_a_verified_sbom_attestation() {
 }
 
 /// cargo-audit, if installed (`cargo install cargo-audit`): on PATH or in ~/.cargo/bin.
-pub fn cargo_audit() -> Option<PathBuf> {
+pub(crate) fn cargo_audit() -> Option<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).map(|d| d.join("cargo-audit")).collect())
         .unwrap_or_default();

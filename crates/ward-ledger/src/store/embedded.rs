@@ -76,7 +76,7 @@ const RECORD_HEADER: u64 = 8;
 const MARKER_LEN: u64 = 32;
 const MARKER_MAGIC: [u8; 8] = [0xff, 0xff, 0xff, 0xff, b'w', b'c', b'm', b'1'];
 /// How many of the most recent entries the writer re-hashes on open.
-pub const RECHECK_WINDOW: u64 = 256;
+pub(super) const RECHECK_WINDOW: u64 = 256;
 /// The largest batch recovery will roll forward (a writer never writes more
 /// in one batch than it was handed; this only bounds a hostile tail).
 const MAX_ROLL_FORWARD: usize = 1 << 20;
