@@ -15,6 +15,7 @@ use crate::file::{
     RawAllow, RawDefaults, RawException, RawLicenses, RawPolicy, RawRemediation, RawScanAttestation, RawScope,
     RawUnmatched,
 };
+use crate::license::LicenseRule;
 use crate::model::{
     Allow, Defaults, Exception, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
@@ -22,6 +23,7 @@ use crate::model::{
 use crate::nesting::{Syntax, too_deep};
 use crate::pattern::PackagePattern;
 use crate::rego::RegoRules;
+use crate::vex::VexSet;
 use serde::Deserialize;
 use sha2::Digest as _;
 use std::cell::RefCell;
@@ -30,10 +32,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
 use toml::de::{DeValue, ValueDeserializer};
-use ward_input::{InputFile, limits};
-use crate::license::LicenseRule;
-use crate::vex::VexSet;
 use ward_core::Severity;
+use ward_input::{InputFile, limits};
 use ward_verify::{IdentityRule, PublicKey};
 
 /// At most this many diagnostics are kept; past it they are counted, and
@@ -796,7 +796,13 @@ pub(crate) fn load(path: &Path) -> Result<Policy, PolicyError> {
         }
     };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse(&text, &file, &dir)
+    let mut policy = parse(&text, &file, &dir)?;
+    // Decisions name the policy by absolute path (with its digest), so a
+    // ledger entry says which file decided wherever ward was started from.
+    if let Ok(absolute) = std::path::absolute(path) {
+        policy.path = absolute.display().to_string();
+    }
+    Ok(policy)
 }
 
 /// Parses and validates policy text (see [`Policy::parse`]).

@@ -663,3 +663,32 @@ source = "https://github\\.com/acme/.*"
     let own = acme.attest(&art, SLSA_V1, &provenance, "own.intoto.json");
     verify(&own).expect(0);
 }
+
+#[test]
+fn verify_records_the_policy_by_absolute_path_whatever_the_working_directory() {
+    let ctx = TestContext::new();
+    let p = Publisher::new("ecdsa-p256");
+    let art = p.artifact("acme-tool.bin", b"acme tool");
+    let policy = write_policy(p.dir.path(), PROVENANCE_POLICY);
+    let run = {
+        let mut cmd = ctx.command();
+        cmd.current_dir(p.dir.path()).args([
+            "verify",
+            art.to_str().unwrap(),
+            "--purl",
+            "pkg:generic/acme-tool@1",
+            "--policy",
+            "ward.toml",
+        ]);
+        cmd.output().unwrap()
+    };
+    assert_eq!(run.status.code(), Some(1), "{}", String::from_utf8_lossy(&run.stderr));
+    let shown = ctx.ward(["ledger", "show", "0"]);
+    shown.expect(0);
+    let absolute = std::path::absolute(&policy).unwrap();
+    assert!(
+        shown.stdout.contains(&format!("\"{}\"", absolute.display())),
+        "the recorded policy path should be absolute: {}",
+        shown.stdout
+    );
+}
