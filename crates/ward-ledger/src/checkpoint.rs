@@ -48,7 +48,9 @@ impl Checkpoint {
         if !canonical {
             return Err(bad(&format!("size {size_text:?} is not a canonical decimal number")));
         }
-        let size = size_text.parse::<u64>().map_err(|_| bad("size out of range"))?;
+        let size = size_text
+            .parse::<u64>()
+            .map_err(|e| bad(&format!("size out of range: {e}")))?;
         let root_text = lines.next().ok_or_else(|| bad("no root line"))?;
         let root = base64::engine::general_purpose::STANDARD
             .decode(root_text)

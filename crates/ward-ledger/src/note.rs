@@ -57,8 +57,13 @@ pub fn key_hash(name: &str, alg: u8, public: &[u8]) -> u32 {
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
+/// Whether `name` can name a key or signer (non-empty, no `+` or whitespace).
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['+', ' ', '\n', '\t'])
+}
+
 fn check_name(name: &str) -> Result<(), NoteError> {
-    if name.is_empty() || name.contains(['+', ' ', '\n', '\t']) {
+    if !valid_name(name) {
         return Err(NoteError::Key(format!("invalid key name {name:?}")));
     }
     Ok(())
@@ -95,11 +100,12 @@ impl NoteVerifier {
         }
         let public: [u8; 32] = public
             .try_into()
-            .map_err(|_| NoteError::Key("an Ed25519 key is 32 bytes".into()))?;
+            .map_err(|e| NoteError::Key(format!("an Ed25519 key is 32 bytes, not {} ({e})", public.len())))?;
         if hash.len() != 8 {
             return Err(NoteError::Key("the key hash is 8 hex digits".into()));
         }
-        let claimed = u32::from_str_radix(hash, 16).map_err(|_| NoteError::Key("the key hash is not hex".into()))?;
+        let claimed =
+            u32::from_str_radix(hash, 16).map_err(|e| NoteError::Key(format!("the key hash is not hex: {e}")))?;
         let computed = key_hash(name, alg, &public);
         if claimed != computed {
             return Err(NoteError::Key(format!(
@@ -149,7 +155,7 @@ impl NoteSigner {
     pub fn generate(name: &str, alg: u8) -> Result<Self, NoteError> {
         check_name(name)?;
         let mut seed = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut seed).map_err(|_| NoteError::Key("no randomness".into()))?;
+        aws_lc_rs::rand::fill(&mut seed).map_err(|e| NoteError::Key(format!("no randomness: {e}")))?;
         Self::from_seed(name, alg, seed)
     }
 
@@ -179,7 +185,7 @@ impl NoteSigner {
         let (&alg, seed) = bytes.split_first().ok_or_else(|| NoteError::Key("empty key".into()))?;
         let seed: [u8; 32] = seed
             .try_into()
-            .map_err(|_| NoteError::Key("an Ed25519 seed is 32 bytes".into()))?;
+            .map_err(|e| NoteError::Key(format!("an Ed25519 seed is 32 bytes, not {} ({e})", seed.len())))?;
         let signer = Self::from_seed(name, alg, seed)?;
         if signer.verifier().to_vkey().split('+').nth(1) != Some(_hash) {
             return Err(NoteError::Key("the private key's hash does not match its key".into()));
@@ -274,7 +280,7 @@ impl Note {
 
     /// Parses a signed note.
     pub fn parse(note: &[u8]) -> Result<Self, NoteError> {
-        let note = std::str::from_utf8(note).map_err(|_| NoteError::Malformed("not UTF-8".into()))?;
+        let note = std::str::from_utf8(note).map_err(|e| NoteError::Malformed(format!("not UTF-8: {e}")))?;
         let split = note
             .rfind("\n\n")
             .ok_or_else(|| NoteError::Malformed("no blank line before the signatures".into()))?;
@@ -296,10 +302,12 @@ impl Note {
             let (name, b64) = rest
                 .split_once(' ')
                 .ok_or_else(|| NoteError::Malformed("signature line without a signature".into()))?;
-            check_name(name).map_err(|_| NoteError::Malformed(format!("bad signer name {name:?}")))?;
+            if !valid_name(name) {
+                return Err(NoteError::Malformed(format!("bad signer name {name:?}")));
+            }
             let bytes = B64
                 .decode(b64)
-                .map_err(|_| NoteError::Malformed("signature is not base64".into()))?;
+                .map_err(|e| NoteError::Malformed(format!("signature is not base64: {e}")))?;
             if bytes.len() < 5 {
                 return Err(NoteError::Malformed("signature too short".into()));
             }

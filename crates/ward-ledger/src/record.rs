@@ -354,7 +354,9 @@ pub fn read_record(entry: &[u8], key: &NoteVerifier) -> Result<DecisionRecord, R
 fn verified_payload(entry: &[u8], key: &NoteVerifier) -> Result<Vec<u8>, RecordError> {
     let env: Envelope = serde_json::from_slice(entry).map_err(|e| RecordError(format!("not a DSSE envelope: {e}")))?;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let payload = b64.decode(&env.payload).map_err(|_| RecordError("no payload".into()))?;
+    let payload = b64
+        .decode(&env.payload)
+        .map_err(|e| RecordError(format!("the payload is not base64: {e}")))?;
     let sig = env
         .signatures
         .first()
@@ -363,9 +365,13 @@ fn verified_payload(entry: &[u8], key: &NoteVerifier) -> Result<Vec<u8>, RecordE
     if env.payload_type != PAYLOAD_TYPE {
         return Err(RecordError("not an in-toto payload".into()));
     }
-    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, key.public)
+    // aws-lc-rs reports a failed check as `Unspecified`, which says nothing more.
+    let verified = aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, key.public)
         .verify(&pae(&payload), &sig)
-        .map_err(|_| RecordError("the record's signature is not the ledger's".into()))?;
+        .is_ok();
+    if !verified {
+        return Err(RecordError("the record's signature is not the ledger's".into()));
+    }
     Ok(payload)
 }
 

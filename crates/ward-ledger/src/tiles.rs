@@ -76,14 +76,23 @@ pub fn parse_index(elements: &[&str]) -> Option<u64> {
     Some(n)
 }
 
-/// Encodes entries as an entry bundle: each prefixed by its big-endian u16 length.
-pub fn encode_bundle<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+/// Encodes entries as an entry bundle: each prefixed by its big-endian u16
+/// length. An entry longer than 65,535 bytes cannot be framed and is refused
+/// (rather than written with a wrapped length that would misframe the rest).
+pub fn encode_bundle<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>, TileError> {
     let mut out = Vec::new();
-    for e in entries {
-        out.extend_from_slice(&(e.len() as u16).to_be_bytes());
+    for (i, e) in entries.into_iter().enumerate() {
+        let len = u16::try_from(e.len()).map_err(|err| {
+            TileError(format!(
+                "entry {i} of the bundle is {} bytes; a bundle frames at most {} ({err})",
+                e.len(),
+                u16::MAX
+            ))
+        })?;
+        out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(e);
     }
-    out
+    Ok(out)
 }
 
 /// Why a tile or bundle is refused.
@@ -157,12 +166,18 @@ impl TileSource for DirSource {
 
 /// Reads every entry of a tiles log of `size` entries.
 pub fn read_entries(source: &dyn TileSource, size: u64) -> Result<Vec<Vec<u8>>, TileError> {
-    let mut out = Vec::with_capacity(size as usize);
+    let capacity = usize::try_from(size).map_err(|e| {
+        TileError(format!(
+            "a log of {size} entries does not fit in memory on this platform: {e}"
+        ))
+    })?;
+    let mut out = Vec::with_capacity(capacity);
     let mut index = 0;
     while index * TILE_WIDTH < size {
         let width = (size - index * TILE_WIDTH).min(TILE_WIDTH);
         let bundle = source.read(&entries_path(index, width))?;
-        out.extend(decode_bundle(&bundle, width as usize)?);
+        let width = usize::try_from(width).map_err(|e| TileError(format!("bundle width {width}: {e}")))?;
+        out.extend(decode_bundle(&bundle, width)?);
         index += 1;
     }
     Ok(out)
@@ -185,9 +200,19 @@ mod tests {
 
     #[test]
     fn bundles_round_trip_and_truncation_is_refused() {
-        let b = encode_bundle([&b"one"[..], b"two"]);
+        let b = encode_bundle([&b"one"[..], b"two"]).unwrap();
         assert_eq!(decode_bundle(&b, 2).unwrap(), vec![b"one".to_vec(), b"two".to_vec()]);
         assert!(decode_bundle(&b[..b.len() - 1], 2).is_err());
         assert!(decode_bundle(&b, 3).is_err());
+    }
+
+    #[test]
+    fn an_entry_too_long_for_a_u16_length_is_refused_not_wrapped() {
+        let max = vec![7u8; usize::from(u16::MAX)];
+        let b = encode_bundle([max.as_slice()]).unwrap();
+        assert_eq!(decode_bundle(&b, 1).unwrap(), vec![max]);
+        let over = vec![7u8; usize::from(u16::MAX) + 1];
+        let err = encode_bundle([&b"ok"[..], over.as_slice()]).unwrap_err();
+        assert!(err.0.contains("entry 1 of the bundle is 65536 bytes"), "{err}");
     }
 }

@@ -67,7 +67,10 @@ impl MerkleTree {
     /// never acknowledged).
     pub fn truncate(&mut self, size: u64) {
         for (h, level) in self.levels.iter_mut().enumerate() {
-            level.truncate((size >> h) as usize);
+            // A length past `usize` is past any level's length: nothing to cut.
+            if let Ok(keep) = usize::try_from(size >> h) {
+                level.truncate(keep);
+            }
         }
         while self.levels.last().is_some_and(|l| l.is_empty()) && self.levels.len() > 1 {
             self.levels.pop();
@@ -99,14 +102,17 @@ impl MerkleTree {
 
     /// The leaf hash at `index`.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
-        self.levels.first().and_then(|l| l.get(index as usize)).copied()
+        let index = usize::try_from(index).ok()?;
+        self.levels.first().and_then(|l| l.get(index)).copied()
     }
 
     /// The stored hashes at `level` from `start`, at most `count` (for tiles).
     pub fn level_range(&self, level: usize, start: u64, count: u64) -> &[Hash] {
         let Some(l) = self.levels.get(level) else { return &[] };
-        let s = (start as usize).min(l.len());
-        let e = (start.saturating_add(count) as usize).min(l.len());
+        // Clamped to the level, as before: a bound past `usize` is past its end.
+        let clamp = |n: u64| usize::try_from(n).map_or(l.len(), |n| n.min(l.len()));
+        let s = clamp(start);
+        let e = clamp(start.saturating_add(count));
         &l[s..e]
     }
 
@@ -157,7 +163,7 @@ impl NodeSource for InMemory<'_> {
         self.0
             .levels
             .get(level as usize)
-            .and_then(|l| l.get(index as usize))
+            .and_then(|l| l.get(usize::try_from(index).ok()?))
             .copied()
             .ok_or(TreeError::IndexOutOfRange {
                 index: index << level,
@@ -374,7 +380,7 @@ mod tests {
         for (level, nodes) in tree.levels.iter().enumerate().skip(1) {
             for (k, h) in nodes.iter().enumerate() {
                 assert_eq!(
-                    interior[interior_slot(level as u32, k as u64) as usize],
+                    interior[usize::try_from(interior_slot(u32::try_from(level).unwrap(), k as u64)).unwrap()],
                     *h,
                     "({level}, {k})"
                 );

@@ -199,7 +199,9 @@ fn open_checks_the_frontier_and_a_recent_tail_and_leaves_the_rest_to_the_full_au
     // 2 and 3): only the full audit finds it.
     let dir = ledger(n);
     let slot = ward_ledger::tree::interior_slot(1, 1);
-    edit(&dir.path().join("nodes.bin"), |b| b[(slot * 32) as usize] ^= 1);
+    edit(&dir.path().join("nodes.bin"), |b| {
+        b[usize::try_from(slot * 32).unwrap()] ^= 1
+    });
     let mut l = EmbeddedLedger::open(dir.path(), "x").unwrap();
     let err = l.verify_all().unwrap_err();
     assert!(err.to_string().contains("interior node"), "{err}");
@@ -208,7 +210,9 @@ fn open_checks_the_frontier_and_a_recent_tail_and_leaves_the_rest_to_the_full_au
     // entries 996 and 997, not on the frontier of 1000): refused at open.
     let dir = ledger(n);
     let slot = ward_ledger::tree::interior_slot(1, 498);
-    edit(&dir.path().join("nodes.bin"), |b| b[(slot * 32) as usize] ^= 1);
+    edit(&dir.path().join("nodes.bin"), |b| {
+        b[usize::try_from(slot * 32).unwrap()] ^= 1
+    });
     assert!(matches!(
         EmbeddedLedger::open(dir.path(), "x"),
         Err(LedgerError::Corrupt(_))
@@ -229,13 +233,17 @@ fn a_frontier_node_that_disagrees_is_rebuilt_from_the_leaf_hashes_or_refused() {
     let slot = ward_ledger::tree::interior_slot(9, 0);
     // nodes.bin is derived from leaves.bin: a writer rebuilds it.
     let dir = ledger(n);
-    edit(&dir.path().join("nodes.bin"), |b| b[(slot * 32) as usize] ^= 1);
+    edit(&dir.path().join("nodes.bin"), |b| {
+        b[usize::try_from(slot * 32).unwrap()] ^= 1
+    });
     let mut l = EmbeddedLedger::open(dir.path(), "x").unwrap();
     assert_eq!(l.verify_all().unwrap().entries, n);
     drop(l);
     // A snapshot cannot write: it reads the tree into memory instead.
     let dir = ledger(n);
-    edit(&dir.path().join("nodes.bin"), |b| b[(slot * 32) as usize] ^= 1);
+    edit(&dir.path().join("nodes.bin"), |b| {
+        b[usize::try_from(slot * 32).unwrap()] ^= 1
+    });
     let mut snap = EmbeddedLedger::open_snapshot(dir.path()).unwrap();
     assert_eq!(snap.verify_all().unwrap().entries, n);
     // When the leaf hashes do not produce the root either, it is corruption.

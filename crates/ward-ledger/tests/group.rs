@@ -89,7 +89,7 @@ fn concurrent_single_appends_share_batches_and_each_gets_a_valid_proof() {
     let dir = tempfile::tempdir().unwrap();
     let (shared, batches, _) = probe(dir.path(), 20);
     let (threads, each) = (16u64, 5u64);
-    let start = Barrier::new(threads as usize);
+    let start = Barrier::new(usize::try_from(threads).unwrap());
     let results: Vec<(u64, u64, ward_ledger::Appended)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -104,7 +104,7 @@ fn concurrent_single_appends_share_batches_and_each_gets_a_valid_proof() {
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
-    let total = (threads * each) as usize;
+    let total = usize::try_from(threads * each).unwrap();
     assert_eq!(results.len(), total);
     let mut indices: Vec<u64> = results.iter().map(|(_, _, a)| a.index).collect();
     indices.sort_unstable();

@@ -127,7 +127,7 @@ fn a_torn_batch_is_still_cut_back() {
     let log = dir.path().join("entries.log");
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     let e = entry(3);
-    f.write_all(&(e.len() as u32).to_be_bytes()).unwrap();
+    f.write_all(&u32::try_from(e.len()).unwrap().to_be_bytes()).unwrap();
     use sha2::Digest as _;
     f.write_all(&sha2::Sha256::digest(&e)[..4]).unwrap();
     f.write_all(&e).unwrap();
@@ -193,7 +193,7 @@ fn an_entry_rewritten_with_its_checksum_fixed_is_refused() {
 fn two_swapped_entries_are_refused() {
     let e = refused_after(6, fixed, |d| {
         let offsets = std::fs::read(d.join("offsets.bin")).unwrap();
-        let at = |i: usize| u64::from_be_bytes(offsets[i * 8..i * 8 + 8].try_into().unwrap()) as usize;
+        let at = |i: usize| usize::try_from(u64::from_be_bytes(offsets[i * 8..i * 8 + 8].try_into().unwrap())).unwrap();
         let (a, b) = (at(1), at(2));
         let len = 8 + fixed(1).len();
         edit(&d.join("entries.log"), |bytes| {
@@ -294,7 +294,7 @@ fn write_old_layout(dir: &Path, n: u64) -> NoteSigner {
     for i in 0..n {
         let e = entry(i);
         offsets.extend_from_slice(&(log.len() as u64).to_be_bytes());
-        log.extend_from_slice(&(e.len() as u32).to_be_bytes());
+        log.extend_from_slice(&u32::try_from(e.len()).unwrap().to_be_bytes());
         log.extend_from_slice(&sha2::Sha256::digest(&e)[..4]);
         log.extend_from_slice(&e);
         leaves.extend_from_slice(&leaf_hash(&e));

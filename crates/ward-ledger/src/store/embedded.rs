@@ -61,7 +61,7 @@
 //!   leaf hash.
 
 use super::pins::{PinIndex, ReleasePin};
-use super::{LedgerError, MAX_ENTRY_BYTES, Receipt};
+use super::{LedgerError, MAX_ENTRY_BYTES, Receipt, to_usize};
 use crate::checkpoint::SignedCheckpoint;
 use crate::hash::{Hash, leaf_hash};
 use crate::note::{ALG_ED25519, NoteSigner, NoteVerifier};
@@ -72,8 +72,10 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-const RECORD_HEADER: u64 = 8;
-const MARKER_LEN: u64 = 32;
+const RECORD_HEADER_BYTES: usize = 8;
+const RECORD_HEADER: u64 = RECORD_HEADER_BYTES as u64;
+const MARKER_BYTES: usize = 32;
+const MARKER_LEN: u64 = MARKER_BYTES as u64;
 const MARKER_MAGIC: [u8; 8] = [0xff, 0xff, 0xff, 0xff, b'w', b'c', b'm', b'1'];
 /// How many of the most recent entries the writer re-hashes on open.
 pub(super) const RECHECK_WINDOW: u64 = 256;
@@ -180,8 +182,8 @@ fn read_small(path: &Path, what: &'static str, limit: u64) -> Result<Option<Vec<
 }
 
 /// The commit marker that ends the batch `[first, size)`.
-fn marker(first: u64, size: u64) -> [u8; MARKER_LEN as usize] {
-    let mut m = [0u8; MARKER_LEN as usize];
+fn marker(first: u64, size: u64) -> [u8; MARKER_BYTES] {
+    let mut m = [0u8; MARKER_BYTES];
     m[..8].copy_from_slice(&MARKER_MAGIC);
     m[8..16].copy_from_slice(&first.to_be_bytes());
     m[16..24].copy_from_slice(&size.to_be_bytes());
@@ -192,7 +194,7 @@ fn marker(first: u64, size: u64) -> [u8; MARKER_LEN as usize] {
 
 /// `(first, size)` of a well-formed commit marker.
 fn parse_marker(m: &[u8]) -> Option<(u64, u64)> {
-    if m.len() != MARKER_LEN as usize || m[..8] != MARKER_MAGIC || sha2::Sha256::digest(&m[..24])[..8] != m[24..] {
+    if m.len() != MARKER_BYTES || m[..8] != MARKER_MAGIC || sha2::Sha256::digest(&m[..24])[..8] != m[24..] {
         return None;
     }
     let first = u64::from_be_bytes(m[8..16].try_into().ok()?);
@@ -669,7 +671,7 @@ impl EmbeddedLedger {
         let mut start = 0;
         while start < size {
             let n = (size - start).min(CHUNK);
-            let mut buf = vec![0u8; (n * 32) as usize];
+            let mut buf = vec![0u8; to_usize(n * 32, "leaf hash bytes")?];
             self.leaves
                 .read_exact_at(&mut buf, start * 32)
                 .map_err(io(&self.path("leaves.bin")))?;
@@ -725,7 +727,7 @@ impl EmbeddedLedger {
         if pos + MARKER_LEN > log_file_len {
             return Ok(None);
         }
-        let m = read_upto(&self.log, pos, MARKER_LEN as usize).map_err(io(&self.path("entries.log")))?;
+        let m = read_upto(&self.log, pos, MARKER_BYTES).map_err(io(&self.path("entries.log")))?;
         Ok(parse_marker(&m))
     }
 
@@ -748,7 +750,7 @@ impl EmbeddedLedger {
             return Ok(());
         }
         let read = |f: &File, name: &str, at: u64, len: u64| -> Result<Vec<u8>, LedgerError> {
-            let mut v = vec![0u8; len as usize];
+            let mut v = vec![0u8; to_usize(len, "recheck window bytes")?];
             f.read_exact_at(&mut v, at).map_err(io(&self.path(name)))?;
             Ok(v)
         };
@@ -866,7 +868,7 @@ impl EmbeddedLedger {
         // Anything after a well-formed marker: walk the record headers; any
         // further commit marker is a batch built on a later checkpoint.
         while intact && pos + RECORD_HEADER <= log_file_len {
-            let header = read_upto(&self.log, pos, RECORD_HEADER as usize).map_err(io(&log_path))?;
+            let header = read_upto(&self.log, pos, RECORD_HEADER_BYTES).map_err(io(&log_path))?;
             if header[..4] == MARKER_MAGIC[..4] {
                 match self.marker_at(pos, log_file_len)? {
                     Some((first, new)) if first > size => return rollback(first, new),
@@ -905,13 +907,14 @@ impl EmbeddedLedger {
     /// last record ends (so a marker-like byte string inside an entry does
     /// not count).
     fn find_later_commit(&self, size: u64, from: u64, log_file_len: u64) -> Result<Option<(u64, u64)>, LedgerError> {
-        const CHUNK: u64 = 1 << 20;
+        const CHUNK_BYTES: usize = 1 << 20;
+        const CHUNK: u64 = CHUNK_BYTES as u64;
         let log_path = self.path("entries.log");
         let offsets_count = self.file_len(&self.offsets_file, "offsets.bin")? / 8;
         let mut start = from;
         while start < log_file_len {
-            let chunk = read_upto(&self.log, start, (CHUNK + MARKER_LEN) as usize).map_err(io(&log_path))?;
-            for (i, w) in chunk.windows(MARKER_LEN as usize).enumerate() {
+            let chunk = read_upto(&self.log, start, CHUNK_BYTES + MARKER_BYTES).map_err(io(&log_path))?;
+            for (i, w) in chunk.windows(MARKER_BYTES).enumerate() {
                 if w[..8] != MARKER_MAGIC {
                     continue;
                 }
@@ -947,13 +950,15 @@ impl EmbeddedLedger {
         }
         let mut header = [0u8; 8];
         self.log.read_exact_at(&mut header, offset).map_err(io(&path))?;
-        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as u64;
-        if len as usize > MAX_ENTRY_BYTES || offset + RECORD_HEADER + len > log_len {
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+        let fits = usize::try_from(len).is_ok_and(|l| l <= MAX_ENTRY_BYTES);
+        let len = u64::from(len);
+        if !fits || offset + RECORD_HEADER + len > log_len {
             return Err(LedgerError::Corrupt(format!(
                 "record at {offset} claims {len} bytes past the end of entries.log"
             )));
         }
-        let mut entry = vec![0u8; len as usize];
+        let mut entry = vec![0u8; to_usize(len, "record bytes")?];
         self.log
             .read_exact_at(&mut entry, offset + RECORD_HEADER)
             .map_err(io(&path))?;
@@ -1001,7 +1006,12 @@ impl EmbeddedLedger {
         let mut leaves = Vec::with_capacity(entries.len());
         for e in entries {
             let offset = self.log_len + records.len() as u64;
-            records.extend_from_slice(&(e.len() as u32).to_be_bytes());
+            // Entries were checked against MAX_ENTRY_BYTES; a length that
+            // does not fit the u32 header is refused, never wrapped.
+            let Ok(len) = u32::try_from(e.len()) else {
+                return Err(LedgerError::EntryTooLarge(e.len()));
+            };
+            records.extend_from_slice(&len.to_be_bytes());
             records.extend_from_slice(&sha2::Sha256::digest(e)[..4]);
             records.extend_from_slice(e);
             let leaf = leaf_hash(e);
@@ -1152,7 +1162,7 @@ impl EmbeddedLedger {
                 size: self.size(),
             });
         }
-        let mut buf = vec![0u8; ((end - start) * 8) as usize];
+        let mut buf = vec![0u8; to_usize((end - start) * 8, "offset bytes")?];
         self.offsets_file
             .read_exact_at(&mut buf, start * 8)
             .map_err(io(&self.path("offsets.bin")))?;
@@ -1260,7 +1270,7 @@ impl super::LedgerStore for EmbeddedLedger {
         if let Some(tree) = &self.memory {
             return Ok(tree.level_range(0, start, end - start).to_vec());
         }
-        let mut buf = vec![0u8; ((end - start) * 32) as usize];
+        let mut buf = vec![0u8; to_usize((end - start) * 32, "leaf hash bytes")?];
         self.leaves
             .read_exact_at(&mut buf, start * 32)
             .map_err(io(&self.path("leaves.bin")))?;
@@ -1272,7 +1282,7 @@ impl super::LedgerStore for EmbeddedLedger {
         if self.memory.is_some() || first + count > interior_count(self.size()) {
             return Ok(None);
         }
-        let mut buf = vec![0u8; (count * 32) as usize];
+        let mut buf = vec![0u8; to_usize(count * 32, "interior node bytes")?];
         nodes
             .read_exact_at(&mut buf, first * 32)
             .map_err(io(&self.path("nodes.bin")))?;

@@ -75,6 +75,11 @@ fn poisoned() -> LedgerError {
     LedgerError::Corrupt("a previous writer panicked".into())
 }
 
+/// The store's lock was poisoned: a writer panicked while holding it.
+fn lock_poisoned<T>(e: std::sync::PoisonError<T>) -> LedgerError {
+    LedgerError::Corrupt(format!("a previous writer panicked ({e})"))
+}
+
 /// Puts the queue back in order if the leader unwinds mid-batch: its
 /// tickets get an error and another waiter can lead.
 struct LeaderGuard<'a> {
@@ -109,7 +114,7 @@ impl Inner {
     fn commit(&self, batch: Vec<(u64, Vec<u8>)>) -> Vec<(u64, Outcome)> {
         let (tickets, entries): (Vec<u64>, Vec<Vec<u8>>) = batch.into_iter().unzip();
         let result = (|| -> Result<Vec<Appended>, LedgerError> {
-            let mut store = self.store.lock().map_err(|_| poisoned())?;
+            let mut store = self.store.lock().map_err(lock_poisoned)?;
             let receipt = store.append(&entries)?;
             (receipt.first_index..receipt.first_index + entries.len() as u64)
                 .map(|index| {
@@ -167,7 +172,7 @@ impl SharedLedger {
 
     /// Runs `f` with the store locked (reads; batch appends of its own).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut dyn LedgerStore) -> R) -> Result<R, LedgerError> {
-        let mut store = self.inner.store.lock().map_err(|_| poisoned())?;
+        let mut store = self.inner.store.lock().map_err(lock_poisoned)?;
         Ok(f(store.as_mut()))
     }
 

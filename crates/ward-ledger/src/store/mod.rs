@@ -69,6 +69,18 @@ pub enum LedgerError {
     /// An entry over [`MAX_ENTRY_BYTES`].
     #[error("entry of {0} bytes is larger than the {MAX_ENTRY_BYTES}-byte limit")]
     EntryTooLarge(usize),
+    /// A size or count from the ledger's files does not fit this platform's
+    /// `usize`, so it cannot be read into memory.
+    #[error("ledger {what} of {value} does not fit in this platform's address space")]
+    TooLarge {
+        /// What was being sized (for example "leaf hash bytes").
+        what: &'static str,
+        /// The value that does not fit.
+        value: u64,
+        /// The failed conversion.
+        #[source]
+        source: std::num::TryFromIntError,
+    },
     /// A read-only snapshot was asked to append.
     #[error("this ledger was opened read-only (a snapshot beside the running writer); it cannot append")]
     ReadOnly,
@@ -110,6 +122,11 @@ impl<S: LedgerStore + ?Sized> NodeSource for StoreNodes<'_, S> {
     fn node(&mut self, level: u32, index: u64) -> Result<Hash, LedgerError> {
         self.0.node(level, index)
     }
+}
+
+/// `value` as a `usize`, or [`LedgerError::TooLarge`] naming `what`.
+pub(crate) fn to_usize(value: u64, what: &'static str) -> Result<usize, LedgerError> {
+    usize::try_from(value).map_err(|source| LedgerError::TooLarge { what, value, source })
 }
 
 /// Refuses a batch holding an entry over [`MAX_ENTRY_BYTES`], before anything is written.
@@ -299,7 +316,9 @@ pub trait LedgerStore: Send {
                 return Ok(None);
             }
             let entries = self.entries(start, start + width)?;
-            return Ok(Some(encode_bundle(entries.iter().map(Vec::as_slice))));
+            let bundle = encode_bundle(entries.iter().map(Vec::as_slice))
+                .map_err(|e| LedgerError::Corrupt(format!("entries {start}..{}: {e}", start + width)))?;
+            return Ok(Some(bundle));
         }
         let Ok(level) = kind.parse::<usize>() else {
             return Ok(None);
@@ -307,7 +326,10 @@ pub trait LedgerStore: Send {
         if kind != level.to_string() || level > 7 {
             return Ok(None);
         }
-        let level = (level * TILE_HEIGHT) as u32;
+        // `level` is at most 7 (checked above), so this always converts.
+        let Ok(level) = u32::try_from(level * TILE_HEIGHT) else {
+            return Ok(None);
+        };
         if start.saturating_add(width) > self.size() >> level {
             return Ok(None);
         }

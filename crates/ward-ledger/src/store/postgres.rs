@@ -43,7 +43,7 @@ pub struct PostgresLedger {
 
 fn hash32(v: &[u8], what: &str) -> Result<Hash, LedgerError> {
     v.try_into()
-        .map_err(|_| LedgerError::Corrupt(format!("{what} is not 32 bytes")))
+        .map_err(|e| LedgerError::Corrupt(format!("{what} is {} bytes, not 32 ({e})", v.len())))
 }
 
 fn db(e: postgres::Error) -> LedgerError {
