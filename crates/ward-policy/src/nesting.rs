@@ -60,6 +60,48 @@ pub(crate) fn rego_too_deep(text: &str, limit: usize) -> Option<TooDeep> {
     result
 }
 
+/// The byte offset of the first Rego number literal whose exponent has more
+/// than three significant digits (`0e66666666`), if any. regorus's number
+/// parser spends time linear in the exponent's value on such literals (a
+/// 14-byte `0E66666666` took over a minute; found by fuzzing), and no policy
+/// needs a number beyond f64's range, so they are refused before parsing.
+pub(crate) fn rego_number_too_large(text: &str) -> Option<usize> {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut prev = b' ';
+    // In a number's mantissa; in its exponent (offset of the `e`, sign seen,
+    // significant digits so far).
+    let mut mantissa = false;
+    let mut exponent: Option<(usize, bool, usize)> = None;
+    let mut found = None;
+    scan(text, Syntax::Rego, |i, b| {
+        if let Some((at, signed, digits)) = exponent.as_mut() {
+            match b {
+                b'+' | b'-' if !*signed && *digits == 0 && (prev == b'e' || prev == b'E') => *signed = true,
+                b'0' if *digits == 0 => {}
+                b'0'..=b'9' => {
+                    *digits += 1;
+                    if *digits > 3 {
+                        found = Some(*at);
+                        return false;
+                    }
+                }
+                _ => exponent = None,
+            }
+        } else if mantissa {
+            match b {
+                b'0'..=b'9' | b'.' => {}
+                b'e' | b'E' => exponent = Some((i, false, 0)),
+                _ => mantissa = false,
+            }
+        } else if b.is_ascii_digit() && !ident(prev) {
+            mantissa = true;
+        }
+        prev = b;
+        true
+    });
+    found
+}
+
 /// Calls `f` with each bracket outside strings and comments and its offset;
 /// stops when `f` returns false.
 fn scan(text: &str, syntax: Syntax, mut f: impl FnMut(usize, u8) -> bool) {
@@ -174,6 +216,30 @@ fn skip_until(bytes: &[u8], mut from: usize, end: &[u8], escapes: bool) -> usize
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rego_numbers_with_huge_exponents_are_found_and_ordinary_ones_pass() {
+        for bad in [
+            "f := 0E66666666",
+            "f := 1e-12345",
+            "f := 2.5E+1000",
+            "x := [1, 0e0066666]",
+        ] {
+            assert!(super::rego_number_too_large(bad).is_some(), "{bad}");
+        }
+        for good in [
+            "f := 1e308",
+            "f := 0.5e-999",
+            "f := 0e0000999",
+            "x1e99999 := 1",
+            "f := \"1e99999\"",
+            "f := 1 # 1e99999",
+            "f := a.e12345",
+        ] {
+            assert_eq!(super::rego_number_too_large(good), None, "{good}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -205,7 +271,7 @@ mod tests {
         assert_eq!(rego_too_deep(&nested(12), 12), None);
         assert_eq!(rego_too_deep(&nested(13), 12), Some(TooDeep::Nesting(17)));
         // Within the nesting limit, but many deep brackets add up.
-        let many = nested(12).repeat((REGO_PARSE_BUDGET as usize >> 12) + 1);
+        let many = nested(12).repeat((usize::try_from(REGO_PARSE_BUDGET).unwrap() >> 12) + 1);
         assert!(matches!(rego_too_deep(&many, 12), Some(TooDeep::Work(_))));
         // Many shallow brackets are fine.
         let shallow = "x := [[1]]\n".repeat(100_000);

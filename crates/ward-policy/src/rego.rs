@@ -68,6 +68,12 @@ impl RegoRules {
                 let (line, column) = crate::error::LineIndex::new(text).line_col(at);
                 return Err(format!("{name}:{line}:{column}: {what}"));
             }
+            if let Some(at) = crate::nesting::rego_number_too_large(text) {
+                let (line, column) = crate::error::LineIndex::new(text).line_col(at);
+                return Err(format!(
+                    "{name}:{line}:{column}: a number with an exponent over 999 (no policy needs one; the parser would take minutes)"
+                ));
+            }
             engine
                 .add_policy(name.clone(), text.clone())
                 .map_err(|e| format!("{name}: {e}"))?;
@@ -98,9 +104,12 @@ impl RegoRules {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(|e| format!("cannot start the Rego evaluator: {e}"))?;
-            let value = worker
-                .join()
-                .map_err(|_| "the Rego evaluator failed unexpectedly".to_string())??;
+            let value = worker.join().map_err(|panic| {
+                format!(
+                    "the Rego evaluator failed unexpectedly: {}",
+                    panic_message(panic.as_ref())
+                )
+            })??;
             messages(value)
         })
     }
@@ -130,4 +139,14 @@ fn message(v: &regorus::Value) -> Result<String, String> {
         regorus::Value::String(s) => Ok(s.to_string()),
         other => Err(format!("deny messages must be strings, got {other}")),
     }
+}
+
+/// The text a panic carried (`panic!` with a literal or a formatted
+/// message), for the error that reports it.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message")
 }

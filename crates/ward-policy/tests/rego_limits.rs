@@ -225,3 +225,12 @@ fn deep_nesting_is_refused_quickly_and_shallow_nesting_loads() {
     );
     load(&text).expect("brackets in strings and comments are not nesting");
 }
+
+#[test]
+fn numbers_with_huge_exponents_are_refused_at_load_not_parsed_for_minutes() {
+    // Found by fuzzing (crates/ward-fuzz/regressions/rego/hang-*): regorus
+    // spends time linear in the exponent of `0E66666666`.
+    let err = load("package ward\n\nbig := 0E66666666\n").expect_err("refused");
+    assert!(err.contains("rule.rego:3:9") && err.contains("exponent"), "{err}");
+    load("package ward\n\nbig := 1e308\nsmall := 0.5e-300\n").expect("ordinary exponents load");
+}
