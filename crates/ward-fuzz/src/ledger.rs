@@ -60,7 +60,7 @@ pub fn tiles(data: &[u8]) {
     let Some((&w, rest)) = data.split_first() else { return };
     let width = u64::from(w) + 1;
     let _ = ward_ledger::tiles::decode_tile(rest, width);
-    let _ = ward_ledger::tiles::decode_bundle(rest, width as usize);
+    let _ = ward_ledger::tiles::decode_bundle(rest, usize::from(w) + 1);
     if let Ok(text) = std::str::from_utf8(rest) {
         let elements: Vec<&str> = text.split('/').take(16).collect();
         let _ = ward_ledger::tiles::parse_index(&elements);

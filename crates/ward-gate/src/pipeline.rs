@@ -231,7 +231,7 @@ impl Gate {
             Some(store) => {
                 let mut store = store
                     .lock()
-                    .map_err(|_| GateError::FirstSeen("a previous writer panicked".into()))?;
+                    .map_err(|e| GateError::FirstSeen(format!("a previous writer panicked ({e})")))?;
                 let seen = store.observe(&report.findings, now);
                 store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
                 seen

@@ -215,8 +215,8 @@ mod tests {
     #[test]
     fn parallel_and_inline_paths_agree_with_one_shot_hashing() {
         // Crosses the threshold, leaves a partial chunk, and uses odd read sizes.
-        let data: Vec<u8> = (0..(3 * PARALLEL_THRESHOLD as usize + 12345))
-            .map(|i| (i * 31 % 251) as u8)
+        let data: Vec<u8> = (0..(3 * usize::try_from(PARALLEL_THRESHOLD).unwrap() + 12345))
+            .map(|i| u8::try_from(i * 31 % 251).unwrap())
             .collect();
         let mut h = DualHasher::new();
         for piece in data.chunks(7919) {

@@ -79,7 +79,7 @@ fn octal(field: &[u8], what: &str, terminated: bool) -> Result<u64, ArchiveError
 
 fn utf8(bytes: &[u8], what: &str) -> Result<String, ArchiveError> {
     String::from_utf8(bytes.to_vec())
-        .map_err(|_| ambiguous(format!("{what} is not UTF-8; installers decode it differently")))
+        .map_err(|e| ambiguous(format!("{what} is not UTF-8 ({e}); installers decode it differently")))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -97,7 +97,7 @@ enum Format {
 /// NUL), UTF-8 throughout, no key twice.
 fn pax_records(data: &[u8]) -> Result<Vec<(String, String)>, ArchiveError> {
     let bad = |why: &str| ambiguous(format!("PAX header: {why}"));
-    let text = std::str::from_utf8(data).map_err(|_| bad("not UTF-8"))?;
+    let text = std::str::from_utf8(data).map_err(|e| bad(&format!("not UTF-8 ({e})")))?;
     let mut rest = text;
     let mut out: Vec<(String, String)> = Vec::new();
     while !rest.is_empty() {
@@ -105,7 +105,9 @@ fn pax_records(data: &[u8]) -> Result<Vec<(String, String)>, ArchiveError> {
         if len.is_empty() || !len.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad("record length is not a decimal number"));
         }
-        let n: usize = len.parse().map_err(|_| bad("record length too large"))?;
+        let n: usize = len
+            .parse()
+            .map_err(|e| bad(&format!("record length too large ({e})")))?;
         if n.to_string() != len {
             // node-tar cuts the record after `String(n) + ' '`: with a
             // leading zero its key starts with a space and the record is
@@ -387,7 +389,11 @@ fn extension(kind: u8, data: &[u8], pending: &mut Pending) -> Result<(), Archive
                         if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
                             return Err(ambiguous(format!("PAX size {value:?}")));
                         }
-                        pending.pax_size = Some(value.parse().map_err(|_| ambiguous("PAX size too large"))?);
+                        pending.pax_size = Some(
+                            value
+                                .parse()
+                                .map_err(|e| ambiguous(format!("PAX size too large ({e})")))?,
+                        );
                     }
                     k => refuse_key(k, &value, false)?,
                 }
@@ -471,8 +477,8 @@ mod tests {
             seed ^= seed >> 7;
             seed ^= seed << 17;
             let mut bytes = good.clone();
-            let at = (seed % bytes.len() as u64) as usize;
-            bytes[at] = (seed >> 32) as u8;
+            let at = usize::try_from(seed % u64::try_from(bytes.len()).unwrap()).unwrap();
+            bytes[at] = seed.to_be_bytes()[3];
             // Mostly keep the checksums right, so the mutation reaches past them.
             if !seed.is_multiple_of(4) {
                 for start in [0, 2 * BLOCK] {

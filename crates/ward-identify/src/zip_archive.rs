@@ -32,6 +32,11 @@ fn u16_at(b: &[u8], i: usize) -> u64 {
     u64::from(u16::from_le_bytes([b[i], b[i + 1]]))
 }
 
+/// A 16-bit length field, as a `usize` (always fits: `usize` is at least 16 bits).
+fn u16_len(b: &[u8], i: usize) -> usize {
+    usize::from(u16::from_le_bytes([b[i], b[i + 1]]))
+}
+
 fn u32_at(b: &[u8], i: usize) -> u64 {
     u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]))
 }
@@ -46,7 +51,7 @@ fn read_at<R: Read + Seek>(r: &mut R, offset: u64, len: usize) -> Result<Vec<u8>
     r.seek(SeekFrom::Start(offset)).map_err(archive_error)?;
     let mut buf = vec![0u8; len];
     r.read_exact(&mut buf)
-        .map_err(|_| malformed("zip structure runs past the end of the file"))?;
+        .map_err(|e| malformed(format!("zip structure runs past the end of the file ({e})")))?;
     Ok(buf)
 }
 
@@ -127,7 +132,7 @@ fn central_directory<R: Read + Seek>(
             "central directory larger than {MAX_CENTRAL_DIRECTORY} bytes"
         )));
     }
-    let size = usize::try_from(size).map_err(|_| malformed("central directory too large"))?;
+    let size = usize::try_from(size).map_err(|e| malformed(format!("central directory too large ({e})")))?;
     let cd = read_at(r, offset, size)?;
     let mut entries = Vec::new();
     let mut at = 0usize;
@@ -139,7 +144,7 @@ fn central_directory<R: Read + Seek>(
             return Err(malformed("bad central directory entry"));
         }
         let flags = u16_at(h, 8);
-        let (n, x, c) = (u16_at(h, 28) as usize, u16_at(h, 30) as usize, u16_at(h, 32) as usize);
+        let (n, x, c) = (u16_len(h, 28), u16_len(h, 30), u16_len(h, 32));
         let name = cd
             .get(at + 46..at + 46 + n)
             .ok_or_else(|| malformed("truncated central directory"))?;
@@ -160,7 +165,8 @@ fn central_directory<R: Read + Seek>(
             }
         }
         let name = if flags & 0x800 != 0 || name.is_ascii() {
-            String::from_utf8(name.to_vec()).map_err(|_| malformed("zip entry name flagged UTF-8 is not UTF-8"))?
+            String::from_utf8(name.to_vec())
+                .map_err(|e| malformed(format!("zip entry name flagged UTF-8 is not UTF-8 ({e})")))?
         } else {
             return Err(ambiguous(format!(
                 "zip entry name {:?} is neither ASCII nor flagged UTF-8; readers decode it differently",
@@ -198,7 +204,7 @@ const UNICODE_PATH: u64 = 0x7075;
 fn check_extra(extra: &[u8], name: &str) -> Result<(), ArchiveError> {
     let mut at = 0;
     while at + 4 <= extra.len() {
-        let (id, len) = (u16_at(extra, at), u16_at(extra, at + 2) as usize);
+        let (id, len) = (u16_at(extra, at), u16_len(extra, at + 2));
         if id == UNICODE_PATH {
             return Err(ambiguous(format!(
                 "zip entry {name:?} has a Unicode Path extra field; some extractors take its name, others the header's"
@@ -213,7 +219,7 @@ fn check_extra(extra: &[u8], name: &str) -> Result<(), ArchiveError> {
 fn zip64_values(extra: &[u8]) -> Result<Vec<u64>, ArchiveError> {
     let mut at = 0;
     while at + 4 <= extra.len() {
-        let (id, len) = (u16_at(extra, at), u16_at(extra, at + 2) as usize);
+        let (id, len) = (u16_at(extra, at), u16_len(extra, at + 2));
         let body = extra
             .get(at + 4..at + 4 + len)
             .ok_or_else(|| malformed("truncated zip extra field"))?;
@@ -247,7 +253,7 @@ fn check_local<R: Read + Seek>(r: &mut R, entry: &CentralEntry, file_size: u64) 
         .checked_add(30)
         .ok_or_else(|| malformed("zip local header offset out of range"))?;
     let (n, x) = (u16_at(&h, 26), u16_at(&h, 28));
-    let local = read_at(r, name_at, n as usize)?;
+    let local = read_at(r, name_at, u16_len(&h, 26))?;
     if local != entry.name.as_bytes() {
         return Err(ambiguous(format!(
             "the central directory names {:?}, the local header {:?}; extractors disagree on which to use",
@@ -255,7 +261,7 @@ fn check_local<R: Read + Seek>(r: &mut R, entry: &CentralEntry, file_size: u64) 
             String::from_utf8_lossy(&local)
         )));
     }
-    let local_extra = read_at(r, name_at + n, x as usize)?;
+    let local_extra = read_at(r, name_at + n, u16_len(&h, 28))?;
     check_extra(&local_extra, &entry.name)?;
     let descriptor = entry.flags & 0x8 != 0;
     if u16_at(&h, 8) != entry.method || (u16_at(&h, 6) & 0x8 != 0) != descriptor {
@@ -272,7 +278,7 @@ fn check_local<R: Read + Seek>(r: &mut R, entry: &CentralEntry, file_size: u64) 
         let (mut uncompressed, mut compressed) = (u32_at(&h, 22), u32_at(&h, 18));
         if uncompressed == 0xffff_ffff || compressed == 0xffff_ffff {
             let mut values = zip64_values(&local_extra)
-                .map_err(|_| disagree("the sizes (no zip64 field in the local header)"))?
+                .map_err(|e| disagree(&format!("the sizes (no zip64 field in the local header: {e})")))?
                 .into_iter();
             for field in [&mut uncompressed, &mut compressed] {
                 if *field == 0xffff_ffff {
@@ -409,8 +415,8 @@ mod tests {
             seed ^= seed >> 7;
             seed ^= seed << 17;
             let mut bytes = good.clone();
-            let at = (seed % bytes.len() as u64) as usize;
-            bytes[at] = (seed >> 32) as u8;
+            let at = usize::try_from(seed % u64::try_from(bytes.len()).unwrap()).unwrap();
+            bytes[at] = seed.to_be_bytes()[3];
             let _ = scan(Cursor::new(&bytes), bytes.len() as u64, &limits, |_| true);
         }
     }

@@ -65,12 +65,14 @@ pub enum InputError {
         source: std::io::Error,
     },
     /// The file is not UTF-8 where text was required.
-    #[error("{what} {}: not valid UTF-8", path.display())]
+    #[error("{what} {}: not valid UTF-8: {source}", path.display())]
     NotUtf8 {
         /// What the file is for.
         what: &'static str,
         /// The path as given.
         path: PathBuf,
+        /// Where the first invalid byte is.
+        source: std::str::Utf8Error,
     },
 }
 
@@ -188,9 +190,10 @@ impl<'a> InputFile<'a> {
 
     /// Reads the whole file as UTF-8 text.
     pub fn read_to_string(&self) -> Result<String, InputError> {
-        String::from_utf8(self.read()?).map_err(|_| InputError::NotUtf8 {
+        String::from_utf8(self.read()?).map_err(|e| InputError::NotUtf8 {
             what: self.what,
             path: self.path.to_path_buf(),
+            source: e.utf8_error(),
         })
     }
 

@@ -209,9 +209,9 @@ impl Policy {
             })
             .collect();
         // A scope that requires hardware-backed keys counts registered keys only.
-        let (trusted, not_hardware): (Vec<_>, Vec<_>) = trusted
-            .into_iter()
-            .partition(|(s, _)| scope.require_hardware_keys.is_none() || crate::hardware::registered(scope, s).is_some());
+        let (trusted, not_hardware): (Vec<_>, Vec<_>) = trusted.into_iter().partition(|(s, _)| {
+            scope.require_hardware_keys.is_none() || crate::hardware::registered(scope, s).is_some()
+        });
         let mut not_hardware: Vec<String> = not_hardware.iter().map(|(s, _)| describe(s)).collect();
         not_hardware.sort();
         not_hardware.dedup();
@@ -268,7 +268,9 @@ impl Policy {
             let mut distinct: Vec<String> = trusted.iter().map(|(s, _)| signer_key(s)).collect();
             distinct.sort();
             distinct.dedup();
-            if (distinct.len() as u32) < scope.threshold.value && hardware_shortfall.is_none() {
+            // A count past u32::MAX meets any threshold.
+            let short = u32::try_from(distinct.len()).is_ok_and(|n| n < scope.threshold.value);
+            if short && hardware_shortfall.is_none() {
                 fail(
                     ReasonCode::ThresholdNotMet,
                     scope.threshold.line,
@@ -280,10 +282,7 @@ impl Policy {
                 );
             }
             if let Some(max) = &scope.max_signature_age_days {
-                let newest = trusted
-                    .iter()
-                    .filter_map(|(_, t)| t.copied())
-                    .max();
+                let newest = trusted.iter().filter_map(|(_, t)| t.copied()).max();
                 let limit = jiff::SignedDuration::from_hours(24 * i64::from(max.value));
                 match newest {
                     None => fail(

@@ -39,7 +39,7 @@ fn an_oversized_policy_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ward.toml");
     let mut text = String::from("version = 1\n");
-    while text.len() <= ward_input::limits::POLICY as usize {
+    while text.len() <= usize::try_from(ward_input::limits::POLICY).unwrap() {
         text.push_str("# padding padding padding padding padding padding padding padding\n");
     }
     std::fs::write(&path, text).unwrap();

@@ -86,15 +86,16 @@ impl AffectedPackage {
                 crate::osv::is_affected(a, scheme, &v, version)
             }
             Matcher::Rustsec { patched, unaffected } => {
-                let bad = || VersionError {
+                let v = semver::Version::parse(version).map_err(|e| VersionError {
                     version: version.to_string(),
                     scheme: VersionScheme::Semver,
-                };
-                let v = semver::Version::parse(version).map_err(|_| bad())?;
+                    detail: Some(e.to_string()),
+                })?;
                 for req in patched.iter().chain(unaffected) {
-                    let r = semver::VersionReq::parse(req).map_err(|_| VersionError {
+                    let r = semver::VersionReq::parse(req).map_err(|e| VersionError {
                         version: req.clone(),
                         scheme: VersionScheme::Semver,
+                        detail: Some(e.to_string()),
                     })?;
                     if r.matches(&v) {
                         return Ok(false);

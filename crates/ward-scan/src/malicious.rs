@@ -78,7 +78,7 @@ fn indicator(text: &str) -> Result<Indicator, String> {
         };
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(b64)
-            .map_err(|_| bad())?;
+            .map_err(|e| format!("{} ({e})", bad()))?;
         if bytes.len() != len {
             return Err(bad());
         }

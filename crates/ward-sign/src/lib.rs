@@ -143,7 +143,7 @@ impl SigningKey {
                     .map_err(|e| SignError::Key(e.to_string()))?;
                 let plain = encrypted
                     .decrypt(pass.as_bytes())
-                    .map_err(|_| SignError::Passphrase("wrong passphrase".into()))?;
+                    .map_err(|e| SignError::Passphrase(format!("wrong passphrase ({e})")))?;
                 Self::from_pkcs8(plain.as_bytes())
             }
             other => Err(SignError::Key(format!(

@@ -455,6 +455,10 @@ pub fn generate(uri: &Pkcs11Uri, config: &TokenConfig, algorithm: Algorithm) -> 
         Some(id) => id.clone(),
         None => {
             let mut id = vec![0u8; 16];
+            #[expect(
+                clippy::map_err_ignore,
+                reason = "aws-lc-rs reports only `Unspecified`, which adds nothing to the typed error"
+            )]
             aws_lc_rs::rand::fill(&mut id).map_err(|_| Pkcs11Error::Token {
                 token: opened.token.clone(),
                 message: "no random bytes for the key id".into(),
@@ -782,8 +786,16 @@ impl TokenKey {
         }
         let raw = self.token_sign(&Mechanism::Ecdsa, digest)?;
         let der = ecdsa_der(&raw).ok_or_else(|| self.bad())?;
+        #[expect(
+            clippy::map_err_ignore,
+            reason = "aws-lc-rs reports only `Unspecified`, which adds nothing to the typed error"
+        )]
         let d =
             aws_lc_rs::digest::Digest::import_less_safe(digest, &aws_lc_rs::digest::SHA256).map_err(|_| self.bad())?;
+        #[expect(
+            clippy::map_err_ignore,
+            reason = "aws-lc-rs reports only `Unspecified`, which adds nothing to the typed error"
+        )]
         aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1, self.raw_point())
             .verify_digest(&d, &der)
             .map_err(|_| self.bad())?;
@@ -800,6 +812,10 @@ impl TokenKey {
             }
             Algorithm::Ed25519 => {
                 let sig = self.token_sign(&Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)), message)?;
+                #[expect(
+                    clippy::map_err_ignore,
+                    reason = "aws-lc-rs reports only `Unspecified`, which adds nothing to the typed error"
+                )]
                 aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, self.raw_point())
                     .verify(message, &sig)
                     .map_err(|_| self.bad())?;

@@ -10,7 +10,12 @@ use zeroize::Zeroizing;
 
 fn passphrase(args: &PassphraseArgs) -> Result<Option<Zeroizing<String>>, Usage> {
     if let Some(var) = &args.passphrase_env {
-        let value = std::env::var(var).map_err(|_| Usage(format!("environment variable {var} is not set")))?;
+        // Not the VarError itself: for a non-UTF-8 value its message
+        // would print the passphrase.
+        let value = std::env::var(var).map_err(|e| match e {
+            std::env::VarError::NotPresent => Usage(format!("environment variable {var} is not set")),
+            std::env::VarError::NotUnicode(_) => Usage(format!("environment variable {var} is not valid UTF-8")),
+        })?;
         return Ok(Some(Zeroizing::new(value)));
     }
     if let Some(path) = &args.passphrase_file {

@@ -254,7 +254,7 @@ fn crc32(data: &[u8]) -> u32 {
 
 fn extra_field(id: u16, body: &[u8]) -> Vec<u8> {
     let mut out = id.to_le_bytes().to_vec();
-    out.extend_from_slice(&(body.len() as u16).to_le_bytes());
+    out.extend_from_slice(&u16::try_from(body.len()).unwrap().to_le_bytes());
     out.extend_from_slice(body);
     out
 }
@@ -272,9 +272,9 @@ fn build_zip(entries: &[RawEntry<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut cd = Vec::new();
     for e in entries {
-        let offset = out.len() as u32;
+        let offset = u32::try_from(out.len()).unwrap();
         let crc = crc32(e.data);
-        let size = e.data.len() as u32;
+        let size = u32::try_from(e.data.len()).unwrap();
         let local_size = e.local_sizes.unwrap_or(size);
         out.extend_from_slice(b"PK\x03\x04");
         out.extend_from_slice(&45u16.to_le_bytes());
@@ -283,8 +283,8 @@ fn build_zip(entries: &[RawEntry<'_>]) -> Vec<u8> {
         out.extend_from_slice(&crc.to_le_bytes());
         out.extend_from_slice(&local_size.to_le_bytes());
         out.extend_from_slice(&local_size.to_le_bytes());
-        out.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&(e.local_extra.len() as u16).to_le_bytes());
+        out.extend_from_slice(&u16::try_from(e.name.len()).unwrap().to_le_bytes());
+        out.extend_from_slice(&u16::try_from(e.local_extra.len()).unwrap().to_le_bytes());
         out.extend_from_slice(e.name.as_bytes());
         out.extend_from_slice(&e.local_extra);
         out.extend_from_slice(e.data);
@@ -297,21 +297,21 @@ fn build_zip(entries: &[RawEntry<'_>]) -> Vec<u8> {
         cd.extend_from_slice(&crc.to_le_bytes());
         cd.extend_from_slice(&size.to_le_bytes());
         cd.extend_from_slice(&size.to_le_bytes());
-        cd.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
-        cd.extend_from_slice(&(e.central_extra.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&u16::try_from(e.name.len()).unwrap().to_le_bytes());
+        cd.extend_from_slice(&u16::try_from(e.central_extra.len()).unwrap().to_le_bytes());
         cd.extend_from_slice(&[0u8; 6]); // comment length, disk, internal attributes
         cd.extend_from_slice(&0u32.to_le_bytes());
         cd.extend_from_slice(&offset.to_le_bytes());
         cd.extend_from_slice(e.name.as_bytes());
         cd.extend_from_slice(&e.central_extra);
     }
-    let cd_offset = out.len() as u32;
+    let cd_offset = u32::try_from(out.len()).unwrap();
     out.extend_from_slice(&cd);
     out.extend_from_slice(b"PK\x05\x06");
     out.extend_from_slice(&[0u8; 4]);
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+    out.extend_from_slice(&u16::try_from(entries.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(&u16::try_from(entries.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(&u32::try_from(cd.len()).unwrap().to_le_bytes());
     out.extend_from_slice(&cd_offset.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out

@@ -437,11 +437,11 @@ pub(crate) fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<
     let mut cd = Vec::new();
     let mut listed = 0u16;
     for (i, e) in entries.iter().enumerate() {
-        let offset = out.len() as u32;
+        let offset = u32::try_from(out.len()).unwrap();
         let mut crc = flate2::Crc::new();
         crc.update(e.data);
         let crc = crc.sum();
-        let size = e.data.len() as u32;
+        let size = u32::try_from(e.data.len()).unwrap();
         let flags = |n: &str| if n.is_ascii() { 0u16 } else { 0x800 };
         out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
         out.extend_from_slice(&20u16.to_le_bytes());
@@ -452,7 +452,7 @@ pub(crate) fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<
         out.extend_from_slice(&crc.to_le_bytes());
         out.extend_from_slice(&size.to_le_bytes());
         out.extend_from_slice(&size.to_le_bytes());
-        out.extend_from_slice(&(e.local.len() as u16).to_le_bytes());
+        out.extend_from_slice(&u16::try_from(e.local.len()).unwrap().to_le_bytes());
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(e.local.as_bytes());
         out.extend_from_slice(e.data);
@@ -471,19 +471,19 @@ pub(crate) fn raw_zip_hiding(entries: &[ZipEntry<'_>], hidden: &[usize]) -> Vec<
         cd.extend_from_slice(&crc.to_le_bytes());
         cd.extend_from_slice(&size.to_le_bytes());
         cd.extend_from_slice(&size.to_le_bytes());
-        cd.extend_from_slice(&(e.central.len() as u16).to_le_bytes());
+        cd.extend_from_slice(&u16::try_from(e.central.len()).unwrap().to_le_bytes());
         cd.extend_from_slice(&[0u8; 8]); // extra, comment, disk, internal attributes
         cd.extend_from_slice(&0u32.to_le_bytes()); // external attributes
         cd.extend_from_slice(&offset.to_le_bytes());
         cd.extend_from_slice(e.central.as_bytes());
     }
-    let cd_offset = out.len() as u32;
+    let cd_offset = u32::try_from(out.len()).unwrap();
     out.extend_from_slice(&cd);
     out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
     out.extend_from_slice(&[0u8; 4]);
     out.extend_from_slice(&listed.to_le_bytes());
     out.extend_from_slice(&listed.to_le_bytes());
-    out.extend_from_slice(&(cd.len() as u32).to_le_bytes());
+    out.extend_from_slice(&u32::try_from(cd.len()).unwrap().to_le_bytes());
     out.extend_from_slice(&cd_offset.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out

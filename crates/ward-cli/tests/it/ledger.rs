@@ -489,7 +489,7 @@ fn a_tampered_ledger_is_never_extended() {
     let log = ledger.join("entries.log");
     let original = std::fs::read(&log).unwrap();
     let offsets = std::fs::read(ledger.join("offsets.bin")).unwrap();
-    let at = |i: usize| u64::from_be_bytes(offsets[i * 8..i * 8 + 8].try_into().unwrap()) as usize;
+    let at = |i: usize| usize::try_from(u64::from_be_bytes(offsets[i * 8..i * 8 + 8].try_into().unwrap())).unwrap();
     let len = |i: usize| u32::from_be_bytes(original[at(i)..at(i) + 4].try_into().unwrap()) as usize;
     let cp = std::fs::read(ledger.join("checkpoint")).unwrap();
     type Tamper<'a> = Box<dyn Fn(&mut Vec<u8>) + 'a>;

@@ -470,7 +470,7 @@ fn package_lock_licences_with_a_policy() {
     run.expect(1);
     let doc = json_of(&run);
     let unknown = codes(&doc).iter().filter(|(c, _)| c == "license-unknown").count();
-    assert_eq!(unknown, doc["components"].as_u64().unwrap() as usize);
+    assert_eq!(unknown, usize::try_from(doc["components"].as_u64().unwrap()).unwrap());
 }
 
 #[test]

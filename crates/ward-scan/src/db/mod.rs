@@ -86,6 +86,10 @@ pub enum DbError {
     /// Another import or update holds the database.
     #[error("{0}: another `ward advisories import` or `update` is writing this database; try again when it is done")]
     Busy(String),
+    /// The merged database does not fit the saved format (record numbers
+    /// are 32-bit): refused rather than saved with wrapped numbers.
+    #[error("the advisory database is too large to save: {0}")]
+    TooLarge(String),
 }
 
 /// Per-ecosystem counts and freshness.

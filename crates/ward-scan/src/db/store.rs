@@ -69,7 +69,7 @@ fn jsonl<'a>(advisories: impl Iterator<Item = Result<&'a Advisory, DbError>>) ->
         let start = body.len() as u64;
         serde_json::to_writer(&mut body, a?).map_err(|e| DbError::Corrupt("records".into(), e.to_string()))?;
         let len = u32::try_from(body.len() as u64 - start)
-            .map_err(|_| DbError::Corrupt("records".into(), format!("record {i} is over 4 GiB")))?;
+            .map_err(|e| DbError::Corrupt("records".into(), format!("record {i} is over 4 GiB ({e})")))?;
         lines.push((start, len));
         body.push(b'\n');
     }
@@ -229,6 +229,12 @@ pub fn commit(dir: &Path, changes: Vec<Change>, replace_all: bool, now: &str) ->
     load(dir)
 }
 
+/// A record or entry number as saved in the index (32 bits), or an error
+/// saying the database has outgrown the format.
+fn record_number(i: usize) -> Result<u32, DbError> {
+    u32::try_from(i).map_err(|e| DbError::TooLarge(format!("record number {i} does not fit 32 bits ({e})")))
+}
+
 /// Writes the merged records and then the index that names them (the
 /// commit), then removes files no index names.
 fn write_merged(db: &AdvisoryDb, dir: &Path) -> Result<(), DbError> {
@@ -241,14 +247,20 @@ fn write_merged(db: &AdvisoryDb, dir: &Path) -> Result<(), DbError> {
     let mut index: Vec<IndexEntry> = db
         .index
         .iter()
-        .map(|((eco, n), v)| (*eco, n.clone(), v.iter().map(|&(i, j)| (i as u32, j as u32)).collect()))
-        .collect();
+        .map(|((eco, n), v)| {
+            let refs = v
+                .iter()
+                .map(|&(i, j)| Ok((record_number(i)?, record_number(j)?)))
+                .collect::<Result<_, DbError>>()?;
+            Ok((*eco, n.clone(), refs))
+        })
+        .collect::<Result<_, DbError>>()?;
     index.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let mut digests: Vec<(String, String, u32)> = db
         .by_digest
         .iter()
-        .flat_map(|((alg, hex), refs)| refs.iter().map(|&i| (alg.clone(), hex.clone(), i as u32)))
-        .collect();
+        .flat_map(|((alg, hex), refs)| refs.iter().map(|&i| Ok((alg.clone(), hex.clone(), record_number(i)?))))
+        .collect::<Result<_, DbError>>()?;
     digests.sort();
     let header = Header {
         format: FORMAT,
@@ -260,10 +272,16 @@ fn write_merged(db: &AdvisoryDb, dir: &Path) -> Result<(), DbError> {
         line_sums: lines
             .iter()
             .map(|&(offset, len)| {
-                let start = offset as usize;
-                super::line_sum(&body[start..start + len as usize])
+                let line = usize::try_from(offset)
+                    .ok()
+                    .zip(usize::try_from(len).ok())
+                    .and_then(|(start, len)| body.get(start..start.checked_add(len)?))
+                    .ok_or_else(|| {
+                        DbError::TooLarge(format!("record at byte {offset} ({len} bytes) is out of range"))
+                    })?;
+                Ok(super::line_sum(line))
             })
-            .collect(),
+            .collect::<Result<_, DbError>>()?,
         lines,
         index,
         digests,

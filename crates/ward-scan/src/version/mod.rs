@@ -37,10 +37,14 @@ impl VersionScheme {
         let bad = || VersionError {
             version: text.to_string(),
             scheme: self,
+            detail: None,
         };
         Ok(match self {
             Self::Semver => Version::Semver(SemverVersion::parse(text).ok_or_else(bad)?),
-            Self::Pep440 => Version::Pep440(pep440_rs::Version::from_str(text.trim()).map_err(|_| bad())?),
+            Self::Pep440 => Version::Pep440(pep440_rs::Version::from_str(text.trim()).map_err(|e| VersionError {
+                detail: Some(e.to_string()),
+                ..bad()
+            })?),
             Self::Maven => Version::Maven(MavenVersion::parse(text).ok_or_else(bad)?),
         })
     }
@@ -48,12 +52,14 @@ impl VersionScheme {
 
 /// A version that cannot be parsed in its ecosystem's order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{version:?} is not a valid {scheme:?} version")]
+#[error("{version:?} is not a valid {scheme:?} version{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
 pub struct VersionError {
     /// The text.
     pub version: String,
     /// The scheme it was read in.
     pub scheme: VersionScheme,
+    /// The parser's own explanation, when it gives one.
+    pub detail: Option<String>,
 }
 
 /// A parsed version. Versions of different schemes never compare.

@@ -87,7 +87,8 @@ fn decode(name: &str, raw: &str) -> Result<Vec<u8>, UriError> {
 }
 
 fn text(name: &str, raw: &str) -> Result<String, UriError> {
-    String::from_utf8(decode(name, raw)?).map_err(|_| UriError(format!("{name}: not UTF-8 after percent-decoding")))
+    String::from_utf8(decode(name, raw)?)
+        .map_err(|e| UriError(format!("{name}: not UTF-8 after percent-decoding ({})", e.utf8_error())))
 }
 
 fn set<T>(slot: &mut Option<T>, name: &str, value: T) -> Result<(), UriError> {
@@ -126,7 +127,7 @@ impl Pkcs11Uri {
                     let v = text(name, value)?;
                     let n = v
                         .parse::<u64>()
-                        .map_err(|_| UriError(format!("slot-id {v:?} is not a decimal number")))?;
+                        .map_err(|e| UriError(format!("slot-id {v:?} is not a decimal number ({e})")))?;
                     set(&mut out.slot_id, name, n)?
                 }
                 "slot-description" => set(&mut out.slot_description, name, text(name, value)?)?,
@@ -164,8 +165,12 @@ impl Pkcs11Uri {
                 "module-path" => set(&mut out.module_path, name, PathBuf::from(text(name, value)?))?,
                 "pin-value" => {
                     let pin = Zeroizing::new(decode(name, value)?);
-                    let pin = String::from_utf8(pin.to_vec())
-                        .map_err(|_| UriError("pin-value: not UTF-8 after percent-decoding".into()))?;
+                    let pin = String::from_utf8(pin.to_vec()).map_err(|e| {
+                        let why = e.utf8_error().to_string();
+                        // The error holds the PIN's bytes: wipe them too.
+                        drop(Zeroizing::new(e.into_bytes()));
+                        UriError(format!("pin-value: not UTF-8 after percent-decoding ({why})"))
+                    })?;
                     set(
                         &mut out.pin,
                         "pin-value or pin-source",
