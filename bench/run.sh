@@ -42,6 +42,9 @@ bench_cache="${XDG_CACHE_HOME:-$HOME/.cache}/ward-bench"
 mkdir -p "$bench_cache"
 WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" --cache "$bench_cache" 2>/dev/null | grep -v "^$"
 
+echo "== group commit through 'ward ledger serve' over HTTP: 1, 8 and 64 keep-alive clients appending one entry each (goal: >= 3,000 acknowledged appends/s with 64)"
+cargo bench -q -p ward-cli --bench serve -- "${ledger_args[@]}" --ward "$ward" 2>/dev/null | grep -v "^$"
+
 echo "== ledger open cost, whole process: one 'ward verify' and 'ward proxy' start against a ledger of 0, 10,000 and 1,000,000 entries (goals: verify within 1.2x of the empty ledger, proxy start < 100 ms at 1,000,000)"
 open_sizes=(0 10000 1000000); [ $short = 1 ] && open_sizes=(0 10000)
 open_data=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench-open-XXXXXX")
@@ -96,7 +99,7 @@ rm -rf "$open_data"
 echo "== advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
 cargo bench -q -p ward-scan --bench scan 2>/dev/null | grep -v "^$"
 
-echo "== registry proxy: cached tarballs vs a static file server, first-install overhead, peak memory on a large artifact"
+echo "== registry proxy: cached tarballs vs a static file server, first-install overhead, peak memory on a large artifact, 64 concurrent first installs vs one alone (goal: p99 within 2x)"
 proxy_args=(); [ $short = 1 ] && proxy_args=(--short)
 cargo bench -q -p ward-registry --bench proxy -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
 
