@@ -6,7 +6,11 @@
 //! 2. first install (fetch + verify + record + serve) per artifact, next to
 //!    the time the same bytes take to hash;
 //! 3. peak memory while proxying one large artifact (500 MB; 50 MB with
-//!    `--short`), before and after.
+//!    `--short`), before and after;
+//! 4. first installs under concurrency: 64 clients asking at once for 64
+//!    distinct uncached tarballs, next to one such request alone, against a
+//!    loopback HTTP upstream that adds 50 ms to every request (sidecar
+//!    probes on, so each artifact's bundle is fetched from upstream too).
 //!
 //! `cargo bench -p ward-registry --bench proxy [-- --short]`
 
@@ -17,7 +21,10 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ward_registry::{Cache, FetchLimits, Fetcher, Keeper, Proxy, Upstream, Upstreams};
+use ward_registry::{
+    Cache, FetchLimits, Fetcher, Keeper, MemoryLimits, Proxy, ProxyOptions, ServerLimits, SidecarProbes, TrustedRoots,
+    Upstream, Upstreams,
+};
 
 const CONNECTIONS: usize = 64;
 
@@ -93,6 +100,11 @@ impl Setup {
 
     /// Adds package `name` with a payload of `size` bytes; returns the tarball's size.
     fn package(&self, name: &str, size: usize) -> u64 {
+        self.package_at(name, size, "http://upstream.invalid")
+    }
+
+    /// As [`Setup::package`], the packument naming the tarball under `base`.
+    fn package_at(&self, name: &str, size: usize, base: &str) -> u64 {
         let pkg = self.upstream.join(name);
         std::fs::create_dir_all(&pkg).unwrap();
         let path = pkg.join(format!("{name}-1.0.0.tgz"));
@@ -100,12 +112,29 @@ impl Setup {
         let bundle = ward_sign::sign_artifact(&self.key, &path).unwrap();
         std::fs::write(format!("{}.sigstore.json", path.display()), bundle.to_string()).unwrap();
         let packument = serde_json::json!({"name": name, "versions": {"1.0.0": {"name": name, "version": "1.0.0",
-            "dist": {"tarball": format!("http://upstream.invalid/{name}/-/{name}-1.0.0.tgz")}}}});
+            "dist": {"tarball": format!("{base}/{name}/-/{name}-1.0.0.tgz")}}}});
         std::fs::write(pkg.join("package.json"), packument.to_string()).unwrap();
         std::fs::metadata(&path).unwrap().len()
     }
 
     fn proxy(&self, rt: &tokio::runtime::Runtime) -> (String, Arc<Proxy>) {
+        let fetcher = Fetcher::new(FetchLimits::default(), Vec::new());
+        self.proxy_over(
+            rt,
+            Upstream::Dir(self.upstream.clone()),
+            fetcher,
+            ProxyOptions::default(),
+        )
+    }
+
+    /// The proxy over `upstream` for npm, fetching with `fetcher`.
+    fn proxy_over(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        upstream: Upstream,
+        fetcher: Fetcher,
+        options: ProxyOptions,
+    ) -> (String, Arc<Proxy>) {
         let policy = ward_policy::Policy::load(&self.policy).unwrap();
         let ledger =
             ward_ledger::EmbeddedLedger::open(&self.dir.path().join("ledger"), "bench.ward.invalid/log").unwrap();
@@ -113,14 +142,16 @@ impl Setup {
             .with_policy(policy)
             .with_ledger(Box::new(ledger));
         let cache = Cache::open(&self.dir.path().join("cache")).unwrap();
-        let fetcher = Fetcher::new(FetchLimits::default(), Vec::new());
         let keeper = Keeper::new(gate, cache, fetcher, None).unwrap();
-        let proxy = Proxy::new(
+        let proxy = Proxy::with_options(
             keeper,
             Upstreams {
-                npm: Some(Upstream::Dir(self.upstream.clone())),
+                npm: Some(upstream),
                 ..Upstreams::default()
             },
+            &MemoryLimits::default(),
+            ServerLimits::default(),
+            options,
         );
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -206,6 +237,101 @@ fn load(addr: &str, paths: &[String], seconds: f64) -> (f64, Duration, Duration,
         percentile(&all, 0.99),
         mean,
     )
+}
+
+/// Serves `root` in the npm registry's URL layout (`/NAME` is the
+/// packument, `/NAME/-/FILE` a tarball or a file beside it), each answer
+/// `latency` late; returns its base URL.
+fn slow_upstream(rt: &tokio::runtime::Runtime, root: PathBuf, latency: Duration) -> String {
+    use axum::extract::{Path as UrlPath, State};
+    use axum::http::StatusCode;
+    async fn answer(path: PathBuf, latency: Duration) -> Result<Vec<u8>, StatusCode> {
+        tokio::time::sleep(latency).await;
+        tokio::fs::read(path).await.map_err(|_| StatusCode::NOT_FOUND)
+    }
+    let root = Arc::new((root, latency));
+    let app = axum::Router::new()
+        .route(
+            "/{name}",
+            axum::routing::get(|State(s): State<Arc<(PathBuf, Duration)>>, UrlPath(name): UrlPath<String>| async move {
+                answer(s.0.join(name).join("package.json"), s.1).await
+            }),
+        )
+        .route(
+            "/{name}/-/{file}",
+            axum::routing::get(
+                |State(s): State<Arc<(PathBuf, Duration)>>, UrlPath((name, file)): UrlPath<(String, String)>| async move {
+                    answer(s.0.join(name).join(file), s.1).await
+                },
+            ),
+        )
+        .with_state(root);
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    rt.spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// Point 4: `clients` first-time tarball requests at once (distinct
+/// packages, one connection each, packuments read first) next to
+/// `singles` such requests one at a time; `per_host` upstream exchanges at
+/// a time.
+fn concurrent_first_installs(rt: &tokio::runtime::Runtime, clients: usize, singles: usize, per_host: usize) {
+    const LATENCY: Duration = Duration::from_millis(50);
+    let setup = Setup::new();
+    let upstream = slow_upstream(rt, setup.upstream.clone(), LATENCY);
+    for i in 0..singles {
+        setup.package_at(&format!("one{i}"), 100 * 1024, &upstream);
+    }
+    for i in 0..clients {
+        setup.package_at(&format!("many{i}"), 100 * 1024, &upstream);
+    }
+    let roots = TrustedRoots::load(&[]).unwrap();
+    let fetcher = Fetcher::with_roots_and_host_limit(FetchLimits::default(), Vec::new(), &roots, per_host);
+    let options = ProxyOptions {
+        probe_sidecars: SidecarProbes {
+            npm: Some(true),
+            ..SidecarProbes::default()
+        },
+    };
+    let (addr, _proxy) = setup.proxy_over(rt, Upstream::Http(upstream), fetcher, options);
+    let mut alone = Vec::new();
+    let mut c = Conn::open(&addr);
+    for i in 0..singles {
+        assert_eq!(c.get(&format!("/npm/one{i}")).0, 200);
+        let t = Instant::now();
+        assert_eq!(c.get(&format!("/npm/one{i}/-/one{i}-1.0.0.tgz")).0, 200);
+        alone.push(t.elapsed());
+    }
+    alone.sort();
+    let start = std::sync::Barrier::new(clients);
+    let mut together: Vec<Duration> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..clients)
+            .map(|i| {
+                let (addr, start) = (&addr, &start);
+                s.spawn(move || {
+                    let mut c = Conn::open(addr);
+                    assert_eq!(c.get(&format!("/npm/many{i}")).0, 200);
+                    start.wait();
+                    let t = Instant::now();
+                    assert_eq!(c.get(&format!("/npm/many{i}/-/many{i}-1.0.0.tgz")).0, 200);
+                    t.elapsed()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    together.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let one = percentile(&alone, 0.5);
+    let p99 = percentile(&together, 0.99);
+    println!(
+        "  {per_host:>2} upstream exchanges per host: one alone (median of {singles}) {:>7.1} ms; {clients} at once p50 {:>7.1} ms  p99 {:>7.1} ms = {:.2}x the one alone (goal: within 2x)",
+        ms(one),
+        ms(percentile(&together, 0.5)),
+        ms(p99),
+        p99.as_secs_f64() / one.as_secs_f64()
+    );
 }
 
 fn vm_hwm_kib() -> u64 {
@@ -313,4 +439,18 @@ fn main() {
         p50.as_secs_f64() / sp50.as_secs_f64(),
         rps / srps
     );
+
+    let singles = if short { 3 } else { 9 };
+    println!(
+        "first installs of distinct uncached 100 KiB tarballs, {CONNECTIONS} clients at once vs one alone, loopback upstream adding 50 ms per request:"
+    );
+    concurrent_first_installs(
+        &rt,
+        CONNECTIONS,
+        singles,
+        ward_registry::upstream::DEFAULT_FETCHES_PER_HOST,
+    );
+    if !short {
+        concurrent_first_installs(&rt, CONNECTIONS, singles, CONNECTIONS);
+    }
 }
