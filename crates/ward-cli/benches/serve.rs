@@ -8,7 +8,13 @@
 //! `cargo bench -p ward-cli --bench serve [-- --short] [--ward PATH]`
 //! (without `--ward`, the binary cargo built for this bench).
 
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
 
 use std::io::BufRead as _;
 use std::process::{Child, Command, Stdio};

@@ -14,7 +14,13 @@
 //!
 //! `cargo bench -p ward-registry --bench proxy [-- --short]`
 
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation,
+    missing_docs
+)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -247,7 +253,7 @@ fn slow_upstream(rt: &tokio::runtime::Runtime, root: PathBuf, latency: Duration)
     use axum::http::StatusCode;
     async fn answer(path: PathBuf, latency: Duration) -> Result<Vec<u8>, StatusCode> {
         tokio::time::sleep(latency).await;
-        tokio::fs::read(path).await.map_err(|_| StatusCode::NOT_FOUND)
+        tokio::fs::read(path).await.map_err(|_missing| StatusCode::NOT_FOUND)
     }
     let root = Arc::new((root, latency));
     let app = axum::Router::new()
