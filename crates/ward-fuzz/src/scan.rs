@@ -8,9 +8,9 @@ use crate::scratch;
 use serde_json::Value;
 use std::path::PathBuf;
 use ward_core::PackageId;
-use ward_scan::version::VersionScheme;
 use ward_policy::{LicenseRule, VexSet};
 use ward_scan::AdvisoryDb;
+use ward_scan::version::VersionScheme;
 
 /// Versions every imported advisory is matched against.
 const PROBES: &[&str] = &[

@@ -34,6 +34,7 @@ pub mod vex;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Label, Level};
 pub use error::PolicyError;
 pub use evaluate::{DecisionInput, rego_input};
+pub use license::{LicenseRule, LicenseVerdict};
 pub use load::MAX_DIAGNOSTICS;
 pub use model::{
     Allow, Defaults, Exception, HardwareKey, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
@@ -48,6 +49,5 @@ pub use rego_builtins::{
     MAX_ELEMENTS as REGO_MAX_ELEMENTS, MAX_FORMAT_WIDTH as REGO_MAX_FORMAT_WIDTH, MAX_SHIFT as REGO_MAX_SHIFT,
     MAX_STRING_BYTES as REGO_MAX_STRING_BYTES,
 };
-pub use license::{LicenseRule, LicenseVerdict};
 pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS, Triage};
 pub use vex::{VexSet, VexStatement, VexStatus};

@@ -4,13 +4,13 @@
 use crate::diagnostic::{Diagnostic, DiagnosticCode, Label};
 use crate::error::PolicyError;
 use crate::file::RawMode;
+use crate::license::LicenseRule;
 use crate::pattern::PackagePattern;
 use crate::rego::RegoRules;
+use crate::vex::VexSet;
 use std::path::Path;
 use std::sync::Arc;
 use ward_core::PackageId;
-use crate::license::LicenseRule;
-use crate::vex::VexSet;
 use ward_core::Severity;
 use ward_verify::{IdentityRule, PublicKey};
 

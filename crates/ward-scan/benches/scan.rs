@@ -9,9 +9,9 @@
 
 use std::path::Path;
 use std::time::Instant;
+use ward_core::Component;
 use ward_core::PackageId;
 use ward_scan::AdvisoryDb;
-use ward_core::Component;
 
 fn main() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/advisories");

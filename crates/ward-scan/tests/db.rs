@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 use ward_core::Ecosystem;
-use ward_scan::AdvisoryDb;
 use ward_core::Severity;
+use ward_scan::AdvisoryDb;
 
 fn advisories() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/advisories")

@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::path::{Path, PathBuf};
-use ward_scan::target::read;
 use ward_core::{Component, Unpinned};
+use ward_scan::target::read;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

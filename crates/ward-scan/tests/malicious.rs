@@ -6,9 +6,9 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use ward_core::Component;
 use ward_core::PackageId;
 use ward_scan::{AdvisoryDb, scan};
-use ward_core::Component;
 
 fn advisories() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/advisories")
@@ -160,8 +160,6 @@ fn a_database_from_before_malicious_records_must_be_reimported() {
     let text = std::fs::read_to_string(&index).unwrap();
     assert!(text.contains("\"format\":4"));
     std::fs::write(&index, text.replace("\"format\":4", "\"format\":2")).unwrap();
-    let err = AdvisoryDb::load(dir.path())
-        .expect_err("format 2 refused")
-        .to_string();
+    let err = AdvisoryDb::load(dir.path()).expect_err("format 2 refused").to_string();
     assert!(err.contains("re-import"), "{err}");
 }

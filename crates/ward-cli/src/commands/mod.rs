@@ -132,7 +132,9 @@ fn new_origin() -> Result<String, Usage> {
 /// The ledger for reading (`ward ledger show|prove|verify|search|checkpoint|export`):
 /// an embedded ledger is opened as a read-only snapshot, so these commands
 /// work while a proxy or `ledger serve` holds the writer's lock.
-pub(crate) fn open_ledger_for_reading(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
+pub(crate) fn open_ledger_for_reading(
+    location: Option<&std::path::Path>,
+) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
     let is_postgres = location
         .map(|l| l.to_string_lossy())
         .is_some_and(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"));

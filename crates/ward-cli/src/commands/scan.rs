@@ -8,9 +8,9 @@ use super::{data_dir, or_usage};
 use crate::args::{Level, ScanArgs};
 use crate::output;
 use std::sync::Arc;
+use ward_core::Severity;
 use ward_policy::Policy;
 use ward_scan::{AdvisoryDb, FirstSeenStore};
-use ward_core::Severity;
 
 /// The severity a `--fail-on` level names.
 pub(super) fn severity(level: Level) -> Severity {

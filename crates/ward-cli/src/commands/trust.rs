@@ -118,14 +118,7 @@ fn update(args: &TrustUpdateArgs) -> u8 {
         }
     };
     let store = store();
-    match store.update(
-        &metadata,
-        &targets,
-        fetcher.as_ref(),
-        seed.as_deref(),
-        now,
-        accepted_at,
-    ) {
+    match store.update(&metadata, &targets, fetcher.as_ref(), seed.as_deref(), now, accepted_at) {
         Ok(report) => {
             let mut out = String::new();
             let accepted = match report.accepted.as_slice() {

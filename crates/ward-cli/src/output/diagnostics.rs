@@ -12,7 +12,12 @@ use ward_policy::Level;
 
 /// Writes each diagnostic about `file` (whose text is `source`), then a
 /// blank line after each, as codespan-reporting lays them out.
-pub(crate) fn render(w: &mut impl Write, file: &str, source: &str, diagnostics: &[ward_policy::Diagnostic]) -> io::Result<()> {
+pub(crate) fn render(
+    w: &mut impl Write,
+    file: &str,
+    source: &str,
+    diagnostics: &[ward_policy::Diagnostic],
+) -> io::Result<()> {
     let mut files = SimpleFiles::new();
     let id = files.add(file, source);
     let config = Config::default();

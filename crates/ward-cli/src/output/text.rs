@@ -123,7 +123,11 @@ pub(crate) fn policy_ok(w: &mut impl Write, policy: &ward_policy::Policy) -> io:
 }
 
 /// `ward policy explain`: the scopes and rules that apply to a package.
-pub(crate) fn policy_explain(w: &mut impl Write, policy: &ward_policy::Policy, id: &ward_core::PackageId) -> io::Result<()> {
+pub(crate) fn policy_explain(
+    w: &mut impl Write,
+    policy: &ward_policy::Policy,
+    id: &ward_core::PackageId,
+) -> io::Result<()> {
     let scopes = policy.scopes_for(id);
     if scopes.is_empty() {
         let rule = match policy.defaults.unmatched {
@@ -206,7 +210,11 @@ pub(crate) fn policy_explain(w: &mut impl Write, policy: &ward_policy::Policy, i
 }
 
 /// `ward scan` as text: a table grouped by package, then the notices.
-pub(crate) fn scan(w: &mut impl Write, r: &ward_core::TriagedReport, outcome: &super::ScanVerdict<'_>) -> io::Result<()> {
+pub(crate) fn scan(
+    w: &mut impl Write,
+    r: &ward_core::TriagedReport,
+    outcome: &super::ScanVerdict<'_>,
+) -> io::Result<()> {
     let verdict = if outcome.denied { "deny" } else { "allow" };
     let silenced = r.findings.iter().filter(|f| f.status.silenced.is_some()).count();
     writeln!(

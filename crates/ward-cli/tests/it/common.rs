@@ -456,7 +456,13 @@ impl Publisher {
     }
 
     /// `ward attest` with a JSON predicate; returns the bundle path.
-    pub(crate) fn attest(&self, artifact: &Path, predicate_type: &str, predicate: &serde_json::Value, out: &str) -> PathBuf {
+    pub(crate) fn attest(
+        &self,
+        artifact: &Path,
+        predicate_type: &str,
+        predicate: &serde_json::Value,
+        out: &str,
+    ) -> PathBuf {
         let pred = self.path(&format!("{out}.predicate.json"));
         std::fs::write(&pred, serde_json::to_vec(predicate).expect("json")).expect("write predicate");
         let out = self.path(out);
