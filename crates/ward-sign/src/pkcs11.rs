@@ -246,6 +246,24 @@ impl Opened {
     fn uri(&self) -> String {
         self.uri.redacted()
     }
+
+    /// The one object a search found: none is `missing(token, uri)`, more
+    /// than one is `AmbiguousKey` (a URI must never pick among keys).
+    fn exactly_one(
+        &self,
+        found: &[ObjectHandle],
+        missing: fn(String, String) -> Pkcs11Error,
+    ) -> Result<ObjectHandle, Pkcs11Error> {
+        match found {
+            [one] => Ok(*one),
+            [] => Err(missing(self.token.clone(), self.uri())),
+            more => Err(Pkcs11Error::AmbiguousKey {
+                token: self.token.clone(),
+                uri: self.uri(),
+                count: more.len(),
+            }),
+        }
+    }
 }
 
 fn matches(want: &Option<String>, have: &str) -> bool {
@@ -611,22 +629,7 @@ impl TokenKey {
         let found = session
             .find_objects(&template(ObjectClass::PRIVATE_KEY, uri))
             .map_err(|e| opened.err(e))?;
-        let key = match found.as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(Pkcs11Error::NoKey {
-                    token: opened.token.clone(),
-                    uri: opened.uri(),
-                });
-            }
-            more => {
-                return Err(Pkcs11Error::AmbiguousKey {
-                    token: opened.token.clone(),
-                    uri: opened.uri(),
-                    count: more.len(),
-                });
-            }
-        };
+        let key = opened.exactly_one(&found, |token, uri| Pkcs11Error::NoKey { token, uri })?;
         let attrs = session
             .get_attributes(
                 key,
@@ -682,22 +685,7 @@ impl TokenKey {
             pub_template.push(Attribute::KeyType(t));
         }
         let publics = session.find_objects(&pub_template).map_err(|e| opened.err(e))?;
-        let public = match publics.as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(Pkcs11Error::NoPublicKey {
-                    token: opened.token.clone(),
-                    uri: opened.uri(),
-                });
-            }
-            more => {
-                return Err(Pkcs11Error::AmbiguousKey {
-                    token: opened.token.clone(),
-                    uri: opened.uri(),
-                    count: more.len(),
-                });
-            }
-        };
+        let public = opened.exactly_one(&publics, |token, uri| Pkcs11Error::NoPublicKey { token, uri })?;
         let spki_der = public_spki(&opened, public, algorithm)?;
         let always_authenticate = bool_attr(&attrs, AttributeType::AlwaysAuthenticate) == Some(true);
         let generated_on_token = [
