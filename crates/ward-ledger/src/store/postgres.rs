@@ -51,6 +51,39 @@ fn db(e: postgres::Error) -> LedgerError {
 }
 
 impl PostgresLedger {
+    /// `columns` of entries `start..end` in order; fewer rows than asked is
+    /// corruption (`what` names them in the error).
+    fn entry_rows(
+        &mut self,
+        columns: &str,
+        what: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<postgres::Row>, LedgerError> {
+        if end > self.frontier.size() || start > end {
+            return Err(LedgerError::NoEntry {
+                index: end.saturating_sub(1),
+                size: self.frontier.size(),
+            });
+        }
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT {columns} FROM {}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    self.schema
+                ),
+                &[&(start as i64), &(end as i64)],
+            )
+            .map_err(db)?;
+        if rows.len() as u64 != end - start {
+            return Err(LedgerError::Corrupt(format!(
+                "{what} {start}..{end} are incomplete in the database"
+            )));
+        }
+        Ok(rows)
+    }
+
     /// Connects, creating the schema and tables on first use. The log in
     /// `schema` must belong to `signer`'s key.
     pub fn open(url: &str, schema: &str, signer: NoteSigner) -> Result<Self, LedgerError> {
@@ -452,27 +485,7 @@ impl LedgerStore for PostgresLedger {
     }
 
     fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
-        if end > self.frontier.size() || start > end {
-            return Err(LedgerError::NoEntry {
-                index: end.saturating_sub(1),
-                size: self.frontier.size(),
-            });
-        }
-        let rows = self
-            .client
-            .query(
-                &format!(
-                    "SELECT idx, data FROM {}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    self.schema
-                ),
-                &[&(start as i64), &(end as i64)],
-            )
-            .map_err(db)?;
-        if rows.len() as u64 != end - start {
-            return Err(LedgerError::Corrupt(format!(
-                "entries {start}..{end} are incomplete in the database"
-            )));
-        }
+        let rows = self.entry_rows("idx, data", "entries", start, end)?;
         Ok(rows.iter().map(|r| r.get::<_, Vec<u8>>(1)).collect())
     }
 
@@ -549,27 +562,7 @@ impl LedgerStore for PostgresLedger {
     }
 
     fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
-        if end > self.frontier.size() || start > end {
-            return Err(LedgerError::NoEntry {
-                index: end.saturating_sub(1),
-                size: self.frontier.size(),
-            });
-        }
-        let rows = self
-            .client
-            .query(
-                &format!(
-                    "SELECT leaf FROM {}.ward_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    self.schema
-                ),
-                &[&(start as i64), &(end as i64)],
-            )
-            .map_err(db)?;
-        if rows.len() as u64 != end - start {
-            return Err(LedgerError::Corrupt(format!(
-                "leaf hashes {start}..{end} are incomplete in the database"
-            )));
-        }
+        let rows = self.entry_rows("leaf", "leaf hashes", start, end)?;
         rows.iter().map(|r| hash32(r.get(0), "a stored leaf hash")).collect()
     }
 
