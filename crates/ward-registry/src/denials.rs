@@ -104,9 +104,16 @@ impl Denials {
                 }
                 inner.lines += 1;
                 if line.len() > MAX_LINE && !line.ends_with(b"\n") {
+                    // Skip the rest of the line in bounded pieces: a damaged
+                    // file with no newline must not be read into memory whole.
                     let mut rest = Vec::new();
-                    if reader.read_until(b'\n', &mut rest).is_err() {
-                        break;
+                    loop {
+                        rest.clear();
+                        match (&mut reader).take(MAX_LINE as u64).read_until(b'\n', &mut rest) {
+                            Ok(0) | Err(_) => break,
+                            Ok(_) if rest.ends_with(b"\n") => break,
+                            Ok(_) => {}
+                        }
                     }
                     continue;
                 }
@@ -289,7 +296,7 @@ mod tests {
             .open(dir.path().join("denials.jsonl"))
             .unwrap();
         f.write_all(b"not json\n").unwrap();
-        f.write_all(&vec![b'x'; MAX_LINE * 2]).unwrap();
+        f.write_all(&vec![b'x'; MAX_LINE * 10]).unwrap();
         f.write_all(b"\n").unwrap();
         drop(f);
         let again = Denials::open(dir.path(), "p", 3);
