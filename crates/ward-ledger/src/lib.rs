@@ -8,10 +8,13 @@
 //! - [`store`]: the embedded, crash-safe backend, PostgreSQL, and
 //!   [`SharedLedger`]: group commit for concurrent appenders.
 //! - [`record`]: decision records as DSSE-signed in-toto statements.
+//! - [`event`]: event records (alerts, tickets, trust roots, rollbacks),
+//!   signed and appended the same way, told apart by their predicate type.
 
 #![forbid(unsafe_code)]
 
 pub mod checkpoint;
+pub mod event;
 pub mod hash;
 pub mod monitor;
 pub mod note;

@@ -15,6 +15,10 @@
 //! existed. The facts are carried as the JSON they were serialised to:
 //! proven facts are only ever made by verification, never read back into
 //! facts.
+//!
+//! Entries of other kinds (alerts, ticket transitions, trust roots, …) are
+//! [`crate::event::EventRecord`]s, told apart by their predicate type;
+//! [`crate::event::read_entry`] reads any entry by that tag.
 
 use crate::note::{NoteSigner, NoteVerifier};
 use base64::Engine as _;
@@ -25,8 +29,8 @@ use ward_core::{Artifact, ArtifactKind, Check, Decision, EvidenceRef, Reason};
 /// The predicate type of ward's decision records.
 pub const DECISION_PREDICATE: &str = "https://ward.invalid/attestation/decision/v1";
 const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
-const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
-const VERIFIER_ID: &str = "https://ward.invalid/ward";
+pub(crate) const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub(crate) const VERIFIER_ID: &str = "https://ward.invalid/ward";
 /// How a decision made without a policy file names its policy.
 pub const SAFE_DEFAULT_POLICY: &str = "ward:safe-default";
 
@@ -306,7 +310,7 @@ struct EnvelopeSignature {
     sig: String,
 }
 
-fn envelope(statement: &Value, signer: &NoteSigner) -> Result<Vec<u8>, RecordError> {
+pub(crate) fn envelope(statement: &Value, signer: &NoteSigner) -> Result<Vec<u8>, RecordError> {
     let payload =
         serde_json::to_vec(statement).map_err(|e| RecordError(format!("cannot serialise the statement: {e}")))?;
     let sig = signer.sign_bytes(&pae(&payload));
@@ -351,7 +355,7 @@ pub fn read_record(entry: &[u8], key: &NoteVerifier) -> Result<DecisionRecord, R
     Ok(record)
 }
 
-fn verified_payload(entry: &[u8], key: &NoteVerifier) -> Result<Vec<u8>, RecordError> {
+pub(crate) fn verified_payload(entry: &[u8], key: &NoteVerifier) -> Result<Vec<u8>, RecordError> {
     let env: Envelope = serde_json::from_slice(entry).map_err(|e| RecordError(format!("not a DSSE envelope: {e}")))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let payload = b64
