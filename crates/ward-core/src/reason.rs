@@ -150,6 +150,27 @@ reason_codes! {
     /// Provenance claims disagree with the signing certificate.
     ProvenanceClaimsMismatch = "provenance-claims-mismatch",
         "The provenance statement claims a source or commit that the Fulcio certificate it was signed with contradicts.";
+    /// A rebuild attestation cannot be read as one.
+    RebuildMalformed = "rebuild-malformed",
+        "The rebuild attestation is not what ward reads (OSS Rebuild's ArtifactEquivalence and Rebuild statements in DSSE envelopes, one a line, or ward's own equivalence statement), or a statement lacks the fields that bind it; see docs/rebuilds.md.";
+    /// A rebuild attestation is about another artifact.
+    RebuildSubjectMismatch = "rebuild-subject-mismatch",
+        "The rebuilder's ArtifactEquivalence statement is signed, but its subject is not this artifact's SHA-256 and SHA-512: it vouches for other bytes (another release, or this file changed).";
+    /// The Rebuild statement is about other bytes than the equivalence statement compared.
+    RebuildCandidateMismatch = "rebuild-candidate-mismatch",
+        "The Rebuild statement's subject is not the rebuilt artifact the ArtifactEquivalence statement compared (its candidate): the two statements do not describe one rebuild.";
+    /// The rebuild was made from another source than the provenance names.
+    RebuildSourceMismatch = "rebuild-source-mismatch",
+        "The rebuilder built the package from another repository or commit than the package's verified SLSA provenance names; the published artifact and its provenance tell different stories. Investigate before trusting either.";
+    /// A trusted rebuilder says the rebuild did not match.
+    RebuildDiverged = "rebuild-diverged",
+        "A trusted rebuilder signed a statement that its rebuild from source does not match the published artifact; see `ward rebuild compare` for which files differ.";
+    /// Not enough trusted rebuilders vouch for the artifact.
+    RebuildMissing = "rebuild-missing",
+        "The scope requires K distinct trusted rebuilders to have reproduced this artifact, and fewer verified rebuild attestations were presented (fetch them, e.g. from OSS Rebuild, as ARTIFACT.rebuild.intoto.jsonl).";
+    /// Earlier releases reproduced and this one does not.
+    RebuildRegressed = "rebuild-regressed",
+        "The ledger shows earlier releases of this package reproduced, and this release has no verified rebuild: something changed in how it was built (warn by default, deny by policy).";
     /// Required provenance is missing.
     ProvenanceMissing = "provenance-missing",
         "The policy requires verified build provenance (SLSA) for this package and none was presented or none verified.";
@@ -177,6 +198,18 @@ reason_codes! {
     /// A trusted key signed, but the scope requires keys registered as hardware-backed.
     KeyNotHardwareBacked = "key-not-hardware-backed",
         "The scope requires hardware-backed keys (`require_hardware_keys`) and the key that signed is trusted but not registered as hardware-backed (no `hardware` table in its policy entry), so its signature does not count. Sign with a registered key, or register this key if it really lives on a token (the registration is the operator's statement; see docs/trust.md).";
+    /// A trusted key signed after its `valid_until` (or its rotation).
+    KeyExpired = "key-expired",
+        "The key that signed is trusted only until a time (`valid_until` in its policy entry, or the time it was rotated to a new key) and the signature's verified signing time is after it; sign with the current key.";
+    /// A trusted key signed before its `valid_from`.
+    KeyNotYetValid = "key-not-yet-valid",
+        "The key that signed is trusted only from a time (`valid_from` in its policy entry, or the rotation that introduced it) and the signature's verified signing time is before it.";
+    /// A trusted key signed at or after its revocation.
+    KeyRevoked = "key-revoked",
+        "The key that signed was revoked (`revoked_at` in its policy entry, or a revocation statement from `ward keys revoke`) and the signature's verified signing time is at or after the revocation; treat what it signed since as suspect.";
+    /// A key with a validity window signed, with no verified signing time.
+    SigningTimeUnverified = "signing-time-unverified",
+        "The key that signed has a validity window or a revocation, and the signature carries no verified signing time (no transparency-log entry or RFC 3161 timestamp), so ward cannot tell whether it was made inside the window; it does not count. Sign with a transparency log or a timestamp authority.";
     /// The trusted signature is older than allowed.
     SignatureTooOld = "signature-too-old",
         "No trusted signature has a verified signing time within the policy's max_signature_age_days.";
@@ -271,8 +304,13 @@ impl ReasonCode {
         ReasonCode::ArtifactDigestMismatch,
         ReasonCode::AttestationPayloadType,
         ReasonCode::AttestationSubjectMismatch,
+        ReasonCode::RebuildSubjectMismatch,
+        ReasonCode::RebuildCandidateMismatch,
         ReasonCode::KeyNotTrusted,
         ReasonCode::RegistryKeyExpired,
+        ReasonCode::KeyExpired,
+        ReasonCode::KeyNotYetValid,
+        ReasonCode::KeyRevoked,
         ReasonCode::CertificateExpired,
         ReasonCode::CertificateUntrusted,
         ReasonCode::SctInvalid,
