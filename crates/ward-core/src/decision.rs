@@ -53,6 +53,8 @@ pub enum CheckKind {
     Signature,
     /// An attestation (in-toto statement) about the artifact.
     Attestation,
+    /// A rebuilder's attestation that it rebuilt the artifact from source.
+    Rebuild,
     /// The scan stage: advisories, licences, malicious-package records.
     Scan,
 }
@@ -68,6 +70,7 @@ impl CheckKind {
             CheckKind::SigstoreBundle => "sigstore-bundle",
             CheckKind::Signature => "signature",
             CheckKind::Attestation => "attestation",
+            CheckKind::Rebuild => "rebuild",
             CheckKind::Scan => "scan",
         }
     }

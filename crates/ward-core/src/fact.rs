@@ -72,6 +72,59 @@ pub enum Fact {
         /// The evidence file it came from.
         evidence: String,
     },
+    /// An independent rebuild: a rebuilder's signed statement that it
+    /// rebuilt the artifact from source and that the result does (or does
+    /// not) match it after normalisation (docs/rebuilds.md).
+    Rebuild {
+        /// What the rebuilder says.
+        #[serde(flatten)]
+        rebuild: Rebuild,
+        /// Who signed the statements (the rebuilder's key).
+        signer: SignerIdentity,
+        /// The evidence file it came from.
+        evidence: String,
+    },
+}
+
+/// Whether a rebuild matched the artifact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RebuildOutcome {
+    /// The rebuilt artifact equals the published one after normalisation.
+    Reproduced,
+    /// The rebuilder says the rebuilt artifact differs from the published one.
+    Diverged,
+}
+
+/// What a verified rebuild attestation says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rebuild {
+    /// Reproduced or diverged.
+    pub outcome: RebuildOutcome,
+    /// The statement's build type (`https://docs.oss-rebuild.dev/builds/ArtifactEquivalence@v0.1`).
+    pub build_type: String,
+    /// The rebuilder's builder id (`https://docs.oss-rebuild.dev/hosts/Google`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuilder: Option<String>,
+    /// The ecosystem, package and version the rebuilder says it rebuilt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// The source repository the rebuild started from (`https://github.com/chalk/chalk`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_repository: Option<String>,
+    /// The source commit (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_commit: Option<String>,
+    /// The Rebuild statement's build type, when one came with the equivalence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuild_type: Option<String>,
+    /// `sha256:` of the build steps the rebuilder ran (its `steps.json`
+    /// or `Dockerfile` byproduct), to compare rebuilds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_steps_digest: Option<String>,
+    /// `sha256:` of the rebuilt artifact (the equivalence's candidate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuilt_digest: Option<String>,
 }
 
 /// What a verified provenance statement says about how the artifact was built.
@@ -109,7 +162,10 @@ impl Fact {
     /// The signer behind this fact.
     pub fn signer(&self) -> &SignerIdentity {
         match self {
-            Fact::Signature { signer, .. } | Fact::Statement { signer, .. } | Fact::Provenance { signer, .. } => signer,
+            Fact::Signature { signer, .. }
+            | Fact::Statement { signer, .. }
+            | Fact::Provenance { signer, .. }
+            | Fact::Rebuild { signer, .. } => signer,
         }
     }
 }

@@ -9,6 +9,8 @@
 //! - [`attestation`]: every attestation format ward reads.
 //! - [`EvidenceFile`]: an evidence file read once, with limits; its bytes
 //!   are both verified and named (by SHA-256) in the decision record.
+//! - [`rebuild`]: rebuild attestations (OSS Rebuild's equivalence and
+//!   rebuild statements) as evidence that the artifact reproduces.
 //! - Weak algorithms (SHA-1, MD5, DSA, short RSA) are refused by name.
 //!
 //! Every failure is a [`VerifyError`] with a stable reason code; every
@@ -26,6 +28,7 @@ pub mod keys;
 pub mod npm;
 pub mod provenance;
 pub mod pypi;
+pub mod rebuild;
 mod signer;
 pub mod statement;
 mod trust;
