@@ -14,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod entries;
 mod error;
 pub mod hash;
 mod limits;
