@@ -255,6 +255,9 @@ reason_codes! {
     /// A policy `[[allow]]` entry expires within 14 days.
     AllowExpiring = "allow-expiring",
         "A policy `[[allow]]` entry expires within 14 days; after that the artifact it lets through is denied again.";
+    /// A `[[pin]]` holds the package to other versions.
+    VersionNotPinned = "version-not-pinned",
+        "The policy pins this package (`[[pin]]`) to versions that do not include this one; install a pinned version, or change the pin. Only an `[[allow]]` naming this artifact's sha256 lets it through.";
     /// A licence the policy denies, or does not allow.
     LicenseDenied = "license-denied",
         "The package's SPDX licence expression cannot be satisfied by the scope's allowed licences (or every choice includes a denied one).";

@@ -113,6 +113,12 @@ diagnostic_codes! {
     /// A reviewer that is empty.
     MissingReviewer = "missing-reviewer", Error,
         "An `[[allow]]` has an empty `reviewer`.";
+    /// slsa-verifier's provenance keys used wrongly.
+    InvalidSlsaRule = "invalid-slsa-rule", Error,
+        "A `provenance` table's slsa-verifier keys are wrong: `source_uri` is not a github.com repository, `source_tag`, `source_branch`, `source_versioned_tag` or `builder_id` is given without `source_uri`, both `source_tag` and `source_versioned_tag` are given, the versioned tag is not a semantic version (`v1`, `v1.2`, `v1.2.3`), or the builder id is malformed.";
+    /// A `[[pin]]` version requirement that its ecosystem's syntax does not read.
+    InvalidVersionRequirement = "invalid-version-requirement", Error,
+        "A `[[pin]]` `versions` requirement does not parse in the package's ecosystem's syntax (npm ranges, PEP 440 specifiers, cargo requirements; one exact version elsewhere).";
     /// A digest that is not 64 hex digits.
     InvalidDigest = "invalid-digest", Error,
         "An `[[allow]]` `sha256` is not 64 hex digits.";

@@ -158,6 +158,11 @@ impl Policy {
                 }
             }
         }
+        // Pins: in the artifact's mode; an `[[allow]]` of its sha256 makes an audit record.
+        let today = input.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        for (allowed, reason) in self.pin_reasons(input.artifact, today) {
+            out.push(if allowed { Mode::Audit } else { check_mode }, reason);
+        }
         for scope in scopes {
             for reason in self.evaluate_scope(scope, input) {
                 out.push(scope.mode, reason);
@@ -375,6 +380,13 @@ impl Policy {
                             shown(&p.runner_environment)
                         ),
                     );
+                }
+            }
+            // slsa-verifier's rules (`source_uri` and the keys with it).
+            if let Some(slsa) = &rule.slsa {
+                let facts: Vec<&Fact> = input.counted_facts(self, scope).collect();
+                for (code, message) in crate::slsa_rule::mismatches(&slsa.value, &facts) {
+                    fail(code, slsa.line, message);
                 }
             }
         }

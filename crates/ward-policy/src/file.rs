@@ -15,6 +15,7 @@ pub(crate) struct RawPolicy {
     pub scope: Vec<(usize, Spanned<RawScope>)>,
     pub exception: Vec<(usize, Spanned<RawException>)>,
     pub allow: Vec<(usize, Spanned<RawAllow>)>,
+    pub pin: Vec<(usize, Spanned<crate::pin::RawPin>)>,
     pub remediation: Option<Spanned<RawRemediation>>,
     pub vex: Vec<Spanned<String>>,
 }
@@ -165,4 +166,15 @@ pub(crate) struct RawProvenance {
     pub git_ref: Option<Spanned<String>>,
     #[serde(default)]
     pub deny_self_hosted: Option<Spanned<bool>>,
+    /// slsa-verifier's rules (`--source-uri` and the flags that go with it).
+    #[serde(default)]
+    pub source_uri: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source_tag: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source_branch: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source_versioned_tag: Option<Spanned<String>>,
+    #[serde(default)]
+    pub builder_id: Option<Spanned<String>>,
 }

@@ -24,11 +24,13 @@ mod load;
 mod model;
 mod nesting;
 mod pattern;
+mod pin;
 mod rego;
 mod rego_builtins;
 mod rego_deps;
 pub mod scan_attestation;
 mod scan_rules;
+mod slsa_rule;
 pub mod vex;
 
 pub use diagnostic::{Diagnostic, DiagnosticCode, Label, Level};
@@ -41,6 +43,7 @@ pub use model::{
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;
+pub use pin::{Pin, VersionRequirement};
 pub use rego::{
     MAX_CALL_DEPTH as REGO_MAX_CALL_DEPTH, MAX_NESTING as REGO_MAX_NESTING, RegoRules, STACK_SIZE as REGO_STACK_SIZE,
     TIME_LIMIT as REGO_TIME_LIMIT,

@@ -42,7 +42,7 @@ use ward_verify::{IdentityRule, PublicKey};
 pub const MAX_DIAGNOSTICS: usize = 200;
 
 /// The keys a policy file may have at the top level.
-const TOP_LEVEL: &str = "`version`, `defaults`, `scope`, `exception`, `allow`, `remediation`, `vex`";
+const TOP_LEVEL: &str = "`version`, `defaults`, `scope`, `exception`, `allow`, `pin`, `remediation`, `vex`";
 
 pub(crate) struct Loader {
     index: LineIndex,
@@ -78,7 +78,7 @@ impl Loader {
     }
 
     /// Records a diagnostic at `span` (or nowhere), naming `key`.
-    fn report(
+    pub(crate) fn report(
         &self,
         code: DiagnosticCode,
         span: Option<Range<usize>>,
@@ -122,7 +122,7 @@ impl Loader {
         }
     }
 
-    fn line<T>(&self, s: &Spanned<T>) -> usize {
+    pub(crate) fn line<T>(&self, s: &Spanned<T>) -> usize {
         self.index.line_col(s.span().start).0
     }
 
@@ -195,6 +195,7 @@ impl Loader {
                 "scope" => raw.scope = self.entries(value, "scope"),
                 "exception" => raw.exception = self.entries(value, "exception"),
                 "allow" => raw.allow = self.entries(value, "allow"),
+                "pin" => raw.pin = self.entries(value, "pin"),
                 other => self.report(
                     DiagnosticCode::UnknownKey,
                     Some(key.span()),
@@ -371,6 +372,7 @@ impl Loader {
         };
         let source = located(source);
         let git_ref = located(git_ref);
+        let slsa = self.slsa_expectations(r, p, at);
         Some(ProvenanceRule {
             required: r.required.unwrap_or(true),
             line: self.line(p),
@@ -384,6 +386,7 @@ impl Loader {
                 value: *d.get_ref(),
                 line: self.line(d),
             }),
+            slsa: slsa?,
         })
     }
 
@@ -862,6 +865,7 @@ pub(crate) fn parse(text: &str, file: &str, dir: &Path) -> Result<Policy, Policy
         .filter_map(|(i, e)| loader.exception(*i, e))
         .collect();
     let allows: Vec<Allow> = raw.allow.iter().filter_map(|(i, a)| loader.allow(*i, a)).collect();
+    let pins: Vec<crate::pin::Pin> = raw.pin.iter().filter_map(|(i, p)| loader.pin(*i, p)).collect();
     let mut remediation = Vec::new();
     if let Some(r) = &raw.remediation {
         let r = r.get_ref();
@@ -903,6 +907,7 @@ pub(crate) fn parse(text: &str, file: &str, dir: &Path) -> Result<Policy, Policy
         scopes,
         exceptions,
         allows,
+        pins,
         remediation,
         vex,
     })

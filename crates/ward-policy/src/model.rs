@@ -199,6 +199,9 @@ pub struct ProvenanceRule {
     pub git_ref: Option<Located<regex::Regex>>,
     /// Refuse self-hosted (or unknown) runners.
     pub deny_self_hosted: Option<Located<bool>>,
+    /// slsa-verifier's `verify-artifact` rules (`source_uri` and the keys
+    /// that go with it), at the line of `source_uri`.
+    pub slsa: Option<Located<ward_verify::slsa::Expectations>>,
 }
 
 /// A key the policy registers as hardware-backed (a `hardware` table in
@@ -288,6 +291,8 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     /// Reviewed artifacts let past malicious-package records, in file order.
     pub allows: Vec<Allow>,
+    /// Packages held to some versions (`[[pin]]`), in file order.
+    pub pins: Vec<crate::pin::Pin>,
     /// Remediation deadlines in days from first sighting, per severity.
     pub remediation: Vec<(Severity, Located<u32>)>,
     /// OpenVEX statements from the documents the policy names.
@@ -390,6 +395,7 @@ impl Policy {
             scopes: Vec::new(),
             exceptions: Vec::new(),
             allows: Vec::new(),
+            pins: Vec::new(),
             remediation: Vec::new(),
             vex: VexSet::default(),
         }
