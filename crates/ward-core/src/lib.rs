@@ -18,6 +18,7 @@ pub mod fact;
 pub mod finding;
 pub mod purl;
 pub mod reason;
+pub mod traits;
 
 pub use artifact::{Artifact, ArtifactKind, EvidenceRef};
 pub use component::{Component, ComponentLicense, Unpinned};
@@ -30,3 +31,4 @@ pub use finding::{
 };
 pub use purl::{Ecosystem, PackageId, PurlError};
 pub use reason::{Location, Reason, ReasonCode};
+pub use traits::{ArchiveTraits, BinaryFormat, FileDigest, NativeBinary};

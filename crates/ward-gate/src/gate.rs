@@ -27,6 +27,8 @@ pub struct Gate {
     pub(crate) advisories_deny_after: Option<jiff::SignedDuration>,
     pub(crate) first_seen: Option<Arc<Mutex<ward_scan::FirstSeenStore>>>,
     pub(crate) pins: Option<Arc<Mutex<RecordedAllows>>>,
+    /// The traits of allowed releases, for the risky-change rules.
+    pub(crate) release_traits: Option<Arc<crate::risky::ReleaseTraits>>,
 }
 
 impl Gate {
@@ -44,6 +46,7 @@ impl Gate {
             advisories_deny_after: None,
             first_seen: None,
             pins: None,
+            release_traits: None,
         }
     }
 
@@ -66,18 +69,28 @@ impl Gate {
         data_dir: &Path,
         fail_on: Option<ward_core::Severity>,
     ) -> Result<Self, GateError> {
+        // The traits of allowed releases live beside the first-seen store; a
+        // store that cannot be opened stops the gate only when the policy
+        // compares releases (risky-change rules).
+        let compares = self.policy.scopes.iter().any(|s| s.risky.compares());
+        let _ = std::fs::create_dir_all(data_dir);
+        let this = match crate::risky::ReleaseTraits::open(&data_dir.join(crate::risky::STORE_FILE)) {
+            Ok(store) => self.with_release_traits(store),
+            Err(e) if compares => return Err(GateError::ReleaseTraits(e)),
+            Err(_) => self,
+        };
         let db = match explicit {
             Some(dir) => ward_scan::AdvisoryDb::load(dir)?,
             None => {
                 let dir = data_dir.join("advisories");
                 if !dir.join(ward_scan::db::DB_FILE).is_file() {
-                    return Ok(self);
+                    return Ok(this);
                 }
                 ward_scan::AdvisoryDb::load(&dir)?
             }
         };
         let store = ward_scan::FirstSeenStore::open(data_dir).map_err(|e| GateError::FirstSeen(e.to_string()))?;
-        Ok(self.with_advisories(Arc::new(db), fail_on).with_first_seen(store))
+        Ok(this.with_advisories(Arc::new(db), fail_on).with_first_seen(store))
     }
 
     /// Denies every artifact (`advisories-stale`) while the advisory data

@@ -13,6 +13,7 @@
 //! - [`pipeline`]: identify → verify → scan → decide for one artifact;
 //! - [`pins`]: release pins, the bytes the ledger first allowed for a package file;
 //! - [`record`]: appending a decision to the ledger, with its inclusion proof;
+//! - [`risky`]: risky-change signals, the traits of the releases ward allowed;
 //! - [`scan`]: what the scan stage scans for one artifact.
 
 #![forbid(unsafe_code)]
@@ -22,12 +23,14 @@ mod gate;
 pub mod pins;
 mod pipeline;
 mod record;
+pub mod risky;
 pub mod scan;
 
 pub use evidence::{Evidence, EvidenceSource, ExpectedDigest, NpmRegistrySignature};
 pub use gate::Gate;
 pub use pins::RecordedAllows;
 pub use record::{RecordFailed, Recorded};
+pub use risky::ReleaseTraits;
 pub use scan::{ScanOutcome, scanned_components};
 
 use serde::Serialize;
@@ -47,6 +50,9 @@ pub enum GateError {
     /// The first-seen store cannot be read or written.
     #[error("first-seen store: {0}")]
     FirstSeen(String),
+    /// The release-traits store (risky-change rules) cannot be opened.
+    #[error(transparent)]
+    ReleaseTraits(crate::risky::StoreError),
     /// A `ward scan` target is not a lockfile, SBOM or artifact ward can read.
     #[error(transparent)]
     Target(ward_scan::TargetError),
@@ -74,6 +80,10 @@ pub struct Evaluation {
     pub findings: Vec<ward_core::TriagedFinding>,
     /// When the decision was made (RFC 3339 in JSON).
     pub time: jiff::Timestamp,
+    /// What the archive does at install (install scripts, dependencies,
+    /// `.pth` files, native binaries), when ward could read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traits: Option<ward_core::ArchiveTraits>,
 }
 
 impl Evaluation {

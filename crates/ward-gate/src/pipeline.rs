@@ -21,6 +21,10 @@ pub(crate) struct Verified {
     /// Whether keyless signers were held to an identity named outside the
     /// policy (see [`DecisionInput::keyless_checked`]).
     pub(crate) keyless_checked: bool,
+    /// What the archive does at install, when it could be read.
+    pub(crate) traits: Option<ward_core::ArchiveTraits>,
+    /// The sha256 of every file inside, when the advisory data lists file hashes.
+    pub(crate) files: Vec<ward_core::FileDigest>,
 }
 
 impl Gate {
@@ -47,8 +51,16 @@ impl Gate {
             mut checks,
             evidence,
             keyless_checked,
+            traits,
+            files,
         } = self.identify_and_verify(artifact_path, purl, evidence)?;
-        let report = crate::scan::scan_report(self.advisories.as_ref().map(|(db, _)| &**db), &artifact, &checks);
+        let report = crate::scan::scan_report(
+            self.advisories.as_ref().map(|(db, _)| &**db),
+            &artifact,
+            &checks,
+            &files,
+        );
+        let risky = self.risky_input(&artifact, traits.as_ref());
         let (report, notes) = self.observe_and_triage(report, now)?;
         checks.push(crate::scan::freshness_check(self, now));
         // The one decider: the configured policy, else the built-in one.
@@ -60,6 +72,7 @@ impl Gate {
             notes: &notes,
             fail_on: self.advisories.as_ref().and_then(|(_, f)| *f),
             keyless_checked,
+            risky: risky.as_ref(),
         });
         if !self.custom_policy {
             // ward's safe default is recorded as such, not as a policy file.
@@ -72,6 +85,7 @@ impl Gate {
             evidence,
             findings: report.findings,
             time: now,
+            traits,
         })
     }
 
@@ -83,12 +97,13 @@ impl Gate {
         purl: Option<PackageId>,
         evidence: &Evidence,
     ) -> Result<Verified, GateError> {
-        let identified = ward_identify::identify(
+        let identified = ward_identify::identify_with(
             artifact_path,
             &Options {
                 purl,
                 limits: self.limits.clone(),
             },
+            self.file_digests(),
         )?;
         let artifact = identified.artifact;
         let mut checks = vec![match &identified.problem {
@@ -216,6 +231,8 @@ impl Gate {
             checks,
             evidence,
             keyless_checked: signer.is_some(),
+            traits: identified.traits,
+            files: identified.files,
         })
     }
 
@@ -316,6 +333,7 @@ mod tests {
             notes: &[],
             fail_on: None,
             keyless_checked: true,
+            risky: None,
         })
     }
 

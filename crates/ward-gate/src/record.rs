@@ -53,6 +53,13 @@ impl Gate {
         let entry = record.sign(ledger.signer()?)?;
         let receipt = ledger.append_one(entry.clone())?;
         if e.decision.allowed()
+            && let (Some(store), Some(traits)) = (&self.release_traits, &e.traits)
+        {
+            // The decision is recorded; a store that cannot be written
+            // loses only this release as a future baseline.
+            let _ = store.remember(&e.artifact, traits, Some(receipt.index));
+        }
+        if e.decision.allowed()
             && let Some(pins) = &self.pins
             && let Ok(mut pins) = pins.lock()
         {

@@ -147,8 +147,18 @@ pub(crate) fn scan_report(
     db: Option<&ward_scan::AdvisoryDb>,
     artifact: &Artifact,
     checks: &[Check],
+    files: &[ward_core::FileDigest],
 ) -> ward_core::ScanReport {
-    let (components, unevaluable) = scanned_components(artifact, checks);
+    let (mut components, unevaluable) = scanned_components(artifact, checks);
+    // Malicious-package records may list files inside the archive.
+    if let Some(own) = components.first_mut().filter(|c| c.id == artifact.id) {
+        own.digests.extend(files.iter().map(|f| {
+            (
+                format!("{}:{}", ward_scan::malicious::FILE_SHA256, f.path),
+                f.sha256.clone(),
+            )
+        }));
+    }
     match db {
         Some(db) => ward_scan::scan(db, &components, unevaluable),
         // No advisory data: licences can still be judged.

@@ -23,6 +23,7 @@ mod names;
 mod paths;
 mod tar_gz;
 mod tar_walk;
+mod traits;
 mod zip_archive;
 
 pub use error::{ArchiveError, ReadError};
@@ -36,7 +37,9 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::str::FromStr;
 use tar_gz::Captured;
-use ward_core::{Artifact, ArtifactKind, Digests, Ecosystem, PackageId, purl::normalize_pypi_name};
+use ward_core::{
+    ArchiveTraits, Artifact, ArtifactKind, Digests, Ecosystem, FileDigest, PackageId, purl::normalize_pypi_name,
+};
 
 /// What the caller knows about the artifact besides its bytes.
 #[derive(Clone, Debug, Default)]
@@ -56,6 +59,22 @@ pub struct Identified {
     pub artifact: Artifact,
     /// Why the archive is unsafe or its identity cannot be trusted, if so.
     pub problem: Option<ArchiveError>,
+    /// What the package does when installed (install scripts, dependencies,
+    /// `.pth` files, native binaries), for packages read without a problem.
+    pub traits: Option<ArchiveTraits>,
+    /// The sha256 of every file inside the archive, when asked for
+    /// ([`FileDigests::Compute`]).
+    pub files: Vec<FileDigest>,
+}
+
+/// Whether to hash every file inside an archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FileDigests {
+    /// Only the artifact itself is hashed.
+    #[default]
+    Skip,
+    /// Every file inside is hashed too (sha256), in the same read.
+    Compute,
 }
 
 enum Container {
@@ -81,6 +100,13 @@ fn container_for(file_name: &str) -> Container {
 /// its content is an [`Identified::problem`], which the decision turns into a
 /// deny.
 pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError> {
+    identify_with(path, options, FileDigests::Skip)
+}
+
+/// [`identify`], and with [`FileDigests::Compute`] the sha256 of every file
+/// inside the archive ([`Identified::files`]).
+pub fn identify_with(path: &Path, options: &Options, file_digests: FileDigests) -> Result<Identified, ReadError> {
+    let mut observer = traits::Observer::new(file_digests == FileDigests::Compute);
     let read_err = |source| ReadError {
         path: path.to_path_buf(),
         source,
@@ -110,14 +136,21 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
                 Some(_) => Root::Crate(&file_name[..file_name.len() - ".crate".len()]),
                 None => Root::Shared,
             };
-            let (result, counting) = tar_gz::scan(counting, counter, &options.limits, &root, wanted_in_tar);
+            let (result, counting) =
+                tar_gz::scan(counting, counter, &options.limits, &root, wanted_in_tar, &mut observer);
             let (digests, size) = counting.inner.finish().map_err(read_err)?;
             (digests, size, Some(result))
         }
         Container::Zip if magic.starts_with(b"PK\x03\x04") => {
             let (digests, size) = hash::digest_reader(&mut file).map_err(read_err)?;
             file.seek(SeekFrom::Start(0)).map_err(read_err)?;
-            let result = zip_archive::scan(BufReader::new(file), size, &options.limits, wanted_in_zip);
+            let result = zip_archive::scan(
+                BufReader::new(file),
+                size,
+                &options.limits,
+                wanted_in_zip,
+                &mut observer,
+            );
             (digests, size, Some(result))
         }
         Container::Plain => {
@@ -140,20 +173,25 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
                 .clone()
                 .unwrap_or_else(|| PackageId::new(Ecosystem::Generic, None, &file_name, None)),
             None,
+            None,
         )),
         Some(Err(e)) => Err(e),
         Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, id, license)| {
             check_expected(&file_name, kind, &id, options.purl.as_ref())?;
-            Ok((kind, id, license))
+            let traits = traits::summarize(kind, metadata_of(kind, &captured)?, &observer)?;
+            Ok((kind, id, license, Some(traits)))
         }),
     };
+    let files = std::mem::take(&mut observer.files);
     Ok(match outcome {
-        Ok((kind, id, license)) => Identified {
+        Ok((kind, id, license, traits)) => Identified {
             artifact: Artifact {
                 license,
                 ..artifact(id, kind, file_name, size, digests)
             },
             problem: None,
+            traits,
+            files,
         },
         Err(problem) => {
             let id = options
@@ -167,6 +205,8 @@ pub fn identify(path: &Path, options: &Options) -> Result<Identified, ReadError>
             Identified {
                 artifact: artifact(id, kind, file_name, size, digests),
                 problem: Some(problem),
+                traits: None,
+                files,
             }
         }
     })
@@ -232,6 +272,17 @@ fn one<'a>(
         )));
     }
     Ok(first)
+}
+
+/// The metadata file identity read for an archive of this kind.
+fn metadata_of(kind: ArtifactKind, captured: &[Captured]) -> Result<Option<&Captured>, ArchiveError> {
+    match kind {
+        ArtifactKind::Wheel => one(captured, Some(".dist-info"), "METADATA"),
+        ArtifactKind::Crate => one(captured, None, "Cargo.toml"),
+        ArtifactKind::NpmTarball => one(captured, None, "package.json"),
+        ArtifactKind::Sdist => one(captured, None, "PKG-INFO"),
+        ArtifactKind::File => Ok(None),
+    }
 }
 
 /// Two version strings that PEP 440 reads as the same version (`1.0` and

@@ -10,6 +10,7 @@ use crate::limits::{BombGuard, Counter, Limits, archive_error};
 use crate::names::{Root, Seen, TopDir};
 use crate::paths::entry_components;
 use crate::tar_walk;
+use crate::traits::Observer;
 use std::io::{self, BufRead, Read};
 
 /// A small file captured from the archive for identification.
@@ -51,6 +52,7 @@ pub(crate) fn scan<R: Read>(
     limits: &Limits,
     root: &Root<'_>,
     wanted: impl Fn(&[&str]) -> bool,
+    observer: &mut Observer,
 ) -> (Result<Vec<Captured>, ArchiveError>, R) {
     let decoder = flate2::bufread::GzDecoder::new(io::BufReader::new(reader));
     let mut guard = BombGuard {
@@ -59,7 +61,7 @@ pub(crate) fn scan<R: Read>(
         compressed,
         limits: limits.clone(),
     };
-    let result = walk(&mut guard, limits, root, wanted).and_then(|captured| {
+    let result = walk(&mut guard, limits, root, wanted, observer).and_then(|captured| {
         let rest = guard.inner.get_mut().fill_buf().map_err(archive_error)?;
         if !rest.is_empty() {
             return Err(ArchiveError::Ambiguous(
@@ -77,6 +79,7 @@ fn walk<R: Read>(
     limits: &Limits,
     root: &Root<'_>,
     wanted: impl Fn(&[&str]) -> bool,
+    observer: &mut Observer,
 ) -> Result<Vec<Captured>, ArchiveError> {
     let mut captured = Vec::new();
     let mut seen = Seen::default();
@@ -94,8 +97,14 @@ fn walk<R: Read>(
         let parts = entry_components(&entry.path)?;
         top.check(root, &entry.path, &parts)?;
         seen.add(&parts, &entry.path, entry.is_dir)?;
-        if !entry.is_dir && parts.len() > 1 && wanted(&parts[1..]) {
-            captured.push(Captured::read(data, &entry.path, &parts, limits)?);
+        if !entry.is_dir && parts.len() > 1 {
+            if wanted(&parts[1..]) {
+                let c = Captured::read(data, &entry.path, &parts, limits)?;
+                observer.captured(&parts[1..], &c.content);
+                captured.push(c);
+            } else {
+                observer.file(&parts[1..], data)?;
+            }
         }
         Ok(())
     })?;

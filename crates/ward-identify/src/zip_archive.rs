@@ -14,7 +14,8 @@ use crate::limits::{Limits, archive_error, check_sizes};
 use crate::names::Seen;
 use crate::paths::entry_components;
 use crate::tar_gz::Captured;
-use std::io::{self, Read, Seek, SeekFrom};
+use crate::traits::Observer;
+use std::io::{Read, Seek, SeekFrom};
 
 /// Largest central directory read into memory (100,000 entries with long
 /// names fit many times over).
@@ -314,6 +315,7 @@ pub(crate) fn scan<R: Read + Seek>(
     file_size: u64,
     limits: &Limits,
     wanted: impl Fn(&[&str]) -> bool,
+    observer: &mut Observer,
 ) -> Result<Vec<Captured>, ArchiveError> {
     let (central, cd_offset) = central_directory(&mut reader, file_size, limits)?;
     let mut seen = Seen::default();
@@ -375,10 +377,11 @@ pub(crate) fn scan<R: Read + Seek>(
         let n = if wanted(&parts) {
             let c = Captured::read(&mut limited, &name, &parts, limits)?;
             let n = c.content.len() as u64;
+            observer.captured(&parts, &c.content);
             captured.push(c);
             n
         } else {
-            io::copy(&mut limited, &mut io::sink()).map_err(archive_error)?
+            observer.file(&parts, &mut limited)?
         };
         unpacked = unpacked.saturating_add(n);
         check_sizes(unpacked, file_size, limits)?;
@@ -408,7 +411,16 @@ mod tests {
     fn mutated_zips_never_panic() {
         let good = sample();
         let limits = Limits::default();
-        assert!(scan(Cursor::new(&good), good.len() as u64, &limits, |_| true).is_ok());
+        assert!(
+            scan(
+                Cursor::new(&good),
+                good.len() as u64,
+                &limits,
+                |_| true,
+                &mut Observer::default()
+            )
+            .is_ok()
+        );
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..20_000 {
             seed ^= seed << 13;
@@ -417,7 +429,13 @@ mod tests {
             let mut bytes = good.clone();
             let at = usize::try_from(seed % u64::try_from(bytes.len()).unwrap()).unwrap();
             bytes[at] = seed.to_be_bytes()[3];
-            let _ = scan(Cursor::new(&bytes), bytes.len() as u64, &limits, |_| true);
+            let _ = scan(
+                Cursor::new(&bytes),
+                bytes.len() as u64,
+                &limits,
+                |_| true,
+                &mut Observer::default(),
+            );
         }
     }
 }

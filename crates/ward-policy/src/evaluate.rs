@@ -33,6 +33,9 @@ pub struct DecisionInput<'a> {
     /// verified keyless signer was named by someone. Otherwise a keyless
     /// signer counts only where a scope's `signers` name it.
     pub keyless_checked: bool,
+    /// The artifact's traits and the earlier release's, for the
+    /// risky-change rules (`None`: not an archive ward could read).
+    pub risky: Option<&'a crate::RiskyInput>,
 }
 
 impl DecisionInput<'_> {
@@ -166,6 +169,10 @@ impl Policy {
         for scope in scopes {
             for reason in self.evaluate_scope(scope, input) {
                 out.push(scope.mode, reason);
+            }
+            // Risky-change rules (risky.rs) carry their own level.
+            for (mode, reason) in self.risky_reasons(scope, input) {
+                out.push(mode, reason);
             }
         }
         if let Some(report) = input.scan {

@@ -141,6 +141,16 @@ pub(crate) struct RawScope {
     pub licenses: Option<Spanned<RawLicenses>>,
     #[serde(default)]
     pub scan_attestation: Option<Spanned<RawScanAttestation>>,
+    #[serde(default)]
+    pub deny_new_install_scripts: Option<Spanned<crate::risky::RawLevel>>,
+    #[serde(default)]
+    pub deny_new_dependencies_in_patch: Option<Spanned<crate::risky::RawLevel>>,
+    #[serde(default)]
+    pub deny_pth_files: Option<Spanned<crate::risky::RawLevel>>,
+    #[serde(default)]
+    pub deny_setup_py_only: Option<Spanned<crate::risky::RawLevel>>,
+    #[serde(default)]
+    pub native_binaries: Option<Spanned<crate::risky::RawLevel>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -28,6 +28,7 @@ mod pin;
 mod rego;
 mod rego_builtins;
 mod rego_deps;
+mod risky;
 pub mod scan_attestation;
 mod scan_rules;
 mod slsa_rule;
@@ -43,6 +44,7 @@ pub use model::{
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;
+pub use risky::{EarlierRelease, RiskyInput, RiskyRules};
 pub use pin::{Pin, VersionRequirement};
 pub use rego::{
     MAX_CALL_DEPTH as REGO_MAX_CALL_DEPTH, MAX_NESTING as REGO_MAX_NESTING, RegoRules, STACK_SIZE as REGO_STACK_SIZE,

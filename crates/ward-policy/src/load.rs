@@ -598,7 +598,27 @@ impl Loader {
             }),
             licenses,
             scan_attestation,
+            risky: self.risky(s),
         })
+    }
+
+    /// The risky-change rules of a scope, each at its level and line.
+    fn risky(&self, s: &RawScope) -> crate::risky::RiskyRules {
+        let level = |r: &Option<Spanned<crate::risky::RawLevel>>| {
+            r.as_ref().and_then(|l| {
+                l.get_ref().0.map(|mode| Located {
+                    value: mode,
+                    line: self.line(l),
+                })
+            })
+        };
+        crate::risky::RiskyRules {
+            new_install_scripts: level(&s.deny_new_install_scripts),
+            new_dependencies_in_patch: level(&s.deny_new_dependencies_in_patch),
+            pth_files: level(&s.deny_pth_files),
+            setup_py_only: level(&s.deny_setup_py_only),
+            native_binaries: level(&s.native_binaries),
+        }
     }
 
     /// A justification of at least 10 characters, trimmed.

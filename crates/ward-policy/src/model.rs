@@ -260,6 +260,8 @@ pub struct Scope {
     pub licenses: Option<LicensePolicy>,
     /// A required scan attestation.
     pub scan_attestation: Option<ScanAttestationRule>,
+    /// Risky-change rules (install scripts, dependencies, `.pth` files, native binaries).
+    pub risky: crate::risky::RiskyRules,
 }
 
 impl Scope {

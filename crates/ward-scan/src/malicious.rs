@@ -33,10 +33,15 @@ pub struct Malicious {
     pub indicators: Vec<Indicator>,
 }
 
+/// The algorithm name of an indicator that is the sha256 of a file inside
+/// the archive (an evidence file), not of the artifact itself.
+pub const FILE_SHA256: &str = "file-sha256";
+
 /// One artifact hash a record lists.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indicator {
-    /// `sha1`, `sha256` or `sha512`.
+    /// `sha1`, `sha256` or `sha512` (the artifact's own digest), or
+    /// [`FILE_SHA256`] (a file inside it).
     pub algorithm: String,
     /// The digest, lower-case hex.
     pub hex: String,
@@ -136,6 +141,49 @@ fn indicators_in(specific: Option<&serde_json::Value>, out: &mut Vec<Indicator>)
     Ok(())
 }
 
+/// A file indicator: 64 hex digits (or `sha256-` SRI), the sha256 of a
+/// file inside the malicious archive.
+fn file_indicator(text: &str) -> Result<Indicator, String> {
+    match indicator(text)? {
+        Indicator { algorithm, hex } if algorithm == "sha256" => Ok(Indicator {
+            algorithm: FILE_SHA256.into(),
+            hex,
+        }),
+        _ => Err(format!("file indicator {text:?} is not a sha256 digest")),
+    }
+}
+
+/// The evidence files of a `database_specific` value: the sha256 of files
+/// inside the malicious archive, as `indicators.files` (a list of
+/// `{"path": …, "sha256": …}` objects or of sha256 strings) or
+/// `indicators.file_sha256` (a string or a list). The feed has no fixed
+/// field for these yet; anything else there makes the record malformed.
+fn file_indicators_in(specific: Option<&serde_json::Value>, out: &mut Vec<Indicator>) -> Result<(), String> {
+    let Some(indicators) = specific.and_then(|d| d.get("indicators")) else {
+        return Ok(());
+    };
+    let mut texts: Vec<&serde_json::Value> = Vec::new();
+    for key in ["files", "file_sha256"] {
+        match indicators.get(key) {
+            None => {}
+            Some(serde_json::Value::Array(a)) => texts.extend(a),
+            Some(v) => texts.push(v),
+        }
+    }
+    for v in texts {
+        let text = match v {
+            serde_json::Value::String(s) => s.as_str(),
+            serde_json::Value::Object(o) => o
+                .get("sha256")
+                .and_then(|s| s.as_str())
+                .ok_or("an `indicators.files` entry has no `sha256` string")?,
+            _ => return Err("`indicators.files` holds a value that is neither a string nor an object".into()),
+        };
+        out.push(file_indicator(text)?);
+    }
+    Ok(())
+}
+
 fn lists_versions(a: &Affected) -> bool {
     !a.versions.is_empty() || a.ranges.iter().any(|r| !r.events.is_empty())
 }
@@ -145,8 +193,10 @@ fn lists_versions(a: &Affected) -> bool {
 pub fn from_osv(record: &OsvRecord) -> Result<Malicious, String> {
     let mut indicators = Vec::new();
     indicators_in(record.database_specific.as_ref(), &mut indicators)?;
+    file_indicators_in(record.database_specific.as_ref(), &mut indicators)?;
     for a in &record.affected {
         indicators_in(a.database_specific.as_ref(), &mut indicators)?;
+        file_indicators_in(a.database_specific.as_ref(), &mut indicators)?;
     }
     if record.affected.is_empty() {
         return Err(format!("malicious record {} names no affected package", record.id));

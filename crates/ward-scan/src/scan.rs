@@ -22,6 +22,11 @@ pub fn licenses_of(components: &[Component]) -> Vec<ComponentLicense> {
 fn digest_findings(db: &AdvisoryDb, c: &Component, report: &mut ScanReport) {
     let purl = c.id.to_purl();
     for (alg, hex) in &c.digests {
+        // A file inside the archive: `file-sha256:PATH`, looked up as `file-sha256`.
+        let (alg, file) = match alg.split_once(':') {
+            Some((a, path)) if a == crate::malicious::FILE_SHA256 => (a, Some(path)),
+            _ => (alg.as_str(), None),
+        };
         for found in db.lookup_digest(alg, hex) {
             let advisory = match found {
                 Ok(a) => a,
@@ -56,7 +61,10 @@ fn digest_findings(db: &AdvisoryDb, c: &Component, report: &mut ScanReport) {
                 malicious: Some(MaliciousFinding {
                     advice: m.advice.clone(),
                     suspect: m.suspect.clone(),
-                    matched_by: format!("digest:{alg}"),
+                    matched_by: match file {
+                        Some(path) => format!("file:{path} (sha256 {hex})"),
+                        None => format!("digest:{alg}"),
+                    },
                     sha256: c.digests.iter().find(|(a, _)| a == "sha256").map(|(_, h)| h.clone()),
                 }),
             });

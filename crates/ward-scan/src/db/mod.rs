@@ -445,6 +445,14 @@ impl AdvisoryDb {
             .map(|&i| self.records.get(i))
     }
 
+    /// Whether any malicious-package record lists the sha256 of a file
+    /// inside an archive (then the gate hashes every file it reads).
+    pub fn has_file_indicators(&self) -> bool {
+        self.by_digest
+            .keys()
+            .any(|(alg, _)| alg == crate::malicious::FILE_SHA256)
+    }
+
     /// Per-ecosystem counts and freshness.
     pub fn stats(&self) -> &BTreeMap<String, EcosystemStats> {
         &self.header.stats

@@ -1,0 +1,284 @@
+//! Risky-change signals: the archive traits of the releases ward allowed,
+//! kept in a small indexed store, and the comparison input for the policy's
+//! risky-change rules.
+//!
+//! The store is one SQLite file (`release-traits.sqlite` in ward's data
+//! directory), one row per allowed package file: package, kind, version,
+//! file name, sha256, the traits as JSON, and the ledger entry that allowed
+//! it. It is written when the gate records an allow (so the baseline is
+//! what ward itself let through, not what the registry says today), and
+//! read by primary key: one indexed query for the package's versions, one
+//! for the chosen version's traits, never a scan. The traits are data
+//! derived from an allowed artifact; a store that cannot be read makes the
+//! comparing rules report `risky-change-unevaluable` (fail closed), and a
+//! store that cannot be written loses only future baselines (the decision
+//! is already recorded in the ledger).
+
+use crate::Gate;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::cmp::Ordering;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use ward_core::{ArchiveTraits, Artifact, ArtifactKind, PackageId};
+use ward_policy::{EarlierRelease, RiskyInput};
+use ward_scan::version::VersionScheme;
+
+/// The store's file name in ward's data directory.
+pub const STORE_FILE: &str = "release-traits.sqlite";
+
+/// Why the store cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("release-traits store {path}: {source}")]
+pub struct StoreError {
+    path: String,
+    #[source]
+    source: rusqlite::Error,
+}
+
+/// The traits of every package file ward allowed, by package and version.
+pub struct ReleaseTraits {
+    conn: Mutex<Connection>,
+    path: String,
+}
+
+impl std::fmt::Debug for ReleaseTraits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReleaseTraits").field("path", &self.path).finish()
+    }
+}
+
+/// The key rows are kept under: the package without its version.
+fn package_key(id: &PackageId) -> String {
+    format!("{}:{}", id.ecosystem.purl_type(), id.normalized_name())
+}
+
+fn kind_key(kind: ArtifactKind) -> &'static str {
+    match kind {
+        ArtifactKind::NpmTarball => "npm-tarball",
+        ArtifactKind::Wheel => "wheel",
+        ArtifactKind::Sdist => "sdist",
+        ArtifactKind::Crate => "crate",
+        ArtifactKind::File => "file",
+    }
+}
+
+impl ReleaseTraits {
+    /// Opens (creating) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        let err = |source| StoreError {
+            path: shown.clone(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE IF NOT EXISTS releases (
+                 package TEXT NOT NULL,
+                 kind TEXT NOT NULL,
+                 version TEXT NOT NULL,
+                 file TEXT NOT NULL,
+                 sha256 TEXT NOT NULL,
+                 traits TEXT NOT NULL,
+                 ledger_index INTEGER,
+                 PRIMARY KEY (package, kind, version, file)
+             ) WITHOUT ROWID;",
+        )
+        .map_err(err)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: shown,
+        })
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Keeps the traits of an allowed package file (the first allow of a
+    /// file wins, like release pins).
+    pub fn remember(
+        &self,
+        artifact: &Artifact,
+        traits: &ArchiveTraits,
+        ledger_index: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let Some(version) = &artifact.id.version else {
+            return Ok(());
+        };
+        let json =
+            serde_json::to_string(traits).map_err(|e| self.err(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
+        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        conn.execute(
+            "INSERT OR IGNORE INTO releases (package, kind, version, file, sha256, traits, ledger_index)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                package_key(&artifact.id),
+                kind_key(artifact.kind),
+                version,
+                artifact.file_name,
+                artifact.digests.sha256.to_hex(),
+                json,
+                ledger_index.and_then(|i| i64::try_from(i).ok()),
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The nearest earlier release (in the ecosystem's version order) of the
+    /// same package and kind, with the union of its files' traits; `None`
+    /// when ward allowed none. Versions the ecosystem's order cannot read
+    /// are skipped.
+    pub fn earlier(&self, artifact: &Artifact) -> Result<Option<EarlierRelease>, StoreError> {
+        let Some(current) = artifact.id.version.as_deref() else {
+            return Ok(None);
+        };
+        let Some(scheme) = VersionScheme::for_ecosystem(artifact.id.ecosystem) else {
+            return Ok(None);
+        };
+        let Ok(current) = scheme.parse(current) else {
+            return Ok(None);
+        };
+        let (package, kind) = (package_key(&artifact.id), kind_key(artifact.kind));
+        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut versions = conn
+            .prepare_cached("SELECT DISTINCT version FROM releases WHERE package = ?1 AND kind = ?2")
+            .map_err(|e| self.err(e))?;
+        let mut best: Option<(String, ward_scan::version::Version)> = None;
+        let rows = versions
+            .query_map(params![package, kind], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        for v in rows {
+            let v = v.map_err(|e| self.err(e))?;
+            let Ok(parsed) = scheme.parse(&v) else { continue };
+            if parsed.compare(&current) != Some(Ordering::Less) {
+                continue;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|(_, b)| parsed.compare(b) == Some(Ordering::Greater))
+            {
+                best = Some((v, parsed));
+            }
+        }
+        drop(versions);
+        let Some((version, _)) = best else { return Ok(None) };
+        let mut stmt = conn
+            .prepare_cached("SELECT traits FROM releases WHERE package = ?1 AND kind = ?2 AND version = ?3")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![package, kind, version], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        let mut union = ArchiveTraits::default();
+        for json in rows {
+            let json = json.map_err(|e| self.err(e))?;
+            let traits: ArchiveTraits = serde_json::from_str(&json).map_err(|e| {
+                self.err(rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    e.into(),
+                ))
+            })?;
+            merge(&mut union, traits);
+        }
+        Ok(Some(EarlierRelease { version, traits: union }))
+    }
+
+    /// Whether the store holds this exact file (for tests and reports).
+    pub fn holds(&self, artifact: &Artifact) -> Result<bool, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        conn.query_row(
+            "SELECT 1 FROM releases WHERE package = ?1 AND kind = ?2 AND version = ?3 AND file = ?4",
+            params![
+                package_key(&artifact.id),
+                kind_key(artifact.kind),
+                artifact.id.version.as_deref().unwrap_or_default(),
+                artifact.file_name
+            ],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(|e| self.err(e))
+    }
+}
+
+/// The union of two files' traits (several files of one version).
+fn merge(into: &mut ArchiveTraits, other: ArchiveTraits) {
+    for (k, v) in other.install_scripts {
+        into.install_scripts.entry(k).or_insert(v);
+    }
+    into.binding_gyp |= other.binding_gyp;
+    match (&mut into.dependencies, other.dependencies) {
+        (Some(a), Some(b)) => {
+            for (k, v) in b {
+                a.entry(k).or_insert(v);
+            }
+        }
+        (a @ None, b) => *a = b,
+        (Some(_), None) => {}
+    }
+    into.pth_files.extend(other.pth_files);
+    into.native_binaries.extend(other.native_binaries);
+    into.native_binaries.sort();
+    into.native_binaries.dedup();
+    into.extension_sources |= other.extension_sources;
+}
+
+impl Gate {
+    /// Keeps the traits of every artifact this gate allows and records in
+    /// `store`, and compares each artifact with the earlier release found
+    /// there for the policy's risky-change rules.
+    pub fn with_release_traits(mut self, store: ReleaseTraits) -> Self {
+        self.release_traits = Some(Arc::new(store));
+        self
+    }
+
+    /// The release-traits store, if the gate keeps one.
+    pub fn release_traits(&self) -> Option<&ReleaseTraits> {
+        self.release_traits.as_deref()
+    }
+
+    /// Opens the release-traits store in `data_dir` ([`STORE_FILE`]).
+    pub fn with_release_traits_in(self, data_dir: &Path) -> Result<Self, StoreError> {
+        Ok(self.with_release_traits(ReleaseTraits::open(&data_dir.join(STORE_FILE))?))
+    }
+
+    /// Whether identify hashes every file inside an archive: only when a
+    /// malicious-package record lists file hashes to compare with.
+    pub(crate) fn file_digests(&self) -> ward_identify::FileDigests {
+        match &self.advisories {
+            Some((db, _)) if db.has_file_indicators() => ward_identify::FileDigests::Compute,
+            _ => ward_identify::FileDigests::Skip,
+        }
+    }
+
+    /// The input of the risky-change rules for one artifact: `None` when no
+    /// scope for the package has such a rule, or the artifact has no traits
+    /// (not an archive ward could read). Without a store, ward knows no
+    /// earlier release.
+    pub(crate) fn risky_input(&self, artifact: &Artifact, traits: Option<&ArchiveTraits>) -> Option<RiskyInput> {
+        let traits = traits?;
+        let scopes = self.policy.scopes_for(&artifact.id);
+        if !scopes.iter().any(|s| s.risky.any()) {
+            return None;
+        }
+        let earlier = if scopes.iter().any(|s| s.risky.compares()) {
+            match &self.release_traits {
+                Some(store) => store.earlier(artifact).map_err(|e| e.to_string()),
+                None => Ok(None),
+            }
+        } else {
+            Ok(None)
+        };
+        Some(RiskyInput {
+            traits: traits.clone(),
+            earlier,
+        })
+    }
+}
