@@ -23,14 +23,24 @@
 //! - `archive`: the files of an allowed artifact from the proxy cache;
 //! - `compare`: a package directory against its expected files;
 //! - `advisories`: today's advisories against the allowing decisions;
+//! - `vet`: which allow covers a package, and which bytes to compare it with;
 //! - `run`: the audit itself, packages hashed in parallel.
 
 #![forbid(unsafe_code)]
 
+mod advisories;
+mod archive;
+mod cargo;
+mod compare;
 pub mod context;
+mod discover;
 mod error;
+mod fsio;
 pub mod model;
+mod npm;
+mod python;
 mod run;
+mod vet;
 
 pub use context::{Allow, Allows, AuditContext, AuditLimits, Progress};
 pub use error::AuditError;

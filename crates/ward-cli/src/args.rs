@@ -32,6 +32,8 @@ pub(crate) enum Command {
     Advisories(AdvisoriesCommand),
     /// Scan lockfiles for known vulnerabilities, offline.
     Scan(ScanArgs),
+    /// Audit what is installed (Python environments, node_modules, cargo vendor/ and homes) against what ward allowed.
+    Audit(AuditArgs),
     /// The transparency ledger of decisions: show, prove, verify, search.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -335,6 +337,31 @@ pub(crate) enum Level {
     High,
     /// Critical only.
     Critical,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Python virtual environments or site directories, projects with node_modules (or node_modules
+    /// itself), cargo vendor/ directories, cargo homes.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// A policy file: exceptions, VEX and [[allow]] silence advisories; [remediation] sets deadlines.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The ledger whose allows are checked against. Default: the one in ward's data directory.
+    #[arg(long, value_name = "DIR|URL")]
+    pub ledger: Option<PathBuf>,
+    /// The proxy cache holding the allowed artifacts. Default: proxy-cache/ in ward's data directory.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Threads hashing packages (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ScanFormat,
+    #[command(flatten)]
+    pub db: DbDir,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 pub(crate) mod advisories;
+pub(crate) mod audit;
 pub(crate) mod diagnostics;
 pub(crate) mod generated;
 pub(crate) mod json;
@@ -248,4 +249,14 @@ pub(crate) fn proxy_listening(base: &str) {
     server_banner(&format!(
         "ward proxy listening on {base}\n  pip:   --index-url {base}/pypi/simple/\n  npm:   --registry {base}/npm/ --replace-registry-host=always\n  cargo: [source.ward] registry = \"sparse+{base}/cargo/index/\"\n"
     ));
+}
+
+/// `ward audit`'s report in the format asked for.
+pub(crate) fn audit_report(report: &ward_audit::AuditReport, format: crate::args::ScanFormat) {
+    use crate::args::ScanFormat;
+    to_stdout(|w| match format {
+        ScanFormat::Sarif => sarif::audit(w, report),
+        ScanFormat::Json => audit::json(w, report),
+        ScanFormat::Text => audit::text(w, report),
+    });
 }

@@ -3,6 +3,7 @@
 pub(crate) mod advisories;
 mod advisories_config;
 mod advisories_update;
+mod audit;
 mod completions;
 mod ledger;
 mod ledger_monitor;
@@ -32,6 +33,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Keygen(args) => publish::keygen(args),
         Command::Advisories(cmd) => advisories::run(cmd),
         Command::Scan(args) => scan::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Ledger(cmd) => ledger::run(cmd),
         Command::Reasons(args) => reasons::run(args),
         Command::Proxy(args) => proxy::serve(*args),

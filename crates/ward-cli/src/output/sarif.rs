@@ -283,3 +283,46 @@ pub(crate) fn evaluation(w: &mut impl Write, e: &Evaluation) -> io::Result<()> {
     }
     write_run(w, rules, results)
 }
+
+/// `ward audit --format sarif`: one rule per alert kind that occurs, one
+/// result per finding, located at the file it is about (else the package
+/// directory); `unreadable`, `newly-malicious`, `modified` and the like are
+/// errors, `extra` and `unverifiable` warnings.
+pub(crate) fn audit(w: &mut impl Write, report: &ward_audit::AuditReport) -> io::Result<()> {
+    use ward_audit::AlertKind;
+    let mut kinds: Vec<AlertKind> = report.findings.iter().map(|f| f.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let rules = kinds
+        .iter()
+        .map(|k| {
+            let mut d = rule(k.code(), k.summary(), properties(&["security", "supply-chain"], []));
+            d.help_uri = Some(format!("https://ward.invalid/docs/monitoring#{}", k.code()));
+            d
+        })
+        .collect();
+    let results = report
+        .findings
+        .iter()
+        .map(|f| {
+            let level = match f.kind {
+                AlertKind::Extra | AlertKind::Unverifiable | AlertKind::Overdue => ResultLevel::Warning,
+                AlertKind::NewlyVulnerable => f.advisory.as_ref().map_or(ResultLevel::Warning, |a| level_of(a.severity)),
+                _ => ResultLevel::Error,
+            };
+            let place = match &f.file {
+                Some(file) => f.location.join(file),
+                None => f.location.clone(),
+            };
+            let mut r = result(
+                f.kind.code(),
+                level,
+                format!("{}: {}", f.package, f.detail),
+                vec![location(&place.display().to_string(), None, None)],
+            );
+            r.partial_fingerprints = Some(BTreeMap::from([("ward/audit-finding".to_string(), f.key())]));
+            r
+        })
+        .collect();
+    write_run(w, rules, results)
+}
