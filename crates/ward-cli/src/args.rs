@@ -48,6 +48,15 @@ pub(crate) enum Command {
     /// Sigstore's trusted root and the npm registry keys: update them over TUF, audit their history.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Known-good sets: record what is installed as a signed, ledger-anchored snapshot; list and show them.
+    #[command(subcommand)]
+    Snapshot(crate::commands::snapshot::SnapshotCommand),
+    /// Roll back to a known-good snapshot: plan it, apply it through `ward run` from the proxy cache.
+    #[command(subcommand)]
+    Rollback(crate::commands::rollback::RollbackCommand),
+    /// Recovery playbooks: rehearse snapshot, change, audit, alert, rollback, audit.
+    #[command(subcommand)]
+    Playbook(crate::commands::playbook::PlaybookCommand),
     /// Print a shell completion script for ward (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Write man pages for ward and each of its subcommands into a directory.

@@ -186,6 +186,27 @@ reason_codes! {
     /// The build ran on a self-hosted runner.
     ProvenanceSelfHosted = "provenance-self-hosted",
         "The build ran on a self-hosted runner (or did not say where it ran) and the policy denies self-hosted builds.";
+    /// Earlier releases carried provenance; this one has none.
+    ProvenanceRegression = "provenance-regression",
+        "Earlier releases of this package (within the policy's `history.window`) carried provenance (verified by ward, or listed by the registry), but this one has no verified provenance, the mark of a release uploaded with a stolen token. Check with the maintainers before allowing it (`[[allow]]` with its sha256).";
+    /// The provenance names another repository, workflow or builder than earlier releases'.
+    ProvenanceSourceChanged = "provenance-source-changed",
+        "This release's verified provenance names another source repository, workflow or builder than the earlier releases ward verified: it was built somewhere else. Confirm the move with the maintainers before allowing it.";
+    /// A publisher account not seen in the window published this release.
+    PublisherChanged = "publisher-changed",
+        "The registry says this release was published by an account that published none of the last `history.window` releases (npm `_npmUser`): a new maintainer, or a taken-over account.";
+    /// The release is younger than the cooldown.
+    ReleaseTooNew = "release-too-new",
+        "The release was published more recently than the policy's `cooldown.min_age`; the message gives the UTC time it becomes eligible. Most malicious releases are removed within days: wait, use an older version, or exempt the package.";
+    /// No publish time is known for the release.
+    ReleaseAgeUnknown = "release-age-unknown",
+        "No publish time is known for this release (the registry's listing gives none, or the artifact did not come through the proxy), so the cooldown cannot be checked and does not pass.";
+    /// The registry's release metadata is malformed or contradictory.
+    ReleaseMetadataInvalid = "release-metadata-invalid",
+        "The registry's release metadata that a cooldown or history rule reads (publish time, publisher, attestation link, the list of versions) is missing, malformed or contradictory (a time in the future, a version listed twice); the message names the field and the rule does not pass.";
+    /// The release history a rule needs cannot be known.
+    ReleaseHistoryUnknown = "release-history-unknown",
+        "A history rule could not be evaluated: the ledger's release index cannot be read, or the registry does not name what the rule compares (PyPI and crates.io name no publishing account); the rule does not pass.";
     /// A required predicate type is missing.
     PredicateTypeMissing = "predicate-type-missing",
         "The policy requires a verified attestation of this predicate type and none was presented.";

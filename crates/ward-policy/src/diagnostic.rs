@@ -125,6 +125,15 @@ diagnostic_codes! {
     /// An `expires` that is not a date.
     InvalidDate = "invalid-date", Error,
         "An `expires` is not a date like 2027-01-31.";
+    /// A duration without a unit, negative, vague or absurd.
+    InvalidDuration = "invalid-duration", Error,
+        "A duration (`cooldown.min_age`) is not a number with a unit (`30m`, `72h`, `3d`, `2w`): a bare number, a negative duration, months or years, or more than ten years.";
+    /// A `history.window` out of range.
+    InvalidWindow = "invalid-window", Error,
+        "A `history.window` is not between 1 and 50 releases.";
+    /// A setting ward documents but does not implement yet.
+    NotSupported = "not-supported", Error,
+        "A setting this ward does not implement yet is turned on (`cooldown.allow_security_fixes = true`); remove it rather than rely on it.";
     /// An exception past its `expires`.
     ExceptionExpired = "exception-expired", Warning,
         "An exception's `expires` date has passed: it no longer silences anything.";

@@ -109,6 +109,8 @@ pub(crate) struct RawDefaults {
     pub fail_on_severity: Option<Spanned<Severity>>,
     #[serde(default)]
     pub licenses: Option<Spanned<RawLicenses>>,
+    #[serde(default)]
+    pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,6 +143,10 @@ pub(crate) struct RawScope {
     pub licenses: Option<Spanned<RawLicenses>>,
     #[serde(default)]
     pub scan_attestation: Option<Spanned<RawScanAttestation>>,
+    #[serde(default)]
+    pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
+    #[serde(default)]
+    pub history: Option<Spanned<crate::history::RawHistory>>,
     #[serde(default)]
     pub deny_new_install_scripts: Option<Spanned<crate::risky::RawLevel>>,
     #[serde(default)]

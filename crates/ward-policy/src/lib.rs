@@ -14,12 +14,16 @@
 
 #![forbid(unsafe_code)]
 
+mod cooldown;
 mod diagnostic;
+mod duration;
 mod error;
 mod evaluate;
 mod file;
 mod hardware;
+mod history;
 pub mod license;
+pub mod release;
 mod load;
 mod model;
 mod nesting;
@@ -34,8 +38,11 @@ mod scan_rules;
 mod slsa_rule;
 pub mod vex;
 
+pub use cooldown::Cooldown;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Label, Level};
+pub use duration::{MAX_DURATION, parse_duration, show_duration};
 pub use error::PolicyError;
+pub use history::{HistoryRule, RuleLevel};
 pub use evaluate::{DecisionInput, rego_input};
 pub use license::{LicenseRule, LicenseVerdict};
 pub use load::MAX_DIAGNOSTICS;

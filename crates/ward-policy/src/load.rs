@@ -553,6 +553,14 @@ impl Loader {
             Some(Some(a)) => Some(a),
             None => None,
         };
+        let cooldown = match &s.cooldown {
+            Some(c) => Some(self.cooldown(c, &at("cooldown"))?),
+            None => defaults.cooldown.clone(),
+        };
+        let history = match &s.history {
+            Some(h) => Some(self.history(h, &at("history"))?),
+            None => None,
+        };
         if !ok {
             return None;
         }
@@ -598,6 +606,8 @@ impl Loader {
             }),
             licenses,
             scan_attestation,
+            cooldown,
+            history,
             risky: self.risky(s),
         })
     }
@@ -873,6 +883,9 @@ pub(crate) fn parse(text: &str, file: &str, dir: &Path) -> Result<Policy, Policy
             line: loader.line(f),
         }),
         licenses: default_licenses.flatten(),
+        cooldown: d
+            .and_then(|d| d.cooldown.as_ref())
+            .and_then(|c| loader.cooldown(c, "defaults.cooldown")),
     };
     let scopes: Vec<Scope> = raw
         .scope

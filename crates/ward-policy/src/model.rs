@@ -67,6 +67,9 @@ pub struct Defaults {
     pub fail_on_severity: Option<Located<Severity>>,
     /// Licence lists for scopes that do not set their own.
     pub licenses: Option<LicensePolicy>,
+    /// The release cooldown for scopes that do not set their own, and for
+    /// packages no scope matches.
+    pub cooldown: Option<crate::cooldown::Cooldown>,
 }
 
 /// Allowed and denied licences, as written and parsed.
@@ -260,6 +263,10 @@ pub struct Scope {
     pub licenses: Option<LicensePolicy>,
     /// A required scan attestation.
     pub scan_attestation: Option<ScanAttestationRule>,
+    /// The release cooldown (its own, else the default's).
+    pub cooldown: Option<crate::cooldown::Cooldown>,
+    /// Provenance and publisher history rules.
+    pub history: Option<crate::history::HistoryRule>,
     /// Risky-change rules (install scripts, dependencies, `.pth` files, native binaries).
     pub risky: crate::risky::RiskyRules,
 }
@@ -393,6 +400,7 @@ impl Policy {
                 max_signature_age_days: None,
                 fail_on_severity: None,
                 licenses: None,
+                cooldown: None,
             },
             scopes: Vec::new(),
             exceptions: Vec::new(),

@@ -12,9 +12,12 @@ mod policy;
 mod proxy;
 mod publish;
 mod reasons;
+pub(crate) mod playbook;
+pub(crate) mod rollback;
 mod run_isolation;
 mod scan;
 mod sigstore;
+pub(crate) mod snapshot;
 mod trust;
 mod tuf;
 mod verify;
@@ -40,6 +43,9 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Run(args) => proxy::run(*args),
         Command::Tuf(args) => tuf::run(args),
         Command::Trust(cmd) => trust::run(cmd),
+        Command::Snapshot(cmd) => snapshot::run(cmd),
+        Command::Rollback(cmd) => rollback::run(cmd),
+        Command::Playbook(cmd) => playbook::run(cmd),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }

@@ -1,0 +1,330 @@
+//! Risky-change rules end to end (issue 13 item 4): real npm installs
+//! through `ward proxy` from a loopback HTTP upstream serving the real
+//! tarballs next to the 2025 compromises (`../shared/testdata/npm-neighbours`)
+//! and inert stand-ins of the attacks built here: @ctrl/tinycolor 4.1.1 with
+//! a postinstall that only writes a marker, and event-stream 3.3.6 with the
+//! added flatmap-stream dependency (its other dependencies are inert stubs).
+//! The clean releases install and become the baseline; each stand-in is
+//! refused with its own reason code in npm's output.
+
+use crate::common::{Entry, shared, tgz};
+use crate::proxy::{client, have, start_proxy};
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+/// A loopback npm registry: fixed answers by path, 404 otherwise.
+#[derive(Clone, Default)]
+struct Upstream {
+    answers: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    port: u16,
+}
+
+impl Upstream {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let up = Upstream {
+            port: listener.local_addr().unwrap().port(),
+            ..Default::default()
+        };
+        let server = up.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let s = server.clone();
+                std::thread::spawn(move || s.handle(stream));
+            }
+        });
+        up
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn handle(&self, stream: TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        loop {
+            let mut request = String::new();
+            if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                return;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            // Scoped names arrive as `@scope%2fname`.
+            let path = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .replace("%2f", "/")
+                .replace("%2F", "/");
+            let body = self.answers.lock().unwrap().get(&path).cloned();
+            let mut out = stream.try_clone().unwrap();
+            let written = match body {
+                Some(b) => out
+                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes())
+                    .and_then(|()| out.write_all(&b)),
+                None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+            };
+            if written.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Serves `versions` (version → tarball bytes) of `name`: the packument
+    /// and each tarball, with their real integrity.
+    fn publish(&self, name: &str, versions: &[(&str, Vec<u8>)]) {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let base_name = name.rsplit('/').next().unwrap();
+        let mut docs = serde_json::Map::new();
+        let mut times = serde_json::Map::new();
+        let mut answers = self.answers.lock().unwrap();
+        for (version, bytes) in versions {
+            let manifest = package_json(bytes);
+            let path = format!("/{name}/-/{base_name}-{version}.tgz");
+            let mut doc = manifest.clone();
+            doc["dist"] = serde_json::json!({
+                "tarball": format!("{}{path}", self.base()),
+                "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))),
+            });
+            docs.insert((*version).to_string(), doc);
+            times.insert((*version).to_string(), "2025-01-01T00:00:00.000Z".into());
+            answers.insert(path, bytes.clone());
+        }
+        let latest = versions.last().map(|(v, _)| *v).unwrap_or_default();
+        let packument = serde_json::json!({
+            "name": name,
+            "dist-tags": {"latest": latest},
+            "versions": docs,
+            "time": times,
+        });
+        answers.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
+    }
+}
+
+/// The `package/package.json` inside a tarball.
+fn package_json(tgz: &[u8]) -> serde_json::Value {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tgz));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_string_lossy() == "package/package.json" {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text).unwrap();
+            return serde_json::from_slice(&text).unwrap();
+        }
+    }
+    panic!("no package/package.json");
+}
+
+/// A real tarball rebuilt with its package.json edited and files added.
+fn repack(src: &Path, edit: impl Fn(&mut serde_json::Value), extra: &[(&str, &[u8])], dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(src).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if path == "package/package.json" {
+            let mut json: serde_json::Value = serde_json::from_slice(&data).unwrap();
+            edit(&mut json);
+            data = serde_json::to_vec_pretty(&json).unwrap();
+        }
+        files.push((path, data));
+    }
+    files.extend(extra.iter().map(|(p, d)| (p.to_string(), d.to_vec())));
+    let entries: Vec<Entry<'_>> = files.iter().map(|(p, d)| Entry::File(p, d)).collect();
+    let out = dir.join("repacked.tgz");
+    tgz(&out, &entries);
+    std::fs::read(&out).unwrap()
+}
+
+/// An inert stub package (a dependency of event-stream).
+fn stub(name: &str, version: &str, dir: &Path) -> Vec<u8> {
+    let manifest = format!("{{\"name\": \"{name}\", \"version\": \"{version}\", \"license\": \"MIT\"}}");
+    let out = dir.join(format!("{name}-{version}.tgz"));
+    tgz(
+        &out,
+        &[
+            Entry::File("package/package.json", manifest.as_bytes()),
+            Entry::File("package/index.js", b"module.exports = {};\n"),
+        ],
+    );
+    std::fs::read(&out).unwrap()
+}
+
+fn npm(base: &str, prefix: &Path, spec: &str) -> crate::proxy::Output {
+    std::fs::create_dir_all(prefix).unwrap();
+    client(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-update-notifier",
+                "--ignore-scripts",
+            ])
+            .args(["--registry", &format!("{base}/npm/")])
+            .arg("--prefix")
+            .arg(prefix)
+            .arg("--cache")
+            .arg(prefix.join(".npm-cache"))
+            .arg(spec)
+            .env("npm_config_userconfig", "/dev/null"),
+    )
+}
+
+const MARKER_JS: &[u8] = b"require('fs').writeFileSync(require('path').join(__dirname, 'ward-drill-marker'), 'ran');\n";
+
+struct Drill {
+    dir: tempfile::TempDir,
+    up: Upstream,
+    policy: PathBuf,
+}
+
+impl Drill {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let n = shared().join("npm-neighbours");
+        let read = |f: &str| std::fs::read(n.join(f)).unwrap();
+        let up = Upstream::start();
+        let worm = repack(
+            &n.join("ctrl-tinycolor-4.1.0.tgz"),
+            |j| {
+                j["version"] = "4.1.1".into();
+                j["scripts"]["postinstall"] = "node bundle.js".into();
+            },
+            &[("package/bundle.js", MARKER_JS)],
+            dir.path(),
+        );
+        up.publish(
+            "@ctrl/tinycolor",
+            &[
+                ("4.1.0", read("ctrl-tinycolor-4.1.0.tgz")),
+                ("4.1.1", worm),
+                ("4.2.0", read("ctrl-tinycolor-4.2.0.tgz")),
+            ],
+        );
+        up.publish(
+            "chalk",
+            &[("5.6.0", read("chalk-5.6.0.tgz")), ("5.6.2", read("chalk-5.6.2.tgz"))],
+        );
+        up.publish(
+            "debug",
+            &[("4.4.1", read("debug-4.4.1.tgz")), ("4.4.3", read("debug-4.4.3.tgz"))],
+        );
+        up.publish("ms", &[("2.1.3", read("ms-2.1.3.tgz"))]);
+        let es336 = repack(
+            &n.join("event-stream-3.3.5.tgz"),
+            |j| {
+                j["version"] = "3.3.6".into();
+                j["dependencies"]["flatmap-stream"] = "^0.1.0".into();
+            },
+            &[],
+            dir.path(),
+        );
+        up.publish(
+            "event-stream",
+            &[("3.3.5", read("event-stream-3.3.5.tgz")), ("3.3.6", es336)],
+        );
+        for (name, version) in [
+            ("duplexer", "0.1.1"),
+            ("from", "0.1.7"),
+            ("map-stream", "0.0.7"),
+            ("pause-stream", "0.0.11"),
+            ("split", "1.0.1"),
+            ("stream-combiner", "0.2.2"),
+            ("through", "2.3.8"),
+            ("flatmap-stream", "0.1.0"),
+        ] {
+            up.publish(name, &[(version, stub(name, version, dir.path()))]);
+        }
+        // Unsigned packages only warn; the risky-change rules deny.
+        let policy = dir.path().join("ward.toml");
+        std::fs::write(
+            &policy,
+            "version = 1\n\n[defaults]\nmode = \"warn\"\n\n[[scope]]\nname = \"npm\"\npackages = [\"npm:*\"]\nmode = \"warn\"\ndeny_new_install_scripts = true\ndeny_new_dependencies_in_patch = true\nnative_binaries = \"warn\"\n",
+        )
+        .unwrap();
+        Self { dir, up, policy }
+    }
+
+    fn proxy(&self) -> crate::proxy::ProxyProcess {
+        let data = self.dir.path().join("data");
+        start_proxy(
+            &data,
+            &[
+                "--npm-upstream".into(),
+                self.up.base(),
+                "--policy".into(),
+                self.policy.display().to_string(),
+            ],
+        )
+    }
+
+    fn prefix(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+#[test]
+fn npm_installs_the_clean_neighbours_and_refuses_the_risky_stand_ins() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let drill = Drill::new();
+    let proxy = drill.proxy();
+
+    // The clean neighbours install, each compared with the one before.
+    for (n, spec) in [
+        "chalk@5.6.0",
+        "chalk@5.6.2",
+        "debug@4.4.1",
+        "debug@4.4.3",
+        "@ctrl/tinycolor@4.1.0",
+        "event-stream@3.3.5",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = npm(&proxy.base, &drill.prefix(&format!("clean{n}")), spec);
+        assert!(out.ok, "{spec}: {}", out.text);
+    }
+    assert!(
+        drill
+            .prefix("clean4")
+            .join("node_modules/@ctrl/tinycolor/package.json")
+            .is_file()
+    );
+
+    // The worm's stand-in: a postinstall 4.1.0 did not have.
+    let worm = drill.prefix("worm");
+    let out = npm(&proxy.base, &worm, "@ctrl/tinycolor@4.1.1");
+    assert!(!out.ok, "{}", out.text);
+    assert!(
+        out.text.contains("install-script-added"),
+        "npm's output should carry ward's reason:\n{}",
+        out.text
+    );
+    assert!(!worm.join("node_modules/@ctrl/tinycolor/bundle.js").exists());
+    let log = proxy.log_with("install-script-added");
+    assert!(log.contains("install-script-added"), "{log}");
+
+    // event-stream 3.3.6: a dependency added in a patch release.
+    let out = npm(&proxy.base, &drill.prefix("es"), "event-stream@3.3.6");
+    assert!(!out.ok, "{}", out.text);
+    assert!(out.text.contains("dependency-added-in-patch"), "{}", out.text);
+
+    // The next clean release still installs.
+    let out = npm(&proxy.base, &drill.prefix("clean-next"), "@ctrl/tinycolor@4.2.0");
+    assert!(out.ok, "{}", out.text);
+}
