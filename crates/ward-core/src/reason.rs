@@ -306,6 +306,33 @@ reason_codes! {
     /// An upstream listing names more files or versions than the proxy reads.
     ListingTooLarge = "listing-too-large",
         "An upstream listing (PyPI project page, npm packument, cargo index file) names more files or versions than the proxy's max_listing_entries: refused whole rather than cut, so no version is silently hidden; raise the limit if the project is genuine.";
+    /// A member of a snapshot has no allow in the ledger for its bytes.
+    SnapshotUnvetted = "snapshot-unvetted",
+        "A package in the set has no allow decision in the ledger for its exact bytes (its sha256), so it cannot be part of a known-good snapshot; install it through ward (`ward proxy`, `ward run`) or `ward verify` it first.";
+    /// A stored snapshot is damaged or forged.
+    SnapshotInvalid = "snapshot-invalid",
+        "A stored snapshot does not check out: its signature does not verify, or the ledger event that anchors it does not name its digest. It is never used as a rollback target; take a new one.";
+    /// No snapshot qualifies as a rollback target.
+    RollbackNoTarget = "rollback-no-target",
+        "No snapshot matches what was asked (`--to`, `--before`, `--drop`) and is still clean today (nothing malicious, nothing overdue); name another one, or take a snapshot of a known-good set first.";
+    /// The set to roll back to now matches a malicious record.
+    RollbackTargetMalicious = "rollback-target-malicious",
+        "The set to roll back to now matches a known-malicious record (imported after the snapshot was taken); ward will not reinstall it. Choose an older snapshot.";
+    /// The set to roll back to has a finding past its remediation deadline.
+    RollbackTargetOverdue = "rollback-target-overdue",
+        "The set to roll back to has a known vulnerability past the policy's remediation deadline for its severity; ward will not reinstall it. Choose another snapshot, or record a time-boxed exception.";
+    /// Bytes the rollback needs are not in the proxy cache.
+    RollbackBytesMissing = "rollback-bytes-missing",
+        "Bytes the rollback needs are no longer in the proxy cache, or no longer hash to what the ledger allowed; the message names each one and nothing was changed. Restore the cache, or choose a snapshot whose bytes are kept.";
+    /// The rollback cannot restore the whole set at once.
+    RollbackPartial = "rollback-partial",
+        "The rollback cannot restore the whole set in one step (members of an ecosystem the environment does not hold, an environment ward cannot reinstall, a target set ward could only restore in part); ward changes nothing rather than half of it.";
+    /// After the reinstall, what is installed is not the plan.
+    RollbackMismatch = "rollback-mismatch",
+        "After the reinstall, what is installed is not what the plan says (a package missing, extra, or with other bytes); a staged install that differs is not swapped in, and the message names each difference.";
+    /// A recovery playbook step did not end as expected.
+    PlaybookFailed = "playbook-failed",
+        "A recovery playbook step did not end as the playbook expects (a command failed, the audit did not alert after the change, or was not clean after the rollback); the signed report in the ledger names the step.";
     /// The policy file is invalid.
     PolicyInvalid = "policy-invalid",
         "The policy file is invalid; the message points at the file, line and key.";
