@@ -32,6 +32,9 @@ pub(crate) enum Command {
     Advisories(AdvisoriesCommand),
     /// Scan lockfiles for known vulnerabilities, offline.
     Scan(ScanArgs),
+    /// Reproducible builds: compare a published artifact with a rebuild, and sign the result.
+    #[command(subcommand)]
+    Rebuild(crate::commands::rebuild::RebuildCommand),
     /// Audit what is installed (Python environments, node_modules, cargo vendor/ and homes) against what ward allowed.
     Audit(AuditArgs),
     /// The transparency ledger of decisions: show, prove, verify, search.
@@ -676,6 +679,10 @@ pub(crate) struct VerifyArgs {
     /// attestations response, or a PyPI attestation or provenance object. Default: ARTIFACT.intoto.jsonl.
     #[arg(long, value_name = "FILE")]
     pub attestation: Vec<PathBuf>,
+    /// A rebuild attestation (repeatable): OSS Rebuild's rebuild.intoto.jsonl, or one written by
+    /// `ward rebuild compare --attest`. Default: ARTIFACT.rebuild.intoto.jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub rebuild: Vec<PathBuf>,
     /// Decide with this policy file (ward.toml) instead of ward's safe default.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

@@ -13,6 +13,7 @@ pub(crate) mod diagnostics;
 pub(crate) mod generated;
 pub(crate) mod json;
 pub(crate) mod proxy_log;
+pub(crate) mod rebuild;
 pub(crate) mod recover;
 pub(crate) mod sarif;
 pub(crate) mod text;

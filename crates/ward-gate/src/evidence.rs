@@ -110,6 +110,10 @@ pub struct Evidence {
     pub signatures: Vec<EvidenceSource>,
     /// Attestation files (bundles, DSSE envelopes, JSONL, npm and PyPI formats).
     pub attestations: Vec<EvidenceSource>,
+    /// Rebuild attestations (OSS Rebuild's `rebuild.intoto.jsonl`, or
+    /// `ward rebuild compare --attest`), checked with the keys and the
+    /// policy's `[[rebuilder]]` keys.
+    pub rebuilds: Vec<EvidenceSource>,
     /// Trusted public keys given on the command line.
     pub keys: Vec<PublicKey>,
     /// Keys that were presented but refused (weak, unknown or malformed),
@@ -162,7 +166,8 @@ impl Evidence {
 
     /// Adds sidecar files next to the artifact when none of their kind was
     /// given: `NAME.sigstore.json` / `NAME.sigstore` (bundles), `NAME.sig`
-    /// (with a key), `NAME.intoto.jsonl` (attestations).
+    /// (with a key), `NAME.intoto.jsonl` (attestations),
+    /// `NAME.rebuild.intoto.jsonl` (rebuild attestations).
     pub fn discover_sidecars(&mut self, artifact: &Path) {
         let name = artifact.as_os_str().to_string_lossy().into_owned();
         let exists = |suffix: &str| {
@@ -180,6 +185,9 @@ impl Evidence {
         if self.attestations.is_empty() {
             self.attestations.extend(exists(".intoto.jsonl"));
         }
+        if self.rebuilds.is_empty() {
+            self.rebuilds.extend(exists(ward_verify::rebuild::SIDECAR_SUFFIX));
+        }
     }
 }
 
@@ -193,6 +201,7 @@ impl Evidence {
             .iter_mut()
             .chain(&mut self.signatures)
             .chain(&mut self.attestations)
+            .chain(&mut self.rebuilds)
             .filter(|s| s.path == path)
         {
             source.label.clone_from(&label);

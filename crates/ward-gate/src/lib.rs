@@ -12,6 +12,7 @@
 //! - [`gate`]: the configured [`Gate`] and its builders;
 //! - [`pipeline`]: identify → verify → scan → decide for one artifact;
 //! - [`pins`]: release pins, the bytes the ledger first allowed for a package file;
+//! - `rebuild`: rebuild attestations checked, and held against the provenance;
 //! - [`record`]: appending a decision to the ledger, with its inclusion proof;
 //! - [`risky`]: risky-change signals, the traits of the releases ward allowed;
 //! - [`scan`]: what the scan stage scans for one artifact.
@@ -22,6 +23,7 @@ pub mod evidence;
 mod gate;
 pub mod pins;
 mod pipeline;
+mod rebuild;
 mod record;
 pub mod risky;
 pub mod scan;

@@ -220,10 +220,13 @@ impl Gate {
                 )),
             }
         }
+        let rebuilds = read(&evidence.rebuilds)?;
+        self.check_rebuilds(&rebuilds, target, &evidence.keys, &mut checks)?;
         let evidence = bundles
             .iter()
             .chain(&signatures)
             .chain(&attestations)
+            .chain(&rebuilds)
             .map(Loaded::reference)
             .collect();
         Ok(Verified {

@@ -166,6 +166,10 @@ impl Policy {
         for (allowed, reason) in self.pin_reasons(input.artifact, today) {
             out.push(if allowed { Mode::Audit } else { check_mode }, reason);
         }
+        let facts: Vec<&Fact> = input.facts().collect();
+        for (mode, reason) in crate::rebuild::reasons(self, &scopes, &facts, check_mode) {
+            out.push(mode, reason);
+        }
         for scope in scopes {
             for reason in self.evaluate_scope(scope, input) {
                 out.push(scope.mode, reason);

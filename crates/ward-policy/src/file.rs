@@ -15,6 +15,7 @@ pub(crate) struct RawPolicy {
     pub scope: Vec<(usize, Spanned<RawScope>)>,
     pub exception: Vec<(usize, Spanned<RawException>)>,
     pub allow: Vec<(usize, Spanned<RawAllow>)>,
+    pub rebuilder: Vec<(usize, Spanned<crate::rebuild::RawRebuilder>)>,
     pub pin: Vec<(usize, Spanned<crate::pin::RawPin>)>,
     pub remediation: Option<Spanned<RawRemediation>>,
     pub vex: Vec<Spanned<String>>,
@@ -143,6 +144,8 @@ pub(crate) struct RawScope {
     pub licenses: Option<Spanned<RawLicenses>>,
     #[serde(default)]
     pub scan_attestation: Option<Spanned<RawScanAttestation>>,
+    #[serde(default)]
+    pub rebuild: Option<Spanned<crate::rebuild::RawRebuildRule>>,
     #[serde(default)]
     pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
     #[serde(default)]

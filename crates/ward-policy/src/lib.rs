@@ -28,6 +28,7 @@ mod load;
 mod model;
 mod nesting;
 mod pattern;
+pub mod rebuild;
 mod pin;
 mod rego;
 mod rego_builtins;

@@ -42,7 +42,7 @@ use ward_verify::{IdentityRule, PublicKey};
 pub const MAX_DIAGNOSTICS: usize = 200;
 
 /// The keys a policy file may have at the top level.
-const TOP_LEVEL: &str = "`version`, `defaults`, `scope`, `exception`, `allow`, `pin`, `remediation`, `vex`";
+const TOP_LEVEL: &str = "`version`, `defaults`, `scope`, `exception`, `allow`, `rebuilder`, `pin`, `remediation`, `vex`";
 
 pub(crate) struct Loader {
     index: LineIndex,
@@ -195,6 +195,7 @@ impl Loader {
                 "scope" => raw.scope = self.entries(value, "scope"),
                 "exception" => raw.exception = self.entries(value, "exception"),
                 "allow" => raw.allow = self.entries(value, "allow"),
+                "rebuilder" => raw.rebuilder = self.entries(value, "rebuilder"),
                 "pin" => raw.pin = self.entries(value, "pin"),
                 other => self.report(
                     DiagnosticCode::UnknownKey,
@@ -222,7 +223,7 @@ impl Loader {
 
     /// Reads a file the policy names, bounded and regular files only (a FIFO
     /// or device is refused at once rather than blocking or reading forever).
-    fn read_named(
+    pub(crate) fn read_named(
         &self,
         spanned: &Spanned<String>,
         key: &str,
@@ -391,7 +392,13 @@ impl Loader {
     }
 
     /// One scope. Every rule is checked, so one scope reports all its problems.
-    fn scope(&self, index: usize, raw: &Spanned<RawScope>, defaults: &Defaults) -> Option<Scope> {
+    fn scope(
+        &self,
+        index: usize,
+        raw: &Spanned<RawScope>,
+        defaults: &Defaults,
+        rebuilders: &[crate::rebuild::Rebuilder],
+    ) -> Option<Scope> {
         let at = |k: &str| format!("scope[{}].{k}", index + 1);
         let s = raw.get_ref();
         let mut ok = true;
@@ -553,6 +560,10 @@ impl Loader {
             Some(Some(a)) => Some(a),
             None => None,
         };
+        let rebuild = match &s.rebuild {
+            Some(r) => Some(self.rebuild_rule(r, &at("rebuild"), rebuilders)?),
+            None => None,
+        };
         let cooldown = match &s.cooldown {
             Some(c) => Some(self.cooldown(c, &at("cooldown"))?),
             None => defaults.cooldown.clone(),
@@ -606,6 +617,7 @@ impl Loader {
             }),
             licenses,
             scan_attestation,
+            rebuild,
             cooldown,
             history,
             risky: self.risky(s),
@@ -887,10 +899,15 @@ pub(crate) fn parse(text: &str, file: &str, dir: &Path) -> Result<Policy, Policy
             .and_then(|d| d.cooldown.as_ref())
             .and_then(|c| loader.cooldown(c, "defaults.cooldown")),
     };
+    let rebuilders: Vec<crate::rebuild::Rebuilder> = raw
+        .rebuilder
+        .iter()
+        .filter_map(|(i, r)| loader.rebuilder(*i, r))
+        .collect();
     let scopes: Vec<Scope> = raw
         .scope
         .iter()
-        .filter_map(|(i, s)| loader.scope(*i, s, &defaults))
+        .filter_map(|(i, s)| loader.scope(*i, s, &defaults, &rebuilders))
         .collect();
     let exceptions: Vec<Exception> = raw
         .exception
@@ -940,6 +957,7 @@ pub(crate) fn parse(text: &str, file: &str, dir: &Path) -> Result<Policy, Policy
         scopes,
         exceptions,
         allows,
+        rebuilders,
         pins,
         remediation,
         vex,

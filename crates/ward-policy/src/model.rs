@@ -263,6 +263,8 @@ pub struct Scope {
     pub licenses: Option<LicensePolicy>,
     /// A required scan attestation.
     pub scan_attestation: Option<ScanAttestationRule>,
+    /// Required independent rebuilds.
+    pub rebuild: Option<crate::rebuild::RebuildRule>,
     /// The release cooldown (its own, else the default's).
     pub cooldown: Option<crate::cooldown::Cooldown>,
     /// Provenance and publisher history rules.
@@ -300,6 +302,8 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     /// Reviewed artifacts let past malicious-package records, in file order.
     pub allows: Vec<Allow>,
+    /// Trusted rebuilders (`[[rebuilder]]`), in file order.
+    pub rebuilders: Vec<crate::rebuild::Rebuilder>,
     /// Packages held to some versions (`[[pin]]`), in file order.
     pub pins: Vec<crate::pin::Pin>,
     /// Remediation deadlines in days from first sighting, per severity.
@@ -405,6 +409,7 @@ impl Policy {
             scopes: Vec::new(),
             exceptions: Vec::new(),
             allows: Vec::new(),
+            rebuilders: Vec::new(),
             pins: Vec::new(),
             remediation: Vec::new(),
             vex: VexSet::default(),

@@ -59,6 +59,9 @@ pub enum RebuildError {
     /// The Rebuild statement is about another candidate.
     #[error("rebuild statements disagree: {0}")]
     CandidateMismatch(String),
+    /// No key to check the rebuilder's signature with.
+    #[error("a rebuild attestation needs the rebuilder's public key: pass --key, or name it in a policy [[rebuilder]]")]
+    NoKey,
     /// The envelope failed to verify (signature, key, payload type, size).
     #[error(transparent)]
     Verify(#[from] VerifyError),
@@ -71,6 +74,7 @@ impl RebuildError {
             RebuildError::Malformed(_) => ReasonCode::RebuildMalformed,
             RebuildError::SubjectMismatch(_) => ReasonCode::RebuildSubjectMismatch,
             RebuildError::CandidateMismatch(_) => ReasonCode::RebuildCandidateMismatch,
+            RebuildError::NoKey => ReasonCode::KeyNotTrusted,
             RebuildError::Verify(e) => e.code(),
         }
     }
@@ -104,6 +108,9 @@ fn text(v: &Value, pointer: &str) -> Option<String> {
 /// verifies each under `keys`: an envelope no trusted key signed refuses
 /// the whole file.
 fn read_signed(bytes: &[u8], keys: &[PublicKey]) -> Result<Vec<Signed>, RebuildError> {
+    if keys.is_empty() {
+        return Err(RebuildError::NoKey);
+    }
     crate::evidence::check_depth(bytes, crate::evidence::MAX_JSON_DEPTH)?;
     let lines = std::str::from_utf8(bytes).map_err(|_| RebuildError::Malformed("the file is not UTF-8".into()))?;
     let mut values = Vec::new();

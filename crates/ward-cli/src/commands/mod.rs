@@ -11,6 +11,7 @@ mod ledger_serve;
 mod policy;
 mod proxy;
 mod publish;
+pub(crate) mod rebuild;
 mod reasons;
 pub(crate) mod playbook;
 pub(crate) mod rollback;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Keygen(args) => publish::keygen(args),
         Command::Advisories(cmd) => advisories::run(cmd),
         Command::Scan(args) => scan::run(args),
+        Command::Rebuild(cmd) => rebuild::run(cmd),
         Command::Audit(args) => audit::run(args),
         Command::Ledger(cmd) => ledger::run(cmd),
         Command::Reasons(args) => reasons::run(args),

@@ -44,7 +44,7 @@ fn token_config() -> ward_sign::pkcs11::TokenConfig {
 }
 
 /// The signing key: a key file (`--key`, with its passphrase) or a key on a token (`--pkcs11`).
-fn signing_key(
+pub(super) fn signing_key(
     key: Option<&Path>,
     pkcs11: Option<&str>,
     pass: &PassphraseArgs,

@@ -22,6 +22,7 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
             bundles: args.bundle.iter().map(Into::into).collect(),
             signatures: args.signature.iter().map(Into::into).collect(),
             attestations: args.attestation.iter().map(Into::into).collect(),
+            rebuilds: args.rebuild.iter().map(Into::into).collect(),
             signer: signer(&args.signer)?,
             ..Evidence::default()
         };

@@ -60,6 +60,22 @@ pub(crate) fn describe_fact(fact: &Fact) -> String {
                 show(&p.runner_environment)
             )
         }
+        Fact::Rebuild { rebuild: r, signer, .. } => {
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+            let outcome = match r.outcome {
+                ward_core::RebuildOutcome::Reproduced => "reproduced",
+                ward_core::RebuildOutcome::Diverged => "DIVERGED",
+            };
+            format!(
+                "rebuild {outcome} by {} (signed by {}) from {}@{}, build steps {}, rebuilt {}",
+                show(&r.rebuilder),
+                describe_signer(signer),
+                show(&r.source_repository),
+                show(&r.source_commit),
+                show(&r.build_steps_digest),
+                show(&r.rebuilt_digest)
+            )
+        }
         other => format!("{other:?}"),
     }
 }

@@ -25,6 +25,7 @@ mod policy;
 mod proxy;
 mod proxy_faults;
 mod publish;
+mod rebuild;
 mod rego_limits;
 mod scan;
 mod scan_policy;

@@ -1,0 +1,411 @@
+//! Reproducible builds: OSS Rebuild's real attestation for chalk 5.6.0 as
+//! evidence, the policy's `[[rebuilder]]` and `rebuild` rules, and
+//! `ward rebuild compare` with its signed statements.
+
+use crate::common::{Entry, Publisher, SLSA_V1, TestContext, json_of, shared, slsa_v1, tgz};
+use base64::Engine as _;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn oss() -> PathBuf {
+    shared().join("oss-rebuild")
+}
+
+/// A copy of the real chalk tarball and its attestation in `dir`, so the
+/// sidecar is found beside it; returns the tarball.
+fn chalk_in(dir: &Path) -> PathBuf {
+    for f in ["chalk-5.6.0.tgz", "chalk-5.6.0.tgz.rebuild.intoto.jsonl", "oss-rebuild.pub"] {
+        std::fs::copy(oss().join(f), dir.join(f)).unwrap();
+    }
+    dir.join("chalk-5.6.0.tgz")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A policy trusting OSS Rebuild's key and, optionally, a second rebuilder.
+fn policy(ctx: &TestContext, rule: &str, extra_rebuilder: Option<&Path>) -> PathBuf {
+    std::fs::copy(oss().join("oss-rebuild.pub"), ctx.path("oss-rebuild.pub")).unwrap();
+    let mut text = String::from("version = 1\n\n[[rebuilder]]\nname = \"oss-rebuild\"\nkeys = [\"oss-rebuild.pub\"]\n");
+    if let Some(key) = extra_rebuilder {
+        std::fs::copy(key, ctx.path("team-rebuilder.pub")).unwrap();
+        text.push_str("\n[[rebuilder]]\nname = \"team\"\nkeys = [\"team-rebuilder.pub\"]\n");
+    }
+    text.push_str(&format!("\n[[scope]]\nname = \"npm\"\npackages = [\"npm:*\"]\nrebuild = {rule}\n"));
+    let path = ctx.path("ward.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Done-when: chalk 5.6.0 verifies with its real OSS Rebuild evidence under
+/// a policy that requires one rebuilder, with the facts it states.
+#[test]
+fn chalk_verifies_with_its_real_oss_rebuild_evidence() {
+    let ctx = TestContext::new();
+    let artifact = chalk_in(ctx.dir());
+    let policy = policy(&ctx, "{ required = 1, rebuilders = [\"oss-rebuild\"] }", None);
+    let run = ctx.ward(["verify", s(&artifact), "--policy", s(&policy), "--format", "json"]);
+    run.expect(0);
+    let doc = json_of(&run);
+    let rebuild = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "rebuild")
+        .unwrap();
+    assert_eq!(rebuild["result"], "pass");
+    let fact = rebuild["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["type"] == "rebuild")
+        .unwrap();
+    assert_eq!(fact["outcome"], "reproduced");
+    assert_eq!(fact["source_repository"], "https://github.com/chalk/chalk");
+    assert_eq!(fact["source_commit"], "5c91505e184aff4609c0a7fb235770c2f71db4a3");
+    assert_eq!(fact["rebuilder"], "https://docs.oss-rebuild.dev/hosts/Google");
+    // The same, given explicitly with --rebuild and --key, in text.
+    let run = ctx.ward([
+        "verify",
+        s(&artifact),
+        "--rebuild",
+        s(&oss().join("chalk-5.6.0.tgz.rebuild.intoto.jsonl")),
+        "--key",
+        s(&oss().join("oss-rebuild.pub")),
+    ]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("rebuild reproduced by https://docs.oss-rebuild.dev/hosts/Google")
+            && run.stdout.contains("https://github.com/chalk/chalk@5c91505e184aff4609c0a7fb235770c2f71db4a3"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_changed_byte_is_refused() {
+    let ctx = TestContext::new();
+    let artifact = chalk_in(ctx.dir());
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    let last = bytes.len() - 5;
+    bytes[last] ^= 0x01;
+    std::fs::write(&artifact, bytes).unwrap();
+    let policy = policy(&ctx, "{ required = 1 }", None);
+    ctx.ward(["verify", s(&artifact), "--policy", s(&policy)])
+        .expect(1)
+        .reason("rebuild-subject-mismatch");
+}
+
+#[test]
+fn the_wrong_key_is_refused() {
+    let ctx = TestContext::new();
+    let artifact = chalk_in(ctx.dir());
+    let other = Publisher::new("ecdsa-p256");
+    ctx.ward(["verify", s(&artifact), "--key", s(&other.public)])
+        .expect(1)
+        .reason("signature-invalid");
+    // No key at all: the rebuilder's key is needed.
+    ctx.ward(["verify", s(&artifact)]).expect(1).reason("key-not-trusted");
+}
+
+/// The statements of another artifact (chalk 5.6.0's, for 5.6.2) vouch
+/// for nothing here, even in a policy's `audit` mode.
+#[test]
+fn the_statements_of_another_artifact_are_refused() {
+    let ctx = TestContext::new();
+    let other = ctx.path("chalk-5.6.2.tgz");
+    std::fs::copy(shared().join("npm-neighbours/chalk-5.6.2.tgz"), &other).unwrap();
+    let policy = policy(&ctx, "{ required = 1 }", None);
+    let text = std::fs::read_to_string(&policy).unwrap().replace("name = \"npm\"", "name = \"npm\"\nmode = \"audit\"");
+    std::fs::write(&policy, text).unwrap();
+    ctx.ward([
+        "verify",
+        s(&other),
+        "--rebuild",
+        s(&oss().join("chalk-5.6.0.tgz.rebuild.intoto.jsonl")),
+        "--policy",
+        s(&policy),
+    ])
+    .expect(1)
+    .reason("rebuild-subject-mismatch");
+}
+
+#[test]
+fn missing_evidence_is_unknown_unless_required() {
+    let ctx = TestContext::new();
+    let artifact = ctx.path("chalk-5.6.0.tgz");
+    std::fs::copy(oss().join("chalk-5.6.0.tgz"), &artifact).unwrap();
+    // Required: rebuild-missing.
+    let policy_path = policy(&ctx, "{ required = 1 }", None);
+    ctx.ward(["verify", s(&artifact), "--policy", s(&policy_path)])
+        .expect(1)
+        .reason("rebuild-missing");
+    // Not required: no rebuild reason at all (the scope still wants a signature).
+    let policy_path = policy(&ctx, "{ on_divergence = \"deny\" }", None);
+    let run = ctx.ward(["verify", s(&artifact), "--policy", s(&policy_path)]);
+    assert!(!run.all().contains("rebuild-"), "{}", run.all());
+}
+
+/// K distinct rebuilders must agree: OSS Rebuild alone is one of two.
+#[test]
+fn two_rebuilders_required_and_one_presented_is_missing() {
+    let ctx = TestContext::new();
+    let artifact = chalk_in(ctx.dir());
+    let team = Publisher::new("ecdsa-p256");
+    let policy = policy(&ctx, "{ required = 2, rebuilders = [\"oss-rebuild\", \"team\"] }", Some(&team.public));
+    let run = ctx.ward(["verify", s(&artifact), "--policy", s(&policy)]);
+    run.expect(1).reason("rebuild-missing");
+    assert!(run.all().contains("1 of the 2 trusted rebuilder(s)"), "{}", run.all());
+    // The team rebuilds too (here: the published tarball itself) and signs equivalence.
+    let rebuilt_dir = ctx.path("rebuilt");
+    std::fs::create_dir_all(&rebuilt_dir).unwrap();
+    let rebuilt = rebuilt_dir.join("chalk-5.6.0.tgz");
+    std::fs::copy(&artifact, &rebuilt).unwrap();
+    let team_statement = ctx.path("team.rebuild.intoto.jsonl");
+    team.ctx
+        .ward([
+            "rebuild",
+            "compare",
+            s(&artifact),
+            s(&rebuilt),
+            "--attest",
+            "--key",
+            s(&team.key),
+            "--output",
+            s(&team_statement),
+        ])
+        .expect(0);
+    ctx.ward([
+        "verify",
+        s(&artifact),
+        "--rebuild",
+        s(&oss().join("chalk-5.6.0.tgz.rebuild.intoto.jsonl")),
+        "--rebuild",
+        s(&team_statement),
+        "--policy",
+        s(&policy),
+    ])
+    .expect(0);
+    // A policy cannot require more rebuilders than it lists.
+    let bad = policy_text_with(&ctx, "{ required = 3, rebuilders = [\"oss-rebuild\"] }");
+    ctx.ward(["policy", "check", s(&bad)]).expect(2);
+}
+
+fn policy_text_with(ctx: &TestContext, rule: &str) -> PathBuf {
+    policy(ctx, rule, None)
+}
+
+/// A demo package and a rebuild of it that differs in one file.
+fn divergent(dir: &Path) -> (PathBuf, PathBuf) {
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let pkg: &[u8] = br#"{"name":"demo","version":"1.0.0"}"#;
+    let (pa, pb) = (a.join("demo-1.0.0.tgz"), b.join("demo-1.0.0.tgz"));
+    tgz(
+        &pa,
+        &[
+            Entry::File("package/package.json", pkg),
+            Entry::File("package/index.js", b"module.exports = 1;\n"),
+        ],
+    );
+    tgz(
+        &pb,
+        &[
+            Entry::File("package/index.js", b"module.exports = require('child_process');\n"),
+            Entry::File("package/package.json", pkg),
+        ],
+    );
+    (pa, pb)
+}
+
+#[test]
+fn compare_explains_a_divergence_file_by_file_and_signs_it() {
+    let team = Publisher::new("ecdsa-p256");
+    let (original, rebuilt) = divergent(team.dir.path());
+    let run = team.ctx.ward(["rebuild", "compare", s(&original), s(&rebuilt)]);
+    run.expect(1);
+    assert!(run.stdout.starts_with("divergent: pkg:npm/demo@1.0.0: 1 difference(s)"), "{}", run.stdout);
+    assert!(run.stdout.contains("changed: package/index.js: original 20 bytes, sha256:"), "{}", run.stdout);
+    assert!(run.stdout.contains("+module.exports = require('child_process');"), "{}", run.stdout);
+    let doc = json_of(&team.ctx.ward(["rebuild", "compare", s(&original), s(&rebuilt), "--format", "json"]));
+    assert_eq!(doc["equivalent"], false);
+    assert_eq!(doc["differences"][0]["difference"], "changed");
+    assert_eq!(doc["differences"][0]["original"]["size"], 20);
+    // Signed, the divergence denies under a policy trusting the team.
+    team.ctx
+        .ward(["rebuild", "compare", s(&original), s(&rebuilt), "--attest", "--key", s(&team.key)])
+        .expect(1);
+    let sidecar = PathBuf::from(format!("{}.rebuild.intoto.jsonl", original.display()));
+    assert!(sidecar.is_file());
+    let ctx = TestContext::new();
+    let policy = policy(&ctx, "{ rebuilders = [\"team\"] }", Some(&team.public));
+    let run = ctx.ward(["verify", s(&original), "--policy", s(&policy)]);
+    run.expect(1).reason("rebuild-diverged");
+    assert!(run.stdout.contains("rebuild DIVERGED"), "{}", run.stdout);
+    // on_divergence = "warn": reported, not denied by that rule.
+    let policy = policy_with_team(&ctx, "{ rebuilders = [\"team\"], on_divergence = \"warn\" }", &team.public);
+    let run = ctx.ward(["verify", s(&original), "--policy", s(&policy), "--format", "json"]);
+    let doc = json_of(&run);
+    let warnings = doc["decision"]["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w["code"] == "rebuild-diverged"), "{}", run.all());
+    // Without any policy, a divergence signed by a key given on the command line denies.
+    ctx.ward(["verify", s(&original), "--key", s(&team.public)])
+        .expect(1)
+        .reason("rebuild-diverged");
+}
+
+fn policy_with_team(ctx: &TestContext, rule: &str, team: &Path) -> PathBuf {
+    policy(ctx, rule, Some(team))
+}
+
+#[test]
+fn compare_signs_equivalence_that_verify_accepts() {
+    let team = Publisher::new("ed25519");
+    let (original, _) = divergent(team.dir.path());
+    let again = team.path("again");
+    std::fs::create_dir_all(&again).unwrap();
+    let rebuilt = again.join("demo-1.0.0.tgz");
+    // Same files, other order and compression.
+    let file = std::fs::File::create(&rebuilt).unwrap();
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()));
+    for (name, data) in [
+        ("package/index.js", &b"module.exports = 1;\n"[..]),
+        ("package/package.json", br#"{"name":"demo","version":"1.0.0"}"#),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o600);
+        h.set_mtime(1_700_000_000);
+        b.append_data(&mut h, name, data).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap();
+    let run = team
+        .ctx
+        .ward(["rebuild", "compare", s(&original), s(&rebuilt), "--attest", "--key", s(&team.key)]);
+    run.expect(0);
+    assert!(run.stdout.starts_with("equivalent: pkg:npm/demo@1.0.0"), "{}", run.stdout);
+    let ctx = TestContext::new();
+    let policy = policy(&ctx, "{ required = 1, rebuilders = [\"team\"] }", Some(&team.public));
+    ctx.ward(["verify", s(&original), "--policy", s(&policy)]).expect(0);
+}
+
+/// Archives crafted so that a careless normaliser would call them equal.
+#[test]
+fn compare_never_calls_hostile_archives_equal() {
+    let ctx = TestContext::new();
+    let (original, _) = divergent(ctx.dir());
+    let hostile = ctx.path("hostile");
+    std::fs::create_dir_all(&hostile).unwrap();
+    let trailing = hostile.join("demo-1.0.0.tgz");
+    let mut bytes = std::fs::read(&original).unwrap();
+    let extra = ctx.path("extra.tgz");
+    tgz(&extra, &[Entry::File("package/evil.js", b"steal()")]);
+    bytes.extend(std::fs::read(&extra).unwrap());
+    std::fs::write(&trailing, bytes).unwrap();
+    let run = ctx.ward(["rebuild", "compare", s(&original), s(&trailing)]);
+    run.expect(1);
+    assert!(run.stdout.contains("refused: the rebuilt") && run.stdout.contains("[archive-ambiguous]"), "{}", run.stdout);
+    let run = ctx.ward(["rebuild", "compare", s(&trailing), s(&trailing)]);
+    run.expect(1);
+    // Two entries that one file system folds into one.
+    let shadow = ctx.path("shadow");
+    std::fs::create_dir_all(&shadow).unwrap();
+    let shadowed = shadow.join("demo-1.0.0.tgz");
+    tgz(
+        &shadowed,
+        &[
+            Entry::File("package/package.json", br#"{"name":"demo","version":"1.0.0"}"#),
+            Entry::File("package/index.js", b"module.exports = 1;\n"),
+            Entry::File("package/Index.js", b"evil"),
+        ],
+    );
+    ctx.ward(["rebuild", "compare", s(&original), s(&shadowed)]).expect(1);
+    // A file that cannot be read at all is an error, not a verdict.
+    ctx.ward(["rebuild", "compare", s(&original), "/nonexistent/x.tgz"]).expect(2);
+}
+
+/// A rebuild from another commit than the package's own provenance names.
+#[test]
+fn a_rebuild_from_another_commit_than_the_provenance_is_a_source_mismatch() {
+    let publisher = Publisher::new("ecdsa-p256");
+    let artifact = chalk_in(publisher.dir.path());
+    let provenance = publisher.attest(
+        &artifact,
+        SLSA_V1,
+        &slsa_v1(
+            "https://github.com/chalk/chalk",
+            "refs/tags/v5.6.0",
+            "https://github.com/actions/runner/github-hosted",
+            "github-hosted",
+        ),
+        "chalk.provenance.json",
+    );
+    publisher
+        .ctx
+        .ward([
+            "verify",
+            s(&artifact),
+            "--attestation",
+            s(&provenance),
+            "--key",
+            s(&publisher.public),
+            "--key",
+            s(&oss().join("oss-rebuild.pub")),
+        ])
+        .expect(1)
+        .reason("rebuild-source-mismatch");
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+fn envelope(key: &ward_sign::SigningKey, statement: &serde_json::Value) -> String {
+    let payload = serde_json::to_vec(statement).unwrap();
+    let t = "application/vnd.in-toto+json";
+    let sig = key.sign(&ward_verify::dsse::pae(t, &payload)).unwrap();
+    serde_json::to_string(&json!({"payloadType": t, "payload": b64(&payload), "signatures": [{"keyid": "", "sig": b64(&sig)}]}))
+        .unwrap()
+}
+
+/// A Rebuild statement whose subject is not the equivalence's candidate:
+/// both signed by the trusted key, but not one rebuild.
+#[test]
+fn a_rebuild_statement_about_another_candidate_is_refused() {
+    let team = Publisher::new("ecdsa-p256");
+    let (original, rebuilt) = divergent(team.dir.path());
+    let equal = team.path("equal.tgz");
+    std::fs::copy(&original, &equal).unwrap();
+    team.ctx
+        .ward(["rebuild", "compare", s(&original), s(&original), "--attest", "--key", s(&team.key), "-o", s(&team.path("eq.jsonl"))])
+        .expect(0);
+    let key = ward_sign::SigningKey::from_file(&team.key, None).unwrap();
+    let other = ward_identify::hash::digest_reader(std::fs::File::open(&rebuilt).unwrap()).unwrap().0;
+    let rebuild = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "rebuild/demo-1.0.0.tgz", "digest": {"sha256": other.sha256.to_hex()}}],
+        "predicateType": SLSA_V1,
+        "predicate": {"buildDefinition": {"buildType": "https://docs.oss-rebuild.dev/builds/Rebuild@v0.1",
+            "externalParameters": {"ecosystem": "npm", "package": "demo", "version": "1.0.0"},
+            "resolvedDependencies": [{"name": "git+https://example.invalid/demo", "digest": {"sha1": "00"}}]},
+            "runDetails": {"builder": {"id": "https://example.invalid/test-rebuilder"}}}
+    });
+    let mut text = std::fs::read_to_string(team.path("eq.jsonl")).unwrap();
+    text.push_str(&envelope(&key, &rebuild));
+    text.push('\n');
+    let file = team.path("mixed.jsonl");
+    std::fs::write(&file, text).unwrap();
+    team.ctx
+        .ward(["verify", s(&original), "--rebuild", s(&file), "--key", s(&team.public)])
+        .expect(1)
+        .reason("rebuild-candidate-mismatch");
+    // Garbage is malformed.
+    let junk = team.path("junk.jsonl");
+    std::fs::write(&junk, "{\"not\": \"an envelope\"}\n").unwrap();
+    team.ctx
+        .ward(["verify", s(&original), "--rebuild", s(&junk), "--key", s(&team.public)])
+        .expect(1)
+        .reason("rebuild-malformed");
+}

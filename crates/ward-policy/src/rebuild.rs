@@ -1,0 +1,363 @@
+//! Rebuild rules: which independent rebuilders the policy trusts
+//! (`[[rebuilder]] name, keys`) and, per scope, how many of them must have
+//! reproduced an artifact (`rebuild = { required = K, rebuilders = [...],
+//! on_divergence = "deny" }`).
+//!
+//! - K distinct trusted rebuilders (by name: two keys of one rebuilder
+//!   count once) must have signed a verified equivalence statement, else
+//!   `rebuild-missing`. Without `required` (or with 0), missing rebuild
+//!   evidence is "unknown", not a failure.
+//! - A trusted rebuilder's verified statement that the rebuild did not
+//!   match is `rebuild-diverged`, in the mode `on_divergence` says (`deny`,
+//!   `warn` or `audit`; never stricter than the scope's mode).
+//! - Where no scope has a `rebuild` rule, a verified divergence by any
+//!   trusted key still denies in the policy's mode: a rebuilder you trust
+//!   saying "these bytes do not come from that source" is not ignored.
+
+use crate::model::{Located, Mode, Policy, Scope};
+use serde::Deserialize;
+use toml::Spanned;
+use ward_core::{Fact, Reason, ReasonCode, RebuildOutcome, SignerIdentity};
+use ward_verify::PublicKey;
+
+/// `[[rebuilder]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRebuilder {
+    pub name: Spanned<String>,
+    pub keys: Spanned<Vec<Spanned<String>>>,
+}
+
+/// A scope's `rebuild` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRebuildRule {
+    #[serde(default)]
+    pub required: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub rebuilders: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub on_divergence: Option<Spanned<String>>,
+}
+
+/// A trusted rebuilder: a name and the keys its statements are signed with.
+#[derive(Clone, Debug)]
+pub struct Rebuilder {
+    /// The name scopes refer to it by.
+    pub name: String,
+    /// Its public keys.
+    pub keys: Vec<PublicKey>,
+    /// Line of the `[[rebuilder]]` table.
+    pub line: usize,
+}
+
+/// A scope's rebuild requirement.
+#[derive(Clone, Debug)]
+pub struct RebuildRule {
+    /// Distinct trusted rebuilders that must have reproduced the artifact (0: none).
+    pub required: Located<u32>,
+    /// The rebuilders that count (default: every `[[rebuilder]]`).
+    pub rebuilders: Vec<String>,
+    /// How a divergence counts.
+    pub on_divergence: Located<DivergenceLevel>,
+    /// Line of the `rebuild` table.
+    pub line: usize,
+}
+
+impl Policy {
+    /// Every key of every `[[rebuilder]]`: rebuild attestations are verified
+    /// with these (and the keys given on the command line).
+    pub fn rebuilder_keys(&self) -> impl Iterator<Item = &PublicKey> {
+        self.rebuilders.iter().flat_map(|r| &r.keys)
+    }
+
+    /// The rebuilder a key belongs to.
+    fn rebuilder_of(&self, signer: &SignerIdentity) -> Option<&Rebuilder> {
+        let SignerIdentity::Key { fingerprint, .. } = signer else {
+            return None;
+        };
+        self.rebuilders
+            .iter()
+            .find(|r| r.keys.iter().any(|k| k.fingerprint() == fingerprint))
+    }
+}
+
+fn rank(m: Mode) -> u8 {
+    match m {
+        Mode::Enforce => 0,
+        Mode::Warn => 1,
+        Mode::Audit => 2,
+    }
+}
+
+/// The reasons the rebuild rules give for one artifact, each with the mode
+/// it counts in. `scopes` are the scopes that match; `check_mode` is the
+/// mode failed checks count in.
+pub(crate) fn reasons(policy: &Policy, scopes: &[&Scope], facts: &[&Fact], check_mode: Mode) -> Vec<(Mode, Reason)> {
+    let rebuilds: Vec<(&ward_core::Rebuild, &SignerIdentity, &str)> = facts
+        .iter()
+        .filter_map(|f| match f {
+            Fact::Rebuild {
+                rebuild,
+                signer,
+                evidence,
+            } => Some((rebuild, signer, evidence.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    let ruled: Vec<(&Scope, &RebuildRule)> = scopes
+        .iter()
+        .filter_map(|s| s.rebuild.as_ref().map(|r| (*s, r)))
+        .collect();
+    if ruled.is_empty() {
+        // No rule: a divergence signed by a trusted key still denies.
+        for (rebuild, signer, evidence) in &rebuilds {
+            if rebuild.outcome == RebuildOutcome::Diverged {
+                let who = policy
+                    .rebuilder_of(signer)
+                    .map_or_else(|| describe(signer), |r| format!("rebuilder {:?}", r.name));
+                out.push((
+                    check_mode,
+                    Reason::new(
+                        ReasonCode::RebuildDiverged,
+                        format!("{who} says its rebuild does not match the artifact ({evidence})"),
+                    ),
+                ));
+            }
+        }
+        return out;
+    }
+    for (scope, rule) in ruled {
+        let at = |line: usize| format!("(scope {:?}, {}:{line})", scope.name, policy.path);
+        let counted = |signer: &SignerIdentity| {
+            policy
+                .rebuilder_of(signer)
+                .filter(|r| rule.rebuilders.contains(&r.name))
+        };
+        let mut reproduced: Vec<&str> = Vec::new();
+        let mut diverged: Vec<(&str, &str)> = Vec::new();
+        for (rebuild, signer, evidence) in &rebuilds {
+            let Some(r) = counted(signer) else { continue };
+            match rebuild.outcome {
+                RebuildOutcome::Reproduced => reproduced.push(&r.name),
+                RebuildOutcome::Diverged => diverged.push((&r.name, evidence)),
+            }
+        }
+        reproduced.sort_unstable();
+        reproduced.dedup();
+        diverged.sort_unstable();
+        diverged.dedup();
+        let level = rule.on_divergence.value.mode_for(scope.mode);
+        for (name, evidence) in &diverged {
+            out.push((
+                level,
+                Reason::new(
+                    ReasonCode::RebuildDiverged,
+                    format!(
+                        "trusted rebuilder {name:?} says its rebuild does not match the artifact ({evidence}) {}",
+                        at(rule.on_divergence.line)
+                    ),
+                ),
+            ));
+        }
+        let have = u32::try_from(reproduced.len()).unwrap_or(u32::MAX);
+        if have < rule.required.value {
+            let untrusted = rebuilds.iter().filter(|(_, s, _)| counted(s).is_none()).count();
+            let mut message = format!(
+                "{have} of the {} trusted rebuilder(s) required ({}) reproduced this artifact",
+                rule.required.value,
+                rule.rebuilders.join(", ")
+            );
+            if !reproduced.is_empty() {
+                message.push_str(&format!(" (reproduced by: {})", reproduced.join(", ")));
+            }
+            if untrusted > 0 {
+                message.push_str(&format!(
+                    "; {untrusted} verified rebuild statement(s) by rebuilders this scope does not trust"
+                ));
+            }
+            out.push((
+                scope.mode,
+                Reason::new(
+                    ReasonCode::RebuildMissing,
+                    format!("{message} {}", at(rule.required.line)),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+fn describe(signer: &SignerIdentity) -> String {
+    match signer {
+        SignerIdentity::Key { fingerprint, .. } => format!("the rebuilder with key {fingerprint}"),
+        SignerIdentity::Keyless { identity, .. } => format!("the rebuilder {identity}"),
+    }
+}
+
+/// How a divergence counts: `deny`, `warn` or `audit`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DivergenceLevel {
+    /// In the scope's mode (enforce: deny).
+    Deny,
+    /// At most a warning.
+    Warn,
+    /// Only recorded.
+    Audit,
+}
+
+impl DivergenceLevel {
+    fn parse(word: &str) -> Option<Self> {
+        match word {
+            "deny" => Some(Self::Deny),
+            "warn" => Some(Self::Warn),
+            "audit" => Some(Self::Audit),
+            _ => None,
+        }
+    }
+
+    /// The mode a divergence counts in under a scope: the less strict of the two.
+    fn mode_for(self, scope: Mode) -> Mode {
+        let level = match self {
+            Self::Deny => Mode::Enforce,
+            Self::Warn => Mode::Warn,
+            Self::Audit => Mode::Audit,
+        };
+        if rank(level) >= rank(scope) { level } else { scope }
+    }
+}
+
+impl crate::load::Loader {
+    /// One `[[rebuilder]]`; problems are reported, not returned.
+    pub(crate) fn rebuilder(&self, index: usize, raw: &Spanned<RawRebuilder>) -> Option<Rebuilder> {
+        use crate::diagnostic::DiagnosticCode;
+        let at = |k: &str| format!("rebuilder[{}].{k}", index + 1);
+        let r = raw.get_ref();
+        if r.name.get_ref().trim().is_empty() {
+            self.report(DiagnosticCode::MissingKey, Some(r.name.span()), at("name"), "a rebuilder needs a name");
+            return None;
+        }
+        if r.keys.get_ref().is_empty() {
+            self.report(
+                DiagnosticCode::EmptyList,
+                Some(r.keys.span()),
+                at("keys"),
+                "a rebuilder needs at least one key",
+            );
+            return None;
+        }
+        let mut keys = Vec::new();
+        let mut ok = true;
+        for k in r.keys.get_ref() {
+            let Some((path, bytes)) = self.read_named(k, &at("keys"), "key file", ward_input::limits::KEY) else {
+                ok = false;
+                continue;
+            };
+            match PublicKey::parse(&bytes, path.display().to_string()) {
+                Ok(key) => keys.push(key),
+                Err(e) => {
+                    self.report(DiagnosticCode::InvalidKey, Some(k.span()), at("keys"), e.to_string());
+                    ok = false;
+                }
+            }
+        }
+        ok.then(|| Rebuilder {
+            name: r.name.get_ref().clone(),
+            keys,
+            line: self.line(raw),
+        })
+    }
+
+    /// A scope's `rebuild` table, checked against the declared rebuilders.
+    pub(crate) fn rebuild_rule(
+        &self,
+        raw: &Spanned<RawRebuildRule>,
+        key: &str,
+        rebuilders: &[Rebuilder],
+    ) -> Option<RebuildRule> {
+        use crate::diagnostic::DiagnosticCode;
+        let r = raw.get_ref();
+        let line = self.line(raw);
+        let mut ok = true;
+        let names: Vec<String> = match &r.rebuilders {
+            Some(list) => {
+                for name in list.get_ref() {
+                    if !rebuilders.iter().any(|b| b.name == *name.get_ref()) {
+                        self.report(
+                            DiagnosticCode::WrongType,
+                            Some(name.span()),
+                            format!("{key}.rebuilders"),
+                            format!(
+                                "no [[rebuilder]] is named {:?} (declared: {})",
+                                name.get_ref(),
+                                rebuilders.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+                list.get_ref().iter().map(|n| n.get_ref().clone()).collect()
+            }
+            None => rebuilders.iter().map(|b| b.name.clone()).collect(),
+        };
+        let required = r.required.as_ref().map_or(
+            Located {
+                value: 0,
+                line,
+            },
+            |q| Located {
+                value: *q.get_ref(),
+                line: self.line(q),
+            },
+        );
+        let mut distinct = names.clone();
+        distinct.sort();
+        distinct.dedup();
+        if u32::try_from(distinct.len()).unwrap_or(u32::MAX) < required.value {
+            let span = r.required.as_ref().map(Spanned::span);
+            self.report(
+                DiagnosticCode::InvalidThreshold,
+                span,
+                format!("{key}.required"),
+                format!(
+                    "requires {} rebuilders, but only {} trusted rebuilder(s) are listed",
+                    required.value,
+                    distinct.len()
+                ),
+            );
+            ok = false;
+        }
+        let on_divergence = match &r.on_divergence {
+            None => Located {
+                value: DivergenceLevel::Deny,
+                line,
+            },
+            Some(word) => match DivergenceLevel::parse(word.get_ref()) {
+                None => {
+                    self.report(
+                        DiagnosticCode::WrongType,
+                        Some(word.span()),
+                        format!("{key}.on_divergence"),
+                        format!("{:?} is not one of \"deny\", \"warn\", \"audit\"", word.get_ref()),
+                    );
+                    ok = false;
+                    Located {
+                        value: DivergenceLevel::Deny,
+                        line,
+                    }
+                }
+                Some(level) => Located {
+                    value: level,
+                    line: self.line(word),
+                },
+            },
+        };
+        ok.then_some(RebuildRule {
+            required,
+            rebuilders: distinct,
+            on_divergence,
+            line,
+        })
+    }
+}
