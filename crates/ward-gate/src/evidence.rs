@@ -126,6 +126,10 @@ pub struct Evidence {
     pub expected: Vec<ExpectedDigest>,
     /// npm registry signatures from the packument's `dist.signatures`.
     pub npm_registry_signatures: Vec<NpmRegistrySignature>,
+    /// What the registry's listing says about this release and the ones
+    /// before it (publish times, publishers, attestation flags), for the
+    /// cooldown and history rules; the proxy fills it in.
+    pub release: Option<ward_policy::release::RegistryReleases>,
 }
 
 /// One of npm's `dist.signatures`, with the `dist.integrity` it covers.

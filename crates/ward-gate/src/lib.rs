@@ -10,6 +10,7 @@
 //! One concern a module:
 //! - [`evidence`]: what is presented with an artifact, and how it is named in the record;
 //! - [`gate`]: the configured [`Gate`] and its builders;
+//! - [`history`]: the release history a decision compares (registry listing and ledger index);
 //! - [`pipeline`]: identify → verify → scan → decide for one artifact;
 //! - [`pins`]: release pins, the bytes the ledger first allowed for a package file;
 //! - `rebuild`: rebuild attestations checked, and held against the provenance;
@@ -21,6 +22,7 @@
 
 pub mod evidence;
 mod gate;
+pub mod history;
 pub mod pins;
 mod pipeline;
 mod rebuild;
@@ -86,6 +88,10 @@ pub struct Evaluation {
     /// `.pth` files, native binaries), when ward could read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traits: Option<ward_core::ArchiveTraits>,
+    /// The release history the cooldown and history rules compared (when
+    /// the policy has such rules for this package).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<ward_policy::release::ReleaseHistory>,
 }
 
 impl Evaluation {

@@ -46,6 +46,7 @@ impl Gate {
         evidence: &Evidence,
         now: jiff::Timestamp,
     ) -> Result<Evaluation, GateError> {
+        let listed = evidence.release.as_ref();
         let Verified {
             artifact,
             mut checks,
@@ -63,6 +64,7 @@ impl Gate {
         let risky = self.risky_input(&artifact, traits.as_ref());
         let (report, notes) = self.observe_and_triage(report, now)?;
         checks.push(crate::scan::freshness_check(self, now));
+        let release = self.release_history(&artifact, listed);
         // The one decider: the configured policy, else the built-in one.
         let mut decision = self.policy.decide(&DecisionInput {
             artifact: &artifact,
@@ -73,6 +75,7 @@ impl Gate {
             fail_on: self.advisories.as_ref().and_then(|(_, f)| *f),
             keyless_checked,
             risky: risky.as_ref(),
+            release: release.as_ref(),
         });
         if !self.custom_policy {
             // ward's safe default is recorded as such, not as a policy file.
@@ -86,6 +89,7 @@ impl Gate {
             findings: report.findings,
             time: now,
             traits,
+            release,
         })
     }
 
@@ -337,6 +341,7 @@ mod tests {
             fail_on: None,
             keyless_checked: true,
             risky: None,
+            release: None,
         })
     }
 

@@ -50,6 +50,14 @@ impl Gate {
             env!("CARGO_PKG_VERSION"),
             context,
         )?;
+        // What the cooldown and history rules compared, recorded with the decision.
+        let record = match &e.release {
+            Some(release) => record.with_release(
+                serde_json::to_value(release)
+                    .map_err(|err| RecordError(format!("cannot serialise the release history: {err}")))?,
+            ),
+            None => record,
+        };
         let entry = record.sign(ledger.signer()?)?;
         let receipt = ledger.append_one(entry.clone())?;
         if e.decision.allowed()

@@ -122,6 +122,12 @@ pub struct DecisionPredicate {
     /// Failures of rules in `audit` mode.
     #[serde(default)]
     pub audit: Vec<Reason>,
+    /// The release history the cooldown and history rules compared (the
+    /// registry's publish time, publisher and attestation flags of this and
+    /// earlier releases, and the ledger's earlier allows), when the policy
+    /// has such rules for the package. Absent from older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Value>,
 }
 
 /// Who decided.
@@ -249,8 +255,15 @@ impl DecisionRecord {
                 reasons: decision.reasons.clone(),
                 warnings: decision.warnings.clone(),
                 audit: decision.audit.clone(),
+                release: None,
             },
         })
+    }
+
+    /// The same record with the release history its rules compared.
+    pub fn with_release(mut self, release: Value) -> Self {
+        self.predicate.release = Some(release);
+        self
     }
 
     /// The artifact's package URL (the first subject's name).

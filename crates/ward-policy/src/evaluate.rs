@@ -36,6 +36,10 @@ pub struct DecisionInput<'a> {
     /// The artifact's traits and the earlier release's, for the
     /// risky-change rules (`None`: not an archive ward could read).
     pub risky: Option<&'a crate::RiskyInput>,
+    /// What the registry and the ledger say about this release and the
+    /// ones before it, for the cooldown and history rules (`None`: nothing
+    /// is known, and those rules say so).
+    pub release: Option<&'a crate::release::ReleaseHistory>,
 }
 
 impl DecisionInput<'_> {
@@ -178,6 +182,10 @@ impl Policy {
             for (mode, reason) in self.risky_reasons(scope, input) {
                 out.push(mode, reason);
             }
+        }
+        // Release cooldown and history (cooldown.rs, history.rs).
+        for (mode, reason) in self.release_reasons(input) {
+            out.push(mode, reason);
         }
         if let Some(report) = input.scan {
             for (mode, reason) in self.scan_reasons(report, Some(&input.artifact.id), input.fail_on) {

@@ -145,6 +145,10 @@ pub(crate) struct RawScope {
     #[serde(default)]
     pub scan_attestation: Option<Spanned<RawScanAttestation>>,
     #[serde(default)]
+    pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
+    #[serde(default)]
+    pub history: Option<Spanned<crate::history::RawHistory>>,
+    #[serde(default)]
     pub rebuild: Option<Spanned<crate::rebuild::RawRebuildRule>>,
     #[serde(default)]
     pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,

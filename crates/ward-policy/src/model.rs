@@ -263,6 +263,10 @@ pub struct Scope {
     pub licenses: Option<LicensePolicy>,
     /// A required scan attestation.
     pub scan_attestation: Option<ScanAttestationRule>,
+    /// The release cooldown (its own, else the default's).
+    pub cooldown: Option<crate::cooldown::Cooldown>,
+    /// Provenance and publisher history rules.
+    pub history: Option<crate::history::HistoryRule>,
     /// Required independent rebuilds.
     pub rebuild: Option<crate::rebuild::RebuildRule>,
     /// The release cooldown (its own, else the default's).

@@ -188,6 +188,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         attestations: Vec::new(),
         npm_signatures: Vec::new(),
         upstream_host: dl_host,
+        release: None,
     };
     served(proxy.keeper.artifact(request).await, "application/gzip", false).await
 }

@@ -68,6 +68,9 @@ pub struct ArtifactRequest {
     pub upstream_host: Option<String>,
     /// npm `dist.signatures` with the integrity they cover.
     pub npm_signatures: Vec<ward_gate::NpmRegistrySignature>,
+    /// What the listing says about this release and earlier ones (publish
+    /// times, publishers, attestation flags), when the policy reads it.
+    pub release: Option<ward_policy::release::RegistryReleases>,
 }
 
 /// The gatekeeper, shared by every request.
@@ -195,6 +198,36 @@ impl Keeper {
     pub fn with_remembered_denials(mut self, n: usize) -> Self {
         self.denials = self.denials.with_max_entries(n);
         self
+    }
+
+    /// The policy file in use (`None`: ward's safe default decides).
+    pub fn policy(&self) -> Option<&ward_policy::Policy> {
+        self.gate.policy()
+    }
+
+    /// "Now", by the gatekeeper's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        (self.clock)()
+    }
+
+    /// Why a listed release is left out of listings (a cooldown in
+    /// `enforce` mode would refuse its download), if it is.
+    pub fn listing_hold(
+        &self,
+        id: &PackageId,
+        release: ward_policy::release::RegistryReleases,
+    ) -> Option<ward_core::Reason> {
+        let policy = self.gate.policy()?;
+        let history = ward_policy::release::ReleaseHistory {
+            registry: Some(release),
+            ..Default::default()
+        };
+        policy.listing_hold(id, &history, self.now())
+    }
+
+    /// Whether the policy reads release metadata for this package.
+    pub fn wants_release_metadata(&self, id: &PackageId) -> bool {
+        self.gate.policy().is_some_and(|p| p.wants_release_metadata(id))
     }
 
     /// The fetcher (metadata goes through it too).
@@ -397,7 +430,9 @@ impl Keeper {
                 Detail::default(),
             )
         });
-        if let Served::Denied { reason } = &served {
+        if let Served::Denied { reason } = &served
+            && !time_bound(reason)
+        {
             self.denied.insert(key.clone(), reason.clone());
         }
         if let Ok(mut inflight) = self.inflight.lock() {
@@ -485,6 +520,7 @@ impl Keeper {
         }
         let mut evidence = Evidence {
             npm_registry_signatures: req.npm_signatures.clone(),
+            release: req.release.clone(),
             ..Evidence::default()
         };
         for (source, name) in &req.attestations {
@@ -537,6 +573,12 @@ impl Keeper {
             let reason = first
                 .map(|r| format!("{}: {}", r.code, r.message))
                 .unwrap_or_else(|| "denied".into());
+            // A release held back by the cooldown becomes eligible with
+            // time: that denial is not remembered, so the next request is
+            // judged again (and allowed once the cooldown has passed).
+            if decision.reasons.iter().any(|r| r.code == ReasonCode::ReleaseTooNew) {
+                return Served::Denied { reason };
+            }
             // Remembered across restarts: the same bytes under the same
             // policy are not fetched and recorded again.
             self.denials.insert(crate::denials::Denial {
@@ -576,6 +618,14 @@ impl Keeper {
             sha256,
         }
     }
+}
+
+/// Whether a refusal may turn into an allow with time alone (a release
+/// held back by the cooldown): such a refusal is never remembered.
+fn time_bound(reason: &str) -> bool {
+    reason
+        .strip_prefix(ReasonCode::ReleaseTooNew.as_str())
+        .is_some_and(|rest| rest.starts_with(':'))
 }
 
 fn failed(status: u16, reason: &str) -> Served {

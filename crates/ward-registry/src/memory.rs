@@ -115,6 +115,11 @@ impl Weigh for TarballEntry {
                 .iter()
                 .map(|s| 64 + (s.key_id.len() + s.signature.len() + s.integrity.len()) as u64)
                 .sum::<u64>()
+            // The packument's release metadata is shared by its tarballs: each carries its share.
+            + self
+                .releases
+                .as_ref()
+                .map_or(0, |r| r.weight() / (r.releases.len() as u64).max(1))
     }
 }
 

@@ -34,6 +34,9 @@ pub struct TarballEntry {
     pub attestations: Option<Source>,
     /// `dist.signatures`, with `dist.integrity`.
     pub signatures: Vec<ward_gate::NpmRegistrySignature>,
+    /// The packument's release metadata (shared by its tarballs), when the
+    /// policy reads it (cooldown, history rules).
+    pub releases: Option<Arc<crate::release_meta::PackageReleases>>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -134,6 +137,11 @@ fn fetch_packument(
         });
     }
     let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    // Publish times, publishers and attestation flags, when the policy reads them.
+    let releases = proxy
+        .keeper
+        .wants_release_metadata(&PackageId::npm(name, None))
+        .then(|| Arc::new(crate::release_meta::npm(&doc, &bytes)));
     drop(bytes);
     let upstream_host = upstream.host();
     let mut entries = Vec::new();
@@ -181,6 +189,7 @@ fn fetch_packument(
                 sha512,
                 attestations,
                 signatures: registry_signatures(dist),
+                releases: releases.clone(),
             },
         ));
         dist.insert("tarball".into(), Value::String(format!("{base}/npm/{name}/-/{file}")));
@@ -195,6 +204,9 @@ fn fetch_packument(
             );
         }
     }
+    if let Some(releases) = &releases {
+        hold_back(proxy, name, &mut doc, releases);
+    }
     for (file, entry) in &entries {
         proxy
             .npm_tarballs
@@ -202,6 +214,61 @@ fn fetch_packument(
     }
     let bytes = serde_json::to_vec(&doc).map_err(|e| bad(e.to_string()))?;
     Ok((bytes, entries))
+}
+
+/// Leaves the versions a cooldown holds back out of the packument (with
+/// their `time` entries), and points the dist-tags that named them at
+/// versions still listed: `latest` at the newest listed stable release, by
+/// publish time; other tags are dropped. npm then resolves to an older
+/// version; the tarball itself stays known, so a lockfile that names it is
+/// refused with the reason.
+fn hold_back(proxy: &Proxy, name: &str, doc: &mut Value, releases: &crate::release_meta::PackageReleases) {
+    let Some(versions) = doc.get("versions").and_then(Value::as_object) else {
+        return;
+    };
+    let held: Vec<String> = versions
+        .keys()
+        .filter(|v| {
+            proxy
+                .keeper
+                .listing_hold(&PackageId::npm(name, Some(v.to_string())), releases.for_version(v))
+                .is_some()
+        })
+        .cloned()
+        .collect();
+    if held.is_empty() {
+        return;
+    }
+    for key in ["versions", "time"] {
+        if let Some(map) = doc.get_mut(key).and_then(Value::as_object_mut) {
+            for v in &held {
+                map.remove(v);
+            }
+        }
+    }
+    let newest_stable = doc
+        .get("versions")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .filter(|v| !v.contains('-'))
+        .max_by_key(|v| releases.releases.get(*v).and_then(|m| m.published))
+        .cloned();
+    if let Some(tags) = doc.get_mut("dist-tags").and_then(Value::as_object_mut) {
+        let stale: Vec<String> = tags
+            .iter()
+            .filter(|(_, v)| v.as_str().is_some_and(|v| held.iter().any(|h| h == v)))
+            .map(|(t, _)| t.clone())
+            .collect();
+        for tag in stale {
+            tags.remove(&tag);
+            if tag == "latest"
+                && let Some(v) = &newest_stable
+            {
+                tags.insert(tag, Value::String(v.clone()));
+            }
+        }
+    }
 }
 
 fn registry_signatures(dist: &serde_json::Map<String, Value>) -> Vec<ward_gate::NpmRegistrySignature> {
@@ -240,6 +307,9 @@ async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) ->
         .and_then(|a| a.to_str().ok())
         .map(String::from);
     let base = base_url(&headers);
+    // The abbreviated packument has no `time`: a policy that reads publish
+    // times gets the full one from upstream (npm reads either).
+    let accept = accept.filter(|_| !proxy.keeper.wants_release_metadata(&PackageId::npm(&name, None)));
     let content_type = if accept
         .as_deref()
         .is_some_and(|a| a.contains("application/vnd.npm.install-v1+json"))
@@ -318,6 +388,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             .collect(),
         upstream_host: proxy.upstreams.npm.as_ref().and_then(Upstream::host),
         npm_signatures: entry.signatures.clone(),
+        release: entry.releases.as_ref().map(|r| r.for_version(&entry.version)),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", true).await
 }

@@ -583,6 +583,7 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
             .collect(),
         npm_signatures: Vec::new(),
         upstream_host: proxy.upstreams.pypi.as_ref().and_then(Upstream::host),
+        release: None,
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
 }

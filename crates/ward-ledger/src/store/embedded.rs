@@ -385,6 +385,21 @@ impl EmbeddedLedger {
         }
     }
 
+    /// The newest `limit` releases of a package the log allowed, from the
+    /// writer's index (a read-only snapshot keeps none, and refuses).
+    pub fn release_history(&mut self, package: &str, limit: usize) -> Result<Vec<super::ReleaseRow>, LedgerError> {
+        if self.lock.is_none() {
+            return Err(super::releases::not_indexed());
+        }
+        if self.pins_behind || self.pins.is_none() {
+            self.catch_up_pins()?;
+        }
+        match &self.pins {
+            Some(index) => index.releases(package, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Opens a read-only snapshot of the ledger in `dir`, beside a writer
     /// that may be running (a proxy, a `ward ledger serve`): no lock is
     /// taken and nothing is repaired. The snapshot is the prefix the signed
@@ -1258,6 +1273,10 @@ impl super::LedgerStore for EmbeddedLedger {
 
     fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
         EmbeddedLedger::release_pin(self, purl, file)
+    }
+
+    fn release_history(&mut self, package: &str, limit: usize) -> Result<Vec<super::ReleaseRow>, LedgerError> {
+        EmbeddedLedger::release_history(self, package, limit)
     }
 
     fn leaves(&mut self, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {

@@ -170,6 +170,13 @@ impl SharedLedger {
         self.with_store(|s| s.release_pin(purl, file))?
     }
 
+    /// The newest `limit` releases of a package (its purl without a
+    /// version) the log allowed, from the backend's release index (waits for
+    /// a batch in flight, never scans).
+    pub fn release_history(&self, package: &str, limit: usize) -> Result<Vec<super::ReleaseRow>, LedgerError> {
+        self.with_store(|s| s.release_history(package, limit))?
+    }
+
     /// Runs `f` with the store locked (reads; batch appends of its own).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut dyn LedgerStore) -> R) -> Result<R, LedgerError> {
         let mut store = self.inner.store.lock().map_err(lock_poisoned)?;

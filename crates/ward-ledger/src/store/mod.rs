@@ -8,11 +8,13 @@ mod embedded;
 mod group;
 mod pins;
 mod postgres;
+mod releases;
 
 pub use embedded::EmbeddedLedger;
 pub use group::{Appended, MAX_GROUP, SharedLedger};
 pub use pins::ReleasePin;
 pub use postgres::PostgresLedger;
+pub use releases::{ReleaseRow, package_key};
 
 use crate::checkpoint::SignedCheckpoint;
 use crate::hash::{Hash, leaf_hash};
@@ -195,6 +197,15 @@ pub trait LedgerStore: Send {
     /// index; this default scans every entry.
     fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
         self.release_pin_by_scan(purl, file)
+    }
+
+    /// The newest `limit` releases of a package (its purl without a
+    /// version) the log allowed, from the backend's release index; a
+    /// backend without one refuses (the history rules then cannot be
+    /// evaluated, and say so) rather than scan the log.
+    fn release_history(&mut self, package: &str, limit: usize) -> Result<Vec<ReleaseRow>, LedgerError> {
+        let _ = (package, limit);
+        Err(releases::not_indexed())
     }
 
     /// [`LedgerStore::release_pin`] by reading every entry (a read-only

@@ -64,6 +64,15 @@ impl PinIndex {
         let err = index_error(path);
         let conn = rusqlite::Connection::open(path).map_err(&err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(&err)?;
+        // An index from before the release history existed is rebuilt, so
+        // that the history covers the whole log.
+        let had_releases: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'ward_releases')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
         // Derived data: a crash may lose the last commits, which the next
         // open re-adds from the log; never an fsync on the append path.
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(&err)?;
@@ -76,10 +85,15 @@ impl PinIndex {
                  PRIMARY KEY (purl, file)) WITHOUT ROWID;",
         )
         .map_err(&err)?;
-        Ok(Self {
+        conn.execute_batch(super::releases::SQLITE_SCHEMA).map_err(&err)?;
+        let mut index = Self {
             conn,
             path: path.to_path_buf(),
-        })
+        };
+        if !had_releases {
+            index.reset()?;
+        }
+        Ok(index)
     }
 
     /// How many entries the index covers, and the leaf hash of the last.
@@ -98,7 +112,10 @@ impl PinIndex {
     /// Forgets everything (the index belongs to another log).
     pub(crate) fn reset(&mut self) -> Result<(), LedgerError> {
         self.conn
-            .execute_batch("DELETE FROM ward_pins; UPDATE ward_index_state SET covered = 0, last_leaf = NULL;")
+            .execute_batch(
+                "DELETE FROM ward_pins; DELETE FROM ward_releases;
+                 UPDATE ward_index_state SET covered = 0, last_leaf = NULL;",
+            )
             .map_err(index_error(&self.path))
     }
 
@@ -120,6 +137,9 @@ impl PinIndex {
                     insert
                         .execute(rusqlite::params![purl, file, sha, i as i64])
                         .map_err(&err)?;
+                    if let Some((package, release)) = super::releases::release_row(e, i) {
+                        super::releases::sqlite_insert(&tx, &package, &release).map_err(&err)?;
+                    }
                 }
             }
         }
@@ -129,6 +149,11 @@ impl PinIndex {
         )
         .map_err(&err)?;
         tx.commit().map_err(&err)
+    }
+
+    /// The newest `limit` releases of a package the log allowed (see [`super::releases`]).
+    pub(crate) fn releases(&self, package: &str, limit: usize) -> Result<Vec<super::ReleaseRow>, LedgerError> {
+        super::releases::sqlite_lookup(&self.conn, package, limit).map_err(index_error(&self.path))
     }
 
     /// The pin of a package file.
