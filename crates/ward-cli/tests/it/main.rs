@@ -27,6 +27,7 @@ mod proxy_faults;
 mod publish;
 mod rebuild;
 mod rego_limits;
+mod risky;
 mod scan;
 mod scan_policy;
 mod snapshots;
