@@ -652,6 +652,26 @@ pub(crate) struct SignerArgs {
     pub certificate_oidc_issuer: Option<String>,
 }
 
+/// slsa-verifier's `verify-artifact` flags (docs/provenance.md).
+#[derive(Debug, Args)]
+pub(crate) struct SlsaArgs {
+    /// Require provenance built from this repository, by slsa-verifier's rules (`github.com/OWNER/REPO`).
+    #[arg(long, value_name = "URI")]
+    pub source_uri: Option<String>,
+    /// With --source-uri: the tag the artifact was built from (exact).
+    #[arg(long, value_name = "TAG", requires = "source_uri", conflicts_with = "source_versioned_tag")]
+    pub source_tag: Option<String>,
+    /// With --source-uri: the branch the artifact was built from.
+    #[arg(long, value_name = "BRANCH", requires = "source_uri")]
+    pub source_branch: Option<String>,
+    /// With --source-uri: a semantic-version tag prefix (`v1` matches v1.x.y, `v1.2` matches v1.2.y).
+    #[arg(long, value_name = "vX[.Y[.Z]]", requires = "source_uri")]
+    pub source_versioned_tag: Option<String>,
+    /// With --source-uri: the builder (`ID` matches any version of it, `ID@REF` only that one).
+    #[arg(long, value_name = "ID[@REF]", requires = "source_uri")]
+    pub builder_id: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct TrustArgs {
     /// Use this Sigstore trusted root instead of the bundled production root.
@@ -683,6 +703,11 @@ pub(crate) struct VerifyArgs {
     /// `ward rebuild compare --attest`. Default: ARTIFACT.rebuild.intoto.jsonl.
     #[arg(long, value_name = "FILE")]
     pub rebuild: Vec<PathBuf>,
+    /// SLSA provenance for the artifact (repeatable; slsa-verifier's `--provenance-path`): read like --attestation.
+    #[arg(long, value_name = "FILE")]
+    pub provenance: Vec<PathBuf>,
+    #[command(flatten)]
+    pub slsa: SlsaArgs,
     /// Decide with this policy file (ward.toml) instead of ward's safe default.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,

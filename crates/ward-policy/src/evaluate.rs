@@ -174,6 +174,11 @@ impl Policy {
         for (mode, reason) in crate::rebuild::reasons(self, &scopes, &facts, check_mode) {
             out.push(mode, reason);
         }
+        // Pins: in the artifact's mode; an `[[allow]]` of its sha256 makes an audit record.
+        let today = input.now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        for (allowed, reason) in self.pin_reasons(input.artifact, today) {
+            out.push(if allowed { Mode::Audit } else { check_mode }, reason);
+        }
         for scope in scopes {
             for reason in self.evaluate_scope(scope, input) {
                 out.push(scope.mode, reason);
@@ -404,7 +409,11 @@ impl Policy {
             // slsa-verifier's rules (`source_uri` and the keys with it).
             if let Some(slsa) = &rule.slsa {
                 let facts: Vec<&Fact> = input.counted_facts(self, scope).collect();
-                for (code, message) in crate::slsa_rule::mismatches(&slsa.value, &facts) {
+                for (code, message) in crate::slsa_rule::mismatches(
+                    &slsa.value,
+                    &facts,
+                    input.artifact.id.ecosystem == ward_core::Ecosystem::Npm,
+                ) {
                     fail(code, slsa.line, message);
                 }
             }

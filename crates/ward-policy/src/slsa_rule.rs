@@ -101,6 +101,10 @@ impl Policy {
         let extra = Policy::parse(&text, "(command line)", std::path::Path::new("."))
             .map_err(|e| e.to_string())?;
         self.scopes.extend(extra.scopes);
+        if self.path == Policy::builtin().path {
+            // Then the decision records these rules as its policy, not ward's default.
+            self.path = "(built-in, with --source-uri)".into();
+        }
         let mut h = sha2::Sha256::new();
         h.update(self.digest.as_bytes());
         h.update(text.as_bytes());
@@ -114,6 +118,7 @@ impl Policy {
 pub(crate) fn mismatches(
     expectations: &Expectations,
     facts: &[&ward_core::Fact],
+    npm_package: bool,
 ) -> Vec<(ward_core::ReasonCode, String)> {
     use ward_core::{Fact, SignerIdentity};
     use ward_verify::slsa::{ProvenanceView, Signing, verify};
@@ -154,7 +159,7 @@ pub(crate) fn mismatches(
             }),
             SignerIdentity::Key { .. } => None,
         };
-        if let Err((code, e)) = verify(expectations, signing.as_ref(), &view) {
+        if let Err((code, e)) = verify(expectations, signing.as_ref(), &view, npm_package) {
             out.push((
                 code,
                 format!(

@@ -54,6 +54,13 @@ pub mod builders {
     pub const NPM_CLI_HOSTED: &str = "https://github.com/actions/runner/github-hosted";
     /// npm CLI on self-hosted runners.
     pub const NPM_CLI_SELF_HOSTED: &str = "https://github.com/actions/runner/self-hosted";
+    /// The container generator.
+    pub const CONTAINER_GENERATOR: &str =
+        "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml";
+    /// bazel-contrib's ruleset release workflow.
+    pub const BCR_RELEASER: &str = "https://github.com/bazel-contrib/.github/.github/workflows/release_ruleset.yaml";
+    /// bazel-contrib's publish-to-bcr workflow.
+    pub const BCR_PUBLISHER: &str = "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml";
 }
 
 /// Build types slsa-verifier tells apart (`slsaprovenance/common/buildtypes.go`).
@@ -69,6 +76,63 @@ pub mod buildtypes {
         "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1";
     /// GitHub's own attestations (`actions/attest-build-provenance`).
     pub const GITHUB_ACTIONS_BUILD_TYPE_V1: &str = "https://actions.github.io/buildtypes/workflow/v1";
+    /// The container-based builder.
+    pub const CONTAINER_BASED_BUILD_TYPE_V01_DRAFT: &str = "https://slsa.dev/container-based-build/v0.1?draft";
+    /// The Go builder.
+    pub const GO_BUILDER_BUILD_TYPE_V1: &str = "https://github.com/slsa-framework/slsa-github-generator/go@v1";
+    /// The generic generator.
+    pub const GENERIC_GENERATOR_BUILD_TYPE_V1: &str = "https://github.com/slsa-framework/slsa-github-generator/generic@v1";
+    /// The container generator.
+    pub const CONTAINER_GENERATOR_BUILD_TYPE_V1: &str =
+        "https://github.com/slsa-framework/slsa-github-generator/container@v1";
+    /// A legacy Go builder build type.
+    pub const LEGACY_GO_BUILDER_BUILD_TYPE_V1: &str = "https://github.com/slsa-framework/slsa-github-generator-go@v1";
+    /// A legacy generic build type.
+    pub const LEGACY_BUILDER_BUILD_TYPE_V1: &str = "https://github.com/slsa-framework/slsa-github-generator@v1";
+}
+
+/// The `buildTypeMap`s of `slsaprovenance/v0.2/provenance.go` and
+/// `slsaprovenance/v1.0/provenance.go`: which builder's provenance
+/// slsa-verifier reads at all, and with which build types.
+fn build_type_supported(v1: bool, builder: &str, build_type: &str) -> R<()> {
+    use buildtypes as t;
+    let map: &[(&str, &str)] = if v1 {
+        &[
+            (builders::GENERIC_DELEGATOR, t::BYOB_BUILD_TYPE_V0),
+            (builders::GENERIC_LOW_PERMS_DELEGATOR, t::BYOB_BUILD_TYPE_V0),
+            (builders::CONTAINER_BASED, t::CONTAINER_BASED_BUILD_TYPE_V01_DRAFT),
+            (builders::NPM_CLI_HOSTED, t::NPM_CLI_GITHUB_ACTIONS_BUILD_TYPE_V1),
+            (builders::BCR_RELEASER, t::GITHUB_ACTIONS_BUILD_TYPE_V1),
+            (builders::BCR_PUBLISHER, t::GITHUB_ACTIONS_BUILD_TYPE_V1),
+        ]
+    } else {
+        &[
+            (builders::GENERIC_DELEGATOR, t::BYOB_BUILD_TYPE_V0),
+            (builders::GENERIC_LOW_PERMS_DELEGATOR, t::BYOB_BUILD_TYPE_V0),
+            (builders::GO, t::GO_BUILDER_BUILD_TYPE_V1),
+            (builders::GO, t::LEGACY_BUILDER_BUILD_TYPE_V1),
+            (builders::GO, t::LEGACY_GO_BUILDER_BUILD_TYPE_V1),
+            (builders::GENERIC_GENERATOR, t::GENERIC_GENERATOR_BUILD_TYPE_V1),
+            (builders::CONTAINER_GENERATOR, t::CONTAINER_GENERATOR_BUILD_TYPE_V1),
+            (builders::NPM_CLI_LEGACY, t::NPM_CLI_BUILD_TYPE_V1),
+            (builders::NPM_CLI_LEGACY, t::NPM_CLI_BUILD_TYPE_V2),
+            (builders::NPM_CLI_HOSTED, t::NPM_CLI_BUILD_TYPE_V1),
+            (builders::NPM_CLI_HOSTED, t::NPM_CLI_BUILD_TYPE_V2),
+        ]
+    };
+    if !map.iter().any(|(b, _)| *b == builder) {
+        return Err(SlsaError::new(
+            Kind::InvalidBuilderId,
+            format!("slsa-verifier reads no SLSA {} provenance from builder {builder:?}", if v1 { "v1" } else { "v0.2" }),
+        ));
+    }
+    if !map.iter().any(|(b, bt)| *b == builder && *bt == build_type) {
+        return Err(SlsaError::new(
+            Kind::InvalidBuildType,
+            format!("{build_type:?} for builder ID {builder:?}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The reusable workflows `verify-artifact` trusts without `--builder-id`
@@ -97,6 +161,7 @@ pub enum Kind {
     MismatchBuilderId,
     InvalidFormat,
     InvalidBuilderId,
+    InvalidBuildType,
     UntrustedReusableWorkflow,
     InvalidOidcIssuer,
     NotSupported,
@@ -589,6 +654,8 @@ impl Expectations {
 /// slsa-verifier's accessors read it.
 #[derive(Clone, Debug)]
 pub struct ProvenanceView {
+    /// SLSA v1 (else v0.2).
+    pub v1: bool,
     /// `builder.id` / `runDetails.builder.id`.
     pub builder_id: String,
     /// The build type.
@@ -728,6 +795,7 @@ impl ProvenanceView {
                 (trigger, tag, branch)
             };
             Self {
+                v1: true,
                 builder_id: text("/runDetails/builder/id"),
                 build_type,
                 trigger_uri,
@@ -739,6 +807,7 @@ impl ProvenanceView {
             let env = p.pointer("/invocation/environment").cloned().unwrap_or(Value::Null);
             let not_map = || SlsaError::new(Kind::InvalidDssePayload, "parameters type");
             Self {
+                v1: false,
                 builder_id: text("/builder/id"),
                 build_type: text("/buildType"),
                 trigger_uri: text("/invocation/configSource/uri"),
@@ -755,15 +824,6 @@ impl ProvenanceView {
                 },
             }
         }
-    }
-
-    fn is_npm_cli(&self) -> bool {
-        [
-            buildtypes::NPM_CLI_BUILD_TYPE_V1,
-            buildtypes::NPM_CLI_BUILD_TYPE_V2,
-            buildtypes::NPM_CLI_GITHUB_ACTIONS_BUILD_TYPE_V1,
-        ]
-        .contains(&self.build_type.as_str())
     }
 }
 
@@ -867,7 +927,7 @@ pub fn verify_tag(tag_ref: &R<String>, expected: &str) -> R<()> {
 
 /// The certificate's builder (`VerifyBuilderIdentity` and
 /// `verifyTrustedBuilderID`): (the builder id, whether it is a BYOB delegator).
-fn builder_identity(signing: &Signing<'_>, expected: Option<&str>) -> R<(BuilderId, bool)> {
+fn builder_identity(signing: &Signing<'_>, expected: Option<&str>, defaults: &[&str]) -> R<(BuilderId, bool)> {
     if signing.issuer != GITHUB_ACTIONS_ISSUER {
         return Err(SlsaError::new(
             Kind::InvalidOidcIssuer,
@@ -883,12 +943,14 @@ fn builder_identity(signing: &Signing<'_>, expected: Option<&str>) -> R<(Builder
         return Err(SlsaError::new(Kind::MalformedUri, format!("workflow uri: {san:?}")));
     }
     let cert_builder = BuilderId::new(&format!("{name}@{tag}"), true)?;
+    // isTrustedDelegatorBuilder: a BYOB delegator the defaults trust.
     let byob = BYOB_BUILDERS
         .iter()
-        .any(|b| cert_builder.matches_loose(b, true).is_ok());
+        .find(|b| cert_builder.matches_loose(b, true).is_ok())
+        .is_some_and(|b| defaults.contains(b));
     match expected.filter(|e| !e.is_empty()) {
         None => {
-            if !DEFAULT_TRUSTED_BUILDERS.contains(&name) {
+            if !defaults.contains(&name) {
                 return Err(SlsaError::new(
                     Kind::UntrustedReusableWorkflow,
                     format!("{name} is not a trusted builder (give builder_id / --builder-id to trust another)"),
@@ -922,16 +984,16 @@ fn valid_delegator_builder_id(view: &ProvenanceView) -> R<()> {
     is_valid_builder_tag(builder_ref, false)
 }
 
-/// slsa-verifier's `verify-artifact` over one verified provenance: the
+/// slsa-verifier over one verified provenance: `verify-npm-package`'s
+/// rules for an npm package (`npm_package`), else `verify-artifact`'s: the
 /// certificate's builder, its source repository, the provenance's builder
-/// id, source URI, branch, tag and versioned tag. npm CLI provenance is
-/// checked as `verify-npm-package` checks it (a `builder_id` is required).
-/// Returns the verified builder id, or the ward reason code and
-/// slsa-verifier's error.
+/// id, source URI, branch, tag and versioned tag. Returns the verified
+/// builder id, or the ward reason code and slsa-verifier's error.
 pub fn verify(
     expected: &Expectations,
     signing: Option<&Signing<'_>>,
     view: &ProvenanceView,
+    npm_package: bool,
 ) -> Result<BuilderId, (ReasonCode, SlsaError)> {
     let Some(signing) = signing else {
         return Err((
@@ -942,11 +1004,18 @@ pub fn verify(
             ),
         ));
     };
-    if view.is_npm_cli() {
+    if npm_package {
         return verify_npm(expected, signing, view);
     }
-    let (cert_builder, byob) = at(Step::Builder, builder_identity(signing, expected.builder_id.as_deref()))?;
+    let (cert_builder, byob) = at(
+        Step::Builder,
+        builder_identity(signing, expected.builder_id.as_deref(), DEFAULT_TRUSTED_BUILDERS),
+    )?;
     at(Step::Source, verify_cert_source(signing, &expected.source_uri))?;
+    at(
+        Step::Builder,
+        build_type_supported(view.v1, &cert_builder.name, &view.build_type),
+    )?;
     let prov_builder = at(Step::Builder, BuilderId::new(&view.builder_id, false))?;
     if byob {
         at(Step::Builder, valid_delegator_builder_id(view))?;
@@ -980,65 +1049,90 @@ pub fn verify(
     Ok(cert_builder)
 }
 
-/// `verifyNpmEnvAndCert` for provenance the npm CLI made (not through a
-/// BYOB builder): the builder id must be one of the three runner ids and
-/// agree with where the certificate says the build ran.
+/// `verifyNpmEnvAndCert` and `VerifyNpmPackageProvenance`: a BYOB
+/// delegator's provenance (the builder id the user gives is matched), or
+/// the npm CLI's own (the builder id must be one of the three runner ids and
+/// agree with where the certificate says the build ran). A builder id is
+/// always required.
 fn verify_npm(
     expected: &Expectations,
     signing: &Signing<'_>,
     view: &ProvenanceView,
 ) -> Result<BuilderId, (ReasonCode, SlsaError)> {
-    if signing.issuer != GITHUB_ACTIONS_ISSUER {
-        return Err((
-            ReasonCode::ProvenanceBuilderMismatch,
-            SlsaError::new(
-                Kind::InvalidOidcIssuer,
-                format!("{:?} is not the GitHub Actions issuer", signing.issuer),
-            ),
-        ));
-    }
+    // slsa-verifier asks for the low-permissions delegator here, under a name
+    // no certificate can carry; so a BYOB delegator is trusted as such, and
+    // any other workflow is the npm CLI's "untrusted" path.
+    let impossible = format!("{HTTPS_GITHUB_COM}{}", builders::GENERIC_LOW_PERMS_DELEGATOR);
+    let trusted = match builder_identity(signing, Some(&impossible), BYOB_BUILDERS) {
+        Ok((builder, true)) => Some(builder),
+        Ok((_, false)) => {
+            return Err((
+                ReasonCode::ProvenanceBuilderMismatch,
+                SlsaError::new(Kind::InvalidBuilderId, "byob is false"),
+            ));
+        }
+        Err(e) if e.kind == Kind::UntrustedReusableWorkflow => None,
+        Err(e) => return Err((ReasonCode::ProvenanceBuilderMismatch, e)),
+    };
     at(Step::Source, verify_cert_source(signing, &expected.source_uri))?;
     let builder_mismatch = |kind: Kind, m: String| (ReasonCode::ProvenanceBuilderMismatch, SlsaError::new(kind, m));
     let Some(wanted) = expected.builder_id.as_deref() else {
         return Err(builder_mismatch(
             Kind::InvalidBuilderId,
             format!(
-                "npm CLI provenance: no expected builder ID (slsa-verifier requires one: {})",
+                "npm package provenance: no expected builder ID (slsa-verifier requires one, e.g. {})",
                 builders::NPM_CLI_HOSTED
             ),
         ));
     };
-    let hosted = match signing.runner_environment {
-        Some("github-hosted") => true,
-        Some("self-hosted") => false,
-        _ => return Err(builder_mismatch(Kind::NotSupported, "hosted status unknown".into())),
+    let trusted = match trusted {
+        Some(delegator) => {
+            if signing.runner_environment.is_some_and(|r| r != "github-hosted") {
+                return Err(builder_mismatch(
+                    Kind::MismatchBuilderId,
+                    "self hosted re-usable workflow".into(),
+                ));
+            }
+            delegator
+        }
+        None => {
+            let hosted = match signing.runner_environment {
+                Some("github-hosted") => true,
+                Some("self-hosted") => false,
+                _ => return Err(builder_mismatch(Kind::NotSupported, "hosted status unknown".into())),
+            };
+            match wanted {
+                builders::NPM_CLI_LEGACY | builders::NPM_CLI_HOSTED if !hosted => {
+                    return Err(builder_mismatch(
+                        Kind::MismatchBuilderId,
+                        "re-usable workflow is self-hosted".into(),
+                    ));
+                }
+                builders::NPM_CLI_SELF_HOSTED if hosted => {
+                    return Err(builder_mismatch(
+                        Kind::MismatchBuilderId,
+                        "re-usable workflow is GitHub-hosted".into(),
+                    ));
+                }
+                builders::NPM_CLI_LEGACY | builders::NPM_CLI_HOSTED | builders::NPM_CLI_SELF_HOSTED => {}
+                other => {
+                    return Err(builder_mismatch(
+                        Kind::NotSupported,
+                        format!(
+                            "builder {other}. Expected one of {}, {}",
+                            builders::NPM_CLI_SELF_HOSTED,
+                            builders::NPM_CLI_HOSTED
+                        ),
+                    ));
+                }
+            }
+            at(Step::Builder, BuilderId::new(wanted, false))?
+        }
     };
-    match wanted {
-        builders::NPM_CLI_LEGACY | builders::NPM_CLI_HOSTED if !hosted => {
-            return Err(builder_mismatch(
-                Kind::MismatchBuilderId,
-                "re-usable workflow is self-hosted".into(),
-            ));
-        }
-        builders::NPM_CLI_SELF_HOSTED if hosted => {
-            return Err(builder_mismatch(
-                Kind::MismatchBuilderId,
-                "re-usable workflow is GitHub-hosted".into(),
-            ));
-        }
-        builders::NPM_CLI_LEGACY | builders::NPM_CLI_HOSTED | builders::NPM_CLI_SELF_HOSTED => {}
-        other => {
-            return Err(builder_mismatch(
-                Kind::NotSupported,
-                format!(
-                    "builder {other}. Expected one of {}, {}",
-                    builders::NPM_CLI_SELF_HOSTED,
-                    builders::NPM_CLI_HOSTED
-                ),
-            ));
-        }
-    }
-    let trusted = at(Step::Builder, BuilderId::new(wanted, false))?;
+    at(
+        Step::Builder,
+        build_type_supported(view.v1, &trusted.name, &view.build_type),
+    )?;
     // verifyBuilderIDLooseMatch, retried with the hosted suffix added or removed.
     let prov_builder = at(Step::Builder, BuilderId::new(&view.builder_id, false))?;
     if let Err(e) = prov_builder.matches_loose(wanted, true) {

@@ -1,7 +1,7 @@
 //! `ward verify`: the whole pipeline for one artifact.
 
 use super::{Usage, or_usage, policy_invalid, signer, trust_root};
-use crate::args::VerifyArgs;
+use crate::args::{SlsaArgs, VerifyArgs};
 use crate::output;
 use ward_core::PackageId;
 use ward_gate::{Evidence, Gate};
@@ -21,7 +21,7 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
         let mut evidence = Evidence {
             bundles: args.bundle.iter().map(Into::into).collect(),
             signatures: args.signature.iter().map(Into::into).collect(),
-            attestations: args.attestation.iter().map(Into::into).collect(),
+            attestations: args.attestation.iter().chain(&args.provenance).map(Into::into).collect(),
             rebuilds: args.rebuild.iter().map(Into::into).collect(),
             signer: signer(&args.signer)?,
             ..Evidence::default()
@@ -37,8 +37,15 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
             ..Limits::default()
         };
         let mut gate = Gate::new(root).with_limits(limits);
-        if let Some(path) = &args.policy {
-            gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
+        let mut policy = args.policy.as_deref().map(Policy::load).transpose().map_err(policy_invalid)?;
+        if let Some(expected) = slsa_expectations(&args.slsa) {
+            policy
+                .get_or_insert_with(Policy::builtin)
+                .require_slsa(&expected)
+                .map_err(|e| Usage(format!("--source-uri: {e}")))?;
+        }
+        if let Some(policy) = policy {
+            gate = gate.with_policy(policy);
         }
         if let Some(path) = &args.npm_keys {
             // Bounded, regular files only: a FIFO or device is refused at once.
@@ -87,5 +94,16 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
                 })
             }
         }
+    })
+}
+
+/// slsa-verifier's flags as the rules they ask for (`None` without --source-uri).
+fn slsa_expectations(args: &SlsaArgs) -> Option<ward_verify::slsa::Expectations> {
+    Some(ward_verify::slsa::Expectations {
+        source_uri: args.source_uri.clone()?,
+        source_tag: args.source_tag.clone(),
+        source_branch: args.source_branch.clone(),
+        source_versioned_tag: args.source_versioned_tag.clone(),
+        builder_id: args.builder_id.clone(),
     })
 }

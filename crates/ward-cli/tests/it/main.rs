@@ -30,5 +30,6 @@ mod rego_limits;
 mod risky;
 mod scan;
 mod scan_policy;
+mod slsa_verifier;
 mod snapshots;
 mod trust;
