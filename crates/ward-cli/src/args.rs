@@ -27,6 +27,9 @@ pub(crate) enum Command {
     Attest(AttestArgs),
     /// Generate a signing key pair (Ed25519 or ECDSA P-256).
     Keygen(KeygenArgs),
+    /// Key lifetimes: rotate a signing key to a new one, or revoke one (signed statements a policy follows).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The advisory database: import OSV / RustSec data by source, update it, show its status.
     #[command(subcommand)]
     Advisories(AdvisoriesCommand),
@@ -86,6 +89,66 @@ pub(crate) enum TrustCommand {
     Update(TrustUpdateArgs),
     /// Every root version ward has accepted: thresholds, signers, key changes, expiry.
     Log(TrustLogArgs),
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Write a rotation statement from the old key to the new one, signed by both, and record it in the ledger.
+    Rotate(KeysRotateArgs),
+    /// Write a revocation statement for a key and record it in the ledger.
+    Revoke(KeysRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeysRotateArgs {
+    /// The key rotated away from (PKCS#8 PEM private key).
+    #[arg(long, value_name = "FILE")]
+    pub old: PathBuf,
+    /// The key rotated to (PKCS#8 PEM private key, e.g. from `ward keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub new: PathBuf,
+    /// Read the old key's passphrase from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub old_passphrase_env: Option<String>,
+    /// Read the new key's passphrase from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub new_passphrase_env: Option<String>,
+    /// When the new key takes over, RFC 3339 (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Until when the old key's signatures still count, RFC 3339 (default: the rotation time).
+    #[arg(long, value_name = "TIME")]
+    pub old_valid_until: Option<String>,
+    /// Why the key is rotated, recorded in the statement.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The directory to write the statement into (a policy's `rotations` directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// The ledger to record the rotation in: a directory or postgres:// URL (default: the data directory's).
+    #[arg(long, value_name = "DIR|URL")]
+    pub ledger: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeysRevokeArgs {
+    /// The key to revoke: its public key (PEM or DER), or its private key.
+    pub key: PathBuf,
+    /// Signatures from this time on do not count, RFC 3339 (when the key may have been compromised).
+    #[arg(long, value_name = "TIME")]
+    pub since: String,
+    /// Why the key is revoked, recorded in the statement.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Sign the statement with this private key (repeatable; e.g. the revoked key itself, when you still hold it).
+    #[arg(long, value_name = "FILE")]
+    pub sign_with: Vec<PathBuf>,
+    /// The directory to write the statement into (a policy's `rotations` directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+    /// The ledger to record the revocation in: a directory or postgres:// URL (default: the data directory's).
+    #[arg(long, value_name = "DIR|URL")]
+    pub ledger: Option<PathBuf>,
+}
+
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +168,9 @@ pub(crate) struct TrustUpdateArgs {
 pub(crate) struct TrustLogArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
+    /// The ledger to record each accepted root and key set in: a directory or postgres:// URL (default: the data directory's).
+    #[arg(long, value_name = "DIR|URL")]
+    pub ledger: Option<PathBuf>,
     pub format: Format,
 }
 

@@ -73,6 +73,10 @@ impl DecisionInput<'_> {
     fn counted_facts<'s>(&'s self, policy: &'s Policy, scope: &'s Scope) -> impl Iterator<Item = &'s Fact> + 's {
         self.facts().filter(move |f| {
             let signer = f.signer();
+            if !self.within_lifetime(scope, f) {
+                // Signed by a key outside its window: its statements do not count either.
+                return false;
+            }
             if scope.require_hardware_keys.is_some() {
                 // Only what registered hardware-backed keys signed.
                 return crate::hardware::registered(scope, signer).is_some();
@@ -85,6 +89,57 @@ impl DecisionInput<'_> {
                 || matches!(signer, SignerIdentity::Keyless { .. } if self.keyless_checked)
         })
     }
+}
+
+impl DecisionInput<'_> {
+    /// Whether a fact's key signed inside the window the scope gives it
+    /// (`crate::lifetime`): a statement or provenance counts only if a
+    /// signature of the same evidence by the same key has a verified
+    /// signing time inside it. Facts by keys without a lifetime pass.
+    fn within_lifetime(&self, scope: &Scope, fact: &Fact) -> bool {
+        let signer = fact.signer();
+        if lifetime_verdict(scope, signer, None).is_ok() {
+            return true;
+        }
+        let evidence = fact_evidence(fact);
+        self.facts().any(|f| match f {
+            Fact::Signature {
+                signer: s,
+                signed_at,
+                evidence: e,
+                ..
+            } => s == signer && Some(e.as_str()) == evidence && lifetime_verdict(scope, s, *signed_at).is_ok(),
+            _ => false,
+        })
+    }
+}
+
+/// The evidence file a fact came from.
+fn fact_evidence(fact: &Fact) -> Option<&str> {
+    match fact {
+        Fact::Signature { evidence, .. } | Fact::Statement { evidence, .. } | Fact::Provenance { evidence, .. } => {
+            Some(evidence)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a signature by `signer` at `signed_at` counts under the
+/// lifetimes the scope gives the key (every one of them, when a key has
+/// several); keyless signers and keys without a lifetime always pass. The
+/// error carries the code, the message and the line of the key's entry.
+fn lifetime_verdict(
+    scope: &Scope,
+    signer: &SignerIdentity,
+    signed_at: Option<Timestamp>,
+) -> Result<(), (ReasonCode, String, usize)> {
+    let SignerIdentity::Key { fingerprint, .. } = signer else {
+        return Ok(());
+    };
+    for l in scope.key_lifetimes.iter().filter(|l| l.fingerprint == *fingerprint) {
+        l.judge(signed_at).map_err(|(code, message)| (code, message, l.line))?;
+    }
+    Ok(())
 }
 
 #[derive(Default)]
@@ -232,6 +287,20 @@ impl Policy {
             .filter(|(s, _)| {
                 if scope.has_trust() {
                     trusts(scope, s)
+        // A key with a lifetime counts only for signatures verified inside it.
+        let mut out_of_window: Vec<(ReasonCode, String, usize)> = Vec::new();
+        let trusted: Vec<_> = trusted
+            .into_iter()
+            .filter(|(s, t)| match lifetime_verdict(scope, s, t.copied()) {
+                Ok(()) => true,
+                Err(why) => {
+                    if !out_of_window.contains(&why) {
+                        out_of_window.push(why);
+                    }
+                    false
+                }
+            })
+            .collect();
                 } else {
                     input.counts(Some(scope), s)
                 }
@@ -260,6 +329,10 @@ impl Policy {
             .signers
             .first()
             .map(|s| s.line)
+            } else if !out_of_window.is_empty() {
+                for (code, message, line) in &out_of_window {
+                    fail(*code, *line, message.clone());
+                }
             .or(scope.keys.first().map(|k| k.line))
             .unwrap_or(scope.line);
         if trusted.is_empty() {
@@ -299,7 +372,19 @@ impl Policy {
             distinct.dedup();
             // A count past u32::MAX meets any threshold.
             let short = u32::try_from(distinct.len()).is_ok_and(|n| n < scope.threshold.value);
-            if short && hardware_shortfall.is_none() {
+            if short && hardware_shortfall.is_none() && !out_of_window.is_empty() {
+                for (code, message, line) in &out_of_window {
+                    fail(
+                        *code,
+                        *line,
+                        format!(
+                            "{message}; {} distinct trusted signer(s) counted, threshold is {}",
+                            distinct.len(),
+                            scope.threshold.value
+                        ),
+                    );
+                }
+            } else if short && hardware_shortfall.is_none() {
                 fail(
                     ReasonCode::ThresholdNotMet,
                     scope.threshold.line,

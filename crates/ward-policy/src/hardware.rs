@@ -22,11 +22,17 @@ use std::fmt;
 use ward_core::{ReasonCode, SignerIdentity};
 
 /// A `keys` entry as written: `"path.pub"`, or
-/// `{ path = "path.pub", hardware = { registered_by = "…", pkcs11_uri = "…", note = "…" } }`.
-#[derive(Debug)]
+/// `{ path = "path.pub", hardware = { registered_by = "…", pkcs11_uri = "…", note = "…" } }`,
+/// optionally with a lifetime (`valid_from`, `valid_until`, `revoked_at`:
+/// RFC 3339 times) and `rotations = "DIR"` ([`crate::lifetime`], [`crate::rotation`]).
+#[derive(Debug, Default)]
 pub(crate) struct RawKey {
     pub path: String,
     pub hardware: Option<RawHardware>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub revoked_at: Option<String>,
+    pub rotations: Option<String>,
 }
 
 /// The `hardware` table of a key entry.
@@ -46,6 +52,14 @@ struct RawKeyTable {
     path: String,
     #[serde(default)]
     hardware: Option<RawHardware>,
+    #[serde(default)]
+    valid_from: Option<String>,
+    #[serde(default)]
+    valid_until: Option<String>,
+    #[serde(default)]
+    revoked_at: Option<String>,
+    #[serde(default)]
+    rotations: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for RawKey {
@@ -54,12 +68,12 @@ impl<'de> Deserialize<'de> for RawKey {
         impl<'de> Visitor<'de> for V {
             type Value = RawKey;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key file path, or a table { path = \"…\", hardware = { registered_by = \"…\" } }")
+                f.write_str("a key file path, or a table { path = \"…\", hardware = { registered_by = \"…\" }, valid_from = \"…\", valid_until = \"…\", revoked_at = \"…\", rotations = \"DIR\" }")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawKey, E> {
                 Ok(RawKey {
                     path: v.to_string(),
-                    hardware: None,
+                    ..RawKey::default()
                 })
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawKey, A::Error> {
@@ -67,6 +81,10 @@ impl<'de> Deserialize<'de> for RawKey {
                 Ok(RawKey {
                     path: t.path,
                     hardware: t.hardware,
+                    valid_from: t.valid_from,
+                    valid_until: t.valid_until,
+                    revoked_at: t.revoked_at,
+                    rotations: t.rotations,
                 })
             }
         }

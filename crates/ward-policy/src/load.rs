@@ -248,6 +248,59 @@ impl Loader {
         }
     }
 
+    /// A key entry's lifetime and its rotations: the key itself first, then
+    /// each key it was rotated to, with the windows the entry and the
+    /// statements give them. Statements are read from the entry's
+    /// `rotations` directory (relative to the policy) and count towards the
+    /// policy's digest.
+    fn key_lifetimes(
+        &self,
+        raw: &crate::hardware::RawKey,
+        key: &PublicKey,
+        line: usize,
+    ) -> Result<Vec<(PublicKey, crate::lifetime::KeyLifetime)>, String> {
+        use crate::lifetime::parse_time;
+        let time = |field: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(|t| parse_time(t).map_err(|e| format!("{field}: {e}")))
+                .transpose()
+        };
+        let valid_from = time("valid_from", &raw.valid_from)?;
+        let valid_until = time("valid_until", &raw.valid_until)?;
+        let revoked_at = time("revoked_at", &raw.revoked_at)?;
+        if let (Some(f), Some(u)) = (valid_from, valid_until)
+            && u < f
+        {
+            return Err(format!("valid_until {u} is before valid_from {f}"));
+        }
+        let statements = match &raw.rotations {
+            None => Vec::new(),
+            Some(dir) => {
+                let files = crate::rotation::statement_files(&self.dir.join(dir), limits::KEY)
+                    .map_err(|e| format!("rotations: {e}"))?;
+                let mut out = Vec::new();
+                for (path, bytes) in files {
+                    self.hasher.borrow_mut().update(&bytes);
+                    out.push(crate::rotation::KeyStatement::parse(&bytes, &path.display().to_string())?);
+                }
+                out
+            }
+        };
+        let mut chain = crate::rotation::follow(key, &statements, line)?;
+        if let Some((_, first)) = chain.first_mut() {
+            if let Some(t) = valid_from {
+                first.from(t);
+            }
+            if let Some(t) = valid_until {
+                first.until(t);
+            }
+            if let Some(t) = revoked_at {
+                first.revoke(t);
+            }
+        }
+        Ok(chain)
+    }
+
     fn licenses(&self, raw: &Spanned<RawLicenses>, key: &str) -> Option<LicensePolicy> {
         let r = raw.get_ref();
         // Every entry is checked, so each bad one is reported.
@@ -430,6 +483,7 @@ impl Loader {
         }
         let mut keys = Vec::new();
         let mut hardware_keys = Vec::new();
+        let mut key_lifetimes = Vec::new();
         for k in &s.keys {
             let named = Spanned::new(k.span(), k.get_ref().path.clone());
             let Some((path, bytes)) = self.read_named(&named, &at("keys"), "key file", limits::KEY) else {
@@ -447,10 +501,30 @@ impl Loader {
                             }
                         }
                     }
+                    let lifetimes = self.key_lifetimes(k.get_ref(), &key, self.line(k));
                     keys.push(Located {
-                        value: key,
+                        value: key.clone(),
                         line: self.line(k),
-                    })
+                    });
+                    match lifetimes {
+                        Ok(chain) => {
+                            for (rotated, lifetime) in chain {
+                                if rotated.fingerprint() != key.fingerprint() {
+                                    keys.push(Located {
+                                        value: rotated,
+                                        line: self.line(k),
+                                    });
+                                }
+                                if lifetime.is_bounded() {
+                                    key_lifetimes.push(lifetime);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            self.report(DiagnosticCode::InvalidKey, Some(k.span()), at("keys"), e);
+                            ok = false;
+                        }
+                    }
                 }
                 Err(e) => {
                     self.report(DiagnosticCode::InvalidKey, Some(k.span()), at("keys"), e.to_string());
@@ -590,6 +664,7 @@ impl Loader {
                     .iter()
                     .map(|p| p.get_ref().as_str())
                     .collect::<Vec<_>>()
+            key_lifetimes,
                     .join(", ")
             }),
             line: self.line(raw),

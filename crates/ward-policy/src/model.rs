@@ -242,6 +242,10 @@ pub struct Scope {
     pub keys: Vec<Located<PublicKey>>,
     /// Which of `keys` the policy registers as hardware-backed.
     pub hardware_keys: Vec<HardwareKey>,
+    /// Which of `keys` count only inside a window or before a revocation
+    /// (`valid_from`, `valid_until`, `revoked_at`, rotations); a key not
+    /// listed counts whenever it signed.
+    pub key_lifetimes: Vec<crate::lifetime::KeyLifetime>,
     /// Line of `require_hardware_keys = true`: then only signatures by
     /// `hardware_keys` count.
     pub require_hardware_keys: Option<usize>,

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod pkcs11;
+pub mod rotation;
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};

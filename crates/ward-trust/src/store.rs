@@ -70,6 +70,10 @@ pub enum StoreError {
     /// Another update holds the lock.
     #[error("another `ward trust update` is running (lock {0})")]
     Locked(String),
+    /// The caller's record of the update (the ledger event) could not be
+    /// made, so the update was not switched to.
+    #[error("the update could not be recorded: {0}")]
+    Record(String),
 }
 
 impl StoreError {
@@ -81,6 +85,7 @@ impl StoreError {
             StoreError::Corrupt { .. } => "corrupt-state",
             StoreError::AlreadySeeded(_) => "already-seeded",
             StoreError::Locked(_) => "locked",
+            StoreError::Record(_) => "record",
         }
     }
 }
@@ -224,6 +229,25 @@ impl TrustStore {
         now: jiff::Timestamp,
         accepted_at: jiff::Timestamp,
     ) -> Result<Updated, StoreError> {
+        self.update_recorded(metadata_url, targets_url, fetcher, seed, now, accepted_at, &mut |_, _| Ok(()))
+    }
+
+    /// [`TrustStore::update`], calling `record` with what was verified
+    /// (the report and the root versions newly accepted, as received) after
+    /// every check passed and before the switch: if `record` fails (the
+    /// ledger cannot take the event), the update is not switched to, so
+    /// every root the state trusts was recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn update_recorded(
+        &self,
+        metadata_url: &str,
+        targets_url: &str,
+        fetcher: &dyn Fetcher,
+        seed: Option<&[u8]>,
+        now: jiff::Timestamp,
+        accepted_at: jiff::Timestamp,
+        record: &mut dyn FnMut(&Updated, &[Accepted]) -> Result<(), String>,
+    ) -> Result<Updated, StoreError> {
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let lock_path = self.dir.join(".lock");
         let lock = std::fs::OpenOptions::new()
@@ -296,6 +320,14 @@ impl TrustStore {
             );
         }
         let root_after = updater.trusted().root().version;
+        let updated = Updated {
+            root_before,
+            root_after,
+            accepted,
+            targets: report,
+        };
+        let new_entries = &history[history.len().saturating_sub(updated.accepted.len())..];
+        record(&updated, new_entries).map_err(StoreError::Record)?;
         write_history(&history_path, &history)?;
         let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(|e| corrupt(&self.dir, e))?;
         write_file(&staging.path().join("manifest.json"), &manifest_json)?;
@@ -322,12 +354,7 @@ impl TrustStore {
         // it), so a command that resolved `current` just before the swap
         // still reads a complete state.
         drop(lock);
-        Ok(Updated {
-            root_before,
-            root_after,
-            accepted,
-            targets: report,
-        })
+        Ok(updated)
     }
 }
 

@@ -5,6 +5,7 @@ mod advisories_config;
 mod advisories_update;
 mod audit;
 mod completions;
+mod keys;
 mod ledger;
 mod ledger_monitor;
 mod ledger_serve;
@@ -20,6 +21,7 @@ mod scan;
 mod sigstore;
 pub(crate) mod snapshot;
 mod trust;
+mod trust_events;
 mod tuf;
 mod verify;
 
@@ -35,6 +37,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Sign(args) => publish::sign(args),
         Command::Attest(args) => publish::attest(args),
         Command::Keygen(args) => publish::keygen(args),
+        Command::Keys(cmd) => keys::run(cmd),
         Command::Advisories(cmd) => advisories::run(cmd),
         Command::Scan(args) => scan::run(args),
         Command::Rebuild(cmd) => rebuild::run(cmd),

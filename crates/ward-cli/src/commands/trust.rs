@@ -118,7 +118,19 @@ fn update(args: &TrustUpdateArgs) -> u8 {
         }
     };
     let store = store();
-    match store.update(&metadata, &targets, fetcher.as_ref(), seed.as_deref(), now, accepted_at) {
+    let ledger = args.ledger.as_deref();
+    let mut record = |updated: &ward_trust::store::Updated, roots: &[ward_trust::store::Accepted]| {
+        super::trust_events::trust_update(ledger, updated, roots, &metadata, accepted_at)
+    };
+    match store.update_recorded(
+        &metadata,
+        &targets,
+        fetcher.as_ref(),
+        seed.as_deref(),
+        now,
+        accepted_at,
+        &mut record,
+    ) {
         Ok(report) => {
             let mut out = String::new();
             let accepted = match report.accepted.as_slice() {

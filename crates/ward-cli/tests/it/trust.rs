@@ -335,3 +335,59 @@ fn trust_update_over_http_from_a_loopback_copy_of_the_repository() {
     assert!(run.stderr.contains("tuf fetch"), "{}", run.stderr);
     assert!(stored(&data, "targets/trusted_root.json").is_file());
 }
+
+/// Issue 15 item 2: every root version and key set an update accepts is a
+/// signed event in the ledger (digest: the bytes as received); an update
+/// with nothing new records nothing; an update the ledger cannot take is
+/// not switched to.
+#[test]
+fn every_accepted_root_and_key_set_is_a_ledger_event() {
+    let ctx = TestContext::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mirror = mirror(tmp.path());
+
+    // A ledger that cannot be opened: the update is refused, nothing switched to.
+    let blocker = tmp.path().join("not-a-directory");
+    std::fs::write(&blocker, b"x").unwrap();
+    let ledger_arg = blocker.join("ledger").display().to_string();
+    let run = update(&ctx, &data, &mirror, &["--at", AT, "--seed-root", &seed_v1(), "--ledger", &ledger_arg]);
+    run.expect(2);
+    assert!(run.stderr.contains("could not be recorded"), "{}", run.stderr);
+    assert!(!data.join("trust/current").exists());
+
+    update(&ctx, &data, &mirror, &["--at", AT, "--seed-root", &seed_v1()]).expect(0);
+    let events = crate::key_lifetimes::events(&data.join("ledger"));
+    let roots: Vec<&(String, String, serde_json::Value)> =
+        events.iter().filter(|e| e.1.starts_with("tuf-root:")).collect();
+    assert_eq!(roots.len(), 15, "{events:?}");
+    assert!(events.iter().all(|e| e.0 == "trust-root-accepted"));
+    for (v, e) in (1..=15u64).zip(&roots) {
+        assert_eq!(e.2["version"], v);
+        assert!(e.1.ends_with(&format!("#v{v}")), "{}", e.1);
+    }
+    assert_eq!(roots[0].2["how"], "seed");
+    let changed: Vec<u64> = roots
+        .iter()
+        .filter(|e| e.2["root_keys_changed"] == true)
+        .map(|e| e.2["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(changed, [4, 13]);
+    let targets: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.1.strip_prefix("tuf-target:"))
+        .collect();
+    assert_eq!(targets, ["trusted_root.json", "registry.npmjs.org/keys.json"]);
+    // The digests are of the bytes as received.
+    let ledger = ward_ledger::EmbeddedLedger::open_snapshot(&data.join("ledger")).unwrap();
+    let (entry, verifier) = (ledger.entry(14).unwrap(), ledger.verifier());
+    let ward_ledger::event::LedgerRecord::Event(v15) = ward_ledger::event::read_entry(&entry, &verifier).unwrap() else {
+        panic!("entry 14 is not an event");
+    };
+    let root15 = std::fs::read(repo().join("metadata/root_history/15.root.json")).unwrap();
+    assert_eq!(v15.subject[0].digest["sha256"], hex::encode(sha2::Sha256::digest(&root15)));
+
+    // Nothing new: nothing recorded.
+    update(&ctx, &data, &mirror, &["--at", AT]).expect(0);
+    assert_eq!(crate::key_lifetimes::events(&data.join("ledger")).len(), events.len());
+}
