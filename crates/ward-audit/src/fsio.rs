@@ -200,6 +200,17 @@ mod tests {
         assert_eq!(resolve_within(root, site, "a/./b/../c.py"), Some(site.join("a/c.py")));
     }
 
+    /// A file that yields other bytes than its size while it is read (as a
+    /// file being appended to does; `/proc` files do it every time) is
+    /// `Changed`, never hashed as if it were one state.
+    #[test]
+    fn a_file_that_changes_while_hashed_is_not_given_a_digest() {
+        assert!(matches!(
+            hash_file(Path::new("/proc/self/status")),
+            Err(ReadProblem::Changed)
+        ));
+    }
+
     #[test]
     fn a_fifo_is_not_waited_on_and_a_link_is_not_followed() {
         let dir = tempfile::tempdir().unwrap();

@@ -218,10 +218,8 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
         sha256: Some(h),
         sha512: None,
     });
-    let record_digests: HashMap<&str, &str> = rows
-        .iter()
-        .filter_map(|r| r.sha256.as_deref().map(|h| (r.path.as_str(), h)))
-        .collect();
+    let record_digests: HashMap<&str, Option<&str>> =
+        rows.iter().map(|r| (r.path.as_str(), r.sha256.as_deref())).collect();
     let mismatches = |wheel: &Manifest| {
         let files = by_install_path(wheel);
         // A wheel for another platform or release shares few paths: not this one.
@@ -229,7 +227,13 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
         (shared * 2 >= files.len()).then(|| {
             files
                 .iter()
-                .filter(|(p, (sha, _))| record_digests.get(*p).is_none_or(|h| h != sha))
+                .filter(|(p, (sha, size))| match record_digests.get(*p) {
+                    Some(Some(h)) => h != sha,
+                    // No digest in RECORD: the size on disk decides here;
+                    // the file is hashed against the wheel afterwards.
+                    Some(None) => std::fs::symlink_metadata(site.join(p)).map_or(true, |m| m.len() != *size),
+                    None => true,
+                })
                 .count()
         })
     };

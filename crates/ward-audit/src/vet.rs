@@ -144,9 +144,11 @@ pub(crate) fn vet<'a>(
         };
     }
     let mut best: Option<(usize, &Allow, Manifest)> = None;
+    let mut cached = 0;
     for allow in candidates.iter().rev() {
         match reference(ctx, allow, how.packing) {
             Some(Ok(m)) => {
+                cached += 1;
                 let Some(miss) = (how.mismatches)(&m) else {
                     continue;
                 };
@@ -179,10 +181,15 @@ pub(crate) fn vet<'a>(
         },
         None => {
             let last = candidates[candidates.len() - 1];
+            let why = if cached == 0 {
+                "is in the proxy cache to compare with".to_string()
+            } else {
+                format!("matches the installed files ({cached} of them are in the proxy cache)")
+            };
             f.add(
                 AlertKind::Unverifiable,
                 format!(
-                    "the installed tree records no artifact digest, and none of the {} artifacts the ledger allowed for {purl} (latest {}, entry {}) is in the proxy cache to compare with",
+                    "the installed tree records no artifact digest, and none of the {} artifacts the ledger allowed for {purl} (latest {}, entry {}) {why}",
                     candidates.len(),
                     last.file_name,
                     last.index

@@ -7,6 +7,7 @@
 
 mod adversarial;
 mod advisories;
+mod audit;
 mod archives;
 mod archives_differential;
 mod attestations;
