@@ -23,6 +23,10 @@ pub struct Cooldown {
     pub written: String,
     /// Packages the cooldown does not hold back.
     pub exempt: Vec<PackagePattern>,
+    /// The level its failures count at (`level`, default `deny`), whatever
+    /// the scope's mode: a policy can warn about unsigned packages and
+    /// still hold back new releases.
+    pub level: Mode,
     /// Line of the `cooldown` table.
     pub line: usize,
 }
@@ -100,7 +104,7 @@ impl Cooldown {
 }
 
 impl Policy {
-    /// The cooldowns that apply to a package, each with its mode and where
+    /// The cooldowns that apply to a package, each with its level and where
     /// it is written: each matching scope's (its own or the default's), or
     /// the default's when no scope matches.
     pub fn cooldowns_for(&self, id: &PackageId) -> Vec<(&Cooldown, Mode, String)> {
@@ -110,7 +114,7 @@ impl Policy {
                 .defaults
                 .cooldown
                 .iter()
-                .map(|c| (c, self.defaults.mode, format!("(defaults, {}:{})", self.path, c.line)))
+                .map(|c| (c, c.level, format!("(defaults, {}:{})", self.path, c.line)))
                 .collect();
         }
         scopes
@@ -118,7 +122,7 @@ impl Policy {
             .filter_map(|s| {
                 s.cooldown
                     .as_ref()
-                    .map(|c| (c, s.mode, format!("(scope {:?}, {}:{})", s.name, self.path, c.line)))
+                    .map(|c| (c, c.level, format!("(scope {:?}, {}:{})", s.name, self.path, c.line)))
             })
             .collect()
     }
@@ -153,6 +157,8 @@ pub(crate) struct RawCooldown {
     pub exempt: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub allow_security_fixes: Option<toml::Spanned<bool>>,
+    #[serde(default)]
+    pub level: Option<toml::Spanned<String>>,
 }
 
 impl crate::load::Loader {
@@ -213,11 +219,30 @@ impl crate::load::Loader {
             );
             ok = false;
         }
+        let level = match &c.level {
+            None => Mode::Enforce,
+            Some(l) => match l.get_ref().trim() {
+                "deny" => Mode::Enforce,
+                "warn" => Mode::Warn,
+                "audit" => Mode::Audit,
+                other => {
+                    self.report(
+                        DiagnosticCode::WrongType,
+                        Some(l.span()),
+                        format!("{key}.level"),
+                        format!("{other:?} is not one of \"deny\", \"warn\", \"audit\""),
+                    );
+                    ok = false;
+                    Mode::Enforce
+                }
+            },
+        };
         let (min_age, written) = min_age?;
         ok.then(|| Cooldown {
             min_age,
             written,
             exempt,
+            level,
             line: self.line(raw),
         })
     }

@@ -26,7 +26,7 @@ use ward_core::{Check, Fact, PackageId, Reason, ReasonCode};
 /// How a history rule counts: `deny`, `warn`, `audit` or `off`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleLevel {
-    /// In the scope's mode (enforce: deny).
+    /// Denies.
     Deny,
     /// At most a warning.
     Warn,
@@ -43,26 +43,21 @@ impl RuleLevel {
             "deny" => Some(Self::Deny),
             "warn" => Some(Self::Warn),
             "audit" => Some(Self::Audit),
-            "off" => Some(Self::Off),
+            "off" | "allow" => Some(Self::Off),
             _ => None,
         }
     }
 
-    /// The mode a failure counts in: the less strict of the rule's level
-    /// and the scope's mode (a scope in `audit` only records).
-    fn mode(self, scope: Mode) -> Option<Mode> {
-        let level = match self {
-            Self::Deny => Mode::Enforce,
-            Self::Warn => Mode::Warn,
-            Self::Audit => Mode::Audit,
-            Self::Off => return None,
-        };
-        let rank = |m: Mode| match m {
-            Mode::Enforce => 0,
-            Mode::Warn => 1,
-            Mode::Audit => 2,
-        };
-        Some(if rank(level) >= rank(scope) { level } else { scope })
+    /// The mode a failure counts in: the rule's own level, whatever the
+    /// scope's mode (like the risky-change rules), so that a policy can
+    /// warn about unsigned packages and still deny a regression.
+    pub fn mode(self) -> Option<Mode> {
+        match self {
+            Self::Deny => Some(Mode::Enforce),
+            Self::Warn => Some(Mode::Warn),
+            Self::Audit => Some(Mode::Audit),
+            Self::Off => None,
+        }
     }
 }
 
@@ -159,12 +154,11 @@ impl HistoryRule {
         id: &PackageId,
         checks: &[Check],
         history: Option<&ReleaseHistory>,
-        scope_mode: Mode,
         at: &dyn Fn(usize) -> String,
     ) -> Vec<(Mode, Reason)> {
         let mut out = Vec::new();
-        let prov_mode = self.provenance_regression.value.mode(scope_mode);
-        let pub_mode = self.publisher_change.value.mode(scope_mode);
+        let prov_mode = self.provenance_regression.value.mode();
+        let pub_mode = self.publisher_change.value.mode();
         let mut fail = |mode: Option<Mode>, code: ReasonCode, line: usize, message: String| {
             if let Some(mode) = mode {
                 out.push((mode, Reason::new(code, format!("{message} {}", at(line)))));
@@ -424,7 +418,7 @@ impl crate::model::Policy {
         for scope in self.scopes_for(id) {
             if let Some(rule) = &scope.history {
                 let at = |line: usize| format!("(scope {:?}, {}:{line})", scope.name, self.path);
-                found.extend(rule.judge(id, input.checks, input.release, scope.mode, &at));
+                found.extend(rule.judge(id, input.checks, input.release, &at));
             }
         }
         let today = input.now.to_zoned(jiff::tz::TimeZone::UTC).date();

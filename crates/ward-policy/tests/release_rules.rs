@@ -349,3 +349,25 @@ fn a_publisher_never_seen_in_the_window_is_a_publisher_change_in_the_rules_mode(
         "{found:?}"
     );
 }
+
+#[test]
+fn the_cooldown_denies_at_its_own_level_whatever_the_mode_and_can_be_set_to_warn() {
+    let h = ReleaseHistory {
+        registry: Some(registry(meta("1.0.0", "2026-03-01T10:00:00Z", "alice", false), vec![])),
+        ..ReleaseHistory::default()
+    };
+    let now = t("2026-03-01T11:00:00Z");
+    let warn_mode = policy("[defaults]\nmode = \"warn\"\ncooldown = { min_age = \"30m\" }\n");
+    let found = decide(&warn_mode, "pkg:npm/a@1.0.0", &[signed()], Some(&h), now);
+    assert!(found.is_empty(), "{found:?}");
+    let warn_mode = policy("[defaults]\nmode = \"warn\"\ncooldown = { min_age = \"72h\" }\n");
+    let found = decide(&warn_mode, "pkg:npm/a@1.0.0", &[signed()], Some(&h), now);
+    assert_eq!(found[0].0, "deny release-too-new", "{found:?}");
+    let lenient = policy("[defaults]\ncooldown = { min_age = \"3d\", level = \"warn\" }\n");
+    let found = decide(&lenient, "pkg:npm/a@1.0.0", &[signed()], Some(&h), now);
+    assert_eq!(found[0].0, "warn release-too-new", "{found:?}");
+    // A listing hides only what a cooldown at `deny` would refuse.
+    let id: ward_core::PackageId = "pkg:npm/a@1.0.0".parse().unwrap();
+    assert!(warn_mode.listing_hold(&id, &h, now).is_some());
+    assert!(lenient.listing_hold(&id, &h, now).is_none());
+}

@@ -28,6 +28,7 @@ mod proxy_faults;
 mod publish;
 mod rebuild;
 mod rego_limits;
+mod release_rules;
 mod risky;
 mod scan;
 mod scan_policy;

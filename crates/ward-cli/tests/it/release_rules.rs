@@ -1,0 +1,339 @@
+//! Release cooldown and provenance history end to end (issue 13 items 2,
+//! 3): real npm through `ward proxy` from a loopback HTTP upstream whose
+//! packuments carry publish times, publishers and `dist.attestations`, with
+//! ward's clock pinned (`WARD_TEST_NOW`).
+//!
+//! - cooldown: a release younger than `min_age` is left out of the
+//!   packument (npm picks the older one), its download is refused with
+//!   `release-too-new` and the second it becomes eligible, and at that
+//!   second a restarted proxy lets it in;
+//! - history: the real attested gundam-visor 1.0.1 (its npm attestations
+//!   from `../shared/testdata/npm-attestations`) installs and is recorded
+//!   with its verified provenance; a 1.0.2 without attestations is refused
+//!   with `provenance-regression`, naming the earlier release the ledger's
+//!   index holds.
+
+use crate::common::{Entry, shared, tgz};
+use crate::proxy::{client, have, start_proxy_with_env};
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+/// A loopback npm registry: fixed answers by path, 404 otherwise.
+#[derive(Clone, Default)]
+struct Upstream {
+    answers: Arc<Mutex<HashMap<String, Vec<u8>>>>,
+    port: u16,
+}
+
+/// One version as the upstream's packument lists it.
+struct Version<'a> {
+    version: &'a str,
+    tarball: Vec<u8>,
+    time: &'a str,
+    publisher: &'a str,
+    /// The npm attestations response served for it, if any.
+    attestations: Option<Vec<u8>>,
+}
+
+impl Upstream {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let up = Upstream {
+            port: listener.local_addr().unwrap().port(),
+            ..Default::default()
+        };
+        let server = up.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let s = server.clone();
+                std::thread::spawn(move || s.handle(stream));
+            }
+        });
+        up
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn handle(&self, stream: TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        loop {
+            let mut request = String::new();
+            if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                return;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .replace("%2f", "/")
+                .replace("%2F", "/");
+            let body = self.answers.lock().unwrap().get(&path).cloned();
+            let mut out = stream.try_clone().unwrap();
+            let written = match body {
+                Some(b) => out
+                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes())
+                    .and_then(|()| out.write_all(&b)),
+                None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+            };
+            if written.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Serves a full packument of `name` with these versions (the last is
+    /// `latest`), their tarballs and attestations.
+    fn publish(&self, name: &str, versions: &[Version<'_>]) {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let mut docs = serde_json::Map::new();
+        let mut times = serde_json::Map::new();
+        let mut answers = self.answers.lock().unwrap();
+        for v in versions {
+            let mut doc = package_json(&v.tarball);
+            let path = format!("/{name}/-/{name}-{}.tgz", v.version);
+            doc["_npmUser"] = serde_json::json!({"name": v.publisher, "email": format!("{}@example.invalid", v.publisher)});
+            doc["dist"] = serde_json::json!({
+                "tarball": format!("{}{path}", self.base()),
+                "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&v.tarball))),
+            });
+            if let Some(att) = &v.attestations {
+                let at = format!("/-/npm/v1/attestations/{name}@{}", v.version);
+                doc["dist"]["attestations"] = serde_json::json!({
+                    "url": format!("{}{at}", self.base()),
+                    "provenance": {"predicateType": "https://slsa.dev/provenance/v1"},
+                });
+                answers.insert(at, att.clone());
+            }
+            docs.insert(v.version.to_string(), doc);
+            times.insert(v.version.to_string(), v.time.into());
+            answers.insert(path, v.tarball.clone());
+        }
+        times.insert("created".into(), "2020-01-01T00:00:00.000Z".into());
+        let latest = versions.last().map(|v| v.version).unwrap_or_default();
+        let packument = serde_json::json!({
+            "name": name,
+            "dist-tags": {"latest": latest},
+            "versions": docs,
+            "time": times,
+        });
+        answers.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
+    }
+}
+
+/// The `package/package.json` inside a tarball.
+fn package_json(tgz: &[u8]) -> serde_json::Value {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tgz));
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_string_lossy() == "package/package.json" {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text).unwrap();
+            return serde_json::from_slice(&text).unwrap();
+        }
+    }
+    panic!("no package/package.json");
+}
+
+/// A real tarball with its version changed (everything else kept).
+fn bumped(src: &Path, version: &str, dir: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(src).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        if path == "package/package.json" {
+            let mut json: serde_json::Value = serde_json::from_slice(&data).unwrap();
+            json["version"] = version.into();
+            data = serde_json::to_vec_pretty(&json).unwrap();
+        }
+        files.push((path, data));
+    }
+    let entries: Vec<Entry<'_>> = files.iter().map(|(p, d)| Entry::File(p, d)).collect();
+    let out = dir.join(format!("bumped-{version}.tgz"));
+    tgz(&out, &entries);
+    std::fs::read(&out).unwrap()
+}
+
+fn npm(base: &str, prefix: &Path, spec: &str) -> crate::proxy::Output {
+    std::fs::create_dir_all(prefix).unwrap();
+    client(
+        Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-update-notifier",
+                "--ignore-scripts",
+            ])
+            .args(["--registry", &format!("{base}/npm/")])
+            .arg("--prefix")
+            .arg(prefix)
+            .arg("--cache")
+            .arg(prefix.join(".npm-cache"))
+            .arg(spec)
+            .env("npm_config_userconfig", "/dev/null"),
+    )
+}
+
+/// A plain HTTP GET through the proxy: the body.
+fn get(base: &str, path: &str) -> String {
+    let hostport = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(hostport).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+}
+
+fn installed_version(prefix: &Path, name: &str) -> String {
+    let text = std::fs::read(prefix.join("node_modules").join(name).join("package.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&text).unwrap();
+    json["version"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn npm_cooldown_hides_young_releases_refuses_their_download_and_lets_them_in_at_the_second() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let n = shared().join("npm-neighbours");
+    let up = Upstream::start();
+    up.publish(
+        "chalk",
+        &[
+            Version {
+                version: "5.6.0",
+                tarball: std::fs::read(n.join("chalk-5.6.0.tgz")).unwrap(),
+                time: "2026-01-01T00:00:00.000Z",
+                publisher: "sindresorhus",
+                attestations: None,
+            },
+            Version {
+                version: "5.6.2",
+                tarball: std::fs::read(n.join("chalk-5.6.2.tgz")).unwrap(),
+                time: "2026-03-01T10:00:00.000Z",
+                publisher: "sindresorhus",
+                attestations: None,
+            },
+        ],
+    );
+    // Unsigned packages only warn; the cooldown denies at its own level.
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[defaults]\nmode = \"warn\"\ncooldown = { min_age = \"3d\" }\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--npm-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        policy.display().to_string(),
+    ];
+
+    // One second before 5.6.2 has been public for three days.
+    let proxy = start_proxy_with_env(&data, &args, &[("WARD_TEST_NOW", "2026-03-04T09:59:59Z")]);
+    let doc: serde_json::Value = serde_json::from_str(&get(&proxy.base, "/npm/chalk")).unwrap();
+    assert!(doc["versions"].get("5.6.2").is_none(), "5.6.2 is listed: {doc}");
+    assert!(doc["versions"].get("5.6.0").is_some());
+    assert_eq!(doc["dist-tags"]["latest"], "5.6.0");
+    // npm resolves to the older release.
+    let older = dir.path().join("older");
+    let out = npm(&proxy.base, &older, "chalk");
+    assert!(out.ok, "{}", out.text);
+    assert_eq!(installed_version(&older, "chalk"), "5.6.0");
+    // Asked for by name (as a lockfile does), the download is refused with the eligible time.
+    let out = npm(&proxy.base, &dir.path().join("young"), "chalk@5.6.2");
+    assert!(!out.ok, "{}", out.text);
+    let tarball = get(&proxy.base, "/npm/chalk/-/chalk-5.6.2.tgz");
+    assert!(tarball.contains("release-too-new"), "{tarball}");
+    assert!(tarball.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"), "{tarball}");
+    drop(proxy);
+
+    // At the second it becomes eligible, the same proxy data lets it in.
+    let proxy = start_proxy_with_env(&data, &args, &[("WARD_TEST_NOW", "2026-03-04T10:00:00Z")]);
+    let doc: serde_json::Value = serde_json::from_str(&get(&proxy.base, "/npm/chalk")).unwrap();
+    assert_eq!(doc["dist-tags"]["latest"], "5.6.2");
+    let now_ok = dir.path().join("eligible");
+    let out = npm(&proxy.base, &now_ok, "chalk@5.6.2");
+    assert!(out.ok, "{}", out.text);
+    assert_eq!(installed_version(&now_ok, "chalk"), "5.6.2");
+}
+
+#[test]
+fn npm_release_without_the_provenance_its_predecessor_carried_is_a_provenance_regression() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let a = shared().join("npm-attestations");
+    let real = a.join("gundam-visor-cli-v1-tag.tgz");
+    let up = Upstream::start();
+    up.publish(
+        "gundam-visor",
+        &[
+            Version {
+                version: "1.0.1",
+                tarball: std::fs::read(&real).unwrap(),
+                time: "2024-06-01T00:00:00.000Z",
+                publisher: "ramonpetgrave64",
+                attestations: Some(std::fs::read(a.join("gundam-visor-cli-v1-tag.tgz.json")).unwrap()),
+            },
+            Version {
+                version: "1.0.2",
+                tarball: bumped(&real, "1.0.2", dir.path()),
+                time: "2024-07-01T00:00:00.000Z",
+                publisher: "ramonpetgrave64",
+                attestations: None,
+            },
+        ],
+    );
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[defaults]\nmode = \"warn\"\n\n[[scope]]\nname = \"gundam\"\npackages = [\"npm:gundam-visor\"]\nmode = \"warn\"\nhistory = { provenance_regression = \"deny\", publisher_change = \"warn\", window = 10 }\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--npm-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        policy.display().to_string(),
+    ];
+    let proxy = start_proxy_with_env(&data, &args, &[("WARD_TEST_NOW", "2024-08-01T00:00:00Z")]);
+
+    // The attested release installs; its verified provenance goes into the ledger.
+    let out = npm(&proxy.base, &dir.path().join("first"), "gundam-visor@1.0.1");
+    assert!(out.ok, "{}", out.text);
+
+    // The next release has none: refused, naming what it was compared with.
+    let out = npm(&proxy.base, &dir.path().join("second"), "gundam-visor@1.0.2");
+    assert!(!out.ok, "{}", out.text);
+    assert!(out.text.contains("provenance-regression"), "{}", out.text);
+    let refused = get(&proxy.base, "/npm/gundam-visor/-/gundam-visor-1.0.2.tgz");
+    assert!(refused.contains("provenance-regression"), "{refused}");
+    assert!(refused.contains("1.0.1 (ledger entry"), "{refused}");
+    assert!(
+        refused.contains("https://github.com/ramonpetgrave64/gundam-visor .github/workflows/npm-publish.yml"),
+        "{refused}"
+    );
+}
