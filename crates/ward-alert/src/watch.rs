@@ -93,7 +93,7 @@ impl Triggers {
     }
 
     /// Blocks until the next trigger.
-    pub fn next(&mut self) -> Trigger {
+    pub fn wait(&mut self) -> Trigger {
         loop {
             let left = self.next_tick.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
@@ -136,7 +136,7 @@ pub fn parse_interval(text: &str) -> Result<Duration, AlertError> {
         Some(i) => text.split_at(i),
         None => (text, "s"),
     };
-    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let n: u64 = digits.parse().map_err(|_overflow| bad())?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -178,8 +178,8 @@ mod tests {
         )
         .unwrap();
         std::fs::write(env.join("x.py"), "changed").unwrap();
-        assert!(matches!(t.next(), Trigger::Files(p) if p.iter().any(|p| p.ends_with("x.py"))));
+        assert!(matches!(t.wait(), Trigger::Files(p) if p.iter().any(|p| p.ends_with("x.py"))));
         std::fs::write(db.join("osv.json"), "{}").unwrap();
-        assert_eq!(t.next(), Trigger::Database);
+        assert_eq!(t.wait(), Trigger::Database);
     }
 }

@@ -3,6 +3,8 @@
 //! every transition an event in the ledger; export payloads and a push to
 //! a loopback tracker that never opens a duplicate issue.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, missing_docs)]
+
 #[path = "support/receiver.rs"]
 #[allow(dead_code)]
 mod receiver;
@@ -60,7 +62,7 @@ fn one_ticket_per_finding_resolved_and_reopened_with_every_transition_in_the_led
     );
     let tr = store
         .sync(
-            &[ghsa.clone()],
+            std::slice::from_ref(&ghsa),
             &all,
             &owners,
             t("2026-12-01T00:00:00Z"),
@@ -100,7 +102,7 @@ fn one_ticket_per_finding_resolved_and_reopened_with_every_transition_in_the_led
     // Past its due date: overdue.
     let tr = store
         .sync(
-            &[cve.clone()],
+            std::slice::from_ref(&cve),
             &all,
             &owners,
             t("2026-12-11T00:00:00Z"),

@@ -2,6 +2,8 @@
 //! and redirects elsewhere: nothing is lost, nothing is sent out of order,
 //! a redirect is never followed, and delivering never blocks the caller.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, missing_docs)]
+
 #[path = "support/receiver.rs"]
 #[allow(dead_code)]
 mod receiver;

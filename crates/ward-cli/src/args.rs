@@ -40,6 +40,12 @@ pub(crate) enum Command {
     Rebuild(crate::commands::rebuild::RebuildCommand),
     /// Audit what is installed (Python environments, node_modules, cargo vendor/ and homes) against what ward allowed.
     Audit(AuditArgs),
+    /// Watch environments and lockfiles: re-audit on an interval and on changes, alert once per
+    /// finding (ledger events, webhook, JSON lines, syslog), and when it resolves.
+    Watch(Box<crate::commands::watch::WatchArgs>),
+    /// Remediation tickets: one per finding, with owner, due date and state; export to GitHub or Jira.
+    #[command(subcommand)]
+    Tickets(crate::commands::tickets::TicketsCommand),
     /// The transparency ledger of decisions: show, prove, verify, search.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -539,6 +545,14 @@ pub(crate) enum LedgerCommand {
         /// when none of --digest, --purl and --since is given, else all).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         limit: Option<u64>,
+        /// List events (alerts, ticket transitions, trust roots, snapshots)
+        /// instead of decisions; --purl then matches the event's subject.
+        #[arg(long, conflicts_with_all = ["digest", "verdict"])]
+        events: bool,
+        /// Only events of this kind (alert-raised, alert-resolved,
+        /// ticket-transition, trust-root-accepted, …); implies --events.
+        #[arg(long, value_name = "KIND", conflicts_with_all = ["digest", "verdict"])]
+        kind: Option<String>,
         #[command(flatten)]
         dir: LedgerDir,
     },

@@ -12,6 +12,7 @@ pub(crate) mod audit;
 pub(crate) mod diagnostics;
 pub(crate) mod generated;
 pub(crate) mod json;
+pub(crate) mod monitor;
 pub(crate) mod proxy_log;
 pub(crate) mod rebuild;
 pub(crate) mod recover;
@@ -192,6 +193,27 @@ pub(crate) fn search_hits(hits: &[(u64, ward_ledger::record::DecisionRecord)]) {
                 .as_ref()
                 .map(|d| format!("sha256:{}", d.sha256))
                 .unwrap_or_else(|| "no digest".into()),
+        );
+    }
+}
+
+pub(crate) fn event_hits(hits: &[(u64, ward_ledger::event::EventRecord)]) {
+    if hits.is_empty() {
+        println!("no event found");
+    }
+    for (i, e) in hits {
+        let p = &e.predicate;
+        let code = p.code.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
+        let summary = if p.summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", p.summary)
+        };
+        println!(
+            "entry {i}: {}{code} {} at {}{summary}",
+            p.kind,
+            e.subject_name().unwrap_or("?"),
+            p.time,
         );
     }
 }

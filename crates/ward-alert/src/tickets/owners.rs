@@ -20,11 +20,14 @@ use std::path::{Path, PathBuf};
 /// The largest CODEOWNERS file read.
 const MAX_BYTES: u64 = 4 << 20;
 
+/// One CODEOWNERS line: its pattern, compiled, and its owners.
+type Rule = (Gitignore, Vec<String>);
+
 /// Owner rules.
 #[derive(Debug, Default)]
 pub struct Owners {
     table: BTreeMap<String, Vec<String>>,
-    codeowners: Option<(PathBuf, Vec<(Gitignore, Vec<String>)>)>,
+    codeowners: Option<(PathBuf, Vec<Rule>)>,
 }
 
 /// `*` as "any run of characters"; everything else literal.

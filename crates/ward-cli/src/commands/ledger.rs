@@ -4,7 +4,8 @@ use super::{Usage, open_ledger, open_ledger_for_reading, or_usage};
 use crate::args::{LedgerCommand, SearchVerdict};
 use crate::output;
 use ward_core::PackageId;
-use ward_ledger::record::{open_record, read_record};
+use ward_ledger::event::{EventKind, LedgerRecord, read_entry};
+use ward_ledger::record::open_record;
 
 /// How many decisions a bare `ward ledger search` lists.
 const RECENT_DECISIONS: u64 = 20;
@@ -44,8 +45,12 @@ pub(super) fn run(cmd: LedgerCommand) -> u8 {
             verdict,
             since,
             limit,
+            events,
+            kind,
             dir,
         } => {
+            let kind = kind.as_deref().map(EventKind::parse);
+            let events = events || kind.is_some();
             let since = since.as_deref().map(parse_since).transpose()?;
             let mut ledger = open_ledger_for_reading(dir.ledger.as_deref())?;
             let want_purl = purl
@@ -68,8 +73,16 @@ pub(super) fn run(cmd: LedgerCommand) -> u8 {
                 if hits.len() as u64 >= limit {
                     break;
                 }
-                let record = read_record(&ledger.entry(i)?, &ledger.verifier())?;
-                let time = record.predicate.time_verified;
+                // Entries are told apart by type: decisions, or events
+                // (listed only with --events); others are skipped.
+                let record = match read_entry(&ledger.entry(i)?, &ledger.verifier())? {
+                    LedgerRecord::Decision(r) if !events => Hit::Decision(r),
+                    LedgerRecord::Event(e) if events && kind.as_ref().is_none_or(|k| *k == e.predicate.kind) => {
+                        Hit::Event(e)
+                    }
+                    _ => continue,
+                };
+                let time = record.time();
                 if let Some(since) = since {
                     // Entries are appended in time order, give or take the
                     // appenders that raced for one batch: once well past
@@ -83,21 +96,43 @@ pub(super) fn run(cmd: LedgerCommand) -> u8 {
                 }
                 let matches = match (&digest, &want_purl) {
                     (Some(d), _) => record.sha256() == Some(d.as_str()),
-                    (None, Some(p)) => record
-                        .purl()
-                        .and_then(|n| n.parse::<PackageId>().ok())
-                        .is_some_and(|s| {
-                            s.ecosystem == p.ecosystem
-                                && s.normalized_name() == p.normalized_name()
-                                && (p.version.is_none() || s.version == p.version)
-                        }),
+                    (None, Some(p)) => record.name().is_some_and(|n| {
+                        n == purl.as_deref().unwrap_or_default()
+                            || n.parse::<PackageId>().ok().is_some_and(|s| {
+                                s.ecosystem == p.ecosystem
+                                    && s.normalized_name() == p.normalized_name()
+                                    && (p.version.is_none() || s.version == p.version)
+                            })
+                    }),
                     (None, None) => true,
-                } && want_allowed.is_none_or(|allowed| record.allowed() == allowed);
+                } && want_allowed.is_none_or(|allowed| record.allowed() == Some(allowed));
                 if matches {
                     hits.push((i, record));
                 }
             }
             hits.reverse();
+            if events {
+                let hits: Vec<_> = hits
+                    .into_iter()
+                    .filter_map(|(i, h)| match h {
+                        Hit::Event(e) => Some((i, *e)),
+                        Hit::Decision(_) => None,
+                    })
+                    .collect();
+                output::event_hits(&hits);
+                return Ok(if hits.is_empty() {
+                    crate::EXIT_DENY
+                } else {
+                    crate::EXIT_ALLOW
+                });
+            }
+            let hits: Vec<_> = hits
+                .into_iter()
+                .filter_map(|(i, h)| match h {
+                    Hit::Decision(r) => Some((i, *r)),
+                    Hit::Event(_) => None,
+                })
+                .collect();
             output::search_hits(&hits);
             Ok(if hits.is_empty() {
                 crate::EXIT_DENY
@@ -145,6 +180,47 @@ pub(super) fn run(cmd: LedgerCommand) -> u8 {
             Ok(crate::EXIT_ALLOW)
         }
     })
+}
+
+/// One search hit: a decision, or an event (with `--events`).
+enum Hit {
+    Decision(Box<ward_ledger::record::DecisionRecord>),
+    Event(Box<ward_ledger::event::EventRecord>),
+}
+
+impl Hit {
+    fn time(&self) -> jiff::Timestamp {
+        match self {
+            Hit::Decision(r) => r.predicate.time_verified,
+            Hit::Event(e) => e.predicate.time,
+        }
+    }
+
+    /// The decision's purl, or the event's subject.
+    fn name(&self) -> Option<&str> {
+        match self {
+            Hit::Decision(r) => r.purl(),
+            Hit::Event(e) => e.subject_name(),
+        }
+    }
+
+    fn sha256(&self) -> Option<&str> {
+        match self {
+            Hit::Decision(r) => r.sha256(),
+            Hit::Event(e) => e
+                .subject
+                .first()
+                .and_then(|s| s.digest.get("sha256"))
+                .map(String::as_str),
+        }
+    }
+
+    fn allowed(&self) -> Option<bool> {
+        match self {
+            Hit::Decision(r) => Some(r.allowed()),
+            Hit::Event(_) => None,
+        }
+    }
 }
 
 /// `--since TIME`: an RFC 3339 time, a date (midnight UTC), or an age

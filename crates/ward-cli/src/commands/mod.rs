@@ -19,11 +19,13 @@ pub(crate) mod rollback;
 mod run_isolation;
 mod scan;
 mod sigstore;
+pub(crate) mod tickets;
 pub(crate) mod snapshot;
 mod trust;
 mod trust_events;
 mod tuf;
 mod verify;
+pub(crate) mod watch;
 
 use crate::args::{Cli, Command, SignerArgs, TrustArgs};
 use crate::output;
@@ -40,6 +42,8 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Advisories(cmd) => advisories::run(cmd),
         Command::Scan(args) => scan::run(args),
+        Command::Watch(args) => watch::run(*args),
+        Command::Tickets(cmd) => tickets::run(cmd),
         Command::Rebuild(cmd) => rebuild::run(cmd),
         Command::Audit(args) => audit::run(args),
         Command::Ledger(cmd) => ledger::run(cmd),
