@@ -67,6 +67,11 @@ pub(crate) fn manifest(
     max_bytes: u64,
     max_entries: u64,
 ) -> Result<Manifest, String> {
+    if packing == Packing::TarGz {
+        // One pass: the compressed bytes are hashed as they are unpacked, and
+        // nothing is believed until the digest is checked at the end.
+        return tar_manifest(path, sha256, max_bytes, max_entries);
+    }
     if let Some(want) = sha256 {
         let got = fsio::hash_file(path).map_err(|p| describe(&p))?;
         if got.sha256 != want {
@@ -76,7 +81,7 @@ pub(crate) fn manifest(
             return Err(format!("{} is over {max_bytes} bytes", path.display()));
         }
     }
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (file, _) = fsio::open_file(path).map_err(|p| format!("{}: {p}", path.display()))?;
     let mut out = Manifest::new();
     match packing {
         Packing::Zip => {
@@ -99,28 +104,65 @@ pub(crate) fn manifest(
                 out.insert(name, (sha, size));
             }
         }
-        Packing::TarGz => {
-            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-            let mut left = max_bytes;
-            let mut count = 0u64;
-            for entry in tar.entries().map_err(|e| format!("{}: {e}", path.display()))? {
-                let entry = entry.map_err(|e| format!("{}: {e}", path.display()))?;
-                count += 1;
-                if count > max_entries {
-                    return Err(format!("{}: more than {max_entries} entries", path.display()));
-                }
-                if !entry.header().entry_type().is_file() {
-                    continue;
-                }
-                let full = entry.path().map_err(|e| format!("{}: {e}", path.display()))?;
-                let rel: PathBuf = full.components().skip(1).collect();
-                let name = fsio::rel_text(&rel);
-                let (sha, size) = hash_stream(entry, left)?;
-                left -= size;
-                if !name.is_empty() {
-                    out.insert(name, (sha, size));
-                }
+        // Read in one pass by `tar_manifest`.
+        Packing::TarGz => {}
+    }
+    Ok(out)
+}
+
+/// SHA-256 of everything read through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn tar_manifest(path: &Path, sha256: Option<&str>, max_bytes: u64, max_entries: u64) -> Result<Manifest, String> {
+    let (file, meta) = fsio::open_file(path).map_err(|p| format!("{}: {p}", path.display()))?;
+    if meta.len() > max_bytes {
+        return Err(format!("{} is over {max_bytes} bytes", path.display()));
+    }
+    let mut hashing = Hashing {
+        inner: std::io::BufReader::with_capacity(256 * 1024, file),
+        hasher: sha2::Sha256::new(),
+    };
+    let mut out = Manifest::new();
+    {
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&mut hashing));
+        let mut left = max_bytes;
+        let mut count = 0u64;
+        for entry in tar.entries().map_err(|e| format!("{}: {e}", path.display()))? {
+            let entry = entry.map_err(|e| format!("{}: {e}", path.display()))?;
+            count += 1;
+            if count > max_entries {
+                return Err(format!("{}: more than {max_entries} entries", path.display()));
             }
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let full = entry.path().map_err(|e| format!("{}: {e}", path.display()))?;
+            let rel: PathBuf = full.components().skip(1).collect();
+            let name = fsio::rel_text(&rel);
+            let (sha, size) = hash_stream(entry, left)?;
+            left -= size;
+            if !name.is_empty() {
+                out.insert(name, (sha, size));
+            }
+        }
+    }
+    // The rest of the file (gzip trailer, padding) counts in the digest too.
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(want) = sha256 {
+        let got = hex::encode(hashing.hasher.finalize());
+        if got != want {
+            return Err(format!("{} is not the artifact sha256:{want}", path.display()));
         }
     }
     Ok(out)

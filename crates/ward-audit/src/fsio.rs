@@ -70,7 +70,7 @@ pub(crate) fn kind_of(m: &Metadata) -> &'static str {
 }
 
 /// Opens a regular file without following a link or waiting on a FIFO.
-fn open_file(path: &Path) -> Result<(File, Metadata), ReadProblem> {
+pub(crate) fn open_file(path: &Path) -> Result<(File, Metadata), ReadProblem> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)

@@ -289,3 +289,112 @@ fn a_directory_of_a_million_files_is_walked_as_a_stream() {
     let r = run(&[&site], &Allows::empty());
     assert_eq!(r.stats.findings_omitted, 1_000_000 - 100);
 }
+
+fn tar_gz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::default(),
+    ));
+    for (p, body) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, p, *body).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+const MANIFEST: &[u8] = b"[package]\nname = \"tiny\"\nversion = \"0.1.0\"\n";
+const LIB: &[u8] = b"pub fn f() {}\n";
+
+#[test]
+fn vendored_crates_are_checked_against_their_checksums_and_the_ledger() {
+    let d = tempfile::tempdir().unwrap();
+    let krate = d.path().join("vendor/tiny");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::write(krate.join("Cargo.toml"), MANIFEST).unwrap();
+    std::fs::write(krate.join("src/lib.rs"), LIB).unwrap();
+    let crate_bytes = tar_gz(&[("tiny-0.1.0/Cargo.toml", MANIFEST), ("tiny-0.1.0/src/lib.rs", LIB)]);
+    let package = hex::encode(sha2::Sha256::digest(&crate_bytes));
+    let sums = serde_json::json!({
+        "files": {
+            "Cargo.toml": hex::encode(sha2::Sha256::digest(MANIFEST)),
+            "src/lib.rs": hex::encode(sha2::Sha256::digest(LIB)),
+            "../../outside": "00",
+        },
+        "package": package,
+    });
+    std::fs::write(krate.join(".cargo-checksum.json"), sums.to_string()).unwrap();
+    let mut allows = Allows::empty();
+    allows.push(allow(3, "pkg:cargo/tiny@0.1.0", "tiny-0.1.0.crate", &package, None));
+    let r = run(&[d.path()], &allows);
+    assert_eq!(kinds(&r), vec![(AlertKind::PathEscapes, Some("../../outside".into()))]);
+    assert_eq!(r.packages[0].allow.as_ref().map(|a| a.index), Some(3));
+    std::fs::write(krate.join("src/lib.rs"), b"pub fn f() { evil() }\n").unwrap();
+    let r = run(&[d.path()], &Allows::empty());
+    let k = kinds(&r);
+    assert!(k.contains(&(AlertKind::Unvetted, None)), "{k:?}");
+    assert!(k.contains(&(AlertKind::Modified, Some("src/lib.rs".into()))), "{k:?}");
+}
+
+#[test]
+fn a_cargo_homes_sources_are_compared_with_the_crate_they_came_from() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d
+        .path()
+        .join("registry/src/index.crates.io-1949cf8c6b5b557f/tiny-0.1.0");
+    let cache = d.path().join("registry/cache/index.crates.io-1949cf8c6b5b557f");
+    std::fs::create_dir_all(src.join("src")).unwrap();
+    std::fs::create_dir_all(&cache).unwrap();
+    let crate_bytes = tar_gz(&[("tiny-0.1.0/Cargo.toml", MANIFEST), ("tiny-0.1.0/src/lib.rs", LIB)]);
+    std::fs::write(cache.join("tiny-0.1.0.crate"), &crate_bytes).unwrap();
+    std::fs::write(src.join("Cargo.toml"), MANIFEST).unwrap();
+    std::fs::write(src.join("src/lib.rs"), b"pub fn f() { evil() }\n").unwrap();
+    std::fs::write(src.join(".cargo-ok"), b"{\"v\":1}").unwrap();
+    std::fs::write(src.join("build.rs"), b"fn main() {}\n").unwrap();
+    let package = hex::encode(sha2::Sha256::digest(&crate_bytes));
+    let mut allows = Allows::empty();
+    allows.push(allow(0, "pkg:cargo/tiny@0.1.0", "tiny-0.1.0.crate", &package, None));
+    let r = run(&[d.path()], &allows);
+    assert_eq!(
+        kinds(&r),
+        vec![
+            (AlertKind::Modified, Some("src/lib.rs".into())),
+            (AlertKind::Extra, Some("build.rs".into())),
+        ]
+    );
+}
+
+#[test]
+fn a_cached_artifact_that_is_not_the_allowed_bytes_is_not_believed() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = npm_tree(d.path(), "swap", "1.0.0");
+    let tgz = tar_gz(&[
+        (
+            "package/package.json",
+            &std::fs::read(dir.join("package.json")).unwrap(),
+        ),
+        ("package/index.js", b"module.exports = 1;\n"),
+    ]);
+    let sha256 = hex::encode(sha2::Sha256::digest(&tgz));
+    let cache = d.path().join("cache");
+    std::fs::create_dir_all(cache.join("blobs")).unwrap();
+    // Other bytes under the allowed digest's name.
+    std::fs::write(
+        cache.join("blobs").join(&sha256),
+        tar_gz(&[("package/index.js", b"evil")]),
+    )
+    .unwrap();
+    let mut allows = Allows::empty();
+    allows.push(allow(0, "pkg:npm/swap@1.0.0", "swap-1.0.0.tgz", &sha256, None));
+    let ctx = AuditContext::new(&allows, now()).with_cache(cache);
+    let r = audit(&[d.path().to_path_buf()], &ctx).unwrap();
+    let f: Vec<_> = r.of_kind(AlertKind::Unverifiable).collect();
+    assert!(
+        !f.is_empty() && f[0].detail.contains("is not the artifact"),
+        "{:?}",
+        kinds(&r)
+    );
+    assert!(r.of_kind(AlertKind::Modified).next().is_none());
+}
