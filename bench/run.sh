@@ -133,6 +133,9 @@ fi
 unset WARD_DATA_DIR
 rm -rf "$scan_dir"
 
+echo "== ward audit of a 200-distribution Python site and a 1,000-package node_modules (synthetic, allowed through ward verify), next to sha256sum, pip check and npm ls (goal: hashing >= 80% of sha256sum)"
+bench/audit.sh "$ward"
+
 echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
 file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
 trap 'rm -f "$file"' EXIT
