@@ -53,7 +53,7 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
     let n = name.clone();
     match tokio::task::spawn_blocking(move || index_file(&p, &upstream, &name)).await {
         Ok(Ok(bytes)) => {
-            let bytes = mark_refused(&proxy, &bytes);
+            let bytes = hold_back(&proxy, &n, &mark_refused(&proxy, &bytes));
             // Cargo revalidates with If-None-Match; the tag is the served content's digest.
             use sha2::Digest as _;
             let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&bytes))[..32]);
@@ -108,6 +108,36 @@ fn mark_refused(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
         });
         out.push_str(marked.as_deref().unwrap_or(line));
         out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// The index file without the lines of versions a cooldown holds back
+/// (cargo then resolves to an older version; a lockfile naming one gets the
+/// download's 403 with the reason). Only when the policy reads release
+/// metadata for the crate; other lines pass byte for byte.
+fn hold_back(proxy: &Proxy, name: &str, bytes: &[u8]) -> Vec<u8> {
+    let id = |v: Option<String>| PackageId::new(Ecosystem::Cargo, None, name, v);
+    if !proxy.keeper.wants_release_metadata(&id(None)) {
+        return bytes.to_vec();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let releases = crate::release_meta::cargo(&text);
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let version = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| v.get("vers").and_then(Value::as_str).map(String::from));
+        let held = version.is_some_and(|v| {
+            proxy
+                .keeper
+                .listing_hold(&id(Some(v.clone())), releases.for_version(&v))
+                .is_some()
+        });
+        if !held {
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     out.into_bytes()
 }
@@ -167,7 +197,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
     let p = Arc::clone(&proxy);
     let (n, v) = (name.clone(), version.clone());
     let located = tokio::task::spawn_blocking(move || locate(&p, &upstream, &n, &v)).await;
-    let (source, cksum) = match located {
+    let (source, cksum, release) = match located {
         Ok(Ok(found)) => found,
         Ok(Err(answer)) => return served(answer, "text/plain", false).await,
         Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string(), false),
@@ -188,15 +218,23 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         attestations: Vec::new(),
         npm_signatures: Vec::new(),
         upstream_host: dl_host,
-        release: None,
+        release,
     };
     served(proxy.keeper.artifact(request).await, "application/gzip", false).await
 }
 
+/// What the index says about a version: where its `.crate` is, its
+/// `cksum`, and the release metadata (when the policy reads it).
+type Located = (Source, String, Option<ward_policy::release::RegistryReleases>);
+
 /// Finds a version's `cksum` in the index and where its `.crate` is.
-fn locate(proxy: &Proxy, upstream: &Upstream, name: &str, version: &str) -> Result<(Source, String), crate::Served> {
+fn locate(proxy: &Proxy, upstream: &Upstream, name: &str, version: &str) -> Result<Located, crate::Served> {
     let index = index_file(proxy, upstream, name)?;
     let text = String::from_utf8_lossy(&index);
+    let release = proxy
+        .keeper
+        .wants_release_metadata(&PackageId::new(Ecosystem::Cargo, None, name, None))
+        .then(|| crate::release_meta::cargo(&text).for_version(version));
     let entry = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -224,7 +262,7 @@ fn locate(proxy: &Proxy, upstream: &Upstream, name: &str, version: &str) -> Resu
             Source::Url(from_template(&dl, name, version, &cksum))
         }
     };
-    Ok((source, cksum))
+    Ok((source, cksum, release))
 }
 
 fn dl_template(proxy: &Proxy, upstream: &Upstream) -> Result<String, crate::Served> {

@@ -101,6 +101,12 @@ impl Weigh for FileEntry {
             + self.yanked.weigh()
             + self.core_metadata.weigh()
             + self.provenance.weigh()
+            + self.upload_time.weigh()
+            // The page's release metadata is shared by its files: each carries its share.
+            + self
+                .releases
+                .as_ref()
+                .map_or(0, |r| r.weight() / (r.releases.len() as u64).max(1))
     }
 }
 

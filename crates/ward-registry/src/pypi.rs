@@ -40,6 +40,11 @@ pub struct FileEntry {
     pub core_metadata: Value,
     /// PEP 740 provenance URL, passed on.
     pub provenance: Option<String>,
+    /// `upload-time` (PEP 700, JSON pages only), as written.
+    pub upload_time: Option<String>,
+    /// The page's release metadata (shared by its files), when the policy
+    /// reads it (cooldown, history rules).
+    pub releases: Option<Arc<crate::release_meta::PackageReleases>>,
 }
 
 /// `GET /pypi/simple/`.
@@ -168,6 +173,7 @@ async fn listing(proxy: &Arc<Proxy>, project: &str) -> Result<Vec<(String, FileE
             });
         }
     };
+    let files = hold_back(proxy, project, files);
     let files: Vec<(String, FileEntry)> = files
         .into_iter()
         .map(|(name, mut entry)| {
@@ -184,6 +190,42 @@ async fn listing(proxy: &Arc<Proxy>, project: &str) -> Result<Vec<(String, FileE
             .insert((project.to_string(), name.clone()), entry.clone());
     }
     Ok(files)
+}
+
+/// Reads the page's release metadata when the policy needs it, gives it to
+/// every file, and leaves the files of versions a cooldown holds back off
+/// the page (remembered still, so that their download is judged and
+/// refused with the reason); pip then picks an older version.
+fn hold_back(proxy: &Proxy, project: &str, files: Vec<(String, FileEntry)>) -> Vec<(String, FileEntry)> {
+    if !proxy
+        .keeper
+        .wants_release_metadata(&PackageId::new(ward_core::Ecosystem::Pypi, None, project, None))
+    {
+        return files;
+    }
+    let json = files.iter().any(|(_, f)| f.upload_time.is_some());
+    let releases = Arc::new(crate::release_meta::pypi(
+        json,
+        files.iter().map(|(name, f)| crate::release_meta::PypiFile {
+            name,
+            upload_time: f.upload_time.as_deref(),
+            provenance: f.provenance.is_some(),
+        }),
+    ));
+    let mut listed = Vec::with_capacity(files.len());
+    for (name, mut entry) in files {
+        entry.releases = Some(Arc::clone(&releases));
+        let held = crate::release_meta::pypi_file_version(&name).is_some_and(|v| {
+            let id = PackageId::new(ward_core::Ecosystem::Pypi, None, project, Some(v.clone()));
+            proxy.keeper.listing_hold(&id, releases.for_version(&v)).is_some()
+        });
+        if held {
+            proxy.pypi_files.insert((project.to_string(), name), entry);
+        } else {
+            listed.push((name, entry));
+        }
+    }
+    listed
 }
 
 /// A PyPI project name as PEP 508 allows it (letters, digits, `.`, `-`, `_`):
@@ -282,6 +324,8 @@ fn list(proxy: &Proxy, upstream: &Upstream, project: &str) -> Result<Vec<(String
                         yanked: Value::Bool(false),
                         core_metadata,
                         provenance: None,
+                        upload_time: None,
+                        releases: None,
                     },
                 ));
             }
@@ -349,6 +393,8 @@ struct JsonFile {
     dist_info_metadata: Option<Value>,
     #[serde(default)]
     provenance: Option<Value>,
+    #[serde(rename = "upload-time", default)]
+    upload_time: Option<Value>,
 }
 
 /// Reads a PEP 691 page's `files` one by one into entries, stopping at
@@ -430,6 +476,8 @@ impl<'de> serde::de::Visitor<'de> for JsonFiles<'_, '_> {
                     yanked: f.yanked.unwrap_or(Value::Bool(false)),
                     core_metadata: f.core_metadata.or(f.dist_info_metadata).unwrap_or(Value::Bool(false)),
                     provenance: text(f.provenance),
+                    upload_time: text(f.upload_time),
+                    releases: None,
                 },
             ));
         }
@@ -502,6 +550,8 @@ fn parse_page(bytes: &[u8], page_url: &str, max: usize) -> Result<Vec<(String, F
                     },
                 },
                 provenance: attr("data-provenance"),
+                upload_time: None,
+                releases: None,
             },
         ));
     }
@@ -583,7 +633,9 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
             .collect(),
         npm_signatures: Vec::new(),
         upstream_host: proxy.upstreams.pypi.as_ref().and_then(Upstream::host),
-        release: None,
+        release: entry.releases.as_ref().and_then(|r| {
+            crate::release_meta::pypi_file_version(&dist).map(|v| r.for_version(&v))
+        }),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
 }

@@ -314,3 +314,159 @@ mod tests {
         assert!(r.release.published.is_none());
     }
 }
+
+/// The version in a distribution's file name: a wheel's second field
+/// (`name-1.0-py3-none-any.whl`), an sdist's text after the last `-`
+/// (`name-1.0.tar.gz`). `None` for anything else.
+pub fn pypi_file_version(file: &str) -> Option<String> {
+    if let Some(stem) = file.strip_suffix(".whl") {
+        return stem.split('-').nth(1).filter(|v| !v.is_empty()).map(String::from);
+    }
+    let lower = file.to_ascii_lowercase();
+    let stem_len = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find(|s| lower.ends_with(*s))
+        .map(|s| file.len() - s.len())?;
+    let (_, version) = file[..stem_len].rsplit_once('-')?;
+    (!version.is_empty()).then(|| version.to_string())
+}
+
+/// One file of a PyPI project page, as far as release metadata goes.
+pub struct PypiFile<'a> {
+    /// Its file name.
+    pub name: &'a str,
+    /// `upload-time` (PEP 700), as written.
+    pub upload_time: Option<&'a str>,
+    /// Whether it has a PEP 740 `provenance` link.
+    pub provenance: bool,
+}
+
+/// Reads the release metadata of a PyPI project page: a version's publish
+/// time is its first file's `upload-time` (the JSON Simple API; an HTML
+/// page gives none), and it carries provenance when any of its files has a
+/// PEP 740 `provenance` link. PyPI names no publishing account.
+pub fn pypi<'a>(json: bool, files: impl IntoIterator<Item = PypiFile<'a>>) -> PackageReleases {
+    let source = if json { "PyPI JSON Simple API" } else { "PyPI HTML Simple API" };
+    let mut out = PackageReleases::new(source, false);
+    let mut seen = std::collections::HashSet::new();
+    for f in files {
+        let Some(version) = pypi_file_version(f.name) else { continue };
+        if !seen.insert(f.name.to_string()) {
+            out.problem(
+                &version,
+                MetaField::Versions,
+                format!("the file {:?} is listed twice on the project page", f.name),
+            );
+        }
+        let release = out.releases.entry(version.clone()).or_insert_with(|| ReleaseMeta {
+            version: version.clone(),
+            ..ReleaseMeta::default()
+        });
+        release.provenance |= f.provenance;
+        match f.upload_time.map(parse_time) {
+            None => {}
+            Some(Ok(t)) => release.published = Some(release.published.map_or(t, |p| p.min(t))),
+            Some(Err(e)) => {
+                let message = format!("files[{:?}].upload-time is not an RFC 3339 time ({e})", f.name);
+                out.problem(&version, MetaField::PublishTime, message);
+            }
+        }
+    }
+    // A version whose files carry times only in part: the missing ones are unknown, not absent.
+    out
+}
+
+/// Reads the release metadata of a cargo sparse index file: one JSON line
+/// per version, with `pubtime` (RFC 3339) where the index has it. A version
+/// listed on two lines is a problem; crates.io names no publisher here.
+pub fn cargo(index: &str) -> PackageReleases {
+    let mut out = PackageReleases::new("crates.io index", false);
+    for line in index.lines().filter(|l| !l.trim().is_empty()) {
+        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
+        let Some(version) = v.get("vers").and_then(Value::as_str) else { continue };
+        if out.releases.contains_key(version) {
+            out.problem(
+                version,
+                MetaField::Versions,
+                format!("version {version} is listed on two lines of the index"),
+            );
+            continue;
+        }
+        let mut release = ReleaseMeta {
+            version: version.to_string(),
+            ..ReleaseMeta::default()
+        };
+        match v.get("pubtime") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => match parse_time(s) {
+                Ok(t) => release.published = Some(t),
+                Err(e) => out.problem(
+                    version,
+                    MetaField::PublishTime,
+                    format!("pubtime {s:?} of {version} is not an RFC 3339 time ({e})"),
+                ),
+            },
+            Some(other) => out.problem(
+                version,
+                MetaField::PublishTime,
+                format!("pubtime of {version} is {}, not a string", kind(other)),
+            ),
+        }
+        out.releases.insert(version.to_string(), release);
+    }
+    out
+}
+
+#[cfg(test)]
+mod pypi_cargo_tests {
+    use super::*;
+
+    #[test]
+    fn pypi_versions_come_from_file_names_and_times_from_the_first_upload() {
+        assert_eq!(pypi_file_version("demo-1.0-py3-none-any.whl").as_deref(), Some("1.0"));
+        assert_eq!(pypi_file_version("my-demo-2.0rc1.tar.gz").as_deref(), Some("2.0rc1"));
+        assert_eq!(pypi_file_version("demo.txt"), None);
+        let r = pypi(
+            true,
+            [
+                PypiFile {
+                    name: "demo-1.0.tar.gz",
+                    upload_time: Some("2026-01-02T00:00:00Z"),
+                    provenance: false,
+                },
+                PypiFile {
+                    name: "demo-1.0-py3-none-any.whl",
+                    upload_time: Some("2026-01-01T00:00:00.123456Z"),
+                    provenance: true,
+                },
+                PypiFile {
+                    name: "demo-1.1.tar.gz",
+                    upload_time: Some("soon"),
+                    provenance: false,
+                },
+                PypiFile {
+                    name: "demo-1.1.tar.gz",
+                    upload_time: None,
+                    provenance: false,
+                },
+            ],
+        );
+        let one = r.for_version("1.0");
+        assert_eq!(one.release.published, Some("2026-01-01T00:00:00.123456Z".parse().unwrap()));
+        assert!(one.release.provenance);
+        assert!(!one.names_publishers);
+        let two = r.for_version("1.1");
+        assert!(two.problem(MetaField::PublishTime).is_some());
+        assert!(two.problems.iter().any(|p| p.message.contains("listed twice")));
+    }
+
+    #[test]
+    fn cargo_index_lines_give_pubtime_and_duplicates_are_problems() {
+        let index = "{\"name\":\"a\",\"vers\":\"1.0.0\",\"pubtime\":\"2025-06-01T00:00:00Z\"}\n{\"name\":\"a\",\"vers\":\"1.1.0\"}\n{\"name\":\"a\",\"vers\":\"1.1.0\",\"pubtime\":\"2025-07-01T00:00:00Z\"}\n";
+        let r = cargo(index);
+        assert_eq!(r.for_version("1.0.0").release.published, Some("2025-06-01T00:00:00Z".parse().unwrap()));
+        let dup = r.for_version("1.1.0");
+        assert!(dup.release.published.is_none());
+        assert!(dup.problems.iter().any(|p| p.message.contains("two lines")));
+    }
+}

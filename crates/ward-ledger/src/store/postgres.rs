@@ -97,6 +97,15 @@ impl PostgresLedger {
             )));
         }
         let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(db)?;
+        // A log indexed before the release history existed is indexed again
+        // (pins and releases together, see `catch_up_pins`).
+        let had_releases: bool = client
+            .query_one(
+                &format!("SELECT to_regclass('{schema}.ward_releases') IS NOT NULL"),
+                &[],
+            )
+            .map_err(db)?
+            .get(0);
         client
             .batch_execute(&format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema};
@@ -110,9 +119,21 @@ impl PostgresLedger {
                  CREATE TABLE IF NOT EXISTS {schema}.ward_pins (
                      purl text NOT NULL, file text NOT NULL, sha256 text NOT NULL, idx bigint NOT NULL,
                      PRIMARY KEY (purl, file));
-                 ALTER TABLE {schema}.ward_log ADD COLUMN IF NOT EXISTS pins_size bigint NOT NULL DEFAULT 0;"
+                 ALTER TABLE {schema}.ward_log ADD COLUMN IF NOT EXISTS pins_size bigint NOT NULL DEFAULT 0;
+                 CREATE TABLE IF NOT EXISTS {schema}.ward_releases (
+                     package text NOT NULL, version text NOT NULL, idx bigint NOT NULL, published bigint,
+                     publisher text, repository text, workflow text, builder text,
+                     PRIMARY KEY (package, version));
+                 CREATE INDEX IF NOT EXISTS ward_releases_by_entry ON {schema}.ward_releases (package, idx);"
             ))
             .map_err(db)?;
+        if !had_releases {
+            client
+                .batch_execute(&format!(
+                    "DELETE FROM {schema}.ward_pins; UPDATE {schema}.ward_log SET pins_size = 0 WHERE id = 1;"
+                ))
+                .map_err(db)?;
+        }
         let empty = super::sign_tree(&signer, 0, empty_root())?;
         client
             .execute(
@@ -224,7 +245,7 @@ impl PostgresLedger {
             .map_err(db)?;
         let (size, mut covered): (i64, i64) = (row.get(0), row.get(1));
         if covered > size {
-            tx.execute(&format!("DELETE FROM {schema}.ward_pins"), &[])
+            tx.batch_execute(&format!("DELETE FROM {schema}.ward_pins; DELETE FROM {schema}.ward_releases;"))
                 .map_err(db)?;
             covered = 0;
         }
@@ -241,6 +262,11 @@ impl PostgresLedger {
                 .filter_map(|r| Some((r.get::<_, i64>(0), super::pins::allowed_file(r.get(1))?)))
                 .collect();
             Self::insert_pins(&mut tx, &schema, pins)?;
+            let releases = rows
+                .iter()
+                .filter_map(|r| super::releases::release_row(r.get(1), r.get::<_, i64>(0) as u64))
+                .collect();
+            Self::insert_releases(&mut tx, &schema, releases)?;
             covered = end;
         }
         tx.execute(
@@ -249,6 +275,49 @@ impl PostgresLedger {
         )
         .map_err(db)?;
         tx.commit().map_err(db)
+    }
+
+    /// Adds releases to the history index (see [`super::releases`]): the
+    /// first allow of a version wins, later ones fill in what it lacked.
+    fn insert_releases(
+        client: &mut impl postgres::GenericClient,
+        schema: &str,
+        releases: Vec<(String, super::ReleaseRow)>,
+    ) -> Result<(), LedgerError> {
+        if releases.is_empty() {
+            return Ok(());
+        }
+        let insert = client
+            .prepare(&format!(
+                "INSERT INTO {schema}.ward_releases (package, version, idx, published, publisher, repository, workflow, builder)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (package, version) DO UPDATE SET
+                   idx = LEAST({schema}.ward_releases.idx, excluded.idx),
+                   published = COALESCE({schema}.ward_releases.published, excluded.published),
+                   publisher = COALESCE({schema}.ward_releases.publisher, excluded.publisher),
+                   repository = COALESCE({schema}.ward_releases.repository, excluded.repository),
+                   workflow = COALESCE({schema}.ward_releases.workflow, excluded.workflow),
+                   builder = COALESCE({schema}.ward_releases.builder, excluded.builder)"
+            ))
+            .map_err(db)?;
+        for (package, r) in releases {
+            client
+                .execute(
+                    &insert,
+                    &[
+                        &package,
+                        &r.version,
+                        &(r.index as i64),
+                        &r.published,
+                        &r.publisher,
+                        &r.repository,
+                        &r.workflow,
+                        &r.builder,
+                    ],
+                )
+                .map_err(db)?;
+        }
+        Ok(())
     }
 
     /// Inserts pins `(entry index, (purl, file, sha256))`, in index order;
@@ -431,6 +500,12 @@ impl LedgerStore for PostgresLedger {
                 .filter_map(|(&i, e)| Some((i, super::pins::allowed_file(e)?)))
                 .collect();
             Self::insert_pins(&mut tx, &schema, pins)?;
+            let releases = indexes
+                .iter()
+                .zip(entries)
+                .filter_map(|(&i, e)| super::releases::release_row(e, i as u64))
+                .collect();
+            Self::insert_releases(&mut tx, &schema, releases)?;
             let note = super::sign_tree(&self.signer, frontier.size(), frontier.root())?;
             // The pins cover the new size only if they covered the old one
             // (else the next open catches them up).
@@ -531,6 +606,42 @@ impl LedgerStore for PostgresLedger {
         }
         self.cache.insert((level, index), h);
         Ok(h)
+    }
+
+    fn release_history(&mut self, package: &str, limit: usize) -> Result<Vec<super::ReleaseRow>, LedgerError> {
+        let schema = self.schema.clone();
+        let row = self
+            .client
+            .query_one(
+                &format!("SELECT pins_size, size FROM {schema}.ward_log WHERE id = 1"),
+                &[],
+            )
+            .map_err(db)?;
+        if row.get::<_, i64>(0) != row.get::<_, i64>(1) {
+            self.catch_up_pins()?;
+        }
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT version, idx, published, publisher, repository, workflow, builder
+                     FROM {schema}.ward_releases WHERE package = $1 ORDER BY idx DESC LIMIT $2"
+                ),
+                &[&package, &(limit as i64)],
+            )
+            .map_err(db)?;
+        Ok(rows
+            .iter()
+            .map(|r| super::ReleaseRow {
+                version: r.get(0),
+                index: r.get::<_, i64>(1) as u64,
+                published: r.get(2),
+                publisher: r.get(3),
+                repository: r.get(4),
+                workflow: r.get(5),
+                builder: r.get(6),
+            })
+            .collect())
     }
 
     fn release_pin(&mut self, purl: &str, file: &str) -> Result<Option<super::ReleasePin>, LedgerError> {
