@@ -35,3 +35,4 @@ mod scan_policy;
 mod slsa_verifier;
 mod snapshots;
 mod trust;
+mod watch;
