@@ -251,6 +251,10 @@ pub(crate) struct UpstreamArgs {
     /// A directory of evidence: ARTIFACT.sigstore.json, ARTIFACT.intoto.jsonl.
     #[arg(long, value_name = "DIR")]
     pub evidence: Option<PathBuf>,
+    /// Where to fetch each artifact's rebuild attestation (repeatable): a URL or absolute path
+    /// template with {ecosystem}, {name}, {version}, {file} (see docs/rebuilds.md).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub rebuild_source: Vec<String>,
     /// The cache of allowed artifacts (default: proxy-cache/ in ward's data directory).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,

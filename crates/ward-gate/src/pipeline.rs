@@ -77,6 +77,10 @@ impl Gate {
             risky: risky.as_ref(),
             release: release.as_ref(),
         });
+        if let Some(history) = self.rebuild_history(&artifact) {
+            self.policy
+                .add_rebuild_regression(&mut decision, &artifact, &checks, &history);
+        }
         if !self.custom_policy {
             // ward's safe default is recorded as such, not as a policy file.
             decision.policy = None;

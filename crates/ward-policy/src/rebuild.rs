@@ -17,7 +17,7 @@
 use crate::model::{Located, Mode, Policy, Scope};
 use serde::Deserialize;
 use toml::Spanned;
-use ward_core::{Fact, Reason, ReasonCode, RebuildOutcome, SignerIdentity};
+use ward_core::{Artifact, Check, Decision, Fact, PackageId, Reason, ReasonCode, RebuildOutcome, SignerIdentity};
 use ward_verify::PublicKey;
 
 /// `[[rebuilder]]` as written.
@@ -38,7 +38,16 @@ pub(crate) struct RawRebuildRule {
     pub rebuilders: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub on_divergence: Option<Spanned<String>>,
+    #[serde(default)]
+    pub on_regression: Option<Spanned<String>>,
+    #[serde(default)]
+    pub window: Option<Spanned<u32>>,
 }
+
+/// Earlier releases the regression check looks at, unless `window` says.
+pub const DEFAULT_WINDOW: u32 = 5;
+/// The largest `window`.
+pub const MAX_WINDOW: u32 = 50;
 
 /// A trusted rebuilder: a name and the keys its statements are signed with.
 #[derive(Clone, Debug)]
@@ -60,6 +69,11 @@ pub struct RebuildRule {
     pub rebuilders: Vec<String>,
     /// How a divergence counts.
     pub on_divergence: Located<DivergenceLevel>,
+    /// How a regression counts (earlier releases reproduced, this one not);
+    /// `None`: not checked.
+    pub on_regression: Option<Located<DivergenceLevel>>,
+    /// How many earlier releases the regression check looks at.
+    pub window: Located<u32>,
     /// Line of the `rebuild` table.
     pub line: usize,
 }
@@ -187,6 +201,103 @@ pub(crate) fn reasons(policy: &Policy, scopes: &[&Scope], facts: &[&Fact], check
         }
     }
     out
+}
+
+/// An earlier release of the package as the ledger recorded its allow:
+/// which keys had signed a reproduced rebuild of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlierRelease {
+    /// The version.
+    pub version: String,
+    /// The ledger entry that allowed it.
+    pub index: u64,
+    /// `sha256:` fingerprints of the keys whose verified rebuild statement
+    /// said it reproduced.
+    pub reproduced_by: Vec<String>,
+}
+
+/// What the ledger says about earlier releases' rebuilds (newest first),
+/// read through its release index (one lookup, then one entry per release).
+#[derive(Clone, Debug, Default)]
+pub struct RebuildHistory {
+    /// The earlier releases.
+    pub earlier: Vec<EarlierRelease>,
+    /// Why the history could not be read, when it could not.
+    pub unreadable: Option<String>,
+}
+
+impl Policy {
+    /// How many earlier releases the regression check needs for this
+    /// package; `None` when no scope that covers it checks regressions.
+    pub fn rebuild_window(&self, id: &PackageId) -> Option<usize> {
+        self.scopes_for(id)
+            .iter()
+            .filter_map(|s| s.rebuild.as_ref())
+            .filter(|r| r.on_regression.is_some())
+            .map(|r| usize::try_from(r.window.value).unwrap_or(usize::MAX))
+            .max()
+    }
+
+    /// `rebuild-regressed`: earlier releases in the window reproduced (by a
+    /// rebuilder the scope trusts) and this one has no verified
+    /// reproduction by one. Added to `decision` in the rule's mode (warn by
+    /// default); a history that cannot be read is `release-history-unknown`
+    /// in the same mode, never a pass.
+    pub fn add_rebuild_regression(
+        &self,
+        decision: &mut Decision,
+        artifact: &Artifact,
+        checks: &[Check],
+        history: &RebuildHistory,
+    ) {
+        for scope in self.scopes_for(&artifact.id) {
+            let Some(rule) = &scope.rebuild else { continue };
+            let Some(level) = &rule.on_regression else { continue };
+            let mode = level.value.mode_for(scope.mode);
+            let fingerprints: Vec<&str> = self
+                .rebuilders
+                .iter()
+                .filter(|r| rule.rebuilders.contains(&r.name))
+                .flat_map(|r| r.keys.iter().map(PublicKey::fingerprint))
+                .collect();
+            let reproduced_now = checks.iter().flat_map(|c| &c.facts).any(|f| {
+                matches!(f, Fact::Rebuild { rebuild, signer: SignerIdentity::Key { fingerprint, .. }, .. }
+                    if rebuild.outcome == RebuildOutcome::Reproduced && fingerprints.contains(&fingerprint.as_str()))
+            });
+            if reproduced_now {
+                continue;
+            }
+            let at = format!("(scope {:?}, {}:{})", scope.name, self.path, level.line);
+            let reason = if let Some(why) = &history.unreadable {
+                Reason::new(
+                    ReasonCode::ReleaseHistoryUnknown,
+                    format!("whether earlier releases reproduced cannot be known: {why} {at}"),
+                )
+            } else {
+                let this = artifact.id.version.as_deref();
+                let window = usize::try_from(rule.window.value).unwrap_or(usize::MAX);
+                let earlier = history
+                    .earlier
+                    .iter()
+                    .filter(|e| Some(e.version.as_str()) != this)
+                    .take(window)
+                    .find(|e| e.reproduced_by.iter().any(|fp| fingerprints.contains(&fp.as_str())));
+                let Some(e) = earlier else { continue };
+                Reason::new(
+                    ReasonCode::RebuildRegressed,
+                    format!(
+                        "release {} (ledger entry {}) was reproduced by a trusted rebuilder, and {} has no verified reproduction {at}",
+                        e.version, e.index, artifact.id
+                    ),
+                )
+            };
+            match mode {
+                Mode::Enforce => decision.reasons.push(reason),
+                Mode::Warn => decision.warnings.push(reason),
+                Mode::Audit => decision.audit.push(reason),
+            }
+        }
+    }
 }
 
 fn describe(signer: &SignerIdentity) -> String {
@@ -328,35 +439,70 @@ impl crate::load::Loader {
             );
             ok = false;
         }
-        let on_divergence = match &r.on_divergence {
-            None => Located {
-                value: DivergenceLevel::Deny,
-                line,
-            },
-            Some(word) => match DivergenceLevel::parse(word.get_ref()) {
-                None => {
+        // `deny`, `warn`, `audit` (and, for regressions, `off`).
+        let level = |word: &Option<Spanned<String>>, name: &str, default: Option<DivergenceLevel>, ok: &mut bool| {
+            let Some(word) = word else {
+                return Ok(default.map(|value| Located { value, line }));
+            };
+            match (word.get_ref().as_str(), DivergenceLevel::parse(word.get_ref())) {
+                ("off", _) if name == "on_regression" => Ok(None),
+                (_, Some(value)) => Ok(Some(Located {
+                    value,
+                    line: self.line(word),
+                })),
+                (w, None) => {
+                    let allowed = if name == "on_regression" {
+                        "\"deny\", \"warn\", \"audit\", \"off\""
+                    } else {
+                        "\"deny\", \"warn\", \"audit\""
+                    };
                     self.report(
                         DiagnosticCode::WrongType,
                         Some(word.span()),
-                        format!("{key}.on_divergence"),
-                        format!("{:?} is not one of \"deny\", \"warn\", \"audit\"", word.get_ref()),
+                        format!("{key}.{name}"),
+                        format!("{w:?} is not one of {allowed}"),
                     );
-                    ok = false;
-                    Located {
-                        value: DivergenceLevel::Deny,
-                        line,
-                    }
+                    *ok = false;
+                    Err(())
                 }
-                Some(level) => Located {
-                    value: level,
-                    line: self.line(word),
-                },
+            }
+        };
+        let on_divergence = level(&r.on_divergence, "on_divergence", Some(DivergenceLevel::Deny), &mut ok)
+            .ok()
+            .flatten()
+            .unwrap_or(Located {
+                value: DivergenceLevel::Deny,
+                line,
+            });
+        let on_regression = level(&r.on_regression, "on_regression", Some(DivergenceLevel::Warn), &mut ok)
+            .ok()
+            .flatten();
+        let window = match &r.window {
+            None => Located {
+                value: DEFAULT_WINDOW,
+                line,
             },
+            Some(w) if (1..=MAX_WINDOW).contains(w.get_ref()) => Located {
+                value: *w.get_ref(),
+                line: self.line(w),
+            },
+            Some(w) => {
+                self.report(
+                    DiagnosticCode::InvalidWindow,
+                    Some(w.span()),
+                    format!("{key}.window"),
+                    format!("a rebuild window of {} releases is not between 1 and {MAX_WINDOW}", w.get_ref()),
+                );
+                ok = false;
+                Located { value: 1, line }
+            }
         };
         ok.then_some(RebuildRule {
             required,
             rebuilders: distinct,
             on_divergence,
+            on_regression,
+            window,
             line,
         })
     }

@@ -97,6 +97,8 @@ pub struct Keeper {
     metadata_ttl: Duration,
     /// "Now" for every decision (expiry, deadlines, signature age).
     clock: Clock,
+    /// Where rebuild attestations are fetched from (see [`crate::rebuild_sources`]).
+    rebuild_sources: Vec<crate::rebuild_sources::RebuildSource>,
 }
 
 /// Where the gatekeeper's decisions take "now" from. The command line hands
@@ -129,7 +131,7 @@ pub enum KeeperError {
     Cache(#[from] std::io::Error),
 }
 
-const SIDECARS: &[&str] = &[".sigstore.json", ".sigstore", ".intoto.jsonl"];
+const SIDECARS: &[&str] = &[".sigstore.json", ".sigstore", ".intoto.jsonl", ".rebuild.intoto.jsonl"];
 
 impl Keeper {
     /// A gatekeeper over a configured gate (with its ledger). Release pins
@@ -156,7 +158,15 @@ impl Keeper {
             events: None,
             metadata_ttl: DEFAULT_METADATA_TTL,
             clock: Arc::new(jiff::Timestamp::now),
+            rebuild_sources: Vec::new(),
         })
+    }
+
+    /// The same gatekeeper fetching each artifact's rebuild attestation
+    /// from these sources (an absent one adds no evidence).
+    pub fn with_rebuild_sources(mut self, sources: Vec<crate::rebuild_sources::RebuildSource>) -> Self {
+        self.rebuild_sources = sources;
+        self
     }
 
     /// The same gatekeeper deciding by this clock.
@@ -537,6 +547,29 @@ impl Keeper {
             }
         }
         evidence.discover_sidecars(&path);
+        if let Some(id) = &req.purl {
+            for (i, source) in self
+                .rebuild_sources
+                .iter()
+                .filter_map(|s| s.for_artifact(id, &req.file_name))
+                .enumerate()
+            {
+                let dest = spool.path().join(format!("{}.rebuild-source-{i}.jsonl", req.file_name));
+                let fetching = Instant::now();
+                let got = self.fetcher.spool_evidence(&source, &dest);
+                detail.upstream += fetching.elapsed();
+                match got {
+                    Ok(_) => evidence
+                        .rebuilds
+                        .push(ward_gate::EvidenceSource::new(dest, source.to_string())),
+                    Err(UpstreamError::NotFound(_)) => {}
+                    Err(e) => self.emit(&Event::EvidenceAbsent {
+                        source: source.to_string(),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
         for (dest, origin) in origins {
             evidence.relabel(&dest, origin);
         }

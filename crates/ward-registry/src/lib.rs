@@ -25,6 +25,7 @@ pub mod keeper;
 pub mod memory;
 pub mod npm;
 pub mod pypi;
+pub mod rebuild_sources;
 pub mod release_meta;
 mod respond;
 pub mod server;

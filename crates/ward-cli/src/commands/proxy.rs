@@ -41,6 +41,8 @@ struct ConfigFile {
     allow_redirect_hosts: Vec<String>,
     #[serde(default)]
     ca_certs: Vec<PathBuf>,
+    #[serde(default)]
+    rebuild_sources: Vec<String>,
     log_format: Option<LogFormat>,
     pypi: Option<RegistryConfig>,
     npm: Option<RegistryConfig>,
@@ -76,6 +78,7 @@ struct Settings {
     log_format: LogFormat,
     fetches_per_host: usize,
     metadata_ttl: std::time::Duration,
+    rebuild_sources: Vec<ward_registry::rebuild_sources::RebuildSource>,
 }
 
 fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<Settings, Usage> {
@@ -195,6 +198,12 @@ fn settings(listen: Option<&str>, gate: &GateArgs, up: &UpstreamArgs) -> Result<
                     .map(|p| if p.is_absolute() { p.clone() } else { dir.join(p) }),
             )
             .collect(),
+        rebuild_sources: up
+            .rebuild_source
+            .iter()
+            .chain(&file.rebuild_sources)
+            .map(|t| ward_registry::rebuild_sources::RebuildSource::parse(t).map_err(Usage))
+            .collect::<Result<_, _>>()?,
         hosts,
     })
 }
@@ -230,6 +239,7 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
         .map_err(|e| Usage(e.to_string()))?
         .with_events(events)
         .with_metadata_ttl(s.metadata_ttl)
+        .with_rebuild_sources(s.rebuild_sources.clone())
         .with_clock(Arc::new(move || clock.now()));
     let upstreams = Upstreams {
         pypi: Some(Upstream::parse(&s.pypi)),

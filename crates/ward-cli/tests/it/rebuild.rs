@@ -409,3 +409,116 @@ fn a_rebuild_statement_about_another_candidate_is_refused() {
         .expect(1)
         .reason("rebuild-malformed");
 }
+
+/// History: chalk 5.6.0 reproduced (recorded in the ledger with OSS
+/// Rebuild's evidence); 5.6.2, signed by its publisher but with no rebuild,
+/// warns `rebuild-regressed` by default and denies when the policy says so.
+#[test]
+fn a_release_that_no_longer_reproduces_is_a_regression() {
+    let ctx = TestContext::new();
+    let publisher = Publisher::new("ecdsa-p256");
+    let first = chalk_in(ctx.dir());
+    let next_dir = ctx.path("next");
+    std::fs::create_dir_all(&next_dir).unwrap();
+    let next = next_dir.join("chalk-5.6.2.tgz");
+    std::fs::copy(shared().join("npm-neighbours/chalk-5.6.2.tgz"), &next).unwrap();
+    publisher
+        .ctx
+        .ward(["sign", "--key", s(&publisher.key), s(&next)])
+        .expect(0);
+    std::fs::copy(&publisher.public, ctx.path("publisher.pub")).unwrap();
+    let write_policy = |regression: &str| {
+        let path = policy(&ctx, &format!("{{ rebuilders = [\"oss-rebuild\"]{regression} }}"), None);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("packages = [\"npm:*\"]", "packages = [\"npm:*\"]\nkeys = [\"publisher.pub\", \"oss-rebuild.pub\"]");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let warn = write_policy("");
+    ctx.ward(["verify", s(&first), "--policy", s(&warn)]).expect(0);
+    let run = ctx.ward(["verify", s(&next), "--policy", s(&warn), "--format", "json"]);
+    run.expect(0);
+    let doc = json_of(&run);
+    let warnings = doc["decision"]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w["code"] == "rebuild-regressed"
+            && w["message"].as_str().unwrap().contains("release 5.6.0 (ledger entry 0)")),
+        "{}",
+        run.all()
+    );
+    let deny = write_policy(", on_regression = \"deny\"");
+    ctx.ward(["verify", s(&next), "--policy", s(&deny)])
+        .expect(1)
+        .reason("rebuild-regressed");
+    // Off: not checked.
+    let off = write_policy(", on_regression = \"off\"");
+    let run = ctx.ward(["verify", s(&next), "--policy", s(&off)]);
+    run.expect(0);
+    assert!(!run.all().contains("rebuild-regressed"), "{}", run.all());
+    // The release that reproduced is no regression of itself.
+    let run = ctx.ward(["verify", s(&first), "--policy", s(&deny)]);
+    run.expect(0);
+}
+
+/// The proxy fetches each artifact's rebuild attestation from a configured
+/// rebuilder source (here a directory in OSS Rebuild's bucket layout): the
+/// real chalk 5.6.0 is served under a policy requiring one rebuilder, and
+/// refused (`rebuild-missing`) by a proxy without the source.
+#[test]
+fn the_proxy_fetches_rebuild_attestations_from_a_configured_source() {
+    use sha2::Digest as _;
+    let ctx = TestContext::new();
+    let npm = ctx.path("npm");
+    let pkg = npm.join("chalk");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let bytes = std::fs::read(oss().join("chalk-5.6.0.tgz")).unwrap();
+    std::fs::write(pkg.join("chalk-5.6.0.tgz"), &bytes).unwrap();
+    let integrity = format!("sha512-{}", b64(&sha2::Sha512::digest(&bytes)));
+    let packument = json!({
+        "name": "chalk",
+        "dist-tags": {"latest": "5.6.0"},
+        "versions": {"5.6.0": {"name": "chalk", "version": "5.6.0",
+            "dist": {"tarball": "http://upstream.invalid/chalk/-/chalk-5.6.0.tgz", "integrity": integrity}}},
+    });
+    std::fs::write(pkg.join("package.json"), serde_json::to_vec(&packument).unwrap()).unwrap();
+    let store = ctx.path("rebuilds/npm/chalk/5.6.0/chalk-5.6.0.tgz");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::copy(
+        oss().join("chalk-5.6.0.tgz.rebuild.intoto.jsonl"),
+        store.join("rebuild.intoto.jsonl"),
+    )
+    .unwrap();
+    let policy = policy(&ctx, "{ required = 1 }", None);
+    let template = format!(
+        "{}/{{ecosystem}}/{{name}}/{{version}}/{{file}}/rebuild.intoto.jsonl",
+        ctx.path("rebuilds").display()
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let get = |args: Vec<String>, data: &Path| {
+        let proxy = crate::proxy::start_proxy(data, &args);
+        let response = agent
+            .get(&format!("{}/npm/chalk/-/chalk-5.6.0.tgz", proxy.base))
+            .call()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.into_body().read_to_string().unwrap_or_default())
+    };
+    let base = vec![
+        "--npm-upstream".to_string(),
+        npm.display().to_string(),
+        "--policy".into(),
+        policy.display().to_string(),
+    ];
+    let without = ctx.path("data-without");
+    std::fs::create_dir_all(&without).unwrap();
+    let (status, body) = get(base.clone(), &without);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("rebuild-missing"), "{body}");
+    let with = ctx.path("data-with");
+    std::fs::create_dir_all(&with).unwrap();
+    let mut args = base;
+    args.extend(["--rebuild-source".to_string(), template]);
+    let (status, body) = get(args, &with);
+    assert_eq!(status, 200, "{body}");
+}
