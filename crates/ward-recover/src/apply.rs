@@ -108,7 +108,7 @@ pub struct Reinstall {
 /// says how to install it there.
 ///
 /// - pip: `env` is a directory pip installs into (`--target`); the command
-///   is `PYTHON -m pip install --require-hashes --no-deps --target STAGED -r requirements.txt`.
+///   is `PYTHON -m pip install --require-hashes --no-deps --no-compile --target STAGED -r requirements.txt`.
 /// - npm: `env` is a project directory; the command is `npm ci` in the
 ///   staging directory (its own `package.json` and `package-lock.json`),
 ///   and `node_modules` is what is swapped.
@@ -138,6 +138,9 @@ pub fn stage(ecosystem: Ecosystem, set: &[Locked], env: &Path, python: &str) -> 
                 "install",
                 "--require-hashes",
                 "--no-deps",
+                // Compiled files would be recorded without a digest, and so be
+                // unverifiable to `ward audit`; Python compiles on import.
+                "--no-compile",
                 "--no-cache-dir",
                 "--disable-pip-version-check",
                 "--no-input",
@@ -288,6 +291,38 @@ mod tests {
         assert_eq!(err.code(), Some(ReasonCode::RollbackBytesMissing));
         let text = err.to_string();
         assert!(text.contains("pkg:pypi/b@1") && text.contains("pkg:pypi/c@1") && !text.contains("pkg:pypi/a@1"), "{text}");
+    }
+
+    #[test]
+    fn an_install_that_is_not_the_plan_is_a_mismatch_naming_each_difference() {
+        let member = Member {
+            purl: "pkg:npm/chalk@5.6.0".into(),
+            sha256: "a".repeat(64),
+            sha512: None,
+            allow: 0,
+            file: "chalk-5.6.0.tgz".into(),
+            location: Some("node_modules/chalk".into()),
+        };
+        let present = |purl: &str, location: &str, sha: &str| crate::plan::Present {
+            id: purl.parse().unwrap(),
+            location: Some(location.into()),
+            sha256: Some(sha.repeat(64)),
+        };
+        compare(std::slice::from_ref(&member), &[present("pkg:npm/chalk@5.6.0", "node_modules/chalk", "a")]).unwrap();
+        let err = compare(
+            std::slice::from_ref(&member),
+            &[
+                present("pkg:npm/chalk@5.6.0", "node_modules/chalk", "b"),
+                present("pkg:npm/ms@2.1.3", "node_modules/ms", "c"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), Some(ReasonCode::RollbackMismatch));
+        let text = err.to_string();
+        assert!(text.contains("pkg:npm/ms@2.1.3 is installed but not in the plan"), "{text}");
+        assert!(text.contains("pkg:npm/chalk@5.6.0 is installed where the plan has"), "{text}");
+        let err = compare(std::slice::from_ref(&member), &[]).unwrap_err();
+        assert!(err.to_string().contains("pkg:npm/chalk@5.6.0 is missing"), "{err}");
     }
 
     #[test]

@@ -69,6 +69,10 @@ pub struct Commands {
     /// The commands, run in order; the first that fails fails the step.
     #[serde(default)]
     pub run: Vec<Vec<String>>,
+    /// The exit status each command must end with (default 0; `ward watch
+    /// --once` ends with 1 while alerts are open).
+    #[serde(default)]
+    pub exit: i32,
 }
 
 /// The audits.
@@ -198,6 +202,8 @@ struct Resolved {
 enum Expect {
     /// Exit 0.
     Success,
+    /// This exit status.
+    Exit(i32),
     /// Exit 1 (an alert), with each of these codes in the output.
     Alert(Vec<String>),
 }
@@ -230,21 +236,21 @@ fn resolve(p: &Playbook, s: &Setting, snapshot: &str) -> Result<Resolved, Recove
     let env_text = env.display().to_string();
     let mut steps = Vec::new();
     if !p.setup.run.is_empty() {
-        steps.push(("setup".to_string(), subst(&p.setup.run)?, Expect::Success));
+        steps.push(("setup".to_string(), subst(&p.setup.run)?, Expect::Exit(p.setup.exit)));
     }
     steps.push((
         "snapshot".into(),
         vec![ward(&["snapshot", "create", snapshot, "--from", &env_text], &[])?],
         Expect::Success,
     ));
-    steps.push(("change".into(), subst(&p.change.run)?, Expect::Success));
+    steps.push(("change".into(), subst(&p.change.run)?, Expect::Exit(p.change.exit)));
     if !p.mark.run.is_empty() {
-        steps.push(("mark".into(), subst(&p.mark.run)?, Expect::Success));
+        steps.push(("mark".into(), subst(&p.mark.run)?, Expect::Exit(p.mark.exit)));
     }
     let audit = ward(&["audit", &env_text], &p.audit.args)?;
     steps.push(("audit".into(), vec![audit.clone()], Expect::Alert(p.audit.expect.clone())));
     if !p.alert.run.is_empty() {
-        steps.push(("alert".into(), subst(&p.alert.run)?, Expect::Success));
+        steps.push(("alert".into(), subst(&p.alert.run)?, Expect::Exit(p.alert.exit)));
     }
     steps.push((
         "rollback".into(),
@@ -307,6 +313,14 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
             };
             let (good, why) = match &expect {
                 Expect::Success => (code == 0, format!("exit {code}")),
+                Expect::Exit(want) => (
+                    code == *want,
+                    if code == *want {
+                        format!("exit {code}")
+                    } else {
+                        format!("exit {code}, expected {want}")
+                    },
+                ),
                 Expect::Alert(codes) => {
                     let absent: Vec<&String> = codes.iter().filter(|c| !output.contains(c.as_str())).collect();
                     let good = code == 1 && absent.is_empty();

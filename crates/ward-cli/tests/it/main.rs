@@ -27,6 +27,7 @@ mod proxy;
 mod proxy_faults;
 mod publish;
 mod rebuild;
+mod recovery;
 mod rego_limits;
 mod release_rules;
 mod risky;
