@@ -90,12 +90,6 @@ pub(crate) struct ManArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub(crate) enum TrustCommand {
-    /// Refresh Sigstore's trusted root and the npm registry keys from Sigstore's TUF repository.
-    Update(TrustUpdateArgs),
-    /// Every root version ward has accepted: thresholds, signers, key changes, expiry.
-    Log(TrustLogArgs),
-#[derive(Debug, Subcommand)]
 pub(crate) enum KeysCommand {
     /// Write a rotation statement from the old key to the new one, signed by both, and record it in the ledger.
     Rotate(KeysRotateArgs),
@@ -155,6 +149,12 @@ pub(crate) struct KeysRevokeArgs {
     pub ledger: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrustCommand {
+    /// Refresh Sigstore's trusted root and the npm registry keys from Sigstore's TUF repository.
+    Update(TrustUpdateArgs),
+    /// Every root version ward has accepted: thresholds, signers, key changes, expiry.
+    Log(TrustLogArgs),
 }
 
 #[derive(Debug, Args)]
@@ -168,15 +168,15 @@ pub(crate) struct TrustUpdateArgs {
     /// First update only: start the root chain from this root.json instead of the compiled-in Sigstore root.
     #[arg(long, value_name = "FILE")]
     pub seed_root: Option<PathBuf>,
+    /// The ledger to record each accepted root and key set in: a directory or postgres:// URL (default: the data directory's).
+    #[arg(long, value_name = "DIR|URL")]
+    pub ledger: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct TrustLogArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    /// The ledger to record each accepted root and key set in: a directory or postgres:// URL (default: the data directory's).
-    #[arg(long, value_name = "DIR|URL")]
-    pub ledger: Option<PathBuf>,
     pub format: Format,
 }
 
@@ -365,6 +365,9 @@ pub(crate) enum AdvisoriesCommand {
         /// configuration's max_age, else 7).
         #[arg(long)]
         max_age_days: Option<u32>,
+        /// Output format (json: docs/advisories.md describes the document).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
         #[command(flatten)]
         db: DbDir,
     },

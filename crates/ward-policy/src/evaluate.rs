@@ -287,6 +287,11 @@ impl Policy {
             .filter(|(s, _)| {
                 if scope.has_trust() {
                     trusts(scope, s)
+                } else {
+                    input.counts(Some(scope), s)
+                }
+            })
+            .collect();
         // A key with a lifetime counts only for signatures verified inside it.
         let mut out_of_window: Vec<(ReasonCode, String, usize)> = Vec::new();
         let trusted: Vec<_> = trusted
@@ -298,11 +303,6 @@ impl Policy {
                         out_of_window.push(why);
                     }
                     false
-                }
-            })
-            .collect();
-                } else {
-                    input.counts(Some(scope), s)
                 }
             })
             .collect();
@@ -329,15 +329,15 @@ impl Policy {
             .signers
             .first()
             .map(|s| s.line)
-            } else if !out_of_window.is_empty() {
-                for (code, message, line) in &out_of_window {
-                    fail(*code, *line, message.clone());
-                }
             .or(scope.keys.first().map(|k| k.line))
             .unwrap_or(scope.line);
         if trusted.is_empty() {
             if hardware_shortfall.is_some() {
                 // Said above: trusted keys signed, none registered as hardware-backed.
+            } else if !out_of_window.is_empty() {
+                for (code, message, line) in &out_of_window {
+                    fail(*code, *line, message.clone());
+                }
             } else if signatures.is_empty() {
                 fail(
                     ReasonCode::SignatureMissing,

@@ -664,7 +664,6 @@ impl Loader {
                     .iter()
                     .map(|p| p.get_ref().as_str())
                     .collect::<Vec<_>>()
-            key_lifetimes,
                     .join(", ")
             }),
             line: self.line(raw),
@@ -673,6 +672,7 @@ impl Loader {
             signers,
             keys,
             hardware_keys,
+            key_lifetimes,
             require_hardware_keys,
             threshold,
             max_signature_age_days: s

@@ -607,9 +607,15 @@ impl Keeper {
                 .map(|r| format!("{}: {}", r.code, r.message))
                 .unwrap_or_else(|| "denied".into());
             // A release held back by the cooldown becomes eligible with
-            // time: that denial is not remembered, so the next request is
-            // judged again (and allowed once the cooldown has passed).
-            if decision.reasons.iter().any(|r| r.code == ReasonCode::ReleaseTooNew) {
+            // time, and stale advisory data is lifted by an update: those
+            // denials are not remembered, so the next request is judged
+            // again (and allowed once the cooldown has passed or the data
+            // is fresh).
+            if decision
+                .reasons
+                .iter()
+                .any(|r| matches!(r.code, ReasonCode::ReleaseTooNew | ReasonCode::AdvisoriesStale))
+            {
                 return Served::Denied { reason };
             }
             // Remembered across restarts: the same bytes under the same
@@ -654,11 +660,15 @@ impl Keeper {
 }
 
 /// Whether a refusal may turn into an allow with time alone (a release
-/// held back by the cooldown): such a refusal is never remembered.
+/// held back by the cooldown) or with fresh advisory data (stale data past
+/// `deny_after`, lifted by `ward advisories update`): such a refusal is
+/// never remembered.
 fn time_bound(reason: &str) -> bool {
-    reason
-        .strip_prefix(ReasonCode::ReleaseTooNew.as_str())
-        .is_some_and(|rest| rest.starts_with(':'))
+    [ReasonCode::ReleaseTooNew, ReasonCode::AdvisoriesStale].iter().any(|code| {
+        reason
+            .strip_prefix(code.as_str())
+            .is_some_and(|rest| rest.starts_with(':'))
+    })
 }
 
 fn failed(status: u16, reason: &str) -> Served {

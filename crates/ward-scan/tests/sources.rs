@@ -298,3 +298,78 @@ fn a_damaged_source_file_stops_the_next_import_instead_of_merging_other_records(
     // The database as committed still loads: the damaged file is only read when merging.
     assert_eq!(names(&AdvisoryDb::load(&dir).unwrap()).len(), 1);
 }
+
+/// Every file under `dir`, sorted (the order `git archive` writes).
+fn files_sorted(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            files_sorted(&e, out);
+        } else {
+            out.push(e);
+        }
+    }
+}
+
+/// A gzip-compressed tar of `dir` under the prefix `advisory-db-main/`, in
+/// path order (as GitHub serves an archive), with a symbolic link entry added.
+fn tar_gz_of(dir: &Path, out: &Path) {
+    let gz = flate2::write::GzEncoder::new(std::fs::File::create(out).unwrap(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    let mut files = Vec::new();
+    files_sorted(dir, &mut files);
+    for f in files {
+        let name = Path::new("advisory-db-main").join(f.strip_prefix(dir).unwrap());
+        b.append_path_with_name(&f, name).unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_size(0);
+    b.append_link(&mut h, "advisory-db-main/crates/evil.md", "/etc/passwd").unwrap();
+    b.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn a_tar_gz_archive_reads_like_the_checkout_and_damage_refuses_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = tmp.path().join("advisory-db-main.tar.gz");
+    tar_gz_of(&advisories().join("rustsec"), &archive);
+    let strict = SourceOptions {
+        name: Some("rustsec".into()),
+        ecosystem: Some("crates.io".into()),
+        strict_archives: true,
+        ..any()
+    };
+    let from_dir = read_source(&[advisories().join("rustsec")], &strict, NOW).unwrap();
+    let from_tar = read_source(std::slice::from_ref(&archive), &strict, NOW).unwrap();
+    assert!(from_tar.advisories.len() > 1000, "{}", from_tar.advisories.len());
+    assert_eq!(from_tar.advisories.len(), from_dir.advisories.len());
+    assert_eq!(from_tar.info.report.malformed.len(), from_dir.info.report.malformed.len());
+    let ids = |s: &ward_scan::db::ImportedSource| {
+        let mut v: Vec<String> = s.advisories.iter().map(|a| a.id.clone()).collect();
+        v.sort();
+        v
+    };
+    let (a, b) = (ids(&from_tar), ids(&from_dir));
+    let only_tar: Vec<&String> = a.iter().filter(|x| !b.contains(x)).collect();
+    let only_dir: Vec<&String> = b.iter().filter(|x| !a.contains(x)).collect();
+    assert!(only_tar.is_empty() && only_dir.is_empty(), "tar only {only_tar:?}, dir only {only_dir:?}");
+
+    let whole = std::fs::read(&archive).unwrap();
+    // Truncated, and one byte flipped in the compressed stream (the gzip CRC
+    // or the deflate data no longer check out): refused whole, strictly.
+    let truncated = whole[..whole.len() / 2].to_vec();
+    let mut flipped = whole.clone();
+    let at = whole.len() - 6;
+    flipped[at] ^= 0x55;
+    for (bytes, what) in [(truncated, "truncated"), (flipped, "flipped")] {
+        std::fs::write(&archive, &bytes).unwrap();
+        let err = read_source(std::slice::from_ref(&archive), &strict, NOW).unwrap_err();
+        assert!(matches!(err, DbError::BadArchive(..)), "{what}: {err}");
+    }
+    // Garbage with the right name.
+    std::fs::write(&archive, b"<html>rate limited</html>").unwrap();
+    let err = read_source(std::slice::from_ref(&archive), &strict, NOW).unwrap_err();
+    assert!(matches!(err, DbError::BadArchive(..)), "{err}");
+}

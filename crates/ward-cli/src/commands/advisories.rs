@@ -3,7 +3,7 @@
 
 use super::advisories_config as config;
 use super::{Usage, data_dir, or_usage};
-use crate::args::{AdvisoriesCommand, AdvisoryAgeArgs, DbDir};
+use crate::args::{AdvisoriesCommand, AdvisoryAgeArgs, DbDir, Format};
 use crate::output;
 use std::path::PathBuf;
 use ward_scan::AdvisoryDb;
@@ -41,6 +41,66 @@ pub(super) fn freshness(
 ) -> Result<Option<jiff::SignedDuration>, Usage> {
     output::advisories::stale(db, now, config::max_age(args.max_advisory_age.as_deref())?);
     config::deny_after(args.deny_advisories_older_than.as_deref())
+}
+
+/// The schema of `ward advisories status --format json`.
+const STATUS_SCHEMA: &str = "https://ward.invalid/schemas/advisories-status/v1";
+
+/// `ward advisories status --format json`: the database, each source with
+/// its counts, dates, age and whether it is stale, and each ecosystem.
+fn status_json(
+    db: &AdvisoryDb,
+    dir: &std::path::Path,
+    now: jiff::Timestamp,
+    max_age: jiff::SignedDuration,
+) -> serde_json::Value {
+    use serde_json::json;
+    let stale: Vec<&str> = db
+        .stale_sources(now, max_age)
+        .iter()
+        .map(|(s, _)| s.name.as_str())
+        .collect();
+    let sources: Vec<serde_json::Value> = db
+        .sources()
+        .iter()
+        .map(|s| {
+            let r = &s.report;
+            json!({
+                "name": s.name,
+                "origin": s.origin,
+                "digest": s.digest,
+                "ecosystem": s.ecosystem,
+                "advisories": s.advisories,
+                "malicious": s.malicious,
+                "imported_at": s.imported_at,
+                "checked_at": s.checked_at,
+                "newest_modified": s.newest_modified,
+                "as_of": s.as_of().map(|t| t.to_string()),
+                "age_days": s.age_at(now).map(|a| a.as_secs() / 86_400),
+                "stale": stale.contains(&s.name.as_str()),
+                "etag": s.etag,
+                "last_modified": s.last_modified,
+                "import": {
+                    "records": r.records,
+                    "merged": r.merged,
+                    "withdrawn": r.withdrawn,
+                    "unsupported": r.unsupported,
+                    "malformed": r.malformed.len(),
+                },
+            })
+        })
+        .collect();
+    json!({
+        "schema": STATUS_SCHEMA,
+        "database": dir.display().to_string(),
+        "built_at": db.built_at().to_string(),
+        "advisories": db.len(),
+        "malicious": db.report().malicious,
+        "max_age_days": max_age.as_secs() / 86_400,
+        "age_days": age_days(db, now),
+        "sources": sources,
+        "ecosystems": db.stats(),
+    })
 }
 
 /// Why an import was refused, saying the database was left as it was.
@@ -98,10 +158,22 @@ pub(crate) fn run(cmd: AdvisoriesCommand) -> u8 {
             output::advisories::imported(&database, &names, &dir, start.elapsed());
             Ok(crate::EXIT_ALLOW)
         }
-        AdvisoriesCommand::Status { max_age_days: days, db } => {
-            let database = AdvisoryDb::load(&db_dir(&db))?;
+        AdvisoriesCommand::Status {
+            max_age_days: days,
+            format,
+            db,
+        } => {
+            let dir = db_dir(&db);
+            let database = AdvisoryDb::load(&dir)?;
             let max = jiff::SignedDuration::from_hours(i64::from(max_age_days(days)?) * 24);
-            output::advisories::status(&database, crate::clock::now()?, max);
+            let now = crate::clock::now()?;
+            match format {
+                Format::Text => output::advisories::status(&database, now, max),
+                Format::Json => {
+                    output::json_value(&status_json(&database, &dir, now, max));
+                    output::advisories::stale(&database, now, max);
+                }
+            }
             Ok(crate::EXIT_ALLOW)
         }
         AdvisoriesCommand::Update(args) => super::advisories_update::run(&args),

@@ -36,7 +36,8 @@ pub(super) struct SourceConfig {
     /// The source's name in the database.
     pub name: String,
     /// An `http(s)://` URL of a zip archive (OSV `all.zip`, a GitHub
-    /// archive of the RustSec advisory-db) or a JSON file of OSV records.
+    /// archive of the RustSec advisory-db), a `.tar.gz` archive (the same
+    /// GitHub archive as a tarball) or a JSON file of OSV records.
     pub url: Option<String>,
     /// A local file or directory (a mirror for air-gapped hosts), relative
     /// to the configuration file.

@@ -3,7 +3,8 @@
 //! `Last-Modified` stored with the source), under a size cap and a
 //! deadline, through the same HTTP client and TLS trust as the registry
 //! proxy (the system's store plus `--ca-cert`). Each download is checked
-//! whole (a zip must open and every entry read; every record parses or is
+//! whole (a zip or `.tar.gz` must open and every entry read, a gzip stream
+//! to its checksum; every record parses or is
 //! counted as rejected; a record about another ecosystem than the
 //! source's refuses the source) and only then swapped in, all sources at
 //! once, by one atomic commit. A source that fails keeps its old data.
@@ -72,9 +73,7 @@ fn fetch(s: &SourceConfig, held: Option<&SourceInfo>, cx: &Context<'_>) -> Resul
                 etag: h.etag.clone(),
                 last_modified: h.last_modified.clone(),
             });
-            let file_part = url.split(['?', '#']).next().unwrap_or_default();
-            let ext = if file_part.ends_with(".json") { "json" } else { "zip" };
-            let dest = cx.scratch.join(format!("{}.{ext}", s.name));
+            let dest = cx.scratch.join(format!("{}.download", s.name));
             let limits = FetchLimits {
                 max_metadata: max,
                 max_artifact: max,
@@ -94,8 +93,11 @@ fn fetch(s: &SourceConfig, held: Option<&SourceInfo>, cx: &Context<'_>) -> Resul
             let Some((bytes, _, validators)) = got else {
                 return Ok(Outcome::Unchanged("the server answered 304 Not Modified", true));
             };
+            // Read by its kind: the URL's extension, else the file's first bytes.
+            let named = cx.scratch.join(format!("{}.{}", s.name, download_kind(&url, &dest)));
+            std::fs::rename(&dest, &named).map_err(|e| format!("{}: {e}", named.display()))?;
             let mut imported =
-                ward_scan::db::read_source(&[dest], &options(Some(url)), cx.now).map_err(|e| e.to_string())?;
+                ward_scan::db::read_source(&[named], &options(Some(url)), cx.now).map_err(|e| e.to_string())?;
             imported.info.etag = validators.etag;
             imported.info.last_modified = validators.last_modified;
             imported.info.checked_at = Some(cx.now.to_string());
@@ -109,6 +111,29 @@ fn fetch(s: &SourceConfig, held: Option<&SourceInfo>, cx: &Context<'_>) -> Resul
             Ok(Outcome::Fresh(Box::new(imported), 0))
         }
     }
+}
+
+/// What a downloaded source is, as a file extension the importer reads:
+/// `json`, `tar.gz` or `zip`, from the URL's path, else from the file's
+/// magic bytes (gzip `1f 8b`; anything else is read as a zip, and refused
+/// whole if it is not one).
+fn download_kind(url: &str, file: &Path) -> &'static str {
+    let path = url.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase();
+    if path.ends_with(".json") {
+        return "json";
+    }
+    if path.ends_with(".tar.gz") || path.ends_with(".tgz") {
+        return "tar.gz";
+    }
+    if path.ends_with(".zip") {
+        return "zip";
+    }
+    let mut magic = [0u8; 2];
+    let gzip = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && magic == [0x1f, 0x8b];
+    if gzip { "tar.gz" } else { "zip" }
 }
 
 pub(super) fn run(args: &AdvisoriesUpdateArgs) -> Result<u8, Usage> {

@@ -424,3 +424,140 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
     run.expect(0);
     assert!(!run.all().contains("advisories-stale"), "{}", run.all());
 }
+
+/// A gzip-compressed tar of the RustSec advisory-db directory under
+/// `advisory-db-main/`, files in path order (as GitHub's archives are).
+fn rustsec_tar_gz() -> Vec<u8> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() { walk(&e, out) } else { out.push(e) }
+        }
+    }
+    let root = shared().join("advisories/rustsec");
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+    for f in files {
+        b.append_path_with_name(&f, Path::new("advisory-db-main").join(f.strip_prefix(&root).unwrap()))
+            .unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+/// `.tar.gz` sources (a GitHub archive of the RustSec advisory-db), told
+/// apart by the URL or, without an extension, by the gzip magic; a
+/// truncated tarball never replaces good data; `status --format json`
+/// describes every source.
+#[test]
+fn tar_gz_sources_update_and_status_reads_as_json() {
+    let ctx = TestContext::new();
+    let server = Server::start();
+    let tarball = rustsec_tar_gz();
+    server.serve("/rustsec/main.tar.gz", tarball.clone(), "r-1");
+    server.serve("/rustsec/archive", tarball.clone(), "r-1");
+    std::fs::create_dir_all(&ctx.data).unwrap();
+    let config = format!(
+        "[[source]]\nname = \"rustsec\"\nurl = \"{u}/rustsec/main.tar.gz\"\necosystem = \"crates.io\"\n\n[[source]]\nname = \"rustsec-noext\"\nurl = \"{u}/rustsec/archive\"\necosystem = \"crates.io\"\n",
+        u = server.url
+    );
+    std::fs::write(ctx.data.join("advisories.toml"), &config).unwrap();
+    let run = ctx.ward(["advisories", "update"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("rustsec: fetched") && run.stdout.contains("rustsec-noext: fetched"),
+        "{}",
+        run.all()
+    );
+
+    let json = ctx.ward(["advisories", "status", "--format", "json"]);
+    json.expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", json.stdout));
+    assert_eq!(doc["schema"], "https://ward.invalid/schemas/advisories-status/v1");
+    let sources = doc["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2);
+    let rustsec = &sources[0];
+    assert_eq!(rustsec["name"], "rustsec");
+    assert_eq!(rustsec["origin"], format!("{}/rustsec/main.tar.gz", server.url));
+    assert!(rustsec["advisories"].as_u64().unwrap() > 1000, "{rustsec}");
+    assert_eq!(rustsec["advisories"], sources[1]["advisories"]);
+    assert_eq!(rustsec["etag"], "\"r-1\"");
+    assert_eq!(rustsec["ecosystem"], "crates.io");
+    assert!(rustsec["digest"].as_str().unwrap().starts_with("sha256:"));
+    // Just confirmed current by the update: fresh, whatever the records' dates.
+    assert_eq!(rustsec["stale"], false);
+    assert_eq!(rustsec["age_days"], 0);
+    assert!(rustsec["checked_at"].is_string(), "{rustsec}");
+    let ecosystems = doc["ecosystems"].as_object().unwrap();
+    assert!(
+        ecosystems.values().any(|e| e["advisories"].as_u64().unwrap_or(0) > 1000),
+        "{ecosystems:?}"
+    );
+    // Imported by hand, the same data is as old as its newest record: stale,
+    // and the warning goes to stderr, not into the JSON.
+    let by_hand = TestContext::new();
+    by_hand
+        .ward(["advisories", "import", shared().join("advisories/rustsec").to_str().unwrap()])
+        .expect(0);
+    let old = by_hand.ward(["advisories", "status", "--format", "json"]);
+    let old_doc: serde_json::Value = serde_json::from_str(&old.stdout).unwrap();
+    assert_eq!(old_doc["sources"][0]["stale"], true);
+    assert!(old_doc["sources"][0]["age_days"].as_i64().unwrap() > 7);
+    assert!(old_doc["sources"][0]["checked_at"].is_null());
+    assert!(old.stderr.contains("days old"), "{}", old.stderr);
+    let digest = rustsec["digest"].clone();
+
+    // A truncated tarball (a new ETag): refused, the good data kept.
+    server.serve("/rustsec/main.tar.gz", tarball[..tarball.len() / 2].to_vec(), "r-2");
+    let run = ctx.ward(["advisories", "update", "--source", "rustsec"]);
+    run.expect(2);
+    assert!(run.all().contains("rustsec"), "{}", run.all());
+    let after: serde_json::Value =
+        serde_json::from_str(&ctx.ward(["advisories", "status", "--format", "json"]).stdout).unwrap();
+    assert_eq!(after["sources"][0]["digest"], digest);
+    assert_eq!(after["sources"][0]["etag"], "\"r-1\"");
+}
+
+/// Issue 15 item 5 at the proxy: with `deny_after` in advisories.toml and
+/// data older than that, the proxy refuses downloads (`advisories-stale`);
+/// on a day the data is fresh (clock pinned), the same download is served.
+#[test]
+fn the_proxy_refuses_downloads_while_the_advisory_data_is_past_deny_after() {
+    let reg = crate::proxy::Registries::new();
+    reg.crate_file("demo-crate", "1.0.0", false);
+    let data = reg.publisher.path("data");
+    let ctx = TestContext::new();
+    ctx.ward_in(
+        &data,
+        ["advisories", "import", shared().join("advisories/rustsec").to_str().unwrap()],
+    )
+    .expect(0);
+    std::fs::write(data.join("advisories.toml"), "deny_after = \"30d\"\n").unwrap();
+    let newest: serde_json::Value =
+        serde_json::from_str(&ctx.ward_in(&data, ["advisories", "status", "--format", "json"]).stdout).unwrap();
+    let newest = newest["sources"][0]["newest_modified"].as_str().unwrap().to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let download = |base: &str| {
+        let got = agent
+            .get(&format!("{base}/cargo/api/v1/crates/demo-crate/1.0.0/download"))
+            .call()
+            .unwrap();
+        let status = got.status().as_u16();
+        (status, got.into_body().read_to_string().unwrap_or_default())
+    };
+
+    // The real clock: months past the newest record, more than 30 days.
+    let proxy = crate::proxy::start_proxy(&data, &reg.upstream_args());
+    let (status, body) = download(&proxy.base);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("advisories-stale"), "{body}");
+    assert!(proxy.log_with("advisories-stale").contains("advisories-stale"));
+    drop(proxy);
+
+    // The day of the newest record: fresh, served (a stale-data refusal is
+    // not remembered across restarts: fresh data lifts it).
+    let proxy = crate::proxy::start_proxy_with_env(&data, &reg.upstream_args(), &[("WARD_TEST_NOW", &newest)]);
+    let (status, body) = download(&proxy.base);
+    assert_eq!(status, 200, "{body}");
+}

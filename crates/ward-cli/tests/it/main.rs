@@ -18,6 +18,7 @@ mod conformance;
 mod diagnostics;
 mod docs;
 mod hardware_policy;
+mod key_lifetimes;
 mod keys;
 mod ledger;
 mod malicious;

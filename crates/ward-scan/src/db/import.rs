@@ -1,8 +1,10 @@
 //! Reading advisory data as published into one source: OSV records (a
 //! tree of `.json`/`.yaml` files, `{"vulns": [...]}` files, per-ecosystem
 //! `all.zip`) and the RustSec advisory-db layout (TOML front matter in
-//! Markdown), from directories or zip archives (a GitHub archive of
-//! `rustsec/advisory-db` is read like a checkout). Withdrawn advisories are
+//! Markdown), from directories, zip archives or gzip-compressed tar
+//! archives (`.tar.gz`, `.tgz`: a GitHub archive of `rustsec/advisory-db`
+//! in either form is read like a checkout; `tar` and `flate2` read them,
+//! streamed, with the same bounds as a zip). Withdrawn advisories are
 //! dropped; records that name each other (ids and aliases) are merged into
 //! one advisory ([`Merger`]); malformed records are skipped, counted and
 //! reported, never silently; records about another ecosystem than the
@@ -157,6 +159,34 @@ fn extension(name: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Whether a file name is a gzip-compressed tar archive.
+fn is_tar_gz(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".tar.gz") || lower.ends_with(".tgz")
+}
+
+/// A reader that fails once more than `limit` bytes came out of it (the
+/// decompression-bomb guard for tar archives).
+struct Unpacked<R> {
+    inner: R,
+    read: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Unpacked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(std::io::Error::other(format!(
+                "the archive unpacks to more than {} bytes",
+                self.limit
+            )));
+        }
+        Ok(n)
+    }
+}
+
 /// The sha256 of a file, streamed.
 fn sha256_file(path: &Path) -> Result<String, String> {
     let mut file = InputFile::new(path, "advisory archive", u64::MAX)
@@ -202,6 +232,9 @@ impl Walk {
         }
         let name = path.display().to_string();
         let ext = extension(&name);
+        if is_tar_gz(&name) {
+            return self.tar_gz(path, &name);
+        }
         match ext.as_str() {
             "zip" => self.zip(path, &name),
             "json" | "yaml" | "yml" | "md" => {
@@ -216,6 +249,90 @@ impl Walk {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Reads every advisory entry of a gzip-compressed tar archive,
+    /// streamed: at most [`MAX_ZIP_ENTRIES`] entries and
+    /// [`MAX_ZIP_UNPACKED`] bytes decompressed in all, each advisory file
+    /// at most [`MAX_RECORD_BYTES`]; only regular files are read (links and
+    /// special entries are skipped); the gzip stream is read to its end so
+    /// its CRC and length are checked. Strictly read (downloads), any
+    /// damage fails the whole archive.
+    fn tar_gz(&mut self, path: &Path, name: &str) -> Result<(), DbError> {
+        let bad = |why: String| DbError::BadArchive(name.to_string(), why);
+        match sha256_file(path) {
+            Ok(h) => self.hashes.push((path.to_path_buf(), h)),
+            Err(e) if self.strict => return Err(bad(e)),
+            Err(e) => {
+                self.out.push((name.to_string(), Err(e)));
+                return Ok(());
+            }
+        }
+        let file = match InputFile::new(path, "advisory archive", u64::MAX).open() {
+            Ok(f) => f,
+            Err(e) if self.strict => return Err(bad(e.to_string())),
+            Err(e) => {
+                self.out.push((name.to_string(), Err(e.to_string())));
+                return Ok(());
+            }
+        };
+        let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+        let mut archive = tar::Archive::new(Unpacked {
+            inner: gz,
+            read: 0,
+            limit: MAX_ZIP_UNPACKED,
+        });
+        let result = self.tar_entries(&mut archive, name);
+        let result = result.and_then(|()| {
+            // The rest of the stream (end-of-archive blocks, padding, the gzip trailer).
+            std::io::copy(&mut archive.into_inner(), &mut std::io::sink())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if self.strict => Err(bad(e)),
+            Err(e) => {
+                self.out.push((name.to_string(), Err(e)));
+                Ok(())
+            }
+        }
+    }
+
+    fn tar_entries<R: Read>(&mut self, archive: &mut tar::Archive<R>, name: &str) -> Result<(), String> {
+        let entries = archive.entries().map_err(|e| format!("not a readable tar archive: {e}"))?;
+        for (i, entry) in entries.enumerate() {
+            if i >= MAX_ZIP_ENTRIES {
+                return Err(format!("more than {MAX_ZIP_ENTRIES} entries"));
+            }
+            let mut entry = entry.map_err(|e| format!("entry {i}: {e}"))?;
+            if entry.header().entry_type() != tar::EntryType::Regular {
+                continue;
+            }
+            let entry_name = entry
+                .path()
+                .map_err(|e| format!("entry {i}: {e}"))?
+                .to_string_lossy()
+                .into_owned();
+            let parts: Vec<&str> = entry_name.split('/').collect();
+            let ext = extension(&entry_name);
+            if parts.iter().any(|p| p.starts_with('.')) || !matches!(ext.as_str(), "json" | "yaml" | "yml" | "md") {
+                continue;
+            }
+            let mut bytes = Vec::new();
+            (&mut entry)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("entry {i} ({entry_name}): {e}"))?;
+            let bytes = if bytes.len() as u64 > MAX_RECORD_BYTES {
+                Err(format!("larger than the {MAX_RECORD_BYTES}-byte limit"))
+            } else {
+                Ok(bytes)
+            };
+            let in_crates = parts.contains(&"crates");
+            parse_file(&format!("{name}#{entry_name}"), &ext, bytes, in_crates, &mut self.out);
+        }
+        Ok(())
     }
 
     /// Reads every advisory entry of a zip archive.
@@ -318,7 +435,7 @@ fn nothing_imported(report: &ImportReport) -> String {
         report.unsupported
     );
     if report.records == 0 {
-        why = "no advisory files found (ward reads OSV .json/.yaml, .zip and RustSec .md)".into();
+        why = "no advisory files found (ward reads OSV .json/.yaml, .zip, .tar.gz and RustSec .md)".into();
     }
     for (file, reason) in report.malformed.iter().take(EXAMPLES) {
         why.push_str(&format!("; {file}: {reason}"));
@@ -702,4 +819,21 @@ pub fn read_source(paths: &[PathBuf], options: &SourceOptions, now: &str) -> Res
         ..SourceInfo::default()
     };
     Ok(ImportedSource { info, advisories })
+}
+
+#[cfg(test)]
+mod tar_tests {
+    use super::*;
+
+    #[test]
+    fn the_unpacked_guard_stops_past_its_limit() {
+        let mut r = Unpacked {
+            inner: std::io::repeat(0),
+            read: 0,
+            limit: 10_000,
+        };
+        let e = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
+        assert!(e.to_string().contains("more than 10000 bytes"), "{e}");
+        assert!(is_tar_gz("a/main.TAR.GZ") && is_tar_gz("x.tgz") && !is_tar_gz("x.gz"));
+    }
 }
