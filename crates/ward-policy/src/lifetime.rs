@@ -142,11 +142,20 @@ mod tests {
         l.until(t("2025-01-29T00:00:00Z"));
         assert!(l.judge(Some(t("2025-01-20T00:00:00Z"))).is_ok());
         assert!(l.judge(Some(t("2025-01-29T00:00:00Z"))).is_ok(), "until is inclusive");
-        assert_eq!(l.judge(Some(t("2025-01-29T00:00:01Z"))).unwrap_err().0, ReasonCode::KeyExpired);
-        assert_eq!(l.judge(Some(t("2025-01-12T23:59:59Z"))).unwrap_err().0, ReasonCode::KeyNotYetValid);
+        assert_eq!(
+            l.judge(Some(t("2025-01-29T00:00:01Z"))).unwrap_err().0,
+            ReasonCode::KeyExpired
+        );
+        assert_eq!(
+            l.judge(Some(t("2025-01-12T23:59:59Z"))).unwrap_err().0,
+            ReasonCode::KeyNotYetValid
+        );
         assert_eq!(l.judge(None).unwrap_err().0, ReasonCode::SigningTimeUnverified);
         l.revoke(t("2025-01-20T00:00:00Z"));
-        assert_eq!(l.judge(Some(t("2025-01-20T00:00:00Z"))).unwrap_err().0, ReasonCode::KeyRevoked);
+        assert_eq!(
+            l.judge(Some(t("2025-01-20T00:00:00Z"))).unwrap_err().0,
+            ReasonCode::KeyRevoked
+        );
         assert!(l.judge(Some(t("2025-01-19T23:59:59Z"))).is_ok());
         // Narrowing keeps the stricter bound.
         l.until(t("2026-01-01T00:00:00Z"));

@@ -281,13 +281,20 @@ pub(crate) fn statement_files(dir: &Path, limit: u64) -> Result<Vec<(PathBuf, Ve
 /// oldest first, each with the window the statements give it (the start
 /// key's own bounds are the caller's to add) and every revocation of a key
 /// in the chain applied.
-pub fn follow(start: &PublicKey, statements: &[KeyStatement], line: usize) -> Result<Vec<(PublicKey, KeyLifetime)>, String> {
+pub fn follow(
+    start: &PublicKey,
+    statements: &[KeyStatement],
+    line: usize,
+) -> Result<Vec<(PublicKey, KeyLifetime)>, String> {
     let mut chain: Vec<(PublicKey, KeyLifetime)> = vec![(
         start.clone(),
         KeyLifetime::open(start.fingerprint().to_string(), format!("policy line {line}"), line),
     )];
     loop {
-        let current = chain.last().map(|(k, _)| k.fingerprint().to_string()).unwrap_or_default();
+        let current = chain
+            .last()
+            .map(|(k, _)| k.fingerprint().to_string())
+            .unwrap_or_default();
         let next: Vec<&Rotation> = statements
             .iter()
             .filter_map(|s| match s {
@@ -391,10 +398,19 @@ mod tests {
         assert_eq!(fps, [a.fingerprint(), b.fingerprint(), c.fingerprint()]);
         let (la, lb, lc) = (&chain[0].1, &chain[1].1, &chain[2].1);
         assert!(la.judge(Some(t("2025-01-20T00:00:00Z"))).is_ok(), "in the overlap");
-        assert_eq!(la.judge(Some(t("2025-02-01T00:00:00Z"))).unwrap_err().0, ward_core::ReasonCode::KeyExpired);
-        assert_eq!(lb.judge(Some(t("2025-01-12T00:00:00Z"))).unwrap_err().0, ward_core::ReasonCode::KeyNotYetValid);
+        assert_eq!(
+            la.judge(Some(t("2025-02-01T00:00:00Z"))).unwrap_err().0,
+            ward_core::ReasonCode::KeyExpired
+        );
+        assert_eq!(
+            lb.judge(Some(t("2025-01-12T00:00:00Z"))).unwrap_err().0,
+            ward_core::ReasonCode::KeyNotYetValid
+        );
         assert!(lb.judge(Some(t("2025-03-01T00:00:00Z"))).is_ok());
-        assert_eq!(lb.judge(Some(t("2025-07-01T00:00:00Z"))).unwrap_err().0, ward_core::ReasonCode::KeyRevoked);
+        assert_eq!(
+            lb.judge(Some(t("2025-07-01T00:00:00Z"))).unwrap_err().0,
+            ward_core::ReasonCode::KeyRevoked
+        );
         assert!(lb.source.contains("rev.json"), "{}", lb.source);
         assert!(lc.judge(Some(t("2026-02-01T00:00:00Z"))).is_ok());
         assert!(lc.valid_until.is_none());
@@ -425,7 +441,10 @@ mod tests {
     fn garbage_is_refused_with_the_file_named() {
         for (bytes, says) in [
             (&b"not json"[..], "not a DSSE envelope"),
-            (br#"{"payloadType":"text/plain","payload":"e30=","signatures":[]}"#, "payload type"),
+            (
+                br#"{"payloadType":"text/plain","payload":"e30=","signatures":[]}"#,
+                "payload type",
+            ),
             (
                 br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#,
                 "not an in-toto statement",

@@ -326,7 +326,8 @@ fn tar_gz_of(dir: &Path, out: &Path) {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Symlink);
     h.set_size(0);
-    b.append_link(&mut h, "advisory-db-main/crates/evil.md", "/etc/passwd").unwrap();
+    b.append_link(&mut h, "advisory-db-main/crates/evil.md", "/etc/passwd")
+        .unwrap();
     b.into_inner().unwrap().finish().unwrap();
 }
 
@@ -345,7 +346,10 @@ fn a_tar_gz_archive_reads_like_the_checkout_and_damage_refuses_it() {
     let from_tar = read_source(std::slice::from_ref(&archive), &strict, NOW).unwrap();
     assert!(from_tar.advisories.len() > 1000, "{}", from_tar.advisories.len());
     assert_eq!(from_tar.advisories.len(), from_dir.advisories.len());
-    assert_eq!(from_tar.info.report.malformed.len(), from_dir.info.report.malformed.len());
+    assert_eq!(
+        from_tar.info.report.malformed.len(),
+        from_dir.info.report.malformed.len()
+    );
     let ids = |s: &ward_scan::db::ImportedSource| {
         let mut v: Vec<String> = s.advisories.iter().map(|a| a.id.clone()).collect();
         v.sort();
@@ -354,7 +358,10 @@ fn a_tar_gz_archive_reads_like_the_checkout_and_damage_refuses_it() {
     let (a, b) = (ids(&from_tar), ids(&from_dir));
     let only_tar: Vec<&String> = a.iter().filter(|x| !b.contains(x)).collect();
     let only_dir: Vec<&String> = b.iter().filter(|x| !a.contains(x)).collect();
-    assert!(only_tar.is_empty() && only_dir.is_empty(), "tar only {only_tar:?}, dir only {only_dir:?}");
+    assert!(
+        only_tar.is_empty() && only_dir.is_empty(),
+        "tar only {only_tar:?}, dir only {only_dir:?}"
+    );
 
     let whole = std::fs::read(&archive).unwrap();
     // Truncated, and one byte flipped in the compressed stream (the gzip CRC

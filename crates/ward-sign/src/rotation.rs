@@ -108,10 +108,16 @@ mod tests {
 
     #[test]
     fn a_rotation_carries_both_signatures_over_one_statement() {
-        let old = SigningKey::from_pem(&crate::keygen(crate::Algorithm::Ed25519, None).unwrap().private_pem, None)
-            .unwrap();
-        let new = SigningKey::from_pem(&crate::keygen(crate::Algorithm::EcdsaP256, None).unwrap().private_pem, None)
-            .unwrap();
+        let old = SigningKey::from_pem(
+            &crate::keygen(crate::Algorithm::Ed25519, None).unwrap().private_pem,
+            None,
+        )
+        .unwrap();
+        let new = SigningKey::from_pem(
+            &crate::keygen(crate::Algorithm::EcdsaP256, None).unwrap().private_pem,
+            None,
+        )
+        .unwrap();
         let terms = RotationTerms {
             rotated_at: "2026-12-02T00:00:00Z".into(),
             ..RotationTerms::default()

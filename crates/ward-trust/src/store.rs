@@ -229,7 +229,15 @@ impl TrustStore {
         now: jiff::Timestamp,
         accepted_at: jiff::Timestamp,
     ) -> Result<Updated, StoreError> {
-        self.update_recorded(metadata_url, targets_url, fetcher, seed, now, accepted_at, &mut |_, _| Ok(()))
+        self.update_recorded(
+            metadata_url,
+            targets_url,
+            fetcher,
+            seed,
+            now,
+            accepted_at,
+            &mut |_, _| Ok(()),
+        )
     }
 
     /// [`TrustStore::update`], calling `record` with what was verified

@@ -20,10 +20,12 @@ pub(super) fn run(cmd: KeysCommand) -> u8 {
 fn passphrase_from(var: Option<&str>) -> Result<Option<Zeroizing<String>>, Usage> {
     let Some(var) = var else { return Ok(None) };
     // Not the VarError itself: for a non-UTF-8 value its message would print the passphrase.
-    std::env::var(var).map(|v| Some(Zeroizing::new(v))).map_err(|e| match e {
-        std::env::VarError::NotPresent => Usage(format!("environment variable {var} is not set")),
-        std::env::VarError::NotUnicode(_) => Usage(format!("environment variable {var} is not valid UTF-8")),
-    })
+    std::env::var(var)
+        .map(|v| Some(Zeroizing::new(v)))
+        .map_err(|e| match e {
+            std::env::VarError::NotPresent => Usage(format!("environment variable {var} is not set")),
+            std::env::VarError::NotUnicode(_) => Usage(format!("environment variable {var} is not valid UTF-8")),
+        })
 }
 
 fn private_key(path: &Path, passphrase_var: Option<&str>, what: &str) -> Result<ward_sign::SigningKey, Usage> {
@@ -33,8 +35,11 @@ fn private_key(path: &Path, passphrase_var: Option<&str>, what: &str) -> Result<
 }
 
 fn time(flag: &str, text: &str) -> Result<jiff::Timestamp, Usage> {
-    text.parse::<jiff::Timestamp>()
-        .map_err(|e| Usage(format!("{flag} {text:?}: {e} (expected RFC 3339, e.g. 2026-12-02T00:00:00Z)")))
+    text.parse::<jiff::Timestamp>().map_err(|e| {
+        Usage(format!(
+            "{flag} {text:?}: {e} (expected RFC 3339, e.g. 2026-12-02T00:00:00Z)"
+        ))
+    })
 }
 
 /// The first 16 hex digits of a `sha256:` fingerprint, for file names.
@@ -77,7 +82,8 @@ fn rotate(args: &KeysRotateArgs) -> Result<u8, Usage> {
         .transpose()?;
     if old_valid_until.is_some_and(|u| u < rotated_at) {
         return Err(Usage(
-            "--old-valid-until is before the rotation time; the old key cannot stop counting before the new one starts".into(),
+            "--old-valid-until is before the rotation time; the old key cannot stop counting before the new one starts"
+                .into(),
         ));
     }
     let terms = ward_sign::rotation::RotationTerms {
@@ -86,9 +92,15 @@ fn rotate(args: &KeysRotateArgs) -> Result<u8, Usage> {
         reason: args.reason.clone(),
     };
     let statement = ward_sign::rotation::rotation_statement(&old, &new, &terms)?;
-    let name = format!("rotation-{}-to-{}.json", short(&old.fingerprint()), short(&new.fingerprint()));
+    let name = format!(
+        "rotation-{}-to-{}.json",
+        short(&old.fingerprint()),
+        short(&new.fingerprint())
+    );
     let ward_policy::rotation::KeyStatement::Rotation(rotation) = read_back(&statement, &name)? else {
-        return Err(Usage("internal: the rotation statement read back as another kind".into()));
+        return Err(Usage(
+            "internal: the rotation statement read back as another kind".into(),
+        ));
     };
     let path = write_statement(&args.out_dir, &name, &statement)?;
     let recorded = super::trust_events::key_rotated(args.ledger.as_deref(), &rotation, &statement, now);
@@ -140,7 +152,9 @@ fn revoke(args: &KeysRevokeArgs) -> Result<u8, Usage> {
         ward_sign::rotation::revocation_statement(key.der(), &since.to_string(), args.reason.as_deref(), &refs)?;
     let name = format!("revocation-{}.json", short(key.fingerprint()));
     let ward_policy::rotation::KeyStatement::Revocation(revocation) = read_back(&statement, &name)? else {
-        return Err(Usage("internal: the revocation statement read back as another kind".into()));
+        return Err(Usage(
+            "internal: the revocation statement read back as another kind".into(),
+        ));
     };
     let path = write_statement(&args.out_dir, &name, &statement)?;
     let index = match super::trust_events::key_revoked(args.ledger.as_deref(), &revocation, &statement, now) {
@@ -153,7 +167,10 @@ fn revoke(args: &KeysRevokeArgs) -> Result<u8, Usage> {
     let signed = if refs.is_empty() {
         "unsigned".to_string()
     } else {
-        format!("signed by {}", refs.iter().map(|k| k.fingerprint()).collect::<Vec<_>>().join(", "))
+        format!(
+            "signed by {}",
+            refs.iter().map(|k| k.fingerprint()).collect::<Vec<_>>().join(", ")
+        )
     };
     output::trust(&format!(
         "wrote {} (key {} revoked from {}; {signed})\nrecorded in the ledger as entry {index} (key-revoked)\n",

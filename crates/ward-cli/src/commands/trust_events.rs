@@ -89,7 +89,10 @@ pub(super) fn trust_update(
             how: &root.how,
             repository: &root.repository,
             expires: change.as_ref().map(|c| c.expires.to_string()),
-            root_keys_changed: change.as_ref().filter(|_| previous.is_some()).map(|c| c.root_keys_changed()),
+            root_keys_changed: change
+                .as_ref()
+                .filter(|_| previous.is_some())
+                .map(|c| c.root_keys_changed()),
         };
         let event = EventRecord::new(
             EventKind::TrustRootAccepted,
@@ -98,7 +101,10 @@ pub(super) fn trust_update(
             version(),
         )
         .with_digest("sha256", &sha256_hex(root.root.as_bytes()))
-        .with_summary(&format!("accepted TUF root v{} ({}) from {repository}", root.version, root.how))
+        .with_summary(&format!(
+            "accepted TUF root v{} ({}) from {repository}",
+            root.version, root.how
+        ))
         .with_detail(&detail)
         .map_err(|e| e.to_string())?;
         events.push(event);
@@ -113,11 +119,16 @@ pub(super) fn trust_update(
             repository,
             root_version: updated.root_after,
         };
-        let event = EventRecord::new(EventKind::TrustRootAccepted, &format!("tuf-target:{name}"), time, version())
-            .with_digest("sha256", sha256)
-            .with_summary(&format!("accepted {name} (sha256:{sha256}) from {repository}"))
-            .with_detail(&detail)
-            .map_err(|e| e.to_string())?;
+        let event = EventRecord::new(
+            EventKind::TrustRootAccepted,
+            &format!("tuf-target:{name}"),
+            time,
+            version(),
+        )
+        .with_digest("sha256", sha256)
+        .with_summary(&format!("accepted {name} (sha256:{sha256}) from {repository}"))
+        .with_detail(&detail)
+        .map_err(|e| e.to_string())?;
         events.push(event);
     }
     if events.is_empty() {
@@ -142,16 +153,21 @@ pub(super) fn key_rotated(
         reason: rotation.reason.as_deref(),
         statement_sha256: sha256_hex(&bytes),
     };
-    let event = EventRecord::new(EventKind::KeyRotated, &format!("key:{}", rotation.old.fingerprint()), time, version())
-        .with_digest("sha256", rotation.old.fingerprint().trim_start_matches("sha256:"))
-        .with_summary(&format!(
-            "key {} rotated to {} at {}",
-            rotation.old.fingerprint(),
-            rotation.new.fingerprint(),
-            rotation.rotated_at
-        ))
-        .with_detail(&detail)
-        .map_err(|e| Usage(e.to_string()))?;
+    let event = EventRecord::new(
+        EventKind::KeyRotated,
+        &format!("key:{}", rotation.old.fingerprint()),
+        time,
+        version(),
+    )
+    .with_digest("sha256", rotation.old.fingerprint().trim_start_matches("sha256:"))
+    .with_summary(&format!(
+        "key {} rotated to {} at {}",
+        rotation.old.fingerprint(),
+        rotation.new.fingerprint(),
+        rotation.rotated_at
+    ))
+    .with_detail(&detail)
+    .map_err(|e| Usage(e.to_string()))?;
     append(location, &[event])
 }
 
@@ -170,10 +186,18 @@ pub(super) fn key_revoked(
         signed_by: &revocation.signed_by,
         statement_sha256: sha256_hex(&bytes),
     };
-    let event = EventRecord::new(EventKind::KeyRevoked, &format!("key:{}", revocation.fingerprint), time, version())
-        .with_digest("sha256", revocation.fingerprint.trim_start_matches("sha256:"))
-        .with_summary(&format!("key {} revoked from {}", revocation.fingerprint, revocation.revoked_at))
-        .with_detail(&detail)
-        .map_err(|e| Usage(e.to_string()))?;
+    let event = EventRecord::new(
+        EventKind::KeyRevoked,
+        &format!("key:{}", revocation.fingerprint),
+        time,
+        version(),
+    )
+    .with_digest("sha256", revocation.fingerprint.trim_start_matches("sha256:"))
+    .with_summary(&format!(
+        "key {} revoked from {}",
+        revocation.fingerprint, revocation.revoked_at
+    ))
+    .with_detail(&detail)
+    .map_err(|e| Usage(e.to_string()))?;
     append(location, &[event])
 }

@@ -491,14 +491,20 @@ fn tar_gz_sources_update_and_status_reads_as_json() {
     assert!(rustsec["checked_at"].is_string(), "{rustsec}");
     let ecosystems = doc["ecosystems"].as_object().unwrap();
     assert!(
-        ecosystems.values().any(|e| e["advisories"].as_u64().unwrap_or(0) > 1000),
+        ecosystems
+            .values()
+            .any(|e| e["advisories"].as_u64().unwrap_or(0) > 1000),
         "{ecosystems:?}"
     );
     // Imported by hand, the same data is as old as its newest record: stale,
     // and the warning goes to stderr, not into the JSON.
     let by_hand = TestContext::new();
     by_hand
-        .ward(["advisories", "import", shared().join("advisories/rustsec").to_str().unwrap()])
+        .ward([
+            "advisories",
+            "import",
+            shared().join("advisories/rustsec").to_str().unwrap(),
+        ])
         .expect(0);
     let old = by_hand.ward(["advisories", "status", "--format", "json"]);
     let old_doc: serde_json::Value = serde_json::from_str(&old.stdout).unwrap();
@@ -530,7 +536,11 @@ fn the_proxy_refuses_downloads_while_the_advisory_data_is_past_deny_after() {
     let ctx = TestContext::new();
     ctx.ward_in(
         &data,
-        ["advisories", "import", shared().join("advisories/rustsec").to_str().unwrap()],
+        [
+            "advisories",
+            "import",
+            shared().join("advisories/rustsec").to_str().unwrap(),
+        ],
     )
     .expect(0);
     std::fs::write(data.join("advisories.toml"), "deny_after = \"30d\"\n").unwrap();

@@ -55,16 +55,30 @@ fn a_logged_signature_counts_only_inside_its_keys_window() {
     let m = managed();
     // No lifetime: the key counts (the bundle's log entry is from 2025-12-18).
     m.verify_with(r#""test-managed.pub""#).expect(0);
-    m.verify_with(r#"{ path = "test-managed.pub", valid_from = "2025-01-01T00:00:00Z", valid_until = "2026-01-01T00:00:00Z" }"#)
-        .expect(0);
+    m.verify_with(
+        r#"{ path = "test-managed.pub", valid_from = "2025-01-01T00:00:00Z", valid_until = "2026-01-01T00:00:00Z" }"#,
+    )
+    .expect(0);
     // The clock (2026-06-01) is past valid_until: what counts is when it was signed.
     m.verify_with(r#"{ path = "test-managed.pub", valid_until = "2025-12-19T00:00:00Z" }"#)
         .expect(0);
     let run = m.verify_with(r#"{ path = "test-managed.pub", valid_until = "2025-12-18T00:00:00Z" }"#);
     run.expect(1).reason("key-expired");
-    assert!(run.all().contains("2025-12-18T17:04:39Z"), "names the signing time:\n{}", run.all());
-    assert!(run.all().contains("ward.toml:5"), "names the key's entry:\n{}", run.all());
-    assert!(!run.all().contains("[signer-not-trusted]"), "one reason:\n{}", run.all());
+    assert!(
+        run.all().contains("2025-12-18T17:04:39Z"),
+        "names the signing time:\n{}",
+        run.all()
+    );
+    assert!(
+        run.all().contains("ward.toml:5"),
+        "names the key's entry:\n{}",
+        run.all()
+    );
+    assert!(
+        !run.all().contains("[signer-not-trusted]"),
+        "one reason:\n{}",
+        run.all()
+    );
     m.verify_with(r#"{ path = "test-managed.pub", valid_from = "2026-01-01T00:00:00Z" }"#)
         .expect(1)
         .reason("key-not-yet-valid");
@@ -82,7 +96,14 @@ fn a_logged_signature_counts_only_inside_its_keys_window() {
     )
     .unwrap();
     m.ctx
-        .ward(["verify", s(&m.artifact), "--bundle", s(&m.bundle), "--policy", s(&policy)])
+        .ward([
+            "verify",
+            s(&m.artifact),
+            "--bundle",
+            s(&m.bundle),
+            "--policy",
+            s(&policy),
+        ])
         .expect(1)
         .reason("key-revoked");
 }
@@ -91,14 +112,23 @@ fn a_logged_signature_counts_only_inside_its_keys_window() {
 fn bad_lifetimes_are_refused_when_the_policy_loads() {
     let m = managed();
     for (entry, says) in [
-        (r#"{ path = "test-managed.pub", valid_until = "2026-01-01" }"#, "valid_until"),
-        (r#"{ path = "test-managed.pub", revoked_at = "yesterday" }"#, "revoked_at"),
+        (
+            r#"{ path = "test-managed.pub", valid_until = "2026-01-01" }"#,
+            "valid_until",
+        ),
+        (
+            r#"{ path = "test-managed.pub", revoked_at = "yesterday" }"#,
+            "revoked_at",
+        ),
         (
             r#"{ path = "test-managed.pub", valid_from = "2026-01-02T00:00:00Z", valid_until = "2026-01-01T00:00:00Z" }"#,
             "before valid_from",
         ),
         (r#"{ path = "test-managed.pub", valid_for = "1y" }"#, "valid_for"),
-        (r#"{ path = "test-managed.pub", rotations = "no-such-dir" }"#, "rotations"),
+        (
+            r#"{ path = "test-managed.pub", rotations = "no-such-dir" }"#,
+            "rotations",
+        ),
     ] {
         let run = m.verify_with(entry);
         run.expect(2).reason("policy-invalid");
@@ -126,7 +156,11 @@ fn an_offline_signature_does_not_count_for_a_key_with_a_window() {
     let p = Publisher::new("ed25519");
     std::fs::copy(&p.public, ctx.path("test-key.pub")).unwrap();
     let art = sign_offline(&ctx, &p, "acme-a.bin");
-    let open = write_policy(&ctx, "open.toml", "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [\"test-key.pub\"]\n");
+    let open = write_policy(
+        &ctx,
+        "open.toml",
+        "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [\"test-key.pub\"]\n",
+    );
     ctx.ward(["verify", s(&art), "--policy", s(&open)]).expect(0);
     // Even a window that contains now: the signature's time is unknown.
     let windowed = write_policy(
@@ -180,7 +214,10 @@ fn a_policy_follows_a_key_through_its_signed_rotations() {
     run.expect(0);
     assert!(run.stdout.contains("signed by both keys"), "{}", run.all());
     assert!(run.stdout.contains("key-rotated"), "{}", run.all());
-    let files: Vec<PathBuf> = std::fs::read_dir(&rotations).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<PathBuf> = std::fs::read_dir(&rotations)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
     let statement: serde_json::Value = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     assert_eq!(statement["signatures"].as_array().unwrap().len(), 2);
@@ -196,7 +233,11 @@ fn a_policy_follows_a_key_through_its_signed_rotations() {
         "follow.toml",
         "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [{ path = \"test-old.pub\", rotations = \"rotations\" }]\n",
     );
-    let without = write_policy(&ctx, "without.toml", "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [\"test-old.pub\"]\n");
+    let without = write_policy(
+        &ctx,
+        "without.toml",
+        "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [\"test-old.pub\"]\n",
+    );
     let by_new = sign_offline(&ctx, &new, "acme-new.bin");
     // Without following rotations the new key is unknown: its signature
     // does not verify under the keys the policy names.
@@ -225,11 +266,9 @@ fn a_policy_follows_a_key_through_its_signed_rotations() {
     assert!(run.all().contains("signed by both keys"), "{}", run.all());
     // Nor is a statement whose payload was changed after signing.
     let mut changed = statement.clone();
-    let payload = String::from_utf8(
-        ward_verify::dsse::decode_base64(statement["payload"].as_str().unwrap()).unwrap(),
-    )
-    .unwrap()
-    .replace("2026-05-01T00:00:00Z", "2020-01-01T00:00:00Z");
+    let payload = String::from_utf8(ward_verify::dsse::decode_base64(statement["payload"].as_str().unwrap()).unwrap())
+        .unwrap()
+        .replace("2026-05-01T00:00:00Z", "2020-01-01T00:00:00Z");
     changed["payload"] = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, payload).into();
     std::fs::write(&files[0], serde_json::to_vec(&changed).unwrap()).unwrap();
     ctx.ward(["verify", s(&by_new), "--policy", s(&follow)])
@@ -275,7 +314,11 @@ fn a_revocation_is_recorded_and_honoured() {
             s(&rotations),
         ])
         .expect(2);
-    assert_eq!(events(&m.ctx.ledger()).len(), 1, "nothing recorded for a refused revocation");
+    assert_eq!(
+        events(&m.ctx.ledger()).len(),
+        1,
+        "nothing recorded for a refused revocation"
+    );
 }
 
 fn npm() -> PathBuf {
@@ -295,14 +338,7 @@ fn the_npm_key_rotation_of_january_2025_is_honoured_by_window() {
     let verify = |name: &str, keys: &Path| {
         let tgz = npm().join(format!("{name}.tgz"));
         let att = npm().join(format!("{name}.tgz.json"));
-        ctx.ward([
-            "verify",
-            s(&tgz),
-            "--attestation",
-            s(&att),
-            "--npm-keys",
-            s(keys),
-        ])
+        ctx.ward(["verify", s(&tgz), "--attestation", s(&att), "--npm-keys", s(keys)])
     };
     // Signed 2024-06-03 and 2024-05-16 by the old key: inside its window.
     verify("gundam-visor-cli-v1-tag", &npm_keys_2025()).expect(0);
@@ -319,7 +355,11 @@ fn the_npm_key_rotation_of_january_2025_is_honoured_by_window() {
     std::fs::write(&early_end, serde_json::to_vec(&keys).unwrap()).unwrap();
     let run = verify("gundam-visor-cli-v1-tag", &early_end);
     run.expect(1).reason("registry-key-expired");
-    assert!(run.all().contains("2024-06-03"), "names the signing time:\n{}", run.all());
+    assert!(
+        run.all().contains("2024-06-03"),
+        "names the signing time:\n{}",
+        run.all()
+    );
     verify("provenance-npm-test-cli-v1-prega", &early_end).expect(0);
     // Only the new key (the old one dropped): the old signatures name an unknown key.
     let mut new_only = keys.clone();
@@ -329,5 +369,7 @@ fn the_npm_key_rotation_of_january_2025_is_honoured_by_window() {
         .retain(|k| k["keyId"] != "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA");
     let path = ctx.path("keys-new-only.json");
     std::fs::write(&path, serde_json::to_vec(&new_only).unwrap()).unwrap();
-    verify("gundam-visor-cli-v1-tag", &path).expect(1).reason("key-not-trusted");
+    verify("gundam-visor-cli-v1-tag", &path)
+        .expect(1)
+        .reason("key-not-trusted");
 }

@@ -351,7 +351,12 @@ fn every_accepted_root_and_key_set_is_a_ledger_event() {
     let blocker = tmp.path().join("not-a-directory");
     std::fs::write(&blocker, b"x").unwrap();
     let ledger_arg = blocker.join("ledger").display().to_string();
-    let run = update(&ctx, &data, &mirror, &["--at", AT, "--seed-root", &seed_v1(), "--ledger", &ledger_arg]);
+    let run = update(
+        &ctx,
+        &data,
+        &mirror,
+        &["--at", AT, "--seed-root", &seed_v1(), "--ledger", &ledger_arg],
+    );
     run.expect(2);
     assert!(run.stderr.contains("could not be recorded"), "{}", run.stderr);
     assert!(!data.join("trust/current").exists());
@@ -373,19 +378,20 @@ fn every_accepted_root_and_key_set_is_a_ledger_event() {
         .map(|e| e.2["version"].as_u64().unwrap())
         .collect();
     assert_eq!(changed, [4, 13]);
-    let targets: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e.1.strip_prefix("tuf-target:"))
-        .collect();
+    let targets: Vec<&str> = events.iter().filter_map(|e| e.1.strip_prefix("tuf-target:")).collect();
     assert_eq!(targets, ["trusted_root.json", "registry.npmjs.org/keys.json"]);
     // The digests are of the bytes as received.
     let ledger = ward_ledger::EmbeddedLedger::open_snapshot(&data.join("ledger")).unwrap();
     let (entry, verifier) = (ledger.entry(14).unwrap(), ledger.verifier());
-    let ward_ledger::event::LedgerRecord::Event(v15) = ward_ledger::event::read_entry(&entry, &verifier).unwrap() else {
+    let ward_ledger::event::LedgerRecord::Event(v15) = ward_ledger::event::read_entry(&entry, &verifier).unwrap()
+    else {
         panic!("entry 14 is not an event");
     };
     let root15 = std::fs::read(repo().join("metadata/root_history/15.root.json")).unwrap();
-    assert_eq!(v15.subject[0].digest["sha256"], hex::encode(sha2::Sha256::digest(&root15)));
+    assert_eq!(
+        v15.subject[0].digest["sha256"],
+        hex::encode(sha2::Sha256::digest(&root15))
+    );
 
     // Nothing new: nothing recorded.
     update(&ctx, &data, &mirror, &["--at", AT]).expect(0);

@@ -300,7 +300,9 @@ impl Walk {
     }
 
     fn tar_entries<R: Read>(&mut self, archive: &mut tar::Archive<R>, name: &str) -> Result<(), String> {
-        let entries = archive.entries().map_err(|e| format!("not a readable tar archive: {e}"))?;
+        let entries = archive
+            .entries()
+            .map_err(|e| format!("not a readable tar archive: {e}"))?;
         for (i, entry) in entries.enumerate() {
             if i >= MAX_ZIP_ENTRIES {
                 return Err(format!("more than {MAX_ZIP_ENTRIES} entries"));
