@@ -29,6 +29,7 @@ pub mod npm;
 pub mod provenance;
 pub mod pypi;
 pub mod rebuild;
+pub mod rebuild_link;
 pub mod slsa;
 mod signer;
 pub mod statement;

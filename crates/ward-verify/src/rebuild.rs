@@ -15,6 +15,9 @@
 //!   --attest` when the rebuild differs) has the equivalence's layout and
 //!   says the opposite.
 //!
+//! rebuilderd's signed in-toto links (`rebuild FILE`, with the rebuilt
+//! file as a product) are read by [`crate::rebuild_link`].
+//!
 //! Every envelope must verify under a trusted key, the equivalence's subject
 //! must carry exactly this artifact's SHA-256 and SHA-512 (each one it
 //! names), and the Rebuild statement's subject must be the candidate the
@@ -243,6 +246,13 @@ fn source(predicate: &Value) -> (Option<String>, Option<String>) {
 /// returns for each trusted key that signed the equivalence (or
 /// divergence) a [`Fact::Signature`] and a [`Fact::Rebuild`].
 pub fn verify(file: &EvidenceFile, artifact: ArtifactRef<'_>, keys: &[PublicKey]) -> Result<Vec<Fact>, RebuildError> {
+    crate::evidence::check_depth(file.bytes(), crate::evidence::MAX_JSON_DEPTH)?;
+    // A whole-file JSON value that is an in-toto link: rebuilderd's format.
+    if let Ok(value) = serde_json::from_slice::<Value>(file.bytes())
+        && crate::rebuild_link::is_link(&value)
+    {
+        return crate::rebuild_link::verify(file, &value, artifact, keys);
+    }
     let signed = read_signed(file.bytes(), keys)?;
     let mut comparisons = signed
         .iter()

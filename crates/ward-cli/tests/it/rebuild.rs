@@ -522,3 +522,61 @@ fn the_proxy_fetches_rebuild_attestations_from_a_configured_source() {
     let (status, body) = get(args, &with);
     assert_eq!(status, 200, "{body}");
 }
+
+/// A rebuilderd-style signed in-toto link (`rebuild FILE`, the rebuilt
+/// file as its product), signed with Ed25519 as rebuilderd does.
+fn rebuilderd_link(key: &Path, artifact: &Path, out: &Path) {
+    let bytes = std::fs::read(artifact).unwrap();
+    let name = artifact.file_name().unwrap().to_str().unwrap();
+    use sha2::Digest as _;
+    let signed = json!({
+        "_type": "link",
+        "name": format!("rebuild {name}"),
+        "materials": {"demo-1.0.0.src.tar.gz": {"sha256": "00".repeat(32)}},
+        "products": {name: {
+            "sha256": hex::encode(sha2::Sha256::digest(&bytes)),
+            "sha512": hex::encode(sha2::Sha512::digest(&bytes)),
+        }},
+        "byproducts": {}, "command": [], "environment": {},
+    });
+    let key = ward_sign::SigningKey::from_file(key, None).unwrap();
+    let sig = key
+        .sign(&ward_verify::rebuild_link::canonical_json(&signed).unwrap())
+        .unwrap();
+    let link = json!({"signatures": [{"keyid": key.fingerprint(), "sig": hex::encode(sig)}], "signed": signed});
+    std::fs::write(out, serde_json::to_vec_pretty(&link).unwrap()).unwrap();
+}
+
+/// Debian's rule, "two rebuilders must agree", as a policy threshold over
+/// rebuilderd links: one link is short, two distinct rebuilders pass, and
+/// a link for other bytes is refused.
+#[test]
+fn rebuilderd_links_from_two_rebuilders_meet_a_threshold_of_two() {
+    let ctx = TestContext::new();
+    let (a, b) = (Publisher::new("ed25519"), Publisher::new("ed25519"));
+    let (original, rebuilt) = divergent(ctx.dir());
+    let (la, lb) = (ctx.path("a.link"), ctx.path("b.link"));
+    rebuilderd_link(&a.key, &original, &la);
+    rebuilderd_link(&b.key, &original, &lb);
+    std::fs::copy(&a.public, ctx.path("a.pub")).unwrap();
+    std::fs::copy(&b.public, ctx.path("b.pub")).unwrap();
+    let policy = ctx.path("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[[rebuilder]]\nname = \"rebuilder-a\"\nkeys = [\"a.pub\"]\n\n[[rebuilder]]\nname = \"rebuilder-b\"\nkeys = [\"b.pub\"]\n\n[[scope]]\npackages = [\"npm:*\"]\nrebuild = { required = 2 }\n",
+    )
+    .unwrap();
+    let verify = |links: &[&Path], artifact: &Path| {
+        let mut args = vec!["verify".to_string(), s(artifact).into(), "--policy".into(), s(&policy).into()];
+        for l in links {
+            args.extend(["--rebuild".to_string(), s(l).into()]);
+        }
+        ctx.ward(args)
+    };
+    verify(&[&la], &original).expect(1).reason("rebuild-missing");
+    // The same rebuilder twice is still one rebuilder.
+    verify(&[&la, &la], &original).expect(1).reason("rebuild-missing");
+    verify(&[&la, &lb], &original).expect(0);
+    // The links are about the original, not the other build.
+    verify(&[&la, &lb], &rebuilt).expect(1).reason("rebuild-subject-mismatch");
+}
