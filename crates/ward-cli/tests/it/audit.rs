@@ -1,10 +1,12 @@
-//! `ward audit` against real installs: a virtual environment made by
-//! Python's `venv`, filled by real pip through `ward proxy` from a
-//! loopback-free upstream on disk (see proxy.rs). Clean, it audits clean;
-//! a file changed after the install is `modified`, even when the attacker
+//! `ward audit` against real installs through `ward proxy` (upstreams laid
+//! out on disk, see proxy.rs): a virtual environment made by Python's
+//! `venv` and filled by real pip, a `node_modules` written by real npm, a
+//! cargo home and `vendor/` directory written by real cargo. Clean, each
+//! audits clean against the ledger's allows and the proxy cache; a file
+//! changed after the install is `modified` (for pip even when the attacker
 //! rewrote `RECORD` to match, because the files are compared with the
-//! allowed wheel in the proxy cache. A file the auditing user cannot read
-//! makes the audit incomplete (exit 2), never a pass.
+//! allowed wheel). A file the auditing user cannot read makes the audit
+//! incomplete (exit 2), never a pass.
 
 use crate::common::{TestContext, json_of};
 use crate::proxy::{Registries, have, start_proxy};
@@ -216,5 +218,123 @@ fn a_path_that_is_no_environment_is_a_usage_error() {
         run.stderr.contains("not an environment ward can audit"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn a_real_npm_install_audits_clean_against_the_allowed_tarball_and_a_changed_file_is_modified() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.npm_package("demo-pkg", "1.0.0", false);
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let app = reg.publisher.path("app");
+    std::fs::create_dir_all(&app).unwrap();
+    let out = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-update-notifier",
+            "--ignore-scripts",
+        ])
+        .args(["--registry", &format!("{}/npm/", proxy.base)])
+        .arg("--prefix")
+        .arg(&app)
+        .arg("--cache")
+        .arg(app.join(".npm-cache"))
+        .arg("demo-pkg@1.0.0")
+        .env("npm_config_userconfig", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(proxy);
+    let ctx = TestContext::new();
+    let app_arg = app.to_str().unwrap();
+    let doc = json_of(&ctx.ward_in(&data, ["audit", app_arg, "--format", "json"]));
+    assert_eq!(doc["verdict"], "clean", "{doc:#}");
+    assert_eq!(doc["packages"][0]["id"], "pkg:npm/demo-pkg@1.0.0");
+    // The integrity npm recorded is the allowed tarball's.
+    assert!(doc["packages"][0]["artifact"]["sha512"].is_string(), "{doc:#}");
+    std::fs::write(
+        app.join("node_modules/demo-pkg/index.js"),
+        b"module.exports = 'changed';\n",
+    )
+    .unwrap();
+    let alert = ctx.ward_in(&data, ["audit", app_arg]);
+    alert.expect(1);
+    assert!(
+        alert.stdout.contains("modified")
+            && alert.stdout.contains("index.js")
+            && alert.stdout.contains("the allowed tarball"),
+        "{}",
+        alert.stdout
+    );
+}
+
+#[test]
+fn a_real_cargo_home_audits_clean_and_a_changed_source_is_modified() {
+    if !have("cargo", "--version") {
+        return;
+    }
+    let reg = Registries::new();
+    reg.crate_file("demo-crate", "1.0.0", false);
+    let data = reg.publisher.path("data");
+    let proxy = start_proxy(&data, &reg.upstream_args());
+    let home = reg.publisher.path("cargo-home");
+    let project = reg.publisher.path("work/uses-demo");
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::create_dir_all(project.join(".cargo")).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        "[package]\nname = \"uses-demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ndemo-crate = \"=1.0.0\"\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(
+        project.join(".cargo/config.toml"),
+        format!(
+            "[source.crates-io]\nreplace-with = \"ward\"\n\n[source.ward]\nregistry = \"sparse+{}/cargo/index/\"\n",
+            proxy.base
+        ),
+    )
+    .unwrap();
+    let out = Command::new("cargo")
+        .args(["fetch"])
+        .current_dir(&project)
+        .env("CARGO_HOME", &home)
+        .env("CARGO_NET_RETRY", "0")
+        .env_remove("RUSTC_WRAPPER")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // `cargo fetch` downloads; the sources are unpacked on first build.
+    let vendor = Command::new("cargo")
+        .args(["vendor", "--offline", "--quiet", "--respect-source-config"])
+        .current_dir(&project)
+        .env("CARGO_HOME", &home)
+        .env_remove("RUSTC_WRAPPER")
+        .output()
+        .unwrap();
+    assert!(vendor.status.success(), "{}", String::from_utf8_lossy(&vendor.stderr));
+    drop(proxy);
+    let ctx = TestContext::new();
+    for tree in [home.clone(), project.join("vendor")] {
+        let arg = tree.to_str().unwrap();
+        let doc = json_of(&ctx.ward_in(&data, ["audit", arg, "--format", "json"]));
+        assert_eq!(doc["verdict"], "clean", "{}: {doc:#}", tree.display());
+        assert_eq!(doc["packages"][0]["id"], "pkg:cargo/demo-crate@1.0.0");
+        assert_eq!(doc["packages"][0]["allow"]["index"], 0);
+    }
+    let lib = project.join("vendor/demo-crate/src/lib.rs");
+    std::fs::write(&lib, "pub const VALUE: &str = \"changed\";\n").unwrap();
+    let alert = ctx.ward_in(&data, ["audit", project.join("vendor").to_str().unwrap()]);
+    alert.expect(1);
+    assert!(
+        alert.stdout.contains("modified") && alert.stdout.contains("src/lib.rs"),
+        "{}",
+        alert.stdout
     );
 }
