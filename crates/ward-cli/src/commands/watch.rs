@@ -73,7 +73,7 @@ fn sinks(config: &Config, state_dir: &Path) -> Result<Vec<Box<dyn Sink>>, Usage>
     for (i, w) in config.watch.webhook.iter().enumerate() {
         let mut c = WebhookConfig::new(&w.url, state_dir.join(format!("spool-{i}")));
         c.token = match &w.token_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| Usage(format!("webhook token: ${var} is not set")))?),
+            Some(var) => Some(std::env::var(var).map_err(|e| Usage(format!("webhook token: ${var}: {e}")))?),
             None => None,
         };
         if let Some(max) = w.spool_max {
