@@ -69,10 +69,43 @@ pub(crate) enum Command {
     /// Recovery playbooks: rehearse snapshot, change, audit, alert, rollback, audit.
     #[command(subcommand)]
     Playbook(crate::commands::playbook::PlaybookCommand),
+    /// Write a commented starter ward.toml (from a lockfile: provenance scopes for the packages that publish it).
+    Init(InitArgs),
     /// Print a shell completion script for ward (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Write man pages for ward and each of its subcommands into a directory.
     Man(ManArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum InitEcosystem {
+    /// npm packages.
+    Npm,
+    /// PyPI packages.
+    Pypi,
+    /// crates.io packages.
+    Cargo,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The ecosystem the policy is for (default: those of --from, else all three).
+    #[arg(long, value_enum)]
+    pub ecosystem: Option<InitEcosystem>,
+    /// A lockfile (package-lock.json, requirements.txt, poetry.lock, uv.lock, Cargo.lock):
+    /// its packages that publish provenance today get a scope requiring it.
+    #[arg(long, value_name = "LOCKFILE")]
+    pub from: Option<PathBuf>,
+    /// Where to write the policy.
+    #[arg(long, short, value_name = "FILE", default_value = "ward.toml")]
+    pub output: PathBuf,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// The proxy cache whose registry metadata says what publishes provenance
+    /// (never fetched). Default: proxy-cache/ in ward's data directory.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

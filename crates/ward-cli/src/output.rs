@@ -244,6 +244,11 @@ fn server_banner(text: &str) {
     let _ = out.flush();
 }
 
+/// What `ward init` wrote.
+pub(crate) fn init_written(summary: &str) {
+    println!("{summary}");
+}
+
 pub(crate) fn monitor_ok(message: &str) {
     println!("ok: {message}");
 }

@@ -183,9 +183,10 @@ impl crate::model::Policy {
             };
             let Some(message) = broken else { continue };
             let reason = Reason::new(ReasonCode::VersionNotPinned, message.clone()).at(self.location(pin.line));
-            let allow = self.allows.iter().find(|a| {
-                a.names(id) && a.sha256 == sha256 && today <= a.expires
-            });
+            let allow = self
+                .allows
+                .iter()
+                .find(|a| a.names(id) && a.sha256 == sha256 && today <= a.expires);
             match allow {
                 Some(a) => out.push((
                     true,
@@ -269,7 +270,11 @@ mod tests {
     fn another_version_of_a_pinned_package_is_denied_with_the_pin_line() {
         let policy = crate::Policy::parse(POLICY, "ward.toml", std::path::Path::new(".")).unwrap();
         let d = decide(&policy, &artifact("pkg:npm/lodash@4.17.20", b"old"));
-        let pinned: Vec<_> = d.reasons.iter().filter(|r| r.code == ReasonCode::VersionNotPinned).collect();
+        let pinned: Vec<_> = d
+            .reasons
+            .iter()
+            .filter(|r| r.code == ReasonCode::VersionNotPinned)
+            .collect();
         assert_eq!(pinned.len(), 1, "{d:?}");
         assert!(pinned[0].message.contains("ward.toml:11"), "{}", pinned[0].message);
         assert!(pinned[0].message.contains("=4.17.21"), "{}", pinned[0].message);
@@ -290,11 +295,22 @@ mod tests {
         );
         let policy = crate::Policy::parse(&text, "ward.toml", std::path::Path::new(".")).unwrap();
         let d = decide(&policy, &a);
-        assert!(d.reasons.iter().all(|r| r.code != ReasonCode::VersionNotPinned), "{d:?}");
-        assert!(d.audit.iter().any(|r| r.code == ReasonCode::AllowedByReview && r.message.contains("alice@example.com")), "{d:?}");
+        assert!(
+            d.reasons.iter().all(|r| r.code != ReasonCode::VersionNotPinned),
+            "{d:?}"
+        );
+        assert!(
+            d.audit
+                .iter()
+                .any(|r| r.code == ReasonCode::AllowedByReview && r.message.contains("alice@example.com")),
+            "{d:?}"
+        );
         // Another artifact of the same version (other bytes) is still denied.
         let d = decide(&policy, &artifact("pkg:npm/lodash@4.17.20", b"swapped"));
-        assert!(d.reasons.iter().any(|r| r.code == ReasonCode::VersionNotPinned), "{d:?}");
+        assert!(
+            d.reasons.iter().any(|r| r.code == ReasonCode::VersionNotPinned),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -55,12 +55,7 @@ impl Loader {
                 line: self.line(source),
             })),
             Err(e) => {
-                self.report(
-                    DiagnosticCode::InvalidSlsaRule,
-                    Some(table.span()),
-                    at("provenance"),
-                    e,
-                );
+                self.report(DiagnosticCode::InvalidSlsaRule, Some(table.span()), at("provenance"), e);
                 None
             }
         }
@@ -98,8 +93,7 @@ impl Policy {
                 text.push_str(&format!("{key} = {}\n", quoted(v)));
             }
         }
-        let extra = Policy::parse(&text, "(command line)", std::path::Path::new("."))
-            .map_err(|e| e.to_string())?;
+        let extra = Policy::parse(&text, "(command line)", std::path::Path::new(".")).map_err(|e| e.to_string())?;
         self.scopes.extend(extra.scopes);
         if self.path == Policy::builtin().path {
             // Then the decision records these rules as its policy, not ward's default.

@@ -38,7 +38,8 @@ pub mod builders {
     pub const GENERIC_GENERATOR: &str =
         "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml";
     /// The Go builder.
-    pub const GO: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml";
+    pub const GO: &str =
+        "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml";
     /// The container-based builder.
     pub const CONTAINER_BASED: &str =
         "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_container-based_slsa3.yml";
@@ -46,8 +47,7 @@ pub mod builders {
     pub const GENERIC_DELEGATOR: &str =
         "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/delegator_generic_slsa3.yml";
     /// The BYOB low-permissions delegator.
-    pub const GENERIC_LOW_PERMS_DELEGATOR: &str =
-        "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/delegator_lowperms-generic_slsa3.yml";
+    pub const GENERIC_LOW_PERMS_DELEGATOR: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/delegator_lowperms-generic_slsa3.yml";
     /// npm CLI, legacy id (taken as GitHub-hosted).
     pub const NPM_CLI_LEGACY: &str = "https://github.com/actions/runner";
     /// npm CLI on GitHub-hosted runners.
@@ -81,7 +81,8 @@ pub mod buildtypes {
     /// The Go builder.
     pub const GO_BUILDER_BUILD_TYPE_V1: &str = "https://github.com/slsa-framework/slsa-github-generator/go@v1";
     /// The generic generator.
-    pub const GENERIC_GENERATOR_BUILD_TYPE_V1: &str = "https://github.com/slsa-framework/slsa-github-generator/generic@v1";
+    pub const GENERIC_GENERATOR_BUILD_TYPE_V1: &str =
+        "https://github.com/slsa-framework/slsa-github-generator/generic@v1";
     /// The container generator.
     pub const CONTAINER_GENERATOR_BUILD_TYPE_V1: &str =
         "https://github.com/slsa-framework/slsa-github-generator/container@v1";
@@ -123,7 +124,10 @@ fn build_type_supported(v1: bool, builder: &str, build_type: &str) -> R<()> {
     if !map.iter().any(|(b, _)| *b == builder) {
         return Err(SlsaError::new(
             Kind::InvalidBuilderId,
-            format!("slsa-verifier reads no SLSA {} provenance from builder {builder:?}", if v1 { "v1" } else { "v0.2" }),
+            format!(
+                "slsa-verifier reads no SLSA {} provenance from builder {builder:?}",
+                if v1 { "v1" } else { "v0.2" }
+            ),
         ));
     }
     if !map.iter().any(|(b, bt)| *b == builder && *bt == build_type) {
@@ -772,12 +776,17 @@ impl ProvenanceView {
                     }),
                 )
             } else {
-                let internal = p.pointer("/buildDefinition/internalParameters").cloned().unwrap_or(Value::Null);
+                let internal = p
+                    .pointer("/buildDefinition/internalParameters")
+                    .cloned()
+                    .unwrap_or(Value::Null);
                 // GITHUB_WORKFLOW_REF = OWNER/REPO/PATH@REF.
                 let trigger = s(&internal, "/GITHUB_WORKFLOW_REF")
                     .and_then(|w| {
                         let parts: Vec<&str> = w.split('@').collect();
-                        let [repo_and_path, r] = parts.as_slice() else { return None };
+                        let [repo_and_path, r] = parts.as_slice() else {
+                            return None;
+                        };
                         let segs: Vec<&str> = repo_and_path.split('/').collect();
                         (segs.len() >= 2).then(|| format!("git+https://github.com/{}/{}@{r}", segs[0], segs[1]))
                     })
@@ -973,10 +982,7 @@ fn builder_identity(signing: &Signing<'_>, expected: Option<&str>, defaults: &[&
 fn valid_delegator_builder_id(view: &ProvenanceView) -> R<()> {
     let parts: Vec<&str> = view.builder_id.split('@').collect();
     let [name, builder_ref] = parts.as_slice() else {
-        return Err(SlsaError::new(
-            Kind::InvalidBuilderId,
-            format!("{:?}", view.builder_id),
-        ));
+        return Err(SlsaError::new(Kind::InvalidBuilderId, format!("{:?}", view.builder_id)));
     };
     if name.starts_with(JRELEASER_REPOSITORY) {
         return is_valid_jreleaser_builder_tag(builder_ref);
@@ -1040,7 +1046,10 @@ pub fn verify(
         };
         at(Step::Builder, prov_builder.matches_loose(&wanted, true))?;
     } else {
-        at(Step::Builder, prov_builder.matches_full(&cert_builder.to_string(), true))?;
+        at(
+            Step::Builder,
+            prov_builder.matches_full(&cert_builder.to_string(), true),
+        )?;
     }
     common_options(view, expected)?;
     if byob {

@@ -5,6 +5,7 @@ mod advisories_config;
 mod advisories_update;
 mod audit;
 mod completions;
+mod init;
 mod keys;
 mod ledger;
 mod ledger_monitor;
@@ -55,6 +56,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Rollback(cmd) => rollback::run(cmd),
         Command::Playbook(cmd) => playbook::run(cmd),
+        Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }

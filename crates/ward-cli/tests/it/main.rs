@@ -18,6 +18,7 @@ mod conformance;
 mod diagnostics;
 mod docs;
 mod hardware_policy;
+mod init;
 mod key_lifetimes;
 mod keys;
 mod ledger;
