@@ -135,6 +135,11 @@ struct StoredTarget {
     hashes: BTreeMap<String, String>,
 }
 
+/// Called by [`TrustStore::update_recorded`] with what an update verified
+/// (the report, and the root versions newly accepted) before it is
+/// switched to; an error keeps the previous state.
+pub type Recorder<'a> = dyn FnMut(&Updated, &[Accepted]) -> Result<(), String> + 'a;
+
 /// What an update did.
 #[derive(Debug, Clone)]
 pub struct Updated {
@@ -254,7 +259,7 @@ impl TrustStore {
         seed: Option<&[u8]>,
         now: jiff::Timestamp,
         accepted_at: jiff::Timestamp,
-        record: &mut dyn FnMut(&Updated, &[Accepted]) -> Result<(), String>,
+        record: &mut Recorder<'_>,
     ) -> Result<Updated, StoreError> {
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let lock_path = self.dir.join(".lock");
