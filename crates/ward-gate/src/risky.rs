@@ -13,6 +13,10 @@
 //! comparing rules report `risky-change-unevaluable` (fail closed), and a
 //! store that cannot be written loses only future baselines (the decision
 //! is already recorded in the ledger).
+//!
+//! A gate keeps each package's versions (parsed, in order) and the traits
+//! it looked up in memory while SQLite's `data_version` says no other
+//! process wrote to the store; its own writes drop the package's entry.
 
 use crate::Gate;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -35,9 +39,22 @@ pub struct StoreError {
     source: rusqlite::Error,
 }
 
+/// One package's allowed versions of one kind, in the ecosystem's order,
+/// with the union of each version's traits once looked up.
+type Versions = Vec<(ward_scan::version::Version, String, Option<ArchiveTraits>)>;
+
+/// What a gate remembers of the store between lookups.
+#[derive(Default)]
+struct Cache {
+    /// SQLite's `data_version` when the cache was filled: another
+    /// connection's commit changes it.
+    data_version: i64,
+    packages: std::collections::HashMap<(String, &'static str), Versions>,
+}
+
 /// The traits of every package file ward allowed, by package and version.
 pub struct ReleaseTraits {
-    conn: Mutex<Connection>,
+    conn: Mutex<(Connection, Cache)>,
     path: String,
 }
 
@@ -87,7 +104,7 @@ impl ReleaseTraits {
         )
         .map_err(err)?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            conn: Mutex::new((conn, Cache::default())),
             path: shown,
         })
     }
@@ -112,7 +129,11 @@ impl ReleaseTraits {
         };
         let json =
             serde_json::to_string(traits).map_err(|e| self.err(rusqlite::Error::ToSqlConversionFailure(e.into())))?;
-        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (conn, cache) = &mut *guard;
+        cache
+            .packages
+            .remove(&(package_key(&artifact.id), kind_key(artifact.kind)));
         conn.execute(
             "INSERT OR IGNORE INTO releases (package, kind, version, file, sha256, traits, ledger_index)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -145,66 +166,85 @@ impl ReleaseTraits {
             return Ok(None);
         };
         let (package, kind) = (package_key(&artifact.id), kind_key(artifact.kind));
-        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut versions = conn
-            .prepare_cached("SELECT DISTINCT version FROM releases WHERE package = ?1 AND kind = ?2")
+        let mut guard = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (conn, cache) = &mut *guard;
+        let data_version: i64 = conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        let mut best: Option<(String, ward_scan::version::Version)> = None;
-        let rows = versions
-            .query_map(params![package, kind], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
-        for v in rows {
-            let v = v.map_err(|e| self.err(e))?;
-            let Ok(parsed) = scheme.parse(&v) else { continue };
-            if parsed.compare(&current) != Some(Ordering::Less) {
-                continue;
-            }
-            if best
-                .as_ref()
-                .is_none_or(|(_, b)| parsed.compare(b) == Some(Ordering::Greater))
-            {
-                best = Some((v, parsed));
-            }
+        if data_version != cache.data_version {
+            cache.packages.clear();
+            cache.data_version = data_version;
         }
-        drop(versions);
-        let Some((version, _)) = best else { return Ok(None) };
-        let mut stmt = conn
-            .prepare_cached("SELECT traits FROM releases WHERE package = ?1 AND kind = ?2 AND version = ?3")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![package, kind, version], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
-        let mut union = ArchiveTraits::default();
-        for json in rows {
-            let json = json.map_err(|e| self.err(e))?;
-            let traits: ArchiveTraits = serde_json::from_str(&json).map_err(|e| {
-                self.err(rusqlite::Error::FromSqlConversionFailure(
-                    0,
-                    rusqlite::types::Type::Text,
-                    e.into(),
-                ))
-            })?;
-            merge(&mut union, traits);
+        let key = (package, kind);
+        if !cache.packages.contains_key(&key) {
+            let mut stmt = conn
+                .prepare_cached("SELECT DISTINCT version FROM releases WHERE package = ?1 AND kind = ?2")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![key.0, key.1], |r| r.get::<_, String>(0))
+                .map_err(|e| self.err(e))?;
+            let mut versions: Versions = Vec::new();
+            for v in rows {
+                let v = v.map_err(|e| self.err(e))?;
+                if let Ok(parsed) = scheme.parse(&v) {
+                    versions.push((parsed, v, None));
+                }
+            }
+            versions.sort_by(|a, b| a.0.compare(&b.0).unwrap_or(Ordering::Equal));
+            cache.packages.insert(key.clone(), versions);
         }
-        Ok(Some(EarlierRelease { version, traits: union }))
+        let Some(versions) = cache.packages.get_mut(&key) else {
+            return Ok(None);
+        };
+        // The nearest version below the current one.
+        let below = versions.partition_point(|(v, _, _)| v.compare(&current) == Some(Ordering::Less));
+        let Some(i) = below.checked_sub(1) else { return Ok(None) };
+        let (_, version, traits) = &mut versions[i];
+        if traits.is_none() {
+            let mut stmt = conn
+                .prepare_cached("SELECT traits FROM releases WHERE package = ?1 AND kind = ?2 AND version = ?3")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![key.0, key.1, &*version], |r| r.get::<_, String>(0))
+                .map_err(|e| self.err(e))?;
+            let mut union = ArchiveTraits::default();
+            for json in rows {
+                let json = json.map_err(|e| self.err(e))?;
+                let one: ArchiveTraits = serde_json::from_str(&json).map_err(|e| {
+                    self.err(rusqlite::Error::FromSqlConversionFailure(
+                        0,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    ))
+                })?;
+                merge(&mut union, one);
+            }
+            *traits = Some(union);
+        }
+        Ok(traits.clone().map(|traits| EarlierRelease {
+            version: version.clone(),
+            traits,
+        }))
     }
 
     /// Whether the store holds this exact file (for tests and reports).
     pub fn holds(&self, artifact: &Artifact) -> Result<bool, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        conn.query_row(
-            "SELECT 1 FROM releases WHERE package = ?1 AND kind = ?2 AND version = ?3 AND file = ?4",
-            params![
-                package_key(&artifact.id),
-                kind_key(artifact.kind),
-                artifact.id.version.as_deref().unwrap_or_default(),
-                artifact.file_name
-            ],
-            |_| Ok(()),
-        )
-        .optional()
-        .map(|found| found.is_some())
-        .map_err(|e| self.err(e))
+        let guard = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard
+            .0
+            .query_row(
+                "SELECT 1 FROM releases WHERE package = ?1 AND kind = ?2 AND version = ?3 AND file = ?4",
+                params![
+                    package_key(&artifact.id),
+                    kind_key(artifact.kind),
+                    artifact.id.version.as_deref().unwrap_or_default(),
+                    artifact.file_name
+                ],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.err(e))
     }
 }
 

@@ -111,12 +111,15 @@ fn few(items: &[String]) -> String {
     out
 }
 
+/// Major, minor and patch numbers.
+type Release = (u64, u64, u64);
+
 /// Which part of the version number changed, from `earlier` to `now`:
 /// `Some("patch")`, `Some("minor")`, or `None` for a major release (or a
 /// 0.x minor, which SemVer treats as major) or versions the ecosystem's
 /// scheme cannot read.
 fn non_major_bump(ecosystem: Ecosystem, earlier: &str, now: &str) -> Option<&'static str> {
-    let parts: Option<((u64, u64, u64), (u64, u64, u64))> = match ecosystem {
+    let parts: Option<(Release, Release)> = match ecosystem {
         Ecosystem::Pypi => {
             let read = |v: &str| {
                 pep440_rs::Version::from_str(v.trim()).ok().map(|v| {
