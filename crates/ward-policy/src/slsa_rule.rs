@@ -165,3 +165,72 @@ pub(crate) fn mismatches(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{DiagnosticCode, Policy};
+    use std::path::Path;
+
+    fn load(provenance: &str) -> Result<Policy, crate::PolicyError> {
+        let text = format!("[[scope]]\npackages = [\"npm:x\"]\n\n[scope.provenance]\n{provenance}\n");
+        Policy::parse(&text, "ward.toml", Path::new("."))
+    }
+
+    #[test]
+    fn slsa_keys_load_into_the_provenance_rule() {
+        let p = load("source_uri = \"github.com/o/r\"\nbuilder_id = \"https://github.com/actions/runner/github-hosted\"\nsource_versioned_tag = \"v1.2\"").unwrap();
+        let rule = p.scopes[0].provenance.as_ref().unwrap().slsa.as_ref().unwrap();
+        assert_eq!(rule.line, 5);
+        assert_eq!(rule.value.source_uri, "github.com/o/r");
+        assert_eq!(rule.value.source_versioned_tag.as_deref(), Some("v1.2"));
+    }
+
+    #[test]
+    fn wrong_slsa_keys_are_load_errors_at_their_line() {
+        for (keys, line) in [
+            ("source_tag = \"v1\"", 5),
+            ("source_uri = \"gitlab.com/o/r\"", 4),
+            (
+                "source_uri = \"github.com/o/r\"\nsource_tag = \"v1\"\nsource_versioned_tag = \"v1\"",
+                4,
+            ),
+            ("source_uri = \"github.com/o/r\"\nsource_versioned_tag = \"1.2\"", 4),
+            ("source_uri = \"github.com/o/r\"\nbuilder_id = \"a@b@c\"", 4),
+        ] {
+            let e = load(keys).unwrap_err();
+            let d = &e.diagnostics[0];
+            assert_eq!(d.code, DiagnosticCode::InvalidSlsaRule, "{keys}");
+            assert_eq!(d.primary().map(|l| l.line), Some(line), "{keys}");
+        }
+    }
+
+    #[test]
+    fn command_line_rules_become_a_scope_of_their_own() {
+        let mut p = Policy::builtin();
+        let digest = p.digest.clone();
+        p.require_slsa(&ward_verify::slsa::Expectations {
+            source_uri: "github.com/o/r".into(),
+            source_tag: None,
+            source_branch: Some("main".into()),
+            source_versioned_tag: None,
+            builder_id: None,
+        })
+        .unwrap();
+        assert_eq!(p.scopes.len(), 1);
+        assert!(
+            p.scopes[0].signers[0]
+                .issuer
+                .contains("token.actions.githubusercontent.com")
+        );
+        assert_ne!(p.digest, digest);
+        assert_ne!(p.path, Policy::builtin().path);
+        let bad = ward_verify::slsa::Expectations {
+            source_uri: "example.com/o/r".into(),
+            source_tag: None,
+            source_branch: None,
+            source_versioned_tag: None,
+            builder_id: None,
+        };
+        assert!(Policy::builtin().require_slsa(&bad).is_err());
+    }
+}

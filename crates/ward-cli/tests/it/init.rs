@@ -198,3 +198,63 @@ fn init_never_overwrites_without_force() {
     assert!(text.contains("deny_pth_files = true"), "{text}");
     ctx.ward(["policy", "check", out.to_str().unwrap()]).expect(0);
 }
+
+#[test]
+fn pypi_packages_with_pep_740_provenance_get_a_scope_from_their_publisher() {
+    let ctx = TestContext::new();
+    let req = ctx.path("requirements.txt");
+    std::fs::write(&req, "requests==2.32.3\nsix==1.16.0\n").unwrap();
+    let cache = ctx.path("proxy-cache");
+    let provenance = "https://pypi.org/integrity/requests/2.32.3/requests-2.32.3-py3-none-any.whl/provenance";
+    cached(
+        &cache,
+        "p1",
+        "https://pypi.org/simple/requests/",
+        &json!({"meta": {"api-version": "1.1"}, "name": "requests", "files": [
+            {"filename": "requests-2.32.3-py3-none-any.whl", "url": "https://files.pythonhosted.org/r.whl", "hashes": {"sha256": "00"}, "provenance": provenance},
+            {"filename": "requests-2.32.3.tar.gz", "url": "https://files.pythonhosted.org/r.tar.gz", "hashes": {"sha256": "01"}}
+        ]}),
+    );
+    cached(
+        &cache,
+        "p2",
+        provenance,
+        &json!({"version": 1, "attestation_bundles": [{"publisher": {"kind": "GitHub", "repository": "psf/requests", "workflow": "publish.yml"}, "attestations": []}]}),
+    );
+    cached(
+        &cache,
+        "p3",
+        "https://pypi.org/simple/six/",
+        &json!({"meta": {"api-version": "1.1"}, "name": "six", "files": [
+            {"filename": "six-1.16.0-py2.py3-none-any.whl", "url": "https://files.pythonhosted.org/s.whl", "hashes": {"sha256": "02"}}
+        ]}),
+    );
+    let out = ctx.path("ward.toml");
+    ctx.ward([
+        "init",
+        "--from",
+        req.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ])
+    .expect(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("packages = [\"pypi:requests\"]"), "{text}");
+    assert!(
+        text.contains("identity_regex = 'https://github\\.com/psf/requests/.+'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("required_predicate_types = [\"https://docs.pypi.org/attestations/publish/v1\"]"),
+        "{text}"
+    );
+    assert!(!text.contains("pypi:six\""), "{text}");
+    assert!(
+        text.contains("1 package(s) publish provenance, 1 publish none, 0 could not be learned"),
+        "{text}"
+    );
+    assert!(text.contains("deny_pth_files = true"), "{text}");
+    ctx.ward(["policy", "check", out.to_str().unwrap()]).expect(0);
+}
