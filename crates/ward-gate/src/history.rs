@@ -52,12 +52,13 @@ impl Gate {
                     history.recorded = rows
                         .into_iter()
                         .map(|r| RecordedRelease {
-                            provenance: (r.repository.is_some() || r.workflow.is_some() || r.builder.is_some())
-                                .then(|| ProvenanceSource {
+                            provenance: (r.repository.is_some() || r.workflow.is_some() || r.builder.is_some()).then(
+                                || ProvenanceSource {
                                     repository: r.repository.as_deref().map(ward_policy::release::normalize_repository),
                                     workflow: r.workflow,
                                     builder: r.builder,
-                                }),
+                                },
+                            ),
                             version: r.version,
                             index: r.index,
                             published: r.published.and_then(|s| jiff::Timestamp::from_second(s).ok()),

@@ -46,13 +46,21 @@ fn record(signer: &NoteSigner, purl: &str, allowed: bool, repo: Option<&str>, pu
     };
     let decision = Decision::new(reasons, Vec::new(), Vec::new(), None);
     let version = purl.rsplit('@').next().unwrap();
-    DecisionRecord::new(&artifact, &checks, &decision, &[], jiff::Timestamp::UNIX_EPOCH, "0", "test")
-        .unwrap()
-        .with_release(serde_json::json!({"registry": {"release": {
-            "version": version, "published": "2026-01-0{}T00:00:00Z".replace("{}", &version[4..5]), "publisher": publisher
-        }}}))
-        .sign(signer)
-        .unwrap()
+    DecisionRecord::new(
+        &artifact,
+        &checks,
+        &decision,
+        &[],
+        jiff::Timestamp::UNIX_EPOCH,
+        "0",
+        "test",
+    )
+    .unwrap()
+    .with_release(serde_json::json!({"registry": {"release": {
+        "version": version, "published": "2026-01-0{}T00:00:00Z".replace("{}", &version[4..5]), "publisher": publisher
+    }}}))
+    .sign(signer)
+    .unwrap()
 }
 
 /// Appends the four decisions and checks the index answers.
@@ -60,7 +68,13 @@ fn append_and_check(l: &mut dyn LedgerStore) {
     let entries = {
         let signer = l.signer();
         vec![
-            record(signer, "pkg:npm/a@1.0.1", true, Some("git+https://github.com/o/r.git"), "alice"),
+            record(
+                signer,
+                "pkg:npm/a@1.0.1",
+                true,
+                Some("git+https://github.com/o/r.git"),
+                "alice",
+            ),
             record(signer, "pkg:npm/other@1.0.1", true, None, "bob"),
             record(signer, "pkg:npm/a@1.0.2", false, None, "mallory"),
             record(signer, "pkg:npm/a@1.0.3", true, None, "alice"),

@@ -39,13 +39,7 @@ impl Cooldown {
 
     /// Why the release may not be let in yet (or cannot be judged), if so.
     /// `at` names where the rule is written, for the message.
-    pub fn judge(
-        &self,
-        id: &PackageId,
-        history: Option<&ReleaseHistory>,
-        now: Timestamp,
-        at: &str,
-    ) -> Option<Reason> {
+    pub fn judge(&self, id: &PackageId, history: Option<&ReleaseHistory>, now: Timestamp, at: &str) -> Option<Reason> {
         if self.exempts(id) {
             return None;
         }

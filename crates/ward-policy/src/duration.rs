@@ -22,7 +22,9 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     if t.is_empty() {
         return Err("a duration needs a number and a unit, e.g. \"3d\"".into());
     }
-    if t.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+') {
+    if t.chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
+    {
         return Err(format!(
             "{t:?} has no unit: write \"{t}m\", \"{t}h\" or \"{t}d\" (m minutes, h hours, d days, w weeks)"
         ));
@@ -77,7 +79,18 @@ mod tests {
 
     #[test]
     fn bare_negative_vague_and_absurd_durations_are_refused() {
-        for bad in ["3", "72", "1.5", "", "-3d", "3 bananas", "1mo", "1y", "3653d", "100000w"] {
+        for bad in [
+            "3",
+            "72",
+            "1.5",
+            "",
+            "-3d",
+            "3 bananas",
+            "1mo",
+            "1y",
+            "3653d",
+            "100000w",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} parsed");
         }
         assert!(parse_duration("3").unwrap_err().contains("no unit"));

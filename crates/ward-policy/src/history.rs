@@ -138,11 +138,7 @@ fn window(history: &ReleaseHistory, this: &str, size: usize) -> Vec<Earlier> {
         }
     }
     // Newest first by publish time; releases with none (ledger-only) by entry, after.
-    out.sort_by(|a, b| {
-        b.published
-            .cmp(&a.published)
-            .then_with(|| b.index.cmp(&a.index))
-    });
+    out.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| b.index.cmp(&a.index)));
     out.truncate(size);
     out
 }
@@ -376,7 +372,7 @@ impl crate::load::Loader {
         let window = match &h.window {
             None => Located { value: 10, line },
             Some(w) => match u32::try_from(*w.get_ref()) {
-                Ok(n) if (1..=crate::release::MAX_WINDOW as u32).contains(&n) => Located {
+                Ok(n) if n >= 1 && usize::try_from(n).is_ok_and(|n| n <= crate::release::MAX_WINDOW) => Located {
                     value: n,
                     line: self.line(w),
                 },

@@ -53,9 +53,8 @@ fn durations_without_units_negative_vague_or_absurd_are_load_errors_at_their_lin
 fn unsupported_security_fix_skipping_and_bad_history_settings_are_load_errors() {
     let found = load_errors("[defaults]\ncooldown = { min_age = \"3d\", allow_security_fixes = true }\n");
     assert_eq!(found[0].0, "not-supported");
-    let found = load_errors(
-        "[[scope]]\npackages = [\"npm:*\"]\nhistory = { provenance_regression = \"maybe\", window = 0 }\n",
-    );
+    let found =
+        load_errors("[[scope]]\npackages = [\"npm:*\"]\nhistory = { provenance_regression = \"maybe\", window = 0 }\n");
     let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(codes, ["wrong-type", "invalid-window"]);
     // Written as the issue does, it loads.
@@ -99,7 +98,13 @@ fn registry(release: ReleaseMeta, earlier: Vec<ReleaseMeta>) -> RegistryReleases
     }
 }
 
-fn decide(p: &Policy, purl: &str, checks: &[Check], release: Option<&ReleaseHistory>, now: Timestamp) -> Vec<(String, String)> {
+fn decide(
+    p: &Policy,
+    purl: &str,
+    checks: &[Check],
+    release: Option<&ReleaseHistory>,
+    now: Timestamp,
+) -> Vec<(String, String)> {
     let a = artifact(purl);
     let d = p.decide(&DecisionInput {
         artifact: &a,
@@ -117,7 +122,11 @@ fn decide(p: &Policy, purl: &str, checks: &[Check], release: Option<&ReleaseHist
         .iter()
         .map(|r| (format!("deny {}", r.code), r.message.clone()))
         .collect();
-    out.extend(d.warnings.iter().map(|r| (format!("warn {}", r.code), r.message.clone())));
+    out.extend(
+        d.warnings
+            .iter()
+            .map(|r| (format!("warn {}", r.code), r.message.clone())),
+    );
     out.extend(d.audit.iter().map(|r| (format!("audit {}", r.code), r.message.clone())));
     out
 }
@@ -169,14 +178,42 @@ fn a_release_younger_than_the_cooldown_is_refused_until_the_exact_second_it_is_e
         registry: Some(registry(meta("1.0.0", "2026-03-01T10:00:00Z", "alice", false), vec![])),
         ..ReleaseHistory::default()
     };
-    let found = decide(&p, "pkg:npm/left-pad@1.0.0", &[signed()], Some(&h), t("2026-03-04T09:59:59Z"));
+    let found = decide(
+        &p,
+        "pkg:npm/left-pad@1.0.0",
+        &[signed()],
+        Some(&h),
+        t("2026-03-04T09:59:59Z"),
+    );
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "deny release-too-new");
-    assert!(found[0].1.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"), "{}", found[0].1);
+    assert!(
+        found[0].1.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"),
+        "{}",
+        found[0].1
+    );
     assert!(found[0].1.contains("ward.toml:2"), "{}", found[0].1);
-    assert!(decide(&p, "pkg:npm/left-pad@1.0.0", &[signed()], Some(&h), t("2026-03-04T10:00:00Z")).is_empty());
+    assert!(
+        decide(
+            &p,
+            "pkg:npm/left-pad@1.0.0",
+            &[signed()],
+            Some(&h),
+            t("2026-03-04T10:00:00Z")
+        )
+        .is_empty()
+    );
     // Exempt packages are not held back.
-    assert!(decide(&p, "pkg:npm/%40acme/tool@1.0.0", &[signed()], Some(&h), t("2026-03-01T10:00:01Z")).is_empty());
+    assert!(
+        decide(
+            &p,
+            "pkg:npm/%40acme/tool@1.0.0",
+            &[signed()],
+            Some(&h),
+            t("2026-03-01T10:00:01Z")
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -191,7 +228,10 @@ fn a_release_with_no_known_or_a_future_publish_time_does_not_pass_the_cooldown()
         registry: Some(unknown),
         ..ReleaseHistory::default()
     };
-    assert_eq!(decide(&p, "pkg:npm/a@1.0.0", &[signed()], Some(&h), now)[0].0, "deny release-age-unknown");
+    assert_eq!(
+        decide(&p, "pkg:npm/a@1.0.0", &[signed()], Some(&h), now)[0].0,
+        "deny release-age-unknown"
+    );
     let h = ReleaseHistory {
         registry: Some(registry(meta("1.0.0", "2026-03-11T00:00:00Z", "alice", false), vec![])),
         ..ReleaseHistory::default()
@@ -246,13 +286,20 @@ fn a_release_without_the_provenance_earlier_releases_had_is_a_provenance_regress
     };
     let found = decide(&p, "pkg:npm/a@1.2.0", &[signed()], Some(&h), now);
     assert_eq!(codes(&found, ""), ["deny provenance-regression"], "{found:?}");
-    let message = &found.iter().find(|(c, _)| c.ends_with("provenance-regression")).unwrap().1;
+    let message = &found
+        .iter()
+        .find(|(c, _)| c.ends_with("provenance-regression"))
+        .unwrap()
+        .1;
     assert!(message.contains("1.1.0, 1.0.0"), "{message}");
     // With provenance of its own, and nothing verified to compare its source with, it passes.
     let ok = decide(
         &p,
         "pkg:npm/a@1.2.0",
-        &[signed(), provenance("https://github.com/o/r", ".github/workflows/release.yml")],
+        &[
+            signed(),
+            provenance("https://github.com/o/r", ".github/workflows/release.yml"),
+        ],
         Some(&h),
         now,
     );
@@ -295,7 +342,10 @@ fn provenance_from_another_repository_than_the_ledger_verified_is_a_source_chang
     let same = decide(
         &p,
         "pkg:npm/a@1.2.0",
-        &[signed(), provenance("git+https://GitHub.com/o/r.git", ".github/workflows/release.yml")],
+        &[
+            signed(),
+            provenance("git+https://GitHub.com/o/r.git", ".github/workflows/release.yml"),
+        ],
         Some(&h),
         now,
     );
@@ -303,13 +353,19 @@ fn provenance_from_another_repository_than_the_ledger_verified_is_a_source_chang
     let moved = decide(
         &p,
         "pkg:npm/a@1.2.0",
-        &[signed(), provenance("https://github.com/evil/r", ".github/workflows/release.yml")],
+        &[
+            signed(),
+            provenance("https://github.com/evil/r", ".github/workflows/release.yml"),
+        ],
         Some(&h),
         now,
     );
     assert_eq!(codes(&moved, ""), ["deny provenance-source-changed"], "{moved:?}");
     let message = &moved.iter().find(|(c, _)| c.ends_with("source-changed")).unwrap().1;
-    assert!(message.contains("https://github.com/evil/r") && message.contains("1.1.0 (ledger entry 7)"), "{message}");
+    assert!(
+        message.contains("https://github.com/evil/r") && message.contains("1.1.0 (ledger entry 7)"),
+        "{message}"
+    );
 }
 
 #[test]

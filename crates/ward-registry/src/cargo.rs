@@ -131,7 +131,7 @@ fn hold_back(proxy: &Proxy, name: &str, bytes: &[u8]) -> Vec<u8> {
         let held = version.is_some_and(|v| {
             proxy
                 .keeper
-                .listing_hold(&id(Some(v.clone())), releases.for_version(&v))
+                .listing_hold(&id(Some(v.clone())), releases.for_listing(&v))
                 .is_some()
         });
         if !held {

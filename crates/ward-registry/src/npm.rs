@@ -231,7 +231,7 @@ fn hold_back(proxy: &Proxy, name: &str, doc: &mut Value, releases: &crate::relea
         .filter(|v| {
             proxy
                 .keeper
-                .listing_hold(&PackageId::npm(name, Some(v.to_string())), releases.for_version(v))
+                .listing_hold(&PackageId::npm(name, Some(v.to_string())), releases.for_listing(v))
                 .is_some()
         })
         .cloned()

@@ -217,7 +217,7 @@ fn hold_back(proxy: &Proxy, project: &str, files: Vec<(String, FileEntry)>) -> V
         entry.releases = Some(Arc::clone(&releases));
         let held = crate::release_meta::pypi_file_version(&name).is_some_and(|v| {
             let id = PackageId::new(ward_core::Ecosystem::Pypi, None, project, Some(v.clone()));
-            proxy.keeper.listing_hold(&id, releases.for_version(&v)).is_some()
+            proxy.keeper.listing_hold(&id, releases.for_listing(&v)).is_some()
         });
         if held {
             proxy.pypi_files.insert((project.to_string(), name), entry);
@@ -633,9 +633,10 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
             .collect(),
         npm_signatures: Vec::new(),
         upstream_host: proxy.upstreams.pypi.as_ref().and_then(Upstream::host),
-        release: entry.releases.as_ref().and_then(|r| {
-            crate::release_meta::pypi_file_version(&dist).map(|v| r.for_version(&v))
-        }),
+        release: entry
+            .releases
+            .as_ref()
+            .and_then(|r| crate::release_meta::pypi_file_version(&dist).map(|v| r.for_version(&v))),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
 }

@@ -85,12 +85,33 @@ impl PackageReleases {
         }
     }
 
+    /// What a listing needs to decide whether to hold a version back: the
+    /// version and its problems, without the earlier releases (the cooldown
+    /// reads no history; this keeps a packument of n versions O(n)).
+    pub fn for_listing(&self, version: &str) -> RegistryReleases {
+        let release = self.releases.get(version).cloned().unwrap_or_else(|| ReleaseMeta {
+            version: version.to_string(),
+            ..ReleaseMeta::default()
+        });
+        let mut problems = self.problems.clone();
+        problems.extend(self.version_problems.get(version).into_iter().flatten().cloned());
+        RegistryReleases {
+            source: self.source.clone(),
+            names_publishers: self.names_publishers,
+            release,
+            earlier: Vec::new(),
+            problems,
+        }
+    }
+
     /// Approximate heap size, for the proxy's bounded memory.
     pub fn weight(&self) -> u64 {
         let meta: u64 = self
             .releases
             .iter()
-            .map(|(k, m)| 96 + k.len() as u64 + m.version.len() as u64 + m.publisher.as_ref().map_or(0, |p| p.len() as u64))
+            .map(|(k, m)| {
+                96 + k.len() as u64 + m.version.len() as u64 + m.publisher.as_ref().map_or(0, |p| p.len() as u64)
+            })
             .sum();
         let problems: u64 = self
             .version_problems
@@ -304,13 +325,22 @@ mod tests {
         let v: Value = serde_json::from_slice(doc).unwrap();
         let r = npm(&v, doc).for_version("1.0.0");
         let messages: Vec<&str> = r.problems.iter().map(|p| p.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.contains("time[\"1.0.0\"] is listed twice")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("_npmUser has no `name`")), "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("time[\"1.0.0\"] is listed twice")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("_npmUser has no `name`")),
+            "{messages:?}"
+        );
         assert!(messages.iter().any(|m| m.contains("dist.attestations")), "{messages:?}");
         let bad_time = br#"{"time":{"1.0.0":"yesterday"},"versions":{"1.0.0":{}}}"#;
         let v: Value = serde_json::from_slice(bad_time).unwrap();
         let r = npm(&v, bad_time).for_version("1.0.0");
-        assert_eq!(r.problem(MetaField::PublishTime).map(|p| p.field), Some(MetaField::PublishTime));
+        assert_eq!(
+            r.problem(MetaField::PublishTime).map(|p| p.field),
+            Some(MetaField::PublishTime)
+        );
         assert!(r.release.published.is_none());
     }
 }
@@ -346,11 +376,17 @@ pub struct PypiFile<'a> {
 /// page gives none), and it carries provenance when any of its files has a
 /// PEP 740 `provenance` link. PyPI names no publishing account.
 pub fn pypi<'a>(json: bool, files: impl IntoIterator<Item = PypiFile<'a>>) -> PackageReleases {
-    let source = if json { "PyPI JSON Simple API" } else { "PyPI HTML Simple API" };
+    let source = if json {
+        "PyPI JSON Simple API"
+    } else {
+        "PyPI HTML Simple API"
+    };
     let mut out = PackageReleases::new(source, false);
     let mut seen = std::collections::HashSet::new();
     for f in files {
-        let Some(version) = pypi_file_version(f.name) else { continue };
+        let Some(version) = pypi_file_version(f.name) else {
+            continue;
+        };
         if !seen.insert(f.name.to_string()) {
             out.problem(
                 &version,
@@ -382,8 +418,12 @@ pub fn pypi<'a>(json: bool, files: impl IntoIterator<Item = PypiFile<'a>>) -> Pa
 pub fn cargo(index: &str) -> PackageReleases {
     let mut out = PackageReleases::new("crates.io index", false);
     for line in index.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else { continue };
-        let Some(version) = v.get("vers").and_then(Value::as_str) else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(version) = v.get("vers").and_then(Value::as_str) else {
+            continue;
+        };
         if out.releases.contains_key(version) {
             out.problem(
                 version,
@@ -452,7 +492,10 @@ mod pypi_cargo_tests {
             ],
         );
         let one = r.for_version("1.0");
-        assert_eq!(one.release.published, Some("2026-01-01T00:00:00.123456Z".parse().unwrap()));
+        assert_eq!(
+            one.release.published,
+            Some("2026-01-01T00:00:00.123456Z".parse().unwrap())
+        );
         assert!(one.release.provenance);
         assert!(!one.names_publishers);
         let two = r.for_version("1.1");
@@ -464,7 +507,10 @@ mod pypi_cargo_tests {
     fn cargo_index_lines_give_pubtime_and_duplicates_are_problems() {
         let index = "{\"name\":\"a\",\"vers\":\"1.0.0\",\"pubtime\":\"2025-06-01T00:00:00Z\"}\n{\"name\":\"a\",\"vers\":\"1.1.0\"}\n{\"name\":\"a\",\"vers\":\"1.1.0\",\"pubtime\":\"2025-07-01T00:00:00Z\"}\n";
         let r = cargo(index);
-        assert_eq!(r.for_version("1.0.0").release.published, Some("2025-06-01T00:00:00Z".parse().unwrap()));
+        assert_eq!(
+            r.for_version("1.0.0").release.published,
+            Some("2025-06-01T00:00:00Z".parse().unwrap())
+        );
         let dup = r.for_version("1.1.0");
         assert!(dup.release.published.is_none());
         assert!(dup.problems.iter().any(|p| p.message.contains("two lines")));

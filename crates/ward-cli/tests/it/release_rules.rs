@@ -104,7 +104,8 @@ impl Upstream {
         for v in versions {
             let mut doc = package_json(&v.tarball);
             let path = format!("/{name}/-/{name}-{}.tgz", v.version);
-            doc["_npmUser"] = serde_json::json!({"name": v.publisher, "email": format!("{}@example.invalid", v.publisher)});
+            doc["_npmUser"] =
+                serde_json::json!({"name": v.publisher, "email": format!("{}@example.invalid", v.publisher)});
             doc["dist"] = serde_json::json!({
                 "tarball": format!("{}{path}", self.base()),
                 "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&v.tarball))),
@@ -198,7 +199,9 @@ fn get(base: &str, path: &str) -> String {
     write!(s, "GET {path} HTTP/1.0\r\nHost: {hostport}\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 fn installed_version(prefix: &Path, name: &str) -> String {
@@ -265,7 +268,10 @@ fn npm_cooldown_hides_young_releases_refuses_their_download_and_lets_them_in_at_
     assert!(!out.ok, "{}", out.text);
     let tarball = get(&proxy.base, "/npm/chalk/-/chalk-5.6.2.tgz");
     assert!(tarball.contains("release-too-new"), "{tarball}");
-    assert!(tarball.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"), "{tarball}");
+    assert!(
+        tarball.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"),
+        "{tarball}"
+    );
     drop(proxy);
 
     // At the second it becomes eligible, the same proxy data lets it in.

@@ -245,8 +245,10 @@ impl PostgresLedger {
             .map_err(db)?;
         let (size, mut covered): (i64, i64) = (row.get(0), row.get(1));
         if covered > size {
-            tx.batch_execute(&format!("DELETE FROM {schema}.ward_pins; DELETE FROM {schema}.ward_releases;"))
-                .map_err(db)?;
+            tx.batch_execute(&format!(
+                "DELETE FROM {schema}.ward_pins; DELETE FROM {schema}.ward_releases;"
+            ))
+            .map_err(db)?;
             covered = 0;
         }
         while covered < size {
