@@ -229,11 +229,6 @@ impl Policy {
         for (mode, reason) in crate::rebuild::reasons(self, &scopes, &facts, check_mode) {
             out.push(mode, reason);
         }
-        // Pins: in the artifact's mode; an `[[allow]]` of its sha256 makes an audit record.
-        let today = input.now.to_zoned(jiff::tz::TimeZone::UTC).date();
-        for (allowed, reason) in self.pin_reasons(input.artifact, today) {
-            out.push(if allowed { Mode::Audit } else { check_mode }, reason);
-        }
         for scope in scopes {
             for reason in self.evaluate_scope(scope, input) {
                 out.push(scope.mode, reason);
