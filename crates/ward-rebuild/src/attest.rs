@@ -4,6 +4,8 @@
 //! build type `ArtifactEquivalence@v0.1` (the rebuild matches) or ward's
 //! `ArtifactDivergence@v0.1` (it does not; the differing paths are a
 //! `differences.json` byproduct), in a DSSE envelope, one line of JSON.
+//! `ward rebuild run` adds a `Rebuild@v0.1` statement about the rebuilt
+//! artifact, naming the commit built and the steps that ran.
 
 use crate::compare::Comparison;
 use base64::Engine as _;
@@ -99,6 +101,44 @@ pub fn statement(
                 ],
             },
             "runDetails": run,
+        }
+    }))
+}
+
+/// The `Rebuild@v0.1` statement `ward rebuild run` writes beside the
+/// equivalence: its subject is the rebuilt artifact (the equivalence's
+/// candidate), its git dependency the commit built (named by
+/// `repository` when known, else `git`), and its `steps.json` byproduct
+/// the toolchain and commands that ran.
+pub fn rebuild_statement(
+    original: &Path,
+    rebuilt: &Path,
+    run: &crate::run::Rebuilt,
+    repository: Option<&str>,
+    builder_id: &str,
+    now: jiff::Timestamp,
+) -> Result<Value, AttestError> {
+    let b = digests(rebuilt)?;
+    let steps = serde_json::to_vec(&json!({ "toolchain": run.toolchain, "steps": run.steps }))?;
+    let git = repository.map_or_else(|| "git".to_string(), |r| format!("git+{r}"));
+    Ok(json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{ "name": format!("rebuild/{}", name_of(rebuilt)), "digest": digest_json(&b) }],
+        "predicateType": ward_verify::provenance::SLSA_V1,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": ward_verify::rebuild::REBUILD,
+                "externalParameters": { "artifact": name_of(original) },
+                "resolvedDependencies": [{ "name": git, "digest": { "sha1": run.commit } }],
+            },
+            "runDetails": {
+                "builder": { "id": builder_id },
+                "metadata": { "finishedOn": now.to_string() },
+                "byproducts": [{
+                    "name": "steps.json",
+                    "content": base64::engine::general_purpose::STANDARD.encode(steps),
+                }],
+            },
         }
     }))
 }

@@ -7,6 +7,8 @@
 //! - [`attest`]: the comparison signed as an OSS Rebuild-style equivalence
 //!   (or divergence) statement that `ward verify --rebuild` accepts, so a
 //!   team can be its own rebuilder.
+//! - [`run`]: a rebuild from a local git checkout (`npm pack`, `cargo
+//!   package`) in a clean, offline environment, to compare with.
 //!
 //! Verifying rebuild statements is `ward_verify::rebuild`; deciding on them
 //! is `ward_policy::rebuild`.
@@ -15,5 +17,6 @@
 
 pub mod attest;
 pub mod compare;
+pub mod run;
 
 pub use compare::{Comparison, Difference, compare};

@@ -233,11 +233,15 @@ fn source(predicate: &Value) -> (Option<String>, Option<String>) {
             .or_else(|| dep.get("uri"))
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if let Some(repo) = name.strip_prefix("git+") {
-            let repo = repo.split_once('@').map_or(repo, |(r, _)| r);
-            let commit = text(dep, "/digest/gitCommit").or_else(|| text(dep, "/digest/sha1"));
-            return (Some(normalize_repo(repo)), commit.map(|c| c.to_ascii_lowercase()));
-        }
+        // `git+URL` names the repository; a bare `git` (ward rebuild run
+        // from a checkout with no known URL) only the commit.
+        let repo = match name.strip_prefix("git+") {
+            Some(repo) => Some(normalize_repo(repo.split_once('@').map_or(repo, |(r, _)| r))),
+            None if name == "git" => None,
+            None => continue,
+        };
+        let commit = text(dep, "/digest/gitCommit").or_else(|| text(dep, "/digest/sha1"));
+        return (repo, commit.map(|c| c.to_ascii_lowercase()));
     }
     (None, None)
 }

@@ -102,3 +102,45 @@ pub(crate) fn comparison(c: &Comparison, written: Option<&(PathBuf, String)>, fo
         Format::Json => json(w, c, written),
     });
 }
+
+/// How `ward rebuild run` made its rebuild.
+pub(crate) struct RunReport<'a> {
+    /// The commit built.
+    pub commit: &'a str,
+    /// The toolchain's versions.
+    pub toolchain: &'a str,
+    /// The commands that ran.
+    pub steps: &'a [String],
+    /// The ledger entry the result was recorded in.
+    pub ledger_index: u64,
+}
+
+/// `ward rebuild run`: how it was rebuilt, then the comparison.
+pub(crate) fn rebuilt(r: &RunReport<'_>, c: &Comparison, written: Option<&(PathBuf, String)>, format: Format) {
+    to_stdout(|w| match format {
+        Format::Text => {
+            writeln!(w, "rebuilt from commit {} with {}", r.commit, r.toolchain)?;
+            for step in r.steps {
+                writeln!(w, "  $ {step}")?;
+            }
+            text(w, c, written)?;
+            writeln!(w, "recorded: ledger entry {}", r.ledger_index)
+        }
+        Format::Json => {
+            let v = serde_json::json!({
+                "schema": "https://ward.invalid/schemas/rebuild-run/v1",
+                "commit": r.commit,
+                "toolchain": r.toolchain,
+                "steps": r.steps,
+                "equivalent": c.equivalent(),
+                "package": c.package,
+                "files": { "original": c.files.0, "rebuilt": c.files.1 },
+                "differences": c.differences,
+                "statement": written.map(|(p, k)| serde_json::json!({ "path": p.display().to_string(), "key": k })),
+                "ledgerIndex": r.ledger_index,
+            });
+            serde_json::to_writer_pretty(&mut *w, &v).map_err(io::Error::other)?;
+            writeln!(w)
+        }
+    });
+}

@@ -580,3 +580,168 @@ fn rebuilderd_links_from_two_rebuilders_meet_a_threshold_of_two() {
     // The links are about the original, not the other build.
     verify(&[&la, &lb], &rebuilt).expect(1).reason("rebuild-subject-mismatch");
 }
+
+/// Runs git in `dir` with a fixed author, for test fixtures.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A local git repository with two commits of `files`, the second
+/// changing `changed` to `second`; returns (repo, first commit, second commit).
+fn fixture_repo(dir: &Path, files: &[(&str, &str)], changed: (&str, &str)) -> (PathBuf, String, String) {
+    let repo = dir.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "--quiet", "-b", "main"]);
+    for (name, text) in files {
+        let p = repo.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "first"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]);
+    std::fs::write(repo.join(changed.0), changed.1).unwrap();
+    git(&repo, &["commit", "--quiet", "-am", "second"]);
+    let second = git(&repo, &["rev-parse", "HEAD"]);
+    (repo, first, second)
+}
+
+/// Done-when: `ward rebuild run` reproduces a small npm package from a
+/// local git fixture (the published tarball made by `npm pack` elsewhere),
+/// records it in the ledger, signs it, and `ward verify` reads the commit;
+/// built from another commit, it diverges file by file.
+#[test]
+fn rebuild_run_reproduces_an_npm_package_from_a_local_git_checkout() {
+    if !crate::proxy::have("npm", "--version") || !crate::proxy::have("git", "--version") {
+        return;
+    }
+    let ctx = TestContext::new();
+    let (repo, first, second) = fixture_repo(
+        ctx.dir(),
+        &[
+            ("package.json", r#"{"name": "demo-rebuild", "version": "1.0.0", "license": "MIT", "main": "index.js"}"#),
+            ("index.js", "module.exports = 1;\n"),
+        ],
+        ("index.js", "module.exports = 2;\n"),
+    );
+    // "Published": packed by the publisher from the second commit, in its own environment.
+    let published = ctx.path("published");
+    std::fs::create_dir_all(&published).unwrap();
+    let pack = std::process::Command::new("npm")
+        .current_dir(&repo)
+        .env("HOME", ctx.home.as_path())
+        .args(["pack", "--offline", "--ignore-scripts", "--pack-destination"])
+        .arg(&published)
+        .output()
+        .unwrap();
+    assert!(pack.status.success(), "{}", String::from_utf8_lossy(&pack.stderr));
+    let original = published.join("demo-rebuild-1.0.0.tgz");
+    let team = Publisher::new("ed25519");
+    let run = ctx.ward([
+        "rebuild",
+        "run",
+        s(&original),
+        "--source",
+        s(&repo),
+        "--commit",
+        &second,
+        "--source-repository",
+        "https://example.invalid/demo-rebuild",
+        "--attest",
+        "--key",
+        s(&team.key),
+    ]);
+    run.expect(0);
+    assert!(run.stdout.contains(&format!("rebuilt from commit {second} with npm ")), "{}", run.stdout);
+    assert!(run.stdout.contains("equivalent: pkg:npm/demo-rebuild@1.0.0"), "{}", run.stdout);
+    assert!(run.stdout.contains("recorded: ledger entry 0"), "{}", run.stdout);
+    // The signed statements carry the commit; verify reads them as facts.
+    let run = ctx.ward(["verify", s(&original), "--key", s(&team.public), "--format", "json"]);
+    run.expect(0);
+    let doc = json_of(&run);
+    let fact = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["facts"].as_array().cloned().unwrap_or_default())
+        .find(|f| f["type"] == "rebuild")
+        .unwrap();
+    assert_eq!(fact["source_commit"], second.as_str());
+    assert_eq!(fact["source_repository"], "https://example.invalid/demo-rebuild");
+    assert!(fact["build_steps_digest"].as_str().unwrap().starts_with("sha256:"));
+    // From the first commit: a divergence, explained, and recorded too.
+    let run = ctx.ward(["rebuild", "run", s(&original), "--source", s(&repo), "--commit", &first]);
+    run.expect(1);
+    assert!(run.stdout.contains("changed: package/index.js"), "{}", run.stdout);
+    assert!(run.stdout.contains("-module.exports = 2;") && run.stdout.contains("+module.exports = 1;"), "{}", run.stdout);
+    assert!(run.stdout.contains("recorded: ledger entry"), "{}", run.stdout);
+    // A source that is not a local directory is refused before anything runs.
+    ctx.ward(["rebuild", "run", s(&original), "--source", "https://example.invalid/repo.git"])
+        .expect(2);
+}
+
+/// The same for a crate: `cargo package`, offline, in a fresh cargo home.
+#[test]
+fn rebuild_run_reproduces_a_crate_from_a_local_git_checkout() {
+    if !crate::proxy::have("cargo", "--version") || !crate::proxy::have("git", "--version") {
+        return;
+    }
+    let ctx = TestContext::new();
+    let (repo, first, second) = fixture_repo(
+        ctx.dir(),
+        &[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"demo-rebuild\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"a test crate for ward rebuild run\"\n",
+            ),
+            ("src/lib.rs", "pub fn one() -> u32 { 1 }\n"),
+        ],
+        ("src/lib.rs", "pub fn one() -> u32 { 2 }\n"),
+    );
+    let target = ctx.path("publisher-target");
+    let pack = std::process::Command::new("cargo")
+        .current_dir(&repo)
+        .env("CARGO_HOME", ctx.path("publisher-cargo-home"))
+        .args(["package", "--offline", "--no-verify", "--quiet", "--target-dir"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(pack.status.success(), "{}", String::from_utf8_lossy(&pack.stderr));
+    let original = target.join("package/demo-rebuild-0.1.0.crate");
+    // ward's HOME is the test's own: tell rustup where the toolchains are.
+    let rustup = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".rustup")))
+        .unwrap();
+    let ward = |commit: &str| {
+        let out = ctx
+            .command()
+            .env("RUSTUP_HOME", &rustup)
+            .args(["rebuild", "run", s(&original), "--source", s(&repo), "--commit", commit])
+            .output()
+            .unwrap();
+        crate::common::Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let run = ward(&second);
+    run.expect(0);
+    assert!(run.stdout.contains("with cargo "), "{}", run.stdout);
+    assert!(run.stdout.contains("equivalent: pkg:cargo/demo-rebuild@0.1.0"), "{}", run.stdout);
+    let run = ward(&first);
+    run.expect(1);
+    assert!(run.stdout.contains("changed: demo-rebuild-0.1.0/src/lib.rs"), "{}", run.stdout);
+}
