@@ -5,9 +5,12 @@
 //! a postinstall that only writes a marker, and event-stream 3.3.6 with the
 //! added flatmap-stream dependency (its other dependencies are inert stubs).
 //! The clean releases install and become the baseline; each stand-in is
-//! refused with its own reason code in npm's output.
+//! refused with its own reason code in npm's output. Real pip, from the same
+//! kind of upstream serving PEP 503 pages, installs a clean wheel and is
+//! refused a litellm stand-in that ships a `.pth` (`pth-file`) and a
+//! pure-Python sdist (`sdist-only`).
 
-use crate::common::{Entry, shared, tgz};
+use crate::common::{Entry, shared, tgz, zip};
 use crate::proxy::{client, have, start_proxy};
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -66,9 +69,22 @@ impl Upstream {
                 .replace("%2F", "/");
             let body = self.answers.lock().unwrap().get(&path).cloned();
             let mut out = stream.try_clone().unwrap();
+            let kind = if path.starts_with("/simple/") {
+                "text/html"
+            } else if path.ends_with(".tgz") || path.ends_with(".whl") || path.ends_with(".tar.gz") {
+                "application/octet-stream"
+            } else {
+                "application/json"
+            };
             let written = match body {
                 Some(b) => out
-                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes())
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+                            b.len()
+                        )
+                        .as_bytes(),
+                    )
                     .and_then(|()| out.write_all(&b)),
                 None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
             };
@@ -107,6 +123,22 @@ impl Upstream {
             "time": times,
         });
         answers.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
+    }
+
+    /// Serves a PEP 503 project page listing `files` (name → bytes) and the files.
+    fn publish_pypi(&self, project: &str, files: &[(String, Vec<u8>)]) {
+        use sha2::Digest as _;
+        let mut answers = self.answers.lock().unwrap();
+        let mut links = String::new();
+        for (name, bytes) in files {
+            let sha = hex::encode(sha2::Sha256::digest(bytes));
+            links.push_str(&format!("<a href=\"../../files/{name}#sha256={sha}\">{name}</a>\n"));
+            answers.insert(format!("/files/{name}"), bytes.clone());
+        }
+        answers.insert(
+            format!("/simple/{project}/"),
+            format!("<!DOCTYPE html><html><body>\n{links}</body></html>").into_bytes(),
+        );
     }
 }
 
@@ -327,4 +359,127 @@ fn npm_installs_the_clean_neighbours_and_refuses_the_risky_stand_ins() {
     // The next clean release still installs.
     let out = npm(&proxy.base, &drill.prefix("clean-next"), "@ctrl/tinycolor@4.2.0");
     assert!(out.ok, "{}", out.text);
+}
+
+fn pip(base: &str, target: &Path, requirement: &str) -> crate::proxy::Output {
+    client(
+        Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--no-deps",
+            ])
+            .args(["--index-url", &format!("{base}/pypi/simple/")])
+            .arg("--target")
+            .arg(target)
+            .arg(requirement)
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL"),
+    )
+}
+
+/// A pure-Python wheel, with extra files at its top level.
+fn wheel(dir: &Path, name: &str, version: &str, extra: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let file = format!("{name}-{version}-py3-none-any.whl");
+    let info = format!("{name}-{version}.dist-info");
+    let metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n");
+    let wheel = "Wheel-Version: 1.0\nGenerator: ward-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+    let mut record = format!("{name}/__init__.py,,\n{info}/METADATA,,\n{info}/WHEEL,,\n{info}/RECORD,,\n");
+    for (path, _) in extra {
+        record.push_str(&format!("{path},,\n"));
+    }
+    let (init, meta_path, wheel_path, record_path) = (
+        format!("{name}/__init__.py"),
+        format!("{info}/METADATA"),
+        format!("{info}/WHEEL"),
+        format!("{info}/RECORD"),
+    );
+    let mut files: Vec<(&str, &[u8])> = vec![
+        (&init, b"VALUE = 1\n"),
+        (&meta_path, metadata.as_bytes()),
+        (&wheel_path, wheel.as_bytes()),
+    ];
+    files.extend(extra.iter().copied());
+    files.push((&record_path, record.as_bytes()));
+    let path = dir.join(&file);
+    zip(&path, &files);
+    (file, std::fs::read(&path).unwrap())
+}
+
+#[test]
+fn pip_refuses_a_wheel_with_a_pth_file_and_a_pure_python_sdist() {
+    if !have("python3", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let up = Upstream::start();
+    // litellm 1.82.8 ran its payload from a .pth at interpreter start; the
+    // stand-in's .pth only names a path, which Python adds to sys.path.
+    up.publish_pypi(
+        "litellm",
+        &[
+            wheel(dir.path(), "litellm", "1.82.6", &[]),
+            wheel(
+                dir.path(),
+                "litellm",
+                "1.82.8",
+                &[("litellm_init.pth", b"ward-drill-marker-dir\n")],
+            ),
+        ],
+    );
+    let sdist = dir.path().join("purepy-1.0.tar.gz");
+    tgz(
+        &sdist,
+        &[
+            Entry::File(
+                "purepy-1.0/PKG-INFO",
+                b"Metadata-Version: 2.1\nName: purepy\nVersion: 1.0\n",
+            ),
+            Entry::File(
+                "purepy-1.0/setup.py",
+                b"from setuptools import setup\nsetup(name='purepy', version='1.0')\n",
+            ),
+            Entry::File("purepy-1.0/purepy/__init__.py", b""),
+        ],
+    );
+    up.publish_pypi(
+        "purepy",
+        &[("purepy-1.0.tar.gz".into(), std::fs::read(&sdist).unwrap())],
+    );
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[defaults]\nmode = \"warn\"\n\n[[scope]]\nname = \"pypi\"\npackages = [\"pypi:*\"]\nmode = \"warn\"\ndeny_pth_files = true\ndeny_setup_py_only = true\n",
+    )
+    .unwrap();
+    let proxy = start_proxy(
+        &dir.path().join("data"),
+        &[
+            "--pypi-upstream".into(),
+            up.base(),
+            "--policy".into(),
+            policy.display().to_string(),
+        ],
+    );
+    let ok = pip(&proxy.base, &dir.path().join("site-ok"), "litellm==1.82.6");
+    assert!(ok.ok, "{}", ok.text);
+    assert!(dir.path().join("site-ok/litellm/__init__.py").is_file());
+    let site = dir.path().join("site-pth");
+    let refused = pip(&proxy.base, &site, "litellm==1.82.8");
+    assert!(!refused.ok, "{}", refused.text);
+    assert!(
+        refused.text.contains("pth-file"),
+        "pip's output should carry ward's reason:\n{}",
+        refused.text
+    );
+    assert!(!site.join("litellm_init.pth").exists());
+    let sdist_only = pip(&proxy.base, &dir.path().join("site-sdist"), "purepy==1.0");
+    assert!(!sdist_only.ok, "{}", sdist_only.text);
+    assert!(sdist_only.text.contains("sdist-only"), "{}", sdist_only.text);
 }
