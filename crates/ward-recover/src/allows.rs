@@ -35,6 +35,8 @@ pub struct Allow {
 /// Every allow of a ledger, by digest.
 #[derive(Debug, Default)]
 pub struct AllowIndex {
+    /// The same allows, as `ward audit` reads them.
+    audit: ward_audit::Allows,
     allows: Vec<Allow>,
     by_sha256: HashMap<String, Vec<usize>>,
     by_sha512: HashMap<String, Vec<usize>>,
@@ -51,12 +53,11 @@ impl AllowIndex {
             let end = size.min(start + BATCH);
             for (offset, entry) in ledger.entries(start, end)?.iter().enumerate() {
                 let i = start + offset as u64;
-                match read_entry(entry, &verifier)
+                // Events (alerts, snapshots, reports) allow nothing.
+                if let LedgerRecord::Decision(record) = read_entry(entry, &verifier)
                     .map_err(|e| RecoverError::format(format!("ledger entry {i}"), e.to_string()))?
                 {
-                    LedgerRecord::Decision(record) => index.add(i, &record),
-                    // Events (alerts, snapshots, reports) allow nothing.
-                    _ => {}
+                    index.add(i, &record);
                 }
             }
             start = end;
@@ -72,6 +73,7 @@ impl AllowIndex {
         let Some(subject) = record.subject.first() else {
             return;
         };
+        self.audit.add(index, record);
         let allow = Allow {
             index,
             purl: subject.name.clone(),
@@ -103,6 +105,11 @@ impl AllowIndex {
     /// Every allow of a package version (purl compared as written by the gate).
     pub fn of_purl<'a>(&'a self, purl: &'a str) -> impl Iterator<Item = &'a Allow> + 'a {
         self.allows.iter().filter(move |a| a.purl == purl)
+    }
+
+    /// The allows, as `ward audit` reads them.
+    pub fn for_audit(&self) -> &ward_audit::Allows {
+        &self.audit
     }
 
     /// How many allows the ledger holds.

@@ -242,7 +242,10 @@ pub fn compare(members: &[Member], installed: &[crate::plan::Present]) -> Result
         .filter(|c| c.action != crate::plan::Action::Keep)
         .map(|c| match c.action {
             crate::plan::Action::Install => format!("{} is missing", c.to.as_deref().unwrap_or(&c.package)),
-            crate::plan::Action::Remove => format!("{} is installed but not in the plan", c.from.as_deref().unwrap_or(&c.package)),
+            crate::plan::Action::Remove => format!(
+                "{} is installed but not in the plan",
+                c.from.as_deref().unwrap_or(&c.package)
+            ),
             _ => format!(
                 "{} is installed where the plan has {}",
                 c.from.as_deref().unwrap_or(&c.package),
@@ -284,13 +287,20 @@ mod tests {
         let changed = "e".repeat(64);
         std::fs::write(cache.path().join("blobs").join(&changed), b"other").unwrap();
         let err = check_cache(
-            &[member("pkg:pypi/a@1", &sha), member("pkg:pypi/b@1", &gone), member("pkg:pypi/c@1", &changed)],
+            &[
+                member("pkg:pypi/a@1", &sha),
+                member("pkg:pypi/b@1", &gone),
+                member("pkg:pypi/c@1", &changed),
+            ],
             cache.path(),
         )
         .unwrap_err();
         assert_eq!(err.code(), Some(ReasonCode::RollbackBytesMissing));
         let text = err.to_string();
-        assert!(text.contains("pkg:pypi/b@1") && text.contains("pkg:pypi/c@1") && !text.contains("pkg:pypi/a@1"), "{text}");
+        assert!(
+            text.contains("pkg:pypi/b@1") && text.contains("pkg:pypi/c@1") && !text.contains("pkg:pypi/a@1"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -308,7 +318,11 @@ mod tests {
             location: Some(location.into()),
             sha256: Some(sha.repeat(64)),
         };
-        compare(std::slice::from_ref(&member), &[present("pkg:npm/chalk@5.6.0", "node_modules/chalk", "a")]).unwrap();
+        compare(
+            std::slice::from_ref(&member),
+            &[present("pkg:npm/chalk@5.6.0", "node_modules/chalk", "a")],
+        )
+        .unwrap();
         let err = compare(
             std::slice::from_ref(&member),
             &[
@@ -319,8 +333,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.code(), Some(ReasonCode::RollbackMismatch));
         let text = err.to_string();
-        assert!(text.contains("pkg:npm/ms@2.1.3 is installed but not in the plan"), "{text}");
-        assert!(text.contains("pkg:npm/chalk@5.6.0 is installed where the plan has"), "{text}");
+        assert!(
+            text.contains("pkg:npm/ms@2.1.3 is installed but not in the plan"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pkg:npm/chalk@5.6.0 is installed where the plan has"),
+            "{text}"
+        );
         let err = compare(std::slice::from_ref(&member), &[]).unwrap_err();
         assert!(err.to_string().contains("pkg:npm/chalk@5.6.0 is missing"), "{err}");
     }

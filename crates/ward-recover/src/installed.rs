@@ -1,111 +1,96 @@
-//! What a path holds, as pins to snapshot or compare: a lockfile, an npm
-//! project (its `node_modules/.package-lock.json`, which npm writes with
-//! each package's `integrity`), or a Python site directory (each
-//! `*.dist-info`'s name and version, tied to the artifact the ledger
-//! allowed for that version).
-//!
-//! A Python environment does not record which wheel it was installed from
-//! (pip keeps no artifact digest), so a distribution is tied to the one
-//! artifact the ledger allowed for its name and version; when the ledger
-//! allowed several different artifacts for one version (several wheels),
-//! the pin carries no digest and counts as unvetted rather than guessed.
-//! `ward audit` checks each installed file against the allowed artifact;
-//! this module only names the set.
+//! What a path holds, as pins to snapshot or compare: a lockfile (read
+//! here), or an environment, read by `ward audit` (`ward_audit::audit`):
+//! a Python site directory, an npm project or `node_modules`, a cargo
+//! `vendor/` directory. Each installed package is pinned to the artifact
+//! the audit tied it to (the allow that covers it: the digest the tree
+//! records, or the allowed artifact in the proxy cache whose files match);
+//! a package the audit could not tie to an allow carries no digest, and so
+//! counts as unvetted, never guessed.
 
 use crate::RecoverError;
 use crate::allows::AllowIndex;
 use crate::lockfile::{self, Pinned};
 use crate::plan::Present;
 use std::path::{Path, PathBuf};
-use ward_core::{Ecosystem, PackageId};
+use ward_audit::{AuditContext, AuditReport};
+use ward_core::Ecosystem;
 
-/// Largest `METADATA` file read.
-const MAX_METADATA: u64 = 1 << 20;
-/// Most `.dist-info` directories read in one site directory.
-const MAX_DISTRIBUTIONS: usize = 100_000;
-
-/// The npm hidden lockfile of a project or `node_modules` directory.
-fn npm_hidden_lock(path: &Path) -> Option<PathBuf> {
-    [
-        path.join("node_modules/.package-lock.json"),
-        path.join(".package-lock.json"),
-    ]
-    .into_iter()
-    .find(|p| p.is_file())
+/// What an audit is made with (besides the ledger's allows).
+#[derive(Clone, Copy)]
+pub struct AuditWith<'a> {
+    /// The proxy cache (the allowed artifacts' bytes).
+    pub cache: &'a Path,
+    /// Today's advisory database, when the audit should weigh it.
+    pub db: Option<&'a ward_scan::AdvisoryDb>,
+    /// The policy (deadlines, exceptions), when the audit should weigh it.
+    pub policy: Option<&'a ward_policy::Policy>,
+    /// Now.
+    pub now: jiff::Timestamp,
 }
 
-/// The pins at `path`.
-pub fn read(path: &Path, allows: &AllowIndex) -> Result<Vec<Pinned>, RecoverError> {
+/// Audits the environment at `path` as `ward audit` does.
+pub fn audit(path: &Path, allows: &AllowIndex, with: AuditWith<'_>) -> Result<AuditReport, RecoverError> {
+    let mut context = AuditContext::new(allows.for_audit(), with.now).with_cache(with.cache.to_path_buf());
+    if let Some(db) = with.db {
+        context = context.with_advisories(db);
+    }
+    if let Some(policy) = with.policy {
+        context = context.with_policy(policy);
+    }
+    Ok(ward_audit::audit(&[path.to_path_buf()], &context)?)
+}
+
+/// The pins at `path`: a lockfile's, or an environment's as audited.
+pub fn read(path: &Path, allows: &AllowIndex, with: AuditWith<'_>) -> Result<Vec<Pinned>, RecoverError> {
     let meta = std::fs::metadata(path).map_err(|e| RecoverError::io(path, e))?;
     if meta.is_file() {
         return lockfile::read(path);
     }
-    if let Some(lock) = npm_hidden_lock(path) {
-        let text = ward_input::read_string_bounded(&lock, "npm hidden lockfile", ward_input::limits::LOCKFILE)?;
-        let mut pins = lockfile::read_npm_lock(&text, &lock.display().to_string())?;
-        // Inside node_modules/, the keys are still written from the project root.
-        for p in &mut pins {
-            if let Some(l) = &p.location
-                && !l.starts_with("node_modules/")
-            {
-                p.location = Some(format!("node_modules/{l}"));
-            }
-        }
-        return Ok(pins);
-    }
-    python(path, allows)
+    let report = audit(path, allows, with)?;
+    Ok(from_audit(&report))
 }
 
-/// The distributions of a Python site directory.
-pub fn python(dir: &Path, allows: &AllowIndex) -> Result<Vec<Pinned>, RecoverError> {
-    let mut pins = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| RecoverError::io(dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| RecoverError::io(dir, e))?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.ends_with(".dist-info") || !entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        if pins.len() >= MAX_DISTRIBUTIONS {
-            return Err(RecoverError::format(
-                dir.display(),
-                format!("more than {MAX_DISTRIBUTIONS} distributions"),
-            ));
-        }
-        let metadata = entry.path().join("METADATA");
-        let text = ward_input::read_string_bounded(&metadata, "METADATA", MAX_METADATA)?;
-        let field = |key: &str| {
-            text.lines()
-                .take_while(|l| !l.is_empty())
-                .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
-        };
-        let (Some(n), Some(v)) = (field("Name:"), field("Version:")) else {
-            return Err(RecoverError::format(metadata.display(), "no Name or Version"));
-        };
-        let id = PackageId::new(Ecosystem::Pypi, None, n, Some(v));
-        let purl = id.to_purl();
-        let mut digests: Vec<String> = allows.of_purl(&purl).map(|a| a.sha256.clone()).collect();
-        digests.sort();
-        digests.dedup();
-        let digests = match digests.as_slice() {
-            [one] => vec![("sha256".to_string(), one.clone())],
-            _ => Vec::new(),
-        };
-        pins.push(Pinned {
-            id,
-            digests,
-            location: None,
-        });
-    }
-    if pins.is_empty() {
-        return Err(RecoverError::Usage(format!(
-            "{}: no installed packages ward can read (a lockfile, an npm project with node_modules, or a Python site directory with *.dist-info)",
-            dir.display()
-        )));
-    }
-    pins.sort_by(|a, b| a.id.to_purl().cmp(&b.id.to_purl()));
-    Ok(pins)
+/// An npm package's location as a lockfile writes it (`node_modules/a`,
+/// `node_modules/a/node_modules/b`), from its directory and environment.
+fn npm_location(location: &Path, environment: &Path) -> Option<String> {
+    let project = environment.parent().unwrap_or(environment);
+    let relative: PathBuf = location.strip_prefix(project).ok()?.to_path_buf();
+    let text = relative.to_str()?.replace('\\', "/");
+    text.starts_with("node_modules/").then_some(text)
+}
+
+/// The installed packages of an audit, as pins: the digest of the allow
+/// that covers each (none when no allow does).
+pub fn from_audit(report: &AuditReport) -> Vec<Pinned> {
+    let mut pins: Vec<Pinned> = report
+        .packages
+        .iter()
+        .map(|p| {
+            let mut digests = Vec::new();
+            if let Some(a) = &p.allow {
+                digests.push(("sha256".to_string(), a.sha256.clone()));
+            } else if let Some(d) = &p.artifact {
+                // Recorded by the tree, but allowed by nothing: kept to name it.
+                if let Some(s) = &d.sha256 {
+                    digests.push(("sha256".to_string(), s.clone()));
+                }
+                if let Some(s) = &d.sha512 {
+                    digests.push(("sha512".to_string(), s.clone()));
+                }
+            }
+            let location = match p.id.ecosystem {
+                Ecosystem::Npm => npm_location(&p.location, &p.environment),
+                _ => None,
+            };
+            Pinned {
+                id: p.id.clone(),
+                digests,
+                location,
+            }
+        })
+        .collect();
+    pins.sort_by(|a, b| (a.id.to_purl(), &a.location).cmp(&(b.id.to_purl(), &b.location)));
+    pins
 }
 
 /// What is installed, for a plan's difference: each pin with the SHA-256
@@ -125,4 +110,23 @@ pub fn present(pins: &[Pinned], allows: &AllowIndex) -> Vec<Present> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_locations_are_written_from_the_project_root() {
+        let env = Path::new("/srv/app/node_modules");
+        assert_eq!(
+            npm_location(Path::new("/srv/app/node_modules/debug/node_modules/ms"), env).as_deref(),
+            Some("node_modules/debug/node_modules/ms")
+        );
+        assert_eq!(
+            npm_location(Path::new("/srv/app/node_modules/@ctrl/tinycolor"), env).as_deref(),
+            Some("node_modules/@ctrl/tinycolor")
+        );
+        assert_eq!(npm_location(Path::new("/elsewhere/x"), env), None);
+    }
 }

@@ -72,6 +72,9 @@ pub enum RecoverError {
     /// The advisory database could not be read.
     #[error(transparent)]
     Db(#[from] ward_scan::DbError),
+    /// An environment could not be audited.
+    #[error(transparent)]
+    Audit(#[from] ward_audit::AuditError),
     /// A usage problem (a bad name, a bad time).
     #[error("{0}")]
     Usage(String),

@@ -150,7 +150,10 @@ pub fn read_npm_lock(text: &str, source: &str) -> Result<Vec<Pinned>, RecoverErr
     let doc: serde_json::Value =
         serde_json::from_str(text).map_err(|e| RecoverError::format(source, format!("not JSON: {e}")))?;
     let packages = doc.get("packages").and_then(|p| p.as_object()).ok_or_else(|| {
-        RecoverError::format(source, "no `packages` map (lockfile version 2 or 3 is needed; run npm 7 or later)")
+        RecoverError::format(
+            source,
+            "no `packages` map (lockfile version 2 or 3 is needed; run npm 7 or later)",
+        )
     })?;
     let mut out = Vec::new();
     for (key, entry) in packages {
@@ -161,9 +164,10 @@ pub fn read_npm_lock(text: &str, source: &str) -> Result<Vec<Pinned>, RecoverErr
             continue;
         }
         let name = &key[at + "node_modules/".len()..];
-        let version = entry.get("version").and_then(|v| v.as_str()).ok_or_else(|| {
-            RecoverError::format(source, format!("{key:?} has no version"))
-        })?;
+        let version = entry
+            .get("version")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| RecoverError::format(source, format!("{key:?} has no version")))?;
         let digests = entry
             .get("integrity")
             .and_then(|i| i.as_str())
@@ -198,7 +202,11 @@ pub fn read_cargo_lock(text: &str, source: &str) -> Result<Vec<Pinned>, RecoverE
     Ok(lock
         .package
         .into_iter()
-        .filter(|p| p.source.as_deref().is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+")))
+        .filter(|p| {
+            p.source
+                .as_deref()
+                .is_some_and(|s| s.starts_with("registry+") || s.starts_with("sparse+"))
+        })
         .map(|p| Pinned {
             id: PackageId::new(Ecosystem::Cargo, None, p.name, Some(p.version)),
             digests: p
@@ -242,7 +250,8 @@ pub fn write_requirements(set: &[Locked]) -> String {
         })
         .collect();
     lines.sort();
-    let mut out = String::from("# Written by ward rollback: install with pip install --require-hashes -r requirements.txt\n");
+    let mut out =
+        String::from("# Written by ward rollback: install with pip install --require-hashes -r requirements.txt\n");
     for l in lines {
         out.push_str(&l);
     }
@@ -252,7 +261,10 @@ pub fn write_requirements(set: &[Locked]) -> String {
 /// npm `integrity` (SRI) of a SHA-512 hex digest.
 pub fn sri_sha512(hex_digest: &str) -> Option<String> {
     let bytes = hex::decode(hex_digest).ok()?;
-    Some(format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+    Some(format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
 }
 
 /// A `package.json` and a `package-lock.json` (version 3) that `npm ci`
@@ -339,7 +351,10 @@ mod tests {
         let (manifest, lock) = write_npm(&[locked("pkg:npm/%40ctrl/tinycolor@4.1.0", "d"), nested], "app").unwrap();
         let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
         assert_eq!(m["dependencies"]["@ctrl/tinycolor"], "4.1.0");
-        assert!(m["dependencies"].get("ms").is_none(), "nested packages are not root dependencies");
+        assert!(
+            m["dependencies"].get("ms").is_none(),
+            "nested packages are not root dependencies"
+        );
         let back = read_npm_lock(&lock, "package-lock.json").unwrap();
         assert_eq!(back.len(), 2);
         let ms = back.iter().find(|p| p.id.name == "ms").unwrap();

@@ -231,7 +231,11 @@ pub fn plan(
         }
         Target::Before(_) | Target::Drop(_) => {
             if let Target::Drop(advisory) = target
-                && !checker.db.advisories()?.iter().any(|a| &a.id == advisory || a.aliases.contains(advisory))
+                && !checker
+                    .db
+                    .advisories()?
+                    .iter()
+                    .any(|a| &a.id == advisory || a.aliases.contains(advisory))
             {
                 return Err(RecoverError::Usage(format!(
                     "advisory {advisory} is not in the advisory database (import it first)"
@@ -381,7 +385,11 @@ mod tests {
 
     #[test]
     fn the_difference_names_every_install_removal_replacement_and_keep() {
-        let members = [member("pkg:pypi/a@1.0", "a"), member("pkg:pypi/b@1.0", "b"), member("pkg:pypi/c@1.0", "c")];
+        let members = [
+            member("pkg:pypi/a@1.0", "a"),
+            member("pkg:pypi/b@1.0", "b"),
+            member("pkg:pypi/c@1.0", "c"),
+        ];
         let installed = [
             present("pkg:pypi/a@1.1", Some("d")),
             present("pkg:pypi/b@1.0", Some("b")),

@@ -181,9 +181,11 @@ fn substitute(word: &str, vars: &BTreeMap<String, String>) -> Result<String, Rec
             .find('}')
             .ok_or_else(|| RecoverError::Usage(format!("{word:?}: an unclosed ${{")))?;
         let name = &after[..end];
-        let value = vars
-            .get(name)
-            .ok_or_else(|| RecoverError::Usage(format!("{word:?}: no variable {name} (give it with --var {name}=VALUE)")))?;
+        let value = vars.get(name).ok_or_else(|| {
+            RecoverError::Usage(format!(
+                "{word:?}: no variable {name} (give it with --var {name}=VALUE)"
+            ))
+        })?;
         out.push_str(value);
         rest = &after[end + 1..];
     }
@@ -227,7 +229,10 @@ fn resolve(p: &Playbook, s: &Setting, snapshot: &str) -> Result<Resolved, Recove
             .collect()
     };
     let ward = |args: &[&str], more: &[String]| -> Result<Vec<String>, RecoverError> {
-        let mut v: Vec<String> = std::iter::once("ward").chain(args.iter().copied()).map(String::from).collect();
+        let mut v: Vec<String> = std::iter::once("ward")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
         for w in more {
             v.push(substitute(w, &vars)?);
         }
@@ -248,13 +253,20 @@ fn resolve(p: &Playbook, s: &Setting, snapshot: &str) -> Result<Resolved, Recove
         steps.push(("mark".into(), subst(&p.mark.run)?, Expect::Exit(p.mark.exit)));
     }
     let audit = ward(&["audit", &env_text], &p.audit.args)?;
-    steps.push(("audit".into(), vec![audit.clone()], Expect::Alert(p.audit.expect.clone())));
+    steps.push((
+        "audit".into(),
+        vec![audit.clone()],
+        Expect::Alert(p.audit.expect.clone()),
+    ));
     if !p.alert.run.is_empty() {
         steps.push(("alert".into(), subst(&p.alert.run)?, Expect::Exit(p.alert.exit)));
     }
     steps.push((
         "rollback".into(),
-        vec![ward(&["rollback", "apply", "--to", snapshot, "--env", &env_text], &p.rollback.args)?],
+        vec![ward(
+            &["rollback", "apply", "--to", snapshot, "--env", &env_text],
+            &p.rollback.args,
+        )?],
         Expect::Success,
     ));
     steps.push(("audit-after".into(), vec![audit], Expect::Success));
@@ -274,7 +286,11 @@ fn execute(command: &[String], s: &Setting) -> Result<(i32, String), RecoverErro
     let (program, args) = command
         .split_first()
         .ok_or_else(|| RecoverError::Usage("an empty command".into()))?;
-    let program: PathBuf = if program == "ward" { s.ward.clone() } else { PathBuf::from(program) };
+    let program: PathBuf = if program == "ward" {
+        s.ward.clone()
+    } else {
+        PathBuf::from(program)
+    };
     let out = std::process::Command::new(&program)
         .args(args)
         .current_dir(&s.workdir)
@@ -297,7 +313,10 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
     let snapshot = format!("{}-{stamp}", p.snapshot);
     crate::snapshot::check_name(&snapshot)?;
     if !s.workdir.is_dir() {
-        return Err(RecoverError::Usage(format!("{} is not a directory", s.workdir.display())));
+        return Err(RecoverError::Usage(format!(
+            "{} is not a directory",
+            s.workdir.display()
+        )));
     }
     let resolved = resolve(p, s, &snapshot)?;
     let mut steps = Vec::new();
@@ -329,7 +348,10 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
                     } else if absent.is_empty() {
                         format!("exit 1, alerted {}", codes.join(", "))
                     } else {
-                        format!("exit 1, but no {} alert", absent.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "exit 1, but no {} alert",
+                            absent.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        )
                     };
                     (good, why)
                 }

@@ -271,16 +271,21 @@ impl Snapshot {
             "members": body.members.len(),
             "signedBy": self.signed_by,
         });
-        EventRecord::new(EventKind::SnapshotCreated, &format!("snapshot:{}", body.name), body.created, version)
-            .with_digest("sha256", &self.digest()?)
-            .with_summary(&format!(
-                "snapshot {} of {} packages from {}",
-                body.name,
-                body.members.len(),
-                body.from
-            ))
-            .with_detail(&detail)
-            .map_err(|e| RecoverError::Usage(e.to_string()))
+        EventRecord::new(
+            EventKind::SnapshotCreated,
+            &format!("snapshot:{}", body.name),
+            body.created,
+            version,
+        )
+        .with_digest("sha256", &self.digest()?)
+        .with_summary(&format!(
+            "snapshot {} of {} packages from {}",
+            body.name,
+            body.members.len(),
+            body.from
+        ))
+        .with_detail(&detail)
+        .map_err(|e| RecoverError::Usage(e.to_string()))
     }
 
     /// Checks the signature (against the ledger's key for a ledger-signed
@@ -321,14 +326,20 @@ impl Snapshot {
             }
         };
         if !ok {
-            return Err(invalid(format!("snapshot {}: the signature does not verify", body.name)));
+            return Err(invalid(format!(
+                "snapshot {}: the signature does not verify",
+                body.name
+            )));
         }
         let anchor = self
             .anchor
             .ok_or_else(|| invalid(format!("snapshot {} is not anchored in the ledger", body.name)))?;
-        let entry = ledger
-            .entry(anchor)
-            .map_err(|e| invalid(format!("snapshot {}: its anchor, ledger entry {anchor}: {e}", body.name)))?;
+        let entry = ledger.entry(anchor).map_err(|e| {
+            invalid(format!(
+                "snapshot {}: its anchor, ledger entry {anchor}: {e}",
+                body.name
+            ))
+        })?;
         let digest = sha256_hex(&payload);
         let anchored = match read_entry(&entry, &verifier) {
             Ok(LedgerRecord::Event(e)) => {
@@ -393,7 +404,11 @@ pub fn save(data: &Path, snapshot: &Snapshot) -> Result<PathBuf, RecoverError> {
     tmp.as_file().sync_all().map_err(|e| RecoverError::io(&path, e))?;
     tmp.persist_noclobber(&path).map_err(|e| {
         if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            RecoverError::Usage(format!("a snapshot named {} exists already ({})", body.name, path.display()))
+            RecoverError::Usage(format!(
+                "a snapshot named {} exists already ({})",
+                body.name,
+                path.display()
+            ))
         } else {
             RecoverError::io(&path, e.error)
         }
@@ -430,9 +445,12 @@ pub fn load(data: &Path, name: &str) -> Result<Snapshot, RecoverError> {
     load_file(&path)
 }
 
+/// A stored snapshot, or the file that does not read and why.
+pub type Listed = Result<Snapshot, (PathBuf, RecoverError)>;
+
 /// Every stored snapshot, oldest first; files that do not read are
 /// returned as errors beside them, never dropped silently.
-pub fn list(data: &Path) -> Result<Vec<Result<Snapshot, (PathBuf, RecoverError)>>, RecoverError> {
+pub fn list(data: &Path) -> Result<Vec<Listed>, RecoverError> {
     let dir = dir(data);
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
@@ -447,8 +465,11 @@ pub fn list(data: &Path) -> Result<Vec<Result<Snapshot, (PathBuf, RecoverError)>
         }
         out.push(load_file(&path).map_err(|e| (path, e)));
     }
-    let created = |r: &Result<Snapshot, (PathBuf, RecoverError)>| {
-        r.as_ref().ok().and_then(|s| s.body.as_ref()).map(|b| (b.created, b.name.clone()))
+    let created = |r: &Listed| {
+        r.as_ref()
+            .ok()
+            .and_then(|s| s.body.as_ref())
+            .map(|b| (b.created, b.name.clone()))
     };
     out.sort_by_key(created);
     Ok(out)
@@ -498,15 +519,17 @@ mod tests {
         let mut other = body();
         other.members[0].sha256 = "b".repeat(64);
         let mut forged = back.clone();
-        forged.envelope.payload =
-            base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&other).unwrap());
+        forged.envelope.payload = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&other).unwrap());
         forged.body = Some(other);
         let err = forged.verify(&mut ledger).unwrap_err();
         assert_eq!(err.code(), Some(ReasonCode::SnapshotInvalid), "{err}");
 
         let mut unanchored = back.clone();
         unanchored.anchor = None;
-        assert_eq!(unanchored.verify(&mut ledger).unwrap_err().code(), Some(ReasonCode::SnapshotInvalid));
+        assert_eq!(
+            unanchored.verify(&mut ledger).unwrap_err().code(),
+            Some(ReasonCode::SnapshotInvalid)
+        );
 
         // Signed with a key of the user's: verified with the embedded key.
         let key = ward_sign::keygen(ward_sign::Algorithm::EcdsaP256, None).unwrap();
@@ -516,7 +539,10 @@ mod tests {
         let mut by_key = Snapshot::seal(later, &SnapshotSigner::Key(&key)).unwrap();
         // Another snapshot's anchor does not anchor this one.
         by_key.anchor = snap.anchor;
-        assert_eq!(by_key.verify(&mut ledger).unwrap_err().code(), Some(ReasonCode::SnapshotInvalid));
+        assert_eq!(
+            by_key.verify(&mut ledger).unwrap_err().code(),
+            Some(ReasonCode::SnapshotInvalid)
+        );
         let entry = by_key.event("0.1.0").unwrap().sign(ledger.signer()).unwrap();
         by_key.anchor = Some(ledger.append(&[entry]).unwrap().first_index);
         by_key.verify(&mut ledger).unwrap();

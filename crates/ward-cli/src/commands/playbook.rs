@@ -84,10 +84,16 @@ fn run_playbook(args: &RunArgs) -> Result<u8, Usage> {
     if report.passed {
         Ok(crate::EXIT_ALLOW)
     } else {
-        let step = report.failed_step().map(|s| s.step.clone()).unwrap_or_else(|| "(none)".into());
+        let step = report
+            .failed_step()
+            .map(|s| s.step.clone())
+            .unwrap_or_else(|| "(none)".into());
         output::reason(&Reason::new(
             ReasonCode::PlaybookFailed,
-            format!("playbook {} failed at step {step} (report: ledger entry {index})", report.playbook),
+            format!(
+                "playbook {} failed at step {step} (report: ledger entry {index})",
+                report.playbook
+            ),
         ));
         Ok(crate::EXIT_DENY)
     }

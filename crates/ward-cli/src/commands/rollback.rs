@@ -136,9 +136,12 @@ fn cache_dir(common: &CommonArgs) -> Result<PathBuf, Usage> {
 struct Inputs {
     plan: Plan,
     allows: AllowIndex,
+    db: ward_scan::AdvisoryDb,
+    policy: ward_policy::Policy,
 }
 
 fn make_plan(common: &CommonArgs, env: Option<&Path>) -> Result<Result<Inputs, RecoverError>, Usage> {
+    let cache = cache_dir(common)?;
     let target = target(&common.target)?;
     let policy = match &common.policy {
         Some(path) => ward_policy::Policy::load(path).map_err(super::policy_invalid)?,
@@ -158,7 +161,13 @@ fn make_plan(common: &CommonArgs, env: Option<&Path>) -> Result<Result<Inputs, R
         let allows = AllowIndex::read(&mut *ledger)?;
         let present: Option<Vec<Present>> = match env {
             Some(path) => {
-                let pins = ward_recover::installed::read(path, &allows)?;
+                let with = ward_recover::installed::AuditWith {
+                    cache: &cache,
+                    db: None,
+                    policy: None,
+                    now,
+                };
+                let pins = ward_recover::installed::read(path, &allows, with)?;
                 Some(ward_recover::installed::present(&pins, &allows))
             }
             None => None,
@@ -195,8 +204,14 @@ fn make_plan(common: &CommonArgs, env: Option<&Path>) -> Result<Result<Inputs, R
                 ),
             ));
         }
-        Ok(Inputs { plan, allows })
-    })())
+        Ok((plan, allows))
+    })()
+    .map(|(plan, allows)| Inputs {
+        plan,
+        allows,
+        db,
+        policy,
+    }))
 }
 
 fn plan_command(args: &PlanArgs) -> Result<u8, Usage> {
@@ -222,15 +237,22 @@ fn plan_command(args: &PlanArgs) -> Result<u8, Usage> {
 }
 
 /// `ward run [--config] [--cache] [--policy] [--ledger] [--db] -- COMMAND` in `dir`.
-fn ward_run(common: &CommonArgs, cache: &Path, command: &[std::ffi::OsString], dir: &Path) -> Result<(i32, String), Usage> {
+fn ward_run(
+    common: &CommonArgs,
+    cache: &Path,
+    command: &[std::ffi::OsString],
+    dir: &Path,
+) -> Result<(i32, String), Usage> {
     let ward = std::env::current_exe().map_err(|e| Usage(format!("cannot find the ward binary: {e}")))?;
     let mut cmd = std::process::Command::new(ward);
     cmd.arg("run").arg("--cache").arg(cache);
     if let Some(c) = &common.config {
-        cmd.arg("--config").arg(std::path::absolute(c).unwrap_or_else(|_| c.clone()));
+        cmd.arg("--config")
+            .arg(std::path::absolute(c).unwrap_or_else(|_| c.clone()));
     }
     if let Some(p) = &common.policy {
-        cmd.arg("--policy").arg(std::path::absolute(p).unwrap_or_else(|_| p.clone()));
+        cmd.arg("--policy")
+            .arg(std::path::absolute(p).unwrap_or_else(|_| p.clone()));
     }
     if let Some(l) = &common.ledger {
         cmd.arg("--ledger").arg(l);
@@ -280,7 +302,12 @@ fn apply_command(args: &ApplyArgs) -> Result<u8, Usage> {
     let now = crate::clock::now()?;
     let mut applied = None;
     let code = or_refused(|| {
-        let Inputs { plan, allows } = made?;
+        let Inputs {
+            plan,
+            allows,
+            db,
+            policy,
+        } = made?;
         let ecosystem = ward_recover::plan::ecosystem_of(&plan.members)?
             .ok_or_else(|| RecoverError::Usage("the snapshot is empty".into()))?;
         // 1. Every byte present before anything changes.
@@ -314,14 +341,49 @@ fn apply_command(args: &ApplyArgs) -> Result<u8, Usage> {
             ward_core::Ecosystem::Npm => reinstall.workdir.clone(),
             _ => reinstall.staged.clone(),
         };
-        let staged = ward_recover::installed::read(&staged_root, &allows)?;
+        let plain = ward_recover::installed::AuditWith {
+            cache: &cache,
+            db: None,
+            policy: None,
+            now,
+        };
+        let staged = ward_recover::installed::read(&staged_root, &allows, plain)?;
         ward_recover::apply::compare(&plan.members, &ward_recover::installed::present(&staged, &allows)).map_err(
-            |e| RecoverError::refused(ReasonCode::RollbackMismatch, format!("the staged install differs from the plan, {} was not changed: {e}", args.env.display())),
+            |e| {
+                RecoverError::refused(
+                    ReasonCode::RollbackMismatch,
+                    format!(
+                        "the staged install differs from the plan, {} was not changed: {e}",
+                        args.env.display()
+                    ),
+                )
+            },
         )?;
         ward_recover::apply::swap(&reinstall.staged, &reinstall.target)?;
-        // 4. Audit again: what is installed now must be the plan.
-        let now_installed = ward_recover::installed::read(&args.env, &allows)?;
-        ward_recover::apply::compare(&plan.members, &ward_recover::installed::present(&now_installed, &allows))?;
+        // 4. Audit again, with today's advisories and the policy: nothing
+        // may be found, and what is installed must be the plan.
+        let with = ward_recover::installed::AuditWith {
+            db: Some(&db),
+            policy: Some(&policy),
+            ..plain
+        };
+        let report = ward_recover::installed::audit(&args.env, &allows, with)?;
+        if !report.is_clean() {
+            let found: Vec<String> = report
+                .findings
+                .iter()
+                .map(|f| format!("{} {} ({})", f.kind.code(), f.package, f.detail))
+                .collect();
+            return Err(RecoverError::refused(
+                ReasonCode::RollbackMismatch,
+                format!("the audit after the rollback found: {}", found.join("; ")),
+            ));
+        }
+        let now_installed = ward_recover::installed::from_audit(&report);
+        ward_recover::apply::compare(
+            &plan.members,
+            &ward_recover::installed::present(&now_installed, &allows),
+        )?;
         applied = Some(Applied {
             snapshot: plan.snapshot.clone(),
             environment: shown(&args.env),

@@ -23,9 +23,9 @@ pub(crate) enum SnapshotCommand {
 pub(crate) struct CreateArgs {
     /// The snapshot's name (letters, digits, '.', '_', '-'); never reused.
     pub name: String,
-    /// What to record: a Python site directory (pip --target), an npm project
-    /// (its node_modules), or a lockfile (requirements.txt with --hash,
-    /// package-lock.json, Cargo.lock).
+    /// What to record: an environment as `ward audit` reads it (a Python site
+    /// directory, an npm project or node_modules, a cargo vendor/ directory),
+    /// or a lockfile (requirements.txt with --hash, package-lock.json, Cargo.lock).
     #[arg(long, value_name = "PATH|LOCKFILE")]
     pub from: PathBuf,
     /// Sign with this private key (PKCS#8 PEM, from `ward keygen`) instead of the ledger's key.
@@ -36,6 +36,9 @@ pub(crate) struct CreateArgs {
     /// The ledger: a directory, or postgres://… (default: ledger/ in ward's data directory).
     #[arg(long, value_name = "DIR")]
     pub ledger: Option<PathBuf>,
+    /// The proxy cache, where the audit of an environment finds the allowed artifacts (default: proxy-cache/ in ward's data directory).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -137,14 +140,24 @@ fn create(args: &CreateArgs) -> Result<u8, Usage> {
         return Err(Usage(format!("a snapshot named {} exists already", args.name)));
     }
     let key = match &args.key {
-        Some(path) => Some(ward_sign::SigningKey::from_file(path, passphrase(&args.passphrase)?.as_deref())?),
+        Some(path) => Some(ward_sign::SigningKey::from_file(
+            path,
+            passphrase(&args.passphrase)?.as_deref(),
+        )?),
         None => None,
     };
     let now = crate::clock::now()?;
     let mut ledger = open_ledger(args.ledger.as_deref())?;
     let code = or_refused(|| {
         let allows = AllowIndex::read(&mut *ledger)?;
-        let pins = ward_recover::installed::read(&args.from, &allows)?;
+        let cache = args.cache.clone().unwrap_or_else(|| data.join("proxy-cache"));
+        let with = ward_recover::installed::AuditWith {
+            cache: &cache,
+            db: None,
+            policy: None,
+            now,
+        };
+        let pins = ward_recover::installed::read(&args.from, &allows, with)?;
         let members = snapshot::members(&pins, &allows)?;
         let body = SnapshotBody {
             name: args.name.clone(),
@@ -177,5 +190,8 @@ fn create(args: &CreateArgs) -> Result<u8, Usage> {
 
 /// A path as given, made absolute so the record names it wherever ward ran.
 pub(crate) fn shown(path: &Path) -> String {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }

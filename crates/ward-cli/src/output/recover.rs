@@ -101,8 +101,18 @@ pub(crate) fn snapshot_list(rows: &[SnapshotRow], format: Format) {
                 match r {
                     SnapshotRow::Read(s, problem) => {
                         if let Some(b) = &s.body {
-                            let state = problem.as_deref().map(|p| format!("INVALID: {p}")).unwrap_or_else(|| "verified".into());
-                            writeln!(w, "{}  {}  {} packages  from {}  ({state})", b.name, b.created, b.members.len(), b.from)?;
+                            let state = problem
+                                .as_deref()
+                                .map(|p| format!("INVALID: {p}"))
+                                .unwrap_or_else(|| "verified".into());
+                            writeln!(
+                                w,
+                                "{}  {}  {} packages  from {}  ({state})",
+                                b.name,
+                                b.created,
+                                b.members.len(),
+                                b.from
+                            )?;
                         }
                     }
                     SnapshotRow::Unreadable(path, e) => writeln!(w, "{}  UNREADABLE: {e}", path.display())?,

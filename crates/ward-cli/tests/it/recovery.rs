@@ -81,7 +81,10 @@ impl Upstream {
                 if std::io::Read::read_exact(&mut reader, &mut posted).is_err() {
                     return;
                 }
-                self.posted.lock().unwrap().push(String::from_utf8_lossy(&posted).into_owned());
+                self.posted
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&posted).into_owned());
                 Some(b"{}".to_vec())
             } else {
                 self.answers.lock().unwrap().get(&path).cloned()
@@ -106,7 +109,10 @@ impl Upstream {
         let file = format!("{module}-{version}-py3-none-any.whl");
         let info = format!("{module}-{version}.dist-info");
         let files: Vec<(String, Vec<u8>)> = vec![
-            (format!("{module}/__init__.py"), format!("VERSION = {version:?}\n{body}\n").into_bytes()),
+            (
+                format!("{module}/__init__.py"),
+                format!("VERSION = {version:?}\n{body}\n").into_bytes(),
+            ),
             (
                 format!("{info}/METADATA"),
                 format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n")
@@ -183,7 +189,10 @@ fn proxy_config(dir: &Path, up: &Upstream) -> PathBuf {
     .unwrap();
     std::fs::write(
         dir.join("watch.toml"),
-        format!("[watch]\n\n[[watch.webhook]]\nurl = \"{}/hook\"\ntimeout = \"5s\"\n", up.base()),
+        format!(
+            "[watch]\n\n[[watch.webhook]]\nurl = \"{}/hook\"\ntimeout = \"5s\"\n",
+            up.base()
+        ),
     )
     .unwrap();
     let path = dir.join("proxy.toml");
@@ -237,7 +246,10 @@ fn npm_world(ctx: &TestContext) -> (Upstream, PathBuf) {
         &stand_in,
         &[
             Entry::File("package/package.json", manifest.as_bytes()),
-            Entry::File("package/index.js", b"// inert stand-in of the malicious release\nexport default {};\n"),
+            Entry::File(
+                "package/index.js",
+                b"// inert stand-in of the malicious release\nexport default {};\n",
+            ),
         ],
     );
     let bad = std::fs::read(&stand_in).unwrap();
@@ -283,7 +295,16 @@ fn assert_passed(ctx: &TestContext, up: &Upstream, run: &Run) {
         .collect();
     assert_eq!(
         steps,
-        ["setup", "snapshot", "change", "mark", "audit", "alert", "rollback", "audit-after"]
+        [
+            "setup",
+            "snapshot",
+            "change",
+            "mark",
+            "audit",
+            "alert",
+            "rollback",
+            "audit-after"
+        ]
     );
     assert!(report["steps"].as_array().unwrap().iter().all(|s| s["ok"] == true));
     let index = report["ledgerIndex"].as_u64().unwrap().to_string();
@@ -295,7 +316,9 @@ fn assert_passed(ctx: &TestContext, up: &Upstream, run: &Run) {
     // The webhook received the alert.
     let posted = up.posted.lock().unwrap().clone();
     assert!(
-        posted.iter().any(|b| b.contains("alert-raised") && b.contains("newly-malicious")),
+        posted
+            .iter()
+            .any(|b| b.contains("alert-raised") && b.contains("newly-malicious")),
         "the webhook received: {posted:?}"
     );
     assert_eq!(event["predicate"]["detail"]["steps"].as_array().unwrap().len(), 8);
@@ -353,7 +376,11 @@ impl Offline {
         let files = ctx.path("files");
         std::fs::create_dir_all(&files).unwrap();
         let policy = ctx.path("warn.toml");
-        std::fs::write(&policy, "version = 1\n\n[[scope]]\npackages = [\"*\"]\nmode = \"warn\"\n").unwrap();
+        std::fs::write(
+            &policy,
+            "version = 1\n\n[[scope]]\npackages = [\"*\"]\nmode = \"warn\"\n",
+        )
+        .unwrap();
         Self { ctx, policy, files }
     }
 
@@ -371,7 +398,12 @@ impl Offline {
     fn allow(&self, artifact: &Path) -> String {
         self.ward_at(
             T1,
-            &["verify", "--policy", self.policy.to_str().unwrap(), artifact.to_str().unwrap()],
+            &[
+                "verify",
+                "--policy",
+                self.policy.to_str().unwrap(),
+                artifact.to_str().unwrap(),
+            ],
         )
         .expect(0);
         hex::encode(sha2::Sha256::digest(std::fs::read(artifact).unwrap()))
@@ -398,7 +430,11 @@ impl Offline {
     fn import_malicious(&self) {
         self.ward_at(
             T3,
-            &["advisories", "import", malicious("pypi/MAL-2026-2144.json").to_str().unwrap()],
+            &[
+                "advisories",
+                "import",
+                malicious("pypi/MAL-2026-2144.json").to_str().unwrap(),
+            ],
         )
         .expect(0);
     }
@@ -408,7 +444,11 @@ impl Offline {
         let site = self.ctx.path("site");
         let info = site.join(format!("litellm-{version}.dist-info"));
         std::fs::create_dir_all(&info).unwrap();
-        std::fs::write(info.join("METADATA"), format!("Metadata-Version: 2.1\nName: litellm\nVersion: {version}\n\n")).unwrap();
+        std::fs::write(
+            info.join("METADATA"),
+            format!("Metadata-Version: 2.1\nName: litellm\nVersion: {version}\n\n"),
+        )
+        .unwrap();
         site
     }
 }
@@ -449,7 +489,8 @@ fn a_snapshot_needs_an_allow_for_every_member() {
 fn a_tampered_snapshot_is_invalid_and_never_a_target() {
     let w = Offline::new();
     let sha = w.litellm("1.82.6");
-    w.snapshot(T1, "good", &w.requirements("good", "1.82.6", &sha)).expect(0);
+    w.snapshot(T1, "good", &w.requirements("good", "1.82.6", &sha))
+        .expect(0);
     w.import_malicious();
     let file = w.ctx.data.join("snapshots/good.json");
     let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -461,8 +502,12 @@ fn a_tampered_snapshot_is_invalid_and_never_a_target() {
     doc["envelope"]["payload"] =
         serde_json::json!(base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&body).unwrap()));
     std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
-    w.ward_at(T3, &["snapshot", "show", "good"]).expect(1).reason("snapshot-invalid");
-    w.ward_at(T3, &["rollback", "plan", "--to", "good"]).expect(1).reason("snapshot-invalid");
+    w.ward_at(T3, &["snapshot", "show", "good"])
+        .expect(1)
+        .reason("snapshot-invalid");
+    w.ward_at(T3, &["rollback", "plan", "--to", "good"])
+        .expect(1)
+        .reason("snapshot-invalid");
     let listed = w.ward_at(T3, &["snapshot", "list"]);
     assert!(listed.expect(0).stdout.contains("INVALID"), "{}", listed.stdout);
 }
@@ -472,11 +517,20 @@ fn a_plan_takes_the_newest_set_allowed_then_and_clean_now() {
     let w = Offline::new();
     let good = w.litellm("1.82.6");
     let bad = w.litellm("1.82.7");
-    w.snapshot(T1, "before-upgrade", &w.requirements("a", "1.82.6", &good)).expect(0);
-    w.snapshot(T2, "after-upgrade", &w.requirements("b", "1.82.7", &bad)).expect(0);
-    // Before the record arrives, the newest set is the upgrade.
-    w.ward_at(T2, &["advisories", "import", malicious("npm/MAL-2025-46969.json").to_str().unwrap()])
+    w.snapshot(T1, "before-upgrade", &w.requirements("a", "1.82.6", &good))
         .expect(0);
+    w.snapshot(T2, "after-upgrade", &w.requirements("b", "1.82.7", &bad))
+        .expect(0);
+    // Before the record arrives, the newest set is the upgrade.
+    w.ward_at(
+        T2,
+        &[
+            "advisories",
+            "import",
+            malicious("npm/MAL-2025-46969.json").to_str().unwrap(),
+        ],
+    )
+    .expect(0);
     let run = w.ward_at(T3, &["rollback", "plan", "--before", T3, "--format", "json"]);
     assert_eq!(json_of(run.expect(0))["snapshot"], "after-upgrade");
     // Once litellm 1.82.7 is known malicious, it is passed over, with the reason.
@@ -484,7 +538,16 @@ fn a_plan_takes_the_newest_set_allowed_then_and_clean_now() {
     let site = w.site("1.82.7");
     let run = w.ward_at(
         T3,
-        &["rollback", "plan", "--before", T3, "--env", site.to_str().unwrap(), "--format", "json"],
+        &[
+            "rollback",
+            "plan",
+            "--before",
+            T3,
+            "--env",
+            site.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
     );
     let plan = json_of(run.expect(0));
     assert_eq!(plan["snapshot"], "before-upgrade");
@@ -514,9 +577,16 @@ fn apply_names_bytes_missing_from_the_cache_and_changes_nothing() {
     let site = w.site("1.82.7");
     let before = std::fs::read_dir(&site).unwrap().count();
     // `ward verify` keeps no bytes: the proxy cache has none of them.
-    let run = w.ward_at(T3, &["rollback", "apply", "--to", "good", "--env", site.to_str().unwrap()]);
+    let run = w.ward_at(
+        T3,
+        &["rollback", "apply", "--to", "good", "--env", site.to_str().unwrap()],
+    );
     run.expect(1).reason("rollback-bytes-missing");
-    assert!(run.all().contains(&good) && run.all().contains("litellm-1.82.6-py3-none-any.whl"), "{}", run.all());
+    assert!(
+        run.all().contains(&good) && run.all().contains("litellm-1.82.6-py3-none-any.whl"),
+        "{}",
+        run.all()
+    );
     assert_eq!(std::fs::read_dir(&site).unwrap().count(), before);
     assert!(site.join("litellm-1.82.7.dist-info").is_dir());
     let parent: Vec<_> = std::fs::read_dir(site.parent().unwrap())
@@ -548,9 +618,12 @@ fn a_set_of_another_ecosystem_than_the_environment_is_a_partial_rollback() {
     w.snapshot(T1, "npm-set", &lock).expect(0);
     w.import_malicious();
     let site = w.site("1.82.7");
-    w.ward_at(T3, &["rollback", "apply", "--to", "npm-set", "--env", site.to_str().unwrap()])
-        .expect(1)
-        .reason("rollback-partial");
+    w.ward_at(
+        T3,
+        &["rollback", "apply", "--to", "npm-set", "--env", site.to_str().unwrap()],
+    )
+    .expect(1)
+    .reason("rollback-partial");
     assert!(site.join("litellm-1.82.7.dist-info").is_dir());
 }
 
@@ -566,7 +639,15 @@ fn a_playbook_that_fails_names_the_step_in_its_signed_report() {
     std::fs::create_dir_all(w.ctx.path("work/site")).unwrap();
     let run = w.ward_at(
         T1,
-        &["playbook", "run", file.to_str().unwrap(), "--workdir", w.ctx.path("work").to_str().unwrap(), "--format", "json"],
+        &[
+            "playbook",
+            "run",
+            file.to_str().unwrap(),
+            "--workdir",
+            w.ctx.path("work").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
     );
     run.expect(1).reason("playbook-failed");
     let report = json_of(&run);
