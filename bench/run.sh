@@ -35,6 +35,9 @@ cargo bench -q -p ward-gate --bench gate -- "$secs" 2>/dev/null | grep gate
 echo "== risky-change rules over the gate per artifact (goal: < 0.2 ms added)"
 cargo bench -q -p ward-gate --bench risky -- "$secs" 2>/dev/null | grep risky
 
+echo "== cooldown and history rules over the gate per artifact, ledger of 10,000 decisions (goal: < 0.2 ms added; history lookups indexed)"
+cargo bench -q -p ward-gate --bench release -- "$secs" 2>/dev/null | grep "cooldown + history"
+
 echo "== ledger (embedded backend and PostgreSQL; goals: group commit >= 20,000/s embedded and >= 5,000/s PostgreSQL from 64 single appenders; open + one append at 1,000,000 entries within 1.2x of an empty ledger)"
 ledger_args=(); [ $short = 1 ] && ledger_args=(--short)
 WARD_BENCH_POSTGRES_URL="$(scripts/postgres.sh)"
