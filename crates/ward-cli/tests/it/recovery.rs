@@ -672,3 +672,85 @@ fn a_playbook_that_fails_names_the_step_in_its_signed_report() {
     .unwrap();
     w.ward_at(T1, &["playbook", "run", file.to_str().unwrap()]).expect(2);
 }
+
+#[test]
+fn a_reinstall_that_fails_leaves_the_environment_as_it_was() {
+    let w = Offline::new();
+    let good = w.litellm("1.82.6");
+    w.snapshot(T1, "good", &w.requirements("a", "1.82.6", &good)).expect(0);
+    w.import_malicious();
+    // The bytes are in the cache, so the reinstall is attempted: with a
+    // "python" that fails, it fails in the staging directory.
+    let blobs = w.ctx.data.join("proxy-cache/blobs");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::copy(w.files.join("litellm-1.82.6-py3-none-any.whl"), blobs.join(&good)).unwrap();
+    let site = w.site("1.82.7");
+    let run = w.ward_at(
+        T3,
+        &[
+            "rollback",
+            "apply",
+            "--to",
+            "good",
+            "--env",
+            site.to_str().unwrap(),
+            "--python",
+            "false",
+        ],
+    );
+    run.expect(1).reason("rollback-mismatch");
+    assert!(run.all().contains("was not changed"), "{}", run.all());
+    assert!(site.join("litellm-1.82.7.dist-info").is_dir());
+    assert!(!site.join("litellm-1.82.6.dist-info").exists());
+    let left: Vec<_> = std::fs::read_dir(site.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".ward-"))
+        .collect();
+    assert!(left.is_empty(), "no staging directory is left behind");
+    // The hash-pinned lockfile was written all the same, for a person to use.
+    let plan = w.ward_at(
+        T3,
+        &[
+            "rollback",
+            "plan",
+            "--to",
+            "good",
+            "--lockfile-out",
+            w.ctx.path("out").to_str().unwrap(),
+        ],
+    );
+    plan.expect(0);
+    let lock = std::fs::read_to_string(w.ctx.path("out/requirements.txt")).unwrap();
+    assert!(
+        lock.contains(&format!("litellm==1.82.6 \\\n    --hash=sha256:{good}")),
+        "{lock}"
+    );
+}
+
+#[test]
+fn a_snapshot_signed_with_a_key_of_the_users_verifies_with_that_key() {
+    let w = Offline::new();
+    let sha = w.litellm("1.82.6");
+    let prefix = w.ctx.path("team");
+    w.ward_at(T1, &["keygen", "--output", prefix.to_str().unwrap()])
+        .expect(0);
+    let key = w.ctx.path("team.key");
+    let run = w.ward_at(
+        T1,
+        &[
+            "snapshot",
+            "create",
+            "keyed",
+            "--from",
+            w.requirements("k", "1.82.6", &sha).to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    run.expect(0);
+    assert!(run.stdout.contains("signed by key sha256:"), "{}", run.stdout);
+    let v = json_of(&w.ward_at(T1, &["snapshot", "show", "keyed", "--format", "json"]));
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["signedBy"]["kind"], "key");
+}
