@@ -38,7 +38,7 @@ fn meta(i: u32) -> ReleaseMeta {
         version: format!("5.{}.{}", i / 10, i % 10),
         published: Some(jiff::Timestamp::from_second(1_700_000_000 + i64::from(i) * 86_400).unwrap()),
         publisher: Some("sindresorhus".into()),
-        provenance: i % 2 == 0,
+        provenance: i.is_multiple_of(2),
     }
 }
 
@@ -83,7 +83,7 @@ fn main() {
                 .map(|i| {
                     let k = batch * 1000 + i;
                     let mut a = identified.artifact.clone();
-                    a.id = if k % 5 == 0 {
+                    a.id = if k.is_multiple_of(5) {
                         format!("pkg:npm/chalk@4.{}.{}", k / 100, k % 100).parse().unwrap()
                     } else {
                         format!("pkg:npm/other-{k}@1.0.0").parse().unwrap()
