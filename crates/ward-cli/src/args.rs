@@ -69,6 +69,9 @@ pub(crate) enum Command {
     /// Recovery playbooks: rehearse snapshot, change, audit, alert, rollback, audit.
     #[command(subcommand)]
     Playbook(crate::commands::playbook::PlaybookCommand),
+    /// Attack drills: replay real supply-chain incidents against a policy with the real client.
+    #[command(subcommand)]
+    Drill(crate::commands::drill::DrillCommand),
     /// Write a commented starter ward.toml (from a lockfile: provenance scopes for the packages that publish it).
     Init(InitArgs),
     /// Print a shell completion script for ward (bash, zsh, fish, elvish, powershell).

@@ -289,3 +289,14 @@ pub(crate) fn audit_report(report: &ward_audit::AuditReport, format: crate::args
         ScanFormat::Text => audit::text(w, report),
     });
 }
+
+/// `ward drill` output: the report (table, JSON or HTML) or the scenario list, already formatted.
+pub(crate) fn drill_text(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `ward drill run` progress, one line per scenario on standard error.
+pub(crate) fn drill_progress(line: &str) {
+    eprintln!("{line}");
+}

@@ -5,6 +5,7 @@ mod advisories_config;
 mod advisories_update;
 mod audit;
 mod completions;
+pub(crate) mod drill;
 mod init;
 mod keys;
 mod ledger;
@@ -57,6 +58,7 @@ pub(crate) fn run(cli: Cli) -> u8 {
         Command::Rollback(cmd) => rollback::run(cmd),
         Command::Playbook(cmd) => playbook::run(cmd),
         Command::Init(args) => init::run(args),
+        Command::Drill(cmd) => drill::run(cmd),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => completions::man(&args),
     }

@@ -16,6 +16,7 @@ mod common;
 mod completions;
 mod conformance;
 mod diagnostics;
+mod drill;
 mod docs;
 mod hardware_policy;
 mod init;
