@@ -702,11 +702,30 @@ pub(crate) struct AttestArgs {
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
     /// The predicate, a JSON file.
-    #[arg(long, value_name = "FILE")]
-    pub predicate: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "build_inputs", conflicts_with = "build_inputs")]
+    pub predicate: Option<PathBuf>,
     /// The predicate type URI (e.g. https://slsa.dev/provenance/v1).
-    #[arg(long = "type", value_name = "URI")]
-    pub predicate_type: String,
+    #[arg(long = "type", value_name = "URI", required_unless_present = "build_inputs", conflicts_with = "build_inputs")]
+    pub predicate_type: Option<String>,
+    /// Record the build's inputs instead (see docs/rebuilds.md): toolchain versions, the
+    /// lockfile's and config files' digests, allowlisted environment variables, the image.
+    #[arg(long)]
+    pub build_inputs: bool,
+    /// With --build-inputs: the lockfile (its digest; its kind names the toolchains asked).
+    #[arg(long, value_name = "FILE", requires = "build_inputs")]
+    pub lockfile: Option<PathBuf>,
+    /// With --build-inputs: a package-manager configuration file (digest only; repeatable).
+    #[arg(long = "config-file", value_name = "FILE", requires = "build_inputs")]
+    pub config_file: Vec<PathBuf>,
+    /// With --build-inputs: an environment variable to record (repeatable; only these are).
+    #[arg(long = "env", value_name = "VAR", requires = "build_inputs")]
+    pub env_allow: Vec<String>,
+    /// With --build-inputs: the container image the build ran in (name it by digest).
+    #[arg(long, value_name = "REF", requires = "build_inputs")]
+    pub image: Option<String>,
+    /// With --build-inputs: a tool whose version to record (node, npm, cargo, rustc, python, pip, uv).
+    #[arg(long = "toolchain", value_name = "TOOL", requires = "build_inputs")]
+    pub toolchain: Vec<String>,
     /// Where to write the bundle. Default: appended as one line to ARTIFACT.intoto.jsonl.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

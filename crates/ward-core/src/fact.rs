@@ -84,6 +84,41 @@ pub enum Fact {
         /// The evidence file it came from.
         evidence: String,
     },
+    /// The inputs a build recorded (`ward attest --build-inputs`): toolchain
+    /// versions, package-manager configuration and lockfile digests,
+    /// allowlisted environment variables, the container image.
+    BuildInputs {
+        /// What the statement records.
+        #[serde(flatten)]
+        inputs: BuildInputs,
+        /// Who signed the statement.
+        signer: SignerIdentity,
+        /// The evidence file it came from.
+        evidence: String,
+    },
+}
+
+/// What a verified build-inputs statement records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInputs {
+    /// Tool name to the version it reported (`npm` to `10.9.2`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub toolchains: std::collections::BTreeMap<String, String>,
+    /// The lockfile, as `PATH sha256:HEX`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockfile: Option<String>,
+    /// Package-manager configuration files, as `PATH sha256:HEX` (digests only: they may hold tokens).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_files: Vec<String>,
+    /// Allowlisted environment variables and their values (`None`: unset).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub environment: std::collections::BTreeMap<String, Option<String>>,
+    /// The container image the build ran in, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_image: Option<String>,
+    /// What the recorder warned about (an image named by tag, not digest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Whether a rebuild matched the artifact.
@@ -165,7 +200,8 @@ impl Fact {
             Fact::Signature { signer, .. }
             | Fact::Statement { signer, .. }
             | Fact::Provenance { signer, .. }
-            | Fact::Rebuild { signer, .. } => signer,
+            | Fact::Rebuild { signer, .. }
+            | Fact::BuildInputs { signer, .. } => signer,
         }
     }
 }

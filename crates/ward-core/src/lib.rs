@@ -24,7 +24,7 @@ pub use artifact::{Artifact, ArtifactKind, EvidenceRef};
 pub use component::{Component, ComponentLicense, Unpinned};
 pub use decision::{Check, CheckKind, CheckOutcome, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
-pub use fact::{Fact, Provenance, Rebuild, RebuildOutcome, SignerIdentity};
+pub use fact::{BuildInputs, Fact, Provenance, Rebuild, RebuildOutcome, SignerIdentity};
 pub use finding::{
     Finding, FindingStatus, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy, TriagedFinding,
     TriagedReport,

@@ -7,6 +7,7 @@
 //! - [`attest`]: the comparison signed as an OSS Rebuild-style equivalence
 //!   (or divergence) statement that `ward verify --rebuild` accepts, so a
 //!   team can be its own rebuilder.
+//! - [`inputs`]: a build's recorded inputs (`ward attest --build-inputs`).
 //! - [`run`]: a rebuild from a local git checkout (`npm pack`, `cargo
 //!   package`) in a clean, offline environment, to compare with.
 //!
@@ -17,6 +18,7 @@
 
 pub mod attest;
 pub mod compare;
+pub mod inputs;
 pub mod run;
 
 pub use compare::{Comparison, Difference, compare};

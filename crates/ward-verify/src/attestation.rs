@@ -349,6 +349,13 @@ fn statement_facts(
         evidence: evidence.to_string(),
         predicate: Some(Arc::new(statement.predicate.clone())),
     }];
+    if predicate_type == crate::build_inputs::BUILD_INPUTS {
+        out.push(Fact::BuildInputs {
+            inputs: crate::build_inputs::read(&statement.predicate)?,
+            signer: signer.clone(),
+            evidence: evidence.to_string(),
+        });
+    }
     if provenance::is_provenance(predicate_type) {
         let provenance = provenance::reconcile(provenance::read(statement), claims)?;
         out.push(Fact::Provenance {

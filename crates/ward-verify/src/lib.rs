@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attestation;
+pub mod build_inputs;
 mod bundle;
 pub mod detached;
 pub mod dsse;

@@ -140,10 +140,26 @@ pub(super) fn sign(args: SignArgs) -> u8 {
 pub(super) fn attest(args: AttestArgs) -> u8 {
     or_usage(|| {
         let key = signing_key(args.key.as_deref(), args.pkcs11.as_deref(), &args.passphrase)?;
-        let bytes = ward_verify::evidence::read_evidence(&args.predicate)?;
-        let predicate = ward_verify::evidence::parse_json(&bytes)
-            .map_err(|e| Usage(format!("{}: {e}", args.predicate.display())))?;
-        let bundle = ward_sign::attest(&key, &args.artifact, &args.predicate_type, predicate)?;
+        let (predicate_type, predicate) = match (&args.predicate, &args.predicate_type) {
+            (Some(path), Some(predicate_type)) => {
+                let bytes = ward_verify::evidence::read_evidence(path)?;
+                let predicate = ward_verify::evidence::parse_json(&bytes)
+                    .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+                (predicate_type.clone(), predicate)
+            }
+            _ => {
+                let spec = ward_rebuild::inputs::InputsSpec {
+                    lockfile: args.lockfile.clone(),
+                    config_files: args.config_file.clone(),
+                    env_allow: args.env_allow.clone(),
+                    image: args.image.clone(),
+                    toolchains: args.toolchain.clone(),
+                };
+                let predicate = ward_rebuild::inputs::predicate(&spec, |k| std::env::var(k).ok())?;
+                (ward_verify::build_inputs::BUILD_INPUTS.to_string(), predicate)
+            }
+        };
+        let bundle = ward_sign::attest(&key, &args.artifact, &predicate_type, predicate)?;
         let line = serde_json::to_string(&bundle).map_err(|e| Usage(e.to_string()))?;
         let out = match &args.output {
             Some(path) => {

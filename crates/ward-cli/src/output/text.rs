@@ -76,6 +76,18 @@ pub(crate) fn describe_fact(fact: &Fact) -> String {
                 show(&r.rebuilt_digest)
             )
         }
+        Fact::BuildInputs { inputs: b, signer, .. } => {
+            let mut parts: Vec<String> = b.toolchains.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            parts.extend(b.lockfile.iter().map(|l| format!("lockfile {l}")));
+            parts.extend(b.config_files.iter().map(|c| format!("config {c}")));
+            parts.extend(b.environment.iter().map(|(k, v)| match v {
+                Some(v) => format!("{k}={v}"),
+                None => format!("{k} unset"),
+            }));
+            parts.extend(b.container_image.iter().map(|i| format!("image {i}")));
+            parts.extend(b.warnings.iter().map(|w| format!("WARNING: {w}")));
+            format!("build inputs (signed by {}): {}", describe_signer(signer), parts.join("; "))
+        }
         other => format!("{other:?}"),
     }
 }

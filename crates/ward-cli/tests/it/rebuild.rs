@@ -745,3 +745,86 @@ fn rebuild_run_reproduces_a_crate_from_a_local_git_checkout() {
     run.expect(1);
     assert!(run.stdout.contains("changed: demo-rebuild-0.1.0/src/lib.rs"), "{}", run.stdout);
 }
+
+/// `ward attest --build-inputs` records the toolchain, the lockfile and
+/// config digests, allowlisted variables and the image (a tag is a warning
+/// in the predicate); `ward verify` shows them as facts, and a policy can
+/// require them (`required_predicate_types`).
+#[test]
+fn build_inputs_are_recorded_signed_and_shown_as_facts() {
+    if !crate::proxy::have("npm", "--version") {
+        return;
+    }
+    let p = Publisher::new("ecdsa-p256");
+    let (artifact, _) = divergent(p.dir.path());
+    let lock = p.path("package-lock.json");
+    std::fs::write(&lock, r#"{"name":"demo","lockfileVersion":3,"packages":{}}"#).unwrap();
+    let npmrc = p.path(".npmrc");
+    std::fs::write(&npmrc, "//registry.example.invalid/:_authToken=test-token-not-real\n").unwrap();
+    let out = p.path("inputs.intoto.jsonl");
+    let run = p
+        .ctx
+        .command()
+        .env("NODE_ENV", "production")
+        .args([
+            "attest",
+            "--key",
+            s(&p.key),
+            "--build-inputs",
+            "--lockfile",
+            s(&lock),
+            "--config-file",
+            s(&npmrc),
+            "--env",
+            "NODE_ENV",
+            "--env",
+            "SECRET_NOT_ALLOWLISTED_ANYWAY",
+            "--image",
+            "docker.io/library/node:22",
+            "--output",
+            s(&out),
+            s(&artifact),
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let bundle = std::fs::read_to_string(&out).unwrap();
+    assert!(!bundle.contains("test-token-not-real"));
+    let run = p.ctx.ward(["verify", s(&artifact), "--attestation", s(&out), "--key", s(&p.public)]);
+    run.expect(0);
+    assert!(run.stdout.contains("build inputs (signed by key"), "{}", run.stdout);
+    assert!(run.stdout.contains("npm ") && run.stdout.contains("node v"), "{}", run.stdout);
+    assert!(run.stdout.contains("NODE_ENV=production"), "{}", run.stdout);
+    assert!(run.stdout.contains("lockfile ") && run.stdout.contains("package-lock.json sha256:"), "{}", run.stdout);
+    assert!(run.stdout.contains("WARNING: container image docker.io/library/node:22 is named by tag"), "{}", run.stdout);
+    let doc = json_of(&p.ctx.ward(["verify", s(&artifact), "--attestation", s(&out), "--key", s(&p.public), "--format", "json"]));
+    let fact = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["facts"].as_array().cloned().unwrap_or_default())
+        .find(|f| f["type"] == "build-inputs")
+        .unwrap();
+    assert_eq!(fact["environment"]["NODE_ENV"], "production");
+    assert!(fact["environment"]["SECRET_NOT_ALLOWLISTED_ANYWAY"].is_null());
+    // A policy that requires recorded build inputs.
+    std::fs::copy(&p.public, p.path("publisher.pub")).unwrap();
+    let policy = p.path("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[[scope]]\npackages = [\"npm:*\"]\nkeys = [\"publisher.pub\"]\nrequired_predicate_types = [\"https://ward.invalid/attestation/build-inputs/v1\"]\n",
+    )
+    .unwrap();
+    p.ctx
+        .ward(["verify", s(&artifact), "--attestation", s(&out), "--policy", s(&policy)])
+        .expect(0);
+    // Signed, but without the inputs: the policy refuses it.
+    p.ctx.ward(["sign", "--key", s(&p.key), s(&artifact)]).expect(0);
+    p.ctx
+        .ward(["verify", s(&artifact), "--policy", s(&policy), "--attestation", s(&p.path("none.jsonl"))])
+        .expect(2);
+    p.ctx
+        .ward(["verify", s(&artifact), "--policy", s(&policy)])
+        .expect(1)
+        .reason("predicate-type-missing");
+}
