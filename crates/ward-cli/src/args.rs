@@ -136,11 +136,17 @@ pub(crate) enum KeysCommand {
 #[derive(Debug, Args)]
 pub(crate) struct KeysRotateArgs {
     /// The key rotated away from (PKCS#8 PEM private key).
-    #[arg(long, value_name = "FILE")]
-    pub old: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "old_pkcs11")]
+    pub old: Option<PathBuf>,
+    /// The key rotated away from, on a PKCS#11 token (RFC 7512 URI; module and PIN as for `ward sign --pkcs11`).
+    #[arg(long, value_name = "URI", conflicts_with_all = ["old", "old_passphrase_env"])]
+    pub old_pkcs11: Option<String>,
     /// The key rotated to (PKCS#8 PEM private key, e.g. from `ward keygen`).
-    #[arg(long, value_name = "FILE")]
-    pub new: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "new_pkcs11")]
+    pub new: Option<PathBuf>,
+    /// The key rotated to, on a PKCS#11 token (e.g. from `ward keygen --pkcs11`).
+    #[arg(long, value_name = "URI", conflicts_with_all = ["new", "new_passphrase_env"])]
+    pub new_pkcs11: Option<String>,
     /// Read the old key's passphrase from this environment variable.
     #[arg(long, value_name = "VAR")]
     pub old_passphrase_env: Option<String>,

@@ -34,6 +34,31 @@ fn private_key(path: &Path, passphrase_var: Option<&str>, what: &str) -> Result<
         .map_err(|e| Usage(format!("{what} {}: {e}", path.display())))
 }
 
+/// A key file, or a key on a PKCS#11 token (`WARD_PKCS11_MODULE` and
+/// `WARD_PKCS11_PIN` as for `ward sign --pkcs11`, when the URI does not
+/// name them).
+fn signing_key(
+    file: Option<&Path>,
+    pkcs11: Option<&str>,
+    passphrase_var: Option<&str>,
+    what: &str,
+) -> Result<ward_sign::SigningKey, Usage> {
+    match (file, pkcs11) {
+        (_, Some(uri)) => {
+            let uri = ward_sign::pkcs11::Pkcs11Uri::parse(uri).map_err(|e| Usage(format!("{what}-pkcs11: {e}")))?;
+            let config = ward_sign::pkcs11::TokenConfig {
+                module: std::env::var_os("WARD_PKCS11_MODULE")
+                    .filter(|m| !m.is_empty())
+                    .map(PathBuf::from),
+                pin: std::env::var("WARD_PKCS11_PIN").ok().map(Zeroizing::new),
+            };
+            ward_sign::SigningKey::from_pkcs11(&uri, &config).map_err(|e| Usage(format!("{what}-pkcs11: {e}")))
+        }
+        (Some(path), None) => private_key(path, passphrase_var, what),
+        (None, None) => Err(Usage(format!("give {what} FILE or {what}-pkcs11 URI"))),
+    }
+}
+
 fn time(flag: &str, text: &str) -> Result<jiff::Timestamp, Usage> {
     text.parse::<jiff::Timestamp>().map_err(|e| {
         Usage(format!(
@@ -72,9 +97,26 @@ fn read_back(statement: &serde_json::Value, name: &str) -> Result<ward_policy::r
 
 fn rotate(args: &KeysRotateArgs) -> Result<u8, Usage> {
     let now = crate::clock::now()?;
-    let old = private_key(&args.old, args.old_passphrase_env.as_deref(), "--old")?;
-    let new = private_key(&args.new, args.new_passphrase_env.as_deref(), "--new")?;
-    let rotated_at = args.at.as_deref().map(|t| time("--at", t)).transpose()?.unwrap_or(now);
+    let old = signing_key(
+        args.old.as_deref(),
+        args.old_pkcs11.as_deref(),
+        args.old_passphrase_env.as_deref(),
+        "--old",
+    )?;
+    let new = signing_key(
+        args.new.as_deref(),
+        args.new_pkcs11.as_deref(),
+        args.new_passphrase_env.as_deref(),
+        "--new",
+    )?;
+    // Default: now, in whole seconds (a statement people read).
+    let whole = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+    let rotated_at = args
+        .at
+        .as_deref()
+        .map(|t| time("--at", t))
+        .transpose()?
+        .unwrap_or(whole);
     let old_valid_until = args
         .old_valid_until
         .as_deref()

@@ -409,3 +409,68 @@ keys = [{{ path = "test-release.pub", hardware = {{ registered_by = "test operat
     .unwrap();
     hsm.ward(["verify", s(&art), "--policy", s(&policy)]).expect(0);
 }
+
+/// Issue 15: a key on a token rotates to a new one like a key file does;
+/// the rotation statement carries the token's signature and the new key's,
+/// and a policy following the old key reads the chain.
+#[test]
+fn pkcs11_a_token_key_rotates_to_a_new_key() {
+    let Some(hsm) = softhsm("ward-test-rotate") else { return };
+    let uri = "pkcs11:token=ward-test-rotate;object=test-old";
+    let old = hsm.path("test-old");
+    hsm.ward(["keygen", "--pkcs11", uri, "--output", s(&old)]).expect(0);
+    let new = hsm.path("test-new");
+    hsm.ward(["keygen", "--output", s(&new)]).expect(0);
+    let rotations = hsm.path("rotations");
+    let run = hsm.ward([
+        "keys",
+        "rotate",
+        "--old-pkcs11",
+        uri,
+        "--new",
+        &format!("{}.key", new.display()),
+        "--at",
+        "2026-12-01T00:00:00Z",
+        "--out-dir",
+        s(&rotations),
+    ]);
+    run.expect(0);
+    assert!(run.stdout.contains("signed by both keys"), "{}", run.all());
+    let file = std::fs::read_dir(&rotations).unwrap().next().unwrap().unwrap().path();
+    let statement: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(statement["signatures"].as_array().unwrap().len(), 2);
+    std::fs::write(
+        hsm.path("ward.toml"),
+        "[[scope]]\npackages = [\"generic:acme-*\"]\nkeys = [{ path = \"test-old.pub\", rotations = \"rotations\" }]\n",
+    )
+    .unwrap();
+    hsm.ward(["policy", "check", s(&hsm.path("ward.toml"))]).expect(0);
+    // A wrong PIN: a clear error, exit 2, nothing written.
+    let bad = run_with_pin(
+        &hsm,
+        "wrong-pin",
+        uri,
+        &format!("{}.key", new.display()),
+        &hsm.path("rot2"),
+    );
+    bad.expect(2);
+    assert!(
+        !bad.all().contains("wrong-pin"),
+        "the PIN is never shown: {}",
+        bad.all()
+    );
+    assert!(!hsm.path("rot2").exists() || std::fs::read_dir(hsm.path("rot2")).unwrap().next().is_none());
+}
+
+fn run_with_pin(hsm: &SoftHsm, pin: &str, uri: &str, new: &str, out: &Path) -> Run {
+    run(hsm.command().env("WARD_PKCS11_PIN", pin).args([
+        "keys",
+        "rotate",
+        "--old-pkcs11",
+        uri,
+        "--new",
+        new,
+        "--out-dir",
+        s(out),
+    ]))
+}

@@ -393,6 +393,14 @@ fn every_accepted_root_and_key_set_is_a_ledger_event() {
         hex::encode(sha2::Sha256::digest(&root15))
     );
 
+    let listed = ctx.ward_in(&data, ["ledger", "search", "--kind", "trust-root-accepted"]);
+    listed.expect(0);
+    assert!(
+        listed.stdout.contains("tuf-root:") && listed.stdout.contains("#v15"),
+        "{}",
+        listed.stdout
+    );
+
     // Nothing new: nothing recorded.
     update(&ctx, &data, &mirror, &["--at", AT]).expect(0);
     assert_eq!(crate::key_lifetimes::events(&data.join("ledger")).len(), events.len());
