@@ -7,6 +7,8 @@
 //!   packument (npm picks the older one), its download is refused with
 //!   `release-too-new` and the second it becomes eligible, and at that
 //!   second a restarted proxy lets it in;
+//! - the same through real pip from a PEP 691 JSON page with `upload-time`:
+//!   the young version's files leave the page, its download is refused;
 //! - history: the real attested gundam-visor 1.0.1 (its npm attestations
 //!   from `../shared/testdata/npm-attestations`) installs and is recorded
 //!   with its verified provenance; a 1.0.2 without attestations is refused
@@ -91,6 +93,11 @@ impl Upstream {
                 return;
             }
         }
+    }
+
+    /// Serves `bytes` at `path`.
+    fn put(&self, path: &str, bytes: Vec<u8>) {
+        self.answers.lock().unwrap().insert(path.to_string(), bytes);
     }
 
     /// Serves a full packument of `name` with these versions (the last is
@@ -342,4 +349,91 @@ fn npm_release_without_the_provenance_its_predecessor_carried_is_a_provenance_re
         refused.contains("https://github.com/ramonpetgrave64/gundam-visor .github/workflows/npm-publish.yml"),
         "{refused}"
     );
+}
+
+fn pip(base: &str, target: &Path, requirement: &str) -> crate::proxy::Output {
+    client(
+        Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--no-input",
+            ])
+            .args(["--index-url", &format!("{base}/pypi/simple/")])
+            .arg("--target")
+            .arg(target)
+            .arg(requirement)
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL"),
+    )
+}
+
+#[test]
+fn pip_cooldown_leaves_young_files_off_the_page_and_refuses_their_download() {
+    use sha2::Digest as _;
+    if !have("python3", "--version") {
+        return;
+    }
+    let reg = crate::proxy::Registries::new();
+    let up = Upstream::start();
+    let mut files = Vec::new();
+    for (version, uploaded) in [
+        ("1.0.0", "2026-01-01T00:00:00.000000Z"),
+        ("1.1.0", "2026-03-01T10:00:00.000000Z"),
+    ] {
+        let wheel = reg.wheel("demo-pkg", version, false);
+        let name = wheel.file_name().unwrap().to_str().unwrap().to_string();
+        let bytes = std::fs::read(&wheel).unwrap();
+        files.push(serde_json::json!({
+            "filename": name,
+            "url": format!("{}/files/{name}", up.base()),
+            "hashes": {"sha256": format!("{:x}", sha2::Sha256::digest(&bytes))},
+            "upload-time": uploaded,
+        }));
+        up.put(&format!("/files/{name}"), bytes);
+    }
+    let page = serde_json::json!({"meta": {"api-version": "1.1"}, "name": "demo-pkg", "files": files});
+    up.put("/simple/demo-pkg/", serde_json::to_vec(&page).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[defaults]\nmode = \"warn\"\ncooldown = { min_age = \"3d\" }\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let args = [
+        "--pypi-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        policy.display().to_string(),
+    ];
+    let proxy = start_proxy_with_env(&data, &args, &[("WARD_TEST_NOW", "2026-03-04T09:59:59Z")]);
+    let listed = get(&proxy.base, "/pypi/simple/demo-pkg/");
+    assert!(listed.contains("demo_pkg-1.0.0-py3-none-any.whl"), "{listed}");
+    assert!(!listed.contains("demo_pkg-1.1.0"), "{listed}");
+    let site = dir.path().join("site");
+    let out = pip(&proxy.base, &site, "demo-pkg");
+    assert!(out.ok, "{}", out.text);
+    assert!(site.join("demo_pkg-1.0.0.dist-info").is_dir(), "{}", out.text);
+    let out = pip(&proxy.base, &dir.path().join("young"), "demo-pkg==1.1.0");
+    assert!(!out.ok, "{}", out.text);
+    let refused = get(&proxy.base, "/pypi/files/demo-pkg/demo_pkg-1.1.0-py3-none-any.whl");
+    assert!(refused.contains("release-too-new"), "{refused}");
+    assert!(
+        refused.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"),
+        "{refused}"
+    );
+    drop(proxy);
+
+    let proxy = start_proxy_with_env(&data, &args, &[("WARD_TEST_NOW", "2026-03-04T10:00:00Z")]);
+    let site = dir.path().join("eligible");
+    let out = pip(&proxy.base, &site, "demo-pkg==1.1.0");
+    assert!(out.ok, "{}", out.text);
+    assert!(site.join("demo_pkg-1.1.0.dist-info").is_dir());
 }
