@@ -390,8 +390,11 @@ fn template(t: &Template<'_>) -> String {
     line("# from the same repository (`provenance-missing`, `provenance-source-mismatch`),");
     line("# and a release without it, or from elsewhere, than the ones before is denied");
     line("# (`provenance-regression`, `provenance-source-changed`).");
-    if t.learned.is_empty() {
+    if t.from.is_none() {
         line("# (No lockfile was given: run `ward init --from LOCKFILE` to add them.)");
+    } else if t.learned.is_empty() {
+        line("# (The lockfile names no npm or PyPI package: crates.io publishes no");
+        line("# provenance ward reads.)");
     } else if with.is_empty() {
         line("# (None of the lockfile's packages is known to publish provenance.)");
     }
