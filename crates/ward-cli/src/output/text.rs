@@ -182,6 +182,15 @@ pub(crate) fn policy_explain(
                     k.value.label,
                     k.line
                 )?;
+                let fingerprint = k.value.fingerprint();
+                for l in s.key_lifetimes.iter().filter(|l| l.fingerprint == fingerprint) {
+                    writeln!(
+                        w,
+                        "    counts only for signatures with a verified time: {} ({})",
+                        l.window(),
+                        l.source
+                    )?;
+                }
             }
             writeln!(w, "  threshold: {} distinct trusted signer(s)", s.threshold.value)?;
         } else {

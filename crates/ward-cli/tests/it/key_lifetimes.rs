@@ -254,8 +254,21 @@ fn a_policy_follows_a_key_through_its_signed_rotations() {
     ctx.ward(["verify", s(&by_old), "--policy", s(&follow)])
         .expect(1)
         .reason("signing-time-unverified");
-    // `ward policy check` reads the chain.
+    // `ward policy check` reads the chain; `explain` shows each key's window and where it came from.
     ctx.ward(["policy", "check", s(&follow)]).expect(0);
+    let explained = ctx.ward(["policy", "explain", s(&follow), "pkg:generic/acme-x@1"]);
+    explained.expect(0);
+    assert!(
+        explained
+            .stdout
+            .contains("counts only for signatures with a verified time: valid open to 2026-05-01T00:00:00Z")
+            && explained
+                .stdout
+                .contains("counts only for signatures with a verified time: valid 2026-05-01T00:00:00Z to open")
+            && explained.stdout.contains("rotated from"),
+        "{}",
+        explained.stdout
+    );
 
     // A statement signed by one of the two keys only is refused: the policy does not load.
     let mut forged = statement.clone();
