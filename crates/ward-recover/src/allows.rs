@@ -65,7 +65,8 @@ impl AllowIndex {
         Ok(index)
     }
 
-    /// Adds one decision (denies are ignored).
+    /// Adds one decision (denies are ignored). Decisions are added in
+    /// ledger order.
     pub fn add(&mut self, index: u64, record: &DecisionRecord) {
         if !record.allowed() {
             return;
@@ -100,6 +101,14 @@ impl AllowIndex {
         map.get(&hex.to_ascii_lowercase())
             .and_then(|v| v.first())
             .and_then(|&i| self.allows.get(i))
+    }
+
+    /// The allow recorded at ledger entry `index`, if that entry is an allow.
+    pub fn at(&self, index: u64) -> Option<&Allow> {
+        self.allows
+            .binary_search_by_key(&index, |a| a.index)
+            .ok()
+            .and_then(|i| self.allows.get(i))
     }
 
     /// Every allow of a package version (purl compared as written by the gate).

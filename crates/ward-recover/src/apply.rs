@@ -31,6 +31,11 @@ pub fn check_cache(members: &[Member], cache: &Path) -> Result<Vec<Locked>, Reco
     let mut missing = Vec::new();
     let mut out = Vec::new();
     for m in members {
+        // The digest names a file: only 64 hex digits may.
+        if m.sha256.len() != 64 || !m.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            missing.push(format!("{} ({}): {:?} is not a SHA-256", m.purl, m.file, m.sha256));
+            continue;
+        }
         let blob = cache.join("blobs").join(&m.sha256);
         match hash_file(&blob) {
             Ok((sha256, sha512)) if sha256 == m.sha256 => out.push(Locked {

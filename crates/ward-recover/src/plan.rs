@@ -1,7 +1,8 @@
 //! Rollback plans: which known-good set to go back to, and what changes.
 //!
 //! A target is a stored snapshot that was allowed then (its signature and
-//! ledger anchor check out, each member names the allow of its bytes) and
+//! ledger anchor check out, and the ledger entry each member names is an
+//! allow of its bytes: [`allowed_then`]) and
 //! is still clean now: scanned against today's advisory database, no
 //! member matches a malicious record (`rollback-target-malicious`) and no
 //! finding is past the policy's remediation deadline
@@ -14,6 +15,7 @@
 //! remove, replace (other version or other bytes), keep.
 
 use crate::RecoverError;
+use crate::allows::AllowIndex;
 use crate::snapshot::{Member, Snapshot};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -206,12 +208,38 @@ pub fn ecosystem_of(members: &[Member]) -> Result<Option<Ecosystem>, RecoverErro
     Ok(found)
 }
 
+/// Checks a snapshot as a target: its signature and anchor
+/// ([`Snapshot::verify`]), and that each member's allow is in the ledger:
+/// the entry it names is an allow of those bytes (SHA-256), for that package.
+pub fn allowed_then(snap: &Snapshot, ledger: &mut dyn LedgerStore, allows: &AllowIndex) -> Result<(), RecoverError> {
+    snap.verify(ledger)?;
+    let body = snap.body()?;
+    for m in &body.members {
+        let ok = m.sha256.len() == 64
+            && m.sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            && allows
+                .at(m.allow)
+                .is_some_and(|a| a.sha256 == m.sha256 && a.purl == m.purl);
+        if !ok {
+            return Err(RecoverError::refused(
+                ReasonCode::SnapshotInvalid,
+                format!(
+                    "snapshot {}: {} names ledger entry {}, which is not an allow of sha256 {}",
+                    body.name, m.purl, m.allow, m.sha256
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Chooses the target among `snapshots` (oldest first, as listed) and
 /// plans it against `installed`.
 pub fn plan(
     target: &Target,
     snapshots: Vec<Snapshot>,
     ledger: &mut dyn LedgerStore,
+    allows: &AllowIndex,
     checker: &mut Checker<'_>,
     installed: Option<&[Present]>,
 ) -> Result<Plan, RecoverError> {
@@ -225,7 +253,7 @@ pub fn plan(
                 .ok_or_else(|| {
                     RecoverError::refused(ReasonCode::RollbackNoTarget, format!("no snapshot named {name}"))
                 })?;
-            snap.verify(ledger)?;
+            allowed_then(&snap, ledger, allows)?;
             checker.clean(name, &snap.body()?.members)?;
             snap
         }
@@ -253,7 +281,7 @@ pub fn plan(
                 if env_ecosystem.is_some() && eco.is_some() && eco != env_ecosystem {
                     continue;
                 }
-                let outcome = snap.verify(ledger).and_then(|()| {
+                let outcome = allowed_then(&snap, ledger, allows).and_then(|()| {
                     if let Target::Drop(advisory) = target
                         && checker.has_advisory(&body.name, &body.members, advisory)?
                     {

@@ -192,7 +192,14 @@ fn make_plan(common: &CommonArgs, env: Option<&Path>) -> Result<Result<Inputs, R
             first_seen,
             now,
         };
-        let plan = ward_recover::plan::plan(&target, snapshots, &mut *ledger, &mut checker, present.as_deref())?;
+        let plan = ward_recover::plan::plan(
+            &target,
+            snapshots,
+            &mut *ledger,
+            &allows,
+            &mut checker,
+            present.as_deref(),
+        )?;
         if let (Some(present), Some(eco)) = (&present, &plan.ecosystem)
             && let Some(other) = present.iter().find(|p| p.id.ecosystem.to_string() != *eco)
         {

@@ -15,7 +15,7 @@ pub(crate) enum SnapshotCommand {
     Create(CreateArgs),
     /// List the stored snapshots.
     List(ListArgs),
-    /// Show one snapshot's members, with its signature and ledger anchor checked.
+    /// Show one snapshot's members, with its signature, ledger anchor and each member's allow checked.
     Show(ShowArgs),
 }
 
@@ -71,11 +71,14 @@ pub(crate) fn run(cmd: SnapshotCommand) -> u8 {
         SnapshotCommand::Create(args) => create(&args),
         SnapshotCommand::List(args) => {
             let mut ledger = open_ledger_for_reading(args.ledger.as_deref())?;
+            let allows = AllowIndex::read(&mut *ledger).map_err(recover_usage)?;
             let mut rows = Vec::new();
             for entry in snapshot::list(&data_dir())? {
                 rows.push(match entry {
                     Ok(s) => {
-                        let check = s.verify(&mut *ledger).err().map(|e| e.to_string());
+                        let check = ward_recover::plan::allowed_then(&s, &mut *ledger, &allows)
+                            .err()
+                            .map(|e| e.to_string());
                         output::recover::SnapshotRow::Read(Box::new(s), check)
                     }
                     Err((path, e)) => output::recover::SnapshotRow::Unreadable(path, e.to_string()),
@@ -87,7 +90,8 @@ pub(crate) fn run(cmd: SnapshotCommand) -> u8 {
         SnapshotCommand::Show(args) => {
             let mut ledger = open_ledger_for_reading(args.ledger.as_deref())?;
             let s = snapshot::load(&data_dir(), &args.name).map_err(recover_usage)?;
-            let check = s.verify(&mut *ledger).err();
+            let allows = AllowIndex::read(&mut *ledger).map_err(recover_usage)?;
+            let check = ward_recover::plan::allowed_then(&s, &mut *ledger, &allows).err();
             output::recover::snapshot_show(&s, check.as_ref().map(ToString::to_string).as_deref(), args.format);
             Ok(if check.is_some() {
                 crate::EXIT_DENY
