@@ -130,6 +130,10 @@ pub struct Evidence {
     /// before it (publish times, publishers, attestation flags), for the
     /// cooldown and history rules; the proxy fills it in.
     pub release: Option<ward_policy::release::RegistryReleases>,
+    /// What the registry's listing says earlier versions did at install
+    /// (install scripts, dependencies), for the risky-change rules when ward
+    /// allowed no earlier release itself; the proxy fills it in.
+    pub registry_traits: Option<std::sync::Arc<crate::risky::RegistryBaseline>>,
 }
 
 /// One of npm's `dist.signatures`, with the `dist.integrity` it covers.

@@ -47,6 +47,7 @@ impl Gate {
         now: jiff::Timestamp,
     ) -> Result<Evaluation, GateError> {
         let listed = evidence.release.as_ref();
+        let registry_traits = evidence.registry_traits.clone();
         let Verified {
             artifact,
             mut checks,
@@ -61,7 +62,7 @@ impl Gate {
             &checks,
             &files,
         );
-        let risky = self.risky_input(&artifact, traits.as_ref());
+        let risky = self.risky_input(&artifact, traits.as_ref(), registry_traits.as_deref());
         let (report, notes) = self.observe_and_triage(report, now)?;
         checks.push(crate::scan::freshness_check(self, now));
         let release = self.release_history(&artifact, listed);

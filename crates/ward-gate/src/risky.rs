@@ -24,7 +24,7 @@ use std::cmp::Ordering;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use ward_core::{ArchiveTraits, Artifact, ArtifactKind, PackageId};
-use ward_policy::{EarlierRelease, RiskyInput};
+use ward_policy::{Baseline, EarlierRelease, RiskyInput};
 use ward_scan::version::VersionScheme;
 
 /// The store's file name in ward's data directory.
@@ -224,6 +224,7 @@ impl ReleaseTraits {
         Ok(traits.clone().map(|traits| EarlierRelease {
             version: version.clone(),
             traits,
+            baseline: Baseline::Allowed,
         }))
     }
 
@@ -245,6 +246,60 @@ impl ReleaseTraits {
             .optional()
             .map(|found| found.is_some())
             .map_err(|e| self.err(e))
+    }
+}
+
+/// What a registry's listing says each version did at install: its
+/// manifest's install scripts, `gypfile` and dependencies (npm packument).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RegistryBaseline {
+    /// The document it was read from (`the npm packument`).
+    pub source: String,
+    /// Version and traits, in the listing's order.
+    pub versions: Vec<(String, ArchiveTraits)>,
+}
+
+impl RegistryBaseline {
+    /// The nearest version below the artifact's, in its ecosystem's order.
+    pub fn earlier(&self, artifact: &Artifact) -> Option<EarlierRelease> {
+        let scheme = VersionScheme::for_ecosystem(artifact.id.ecosystem)?;
+        let current = scheme.parse(artifact.id.version.as_deref()?).ok()?;
+        let mut best: Option<(ward_scan::version::Version, &String, &ArchiveTraits)> = None;
+        for (v, traits) in &self.versions {
+            let Ok(parsed) = scheme.parse(v) else { continue };
+            if parsed.compare(&current) == Some(Ordering::Less)
+                && best
+                    .as_ref()
+                    .is_none_or(|(b, _, _)| parsed.compare(b) == Some(Ordering::Greater))
+            {
+                best = Some((parsed, v, traits));
+            }
+        }
+        best.map(|(_, version, traits)| EarlierRelease {
+            version: version.clone(),
+            traits: traits.clone(),
+            baseline: Baseline::Registry(self.source.clone()),
+        })
+    }
+}
+
+/// The nearer of two earlier releases (ward's own on a tie or when the
+/// versions cannot be compared).
+fn nearer(
+    artifact: &Artifact,
+    allowed: Option<EarlierRelease>,
+    listed: Option<EarlierRelease>,
+) -> Option<EarlierRelease> {
+    match (allowed, listed) {
+        (Some(a), Some(l)) => {
+            let scheme = VersionScheme::for_ecosystem(artifact.id.ecosystem);
+            let newer = scheme
+                .and_then(|s| Some((s.parse(&a.version).ok()?, s.parse(&l.version).ok()?)))
+                .and_then(|(x, y)| y.compare(&x))
+                == Some(Ordering::Greater);
+            Some(if newer { l } else { a })
+        }
+        (a, l) => a.or(l),
     }
 }
 
@@ -298,21 +353,34 @@ impl Gate {
         }
     }
 
+    /// Whether a scope of the policy compares this package's releases (so
+    /// the proxy reads the registry's listing of earlier versions for it).
+    pub fn compares_releases(&self, id: &PackageId) -> bool {
+        self.custom_policy && self.policy.scopes_for(id).iter().any(|s| s.risky.compares())
+    }
+
     /// The input of the risky-change rules for one artifact: `None` when no
     /// scope for the package has such a rule, or the artifact has no traits
-    /// (not an archive ward could read). Without a store, ward knows no
-    /// earlier release.
-    pub(crate) fn risky_input(&self, artifact: &Artifact, traits: Option<&ArchiveTraits>) -> Option<RiskyInput> {
+    /// (not an archive ward could read). The earlier release is the nearer
+    /// of the one ward allowed (its store) and the one the registry's listing
+    /// names (`registry`); on a tie, ward's own.
+    pub(crate) fn risky_input(
+        &self,
+        artifact: &Artifact,
+        traits: Option<&ArchiveTraits>,
+        registry: Option<&RegistryBaseline>,
+    ) -> Option<RiskyInput> {
         let traits = traits?;
         let scopes = self.policy.scopes_for(&artifact.id);
         if !scopes.iter().any(|s| s.risky.any()) {
             return None;
         }
         let earlier = if scopes.iter().any(|s| s.risky.compares()) {
-            match &self.release_traits {
+            let allowed = match &self.release_traits {
                 Some(store) => store.earlier(artifact).map_err(|e| e.to_string()),
                 None => Ok(None),
-            }
+            };
+            allowed.map(|allowed| nearer(artifact, allowed, registry.and_then(|r| r.earlier(artifact))))
         } else {
             Ok(None)
         };

@@ -422,3 +422,81 @@ fn a_malicious_record_listing_a_file_inside_the_archive_matches_by_that_file() {
         .unwrap();
     assert!(!codes(&e, Verdict::Deny).contains(&ReasonCode::PackageMalicious));
 }
+
+fn listed(versions: &[(&str, &Path)]) -> ward_gate::risky::RegistryBaseline {
+    // What a packument would say: each version's own manifest.
+    ward_gate::risky::RegistryBaseline {
+        source: "the npm packument".into(),
+        versions: versions
+            .iter()
+            .map(|(v, p)| {
+                let id = ward_identify::identify(p, &ward_identify::Options::default()).unwrap();
+                ((*v).to_string(), id.traits.unwrap())
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn with_no_allowed_release_the_registry_listing_is_the_baseline() {
+    let env = Env::new();
+    let worm = env.write("ctrl-tinycolor-4.1.1.tgz", &tinycolor_worm("4.1.1"));
+    let evidence = Evidence {
+        registry_traits: Some(std::sync::Arc::new(listed(&[
+            ("4.1.0", &neighbours().join("ctrl-tinycolor-4.1.0.tgz")),
+            ("4.1.1", &worm),
+            ("4.2.0", &neighbours().join("ctrl-tinycolor-4.2.0.tgz")),
+        ]))),
+        ..Evidence::default()
+    };
+    let e = env.gate.evaluate(&worm, None, &evidence).unwrap();
+    assert_eq!(codes(&e, Verdict::Deny), [ReasonCode::InstallScriptAdded]);
+    let m = message(&e, ReasonCode::InstallScriptAdded);
+    assert!(
+        m.starts_with("postinstall added in 4.1.1: `node bundle.js` (4.1.0 (per the npm packument) had none)"),
+        "{m}"
+    );
+    // A native binary cannot be compared with a listing: a warning, not a deny.
+    let mut elf = b"\x7fELF\x02\x01\x01\0".to_vec();
+    elf.resize(256, 0);
+    let with_binary = env.write(
+        "ctrl-tinycolor-4.1.3.tgz",
+        &repack(
+            &neighbours().join("ctrl-tinycolor-4.1.0.tgz"),
+            |j| j["version"] = "4.1.3".into(),
+            &[("package/prebuilds/linux-x64/tiny.node", &elf)],
+        ),
+    );
+    let e = env.gate.evaluate(&with_binary, None, &evidence).unwrap();
+    assert!(e.decision.allowed(), "{:?}", e.decision);
+    assert!(message(&e, ReasonCode::NoEarlierRelease).contains("does not say which files it held"));
+}
+
+#[test]
+fn the_nearer_earlier_release_wins_between_the_store_and_the_listing() {
+    let env = Env::new();
+    // ward allowed 4.1.0; the listing also names a 4.0.0 with a postinstall.
+    env.run(&neighbours().join("ctrl-tinycolor-4.1.0.tgz"));
+    let old = env.write(
+        "ctrl-tinycolor-4.0.0.tgz",
+        &repack(
+            &neighbours().join("ctrl-tinycolor-4.1.0.tgz"),
+            |j| {
+                j["version"] = "4.0.0".into();
+                j["scripts"]["postinstall"] = "node bundle.js".into();
+            },
+            &[],
+        ),
+    );
+    let evidence = Evidence {
+        registry_traits: Some(std::sync::Arc::new(listed(&[("4.0.0", &old)]))),
+        ..Evidence::default()
+    };
+    let worm = env.write("ctrl-tinycolor-4.1.1.tgz", &tinycolor_worm("4.1.1"));
+    let e = env.gate.evaluate(&worm, None, &evidence).unwrap();
+    assert!(
+        message(&e, ReasonCode::InstallScriptAdded).contains("(4.1.0 had none)"),
+        "{:?}",
+        e.decision
+    );
+}

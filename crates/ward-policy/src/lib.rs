@@ -55,7 +55,7 @@ pub use model::{
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;
-pub use risky::{EarlierRelease, RiskyInput, RiskyRules};
+pub use risky::{Baseline, EarlierRelease, RiskyInput, RiskyRules};
 pub use pin::{Pin, VersionRequirement};
 pub use rego::{
     MAX_CALL_DEPTH as REGO_MAX_CALL_DEPTH, MAX_NESTING as REGO_MAX_NESTING, RegoRules, STACK_SIZE as REGO_STACK_SIZE,

@@ -81,6 +81,17 @@ impl RiskyRules {
     }
 }
 
+/// Where the traits of an earlier release come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Baseline {
+    /// An archive ward itself read and allowed (the release-traits store).
+    Allowed,
+    /// The registry's listing of that version (`the npm packument`): its
+    /// manifest's scripts and dependencies. It says nothing of native
+    /// binaries, so the native-binary rule does not compare with it.
+    Registry(String),
+}
+
 /// The earlier release an artifact is compared with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EarlierRelease {
@@ -89,6 +100,18 @@ pub struct EarlierRelease {
     /// What it did at install (for a version with several files of the same
     /// kind, their union).
     pub traits: ArchiveTraits,
+    /// Where that comes from.
+    pub baseline: Baseline,
+}
+
+impl EarlierRelease {
+    /// `4.1.0`, or `4.1.0 (per the npm packument)`.
+    fn named(&self) -> String {
+        match &self.baseline {
+            Baseline::Allowed => self.version.clone(),
+            Baseline::Registry(doc) => format!("{} (per {doc})", self.version),
+        }
+    }
 }
 
 /// What the risky-change rules decide over.
@@ -230,12 +253,12 @@ impl Policy {
                                 None => push(
                                     rule,
                                     ReasonCode::InstallScriptAdded,
-                                    format!("{name} added in {this}: `{cmd}` ({} {had})", earlier.version),
+                                    format!("{name} added in {this}: `{cmd}` ({} {had})", earlier.named()),
                                 ),
                                 Some((_, old)) if old != cmd => push(
                                     rule,
                                     ReasonCode::InstallScriptAdded,
-                                    format!("{name} changed in {this}: `{cmd}` ({} ran `{old}`)", earlier.version),
+                                    format!("{name} changed in {this}: `{cmd}` ({} ran `{old}`)", earlier.named()),
                                 ),
                                 Some(_) => {}
                             }
@@ -274,7 +297,7 @@ impl Policy {
                                 format!(
                                     "{} added in the {bump} release {} → {this}: {} (a {bump} release should not need new dependencies)",
                                     if added.len() == 1 { "dependency" } else { "dependencies" },
-                                    earlier.version,
+                                    earlier.named(),
                                     few(&added)
                                 ),
                             );
@@ -330,6 +353,14 @@ impl Policy {
                     unreadable(why, &format!("native binaries ({})", few(&shown(&all)))),
                 ),
                 Ok(None) => note(rule, format!("{this} ships native binaries ({})", few(&shown(&all)))),
+                Ok(Some(earlier)) if earlier.baseline != Baseline::Allowed => note(
+                    rule,
+                    format!(
+                        "{this} ships native binaries ({}); the registry's listing of {} does not say which files it held",
+                        few(&shown(&all)),
+                        earlier.version
+                    ),
+                ),
                 Ok(Some(earlier)) => {
                     let before = &earlier.traits.native_binaries;
                     let added: Vec<&ward_core::NativeBinary> = all

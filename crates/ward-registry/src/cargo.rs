@@ -219,6 +219,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         npm_signatures: Vec::new(),
         upstream_host: dl_host,
         release,
+        registry_traits: None,
     };
     served(proxy.keeper.artifact(request).await, "application/gzip", false).await
 }

@@ -71,6 +71,9 @@ pub struct ArtifactRequest {
     /// What the listing says about this release and earlier ones (publish
     /// times, publishers, attestation flags), when the policy reads it.
     pub release: Option<ward_policy::release::RegistryReleases>,
+    /// What the listing says earlier versions did at install, when the
+    /// policy compares releases (risky-change rules).
+    pub registry_traits: Option<Arc<ward_gate::risky::RegistryBaseline>>,
 }
 
 /// The gatekeeper, shared by every request.
@@ -238,6 +241,12 @@ impl Keeper {
     /// Whether the policy reads release metadata for this package.
     pub fn wants_release_metadata(&self, id: &PackageId) -> bool {
         self.gate.policy().is_some_and(|p| p.wants_release_metadata(id))
+    }
+
+    /// Whether the policy compares this package's releases (risky-change
+    /// rules), so the listing's earlier versions are read for it.
+    pub fn compares_releases(&self, id: &PackageId) -> bool {
+        self.gate.compares_releases(id)
     }
 
     /// The fetcher (metadata goes through it too).
@@ -531,6 +540,7 @@ impl Keeper {
         let mut evidence = Evidence {
             npm_registry_signatures: req.npm_signatures.clone(),
             release: req.release.clone(),
+            registry_traits: req.registry_traits.clone(),
             ..Evidence::default()
         };
         for (source, name) in &req.attestations {

@@ -28,6 +28,7 @@ pub mod pypi;
 pub mod rebuild_sources;
 pub mod release_meta;
 mod respond;
+pub mod risky_baseline;
 pub mod server;
 pub mod upstream;
 

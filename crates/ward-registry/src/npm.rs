@@ -37,6 +37,9 @@ pub struct TarballEntry {
     /// The packument's release metadata (shared by its tarballs), when the
     /// policy reads it (cooldown, history rules).
     pub releases: Option<Arc<crate::release_meta::PackageReleases>>,
+    /// What the packument says each version did at install, when the
+    /// policy compares releases (risky-change rules).
+    pub registry_traits: Option<Arc<ward_gate::risky::RegistryBaseline>>,
 }
 
 fn valid_name(name: &str) -> bool {
@@ -143,6 +146,11 @@ fn fetch_packument(
         .wants_release_metadata(&PackageId::npm(name, None))
         .then(|| Arc::new(crate::release_meta::npm(&doc, &bytes)));
     drop(bytes);
+    // Install scripts and dependencies of every version, when the policy compares releases.
+    let registry_traits = proxy
+        .keeper
+        .compares_releases(&PackageId::npm(name, None))
+        .then(|| Arc::new(crate::risky_baseline::npm(&doc)));
     let upstream_host = upstream.host();
     let mut entries = Vec::new();
     let versions = doc
@@ -190,6 +198,7 @@ fn fetch_packument(
                 attestations,
                 signatures: registry_signatures(dist),
                 releases: releases.clone(),
+                registry_traits: registry_traits.clone(),
             },
         ));
         dist.insert("tarball".into(), Value::String(format!("{base}/npm/{name}/-/{file}")));
@@ -309,7 +318,11 @@ async fn serve_packument(proxy: Arc<Proxy>, name: String, headers: HeaderMap) ->
     let base = base_url(&headers);
     // The abbreviated packument has no `time`: a policy that reads publish
     // times gets the full one from upstream (npm reads either).
-    let accept = accept.filter(|_| !proxy.keeper.wants_release_metadata(&PackageId::npm(&name, None)));
+    // The abbreviated one has no `scripts` either, which the risky-change rules compare.
+    let accept = accept.filter(|_| {
+        let id = PackageId::npm(&name, None);
+        !proxy.keeper.wants_release_metadata(&id) && !proxy.keeper.compares_releases(&id)
+    });
     let content_type = if accept
         .as_deref()
         .is_some_and(|a| a.contains("application/vnd.npm.install-v1+json"))
@@ -389,6 +402,7 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
         upstream_host: proxy.upstreams.npm.as_ref().and_then(Upstream::host),
         npm_signatures: entry.signatures.clone(),
         release: entry.releases.as_ref().map(|r| r.for_version(&entry.version)),
+        registry_traits: entry.registry_traits.clone(),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", true).await
 }

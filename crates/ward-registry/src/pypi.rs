@@ -637,6 +637,8 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
             .releases
             .as_ref()
             .and_then(|r| crate::release_meta::pypi_file_version(&dist).map(|v| r.for_version(&v))),
+        // PyPI's listing names files, not what they do at install.
+        registry_traits: None,
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", false).await
 }

@@ -483,3 +483,24 @@ fn pip_refuses_a_wheel_with_a_pth_file_and_a_pure_python_sdist() {
     assert!(!sdist_only.ok, "{}", sdist_only.text);
     assert!(sdist_only.text.contains("sdist-only"), "{}", sdist_only.text);
 }
+
+#[test]
+fn a_proxy_that_allowed_nothing_yet_compares_with_the_packument() {
+    if !have("npm", "--version") {
+        return;
+    }
+    let drill = Drill::new();
+    let proxy = drill.proxy();
+    // The first thing this proxy ever sees is the attack itself.
+    let out = npm(&proxy.base, &drill.prefix("worm"), "@ctrl/tinycolor@4.1.1");
+    assert!(!out.ok, "{}", out.text);
+    assert!(out.text.contains("install-script-added"), "{}", out.text);
+    let log = proxy.log_with("per the npm packument");
+    assert!(log.contains("4.1.0 (per the npm packument) had none"), "{log}");
+    let out = npm(&proxy.base, &drill.prefix("es"), "event-stream@3.3.6");
+    assert!(!out.ok, "{}", out.text);
+    assert!(out.text.contains("dependency-added-in-patch"), "{}", out.text);
+    // The clean release next to it installs.
+    let out = npm(&proxy.base, &drill.prefix("clean"), "@ctrl/tinycolor@4.2.0");
+    assert!(out.ok, "{}", out.text);
+}
