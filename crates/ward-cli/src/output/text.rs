@@ -242,6 +242,23 @@ pub(crate) fn policy_explain(
         if let Some(r) = &s.rego {
             writeln!(w, "  rego: {}", r.files.join(", "))?;
         }
+        let risky = [
+            ("deny_new_install_scripts", &s.risky.new_install_scripts),
+            ("deny_new_dependencies_in_patch", &s.risky.new_dependencies_in_patch),
+            ("deny_pth_files", &s.risky.pth_files),
+            ("deny_setup_py_only", &s.risky.setup_py_only),
+            ("native_binaries", &s.risky.native_binaries),
+        ];
+        for (key, rule) in risky {
+            if let Some(r) = rule {
+                let level = match r.value {
+                    ward_policy::Mode::Enforce => "deny",
+                    ward_policy::Mode::Warn => "warn",
+                    ward_policy::Mode::Audit => "audit",
+                };
+                writeln!(w, "  {key}: {level} (line {})", r.line)?;
+            }
+        }
     }
     Ok(())
 }

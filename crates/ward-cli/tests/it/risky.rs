@@ -504,3 +504,28 @@ fn a_proxy_that_allowed_nothing_yet_compares_with_the_packument() {
     let out = npm(&proxy.base, &drill.prefix("clean"), "@ctrl/tinycolor@4.2.0");
     assert!(out.ok, "{}", out.text);
 }
+
+#[test]
+fn policy_explain_lists_the_risky_change_rules_with_their_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "[[scope]]\npackages = [\"npm:*\"]\ndeny_new_install_scripts = true\nnative_binaries = \"warn\"\ndeny_pth_files = false\n",
+    )
+    .unwrap();
+    let run =
+        crate::common::TestContext::new().ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/chalk@5.6.2"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("  deny_new_install_scripts: deny (line 3)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  native_binaries: warn (line 4)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("deny_pth_files"), "{}", run.stdout);
+}
