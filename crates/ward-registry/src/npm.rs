@@ -230,24 +230,40 @@ fn fetch_packument(
 /// versions still listed: `latest` at the newest listed stable release, by
 /// publish time; other tags are dropped. npm then resolves to an older
 /// version; the tarball itself stays known, so a lockfile that names it is
-/// refused with the reason.
+/// refused with the reason. When every version is held back, they stay
+/// listed, deprecated with the reason, so that npm can say why.
 fn hold_back(proxy: &Proxy, name: &str, doc: &mut Value, releases: &crate::release_meta::PackageReleases) {
     let Some(versions) = doc.get("versions").and_then(Value::as_object) else {
         return;
     };
-    let held: Vec<String> = versions
+    let total = versions.len();
+    let held: Vec<(String, ward_core::Reason)> = versions
         .keys()
-        .filter(|v| {
+        .filter_map(|v| {
             proxy
                 .keeper
                 .listing_hold(&PackageId::npm(name, Some(v.to_string())), releases.for_listing(v))
-                .is_some()
+                .map(|r| (v.clone(), r))
         })
-        .cloned()
         .collect();
     if held.is_empty() {
         return;
     }
+    if held.len() == total {
+        // Nothing would be left: npm would say only "no matching version".
+        // Listed and deprecated with the reason instead, npm says why (and
+        // the download is refused all the same).
+        if let Some(map) = doc.get_mut("versions").and_then(Value::as_object_mut) {
+            for (v, reason) in &held {
+                if let Some(meta) = map.get_mut(v).and_then(Value::as_object_mut) {
+                    let line = format!("{}: {}", reason.code, reason.message);
+                    meta.insert("deprecated".into(), Value::String(crate::respond::refused_mark(&line)));
+                }
+            }
+        }
+        return;
+    }
+    let held: Vec<String> = held.into_iter().map(|(v, _)| v).collect();
     for key in ["versions", "time"] {
         if let Some(map) = doc.get_mut(key).and_then(Value::as_object_mut) {
             for v in &held {

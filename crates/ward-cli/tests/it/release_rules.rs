@@ -244,6 +244,17 @@ fn npm_cooldown_hides_young_releases_refuses_their_download_and_lets_them_in_at_
             },
         ],
     );
+    // A package whose only release is young.
+    up.publish(
+        "ms",
+        &[Version {
+            version: "2.1.3",
+            tarball: std::fs::read(n.join("ms-2.1.3.tgz")).unwrap(),
+            time: "2026-03-03T00:00:00.000Z",
+            publisher: "vercel-release-bot",
+            attestations: None,
+        }],
+    );
     // Unsigned packages only warn; the cooldown denies at its own level.
     let policy = dir.path().join("ward.toml");
     std::fs::write(
@@ -279,6 +290,10 @@ fn npm_cooldown_hides_young_releases_refuses_their_download_and_lets_them_in_at_
         tarball.contains("lets it in at 2026-03-04T10:00:00Z (UTC)"),
         "{tarball}"
     );
+    // With no older release to fall back on, npm is told why.
+    let out = npm(&proxy.base, &dir.path().join("only-young"), "ms");
+    assert!(!out.ok, "{}", out.text);
+    assert!(out.text.contains("release-too-new"), "{}", out.text);
     drop(proxy);
 
     // At the second it becomes eligible, the same proxy data lets it in.
