@@ -89,6 +89,10 @@ pub struct ScenarioResult {
     pub would_have_stopped_it: Vec<crate::scenario::Expectation>,
     /// Whether an inert stand-in's script ran (the marker was written).
     pub payload_ran: bool,
+    /// After a detection: whether `ward rollback apply` to the baseline
+    /// snapshot left an install the audit finds clean (`None`: not tried).
+    #[serde(default)]
+    pub rolled_back: Option<bool>,
     /// The timeline.
     pub steps: Vec<Step>,
     /// Wall time of the whole scenario, in milliseconds.
@@ -123,6 +127,17 @@ impl DrillReport {
         out.push_str(&format!("{:<width$}  {:<9}  {}\n", "scenario", "outcome", "how"));
         for s in &self.scenarios {
             out.push_str(&format!("{:<width$}  {:<9}  {}\n", s.name, s.outcome.word(), how(s)));
+            match s.rolled_back {
+                Some(true) => out.push_str(&format!(
+                    "{:<width$}  {:<9}  rolled back to the baseline: clean\n",
+                    "", ""
+                )),
+                Some(false) => out.push_str(&format!(
+                    "{:<width$}  {:<9}  rollback did NOT return to clean\n",
+                    "", ""
+                )),
+                None => {}
+            }
             for fp in &s.false_positives {
                 out.push_str(&format!("{:<width$}  {:<9}  clean release refused: {fp}\n", "", ""));
             }
@@ -251,6 +266,7 @@ mod tests {
                 rule: "cooldown = { min_age = \"3d\" }".into(),
             }],
             payload_ran: false,
+            rolled_back: None,
             steps: vec![],
             duration_ms: 1,
         }

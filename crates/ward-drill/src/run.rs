@@ -89,7 +89,8 @@ impl Drill {
             std::fs::create_dir_all(root.join(sub)).map_err(|e| io(&root.join(sub), e))?;
         }
         let mut steps = Vec::new();
-        let outcome = match self.stages(scenario, &root, &mut steps) {
+        let mut rolled_back = None;
+        let outcome = match self.stages(scenario, &root, &mut steps, &mut rolled_back) {
             Ok(done) => done,
             Err(message) => (Outcome::Error { message }, Vec::new()),
         };
@@ -117,12 +118,19 @@ impl Drill {
             false_positives,
             would_have_stopped_it,
             payload_ran,
+            rolled_back,
             steps,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }
 
-    fn stages(&self, s: &Scenario, root: &Path, steps: &mut Vec<Step>) -> Result<(Outcome, Vec<String>), String> {
+    fn stages(
+        &self,
+        s: &Scenario,
+        root: &Path,
+        steps: &mut Vec<Step>,
+        rolled_back: &mut Option<bool>,
+    ) -> Result<(Outcome, Vec<String>), String> {
         let built = upstream::build_all(s).map_err(|e| e.to_string())?;
         let t = &s.timeline;
 
@@ -144,6 +152,8 @@ impl Drill {
                 baseline.tail
             ));
         }
+        // The known-good set to roll back to.
+        let snapshot = baseline.ok && self.snapshot(s, root, at).is_ok();
         steps.push(Step {
             what: format!("baseline install ({})", s.baseline.join(" ")),
             at,
@@ -234,6 +244,32 @@ impl Drill {
                 format!("alerts: {}", codes.join(", "))
             },
         });
+        if !codes.is_empty() {
+            let result = if snapshot {
+                match self.roll_back(s, root, at) {
+                    Ok(()) => {
+                        let after = self.audit(s, root, at, &victim)?;
+                        *rolled_back = Some(after.is_empty());
+                        if after.is_empty() {
+                            "back to the baseline snapshot; the audit is clean".to_string()
+                        } else {
+                            format!("reinstalled, but the audit still says: {}", after.join(", "))
+                        }
+                    }
+                    Err(message) => {
+                        *rolled_back = Some(false);
+                        format!("failed: {message}")
+                    }
+                }
+            } else {
+                "no baseline snapshot to roll back to".to_string()
+            };
+            steps.push(Step {
+                what: "ward rollback apply --to baseline".into(),
+                at,
+                result,
+            });
+        }
         let warned = dedup(&warned);
         Ok((
             if codes.is_empty() {
@@ -444,6 +480,75 @@ impl Drill {
                 }
             })
             .cloned()
+    }
+
+    /// Where an install lives for audit, snapshot and rollback.
+    fn environment(s: &Scenario, project: &Path) -> PathBuf {
+        match s.ecosystem {
+            Ecosystem::Npm => project.to_path_buf(),
+            Ecosystem::Pypi => project.join("site"),
+        }
+    }
+
+    /// `ward snapshot create baseline` of the baseline install.
+    fn snapshot(&self, s: &Scenario, root: &Path, at: Timestamp) -> Result<(), String> {
+        let project = root.join("baseline");
+        let out = self
+            .ward(root, at)
+            .args(["snapshot", "create", "baseline", "--from"])
+            .arg(Self::environment(s, &project))
+            .arg("--cache")
+            .arg(project.join(".proxy-cache"))
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(tail(&out.stderr))
+        }
+    }
+
+    /// `ward rollback apply --to baseline` on the victim's install, from
+    /// the bytes the baseline install left in its proxy cache.
+    fn roll_back(&self, s: &Scenario, root: &Path, at: Timestamp) -> Result<(), String> {
+        // The registry as it stands at the rollback, so the reinstall's
+        // `ward run` reaches the drill's upstream and never the real one.
+        let built = upstream::build_all(s).map_err(|e| e.to_string())?;
+        let up = root.join("upstream-rollback");
+        upstream::write(s, &built, at, &up).map_err(|e| e.to_string())?;
+        let mut index = None;
+        let upstream_line = match s.ecosystem {
+            Ecosystem::Npm => format!("[npm]\nupstream = {:?}\n", up.display().to_string()),
+            Ecosystem::Pypi => {
+                let served = upstream::LoopbackIndex::serve(&up).map_err(|e| format!("loopback index: {e}"))?;
+                let line = format!("[pypi]\nupstream = {:?}\n", served.url);
+                index = Some(served);
+                line
+            }
+        };
+        let config = root.join("rollback-proxy.toml");
+        std::fs::write(&config, format!("listen = \"127.0.0.1:0\"\n{upstream_line}")).map_err(|e| e.to_string())?;
+        let mut cmd = self.ward(root, at);
+        cmd.args(["rollback", "apply", "--to", "baseline", "--config"])
+            .arg(&config)
+            .arg("--env")
+            .arg(Self::environment(s, &root.join("victim")))
+            .arg("--cache")
+            .arg(root.join("baseline").join(".proxy-cache"));
+        if root.join("db").read_dir().is_ok_and(|mut d| d.next().is_some()) {
+            cmd.arg("--db").arg(root.join("db"));
+        }
+        if let Some(policy) = &self.policy {
+            cmd.arg("--policy").arg(policy);
+        }
+        let out = cmd.output().map_err(|e| e.to_string());
+        drop(index);
+        let out = out?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(tail(&out.stderr))
+        }
     }
 
     /// `ward audit` of the victim's install: the alert codes about the

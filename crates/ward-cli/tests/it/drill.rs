@@ -121,6 +121,12 @@ fn a_warn_only_policy_is_told_what_got_in_how_it_was_detected_and_what_would_hav
     assert!(chalk["codes"].as_array().unwrap().contains(&"newly-malicious".into()));
     let after = chalk["after_seconds"].as_i64().unwrap();
     assert!((3_600..86_400).contains(&after), "{after}");
+    // And `ward rollback apply` to the baseline snapshot left a clean install.
+    assert_eq!(chalk["rolled_back"], true, "{chalk}");
+    // The worm's baseline (4.1.0) is inside the MAL record's stale `introduced: "0"`
+    // range: rollback refuses a target that matches a malicious record, and says so.
+    let worm_steps = scenario(&report, "tinycolor-worm-2025")["steps"].to_string();
+    assert!(worm_steps.contains("rollback-target-malicious"), "{worm_steps}");
     // The worm's postinstall ran: the inert stand-in wrote its marker inside the drill's directory.
     let worm = scenario(&report, "tinycolor-worm-2025");
     assert_eq!(worm["payload_ran"], true, "{worm}");
