@@ -754,3 +754,65 @@ fn a_snapshot_signed_with_a_key_of_the_users_verifies_with_that_key() {
     assert_eq!(v["verified"], true);
     assert_eq!(v["signedBy"]["kind"], "key");
 }
+
+#[test]
+fn a_cargo_set_is_snapshotted_from_its_lockfile_and_written_back_but_not_reinstalled() {
+    let w = Offline::new();
+    let krate = w.files.join("demo-crate-1.0.0.crate");
+    let manifest = "[package]\nname = \"demo-crate\"\nversion = \"1.0.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n";
+    tgz(
+        &krate,
+        &[
+            Entry::File("demo-crate-1.0.0/Cargo.toml", manifest.as_bytes()),
+            Entry::File("demo-crate-1.0.0/src/lib.rs", b"pub const VALUE: u8 = 1;\n"),
+        ],
+    );
+    let sha = w.allow(&krate);
+    let lock = w.ctx.path("Cargo.lock");
+    std::fs::write(
+        &lock,
+        format!(
+            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"demo-crate\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+        ),
+    )
+    .unwrap();
+    w.snapshot(T1, "crates", &lock).expect(0);
+    w.import_malicious();
+    let blobs = w.ctx.data.join("proxy-cache/blobs");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::copy(&krate, blobs.join(&sha)).unwrap();
+    let out = w.ctx.path("out");
+    w.ward_at(
+        T3,
+        &[
+            "rollback",
+            "plan",
+            "--to",
+            "crates",
+            "--lockfile-out",
+            out.to_str().unwrap(),
+        ],
+    )
+    .expect(0);
+    let written = std::fs::read_to_string(out.join("Cargo.lock")).unwrap();
+    assert!(
+        written.contains(&format!("name = \"demo-crate\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"")),
+        "{written}"
+    );
+    // A vendor directory as `cargo vendor` writes it.
+    let vendor = w.ctx.path("vendor");
+    std::fs::create_dir_all(vendor.join("demo-crate/src")).unwrap();
+    std::fs::write(vendor.join("demo-crate/Cargo.toml"), manifest).unwrap();
+    std::fs::write(vendor.join("demo-crate/src/lib.rs"), b"pub const VALUE: u8 = 1;\n").unwrap();
+    std::fs::write(
+        vendor.join("demo-crate/.cargo-checksum.json"),
+        serde_json::json!({"files": {}, "package": sha}).to_string(),
+    )
+    .unwrap();
+    w.ward_at(
+        T3,
+        &["rollback", "apply", "--to", "crates", "--env", vendor.to_str().unwrap()],
+    )
+    .expect(1)
+    .reason("rollback-partial");
+}
