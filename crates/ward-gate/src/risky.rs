@@ -359,8 +359,9 @@ impl Gate {
         self.custom_policy && self.policy.scopes_for(id).iter().any(|s| s.risky.compares())
     }
 
-    /// The input of the risky-change rules for one artifact: `None` when no
-    /// scope for the package has such a rule, or the artifact has no traits
+    /// The input of the risky-change rules (and of Rego rules) for one
+    /// artifact: `None` when no scope for the package has such a rule, or
+    /// the artifact has no traits
     /// (not an archive ward could read). The earlier release is the nearer
     /// of the one ward allowed (its store) and the one the registry's listing
     /// names (`registry`); on a tie, ward's own.
@@ -372,10 +373,11 @@ impl Gate {
     ) -> Option<RiskyInput> {
         let traits = traits?;
         let scopes = self.policy.scopes_for(&artifact.id);
-        if !scopes.iter().any(|s| s.risky.any()) {
+        // Rego rules see the traits too (`input.traits`, `input.earlier_release`).
+        if !scopes.iter().any(|s| s.risky.any() || s.rego.is_some()) {
             return None;
         }
-        let earlier = if scopes.iter().any(|s| s.risky.compares()) {
+        let earlier = if scopes.iter().any(|s| s.risky.compares() || s.rego.is_some()) {
             let allowed = match &self.release_traits {
                 Some(store) => store.earlier(artifact).map_err(|e| e.to_string()),
                 None => Ok(None),

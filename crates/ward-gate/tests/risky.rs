@@ -500,3 +500,44 @@ fn the_nearer_earlier_release_wins_between_the_store_and_the_listing() {
         e.decision
     );
 }
+
+#[test]
+fn rego_rules_see_the_traits_and_the_earlier_release() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.rego"),
+        r#"package ward
+
+import rego.v1
+
+deny contains msg if {
+	cmd := input.traits.install_scripts.postinstall
+	not input.earlier_release.traits.install_scripts.postinstall
+	msg := sprintf("postinstall %s is new since %s (from %s)", [cmd, input.earlier_release.version, input.earlier_release.from])
+}
+"#,
+    )
+    .unwrap();
+    let policy = ward_policy::Policy::parse(
+        "[defaults]\nmode = \"warn\"\n[[scope]]\npackages = [\"npm:*\"]\nmode = \"enforce\"\nkeys = []\nrego = [\"rules.rego\"]\n",
+        "ward.toml",
+        dir.path(),
+    )
+    .unwrap();
+    let gate = Gate::new(ward_verify::TrustRoot::production().unwrap()).with_policy(policy);
+    let worm = dir.path().join("ctrl-tinycolor-4.1.1.tgz");
+    std::fs::write(&worm, tinycolor_worm("4.1.1")).unwrap();
+    let evidence = Evidence {
+        registry_traits: Some(std::sync::Arc::new(listed(&[(
+            "4.1.0",
+            &neighbours().join("ctrl-tinycolor-4.1.0.tgz"),
+        )]))),
+        ..Evidence::default()
+    };
+    let e = gate.evaluate(&worm, None, &evidence).unwrap();
+    let m = message(&e, ReasonCode::RegoDeny);
+    assert!(
+        m.contains("postinstall node bundle.js is new since 4.1.0 (from the npm packument)"),
+        "{m}"
+    );
+}

@@ -616,6 +616,16 @@ pub fn rego_input(scope: &Scope, input: &DecisionInput<'_>) -> serde_json::Value
         "checks": input.checks,
         "findings": input.scan.map(|r| serde_json::to_value(&r.findings).unwrap_or_default()).unwrap_or_else(|| json!([])),
         "scope": { "name": scope.name },
+        // What the archive does at install, and what the earlier release did (risky.rs).
+        "traits": input.risky.map(|r| serde_json::to_value(&r.traits).unwrap_or_default()),
+        "earlier_release": input.risky.and_then(|r| r.earlier.as_ref().ok()).and_then(Option::as_ref).map(|e| json!({
+            "version": e.version,
+            "traits": serde_json::to_value(&e.traits).unwrap_or_default(),
+            "from": match &e.baseline {
+                crate::risky::Baseline::Allowed => "ward".to_string(),
+                crate::risky::Baseline::Registry(doc) => doc.clone(),
+            },
+        })),
         "now": input.now.to_string(),
     })
 }
