@@ -346,7 +346,12 @@ impl crate::load::Loader {
         let at = |k: &str| format!("rebuilder[{}].{k}", index + 1);
         let r = raw.get_ref();
         if r.name.get_ref().trim().is_empty() {
-            self.report(DiagnosticCode::MissingKey, Some(r.name.span()), at("name"), "a rebuilder needs a name");
+            self.report(
+                DiagnosticCode::MissingKey,
+                Some(r.name.span()),
+                at("name"),
+                "a rebuilder needs a name",
+            );
             return None;
         }
         if r.keys.get_ref().is_empty() {
@@ -402,7 +407,11 @@ impl crate::load::Loader {
                             format!(
                                 "no [[rebuilder]] is named {:?} (declared: {})",
                                 name.get_ref(),
-                                rebuilders.iter().map(|b| b.name.as_str()).collect::<Vec<_>>().join(", ")
+                                rebuilders
+                                    .iter()
+                                    .map(|b| b.name.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         );
                         ok = false;
@@ -412,16 +421,10 @@ impl crate::load::Loader {
             }
             None => rebuilders.iter().map(|b| b.name.clone()).collect(),
         };
-        let required = r.required.as_ref().map_or(
-            Located {
-                value: 0,
-                line,
-            },
-            |q| Located {
-                value: *q.get_ref(),
-                line: self.line(q),
-            },
-        );
+        let required = r.required.as_ref().map_or(Located { value: 0, line }, |q| Located {
+            value: *q.get_ref(),
+            line: self.line(q),
+        });
         let mut distinct = names.clone();
         distinct.sort();
         distinct.dedup();
@@ -491,7 +494,10 @@ impl crate::load::Loader {
                     DiagnosticCode::InvalidWindow,
                     Some(w.span()),
                     format!("{key}.window"),
-                    format!("a rebuild window of {} releases is not between 1 and {MAX_WINDOW}", w.get_ref()),
+                    format!(
+                        "a rebuild window of {} releases is not between 1 and {MAX_WINDOW}",
+                        w.get_ref()
+                    ),
                 );
                 ok = false;
                 Located { value: 1, line }

@@ -135,8 +135,18 @@ fn run(mut cmd: Command, what: &str, timeout: Duration) -> Result<String, RunErr
             out
         })
     };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -231,9 +241,15 @@ pub fn rebuild(spec: &RunSpec, workdir: &Path) -> Result<Rebuilt, RunError> {
     run(clone, "git clone", t)?;
     let rev = spec.commit.clone().unwrap_or_else(|| "HEAD".into());
     let mut checkout_cmd = git(&home);
-    checkout_cmd
-        .current_dir(&checkout)
-        .args(["-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", &rev, "--"]);
+    checkout_cmd.current_dir(&checkout).args([
+        "-c",
+        "advice.detachedHead=false",
+        "checkout",
+        "--quiet",
+        "--detach",
+        &rev,
+        "--",
+    ]);
     steps.push(format!("git checkout --detach {rev}"));
     run(checkout_cmd, "git checkout", t)?;
     let mut parse = git(&home);
@@ -251,7 +267,11 @@ pub fn rebuild(spec: &RunSpec, workdir: &Path) -> Result<Rebuilt, RunError> {
     };
     let (toolchain, artifact) = match spec.tool {
         Tool::Npm => {
-            let toolchain = format!("npm {}, node {}", version("npm", "--version")?, version("node", "--version")?);
+            let toolchain = format!(
+                "npm {}, node {}",
+                version("npm", "--version")?,
+                version("node", "--version")?
+            );
             let mut pack = clean("npm", &home);
             pack.current_dir(&dir)
                 .env("npm_config_cache", home.join(".npm"))

@@ -1,12 +1,14 @@
 //! `compare`: what normalisation forgives, and what it must never hide.
 
+#![allow(clippy::unwrap_used)]
+
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use ward_identify::Limits;
-use ward_rebuild::compare::{Difference, Side};
 use ward_rebuild::compare;
+use ward_rebuild::compare::{Difference, Side};
 
 /// One tar entry: name, content, mtime, mode, uid; `None` content is a directory.
 struct E<'a>(&'a str, Option<&'a [u8]>, u64, u32, u64);
@@ -73,7 +75,13 @@ fn order_timestamps_owners_modes_and_compression_are_noise() {
     let b = gz(
         &tar(&[
             E("package/", None, 7, 0o755, 1000),
-            E("package/index.js", Some(b"module.exports = 1;\n"), 1_700_000_000, 0o600, 1000),
+            E(
+                "package/index.js",
+                Some(b"module.exports = 1;\n"),
+                1_700_000_000,
+                0o600,
+                1000,
+            ),
             E("package/package.json", Some(PKG), 1_700_000_000, 0o777, 1000),
         ]),
         1,
@@ -211,18 +219,30 @@ fn a_zip_and_a_tarball_are_not_equal_and_zips_compare_too() {
         w.finish().unwrap().into_inner()
     };
     let meta: &[u8] = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n";
-    let a = zip(9, &[("demo/__init__.py", b"x = 1\n"), ("demo-1.0.dist-info/METADATA", meta)]);
-    let b = zip(1, &[("demo-1.0.dist-info/METADATA", meta), ("demo/__init__.py", b"x = 1\n")]);
+    let a = zip(
+        9,
+        &[("demo/__init__.py", b"x = 1\n"), ("demo-1.0.dist-info/METADATA", meta)],
+    );
+    let b = zip(
+        1,
+        &[("demo-1.0.dist-info/METADATA", meta), ("demo/__init__.py", b"x = 1\n")],
+    );
     let dir = tempfile::tempdir().unwrap();
     let (pa, pb) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&pa).unwrap();
     std::fs::create_dir_all(&pb).unwrap();
-    let (wa, wb) = (pa.join("demo-1.0-py3-none-any.whl"), pb.join("demo-1.0-py3-none-any.whl"));
+    let (wa, wb) = (
+        pa.join("demo-1.0-py3-none-any.whl"),
+        pb.join("demo-1.0-py3-none-any.whl"),
+    );
     std::fs::write(&wa, &a).unwrap();
     std::fs::write(&wb, &b).unwrap();
     let c = compare(&wa, &wb, &Limits::default()).unwrap();
     assert!(c.equivalent(), "{:?}", c.differences);
-    let changed = zip(1, &[("demo-1.0.dist-info/METADATA", meta), ("demo/__init__.py", b"x = 2\n")]);
+    let changed = zip(
+        1,
+        &[("demo-1.0.dist-info/METADATA", meta), ("demo/__init__.py", b"x = 2\n")],
+    );
     std::fs::write(&wb, &changed).unwrap();
     assert!(!compare(&wa, &wb, &Limits::default()).unwrap().equivalent());
 }

@@ -43,7 +43,8 @@ impl RebuildSource {
                 PLACEHOLDERS.join(", ")
             ));
         }
-        let names_release = template.contains("{file}") || (template.contains("{name}") && template.contains("{version}"));
+        let names_release =
+            template.contains("{file}") || (template.contains("{name}") && template.contains("{version}"));
         if !names_release {
             return Err(format!(
                 "rebuild source {template:?} does not name the release: use {{file}}, or {{name}} and {{version}}"
@@ -67,7 +68,8 @@ impl RebuildSource {
         let name = id.full_name();
         let version = id.version.as_deref()?;
         // A name, version or file that climbs out of the template's path is refused.
-        let safe = |s: &str| !s.is_empty() && !s.split('/').any(|p| p == ".." || p == ".") && !s.contains(['\\', '?', '#']);
+        let safe =
+            |s: &str| !s.is_empty() && !s.split('/').any(|p| p == ".." || p == ".") && !s.contains(['\\', '?', '#']);
         if !safe(&name) || !safe(version) || !safe(file) || file.contains('/') {
             return None;
         }
@@ -104,7 +106,9 @@ mod tests {
             ))
         );
         let krate = PackageId::new(Ecosystem::Cargo, None, "serde", Some("1.0.0".into()));
-        assert!(matches!(s.for_artifact(&krate, "serde-1.0.0.crate"), Some(Source::Url(u)) if u.contains("/cratesio/serde/")));
+        assert!(
+            matches!(s.for_artifact(&krate, "serde-1.0.0.crate"), Some(Source::Url(u)) if u.contains("/cratesio/serde/"))
+        );
         assert_eq!(s.for_artifact(&PackageId::npm("chalk", None), "chalk.tgz"), None);
         assert_eq!(s.for_artifact(&id, "../x"), None);
     }

@@ -23,7 +23,9 @@ fn file(v: &Value) -> Option<String> {
 /// Reads the predicate; a field of the wrong shape refuses the statement.
 pub fn read(predicate: &Value) -> Result<BuildInputs, VerifyError> {
     let bad = |what: &str| VerifyError::AttestationMalformed(format!("build-inputs statement: {what}"));
-    let obj = predicate.as_object().ok_or_else(|| bad("the predicate is not an object"))?;
+    let obj = predicate
+        .as_object()
+        .ok_or_else(|| bad("the predicate is not an object"))?;
     let mut out = BuildInputs::default();
     if let Some(t) = obj.get("toolchains") {
         for (name, version) in t.as_object().ok_or_else(|| bad("`toolchains` is not an object"))? {

@@ -115,7 +115,8 @@ fn read_signed(bytes: &[u8], keys: &[PublicKey]) -> Result<Vec<Signed>, RebuildE
         return Err(RebuildError::NoKey);
     }
     crate::evidence::check_depth(bytes, crate::evidence::MAX_JSON_DEPTH)?;
-    let lines = std::str::from_utf8(bytes).map_err(|_| RebuildError::Malformed("the file is not UTF-8".into()))?;
+    let lines =
+        std::str::from_utf8(bytes).map_err(|e| RebuildError::Malformed(format!("the file is not UTF-8: {e}")))?;
     let mut values = Vec::new();
     for (n, line) in lines.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         if values.len() == MAX_ENVELOPES {
@@ -372,11 +373,17 @@ pub fn verify(file: &EvidenceFile, artifact: ArtifactRef<'_>, keys: &[PublicKey]
 pub fn reconcile_with_provenance<'f>(facts: impl Iterator<Item = &'f Fact> + Clone) -> Vec<Reason> {
     let mut out = Vec::new();
     for f in facts.clone() {
-        let Fact::Rebuild { rebuild, evidence, .. } = f else { continue };
+        let Fact::Rebuild { rebuild, evidence, .. } = f else {
+            continue;
+        };
         for p in facts.clone() {
-            let Fact::Provenance { provenance, .. } = p else { continue };
+            let Fact::Provenance { provenance, .. } = p else {
+                continue;
+            };
             let commit = match (&rebuild.source_commit, &provenance.source_commit) {
-                (Some(r), Some(p)) if !r.eq_ignore_ascii_case(p) => Some(format!("commit {r}, the provenance names {p}")),
+                (Some(r), Some(p)) if !r.eq_ignore_ascii_case(p) => {
+                    Some(format!("commit {r}, the provenance names {p}"))
+                }
                 _ => None,
             };
             let repo = match (&rebuild.source_repository, &provenance.source_repository) {
@@ -436,9 +443,15 @@ mod tests {
             })
             .unwrap();
         assert_eq!(rebuild.outcome, RebuildOutcome::Reproduced);
-        assert_eq!(rebuild.rebuilder.as_deref(), Some("https://docs.oss-rebuild.dev/hosts/Google"));
+        assert_eq!(
+            rebuild.rebuilder.as_deref(),
+            Some("https://docs.oss-rebuild.dev/hosts/Google")
+        );
         assert_eq!(rebuild.package.as_deref(), Some("npm/chalk@5.6.0"));
-        assert_eq!(rebuild.source_repository.as_deref(), Some("https://github.com/chalk/chalk"));
+        assert_eq!(
+            rebuild.source_repository.as_deref(),
+            Some("https://github.com/chalk/chalk")
+        );
         assert_eq!(
             rebuild.source_commit.as_deref(),
             Some("5c91505e184aff4609c0a7fb235770c2f71db4a3")
@@ -448,7 +461,9 @@ mod tests {
             Some("sha256:6ecef29710252b6d46f639e45c6a1ba8b400f499dbc8eff645045d07ce08bf45")
         );
         assert!(rebuild.build_steps_digest.as_deref().unwrap().starts_with("sha256:"));
-        assert!(matches!(&facts[0], Fact::Signature { signer: SignerIdentity::Key { fingerprint, .. }, .. } if fingerprint == key.fingerprint()));
+        assert!(
+            matches!(&facts[0], Fact::Signature { signer: SignerIdentity::Key { fingerprint, .. }, .. } if fingerprint == key.fingerprint())
+        );
     }
 
     #[test]

@@ -72,7 +72,8 @@ pub fn verify(
             return Err(RebuildError::Malformed("a link signature is not hex".into()));
         };
         for key in keys {
-            if crate::dsse::verify_message(key, &message, &bytes) && !fingerprints.iter().any(|f| f == key.fingerprint())
+            if crate::dsse::verify_message(key, &message, &bytes)
+                && !fingerprints.iter().any(|f| f == key.fingerprint())
             {
                 fingerprints.push(key.fingerprint().to_string());
             }
@@ -206,7 +207,11 @@ mod tests {
         let v = link(&pair, artifact);
         let file = EvidenceFile::from_bytes("demo.link", serde_json::to_vec(&v).unwrap());
         let facts = verify(&file, &v, target(artifact), std::slice::from_ref(&public)).unwrap();
-        assert!(facts.iter().any(|f| matches!(f, Fact::Rebuild { rebuild, .. } if rebuild.outcome == RebuildOutcome::Reproduced)));
+        assert!(
+            facts
+                .iter()
+                .any(|f| matches!(f, Fact::Rebuild { rebuild, .. } if rebuild.outcome == RebuildOutcome::Reproduced))
+        );
         // Another artifact.
         let e = verify(&file, &v, target(b"other bytes"), std::slice::from_ref(&public)).unwrap_err();
         assert_eq!(e.code(), ReasonCode::RebuildSubjectMismatch);

@@ -181,13 +181,8 @@ fn run_rebuild(args: &RunArgs) -> u8 {
         let now = crate::clock::now()?;
         let written = if args.attest {
             let key = super::publish::signing_key(args.key.as_deref(), None, &args.passphrase)?;
-            let equivalence = ward_rebuild::attest::statement(
-                &args.original,
-                &rebuilt.artifact,
-                &comparison,
-                &args.builder_id,
-                now,
-            )?;
+            let equivalence =
+                ward_rebuild::attest::statement(&args.original, &rebuilt.artifact, &comparison, &args.builder_id, now)?;
             let rebuild = ward_rebuild::attest::rebuild_statement(
                 &args.original,
                 &rebuilt.artifact,
@@ -225,15 +220,18 @@ fn run_rebuild(args: &RunArgs) -> u8 {
             rebuilt_sha256,
             differences: comparison.differences.len(),
         };
-        let original_sha256 = ward_identify::hash::digest_reader(
-            std::fs::File::open(&args.original).map_err(|e| Usage(e.to_string()))?,
-        )
-        .map_err(|e| Usage(e.to_string()))?
-        .0
-        .sha256
-        .to_hex();
+        let original_sha256 =
+            ward_identify::hash::digest_reader(std::fs::File::open(&args.original).map_err(|e| Usage(e.to_string()))?)
+                .map_err(|e| Usage(e.to_string()))?
+                .0
+                .sha256
+                .to_hex();
         let mut ledger = super::open_ledger(args.ledger.as_deref())?;
-        let outcome = if comparison.equivalent() { "reproduced" } else { "diverged" };
+        let outcome = if comparison.equivalent() {
+            "reproduced"
+        } else {
+            "diverged"
+        };
         let entry = ward_ledger::event::EventRecord::new(
             ward_ledger::event::EventKind::Other("rebuild".into()),
             comparison.package.as_deref().unwrap_or(&name),

@@ -6,8 +6,8 @@ use super::to_stdout;
 use crate::args::Format;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use ward_rebuild::compare::{Difference, FileState, Side};
 use ward_rebuild::Comparison;
+use ward_rebuild::compare::{Difference, FileState, Side};
 
 fn side(s: Side) -> &'static str {
     match s {
@@ -44,7 +44,11 @@ fn text(w: &mut impl Write, c: &Comparison, written: Option<&(PathBuf, String)>)
     for d in &c.differences {
         match d {
             Difference::Refused { side: s, code, message } => {
-                writeln!(w, "  refused: the {} is not a package ward reads [{code}]: {message}", side(*s))?;
+                writeln!(
+                    w,
+                    "  refused: the {} is not a package ward reads [{code}]: {message}",
+                    side(*s)
+                )?;
             }
             Difference::Container { original, rebuilt } => {
                 writeln!(w, "  container: the original is a {original}, the rebuild a {rebuilt}")?;

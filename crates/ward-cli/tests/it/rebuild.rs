@@ -14,7 +14,11 @@ fn oss() -> PathBuf {
 /// A copy of the real chalk tarball and its attestation in `dir`, so the
 /// sidecar is found beside it; returns the tarball.
 fn chalk_in(dir: &Path) -> PathBuf {
-    for f in ["chalk-5.6.0.tgz", "chalk-5.6.0.tgz.rebuild.intoto.jsonl", "oss-rebuild.pub"] {
+    for f in [
+        "chalk-5.6.0.tgz",
+        "chalk-5.6.0.tgz.rebuild.intoto.jsonl",
+        "oss-rebuild.pub",
+    ] {
         std::fs::copy(oss().join(f), dir.join(f)).unwrap();
     }
     dir.join("chalk-5.6.0.tgz")
@@ -32,7 +36,9 @@ fn policy(ctx: &TestContext, rule: &str, extra_rebuilder: Option<&Path>) -> Path
         std::fs::copy(key, ctx.path("team-rebuilder.pub")).unwrap();
         text.push_str("\n[[rebuilder]]\nname = \"team\"\nkeys = [\"team-rebuilder.pub\"]\n");
     }
-    text.push_str(&format!("\n[[scope]]\nname = \"npm\"\npackages = [\"npm:*\"]\nrebuild = {rule}\n"));
+    text.push_str(&format!(
+        "\n[[scope]]\nname = \"npm\"\npackages = [\"npm:*\"]\nrebuild = {rule}\n"
+    ));
     let path = ctx.path("ward.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -76,8 +82,11 @@ fn chalk_verifies_with_its_real_oss_rebuild_evidence() {
     ]);
     run.expect(0);
     assert!(
-        run.stdout.contains("rebuild reproduced by https://docs.oss-rebuild.dev/hosts/Google")
-            && run.stdout.contains("https://github.com/chalk/chalk@5c91505e184aff4609c0a7fb235770c2f71db4a3"),
+        run.stdout
+            .contains("rebuild reproduced by https://docs.oss-rebuild.dev/hosts/Google")
+            && run
+                .stdout
+                .contains("https://github.com/chalk/chalk@5c91505e184aff4609c0a7fb235770c2f71db4a3"),
         "{}",
         run.stdout
     );
@@ -117,7 +126,9 @@ fn the_statements_of_another_artifact_are_refused() {
     let other = ctx.path("chalk-5.6.2.tgz");
     std::fs::copy(shared().join("npm-neighbours/chalk-5.6.2.tgz"), &other).unwrap();
     let policy = policy(&ctx, "{ required = 1 }", None);
-    let text = std::fs::read_to_string(&policy).unwrap().replace("name = \"npm\"", "name = \"npm\"\nmode = \"audit\"");
+    let text = std::fs::read_to_string(&policy)
+        .unwrap()
+        .replace("name = \"npm\"", "name = \"npm\"\nmode = \"audit\"");
     std::fs::write(&policy, text).unwrap();
     ctx.ward([
         "verify",
@@ -153,7 +164,11 @@ fn two_rebuilders_required_and_one_presented_is_missing() {
     let ctx = TestContext::new();
     let artifact = chalk_in(ctx.dir());
     let team = Publisher::new("ecdsa-p256");
-    let policy = policy(&ctx, "{ required = 2, rebuilders = [\"oss-rebuild\", \"team\"] }", Some(&team.public));
+    let policy = policy(
+        &ctx,
+        "{ required = 2, rebuilders = [\"oss-rebuild\", \"team\"] }",
+        Some(&team.public),
+    );
     let run = ctx.ward(["verify", s(&artifact), "--policy", s(&policy)]);
     run.expect(1).reason("rebuild-missing");
     assert!(run.all().contains("1 of the 2 trusted rebuilder(s)"), "{}", run.all());
@@ -226,16 +241,41 @@ fn compare_explains_a_divergence_file_by_file_and_signs_it() {
     let (original, rebuilt) = divergent(team.dir.path());
     let run = team.ctx.ward(["rebuild", "compare", s(&original), s(&rebuilt)]);
     run.expect(1);
-    assert!(run.stdout.starts_with("divergent: pkg:npm/demo@1.0.0: 1 difference(s)"), "{}", run.stdout);
-    assert!(run.stdout.contains("changed: package/index.js: original 20 bytes, sha256:"), "{}", run.stdout);
-    assert!(run.stdout.contains("+module.exports = require('child_process');"), "{}", run.stdout);
-    let doc = json_of(&team.ctx.ward(["rebuild", "compare", s(&original), s(&rebuilt), "--format", "json"]));
+    assert!(
+        run.stdout.starts_with("divergent: pkg:npm/demo@1.0.0: 1 difference(s)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("changed: package/index.js: original 20 bytes, sha256:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("+module.exports = require('child_process');"),
+        "{}",
+        run.stdout
+    );
+    let doc = json_of(
+        &team
+            .ctx
+            .ward(["rebuild", "compare", s(&original), s(&rebuilt), "--format", "json"]),
+    );
     assert_eq!(doc["equivalent"], false);
     assert_eq!(doc["differences"][0]["difference"], "changed");
     assert_eq!(doc["differences"][0]["original"]["size"], 20);
     // Signed, the divergence denies under a policy trusting the team.
     team.ctx
-        .ward(["rebuild", "compare", s(&original), s(&rebuilt), "--attest", "--key", s(&team.key)])
+        .ward([
+            "rebuild",
+            "compare",
+            s(&original),
+            s(&rebuilt),
+            "--attest",
+            "--key",
+            s(&team.key),
+        ])
         .expect(1);
     let sidecar = PathBuf::from(format!("{}.rebuild.intoto.jsonl", original.display()));
     assert!(sidecar.is_file());
@@ -245,11 +285,19 @@ fn compare_explains_a_divergence_file_by_file_and_signs_it() {
     run.expect(1).reason("rebuild-diverged");
     assert!(run.stdout.contains("rebuild DIVERGED"), "{}", run.stdout);
     // on_divergence = "warn": reported, not denied by that rule.
-    let policy = policy_with_team(&ctx, "{ rebuilders = [\"team\"], on_divergence = \"warn\" }", &team.public);
+    let policy = policy_with_team(
+        &ctx,
+        "{ rebuilders = [\"team\"], on_divergence = \"warn\" }",
+        &team.public,
+    );
     let run = ctx.ward(["verify", s(&original), "--policy", s(&policy), "--format", "json"]);
     let doc = json_of(&run);
     let warnings = doc["decision"]["warnings"].as_array().unwrap();
-    assert!(warnings.iter().any(|w| w["code"] == "rebuild-diverged"), "{}", run.all());
+    assert!(
+        warnings.iter().any(|w| w["code"] == "rebuild-diverged"),
+        "{}",
+        run.all()
+    );
     // Without any policy, a divergence signed by a key given on the command line denies.
     ctx.ward(["verify", s(&original), "--key", s(&team.public)])
         .expect(1)
@@ -281,11 +329,21 @@ fn compare_signs_equivalence_that_verify_accepts() {
         b.append_data(&mut h, name, data).unwrap();
     }
     b.into_inner().unwrap().finish().unwrap();
-    let run = team
-        .ctx
-        .ward(["rebuild", "compare", s(&original), s(&rebuilt), "--attest", "--key", s(&team.key)]);
+    let run = team.ctx.ward([
+        "rebuild",
+        "compare",
+        s(&original),
+        s(&rebuilt),
+        "--attest",
+        "--key",
+        s(&team.key),
+    ]);
     run.expect(0);
-    assert!(run.stdout.starts_with("equivalent: pkg:npm/demo@1.0.0"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("equivalent: pkg:npm/demo@1.0.0"),
+        "{}",
+        run.stdout
+    );
     let ctx = TestContext::new();
     let policy = policy(&ctx, "{ required = 1, rebuilders = [\"team\"] }", Some(&team.public));
     ctx.ward(["verify", s(&original), "--policy", s(&policy)]).expect(0);
@@ -306,7 +364,11 @@ fn compare_never_calls_hostile_archives_equal() {
     std::fs::write(&trailing, bytes).unwrap();
     let run = ctx.ward(["rebuild", "compare", s(&original), s(&trailing)]);
     run.expect(1);
-    assert!(run.stdout.contains("refused: the rebuilt") && run.stdout.contains("[archive-ambiguous]"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("refused: the rebuilt") && run.stdout.contains("[archive-ambiguous]"),
+        "{}",
+        run.stdout
+    );
     let run = ctx.ward(["rebuild", "compare", s(&trailing), s(&trailing)]);
     run.expect(1);
     // Two entries that one file system folds into one.
@@ -323,7 +385,8 @@ fn compare_never_calls_hostile_archives_equal() {
     );
     ctx.ward(["rebuild", "compare", s(&original), s(&shadowed)]).expect(1);
     // A file that cannot be read at all is an error, not a verdict.
-    ctx.ward(["rebuild", "compare", s(&original), "/nonexistent/x.tgz"]).expect(2);
+    ctx.ward(["rebuild", "compare", s(&original), "/nonexistent/x.tgz"])
+        .expect(2);
 }
 
 /// A rebuild from another commit than the package's own provenance names.
@@ -366,8 +429,10 @@ fn envelope(key: &ward_sign::SigningKey, statement: &serde_json::Value) -> Strin
     let payload = serde_json::to_vec(statement).unwrap();
     let t = "application/vnd.in-toto+json";
     let sig = key.sign(&ward_verify::dsse::pae(t, &payload)).unwrap();
-    serde_json::to_string(&json!({"payloadType": t, "payload": b64(&payload), "signatures": [{"keyid": "", "sig": b64(&sig)}]}))
-        .unwrap()
+    serde_json::to_string(
+        &json!({"payloadType": t, "payload": b64(&payload), "signatures": [{"keyid": "", "sig": b64(&sig)}]}),
+    )
+    .unwrap()
 }
 
 /// A Rebuild statement whose subject is not the equivalence's candidate:
@@ -379,10 +444,22 @@ fn a_rebuild_statement_about_another_candidate_is_refused() {
     let equal = team.path("equal.tgz");
     std::fs::copy(&original, &equal).unwrap();
     team.ctx
-        .ward(["rebuild", "compare", s(&original), s(&original), "--attest", "--key", s(&team.key), "-o", s(&team.path("eq.jsonl"))])
+        .ward([
+            "rebuild",
+            "compare",
+            s(&original),
+            s(&original),
+            "--attest",
+            "--key",
+            s(&team.key),
+            "-o",
+            s(&team.path("eq.jsonl")),
+        ])
         .expect(0);
     let key = ward_sign::SigningKey::from_file(&team.key, None).unwrap();
-    let other = ward_identify::hash::digest_reader(std::fs::File::open(&rebuilt).unwrap()).unwrap().0;
+    let other = ward_identify::hash::digest_reader(std::fs::File::open(&rebuilt).unwrap())
+        .unwrap()
+        .0;
     let rebuild = json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": "rebuild/demo-1.0.0.tgz", "digest": {"sha256": other.sha256.to_hex()}}],
@@ -429,9 +506,10 @@ fn a_release_that_no_longer_reproduces_is_a_regression() {
     std::fs::copy(&publisher.public, ctx.path("publisher.pub")).unwrap();
     let write_policy = |regression: &str| {
         let path = policy(&ctx, &format!("{{ rebuilders = [\"oss-rebuild\"]{regression} }}"), None);
-        let text = std::fs::read_to_string(&path)
-            .unwrap()
-            .replace("packages = [\"npm:*\"]", "packages = [\"npm:*\"]\nkeys = [\"publisher.pub\", \"oss-rebuild.pub\"]");
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "packages = [\"npm:*\"]",
+            "packages = [\"npm:*\"]\nkeys = [\"publisher.pub\", \"oss-rebuild.pub\"]",
+        );
         std::fs::write(&path, text).unwrap();
         path
     };
@@ -443,7 +521,10 @@ fn a_release_that_no_longer_reproduces_is_a_regression() {
     let warnings = doc["decision"]["warnings"].as_array().unwrap();
     assert!(
         warnings.iter().any(|w| w["code"] == "rebuild-regressed"
-            && w["message"].as_str().unwrap().contains("release 5.6.0 (ledger entry 0)")),
+            && w["message"]
+                .as_str()
+                .unwrap()
+                .contains("release 5.6.0 (ledger entry 0)")),
         "{}",
         run.all()
     );
@@ -567,7 +648,12 @@ fn rebuilderd_links_from_two_rebuilders_meet_a_threshold_of_two() {
     )
     .unwrap();
     let verify = |links: &[&Path], artifact: &Path| {
-        let mut args = vec!["verify".to_string(), s(artifact).into(), "--policy".into(), s(&policy).into()];
+        let mut args = vec![
+            "verify".to_string(),
+            s(artifact).into(),
+            "--policy".into(),
+            s(&policy).into(),
+        ];
         for l in links {
             args.extend(["--rebuild".to_string(), s(l).into()]);
         }
@@ -578,7 +664,9 @@ fn rebuilderd_links_from_two_rebuilders_meet_a_threshold_of_two() {
     verify(&[&la, &la], &original).expect(1).reason("rebuild-missing");
     verify(&[&la, &lb], &original).expect(0);
     // The links are about the original, not the other build.
-    verify(&[&la, &lb], &rebuilt).expect(1).reason("rebuild-subject-mismatch");
+    verify(&[&la, &lb], &rebuilt)
+        .expect(1)
+        .reason("rebuild-subject-mismatch");
 }
 
 /// Runs git in `dir` with a fixed author, for test fixtures.
@@ -593,7 +681,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -630,7 +722,10 @@ fn rebuild_run_reproduces_an_npm_package_from_a_local_git_checkout() {
     let (repo, first, second) = fixture_repo(
         ctx.dir(),
         &[
-            ("package.json", r#"{"name": "demo-rebuild", "version": "1.0.0", "license": "MIT", "main": "index.js"}"#),
+            (
+                "package.json",
+                r#"{"name": "demo-rebuild", "version": "1.0.0", "license": "MIT", "main": "index.js"}"#,
+            ),
             ("index.js", "module.exports = 1;\n"),
         ],
         ("index.js", "module.exports = 2;\n"),
@@ -663,8 +758,16 @@ fn rebuild_run_reproduces_an_npm_package_from_a_local_git_checkout() {
         s(&team.key),
     ]);
     run.expect(0);
-    assert!(run.stdout.contains(&format!("rebuilt from commit {second} with npm ")), "{}", run.stdout);
-    assert!(run.stdout.contains("equivalent: pkg:npm/demo-rebuild@1.0.0"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("rebuilt from commit {second} with npm ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("equivalent: pkg:npm/demo-rebuild@1.0.0"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("recorded: ledger entry 0"), "{}", run.stdout);
     // The signed statements carry the commit; verify reads them as facts.
     let run = ctx.ward(["verify", s(&original), "--key", s(&team.public), "--format", "json"]);
@@ -684,11 +787,21 @@ fn rebuild_run_reproduces_an_npm_package_from_a_local_git_checkout() {
     let run = ctx.ward(["rebuild", "run", s(&original), "--source", s(&repo), "--commit", &first]);
     run.expect(1);
     assert!(run.stdout.contains("changed: package/index.js"), "{}", run.stdout);
-    assert!(run.stdout.contains("-module.exports = 2;") && run.stdout.contains("+module.exports = 1;"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("-module.exports = 2;") && run.stdout.contains("+module.exports = 1;"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("recorded: ledger entry"), "{}", run.stdout);
     // A source that is not a local directory is refused before anything runs.
-    ctx.ward(["rebuild", "run", s(&original), "--source", "https://example.invalid/repo.git"])
-        .expect(2);
+    ctx.ward([
+        "rebuild",
+        "run",
+        s(&original),
+        "--source",
+        "https://example.invalid/repo.git",
+    ])
+    .expect(2);
 }
 
 /// The same for a crate: `cargo package`, offline, in a fresh cargo home.
@@ -740,10 +853,18 @@ fn rebuild_run_reproduces_a_crate_from_a_local_git_checkout() {
     let run = ward(&second);
     run.expect(0);
     assert!(run.stdout.contains("with cargo "), "{}", run.stdout);
-    assert!(run.stdout.contains("equivalent: pkg:cargo/demo-rebuild@0.1.0"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("equivalent: pkg:cargo/demo-rebuild@0.1.0"),
+        "{}",
+        run.stdout
+    );
     let run = ward(&first);
     run.expect(1);
-    assert!(run.stdout.contains("changed: demo-rebuild-0.1.0/src/lib.rs"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("changed: demo-rebuild-0.1.0/src/lib.rs"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// `ward attest --build-inputs` records the toolchain, the lockfile and
@@ -790,14 +911,38 @@ fn build_inputs_are_recorded_signed_and_shown_as_facts() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let bundle = std::fs::read_to_string(&out).unwrap();
     assert!(!bundle.contains("test-token-not-real"));
-    let run = p.ctx.ward(["verify", s(&artifact), "--attestation", s(&out), "--key", s(&p.public)]);
+    let run = p
+        .ctx
+        .ward(["verify", s(&artifact), "--attestation", s(&out), "--key", s(&p.public)]);
     run.expect(0);
     assert!(run.stdout.contains("build inputs (signed by key"), "{}", run.stdout);
-    assert!(run.stdout.contains("npm ") && run.stdout.contains("node v"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("npm ") && run.stdout.contains("node v"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("NODE_ENV=production"), "{}", run.stdout);
-    assert!(run.stdout.contains("lockfile ") && run.stdout.contains("package-lock.json sha256:"), "{}", run.stdout);
-    assert!(run.stdout.contains("WARNING: container image docker.io/library/node:22 is named by tag"), "{}", run.stdout);
-    let doc = json_of(&p.ctx.ward(["verify", s(&artifact), "--attestation", s(&out), "--key", s(&p.public), "--format", "json"]));
+    assert!(
+        run.stdout.contains("lockfile ") && run.stdout.contains("package-lock.json sha256:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("WARNING: container image docker.io/library/node:22 is named by tag"),
+        "{}",
+        run.stdout
+    );
+    let doc = json_of(&p.ctx.ward([
+        "verify",
+        s(&artifact),
+        "--attestation",
+        s(&out),
+        "--key",
+        s(&p.public),
+        "--format",
+        "json",
+    ]));
     let fact = doc["checks"]
         .as_array()
         .unwrap()
@@ -821,7 +966,14 @@ fn build_inputs_are_recorded_signed_and_shown_as_facts() {
     // Signed, but without the inputs: the policy refuses it.
     p.ctx.ward(["sign", "--key", s(&p.key), s(&artifact)]).expect(0);
     p.ctx
-        .ward(["verify", s(&artifact), "--policy", s(&policy), "--attestation", s(&p.path("none.jsonl"))])
+        .ward([
+            "verify",
+            s(&artifact),
+            "--policy",
+            s(&policy),
+            "--attestation",
+            s(&p.path("none.jsonl")),
+        ])
         .expect(2);
     p.ctx
         .ward(["verify", s(&artifact), "--policy", s(&policy)])
