@@ -492,9 +492,20 @@ pub(crate) struct AuditArgs {
     pub threads: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: ScanFormat,
+    pub format: AuditFormat,
     #[command(flatten)]
     pub db: DbDir,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub(crate) enum AuditFormat {
+    /// Each finding (kind, package, file, expected and found), then the totals.
+    #[default]
+    Text,
+    /// The documented JSON document (docs/monitoring.md).
+    Json,
+    /// SARIF 2.1.0, one result per finding, for GitHub code scanning and other SARIF viewers.
+    Sarif,
 }
 
 #[derive(Debug, Args)]

@@ -281,12 +281,12 @@ pub(crate) fn proxy_listening(base: &str) {
 }
 
 /// `ward audit`'s report in the format asked for.
-pub(crate) fn audit_report(report: &ward_audit::AuditReport, format: crate::args::ScanFormat) {
-    use crate::args::ScanFormat;
+pub(crate) fn audit_report(report: &ward_audit::AuditReport, format: crate::args::AuditFormat) {
+    use crate::args::AuditFormat;
     to_stdout(|w| match format {
-        ScanFormat::Sarif => sarif::audit(w, report),
-        ScanFormat::Json => audit::json(w, report),
-        ScanFormat::Text => audit::text(w, report),
+        AuditFormat::Sarif => sarif::audit(w, report),
+        AuditFormat::Json => audit::json(w, report),
+        AuditFormat::Text => audit::text(w, report),
     });
 }
 
