@@ -11,6 +11,11 @@
 //!    plan is it swapped into place (two renames on one file system; if the
 //!    second fails, the first is undone). A staged install that differs is
 //!    removed and the environment is left as it was (`rollback-mismatch`).
+//! 4. The environment is audited again (`ward audit`, with today's
+//!    advisories): clean, and equal to the plan, or `rollback-mismatch`.
+//!
+//! [`apply`] runs the four steps; the CLI hands it the way to run a
+//! command through `ward run`.
 //!
 //! Reinstalls are supported for pip (a directory pip installs into with
 //! `--target`) and npm (a project directory's `node_modules`). Cargo sets
@@ -263,6 +268,132 @@ pub fn compare(members: &[Member], installed: &[crate::plan::Present]) -> Result
     } else {
         Err(RecoverError::refused(ReasonCode::RollbackMismatch, off.join(", ")))
     }
+}
+
+/// The end of a text (its last `n` bytes, on a character boundary), trimmed.
+fn tail(text: &str, n: usize) -> &str {
+    let mut start = text.len().saturating_sub(n);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text.get(start..).unwrap_or_default().trim()
+}
+
+/// What a rollback did (the output and the `rollback-applied` event).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Applied {
+    /// The snapshot rolled back to.
+    pub snapshot: String,
+    /// The environment.
+    pub environment: String,
+    /// The hash-pinned lockfiles kept.
+    pub lockfiles: Vec<String>,
+    /// What changed.
+    pub changes: Vec<crate::plan::Change>,
+    /// Packages in the set.
+    pub members: usize,
+    /// The ledger entry of the `rollback-applied` event, once appended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_index: Option<u64>,
+}
+
+/// What a rollback is applied with.
+pub struct ApplyWith<'a> {
+    /// The environment to roll back.
+    pub env: &'a Path,
+    /// The environment as named in the record (absolute).
+    pub shown: String,
+    /// The Python that runs pip.
+    pub python: &'a str,
+    /// Where the hash-pinned lockfiles are kept.
+    pub keep: &'a Path,
+    /// The ledger's allows.
+    pub allows: &'a crate::allows::AllowIndex,
+    /// The audit after: the cache, today's advisories, the policy, now.
+    pub audit: crate::installed::AuditWith<'a>,
+}
+
+/// Applies a plan: every byte checked in the cache, the lockfile written
+/// (and kept), the set installed in a staging directory by `run` (the
+/// client command and the directory to run it in; the CLI runs it through
+/// `ward run`), compared with the plan, swapped in, and audited again.
+/// Nothing changes in the environment unless the staged install equals
+/// the plan; the audit after must be clean and equal to the plan.
+pub fn apply(
+    plan: &crate::plan::Plan,
+    with: &ApplyWith<'_>,
+    run: impl FnOnce(&[OsString], &Path) -> Result<(i32, String), RecoverError>,
+) -> Result<Applied, RecoverError> {
+    use crate::installed::{self, AuditWith};
+    let ecosystem =
+        crate::plan::ecosystem_of(&plan.members)?.ok_or_else(|| RecoverError::Usage("the snapshot is empty".into()))?;
+    // 1. Every byte present before anything changes.
+    let set = check_cache(&plan.members, with.audit.cache)?;
+    // 2. The lockfile and the install, staged beside the environment.
+    let reinstall = stage(ecosystem, &set, with.env, with.python)?;
+    std::fs::create_dir_all(with.keep).map_err(|e| RecoverError::io(with.keep, e))?;
+    let mut lockfiles = Vec::new();
+    for (name, text) in lockfile_text(ecosystem, &set)? {
+        let path = with.keep.join(name);
+        std::fs::write(&path, text).map_err(|e| RecoverError::io(&path, e))?;
+        lockfiles.push(path.display().to_string());
+    }
+    let (status, output) = run(&reinstall.command, &reinstall.workdir)?;
+    if status != 0 {
+        return Err(RecoverError::refused(
+            ReasonCode::RollbackMismatch,
+            format!(
+                "the reinstall through ward run failed (exit {status}); {} was not changed:\n{}",
+                with.env.display(),
+                tail(&output, 1500)
+            ),
+        ));
+    }
+    // 3. The staged install must be the plan before it is swapped in.
+    let staged_root = match ecosystem {
+        Ecosystem::Npm => reinstall.workdir.clone(),
+        _ => reinstall.staged.clone(),
+    };
+    let plain = AuditWith {
+        db: None,
+        policy: None,
+        ..with.audit
+    };
+    let staged = installed::read(&staged_root, with.allows, plain)?;
+    compare(&plan.members, &installed::present(&staged, with.allows)).map_err(|e| {
+        RecoverError::refused(
+            ReasonCode::RollbackMismatch,
+            format!(
+                "the staged install differs from the plan, {} was not changed: {e}",
+                with.env.display()
+            ),
+        )
+    })?;
+    swap(&reinstall.staged, &reinstall.target)?;
+    // 4. Audit again, with today's advisories and the policy: nothing may
+    // be found, and what is installed must be the plan.
+    let report = installed::audit(with.env, with.allows, with.audit)?;
+    if !report.is_clean() {
+        let found: Vec<String> = report
+            .findings
+            .iter()
+            .map(|f| format!("{} {} ({})", f.kind.code(), f.package, f.detail))
+            .collect();
+        return Err(RecoverError::refused(
+            ReasonCode::RollbackMismatch,
+            format!("the audit after the rollback found: {}", found.join("; ")),
+        ));
+    }
+    let now_installed = installed::from_audit(&report);
+    compare(&plan.members, &installed::present(&now_installed, with.allows))?;
+    Ok(Applied {
+        snapshot: plan.snapshot.clone(),
+        environment: with.shown.clone(),
+        lockfiles,
+        changes: plan.changes.clone(),
+        members: plan.members.len(),
+        ledger_index: None,
+    })
 }
 
 #[cfg(test)]

@@ -282,26 +282,6 @@ fn ward_run(
     Ok((out.status.code().unwrap_or(-1), text))
 }
 
-fn tail(text: &str) -> &str {
-    let mut start = text.len().saturating_sub(1500);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    text[start..].trim()
-}
-
-/// What `ward rollback apply` did, for the output and the ledger event.
-#[derive(serde::Serialize)]
-pub(crate) struct Applied {
-    pub snapshot: String,
-    pub environment: String,
-    pub lockfiles: Vec<String>,
-    pub changes: Vec<ward_recover::plan::Change>,
-    pub members: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ledger_index: Option<u64>,
-}
-
 fn apply_command(args: &ApplyArgs) -> Result<u8, Usage> {
     let common = &args.common;
     let made = make_plan(common, Some(&args.env))?;
@@ -315,90 +295,26 @@ fn apply_command(args: &ApplyArgs) -> Result<u8, Usage> {
             db,
             policy,
         } = made?;
-        let ecosystem = ward_recover::plan::ecosystem_of(&plan.members)?
-            .ok_or_else(|| RecoverError::Usage("the snapshot is empty".into()))?;
-        // 1. Every byte present before anything changes.
-        let set = ward_recover::apply::check_cache(&plan.members, &cache)?;
-        // 2. The lockfile and the install, staged beside the environment.
-        let reinstall = ward_recover::apply::stage(ecosystem, &set, &args.env, &args.python)?;
-        let mut lockfiles = Vec::new();
-        let kept = data_dir()
+        let keep = data_dir()
             .join("rollbacks")
             .join(format!("{}-{}", plan.snapshot, now.strftime("%Y%m%dT%H%M%SZ")));
-        std::fs::create_dir_all(&kept).map_err(|e| RecoverError::Usage(format!("{}: {e}", kept.display())))?;
-        for (name, text) in ward_recover::apply::lockfile_text(ecosystem, &set)? {
-            let path = kept.join(name);
-            std::fs::write(&path, text).map_err(|e| RecoverError::Usage(format!("{}: {e}", path.display())))?;
-            lockfiles.push(path.display().to_string());
-        }
-        let (status, text) = ward_run(common, &cache, &reinstall.command, &reinstall.workdir)
-            .map_err(|Usage(m)| RecoverError::Usage(m))?;
-        if status != 0 {
-            return Err(RecoverError::refused(
-                ReasonCode::RollbackMismatch,
-                format!(
-                    "the reinstall through ward run failed (exit {status}); {} was not changed:\n{}",
-                    args.env.display(),
-                    tail(&text)
-                ),
-            ));
-        }
-        // 3. The staged install must be the plan before it is swapped in.
-        let staged_root = match ecosystem {
-            ward_core::Ecosystem::Npm => reinstall.workdir.clone(),
-            _ => reinstall.staged.clone(),
-        };
-        let plain = ward_recover::installed::AuditWith {
-            cache: &cache,
-            db: None,
-            policy: None,
-            now,
-        };
-        let staged = ward_recover::installed::read(&staged_root, &allows, plain)?;
-        ward_recover::apply::compare(&plan.members, &ward_recover::installed::present(&staged, &allows)).map_err(
-            |e| {
-                RecoverError::refused(
-                    ReasonCode::RollbackMismatch,
-                    format!(
-                        "the staged install differs from the plan, {} was not changed: {e}",
-                        args.env.display()
-                    ),
-                )
+        let with = ward_recover::apply::ApplyWith {
+            env: &args.env,
+            shown: shown(&args.env),
+            python: &args.python,
+            keep: &keep,
+            allows: &allows,
+            audit: ward_recover::installed::AuditWith {
+                cache: &cache,
+                db: Some(&db),
+                policy: Some(&policy),
+                now,
             },
-        )?;
-        ward_recover::apply::swap(&reinstall.staged, &reinstall.target)?;
-        // 4. Audit again, with today's advisories and the policy: nothing
-        // may be found, and what is installed must be the plan.
-        let with = ward_recover::installed::AuditWith {
-            db: Some(&db),
-            policy: Some(&policy),
-            ..plain
         };
-        let report = ward_recover::installed::audit(&args.env, &allows, with)?;
-        if !report.is_clean() {
-            let found: Vec<String> = report
-                .findings
-                .iter()
-                .map(|f| format!("{} {} ({})", f.kind.code(), f.package, f.detail))
-                .collect();
-            return Err(RecoverError::refused(
-                ReasonCode::RollbackMismatch,
-                format!("the audit after the rollback found: {}", found.join("; ")),
-            ));
-        }
-        let now_installed = ward_recover::installed::from_audit(&report);
-        ward_recover::apply::compare(
-            &plan.members,
-            &ward_recover::installed::present(&now_installed, &allows),
-        )?;
-        applied = Some(Applied {
-            snapshot: plan.snapshot.clone(),
-            environment: shown(&args.env),
-            lockfiles,
-            changes: plan.changes.clone(),
-            members: plan.members.len(),
-            ledger_index: None,
-        });
+        let done = ward_recover::apply::apply(&plan, &with, |command, dir| {
+            ward_run(common, &cache, command, dir).map_err(|Usage(m)| RecoverError::Usage(m))
+        })?;
+        applied = Some(done);
         Ok(crate::EXIT_ALLOW)
     });
     let Some(mut applied) = applied else {

@@ -3,9 +3,9 @@
 
 use super::{error, to_stdout};
 use crate::args::Format;
-use crate::commands::rollback::Applied;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use ward_recover::apply::Applied;
 use ward_recover::plan::{Action, Plan};
 use ward_recover::playbook::Report;
 use ward_recover::snapshot::{SignedBy, Snapshot};
