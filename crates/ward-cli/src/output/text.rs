@@ -150,6 +150,26 @@ pub(crate) fn policy_ok(w: &mut impl Write, policy: &ward_policy::Policy) -> io:
     Ok(())
 }
 
+/// A release cooldown as `ward policy explain` shows it.
+fn cooldown_line(w: &mut impl Write, policy: &ward_policy::Policy, c: &ward_policy::Cooldown) -> io::Result<()> {
+    let level = match c.level {
+        ward_policy::Mode::Enforce => "deny",
+        ward_policy::Mode::Warn => "warn",
+        ward_policy::Mode::Audit => "audit",
+    };
+    let exempt: Vec<&str> = c.exempt.iter().map(|p| p.text.as_str()).collect();
+    let exempt = if exempt.is_empty() {
+        String::new()
+    } else {
+        format!(", except {}", exempt.join(", "))
+    };
+    writeln!(
+        w,
+        "  cooldown: {} at {level}{exempt} ({}:{})",
+        c.written, policy.path, c.line
+    )
+}
+
 /// `ward policy explain`: the scopes and rules that apply to a package.
 pub(crate) fn policy_explain(
     w: &mut impl Write,
@@ -165,6 +185,9 @@ pub(crate) fn policy_explain(
             }
         };
         writeln!(w, "{id}: no scope in {} matches; {rule}", policy.path)?;
+        if let Some(c) = &policy.defaults.cooldown {
+            cooldown_line(w, policy, c)?;
+        }
         return Ok(());
     }
     writeln!(w, "{id}: {} scope(s) apply, every one must pass", scopes.len())?;
@@ -258,6 +281,25 @@ pub(crate) fn policy_explain(
                 };
                 writeln!(w, "  {key}: {level} (line {})", r.line)?;
             }
+        }
+        if let Some(c) = &s.cooldown {
+            cooldown_line(w, policy, c)?;
+        }
+        if let Some(h) = &s.history {
+            let word = |l: ward_policy::RuleLevel| match l {
+                ward_policy::RuleLevel::Deny => "deny",
+                ward_policy::RuleLevel::Warn => "warn",
+                ward_policy::RuleLevel::Audit => "audit",
+                ward_policy::RuleLevel::Off => "off",
+            };
+            writeln!(
+                w,
+                "  history: provenance_regression {}, publisher_change {}, over the last {} releases (line {})",
+                word(h.provenance_regression.value),
+                word(h.publisher_change.value),
+                h.window.value,
+                h.line
+            )?;
         }
     }
     Ok(())

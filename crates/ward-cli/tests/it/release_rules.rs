@@ -452,3 +452,40 @@ fn pip_cooldown_leaves_young_files_off_the_page_and_refuses_their_download() {
     assert!(out.ok, "{}", out.text);
     assert!(site.join("demo_pkg-1.1.0.dist-info").is_dir());
 }
+
+#[test]
+fn policy_explain_shows_the_cooldown_and_history_rules_and_bad_durations_fail_to_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "[defaults]\ncooldown = { min_age = \"3d\", exempt = [\"npm:@acme/*\"] }\n\n[[scope]]\npackages = [\"npm:left-pad\"]\nhistory = { provenance_regression = \"deny\", publisher_change = \"warn\", window = 10 }\n",
+    )
+    .unwrap();
+    let ctx = crate::common::TestContext::new();
+    let run = ctx.ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/left-pad@1.3.0"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains("  cooldown: 3d at deny, except npm:@acme/*"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "  history: provenance_regression deny, publisher_change warn, over the last 10 releases (line 6)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = ctx.ward(["policy", "explain", policy.to_str().unwrap(), "pkg:npm/chalk@5.6.2"]);
+    run.expect(0);
+    assert!(run.stdout.contains("  cooldown: 3d at deny"), "{}", run.stdout);
+    // A bare number is a load error at its line, with its stable code.
+    std::fs::write(&policy, "version = 1\n[defaults]\ncooldown = { min_age = 3 }\n").unwrap();
+    let run = ctx.ward(["policy", "check", policy.to_str().unwrap()]);
+    run.expect(2);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("invalid-duration"), "{all}");
+    assert!(all.contains(":3:"), "{all}");
+    assert!(all.contains("has no unit"), "{all}");
+}
