@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 use std::io::{self, IsTerminal as _, Write};
-use ward_audit::{AuditFinding, AuditReport};
+use ward_audit::{AuditFinding, AuditReport, EnvironmentKind};
 
 /// The version of the JSON document `ward audit --format json` prints.
 pub(crate) const AUDIT_SCHEMA: &str = "https://ward.invalid/schemas/audit/v1";
@@ -65,7 +65,14 @@ fn finding_line(w: &mut impl Write, f: &AuditFinding) -> io::Result<()> {
 /// `ward audit` (text): each finding, then one summary line.
 pub(crate) fn text(w: &mut impl Write, report: &AuditReport) -> io::Result<()> {
     for env in &report.environments {
-        writeln!(w, "audited {} ({:?})", env.path.display(), env.kind)?;
+        let kind = match env.kind {
+            EnvironmentKind::Python => "Python site directory",
+            EnvironmentKind::Npm => "node_modules",
+            EnvironmentKind::CargoVendor => "cargo vendor directory",
+            EnvironmentKind::CargoHome => "cargo home",
+            _ => "environment",
+        };
+        writeln!(w, "audited {} ({kind})", env.path.display())?;
     }
     for f in &report.findings {
         finding_line(w, f)?;
