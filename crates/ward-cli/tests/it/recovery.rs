@@ -510,6 +510,30 @@ fn a_tampered_snapshot_is_invalid_and_never_a_target() {
         .reason("snapshot-invalid");
     let listed = w.ward_at(T3, &["snapshot", "list"]);
     assert!(listed.expect(0).stdout.contains("INVALID"), "{}", listed.stdout);
+    // A file that is not a snapshot at all is listed as unreadable, never
+    // skipped silently, and is no target either.
+    std::fs::write(w.ctx.data.join("snapshots/garbage.json"), b"\x00not json").unwrap();
+    let listed = w.ward_at(T3, &["snapshot", "list"]);
+    assert!(
+        listed.expect(0).stdout.contains("garbage.json  UNREADABLE"),
+        "{}",
+        listed.stdout
+    );
+    w.ward_at(T3, &["rollback", "plan", "--to", "garbage"])
+        .expect(1)
+        .reason("snapshot-invalid");
+    w.ward_at(T3, &["rollback", "plan", "--before", T3])
+        .expect(1)
+        .reason("rollback-no-target");
+    // A playbook with a key this version does not know is refused before anything runs.
+    let playbook = w.ctx.path("typo.toml");
+    std::fs::write(
+        &playbook,
+        "version = 1\nname = \"t\"\necosystem = \"pypi\"\nenvironment = \"site\"\nsnapshot = \"s\"\n[change]\nrun = [[\"true\"]]\n[rollbak]\nargs = []\n",
+    )
+    .unwrap();
+    let run = w.ward_at(T3, &["playbook", "run", playbook.to_str().unwrap()]);
+    assert!(run.expect(2).stderr.contains("rollbak"), "{}", run.stderr);
 }
 
 #[test]
