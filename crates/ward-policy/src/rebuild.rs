@@ -513,3 +513,55 @@ impl crate::load::Loader {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Policy;
+    use std::path::Path;
+
+    fn dir() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/oss-rebuild")
+    }
+
+    fn parse(scope_rule: &str) -> Result<Policy, String> {
+        let text = format!(
+            "version = 1\n[[rebuilder]]\nname = \"oss-rebuild\"\nkeys = [\"oss-rebuild.pub\"]\n[[scope]]\npackages = [\"npm:*\"]\nrebuild = {scope_rule}\n"
+        );
+        Policy::parse(&text, "ward.toml", &dir()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn rules_load_with_their_defaults() {
+        let p = parse("{ required = 1 }").unwrap();
+        assert_eq!(p.rebuilders.len(), 1);
+        assert_eq!(p.rebuilder_keys().count(), 1);
+        let rule = p.scopes[0].rebuild.as_ref().unwrap();
+        assert_eq!(rule.required.value, 1);
+        assert_eq!(rule.rebuilders, ["oss-rebuild"]);
+        assert_eq!(rule.on_divergence.value, super::DivergenceLevel::Deny);
+        assert_eq!(
+            rule.on_regression.as_ref().map(|l| l.value),
+            Some(super::DivergenceLevel::Warn)
+        );
+        assert_eq!(rule.window.value, super::DEFAULT_WINDOW);
+        let off = parse("{ on_regression = \"off\" }").unwrap();
+        assert!(off.scopes[0].rebuild.as_ref().unwrap().on_regression.is_none());
+    }
+
+    #[test]
+    fn mistakes_are_load_errors_that_name_the_key() {
+        for (rule, expect) in [
+            ("{ rebuilders = [\"nobody\"] }", "no [[rebuilder]] is named \"nobody\""),
+            ("{ required = 2 }", "requires 2 rebuilders"),
+            ("{ on_divergence = \"ignore\" }", "\"ignore\" is not one of"),
+            ("{ on_regression = \"maybe\" }", "\"maybe\" is not one of"),
+            ("{ window = 0 }", "not between 1 and 50"),
+            ("{ require = 1 }", "unknown field"),
+        ] {
+            let e = parse(rule).unwrap_err();
+            assert!(e.contains(expect), "{rule}: {e}");
+        }
+        let text = "version = 1\n[[rebuilder]]\nname = \"x\"\nkeys = [\"missing.pub\"]\n";
+        assert!(Policy::parse(text, "ward.toml", &dir()).is_err());
+    }
+}
