@@ -489,3 +489,50 @@ fn policy_explain_shows_the_cooldown_and_history_rules_and_bad_durations_fail_to
     assert!(all.contains(":3:"), "{all}");
     assert!(all.contains("has no unit"), "{all}");
 }
+
+#[test]
+fn a_packument_listing_a_version_twice_or_with_a_future_time_cannot_pass_the_cooldown() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = shared().join("npm-neighbours");
+    let up = Upstream::start();
+    let version = |v: &'static str, time: &'static str, file: &str| Version {
+        version: v,
+        tarball: std::fs::read(n.join(file)).unwrap(),
+        time,
+        publisher: "qix",
+        attestations: None,
+    };
+    up.publish(
+        "debug",
+        &[version("4.4.1", "2025-01-01T00:00:00.000Z", "debug-4.4.1.tgz")],
+    );
+    // The same version twice in `time` (serde_json alone would keep the last silently).
+    let doc = String::from_utf8(up.answers.lock().unwrap()["/debug"].clone()).unwrap();
+    let doubled = doc.replacen("\"time\":{", "\"time\":{\"4.4.1\":\"2026-03-04T00:00:00.000Z\",", 1);
+    assert_ne!(doc, doubled);
+    up.put("/debug", doubled.into_bytes());
+    up.publish("ms", &[version("2.1.3", "2031-01-01T00:00:00.000Z", "ms-2.1.3.tgz")]);
+    let policy = dir.path().join("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[defaults]\nmode = \"warn\"\ncooldown = { min_age = \"1d\" }\n",
+    )
+    .unwrap();
+    let args = [
+        "--npm-upstream".to_string(),
+        up.base(),
+        "--policy".into(),
+        policy.display().to_string(),
+    ];
+    let proxy = start_proxy_with_env(
+        &dir.path().join("data"),
+        &args,
+        &[("WARD_TEST_NOW", "2026-06-01T00:00:00Z")],
+    );
+    let refused = get(&proxy.base, "/npm/debug/-/debug-4.4.1.tgz");
+    assert!(refused.contains("release-metadata-invalid"), "{refused}");
+    assert!(refused.contains("time[\\\"4.4.1\\\"] is listed twice"), "{refused}");
+    let refused = get(&proxy.base, "/npm/ms/-/ms-2.1.3.tgz");
+    assert!(refused.contains("release-metadata-invalid"), "{refused}");
+    assert!(refused.contains("in the future"), "{refused}");
+}
