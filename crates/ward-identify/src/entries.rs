@@ -7,9 +7,11 @@
 //! returned as its [`ArchiveError`] and never listed. An accepted archive is
 //! then walked again by the same readers (ward's own tar walker behind the
 //! same bomb guard; the `zip` crate for zips), each file hashed and, when
-//! small, kept; the whole file is hashed again on the way, and bytes other
-//! than the ones identify accepted are refused (the file changed between
-//! the two reads).
+//! small, kept; the whole file is hashed again (for a tarball in the same
+//! read; a zip, which the reader must seek, through a second handle), and
+//! bytes other than the ones identify accepted are refused (the file
+//! changed between the reads). Nothing is held in memory whole but the
+//! small files kept for diffs.
 //!
 //! What is listed is what an installer writes: the entry's normalised path,
 //! whether it is a directory, its size, SHA-256 and (up to `keep` bytes)
@@ -91,14 +93,12 @@ pub fn list(path: &Path, limits: &Limits, keep: u64) -> Result<Result<Listing, A
     let walked = match container {
         Container::TarGz => tar_entries(&mut hashing, limits, keep),
         Container::Zip => {
-            // The zip reader seeks: read the file (already hashed once by
-            // identify) through the hasher into memory, bounded by its size.
-            let mut bytes = Vec::new();
-            (&mut hashing)
-                .take(identified.artifact.size.saturating_add(1))
-                .read_to_end(&mut bytes)
-                .map_err(read_err)?;
-            zip_entries(&bytes, limits, keep)
+            // The zip reader seeks: it reads a second handle, in place (never
+            // the whole file in memory); the first is hashed below.
+            let second = ward_input::InputFile::new(path, "artifact", u64::MAX)
+                .open()
+                .map_err(|e| read_err(io::Error::other(e)))?;
+            zip_entries(BufReader::new(second), identified.artifact.size, limits, keep)
         }
         Container::File => {
             let mut content = Vec::new();
@@ -195,9 +195,13 @@ fn tar_entries(reader: &mut dyn Read, limits: &Limits, keep: u64) -> Result<Vec<
     Ok(out)
 }
 
-fn zip_entries(bytes: &[u8], limits: &Limits, keep: u64) -> Result<Vec<Entry>, ArchiveError> {
-    let mut archive =
-        zip::ZipArchive::new(io::Cursor::new(bytes)).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+fn zip_entries<R: Read + io::Seek>(
+    reader: R,
+    file_size: u64,
+    limits: &Limits,
+    keep: u64,
+) -> Result<Vec<Entry>, ArchiveError> {
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
     let mut out = Vec::new();
     let mut unpacked = 0u64;
     for i in 0..archive.len() {
@@ -216,7 +220,7 @@ fn zip_entries(bytes: &[u8], limits: &Limits, keep: u64) -> Result<Vec<Entry>, A
         let remaining = limits.max_unpacked - unpacked.min(limits.max_unpacked);
         let entry = read_entry(path, &mut (&mut file).take(remaining + 1), keep)?;
         unpacked = unpacked.saturating_add(entry.size);
-        check_sizes(unpacked, bytes.len() as u64, limits)?;
+        check_sizes(unpacked, file_size, limits)?;
         out.push(entry);
     }
     Ok(out)
