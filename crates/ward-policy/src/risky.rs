@@ -125,6 +125,31 @@ pub struct RiskyInput {
     pub earlier: Result<Option<EarlierRelease>, String>,
 }
 
+/// Longest piece of package text (a command, a path, a requirement) a
+/// reason quotes: decision records stay compact however long the script.
+const QUOTED: usize = 200;
+
+/// Package text as a reason quotes it: control characters escaped (a
+/// newline in a script cannot start a line of its own in the output), cut
+/// at [`QUOTED`] characters.
+fn quoted(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(QUOTED)
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_debug().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    if text.chars().count() > QUOTED {
+        out.push('…');
+    }
+    out
+}
+
 /// Up to five items, then how many more.
 fn few(items: &[String]) -> String {
     let mut out = items.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
@@ -230,7 +255,7 @@ impl Policy {
         if let Some(rule) = &rules.new_install_scripts {
             let hooks = traits.install_hooks();
             if !hooks.is_empty() {
-                let shown: Vec<String> = hooks.iter().map(|(k, v)| format!("{k} `{v}`")).collect();
+                let shown: Vec<String> = hooks.iter().map(|(k, v)| format!("{k} `{}`", quoted(v))).collect();
                 match &risky.earlier {
                     Err(why) => push(
                         rule,
@@ -249,16 +274,24 @@ impl Policy {
                             )
                         };
                         for (name, cmd) in &hooks {
-                            match before.iter().find(|(k, _)| k == name) {
+                            // Compared whole, quoted in the message.
+                            let found = before.iter().find(|(k, _)| k == name);
+                            let changed = found.is_some_and(|(_, old)| old != cmd);
+                            let (name, cmd) = (quoted(name), quoted(cmd));
+                            match found {
                                 None => push(
                                     rule,
                                     ReasonCode::InstallScriptAdded,
                                     format!("{name} added in {this}: `{cmd}` ({} {had})", earlier.named()),
                                 ),
-                                Some((_, old)) if old != cmd => push(
+                                Some((_, old)) if changed => push(
                                     rule,
                                     ReasonCode::InstallScriptAdded,
-                                    format!("{name} changed in {this}: `{cmd}` ({} ran `{old}`)", earlier.named()),
+                                    format!(
+                                        "{name} changed in {this}: `{cmd}` ({} ran `{}`)",
+                                        earlier.named(),
+                                        quoted(old)
+                                    ),
                                 ),
                                 Some(_) => {}
                             }
@@ -288,7 +321,7 @@ impl Policy {
                         let added: Vec<String> = now
                             .iter()
                             .filter(|(name, _)| !before.contains_key(*name))
-                            .map(|(name, req)| format!("{name} {req}"))
+                            .map(|(name, req)| format!("{} {}", quoted(name), quoted(req)))
                             .collect();
                         if !added.is_empty() {
                             push(
@@ -311,7 +344,7 @@ impl Policy {
             && artifact.kind == ArtifactKind::Wheel
             && !traits.pth_files.is_empty()
         {
-            let files: Vec<String> = traits.pth_files.iter().map(|p| format!("`{p}`")).collect();
+            let files: Vec<String> = traits.pth_files.iter().map(|p| format!("`{}`", quoted(p))).collect();
             push(
                 rule,
                 ReasonCode::PthFile,
@@ -342,7 +375,7 @@ impl Policy {
         {
             let shown = |bins: &[&ward_core::NativeBinary]| -> Vec<String> {
                 bins.iter()
-                    .map(|b| format!("`{}` ({})", b.path, b.format.as_str()))
+                    .map(|b| format!("`{}` ({})", quoted(&b.path), b.format.as_str()))
                     .collect()
             };
             let all: Vec<&ward_core::NativeBinary> = traits.native_binaries.iter().collect();
@@ -394,6 +427,15 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_text_is_escaped_and_bounded() {
+        assert_eq!(quoted("node a.js"), "node a.js");
+        assert_eq!(quoted("a\nwarn: allowed"), "a\\nwarn: allowed");
+        let long = quoted(&"x".repeat(10_000));
+        assert_eq!(long.chars().count(), QUOTED + 1);
+        assert!(long.ends_with('…'));
+    }
 
     #[test]
     fn bumps_are_read_in_the_ecosystems_order() {

@@ -62,7 +62,10 @@ fn digest_findings(db: &AdvisoryDb, c: &Component, report: &mut ScanReport) {
                     advice: m.advice.clone(),
                     suspect: m.suspect.clone(),
                     matched_by: match file {
-                        Some(path) => format!("file:{path} (sha256 {hex})"),
+                        Some(path) => format!(
+                            "file:{} (sha256 {hex})",
+                            path.chars().take(200).collect::<String>().escape_debug()
+                        ),
                         None => format!("digest:{alg}"),
                     },
                     sha256: c.digests.iter().find(|(a, _)| a == "sha256").map(|(_, h)| h.clone()),
