@@ -14,7 +14,8 @@
 //!   and still clean now) and its difference from what is installed;
 //! - [`apply`]: the checks before anything changes (every byte present in
 //!   the proxy cache), a staged reinstall, and the swap into place;
-//! - [`playbook`]: recovery playbooks as data (TOML), and their report.
+//! - [`playbook`]: recovery playbooks as data (TOML), and their report;
+//! - [`capture`]: commands run with their output kept in bounded memory.
 //!
 //! Refusals carry a stable reason code ([`RecoverError::Refused`]); the
 //! CLI renders them. Nothing here prints.
@@ -23,6 +24,7 @@
 
 pub mod allows;
 pub mod apply;
+pub mod capture;
 pub mod installed;
 pub mod lockfile;
 pub mod plan;

@@ -19,8 +19,6 @@ use std::path::{Path, PathBuf};
 
 /// Largest playbook file read.
 const MAX_FILE: u64 = 1 << 20;
-/// Bytes of each command's output kept in the report (its end).
-const OUTPUT_TAIL: usize = 2048;
 
 /// A playbook file.
 #[derive(Clone, Debug, Deserialize)]
@@ -273,16 +271,8 @@ fn resolve(p: &Playbook, s: &Setting, snapshot: &str) -> Result<Resolved, Recove
     Ok(Resolved { steps })
 }
 
-fn tail(text: &str) -> &str {
-    let mut start = text.len().saturating_sub(OUTPUT_TAIL);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
-}
-
-/// Runs one command; returns (exit code, stdout + stderr).
-fn execute(command: &[String], s: &Setting) -> Result<(i32, String), RecoverError> {
+/// Runs one command; returns what it did, with which of `words` it printed.
+fn execute(command: &[String], s: &Setting, words: &[String]) -> Result<crate::capture::Captured, RecoverError> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| RecoverError::Usage("an empty command".into()))?;
@@ -291,18 +281,9 @@ fn execute(command: &[String], s: &Setting) -> Result<(i32, String), RecoverErro
     } else {
         PathBuf::from(program)
     };
-    let out = std::process::Command::new(&program)
-        .args(args)
-        .current_dir(&s.workdir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| RecoverError::io(&program, e))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok((out.status.code().unwrap_or(-1), text))
+    let mut cmd = std::process::Command::new(&program);
+    cmd.args(args);
+    crate::capture::run(&mut cmd, &s.workdir, words)
 }
 
 /// Runs a playbook. The report says which step failed, if one did; steps
@@ -326,9 +307,13 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
         let mut detail = Vec::new();
         for command in &commands {
             let shown = command.join(" ");
-            let (code, output) = match execute(command, s) {
-                Ok(r) => r,
-                Err(e) => (-1, e.to_string()),
+            let words = match &expect {
+                Expect::Alert(codes) => codes.clone(),
+                _ => Vec::new(),
+            };
+            let (code, output, found) = match execute(command, s, &words) {
+                Ok(c) => (c.status, c.tail, c.found),
+                Err(e) => (-1, e.to_string(), Vec::new()),
             };
             let (good, why) = match &expect {
                 Expect::Success => (code == 0, format!("exit {code}")),
@@ -341,7 +326,7 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
                     },
                 ),
                 Expect::Alert(codes) => {
-                    let absent: Vec<&String> = codes.iter().filter(|c| !output.contains(c.as_str())).collect();
+                    let absent: Vec<&String> = codes.iter().filter(|c| !found.contains(c)).collect();
                     let good = code == 1 && absent.is_empty();
                     let why = if code != 1 {
                         format!("exit {code}, expected 1 (an alert)")
@@ -359,7 +344,7 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
             if good {
                 detail.push(format!("{shown}: {why}"));
             } else {
-                detail.push(format!("{shown}: {why}\n{}", tail(&output)));
+                detail.push(format!("{shown}: {why}\n{}", output.trim()));
                 ok = false;
                 break;
             }

@@ -267,19 +267,9 @@ fn ward_run(
     if let Some(d) = &common.db.db {
         cmd.arg("--db").arg(d);
     }
-    let out = cmd
-        .arg("--")
-        .args(command)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| Usage(format!("cannot run ward run: {e}")))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok((out.status.code().unwrap_or(-1), text))
+    cmd.arg("--").args(command);
+    let got = ward_recover::capture::run(&mut cmd, dir, &[]).map_err(|e| Usage(format!("cannot run ward run: {e}")))?;
+    Ok((got.status, got.tail))
 }
 
 fn apply_command(args: &ApplyArgs) -> Result<u8, Usage> {
