@@ -301,6 +301,23 @@ pub(crate) fn policy_explain(
                 h.line
             )?;
         }
+        if let Some(r) = &s.rebuild {
+            let word = |l: ward_policy::rebuild::DivergenceLevel| match l {
+                ward_policy::rebuild::DivergenceLevel::Deny => "deny",
+                ward_policy::rebuild::DivergenceLevel::Warn => "warn",
+                ward_policy::rebuild::DivergenceLevel::Audit => "audit",
+            };
+            writeln!(
+                w,
+                "  rebuild: {} of {} reproduced (line {}); divergence: {}; regression over the last {} releases: {}",
+                r.required.value,
+                r.rebuilders.join(", "),
+                r.line,
+                word(r.on_divergence.value),
+                r.window.value,
+                r.on_regression.as_ref().map_or("off", |l| word(l.value)),
+            )?;
+        }
     }
     Ok(())
 }

@@ -980,3 +980,22 @@ fn build_inputs_are_recorded_signed_and_shown_as_facts() {
         .expect(1)
         .reason("predicate-type-missing");
 }
+
+#[test]
+fn policy_explain_shows_the_rebuild_rule() {
+    let ctx = TestContext::new();
+    let policy = policy(
+        &ctx,
+        "{ required = 1, on_divergence = \"warn\", on_regression = \"deny\", window = 3 }",
+        None,
+    );
+    let run = ctx.ward(["policy", "explain", s(&policy), "pkg:npm/chalk@5.6.0"]);
+    run.expect(0);
+    assert!(
+        run.stdout.contains(
+            "rebuild: 1 of oss-rebuild reproduced (line 10); divergence: warn; regression over the last 3 releases: deny"
+        ),
+        "{}",
+        run.stdout
+    );
+}
