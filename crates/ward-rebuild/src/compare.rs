@@ -14,7 +14,7 @@
 //! Unified diffs of small text files come from the `similar` crate.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use ward_identify::entries::{Container, Entry, Listing};
 use ward_identify::{Limits, ReadError};
@@ -128,23 +128,24 @@ fn state(e: &Entry) -> FileState {
     }
 }
 
-/// The entries compared: files, and directories no file lies under.
+/// The entries compared: files, and directories no file lies under. The
+/// directories files imply are collected once (linear in the paths'
+/// lengths), so a listing of many directories costs no more than its size.
 fn compared(listing: &Listing) -> BTreeMap<&str, &Entry> {
-    let files: Vec<&str> = listing
-        .entries
-        .iter()
-        .filter(|e| !e.is_dir)
-        .map(|e| e.path.as_str())
-        .collect();
+    let mut implied: HashSet<&str> = HashSet::new();
+    for e in listing.entries.iter().filter(|e| !e.is_dir) {
+        let mut path = e.path.as_str();
+        while let Some((parent, _)) = path.rsplit_once('/') {
+            if !implied.insert(parent) {
+                break;
+            }
+            path = parent;
+        }
+    }
     listing
         .entries
         .iter()
-        .filter(|e| {
-            !e.is_dir || {
-                let prefix = format!("{}/", e.path);
-                !files.iter().any(|f| f.starts_with(&prefix))
-            }
-        })
+        .filter(|e| !e.is_dir || !implied.contains(e.path.as_str()))
         .map(|e| (e.path.as_str(), e))
         .collect()
 }
