@@ -9,6 +9,7 @@ use crate::RecoverError;
 use std::io::{Read as _, Seek as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Bytes of output kept (its end).
 const TAIL: usize = 2048;
@@ -26,19 +27,34 @@ pub struct Captured {
     pub found: Vec<String>,
 }
 
-/// Runs `command` in `dir` with standard input closed.
-pub fn run(command: &mut Command, dir: &Path, words: &[String]) -> Result<Captured, RecoverError> {
+/// Runs `command` in `dir` with standard input closed; past `limit` it is
+/// killed (its status is then -1 and the tail says so).
+pub fn run(command: &mut Command, dir: &Path, words: &[String], limit: Duration) -> Result<Captured, RecoverError> {
     let tmp = std::env::temp_dir();
     let mut out = tempfile::tempfile().map_err(|e| RecoverError::io(&tmp, e))?;
     let err = out.try_clone().map_err(|e| RecoverError::io(&tmp, e))?;
     let program = command.get_program().to_os_string();
-    let status = command
+    let mut child = command
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::from(out.try_clone().map_err(|e| RecoverError::io(&tmp, e))?))
         .stderr(Stdio::from(err))
-        .status()
+        .spawn()
         .map_err(|e| RecoverError::io(Path::new(&program), e))?;
+    let started = Instant::now();
+    let mut killed = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| RecoverError::io(Path::new(&program), e))? {
+            break status;
+        }
+        if started.elapsed() > limit {
+            // Already gone is fine: wait() below reaps it either way.
+            let _ = child.kill();
+            killed = true;
+            break child.wait().map_err(|e| RecoverError::io(Path::new(&program), e))?;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     out.rewind().map_err(|e| RecoverError::io(&tmp, e))?;
     let longest = words.iter().map(String::len).max().unwrap_or(0);
     let mut found: Vec<String> = Vec::new();
@@ -62,9 +78,13 @@ pub fn run(command: &mut Command, dir: &Path, words: &[String]) -> Result<Captur
         }
     }
     let start = window.len().saturating_sub(TAIL);
+    let mut tail = String::from_utf8_lossy(window.get(start..).unwrap_or_default()).into_owned();
+    if killed {
+        tail.push_str(&format!("\n(killed after {} s, its time limit)", limit.as_secs()));
+    }
     Ok(Captured {
-        status: status.code().unwrap_or(-1),
-        tail: String::from_utf8_lossy(window.get(start..).unwrap_or_default()).into_owned(),
+        status: if killed { -1 } else { status.code().unwrap_or(-1) },
+        tail,
         found,
     })
 }
@@ -81,12 +101,8 @@ mod tests {
             "-c",
             "echo first-word; head -c 3000000 /dev/zero | tr '\\0' x; echo; echo last-line >&2; exit 3",
         ]);
-        let got = run(
-            &mut cmd,
-            dir.path(),
-            &["first-word".into(), "last-line".into(), "absent".into()],
-        )
-        .unwrap();
+        let words = ["first-word".into(), "last-line".into(), "absent".into()];
+        let got = run(&mut cmd, dir.path(), &words, Duration::from_secs(60)).unwrap();
         assert_eq!(got.status, 3);
         assert_eq!(got.found, vec!["first-word".to_string(), "last-line".to_string()]);
         assert!(
@@ -94,5 +110,15 @@ mod tests {
             "{}",
             got.tail
         );
+    }
+
+    #[test]
+    fn a_command_past_its_limit_is_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let got = run(&mut cmd, dir.path(), &[], Duration::from_millis(200)).unwrap();
+        assert_eq!(got.status, -1);
+        assert!(got.tail.contains("killed after"), "{}", got.tail);
     }
 }

@@ -71,7 +71,14 @@ pub struct Commands {
     /// --once` ends with 1 while alerts are open).
     #[serde(default)]
     pub exit: i32,
+    /// Seconds each command may run before it is killed and the step fails
+    /// (default [`DEFAULT_TIMEOUT`]).
+    #[serde(default)]
+    pub timeout: Option<u64>,
 }
+
+/// Seconds a step's command may run when the playbook does not say.
+pub const DEFAULT_TIMEOUT: u64 = 1800;
 
 /// The audits.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -194,7 +201,7 @@ fn substitute(word: &str, vars: &BTreeMap<String, String>) -> Result<String, Rec
 /// The commands of every step, variables substituted (all of them checked
 /// before anything runs).
 struct Resolved {
-    steps: Vec<(String, Vec<Vec<String>>, Expect)>,
+    steps: Vec<(String, Vec<Vec<String>>, Expect, u64)>,
 }
 
 /// What a step's commands must end with.
@@ -237,27 +244,50 @@ fn resolve(p: &Playbook, s: &Setting, snapshot: &str) -> Result<Resolved, Recove
         Ok(v)
     };
     let env_text = env.display().to_string();
+    let limit = |c: &Commands| c.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let mut steps = Vec::new();
     if !p.setup.run.is_empty() {
-        steps.push(("setup".to_string(), subst(&p.setup.run)?, Expect::Exit(p.setup.exit)));
+        steps.push((
+            "setup".to_string(),
+            subst(&p.setup.run)?,
+            Expect::Exit(p.setup.exit),
+            limit(&p.setup),
+        ));
     }
     steps.push((
         "snapshot".into(),
         vec![ward(&["snapshot", "create", snapshot, "--from", &env_text], &[])?],
         Expect::Success,
+        DEFAULT_TIMEOUT,
     ));
-    steps.push(("change".into(), subst(&p.change.run)?, Expect::Exit(p.change.exit)));
+    steps.push((
+        "change".into(),
+        subst(&p.change.run)?,
+        Expect::Exit(p.change.exit),
+        limit(&p.change),
+    ));
     if !p.mark.run.is_empty() {
-        steps.push(("mark".into(), subst(&p.mark.run)?, Expect::Exit(p.mark.exit)));
+        steps.push((
+            "mark".into(),
+            subst(&p.mark.run)?,
+            Expect::Exit(p.mark.exit),
+            limit(&p.mark),
+        ));
     }
     let audit = ward(&["audit", &env_text], &p.audit.args)?;
     steps.push((
         "audit".into(),
         vec![audit.clone()],
         Expect::Alert(p.audit.expect.clone()),
+        DEFAULT_TIMEOUT,
     ));
     if !p.alert.run.is_empty() {
-        steps.push(("alert".into(), subst(&p.alert.run)?, Expect::Exit(p.alert.exit)));
+        steps.push((
+            "alert".into(),
+            subst(&p.alert.run)?,
+            Expect::Exit(p.alert.exit),
+            limit(&p.alert),
+        ));
     }
     steps.push((
         "rollback".into(),
@@ -266,13 +296,19 @@ fn resolve(p: &Playbook, s: &Setting, snapshot: &str) -> Result<Resolved, Recove
             &p.rollback.args,
         )?],
         Expect::Success,
+        DEFAULT_TIMEOUT,
     ));
-    steps.push(("audit-after".into(), vec![audit], Expect::Success));
+    steps.push(("audit-after".into(), vec![audit], Expect::Success, DEFAULT_TIMEOUT));
     Ok(Resolved { steps })
 }
 
 /// Runs one command; returns what it did, with which of `words` it printed.
-fn execute(command: &[String], s: &Setting, words: &[String]) -> Result<crate::capture::Captured, RecoverError> {
+fn execute(
+    command: &[String],
+    s: &Setting,
+    words: &[String],
+    limit: u64,
+) -> Result<crate::capture::Captured, RecoverError> {
     let (program, args) = command
         .split_first()
         .ok_or_else(|| RecoverError::Usage("an empty command".into()))?;
@@ -283,7 +319,7 @@ fn execute(command: &[String], s: &Setting, words: &[String]) -> Result<crate::c
     };
     let mut cmd = std::process::Command::new(&program);
     cmd.args(args);
-    crate::capture::run(&mut cmd, &s.workdir, words)
+    crate::capture::run(&mut cmd, &s.workdir, words, std::time::Duration::from_secs(limit))
 }
 
 /// Runs a playbook. The report says which step failed, if one did; steps
@@ -301,7 +337,7 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
     }
     let resolved = resolve(p, s, &snapshot)?;
     let mut steps = Vec::new();
-    for (name, commands, expect) in resolved.steps {
+    for (name, commands, expect, limit) in resolved.steps {
         let start = std::time::Instant::now();
         let mut ok = true;
         let mut detail = Vec::new();
@@ -311,7 +347,7 @@ pub fn run(p: &Playbook, sha256: &str, s: &Setting) -> Result<Report, RecoverErr
                 Expect::Alert(codes) => codes.clone(),
                 _ => Vec::new(),
             };
-            let (code, output, found) = match execute(command, s, &words) {
+            let (code, output, found) = match execute(command, s, &words, limit) {
                 Ok(c) => (c.status, c.tail, c.found),
                 Err(e) => (-1, e.to_string(), Vec::new()),
             };

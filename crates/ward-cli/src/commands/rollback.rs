@@ -82,6 +82,9 @@ pub(crate) struct ApplyArgs {
     /// The Python that runs pip.
     #[arg(long, value_name = "PROGRAM", default_value = "python3")]
     pub python: String,
+    /// Seconds the reinstall may take before it is stopped (the environment is then left as it was).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub timeout: u64,
 }
 
 pub(crate) fn run(cmd: RollbackCommand) -> u8 {
@@ -249,6 +252,7 @@ fn ward_run(
     cache: &Path,
     command: &[std::ffi::OsString],
     dir: &Path,
+    limit: std::time::Duration,
 ) -> Result<(i32, String), Usage> {
     let ward = std::env::current_exe().map_err(|e| Usage(format!("cannot find the ward binary: {e}")))?;
     let mut cmd = std::process::Command::new(ward);
@@ -268,7 +272,8 @@ fn ward_run(
         cmd.arg("--db").arg(d);
     }
     cmd.arg("--").args(command);
-    let got = ward_recover::capture::run(&mut cmd, dir, &[]).map_err(|e| Usage(format!("cannot run ward run: {e}")))?;
+    let got = ward_recover::capture::run(&mut cmd, dir, &[], limit)
+        .map_err(|e| Usage(format!("cannot run ward run: {e}")))?;
     Ok((got.status, got.tail))
 }
 
@@ -302,7 +307,14 @@ fn apply_command(args: &ApplyArgs) -> Result<u8, Usage> {
             },
         };
         let done = ward_recover::apply::apply(&plan, &with, |command, dir| {
-            ward_run(common, &cache, command, dir).map_err(|Usage(m)| RecoverError::Usage(m))
+            ward_run(
+                common,
+                &cache,
+                command,
+                dir,
+                std::time::Duration::from_secs(args.timeout),
+            )
+            .map_err(|Usage(m)| RecoverError::Usage(m))
         })?;
         applied = Some(done);
         Ok(crate::EXIT_ALLOW)
