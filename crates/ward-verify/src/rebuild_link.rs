@@ -22,6 +22,9 @@ use ward_core::{Fact, Rebuild, RebuildOutcome, SignerIdentity};
 /// The build type a link's facts carry.
 pub const IN_TOTO_LINK: &str = "https://in-toto.io/link/v0.9";
 
+/// Most signatures checked on one link (rebuilderd writes one).
+const MAX_SIGNATURES: usize = 16;
+
 /// Whether a JSON value looks like an in-toto metablock holding a link.
 pub(crate) fn is_link(v: &Value) -> bool {
     v.get("signed").and_then(|s| s.get("_type")).and_then(Value::as_str) == Some("link")
@@ -65,6 +68,12 @@ pub fn verify(
         .get("signatures")
         .and_then(Value::as_array)
         .ok_or_else(|| RebuildError::Malformed("the link's `signatures` is not a list".into()))?;
+    if signatures.len() > MAX_SIGNATURES {
+        return Err(RebuildError::Malformed(format!(
+            "the link has {} signatures; ward checks at most {MAX_SIGNATURES}",
+            signatures.len()
+        )));
+    }
     let message = canonical_json(signed)?;
     let mut fingerprints: Vec<String> = Vec::new();
     for sig in signatures {
