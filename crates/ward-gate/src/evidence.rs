@@ -130,10 +130,29 @@ pub struct Evidence {
     /// before it (publish times, publishers, attestation flags), for the
     /// cooldown and history rules; the proxy fills it in.
     pub release: Option<ward_policy::release::RegistryReleases>,
+    /// Attestations of earlier releases the registry lists with
+    /// provenance, fetched so the history rules learn where they were built.
+    pub baseline: Vec<BaselineAttestations>,
     /// What the registry's listing says earlier versions did at install
     /// (install scripts, dependencies), for the risky-change rules when ward
     /// allowed no earlier release itself; the proxy fills it in.
     pub registry_traits: Option<std::sync::Arc<crate::risky::RegistryBaseline>>,
+}
+
+/// An earlier release's attestations (npm `dist.attestations`), to be
+/// verified against the digest the registry lists for it.
+#[derive(Clone, Debug)]
+pub struct BaselineAttestations {
+    /// The fetched file (absent when `fetch_error` says why).
+    pub source: EvidenceSource,
+    /// The earlier release, with its version.
+    pub package: ward_core::PackageId,
+    /// Its file name.
+    pub file_name: String,
+    /// Its sha512 as the registry lists it, hex.
+    pub sha512: String,
+    /// Why the attestations could not be fetched, if they could not.
+    pub fetch_error: Option<String>,
 }
 
 /// One of npm's `dist.signatures`, with the `dist.integrity` it covers.

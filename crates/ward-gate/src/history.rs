@@ -8,8 +8,9 @@
 //! package; what was compared is recorded with the decision.
 
 use crate::Gate;
-use ward_core::Artifact;
-use ward_policy::release::{ProvenanceSource, RecordedRelease, RegistryReleases, ReleaseHistory};
+use crate::evidence::{BaselineAttestations, Loaded};
+use ward_core::{Artifact, Fact};
+use ward_policy::release::{FetchedProvenance, ProvenanceSource, RecordedRelease, RegistryReleases, ReleaseHistory};
 
 impl Gate {
     /// The history the policy's cooldown and history rules compare for this
@@ -19,6 +20,7 @@ impl Gate {
         &self,
         artifact: &Artifact,
         registry: Option<&RegistryReleases>,
+        baseline: &[BaselineAttestations],
     ) -> Option<ReleaseHistory> {
         let id = &artifact.id;
         if !self.policy.wants_release_metadata(id) {
@@ -69,6 +71,77 @@ impl Gate {
                 Err(e) => history.recorded_unreadable = Some(e.to_string()),
             }
         }
+        if window > 0 {
+            history.fetched = baseline.iter().map(|b| self.baseline_provenance(b)).collect();
+        }
         Some(history)
+    }
+
+    /// Where an earlier release was built, from its attestations verified
+    /// against the digest the registry lists for it (the same verification
+    /// as the artifact's own), or why that could not be learnt.
+    fn baseline_provenance(&self, b: &BaselineAttestations) -> FetchedProvenance {
+        let mut out = FetchedProvenance {
+            version: b.package.version.clone().unwrap_or_default(),
+            evidence: b.source.label.clone(),
+            provenance: None,
+            unverified: None,
+        };
+        if let Some(e) = &b.fetch_error {
+            out.unverified = Some(format!("could not be fetched: {e}"));
+            return out;
+        }
+        let sha512: Option<[u8; 64]> = hex::decode(&b.sha512).ok().and_then(|v| v.try_into().ok());
+        let Some(sha512) = sha512 else {
+            out.unverified = Some("the registry lists no sha512 for it".into());
+            return out;
+        };
+        let file = match Loaded::read(&b.source) {
+            Ok(Loaded::Read(file)) => file,
+            Ok(Loaded::Refused { reason, .. }) => {
+                out.unverified = Some(reason.message);
+                return out;
+            }
+            Err(e) => {
+                out.unverified = Some(e.to_string());
+                return out;
+            }
+        };
+        let ctx = ward_verify::AttestationContext {
+            root: &self.trust_root,
+            keys: &[],
+            registry_keys: &self.registry_keys,
+            // Bound by the sha512 the registry lists (npm subjects carry no sha256).
+            artifact: ward_verify::ArtifactRef {
+                sha256: [0; 32],
+                sha512: Some(sha512),
+                path: None,
+            },
+            package: &b.package,
+            file_name: &b.file_name,
+            signer: None,
+        };
+        let mut errors = Vec::new();
+        for r in ward_verify::attestation::verify_evidence(&file, &ctx) {
+            match r.outcome {
+                Ok(facts) => {
+                    if let Some(p) = facts.iter().find_map(|f| match f {
+                        Fact::Provenance { provenance, .. } => Some(ProvenanceSource::of(provenance)),
+                        _ => None,
+                    }) {
+                        out.provenance.get_or_insert(p);
+                    }
+                }
+                Err(e) => errors.push(format!("{}: {e}", r.label)),
+            }
+        }
+        if !errors.is_empty() {
+            // Any item that fails (forged or about other bytes): nothing from this file counts.
+            out.provenance = None;
+            out.unverified = Some(errors.join("; "));
+        } else if out.provenance.is_none() {
+            out.unverified = Some("no provenance statement among its attestations".into());
+        }
+        out
     }
 }

@@ -30,7 +30,7 @@ mod record;
 pub mod risky;
 pub mod scan;
 
-pub use evidence::{Evidence, EvidenceSource, ExpectedDigest, NpmRegistrySignature};
+pub use evidence::{BaselineAttestations, Evidence, EvidenceSource, ExpectedDigest, NpmRegistrySignature};
 pub use gate::Gate;
 pub use pins::RecordedAllows;
 pub use record::{RecordFailed, Recorded};

@@ -46,7 +46,7 @@ impl Gate {
         evidence: &Evidence,
         now: jiff::Timestamp,
     ) -> Result<Evaluation, GateError> {
-        let listed = evidence.release.as_ref();
+        let (listed, baseline) = (evidence.release.as_ref(), evidence.baseline.as_slice());
         let registry_traits = evidence.registry_traits.clone();
         let Verified {
             artifact,
@@ -65,7 +65,7 @@ impl Gate {
         let risky = self.risky_input(&artifact, traits.as_ref(), registry_traits.as_deref());
         let (report, notes) = self.observe_and_triage(report, now)?;
         checks.push(crate::scan::freshness_check(self, now));
-        let release = self.release_history(&artifact, listed);
+        let release = self.release_history(&artifact, listed, baseline);
         // The one decider: the configured policy, else the built-in one.
         let mut decision = self.policy.decide(&DecisionInput {
             artifact: &artifact,
@@ -75,8 +75,8 @@ impl Gate {
             notes: &notes,
             fail_on: self.advisories.as_ref().and_then(|(_, f)| *f),
             keyless_checked,
-            risky: risky.as_ref(),
             release: release.as_ref(),
+            risky: risky.as_ref(),
         });
         if let Some(history) = self.rebuild_history(&artifact) {
             self.policy
@@ -93,8 +93,8 @@ impl Gate {
             evidence,
             findings: report.findings,
             time: now,
-            traits,
             release,
+            traits,
         })
     }
 
@@ -345,8 +345,8 @@ mod tests {
             notes: &[],
             fail_on: None,
             keyless_checked: true,
-            risky: None,
             release: None,
+            risky: None,
         })
     }
 

@@ -137,6 +137,11 @@ fn window(history: &ReleaseHistory, this: &str, size: usize) -> Vec<Earlier> {
             }),
         }
     }
+    for f in &history.fetched {
+        if let (Some(e), Some(p)) = (out.iter_mut().find(|e| e.version == f.version), &f.provenance) {
+            e.verified = e.verified.take().or_else(|| Some(p.clone()));
+        }
+    }
     // Newest first by publish time; releases with none (ledger-only) by entry, after.
     out.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| b.index.cmp(&a.index)));
     out.truncate(size);
@@ -246,7 +251,26 @@ impl HistoryRule {
                     .iter()
                     .filter_map(|e| e.verified.as_ref().map(|s| (e, s)))
                     .collect();
-                if !baseline.is_empty() && !mine.iter().any(|m| baseline.iter().any(|(_, s)| *s == m)) {
+                // A listed provenance that was fetched and did not verify: no
+                // baseline can be trusted for the comparison (fail closed).
+                let unverified = h
+                    .fetched
+                    .iter()
+                    .find(|f| f.unverified.is_some() && earlier.iter().any(|e| e.version == f.version));
+                if let (true, Some(f)) = (baseline.is_empty(), unverified) {
+                    fail(
+                        prov_mode,
+                        ReasonCode::ReleaseHistoryUnknown,
+                        self.provenance_regression.line,
+                        format!(
+                            "the provenance the registry lists for {} {} ({}) did not verify: {}; the source of {id} cannot be compared",
+                            id.full_name(),
+                            f.version,
+                            f.evidence,
+                            f.unverified.as_deref().unwrap_or_default()
+                        ),
+                    );
+                } else if !baseline.is_empty() && !mine.iter().any(|m| baseline.iter().any(|(_, s)| *s == m)) {
                     let before: Vec<String> = baseline
                         .iter()
                         .map(|(e, s)| format!("{}: {}", e.name(), s.describe()))

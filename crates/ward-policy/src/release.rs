@@ -172,4 +172,25 @@ pub struct ReleaseHistory {
     pub recorded_unreadable: Option<String>,
     /// Whether a ledger was consulted at all.
     pub ledger: bool,
+    /// Provenance of earlier releases that the registry lists, fetched and
+    /// verified with this decision (the newest such release in the window,
+    /// when the proxy could find its attestations).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fetched: Vec<FetchedProvenance>,
+}
+
+/// The verified provenance of an earlier release, fetched from the
+/// registry's attestations for it (bound to its listed digest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FetchedProvenance {
+    /// The earlier release.
+    pub version: String,
+    /// Where the attestations came from.
+    pub evidence: String,
+    /// Where it was built, if its provenance verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ProvenanceSource>,
+    /// Why its provenance did not verify, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
 }

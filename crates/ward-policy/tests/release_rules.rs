@@ -8,7 +8,8 @@ use jiff::Timestamp;
 use std::path::Path;
 use ward_core::{Artifact, ArtifactKind, Check, CheckKind, Digests, Fact, Provenance, SignerIdentity};
 use ward_policy::release::{
-    MetaField, MetaProblem, ProvenanceSource, RecordedRelease, RegistryReleases, ReleaseHistory, ReleaseMeta,
+    FetchedProvenance, MetaField, MetaProblem, ProvenanceSource, RecordedRelease, RegistryReleases, ReleaseHistory,
+    ReleaseMeta,
 };
 use ward_policy::{DecisionInput, DiagnosticCode, Policy};
 
@@ -426,4 +427,39 @@ fn the_cooldown_denies_at_its_own_level_whatever_the_mode_and_can_be_set_to_warn
     let id: ward_core::PackageId = "pkg:npm/a@1.0.0".parse().unwrap();
     assert!(warn_mode.listing_hold(&id, &h, now).is_some());
     assert!(lenient.listing_hold(&id, &h, now).is_none());
+}
+
+#[test]
+fn listed_provenance_that_does_not_verify_leaves_no_baseline_to_compare_a_source_with() {
+    let p = history_policy();
+    let now = t("2026-03-10T00:00:00Z");
+    let mut h = ReleaseHistory {
+        registry: Some(registry(
+            meta("1.2.0", "2026-03-05T00:00:00Z", "alice", true),
+            vec![meta("1.1.0", "2026-02-01T00:00:00Z", "alice", true)],
+        )),
+        ledger: true,
+        fetched: vec![FetchedProvenance {
+            version: "1.1.0".into(),
+            evidence: "https://registry.invalid/-/npm/v1/attestations/a@1.1.0".into(),
+            provenance: None,
+            unverified: Some("signature-invalid".into()),
+        }],
+        ..ReleaseHistory::default()
+    };
+    let mine = [
+        signed(),
+        provenance("https://github.com/o/r", ".github/workflows/release.yml"),
+    ];
+    let found = decide(&p, "pkg:npm/a@1.2.0", &mine, Some(&h), now);
+    assert_eq!(codes(&found, ""), ["deny release-history-unknown"], "{found:?}");
+    // Verified, it is the baseline: another repository is a source change.
+    h.fetched[0].provenance = Some(ProvenanceSource {
+        repository: Some("https://github.com/o/elsewhere".into()),
+        workflow: Some(".github/workflows/release.yml".into()),
+        builder: Some("https://github.com/actions/runner/github-hosted".into()),
+    });
+    h.fetched[0].unverified = None;
+    let found = decide(&p, "pkg:npm/a@1.2.0", &mine, Some(&h), now);
+    assert_eq!(codes(&found, ""), ["deny provenance-source-changed"], "{found:?}");
 }

@@ -217,6 +217,7 @@ pub async fn download(State(proxy): State<Arc<Proxy>>, Path((name, version)): Pa
         index_digests: vec![("sha256", cksum)],
         attestations: Vec::new(),
         npm_signatures: Vec::new(),
+        baseline: Vec::new(),
         upstream_host: dl_host,
         release,
         registry_traits: None,

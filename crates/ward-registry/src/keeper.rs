@@ -71,9 +71,25 @@ pub struct ArtifactRequest {
     /// What the listing says about this release and earlier ones (publish
     /// times, publishers, attestation flags), when the policy reads it.
     pub release: Option<ward_policy::release::RegistryReleases>,
+    /// Attestations of an earlier release the listing says carried
+    /// provenance, for the history rules to learn where it was built.
+    pub baseline: Vec<BaselineRequest>,
     /// What the listing says earlier versions did at install, when the
     /// policy compares releases (risky-change rules).
     pub registry_traits: Option<Arc<ward_gate::risky::RegistryBaseline>>,
+}
+
+/// An earlier release's attestations to fetch and verify with a decision.
+#[derive(Clone, Debug)]
+pub struct BaselineRequest {
+    /// Where its attestations are (on the upstream's host).
+    pub source: Source,
+    /// The earlier release, with its version.
+    pub package: PackageId,
+    /// Its file name.
+    pub file_name: String,
+    /// Its sha512 as the listing gives it, hex.
+    pub sha512: String,
 }
 
 /// The gatekeeper, shared by every request.
@@ -236,6 +252,18 @@ impl Keeper {
             ..Default::default()
         };
         policy.listing_hold(id, &history, self.now())
+    }
+
+    /// The largest `history.window` of the scopes that apply (0: no history rule).
+    pub fn history_window(&self, id: &PackageId) -> usize {
+        self.gate.policy().map_or(0, |p| {
+            p.scopes_for(id)
+                .iter()
+                .filter_map(|s| s.history.as_ref())
+                .map(|h| usize::try_from(h.window.value).unwrap_or(usize::MAX))
+                .max()
+                .unwrap_or(0)
+        })
     }
 
     /// Whether the policy reads release metadata for this package.
@@ -543,6 +571,22 @@ impl Keeper {
             registry_traits: req.registry_traits.clone(),
             ..Evidence::default()
         };
+        for (i, b) in req.baseline.iter().enumerate() {
+            let dest = spool.path().join(format!("baseline-{i}.npm-attestations.json"));
+            let fetching = Instant::now();
+            let got = self
+                .fetcher
+                .may_fetch(&b.source, host)
+                .and_then(|()| self.fetcher.spool_evidence(&b.source, &dest));
+            detail.upstream += fetching.elapsed();
+            evidence.baseline.push(ward_gate::BaselineAttestations {
+                source: ward_gate::EvidenceSource::new(dest, b.source.to_string()),
+                package: b.package.clone(),
+                file_name: b.file_name.clone(),
+                sha512: b.sha512.clone(),
+                fetch_error: got.err().map(|e| e.to_string()),
+            });
+        }
         for (source, name) in &req.attestations {
             let dest = spool.path().join(name);
             let fetching = Instant::now();

@@ -296,6 +296,44 @@ fn hold_back(proxy: &Proxy, name: &str, doc: &mut Value, releases: &crate::relea
     }
 }
 
+/// The attestations of the newest earlier release in the history window
+/// that the packument lists with provenance, when a history rule applies:
+/// the gate verifies them against that release's listed sha512 and learns
+/// where it was built, so a first sight of a package can still tell a
+/// release built elsewhere. Nothing when the tarball is no longer
+/// remembered or its attestations are not on the upstream's host.
+fn baseline(
+    proxy: &Proxy,
+    name: &str,
+    version: &str,
+    releases: &crate::release_meta::PackageReleases,
+) -> Vec<crate::keeper::BaselineRequest> {
+    let window = proxy
+        .keeper
+        .history_window(&PackageId::npm(name, Some(version.to_string())));
+    if window == 0 {
+        return Vec::new();
+    }
+    let listed = releases.for_version(version);
+    let Some(earlier) = listed.earlier.iter().take(window).find(|m| m.provenance) else {
+        return Vec::new();
+    };
+    let base = name.rsplit('/').next().unwrap_or(name);
+    let file = format!("{base}-{}.tgz", earlier.version);
+    let Some(entry) = proxy.npm_tarballs.get(&(name.to_string(), file.clone())) else {
+        return Vec::new();
+    };
+    match (entry.attestations, entry.sha512) {
+        (Some(source), Some(sha512)) => vec![crate::keeper::BaselineRequest {
+            source,
+            package: PackageId::npm(name, Some(earlier.version.clone())),
+            file_name: file,
+            sha512,
+        }],
+        _ => Vec::new(),
+    }
+}
+
 fn registry_signatures(dist: &serde_json::Map<String, Value>) -> Vec<ward_gate::NpmRegistrySignature> {
     let Some(integrity) = dist.get("integrity").and_then(|i| i.as_str()) else {
         return Vec::new();
@@ -417,6 +455,11 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             .collect(),
         upstream_host: proxy.upstreams.npm.as_ref().and_then(Upstream::host),
         npm_signatures: entry.signatures.clone(),
+        baseline: entry
+            .releases
+            .as_ref()
+            .map(|r| baseline(&proxy, &name, &entry.version, r))
+            .unwrap_or_default(),
         release: entry.releases.as_ref().map(|r| r.for_version(&entry.version)),
         registry_traits: entry.registry_traits.clone(),
     };

@@ -632,6 +632,7 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
             .map(|u| (Source::Url(u.clone()), format!("{dist}.provenance.json")))
             .collect(),
         npm_signatures: Vec::new(),
+        baseline: Vec::new(),
         upstream_host: proxy.upstreams.pypi.as_ref().and_then(Upstream::host),
         release: entry
             .releases

@@ -364,6 +364,25 @@ fn npm_release_without_the_provenance_its_predecessor_carried_is_a_provenance_re
         refused.contains("https://github.com/ramonpetgrave64/gundam-visor .github/workflows/npm-publish.yml"),
         "{refused}"
     );
+    drop(proxy);
+
+    // A proxy that never saw 1.0.1: the packument says it carried provenance,
+    // and its attestations, fetched and verified against its listed sha512,
+    // say from where.
+    let proxy = start_proxy_with_env(
+        &dir.path().join("fresh"),
+        &args,
+        &[("WARD_TEST_NOW", "2024-08-01T00:00:00Z")],
+    );
+    let out = npm(&proxy.base, &dir.path().join("third"), "gundam-visor@1.0.2");
+    assert!(!out.ok, "{}", out.text);
+    let refused = get(&proxy.base, "/npm/gundam-visor/-/gundam-visor-1.0.2.tgz");
+    assert!(refused.contains("provenance-regression"), "{refused}");
+    assert!(!refused.contains("ledger entry"), "{refused}");
+    assert!(
+        refused.contains("(from https://github.com/ramonpetgrave64/gundam-visor .github/workflows/npm-publish.yml"),
+        "{refused}"
+    );
 }
 
 fn pip(base: &str, target: &Path, requirement: &str) -> crate::proxy::Output {
