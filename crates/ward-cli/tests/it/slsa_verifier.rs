@@ -14,8 +14,12 @@
 use crate::common::{TestContext, shared};
 use std::path::Path;
 
-/// (name as in slsa-verifier, artifact, --source-uri, --builder-id, expected reason; `None` = verified).
-const CASES: &[(&str, &str, &str, Option<&str>, Option<&str>)] = &[
+/// One row: (name as in slsa-verifier, artifact, --source-uri, --builder-id,
+/// expected reason; `None` = verified).
+type Case = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>);
+
+/// slsa-verifier's rows.
+const CASES: &[Case] = &[
     (
         "valid npm CLI builder",
         "supreme-googles-cli-v02-tag.tgz",
