@@ -23,7 +23,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::cmp::Ordering;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use ward_core::{ArchiveTraits, Artifact, ArtifactKind, PackageId};
+use ward_core::{ArchiveTraits, Artifact, ArtifactKind, Ecosystem, PackageId};
 use ward_policy::{Baseline, EarlierRelease, RiskyInput};
 use ward_scan::version::VersionScheme;
 
@@ -255,27 +255,57 @@ impl ReleaseTraits {
 pub struct RegistryBaseline {
     /// The document it was read from (`the npm packument`).
     pub source: String,
-    /// Version and traits, in the listing's order.
-    pub versions: Vec<(String, ArchiveTraits)>,
+    /// Version and traits, in the ecosystem's version order (see
+    /// [`RegistryBaseline::new`]).
+    versions: Vec<(String, ArchiveTraits)>,
+    /// The ecosystem whose order `versions` follow.
+    ecosystem: Option<Ecosystem>,
 }
 
 impl RegistryBaseline {
+    /// A baseline of these versions, put in the ecosystem's order once (so
+    /// each artifact's lookup parses a handful of versions, not the whole
+    /// listing); versions that order cannot read are left out.
+    pub fn new(source: &str, ecosystem: Ecosystem, versions: Vec<(String, ArchiveTraits)>) -> Self {
+        let Some(scheme) = VersionScheme::for_ecosystem(ecosystem) else {
+            return Self::default();
+        };
+        let mut parsed: Vec<(ward_scan::version::Version, String, ArchiveTraits)> = versions
+            .into_iter()
+            .filter_map(|(v, t)| Some((scheme.parse(&v).ok()?, v, t)))
+            .collect();
+        parsed.sort_by(|a, b| a.0.compare(&b.0).unwrap_or(Ordering::Equal));
+        Self {
+            source: source.to_string(),
+            versions: parsed.into_iter().map(|(_, v, t)| (v, t)).collect(),
+            ecosystem: Some(ecosystem),
+        }
+    }
+
+    /// How many versions it holds.
+    pub fn len(&self) -> usize {
+        self.versions.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty()
+    }
+
     /// The nearest version below the artifact's, in its ecosystem's order.
     pub fn earlier(&self, artifact: &Artifact) -> Option<EarlierRelease> {
+        if self.ecosystem != Some(artifact.id.ecosystem) {
+            return None;
+        }
         let scheme = VersionScheme::for_ecosystem(artifact.id.ecosystem)?;
         let current = scheme.parse(artifact.id.version.as_deref()?).ok()?;
-        let mut best: Option<(ward_scan::version::Version, &String, &ArchiveTraits)> = None;
-        for (v, traits) in &self.versions {
-            let Ok(parsed) = scheme.parse(v) else { continue };
-            if parsed.compare(&current) == Some(Ordering::Less)
-                && best
-                    .as_ref()
-                    .is_none_or(|(b, _, _)| parsed.compare(b) == Some(Ordering::Greater))
-            {
-                best = Some((parsed, v, traits));
-            }
-        }
-        best.map(|(_, version, traits)| EarlierRelease {
+        let below = self.versions.partition_point(|(v, _)| {
+            scheme
+                .parse(v)
+                .is_ok_and(|p| p.compare(&current) == Some(Ordering::Less))
+        });
+        let (version, traits) = self.versions.get(below.checked_sub(1)?)?;
+        Some(EarlierRelease {
             version: version.clone(),
             traits: traits.clone(),
             baseline: Baseline::Registry(self.source.clone()),

@@ -425,16 +425,17 @@ fn a_malicious_record_listing_a_file_inside_the_archive_matches_by_that_file() {
 
 fn listed(versions: &[(&str, &Path)]) -> ward_gate::risky::RegistryBaseline {
     // What a packument would say: each version's own manifest.
-    ward_gate::risky::RegistryBaseline {
-        source: "the npm packument".into(),
-        versions: versions
+    ward_gate::risky::RegistryBaseline::new(
+        "the npm packument",
+        ward_core::Ecosystem::Npm,
+        versions
             .iter()
             .map(|(v, p)| {
                 let id = ward_identify::identify(p, &ward_identify::Options::default()).unwrap();
                 ((*v).to_string(), id.traits.unwrap())
             })
             .collect(),
-    }
+    )
 }
 
 #[test]

@@ -66,10 +66,7 @@ pub fn npm(doc: &Value) -> RegistryBaseline {
                 .collect()
         })
         .unwrap_or_default();
-    RegistryBaseline {
-        source: "the npm packument".into(),
-        versions,
-    }
+    RegistryBaseline::new("the npm packument", ward_core::Ecosystem::Npm, versions)
 }
 
 #[cfg(test)]
@@ -84,8 +81,23 @@ mod tests {
             "1.0.2": {"scripts": "not an object", "dependencies": ["not", "a", "map"]},
         }});
         let b = npm(&doc);
-        assert_eq!(b.versions.len(), 3);
-        let v = |n: &str| &b.versions.iter().find(|(v, _)| v == n).unwrap().1;
+        assert_eq!(b.len(), 3);
+        let at = |v: &str| {
+            let a = ward_core::Artifact {
+                id: ward_core::PackageId::npm("x", Some(v.to_string())),
+                kind: ward_core::ArtifactKind::NpmTarball,
+                file_name: "x.tgz".into(),
+                size: 0,
+                digests: ward_core::Digests::of(b""),
+                license: None,
+            };
+            b.earlier(&a).unwrap().traits
+        };
+        let v = |n: &str| match n {
+            "1.0.0" => at("1.0.1"),
+            "1.0.1" => at("1.0.2"),
+            _ => at("1.0.3"),
+        };
         assert_eq!(
             v("1.0.0").install_hooks(),
             [("postinstall".to_string(), "node a.js".to_string())]
