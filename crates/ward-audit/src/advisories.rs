@@ -1,9 +1,9 @@
 //! Today's advisories against the decisions that allowed what is
 //! installed. Matching is ward-scan's ([`ward_scan::scan`], by version and
-//! by artifact digest for malicious records); silencing and deadlines are
-//! the policy's ([`ward_policy::Policy::triage`]: exceptions, VEX,
-//! `[[allow]]`, `[remediation]`), with first sightings kept in the
-//! first-seen store as `ward scan` keeps them.
+//! by artifact digest for malicious records); first sightings and triage go
+//! through the gate's one step ([`ward_gate::scan::observe_and_triage`]),
+//! so silencing and deadlines (exceptions, VEX, `[[allow]]`,
+//! `[remediation]`) are judged as `ward scan` and the proxy judge them.
 //!
 //! A match the allowing decision did not weigh (its id and aliases are
 //! not named in the decision's reasons, warnings or audit notes) is
@@ -28,9 +28,12 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// The advisory findings, each with the index of its package in `checked`.
-pub(crate) fn findings(ctx: &AuditContext<'_>, checked: &[Checked]) -> Vec<(usize, AuditFinding)> {
+pub(crate) fn findings(
+    ctx: &AuditContext<'_>,
+    checked: &[Checked],
+) -> Result<Vec<(usize, AuditFinding)>, ward_gate::GateError> {
     let Some(db) = ctx.advisories else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let mut components = Vec::new();
     let mut owner: HashMap<(String, String), usize> = HashMap::new();
@@ -53,13 +56,6 @@ pub(crate) fn findings(ctx: &AuditContext<'_>, checked: &[Checked]) -> Vec<(usiz
         components.push(comp);
     }
     let report = ward_scan::scan(db, &components, Vec::new());
-    let first_seen = match ctx.first_seen {
-        Some(store) => store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .observe(&report.findings, ctx.now),
-        None => Vec::new(),
-    };
     let builtin;
     let policy = match ctx.policy {
         Some(p) => p,
@@ -68,7 +64,8 @@ pub(crate) fn findings(ctx: &AuditContext<'_>, checked: &[Checked]) -> Vec<(usiz
             &builtin
         }
     };
-    let triage = policy.triage(&report.findings, &first_seen, ctx.now);
+    // The same first-seen and triage step as the gate's and `ward scan`'s.
+    let (report, _notes) = ward_gate::scan::observe_and_triage(report, ctx.first_seen, policy, ctx.now)?;
     let mut out = Vec::new();
     for u in &report.unevaluable {
         let Some(&i) = owner
@@ -89,7 +86,7 @@ pub(crate) fn findings(ctx: &AuditContext<'_>, checked: &[Checked]) -> Vec<(usiz
             ),
         ));
     }
-    for (finding, status) in report.findings.iter().zip(&triage.statuses) {
+    for ward_core::TriagedFinding { finding, status } in &report.findings {
         let Some(&i) = owner.get(&(finding.package.to_purl(), finding.source.clone())) else {
             continue;
         };
@@ -167,5 +164,5 @@ pub(crate) fn findings(ctx: &AuditContext<'_>, checked: &[Checked]) -> Vec<(usiz
             ));
         }
     }
-    out
+    Ok(out)
 }

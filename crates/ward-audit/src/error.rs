@@ -24,4 +24,8 @@ pub enum AuditError {
     /// The ledger cannot be read.
     #[error(transparent)]
     Ledger(#[from] ward_ledger::LedgerError),
+    /// The advisory findings could not be triaged (the first-seen store
+    /// could not be updated).
+    #[error("advisories: {0}")]
+    Triage(#[from] ward_gate::GateError),
 }

@@ -291,7 +291,7 @@ pub fn audit(paths: &[PathBuf], context: &AuditContext<'_>) -> Result<AuditRepor
     let mut checked = check_all(context, jobs, &locks, &envs);
     python_extras(context, &envs, &mut checked);
     let mut extra: Vec<Vec<AuditFinding>> = vec![Vec::new(); checked.len()];
-    for (i, f) in crate::advisories::findings(context, &checked) {
+    for (i, f) in crate::advisories::findings(context, &checked)? {
         extra[i].push(f);
     }
     let mut report = AuditReport {

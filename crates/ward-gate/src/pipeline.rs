@@ -256,19 +256,7 @@ impl Gate {
         report: ward_core::ScanReport,
         now: jiff::Timestamp,
     ) -> Result<(ward_core::TriagedReport, Vec<Reason>), GateError> {
-        let first_seen = match &self.first_seen {
-            Some(store) => {
-                let mut store = store
-                    .lock()
-                    .map_err(|e| GateError::FirstSeen(format!("a previous writer panicked ({e})")))?;
-                let seen = store.observe(&report.findings, now);
-                store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
-                seen
-            }
-            None => Vec::new(),
-        };
-        let triage = self.policy.triage(&report.findings, &first_seen, now);
-        Ok((report.triaged(triage.statuses), triage.notes))
+        crate::scan::observe_and_triage(report, self.first_seen.as_deref(), &self.policy, now)
     }
 
     fn check_bundle(

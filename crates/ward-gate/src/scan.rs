@@ -137,6 +137,32 @@ impl Gate {
     }
 }
 
+/// First-seen, then triage, of a scan report: the one sequence every entry
+/// point that scans runs after matching (the gate's scan stage, `ward scan`,
+/// `ward audit`, rollback plans). First sightings are recorded and saved
+/// (so remediation deadlines count from the first time any of them saw a
+/// finding); the policy then silences and dates, and never edits findings.
+pub fn observe_and_triage(
+    report: ward_core::ScanReport,
+    first_seen: Option<&std::sync::Mutex<ward_scan::FirstSeenStore>>,
+    policy: &ward_policy::Policy,
+    now: jiff::Timestamp,
+) -> Result<(ward_core::TriagedReport, Vec<Reason>), GateError> {
+    let seen = match first_seen {
+        Some(store) => {
+            let mut store = store
+                .lock()
+                .map_err(|e| GateError::FirstSeen(format!("a previous writer panicked ({e})")))?;
+            let seen = store.observe(&report.findings, now);
+            store.save().map_err(|e| GateError::FirstSeen(e.to_string()))?;
+            seen
+        }
+        None => Vec::new(),
+    };
+    let triage = policy.triage(&report.findings, &seen, now);
+    Ok((report.triaged(triage.statuses), triage.notes))
+}
+
 /// SBOM predicate types whose verified statements are scanned.
 const SBOM_PREDICATES: &[&str] = &["https://cyclonedx.org/bom", "https://spdx.dev/Document"];
 
