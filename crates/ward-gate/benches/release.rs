@@ -158,6 +158,45 @@ fn main() {
         r * 1e3,
         (r - p) * 1e3
     );
+    // A proxy's first sight of a package whose packument lists an earlier
+    // release with provenance: that release's real npm attestations verified
+    // too (the ledger knows no source for it: a fresh ledger).
+    let a = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/npm-attestations");
+    let earlier = a.join("gundam-visor-cli-v1-tag.tgz");
+    let sha512 = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha512::digest(std::fs::read(&earlier).unwrap()))
+    };
+    let with_baseline = Evidence {
+        baseline: vec![ward_gate::BaselineAttestations {
+            source: ward_gate::EvidenceSource::from(a.join("gundam-visor-cli-v1-tag.tgz.json")),
+            package: "pkg:npm/gundam-visor@1.0.1".parse().unwrap(),
+            file_name: "gundam-visor-1.0.1.tgz".into(),
+            sha512,
+            fetch_error: None,
+        }],
+        ..evidence.clone()
+    };
+    let fresh = gate(&format!("{PLAIN}{RULES}"), Some(&dir.path().join("fresh-ledger")));
+    let e = fresh.evaluate_at(&artifact, None, &with_baseline, now).unwrap();
+    assert!(
+        e.release
+            .as_ref()
+            .is_some_and(|r| r.fetched.iter().all(|f| f.provenance.is_some())),
+        "{:?}",
+        e.release
+    );
+    let b = time(seconds / 3.0, || {
+        fresh.evaluate_at(&artifact, None, &with_baseline, now).unwrap();
+    });
+    let known = time(seconds / 3.0, || {
+        rules.evaluate_at(&artifact, None, &with_baseline, now).unwrap();
+    });
+    println!(
+        "cooldown + history rules: first sight (no verified source in the ledger), an earlier release's npm attestations verified as the baseline: {:.3} ms per artifact; with the ledger's source known they are not verified: {:.3} ms",
+        b * 1e3,
+        known * 1e3
+    );
     println!(
         "cooldown + history rules: ledger release-history lookup (indexed) {:.1} µs",
         lookup * 1e6
