@@ -294,6 +294,27 @@ reason_codes! {
     /// A trusted scan attestation reports a finding at or above the threshold.
     ScanAttestationFinding = "scan-attestation-finding",
         "A verified scan attestation by a trusted scanner reports a vulnerability at or above the scope's threshold.";
+    /// An install script (or `binding.gyp`) the earlier release did not have.
+    InstallScriptAdded = "install-script-added",
+        "This release runs an install script (npm `preinstall`, `install` or `postinstall`, or a `binding.gyp` that makes npm run node-gyp) that the earlier release ward allowed did not have, or runs a different command: how the 2025 npm worm and ua-parser-js ran their payloads. Read the script before allowing this version.";
+    /// A dependency added in a patch or minor release.
+    DependencyAddedInPatch = "dependency-added-in-patch",
+        "A patch or minor release added a dependency the earlier release ward allowed did not have (event-stream 3.3.6 added flatmap-stream, axios 1.14.1 added plain-crypto-js). Check the new dependency before allowing this version.";
+    /// A wheel installs a `.pth` file.
+    PthFile = "pth-file",
+        "The wheel installs a `.pth` file into site-packages; Python runs its `import` lines at every interpreter start (how the litellm 1.82.8 payload ran). Allow it only for a package known to need one.";
+    /// An sdist of a pure-Python project.
+    SdistOnly = "sdist-only",
+        "A source distribution of a pure-Python project is being installed: it runs its setup.py or build backend at install, where a wheel would run nothing. Install a wheel, or allow the sdist for this package.";
+    /// A native binary the earlier release did not ship.
+    NativeBinaryAdded = "native-binary-added",
+        "The package ships a native binary (ELF, PE or Mach-O) at a path the earlier release ward allowed did not have. Check where it comes from before allowing this version.";
+    /// No earlier release to compare with.
+    NoEarlierRelease = "no-earlier-release",
+        "A risky-change rule found install scripts or native binaries but ward has allowed no earlier release of the package to compare with, so it cannot say they are new; a warning, and this release becomes the baseline once allowed.";
+    /// The earlier release's traits cannot be read.
+    RiskyChangeUnevaluable = "risky-change-unevaluable",
+        "A risky-change rule could not compare this release with the earlier ones: the release-traits store cannot be read. The rule does not pass; check the store's file in ward's data directory.";
     /// The upstream registry served different bytes than the ledger recorded for this release.
     ReleaseChanged = "release-changed",
         "The registry served different bytes for this package file than the ones already allowed and recorded in the ledger: a republished or tampered release. Investigate before trusting either.";
@@ -342,27 +363,6 @@ reason_codes! {
 }
 
 impl ReasonCode {
-    /// An install script (or `binding.gyp`) the earlier release did not have.
-    InstallScriptAdded = "install-script-added",
-        "This release runs an install script (npm `preinstall`, `install` or `postinstall`, or a `binding.gyp` that makes npm run node-gyp) that the earlier release ward allowed did not have, or runs a different command: how the 2025 npm worm and ua-parser-js ran their payloads. Read the script before allowing this version.";
-    /// A dependency added in a patch or minor release.
-    DependencyAddedInPatch = "dependency-added-in-patch",
-        "A patch or minor release added a dependency the earlier release ward allowed did not have (event-stream 3.3.6 added flatmap-stream, axios 1.14.1 added plain-crypto-js). Check the new dependency before allowing this version.";
-    /// A wheel installs a `.pth` file.
-    PthFile = "pth-file",
-        "The wheel installs a `.pth` file into site-packages; Python runs its `import` lines at every interpreter start (how the litellm 1.82.8 payload ran). Allow it only for a package known to need one.";
-    /// An sdist of a pure-Python project.
-    SdistOnly = "sdist-only",
-        "A source distribution of a pure-Python project is being installed: it runs its setup.py or build backend at install, where a wheel would run nothing. Install a wheel, or allow the sdist for this package.";
-    /// A native binary the earlier release did not ship.
-    NativeBinaryAdded = "native-binary-added",
-        "The package ships a native binary (ELF, PE or Mach-O) at a path the earlier release ward allowed did not have. Check where it comes from before allowing this version.";
-    /// No earlier release to compare with.
-    NoEarlierRelease = "no-earlier-release",
-        "A risky-change rule found install scripts or native binaries but ward has allowed no earlier release of the package to compare with, so it cannot say they are new; a warning, and this release becomes the baseline once allowed.";
-    /// The earlier release's traits cannot be read.
-    RiskyChangeUnevaluable = "risky-change-unevaluable",
-        "A risky-change rule could not compare this release with the earlier ones: the release-traits store cannot be read. The rule does not pass; check the store's file in ward's data directory.";
     /// Codes that say presented evidence is forged or about other bytes:
     /// a signature that does not verify, a statement about another digest,
     /// a payload that is not an in-toto statement, a signature by a key ward

@@ -145,15 +145,7 @@ pub(crate) struct RawScope {
     #[serde(default)]
     pub scan_attestation: Option<Spanned<RawScanAttestation>>,
     #[serde(default)]
-    pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
-    #[serde(default)]
-    pub history: Option<Spanned<crate::history::RawHistory>>,
-    #[serde(default)]
     pub rebuild: Option<Spanned<crate::rebuild::RawRebuildRule>>,
-    #[serde(default)]
-    pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
-    #[serde(default)]
-    pub history: Option<Spanned<crate::history::RawHistory>>,
     #[serde(default)]
     pub deny_new_install_scripts: Option<Spanned<crate::risky::RawLevel>>,
     #[serde(default)]
@@ -164,6 +156,10 @@ pub(crate) struct RawScope {
     pub deny_setup_py_only: Option<Spanned<crate::risky::RawLevel>>,
     #[serde(default)]
     pub native_binaries: Option<Spanned<crate::risky::RawLevel>>,
+    #[serde(default)]
+    pub cooldown: Option<Spanned<crate::cooldown::RawCooldown>>,
+    #[serde(default)]
+    pub history: Option<Spanned<crate::history::RawHistory>>,
 }
 
 #[derive(Debug, Deserialize)]

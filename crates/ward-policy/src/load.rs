@@ -634,14 +634,6 @@ impl Loader {
             Some(Some(a)) => Some(a),
             None => None,
         };
-        let cooldown = match &s.cooldown {
-            Some(c) => Some(self.cooldown(c, &at("cooldown"))?),
-            None => defaults.cooldown.clone(),
-        };
-        let history = match &s.history {
-            Some(h) => Some(self.history(h, &at("history"))?),
-            None => None,
-        };
         let rebuild = match &s.rebuild {
             Some(r) => Some(self.rebuild_rule(r, &at("rebuild"), rebuilders)?),
             None => None,
@@ -700,8 +692,6 @@ impl Loader {
             }),
             licenses,
             scan_attestation,
-            cooldown,
-            history,
             rebuild,
             cooldown,
             history,

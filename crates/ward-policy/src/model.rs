@@ -267,18 +267,14 @@ pub struct Scope {
     pub licenses: Option<LicensePolicy>,
     /// A required scan attestation.
     pub scan_attestation: Option<ScanAttestationRule>,
-    /// The release cooldown (its own, else the default's).
-    pub cooldown: Option<crate::cooldown::Cooldown>,
-    /// Provenance and publisher history rules.
-    pub history: Option<crate::history::HistoryRule>,
     /// Required independent rebuilds.
     pub rebuild: Option<crate::rebuild::RebuildRule>,
+    /// Risky-change rules (install scripts, dependencies, `.pth` files, native binaries).
+    pub risky: crate::risky::RiskyRules,
     /// The release cooldown (its own, else the default's).
     pub cooldown: Option<crate::cooldown::Cooldown>,
     /// Provenance and publisher history rules.
     pub history: Option<crate::history::HistoryRule>,
-    /// Risky-change rules (install scripts, dependencies, `.pth` files, native binaries).
-    pub risky: crate::risky::RiskyRules,
 }
 
 impl Scope {
