@@ -719,10 +719,20 @@ pub(crate) struct AttestArgs {
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
     /// The predicate, a JSON file.
-    #[arg(long, value_name = "FILE", required_unless_present = "build_inputs", conflicts_with = "build_inputs")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "build_inputs",
+        conflicts_with = "build_inputs"
+    )]
     pub predicate: Option<PathBuf>,
     /// The predicate type URI (e.g. https://slsa.dev/provenance/v1).
-    #[arg(long = "type", value_name = "URI", required_unless_present = "build_inputs", conflicts_with = "build_inputs")]
+    #[arg(
+        long = "type",
+        value_name = "URI",
+        required_unless_present = "build_inputs",
+        conflicts_with = "build_inputs"
+    )]
     pub predicate_type: Option<String>,
     /// Record the build's inputs instead (see docs/rebuilds.md): toolchain versions, the
     /// lockfile's and config files' digests, allowlisted environment variables, the image.
@@ -818,7 +828,12 @@ pub(crate) struct SlsaArgs {
     #[arg(long, value_name = "URI")]
     pub source_uri: Option<String>,
     /// With --source-uri: the tag the artifact was built from (exact).
-    #[arg(long, value_name = "TAG", requires = "source_uri", conflicts_with = "source_versioned_tag")]
+    #[arg(
+        long,
+        value_name = "TAG",
+        requires = "source_uri",
+        conflicts_with = "source_versioned_tag"
+    )]
     pub source_tag: Option<String>,
     /// With --source-uri: the branch the artifact was built from.
     #[arg(long, value_name = "BRANCH", requires = "source_uri")]

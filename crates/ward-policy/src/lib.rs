@@ -22,18 +22,18 @@ mod evaluate;
 mod file;
 mod hardware;
 mod history;
-mod lifetime;
 pub mod license;
-pub mod release;
+mod lifetime;
 mod load;
 mod model;
 mod nesting;
 mod pattern;
-pub mod rebuild;
 mod pin;
+pub mod rebuild;
 mod rego;
 mod rego_builtins;
 mod rego_deps;
+pub mod release;
 mod risky;
 pub mod rotation;
 pub mod scan_attestation;
@@ -45,17 +45,16 @@ pub use cooldown::Cooldown;
 pub use diagnostic::{Diagnostic, DiagnosticCode, Label, Level};
 pub use duration::{MAX_DURATION, parse_duration, show_duration};
 pub use error::PolicyError;
-pub use history::{HistoryRule, RuleLevel};
 pub use evaluate::{DecisionInput, rego_input};
-pub use lifetime::KeyLifetime;
+pub use history::{HistoryRule, RuleLevel};
 pub use license::{LicenseRule, LicenseVerdict};
+pub use lifetime::KeyLifetime;
 pub use load::MAX_DIAGNOSTICS;
 pub use model::{
     Allow, Defaults, Exception, HardwareKey, LicensePolicy, Located, MAX_TOML_NESTING, Mode, Policy, ProvenanceRule,
     ScanAttestationRule, Scope, TrustedSigner, Unmatched,
 };
 pub use pattern::PackagePattern;
-pub use risky::{Baseline, EarlierRelease, RiskyInput, RiskyRules};
 pub use pin::{Pin, VersionRequirement};
 pub use rego::{
     MAX_CALL_DEPTH as REGO_MAX_CALL_DEPTH, MAX_NESTING as REGO_MAX_NESTING, RegoRules, STACK_SIZE as REGO_STACK_SIZE,
@@ -65,5 +64,6 @@ pub use rego_builtins::{
     MAX_ELEMENTS as REGO_MAX_ELEMENTS, MAX_FORMAT_WIDTH as REGO_MAX_FORMAT_WIDTH, MAX_SHIFT as REGO_MAX_SHIFT,
     MAX_STRING_BYTES as REGO_MAX_STRING_BYTES,
 };
+pub use risky::{Baseline, EarlierRelease, RiskyInput, RiskyRules};
 pub use scan_rules::{DEFAULT_FAIL_ON, EXPIRY_WARNING_DAYS, Triage};
 pub use vex::{VexSet, VexStatement, VexStatus};

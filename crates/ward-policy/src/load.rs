@@ -42,7 +42,8 @@ use ward_verify::{IdentityRule, PublicKey};
 pub const MAX_DIAGNOSTICS: usize = 200;
 
 /// The keys a policy file may have at the top level.
-const TOP_LEVEL: &str = "`version`, `defaults`, `scope`, `exception`, `allow`, `rebuilder`, `pin`, `remediation`, `vex`";
+const TOP_LEVEL: &str =
+    "`version`, `defaults`, `scope`, `exception`, `allow`, `rebuilder`, `pin`, `remediation`, `vex`";
 
 pub(crate) struct Loader {
     index: LineIndex,
@@ -281,7 +282,10 @@ impl Loader {
                 let mut out = Vec::new();
                 for (path, bytes) in files {
                     self.hasher.borrow_mut().update(&bytes);
-                    out.push(crate::rotation::KeyStatement::parse(&bytes, &path.display().to_string())?);
+                    out.push(crate::rotation::KeyStatement::parse(
+                        &bytes,
+                        &path.display().to_string(),
+                    )?);
                 }
                 out
             }

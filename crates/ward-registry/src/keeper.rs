@@ -718,11 +718,13 @@ impl Keeper {
 /// `deny_after`, lifted by `ward advisories update`): such a refusal is
 /// never remembered.
 fn time_bound(reason: &str) -> bool {
-    [ReasonCode::ReleaseTooNew, ReasonCode::AdvisoriesStale].iter().any(|code| {
-        reason
-            .strip_prefix(code.as_str())
-            .is_some_and(|rest| rest.starts_with(':'))
-    })
+    [ReasonCode::ReleaseTooNew, ReasonCode::AdvisoriesStale]
+        .iter()
+        .any(|code| {
+            reason
+                .strip_prefix(code.as_str())
+                .is_some_and(|rest| rest.starts_with(':'))
+        })
 }
 
 fn failed(status: u16, reason: &str) -> Served {

@@ -31,8 +31,8 @@ pub mod provenance;
 pub mod pypi;
 pub mod rebuild;
 pub mod rebuild_link;
-pub mod slsa;
 mod signer;
+pub mod slsa;
 pub mod statement;
 mod trust;
 

@@ -143,8 +143,8 @@ pub(super) fn attest(args: AttestArgs) -> u8 {
         let (predicate_type, predicate) = match (&args.predicate, &args.predicate_type) {
             (Some(path), Some(predicate_type)) => {
                 let bytes = ward_verify::evidence::read_evidence(path)?;
-                let predicate = ward_verify::evidence::parse_json(&bytes)
-                    .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
+                let predicate =
+                    ward_verify::evidence::parse_json(&bytes).map_err(|e| Usage(format!("{}: {e}", path.display())))?;
                 (predicate_type.clone(), predicate)
             }
             _ => {

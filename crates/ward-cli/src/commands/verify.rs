@@ -21,7 +21,12 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
         let mut evidence = Evidence {
             bundles: args.bundle.iter().map(Into::into).collect(),
             signatures: args.signature.iter().map(Into::into).collect(),
-            attestations: args.attestation.iter().chain(&args.provenance).map(Into::into).collect(),
+            attestations: args
+                .attestation
+                .iter()
+                .chain(&args.provenance)
+                .map(Into::into)
+                .collect(),
             rebuilds: args.rebuild.iter().map(Into::into).collect(),
             signer: signer(&args.signer)?,
             ..Evidence::default()
@@ -37,7 +42,12 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
             ..Limits::default()
         };
         let mut gate = Gate::new(root).with_limits(limits);
-        let mut policy = args.policy.as_deref().map(Policy::load).transpose().map_err(policy_invalid)?;
+        let mut policy = args
+            .policy
+            .as_deref()
+            .map(Policy::load)
+            .transpose()
+            .map_err(policy_invalid)?;
         if let Some(expected) = slsa_expectations(&args.slsa) {
             policy
                 .get_or_insert_with(Policy::builtin)

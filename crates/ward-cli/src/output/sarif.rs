@@ -307,7 +307,10 @@ pub(crate) fn audit(w: &mut impl Write, report: &ward_audit::AuditReport) -> io:
         .map(|f| {
             let level = match f.kind {
                 AlertKind::Extra | AlertKind::Unverifiable | AlertKind::Overdue => ResultLevel::Warning,
-                AlertKind::NewlyVulnerable => f.advisory.as_ref().map_or(ResultLevel::Warning, |a| level_of(a.severity)),
+                AlertKind::NewlyVulnerable => f
+                    .advisory
+                    .as_ref()
+                    .map_or(ResultLevel::Warning, |a| level_of(a.severity)),
                 _ => ResultLevel::Error,
             };
             let place = match &f.file {

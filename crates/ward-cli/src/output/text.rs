@@ -86,7 +86,11 @@ pub(crate) fn describe_fact(fact: &Fact) -> String {
             }));
             parts.extend(b.container_image.iter().map(|i| format!("image {i}")));
             parts.extend(b.warnings.iter().map(|w| format!("WARNING: {w}")));
-            format!("build inputs (signed by {}): {}", describe_signer(signer), parts.join("; "))
+            format!(
+                "build inputs (signed by {}): {}",
+                describe_signer(signer),
+                parts.join("; ")
+            )
         }
         other => format!("{other:?}"),
     }

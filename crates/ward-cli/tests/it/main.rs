@@ -7,17 +7,17 @@
 
 mod adversarial;
 mod advisories;
-mod audit;
 mod archives;
 mod archives_differential;
 mod attestations;
+mod audit;
 mod bundles;
 mod common;
 mod completions;
 mod conformance;
 mod diagnostics;
-mod drill;
 mod docs;
+mod drill;
 mod hardware_policy;
 mod init;
 mod key_lifetimes;

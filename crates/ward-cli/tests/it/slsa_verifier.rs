@@ -16,7 +16,13 @@ use std::path::Path;
 
 /// One row: (name as in slsa-verifier, artifact, --source-uri, --builder-id,
 /// expected reason; `None` = verified).
-type Case = (&'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>);
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 /// slsa-verifier's rows.
 const CASES: &[Case] = &[
