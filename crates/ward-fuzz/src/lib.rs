@@ -19,6 +19,7 @@
 
 mod archive;
 mod evidence;
+mod installed;
 pub mod ledger;
 mod policy;
 mod registry;
@@ -29,6 +30,7 @@ pub use archive::{
     cargo_toml, crate_file, npm_package_json, npm_tarball, sdist, sdist_pkg_info, wheel, wheel_metadata,
 };
 pub use evidence::{attestation, certificate, dsse_envelope, sigstore_bundle, trust_material};
+pub use installed::{cargo_checksum, drill_scenario, installed_npm, installed_record};
 pub use ledger::{checkpoint, ledger_files, ledger_record, note_keys, tiles};
 pub use policy::{policy_toml, rego, rego_eval};
 pub use registry::{cargo_index, npm_packument, pypi_simple_html, pypi_simple_json};
@@ -198,6 +200,23 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "cargo_index",
         run: cargo_index,
+    },
+    // Installed packages (ward-audit) and drill scenarios (ward-drill).
+    Target {
+        name: "installed_record",
+        run: installed_record,
+    },
+    Target {
+        name: "installed_npm",
+        run: installed_npm,
+    },
+    Target {
+        name: "cargo_checksum",
+        run: cargo_checksum,
+    },
+    Target {
+        name: "drill_scenario",
+        run: drill_scenario,
     },
 ];
 
