@@ -9,13 +9,22 @@ short=0; [ "${1:-}" = "--short" ] && short=1
 secs=3; mib=1024
 [ $short = 1 ] && { secs=1; mib=64; }
 
+# Each section says how long the one before it took, so the slow ones are
+# easy to find when CI time needs cutting.
+section_start=$SECONDS
+section() {
+  [ -n "${section_name:-}" ] && echo "   ($section_name: $((SECONDS - section_start)) s)"
+  section_start=$SECONDS; section_name=${1%% (*}; section_name=${section_name%%,*}
+  echo "== $1"
+}
+
 cargo build --release -q -p ward-cli
 ward="$CARGO_TARGET_DIR/release/ward"
 example=examples/sigstore-hello/a.txt
 signer=(--certificate-identity-regexp 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/\.github/workflows/.*@refs/heads/main'
         --certificate-oidc-issuer https://token.actions.githubusercontent.com)
 
-echo "== one 'ward verify' of a Sigstore bundle, whole process (goal < 10 ms)"
+section "one 'ward verify' of a Sigstore bundle, whole process (goal < 10 ms)"
 "$ward" verify "$example" "${signer[@]}" >/dev/null
 runs=50
 start=$(date +%s%N)
@@ -26,19 +35,19 @@ if command -v hyperfine >/dev/null; then
   hyperfine -N --warmup 5 --runs $runs "$ward verify $example ${signer[*]}" 2>/dev/null | grep -E "Time|Range" || true
 fi
 
-echo "== bundles verified per second in one process (goal >= 2,000/s on 2 cores)"
+section "bundles verified per second in one process (goal >= 2,000/s on 2 cores)"
 cargo bench -q -p ward-verify --bench bundles -- "$secs" 2>/dev/null | grep bundles
 
-echo "== one artifact through the whole gate with provenance and a TOML+Rego policy (goal < 2 ms)"
+section "one artifact through the whole gate with provenance and a TOML+Rego policy (goal < 2 ms)"
 cargo bench -q -p ward-gate --bench gate -- "$secs" 2>/dev/null | grep gate
 
-echo "== risky-change rules over the gate per artifact (goal: < 0.2 ms added)"
+section "risky-change rules over the gate per artifact (goal: < 0.2 ms added)"
 cargo bench -q -p ward-gate --bench risky -- "$secs" 2>/dev/null | grep risky
 
-echo "== cooldown and history rules over the gate per artifact, ledger of 10,000 decisions (goal: < 0.2 ms added; history lookups indexed)"
+section "cooldown and history rules over the gate per artifact, ledger of 10,000 decisions (goal: < 0.2 ms added; history lookups indexed)"
 cargo bench -q -p ward-gate --bench release -- "$secs" 2>/dev/null | grep "cooldown + history"
 
-echo "== ledger (embedded backend and PostgreSQL; goals: group commit >= 20,000/s embedded and >= 5,000/s PostgreSQL from 64 single appenders; open + one append at 1,000,000 entries within 1.2x of an empty ledger)"
+section "ledger (embedded backend and PostgreSQL; goals: group commit >= 20,000/s embedded and >= 5,000/s PostgreSQL from 64 single appenders; open + one append at 1,000,000 entries within 1.2x of an empty ledger)"
 ledger_args=(); [ $short = 1 ] && ledger_args=(--short)
 WARD_BENCH_POSTGRES_URL="$(scripts/postgres.sh)"
 export WARD_BENCH_POSTGRES_URL
@@ -48,10 +57,10 @@ bench_cache="${XDG_CACHE_HOME:-$HOME/.cache}/ward-bench"
 mkdir -p "$bench_cache"
 WARD_BENCH_DIR="${TMPDIR:-/tmp}" cargo bench -q -p ward-ledger --bench ledger -- "${ledger_args[@]}" --cache "$bench_cache" 2>/dev/null | grep -v "^$"
 
-echo "== group commit through 'ward ledger serve' over HTTP: 1, 8 and 64 keep-alive clients appending one entry each (goal: >= 3,000 acknowledged appends/s with 64)"
+section "group commit through 'ward ledger serve' over HTTP: 1, 8 and 64 keep-alive clients appending one entry each (goal: >= 3,000 acknowledged appends/s with 64)"
 cargo bench -q -p ward-cli --bench serve -- "${ledger_args[@]}" --ward "$ward" 2>/dev/null | grep -v "^$"
 
-echo "== ledger open cost, whole process: one 'ward verify' and 'ward proxy' start against a ledger of 0, 10,000 and 1,000,000 entries (goals: verify within 1.2x of the empty ledger, proxy start < 100 ms at 1,000,000)"
+section "ledger open cost, whole process: one 'ward verify' and 'ward proxy' start against a ledger of 0, 10,000 and 1,000,000 entries (goals: verify within 1.2x of the empty ledger, proxy start < 100 ms at 1,000,000)"
 open_sizes=(0 10000 1000000); [ $short = 1 ] && open_sizes=(0 10000)
 open_data=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench-open-XXXXXX")
 open_ledger() { # size -> the ledger directory
@@ -102,10 +111,10 @@ for n in "${open_sizes[@]}"; do
 done
 rm -rf "$open_data"
 
-echo "== advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
+section "advisory database and scanning (goals: load < 50 ms, 10,000 components < 100 ms)"
 cargo bench -q -p ward-scan --bench scan 2>/dev/null | grep -v "^$"
 
-echo "== registry proxy: cached tarballs vs a static file server, first-install overhead, peak memory on a large artifact, 64 concurrent first installs vs one alone (goal: p99 within 2x)"
+section "registry proxy: cached tarballs vs a static file server, first-install overhead, peak memory on a large artifact, 64 concurrent first installs vs one alone (goal: p99 within 2x)"
 proxy_args=(); [ $short = 1 ] && proxy_args=(--short)
 cargo bench -q -p ward-registry --bench proxy -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
 
@@ -115,7 +124,7 @@ if [ $short = 0 ] && command -v python3 >/dev/null; then
   python3 bench/install_latency.py "$ward" --packages 80 --latency-ms 50 --runs 3
 fi
 
-echo "== ward scan vs cargo-audit, same Cargo.lock and RustSec database, whole process (goal: >= 10x faster)"
+section "ward scan vs cargo-audit, same Cargo.lock and RustSec database, whole process (goal: >= 10x faster)"
 audit_lock=crates/ward-cli/tests/fixtures/audit/Cargo.lock
 rustsec=../shared/testdata/advisories/rustsec
 scan_dir=$(mktemp -d "${TMPDIR:-/tmp}/ward-bench-scan-XXXXXX")
@@ -139,10 +148,10 @@ fi
 unset WARD_DATA_DIR
 rm -rf "$scan_dir"
 
-echo "== ward audit of a 200-distribution Python site and a 1,000-package node_modules (synthetic, allowed through ward verify), next to sha256sum, pip check and npm ls (goal: hashing >= 80% of sha256sum)"
+section "ward audit of a 200-distribution Python site and a 1,000-package node_modules (synthetic, allowed through ward verify), next to sha256sum, pip check and npm ls (goal: hashing >= 80% of sha256sum)"
 bench/audit.sh "$ward"
 
-echo "== SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
+section "SHA-256 throughput on a ${mib} MiB file, next to sha256sum"
 file=$(mktemp "${TMPDIR:-/tmp}/ward-bench-XXXXXX")
 trap 'rm -f "$file"' EXIT
 head -c $((mib << 20)) /dev/urandom > "$file"
@@ -153,3 +162,5 @@ for _ in 1 2 3; do
   t=$(( (e - s) / 1000000 )); [ $t -lt $best ] && best=$t
 done
 awk -v ms=$best -v mib=$mib 'BEGIN { printf "sha256sum (SHA-256 only):        %.2f s for %d MiB = %.0f MiB/s (best of 3)\n", ms / 1000, mib, mib / (ms / 1000) }'
+[ -n "${section_name:-}" ] && echo "   ($section_name: $((SECONDS - section_start)) s)"
+echo "== benchmarks took $SECONDS s"
