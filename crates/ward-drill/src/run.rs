@@ -305,7 +305,7 @@ impl Drill {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let mut n = 0;
         for path in &s.timeline.records {
-            let text = std::fs::read_to_string(s.resolve(path)).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = read_record(&s.resolve(path))?;
             let published = published_of(&text).ok_or_else(|| format!("{}: no `published` time", path.display()))?;
             if published <= at {
                 n += 1;
@@ -340,7 +340,7 @@ impl Drill {
     fn record_times(&self, s: &Scenario) -> Result<Vec<Timestamp>, String> {
         let mut out: Vec<Timestamp> = s.records.iter().map(|r| r.published).collect();
         for path in &s.timeline.records {
-            let text = std::fs::read_to_string(s.resolve(path)).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = read_record(&s.resolve(path))?;
             out.extend(published_of(&text));
         }
         Ok(out)
@@ -631,6 +631,23 @@ fn inline_osv(s: &Scenario, r: &crate::scenario::InlineRecord) -> String {
     }
     record.to_string()
 }
+
+/// A scenario's record file, at most [`MAX_RECORD_BYTES`].
+fn read_record(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut text = String::new();
+    file.take(MAX_RECORD_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if text.len() as u64 > MAX_RECORD_BYTES {
+        return Err(format!("{}: larger than {MAX_RECORD_BYTES} bytes", path.display()));
+    }
+    Ok(text)
+}
+
+/// The largest advisory record a scenario may ship.
+const MAX_RECORD_BYTES: u64 = 1 << 20;
 
 fn published_of(text: &str) -> Option<Timestamp> {
     serde_json::from_str::<serde_json::Value>(text).ok()?["published"]

@@ -341,10 +341,22 @@ impl Scenario {
             if !seen.insert(release.id()) {
                 return Err(format!("release {}: listed twice", release.id()));
             }
-            for (what, path) in [("archive", &release.archive)] {
-                if let Some(p) = path {
-                    inside(p).map_err(|m| format!("release {} {what}: {m}", release.id()))?;
+            // Names and versions become directory and file names in the
+            // upstream layout: nothing that could climb out of it.
+            package_name(self.ecosystem, &release.name).map_err(|m| format!("release {}: {m}", release.id()))?;
+            version_text(&release.version).map_err(|m| format!("release {}: {m}", release.id()))?;
+            let added = release.stand_in.iter().flat_map(|s| &s.add_dependencies);
+            for (name, range) in release.dependencies.iter().chain(added) {
+                package_name(self.ecosystem, name).map_err(|m| format!("release {} dependency: {m}", release.id()))?;
+                if range.len() > 64 {
+                    return Err(format!(
+                        "release {} dependency {name}: a range of at most 64 bytes",
+                        release.id()
+                    ));
                 }
+            }
+            if let Some(p) = &release.archive {
+                inside(p).map_err(|m| format!("release {} archive: {m}", release.id()))?;
             }
             if let Some(removed) = release.removed
                 && removed < release.published
@@ -435,6 +447,46 @@ impl Scenario {
     }
 }
 
+/// A package name as the registry spells it, safe as a directory name:
+/// npm's (an optional `@scope/`, then letters, digits and `._~-`), PyPI's
+/// (letters, digits and `._-`), never starting with `.` or `_`.
+fn package_name(eco: Ecosystem, name: &str) -> Result<(), String> {
+    let part_ok = |p: &str, extra: &[u8]| {
+        !p.is_empty()
+            && p.len() <= 214
+            && p.as_bytes()[0].is_ascii_alphanumeric()
+            && p.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+    };
+    let ok = match eco {
+        Ecosystem::Npm => match name.strip_prefix('@').map(|rest| rest.split_once('/')) {
+            Some(Some((scope, base))) => part_ok(scope, b"._~-") && part_ok(base, b"._~-"),
+            Some(None) => false,
+            None => part_ok(name, b"._~-"),
+        },
+        Ecosystem::Pypi => part_ok(name, b"._-"),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a package name of this ecosystem"))
+    }
+}
+
+/// A version, safe inside a file name (letters, digits and `.+_-`).
+fn version_text(version: &str) -> Result<(), String> {
+    let ok = !version.is_empty()
+        && version.len() <= 64
+        && version.as_bytes()[0].is_ascii_alphanumeric()
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("version {version:?}: letters, digits and .+_- (at most 64)"))
+    }
+}
+
 /// A relative path that stays inside the scenario's directory.
 fn inside(path: &Path) -> Result<(), String> {
     if path.components().all(|c| matches!(c, Component::Normal(_))) && !path.as_os_str().is_empty() {
@@ -516,6 +568,24 @@ install_script = "postinstall"
                 "inside the scenario",
             ),
             (GOOD.replace("name = \"demo\"", "name = \"../x\""), "name"),
+            (
+                GOOD.replace(
+                    "name = \"a\"\nversion = \"1.0.0\"",
+                    "name = \"../../a\"\nversion = \"1.0.0\"",
+                ),
+                "not a package name",
+            ),
+            (
+                GOOD.replace("version = \"1.0.0\"\npublished", "version = \"../1\"\npublished"),
+                "version \"../1\"",
+            ),
+            (
+                GOOD.replace(
+                    "install_script = \"postinstall\"",
+                    "install_script = \"postinstall\"\nadd_dependencies = { \"../x\" = \"1\" }",
+                ),
+                "dependency",
+            ),
             (
                 GOOD.replace("summary = \"s\"", "summary = \"s\"\nextra = 1"),
                 "unknown field",

@@ -20,6 +20,9 @@ pub const MARKER_VARIABLE: &str = "WARD_DRILL_MARKERS";
 /// The largest archive a drill reads (the shipped ones are under 100 KB).
 const MAX_ARCHIVE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The most entries a drill archive may have.
+const MAX_ARCHIVE_ENTRIES: usize = 10_000;
+
 /// The line appended to a stand-in's payload file.
 const PAYLOAD_LINE: &str =
     "/* ward drill stand-in: the compromised release changed this file here; this line does nothing */\n";
@@ -162,6 +165,9 @@ fn read_tgz(release: &str, bytes: &[u8]) -> Result<Vec<TarFile>, BuildError> {
     let mut total = 0u64;
     for entry in archive.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
+        if files.len() >= MAX_ARCHIVE_ENTRIES {
+            return Err(bad(format!("more than {MAX_ARCHIVE_ENTRIES} entries")));
+        }
         if entry.header().entry_type() != tar::EntryType::Regular {
             continue;
         }
