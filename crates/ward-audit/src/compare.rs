@@ -246,6 +246,8 @@ impl Findings {
     ) {
         let walker = walkdir::WalkDir::new(dir)
             .follow_links(false)
+            // Not even when the directory itself is a link.
+            .follow_root_links(false)
             .into_iter()
             .filter_entry(|e| {
                 e.path()

@@ -15,7 +15,6 @@ use crate::fsio::{self, ReadProblem};
 use crate::model::{AlertKind, ArtifactDigest, FileState, Installed};
 use crate::run::Checked;
 use crate::vet::{self, Artifacts};
-use base64::Engine as _;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use ward_core::{Ecosystem, PackageId};
@@ -85,11 +84,9 @@ pub(crate) fn hidden_lock(ctx: &AuditContext<'_>, node_modules: &Path) -> Result
     if let Some(packages) = v["packages"].as_object() {
         for (key, entry) in packages {
             let sha512 = entry["integrity"].as_str().and_then(|sri| {
-                sri.split_whitespace().find_map(|part| {
-                    let b64 = part.strip_prefix("sha512-")?;
-                    let raw = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-                    (raw.len() == 64).then(|| hex::encode(raw))
-                })
+                ward_scan::malicious::sri_digests(sri)
+                    .into_iter()
+                    .find_map(|(alg, hex)| (alg == "sha512").then_some(hex))
             });
             if let Some(h) = sha512 {
                 out.insert(key.clone(), h);

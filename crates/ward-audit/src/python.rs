@@ -231,7 +231,9 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
                     Some(Some(h)) => h != sha,
                     // No digest in RECORD: the size on disk decides here;
                     // the file is hashed against the wheel afterwards.
-                    Some(None) => std::fs::symlink_metadata(site.join(p)).map_or(true, |m| m.len() != *size),
+                    Some(None) => fsio::resolve_within(site, site, p)
+                        .and_then(|abs| std::fs::symlink_metadata(abs).ok())
+                        .is_none_or(|m| m.len() != *size),
                     None => true,
                 })
                 .count()
@@ -253,7 +255,8 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
     let wheel = vetted.reference.as_ref().map(by_install_path);
 
     let mut owned = Vec::with_capacity(rows.len());
-    let mut seen: HashSet<&str> = HashSet::new();
+    // The wheel's paths RECORD listed, normalised as the wheel's are.
+    let mut seen: HashSet<String> = HashSet::new();
     for row in &rows {
         let Some(abs) = fsio::resolve_within(root, site, &row.path) else {
             f.add_file(
@@ -281,7 +284,7 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
         let from_wheel = wheel.as_ref().and_then(|w| w.get(rel.as_str()));
         let expected = match from_wheel {
             Some((sha, size)) => {
-                seen.insert(row.path.as_str());
+                seen.insert(rel.clone());
                 Expected {
                     sha256: Some(sha.clone()),
                     size: Some(*size),
@@ -305,7 +308,18 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
         let mut absent: Vec<(&&str, &&(String, u64))> = w.iter().filter(|(p, _)| !seen.contains(**p)).collect();
         absent.sort();
         for (p, (sha, size)) in absent {
-            let abs = site.join(p);
+            // The wheel was allowed, but its names are still not followed
+            // out of the environment.
+            let Some(abs) = fsio::resolve_within(root, site, p) else {
+                f.add_file(
+                    AlertKind::PathEscapes,
+                    p,
+                    None,
+                    None,
+                    format!("the allowed wheel names {p}, outside the environment (not opened)"),
+                );
+                continue;
+            };
             let expected = Expected {
                 sha256: Some(sha.clone()),
                 size: Some(*size),
@@ -370,7 +384,8 @@ pub(crate) fn owned_dirs<'a>(site: &Path, owned: impl Iterator<Item = (usize, &'
     for (i, rel) in owned {
         if let Some((top, _)) = rel.split_once('/')
             && top != ".."
-            && site.join(top).is_dir()
+            // A real directory, not a link to one (links are never followed).
+            && std::fs::symlink_metadata(site.join(top)).is_ok_and(|m| m.is_dir())
         {
             dirs.entry(top.to_string()).or_insert(i);
         }
