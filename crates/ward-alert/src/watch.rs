@@ -8,7 +8,7 @@
 
 use crate::AlertError;
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify_debouncer_mini::{Config, DebounceEventResult, Debouncer, new_debouncer_opt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -62,7 +62,14 @@ impl Triggers {
         debounce: Duration,
     ) -> Result<Self, AlertError> {
         let (tx, rx) = channel();
-        let mut debouncer = new_debouncer(debounce, tx).map_err(|e| watch_error(Path::new("."), e))?;
+        // Links inside a watched tree (npm link, pnpm, anything an install
+        // script made) are not followed: a link to `/` would otherwise add a
+        // watch on every directory of the machine.
+        let config = Config::default()
+            .with_timeout(debounce)
+            .with_notify_config(notify_debouncer_mini::notify::Config::default().with_follow_symlinks(false));
+        let mut debouncer =
+            new_debouncer_opt::<_, RecommendedWatcher>(config, tx).map_err(|e| watch_error(Path::new("."), e))?;
         for path in paths {
             debouncer
                 .watcher()
@@ -73,14 +80,16 @@ impl Triggers {
         // old, or a new directory): its parent is watched as well.
         let database = database.map(|d| std::path::absolute(d).unwrap_or_else(|_| d.to_path_buf()));
         if let Some(db) = &database {
-            let target = if db.exists() {
-                db.as_path()
+            // Not yet there: its parent, but only that directory (the
+            // default parent is ward's whole data directory).
+            let (target, mode) = if db.exists() {
+                (db.as_path(), RecursiveMode::Recursive)
             } else {
-                db.parent().unwrap_or(db)
+                (db.parent().unwrap_or(db), RecursiveMode::NonRecursive)
             };
             debouncer
                 .watcher()
-                .watch(target, RecursiveMode::Recursive)
+                .watch(target, mode)
                 .map_err(|e| watch_error(target, e))?;
         }
         Ok(Self {

@@ -91,7 +91,13 @@ impl Spool {
                 max: self.max,
             });
         }
-        let seq = entries.last().map_or(1, |l| l + 1);
+        let seq = match entries.last() {
+            None => 1,
+            Some(l) => l.checked_add(1).ok_or_else(|| AlertError::SpoolFull {
+                path: self.dir.display().to_string(),
+                max: self.max,
+            })?,
+        };
         let mut tmp = tempfile::Builder::new()
             .prefix(".tmp")
             .tempfile_in(&self.dir)
@@ -105,17 +111,22 @@ impl Spool {
     }
 
     /// The oldest entry and its body, if any.
+    ///
+    /// An entry that cannot be read (too large, not a regular file) is set
+    /// aside as `.bad-SEQ.json` so that it never blocks the ones behind it.
     pub fn oldest(&self) -> Result<Option<(u64, Vec<u8>)>, AlertError> {
-        let Some(&seq) = self.entries()?.first() else {
-            return Ok(None);
-        };
-        let path = self.path(seq);
-        let body =
-            ward_input::read_bounded(&path, "spooled alert", MAX_BODY as u64).map_err(|e| AlertError::Delivery {
-                sink: format!("spool {}", self.dir.display()),
-                why: e.to_string(),
-            })?;
-        Ok(Some((seq, body)))
+        for seq in self.entries()? {
+            let path = self.path(seq);
+            match ward_input::read_bounded(&path, "spooled alert", MAX_BODY as u64) {
+                Ok(body) => return Ok(Some((seq, body))),
+                Err(e) if e.is_not_found() => {}
+                Err(_) => {
+                    let aside = self.dir.join(format!(".bad-{seq}.json"));
+                    std::fs::rename(&path, &aside).map_err(|e| AlertError::io(&path, e))?;
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Removes a delivered entry.
@@ -155,5 +166,22 @@ mod tests {
         // Stray files are not entries.
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         assert!(spool.is_empty().unwrap());
+    }
+
+    #[test]
+    fn an_unreadable_entry_is_set_aside_and_the_last_number_does_not_wrap() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path(), 10).unwrap();
+        spool.push(b"a").unwrap();
+        spool.push(b"b").unwrap();
+        // The oldest entry is a directory: set aside, the next one comes out.
+        let first = spool.oldest().unwrap().unwrap().0;
+        std::fs::remove_file(dir.path().join(format!("{first:020}.json"))).unwrap();
+        std::fs::create_dir(dir.path().join(format!("{first:020}.json"))).unwrap();
+        assert_eq!(spool.oldest().unwrap().unwrap().1, b"b");
+        assert!(dir.path().join(format!(".bad-{first}.json")).exists());
+        // An entry numbered u64::MAX: the next push is refused, not numbered 0.
+        std::fs::write(dir.path().join(format!("{:020}.json", u64::MAX)), b"z").unwrap();
+        assert!(matches!(spool.push(b"c"), Err(AlertError::SpoolFull { .. })));
     }
 }

@@ -220,12 +220,16 @@ fn pump(spool: &Spool, shared: &Shared, config: &WebhookConfig, client: &HttpCli
             Ok(reply) => Err(reply.failure()),
             Err(e) => Err(e),
         };
+        // An entry that cannot be removed would be sent again at once: that
+        // is a failure, waited out like any other.
+        let outcome = outcome.and_then(|()| {
+            spool.remove(seq).map_err(|e| {
+                format!("delivered, but the spool entry could not be removed, so it will be sent again: {e}")
+            })
+        });
         let mut s = shared.lock();
         match outcome {
             Ok(()) => {
-                if let Err(e) = spool.remove(seq) {
-                    s.last_error = Some(e.to_string());
-                }
                 s.delivered += 1;
                 s.last_error = None;
                 backoff = config.backoff_initial;

@@ -211,7 +211,9 @@ pub fn push(
                 let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
                 let id = match tracker {
                     Tracker::GitHub => answer["number"].as_u64().map(|n| n.to_string()),
-                    Tracker::Jira { .. } => answer["key"].as_str().map(str::to_string),
+                    // The key goes into the next push's URL: a plain issue
+                    // key (`ABC-123`) only, never a path the tracker chose.
+                    Tracker::Jira { .. } => answer["key"].as_str().filter(|k| jira_key(k)).map(str::to_string),
                 };
                 match id {
                     Some(id) => {
@@ -228,4 +230,17 @@ pub fn push(
         }
     }
     Ok(out)
+}
+
+/// Whether `key` looks like a Jira issue key (`ABC-123`): letters, digits
+/// and `_` for the project, a dash, digits.
+fn jira_key(key: &str) -> bool {
+    key.split_once('-').is_some_and(|(project, number)| {
+        !project.is_empty()
+            && project.len() <= 64
+            && project.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !number.is_empty()
+            && number.len() <= 20
+            && number.bytes().all(|b| b.is_ascii_digit())
+    })
 }

@@ -109,8 +109,9 @@ impl Owners {
         let Some((root, rules)) = &self.codeowners else {
             return Vec::new();
         };
-        let path = Path::new(location);
-        let rel = path.strip_prefix(root).unwrap_or(path);
+        let Some(rel) = under(root, location) else {
+            return Vec::new();
+        };
         rules
             .iter()
             .rev()
@@ -126,9 +127,18 @@ impl Owners {
             return false;
         }
         let Ok(m) = b.build() else { return false };
-        let path = Path::new(location);
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        m.matched_path_or_any_parents(rel, false).is_ignore()
+        under(root, location).is_some_and(|rel| m.matched_path_or_any_parents(rel, false).is_ignore())
+    }
+}
+
+/// `location` relative to `root`; `None` for an absolute path elsewhere
+/// (the matcher only takes paths under its root, and panics on others).
+fn under<'a>(root: &Path, location: &'a str) -> Option<&'a Path> {
+    let path = Path::new(location);
+    match path.strip_prefix(root) {
+        Ok(rel) => Some(rel),
+        Err(_) if path.has_root() => None,
+        Err(_) => Some(path),
     }
 }
 
@@ -157,5 +167,20 @@ mod tests {
         assert_eq!(o.owners_for("pkg:cargo/a@1", "Cargo.lock"), ["@rust-team"]);
         assert_eq!(o.owners_for("pkg:pypi/a@1", "other/requirements.txt"), ["@everyone"]);
         assert!(Owners::default().owners_for("pkg:pypi/a@1", "x").is_empty());
+    }
+
+    #[test]
+    fn a_location_outside_the_root_has_no_path_owner_and_no_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("CODEOWNERS");
+        std::fs::write(
+            &file,
+            "* @everyone
+",
+        )
+        .unwrap();
+        let table = BTreeMap::from([("/opt/".to_string(), vec!["@ops".to_string()])]);
+        let o = Owners::from_table(table).with_codeowners(&file, dir.path()).unwrap();
+        assert!(o.owners_for("pkg:pypi/a@1", "/opt/venv/lib/site-packages").is_empty());
     }
 }

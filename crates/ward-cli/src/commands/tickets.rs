@@ -187,9 +187,10 @@ fn sync(args: &TicketsSyncArgs) -> Result<u8, Usage> {
     }
     // Tickets of the targets read this time may resolve; others stay as they are.
     let read: Vec<String> = args.targets.iter().map(|p| p.display().to_string()).collect();
+    // By path components: `/opt/venv` covers `/opt/venv/x`, not `/opt/venv2`.
     let covered = |location: &str| {
-        read.iter().any(|r| location.starts_with(r.as_str()))
-            && !unread.iter().any(|u| location.starts_with(u.as_str()))
+        let location = std::path::Path::new(location);
+        read.iter().any(|r| location.starts_with(r)) && !unread.iter().any(|u| location.starts_with(u.as_str()))
     };
     let ledger = if args.no_ledger {
         None
