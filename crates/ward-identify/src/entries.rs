@@ -23,7 +23,7 @@ use crate::limits::{BombGuard, Counter, CountingReader, Limits, archive_error, c
 use crate::paths::entry_components;
 use crate::{Options, hash};
 use sha2::Digest as _;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek as _};
 use std::path::Path;
 
 /// One entry, as an installer would write it.
@@ -63,8 +63,18 @@ pub struct Listing {
     pub entries: Vec<Entry>,
 }
 
+/// The most file content one listing keeps in memory, in all.
+const KEEP_TOTAL: u64 = 64 << 20;
+
+/// What a listing may still keep: files of at most `each` bytes, while
+/// `left` lasts (so a bomb of small files cannot fill memory).
+struct Keep {
+    each: u64,
+    left: u64,
+}
+
 /// Lists an archive's entries, keeping the content of files of at most
-/// `keep` bytes. `Ok(Err(_))` is an archive ward refuses (a divergence for
+/// `keep` bytes (64 MiB of content in all; later files keep none). `Ok(Err(_))` is an archive ward refuses (a divergence for
 /// any comparison); `Err(_)` a file that cannot be read at all.
 pub fn list(path: &Path, limits: &Limits, keep: u64) -> Result<Result<Listing, ArchiveError>, ReadError> {
     let identified = crate::identify(
@@ -90,15 +100,33 @@ pub fn list(path: &Path, limits: &Limits, keep: u64) -> Result<Result<Listing, A
         crate::Container::Plain => Container::File,
     };
     let mut hashing = hash::HashingReader::new(BufReader::with_capacity(256 * 1024, file));
+    let mut budget = Keep {
+        each: keep,
+        left: KEEP_TOTAL,
+    };
     let walked = match container {
-        Container::TarGz => tar_entries(&mut hashing, limits, keep),
+        Container::TarGz => tar_entries(&mut hashing, limits, &mut budget),
         Container::Zip => {
             // The zip reader seeks: it reads a second handle, in place (never
-            // the whole file in memory); the first is hashed below.
+            // the whole file in memory); the first is hashed below, and the
+            // second is hashed after the walk, so both are the bytes identify
+            // checked.
             let second = ward_input::InputFile::new(path, "artifact", u64::MAX)
                 .open()
                 .map_err(|e| read_err(io::Error::other(e)))?;
-            zip_entries(BufReader::new(second), identified.artifact.size, limits, keep)
+            match zip_entries(BufReader::new(second), identified.artifact.size, limits, &mut budget) {
+                Ok((entries, mut second)) => {
+                    second.rewind().map_err(read_err)?;
+                    let (digests, _) = hash::digest_reader(&mut second).map_err(read_err)?;
+                    if digests.sha256 != identified.artifact.digests.sha256 {
+                        return Ok(Err(ArchiveError::Ambiguous(
+                            "the file changed while it was read; compare a copy that nothing writes to".into(),
+                        )));
+                    }
+                    Ok(entries)
+                }
+                Err(e) => Err(e),
+            }
         }
         Container::File => {
             let mut content = Vec::new();
@@ -132,7 +160,8 @@ pub fn list(path: &Path, limits: &Limits, keep: u64) -> Result<Result<Listing, A
 }
 
 /// Reads one file's data: its size and SHA-256, and its content when small.
-fn read_entry(path: String, data: &mut dyn Read, keep: u64) -> Result<Entry, ArchiveError> {
+fn read_entry(path: String, data: &mut dyn Read, keep: &mut Keep) -> Result<Entry, ArchiveError> {
+    let limit = keep.each.min(keep.left);
     let mut hasher = sha2::Sha256::new();
     let mut kept = Vec::new();
     let mut size = 0u64;
@@ -145,17 +174,21 @@ fn read_entry(path: String, data: &mut dyn Read, keep: u64) -> Result<Entry, Arc
             Err(e) => return Err(archive_error(e)),
         };
         hasher.update(&buf[..n]);
-        if size + n as u64 <= keep {
+        if size.saturating_add(n as u64) <= limit {
             kept.extend_from_slice(&buf[..n]);
         }
-        size += n as u64;
+        size = size.saturating_add(n as u64);
+    }
+    let content = (size <= limit).then_some(kept);
+    if content.is_some() {
+        keep.left -= size;
     }
     Ok(Entry {
         path,
         is_dir: false,
         size,
         sha256: hasher.finalize().into(),
-        content: (size <= keep).then_some(kept),
+        content,
     })
 }
 
@@ -169,7 +202,7 @@ fn dir_entry(path: String) -> Entry {
     }
 }
 
-fn tar_entries(reader: &mut dyn Read, limits: &Limits, keep: u64) -> Result<Vec<Entry>, ArchiveError> {
+fn tar_entries(reader: &mut dyn Read, limits: &Limits, keep: &mut Keep) -> Result<Vec<Entry>, ArchiveError> {
     let compressed = Counter::default();
     let counting = CountingReader {
         inner: reader,
@@ -199,8 +232,8 @@ fn zip_entries<R: Read + io::Seek>(
     reader: R,
     file_size: u64,
     limits: &Limits,
-    keep: u64,
-) -> Result<Vec<Entry>, ArchiveError> {
+    keep: &mut Keep,
+) -> Result<(Vec<Entry>, R), ArchiveError> {
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
     let mut out = Vec::new();
     let mut unpacked = 0u64;
@@ -218,10 +251,10 @@ fn zip_entries<R: Read + io::Seek>(
             continue;
         }
         let remaining = limits.max_unpacked - unpacked.min(limits.max_unpacked);
-        let entry = read_entry(path, &mut (&mut file).take(remaining + 1), keep)?;
+        let entry = read_entry(path, &mut (&mut file).take(remaining.saturating_add(1)), keep)?;
         unpacked = unpacked.saturating_add(entry.size);
         check_sizes(unpacked, file_size, limits)?;
         out.push(entry);
     }
-    Ok(out)
+    Ok((out, archive.into_inner()))
 }

@@ -150,13 +150,27 @@ fn compared(listing: &Listing) -> BTreeMap<&str, &Entry> {
         .collect()
 }
 
-/// A unified diff of two small UTF-8 texts; `None` for binary content.
-fn text_diff(path: &str, a: &[u8], b: &[u8]) -> Option<String> {
+/// How long all the unified diffs of one comparison may take: Myers' diff
+/// of two unlike texts grows with their size times their difference, and
+/// an archive can hold thousands of small changed files.
+const DIFF_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The most unified diffs one comparison shows (the rest are listed with
+/// their sizes and digests only).
+const MAX_DIFFS: usize = 200;
+
+/// A unified diff of two small UTF-8 texts; `None` for binary content, or
+/// once `deadline` has passed (a diff cut by the deadline is coarser, never
+/// wrong: it still shows every changed line).
+fn text_diff(path: &str, a: &[u8], b: &[u8], deadline: std::time::Instant) -> Option<String> {
+    if std::time::Instant::now() >= deadline {
+        return None;
+    }
     let (a, b) = (std::str::from_utf8(a).ok()?, std::str::from_utf8(b).ok()?);
     if a.contains('\0') || b.contains('\0') {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(a, b);
+    let diff = similar::TextDiff::configure().deadline(deadline).diff_lines(a, b);
     Some(
         diff.unified_diff()
             .context_radius(3)
@@ -204,6 +218,8 @@ pub fn compare(original: &Path, rebuilt: &Path, limits: &Limits) -> Result<Compa
         });
     }
     let (ea, eb) = (compared(&a), compared(&b));
+    let deadline = std::time::Instant::now() + DIFF_TIME;
+    let mut diffs = 0usize;
     for (path, x) in &ea {
         match eb.get(path) {
             None => differences.push(Difference::Only {
@@ -213,9 +229,10 @@ pub fn compare(original: &Path, rebuilt: &Path, limits: &Limits) -> Result<Compa
             }),
             Some(y) if x.is_dir != y.is_dir || x.sha256 != y.sha256 || x.size != y.size => {
                 let diff = match (&x.content, &y.content) {
-                    (Some(p), Some(q)) => text_diff(path, p, q),
+                    (Some(p), Some(q)) if diffs < MAX_DIFFS => text_diff(path, p, q, deadline),
                     _ => None,
                 };
+                diffs += usize::from(diff.is_some());
                 differences.push(Difference::Changed {
                     path: (*path).to_string(),
                     original: state(x),
