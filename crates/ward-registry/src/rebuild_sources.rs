@@ -68,8 +68,9 @@ impl RebuildSource {
         let name = id.full_name();
         let version = id.version.as_deref()?;
         // A name, version or file that climbs out of the template's path is refused.
-        let safe =
-            |s: &str| !s.is_empty() && !s.split('/').any(|p| p == ".." || p == ".") && !s.contains(['\\', '?', '#']);
+        let safe = |s: &str| {
+            !s.is_empty() && !s.split('/').any(|p| p == ".." || p == ".") && !s.contains(['\\', '?', '#', '%'])
+        };
         if !safe(&name) || !safe(version) || !safe(file) || file.contains('/') {
             return None;
         }
@@ -111,6 +112,9 @@ mod tests {
         );
         assert_eq!(s.for_artifact(&PackageId::npm("chalk", None), "chalk.tgz"), None);
         assert_eq!(s.for_artifact(&id, "../x"), None);
+        // Percent-encoded dots are dots to the URL parser.
+        let dotted = PackageId::npm("chalk", Some("%2e%2e".into()));
+        assert_eq!(s.for_artifact(&dotted, "chalk.tgz"), None);
     }
 
     #[test]
