@@ -102,11 +102,22 @@ pub enum RunError {
     NoArtifact(String),
 }
 
+/// SIGKILL to the process group `child` leads (it was started as one).
+fn kill_group(child: &std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
 /// Output kept from a command (the tail of it, for error messages).
 const KEEP_OUTPUT: usize = 64 * 1024;
 
 /// Runs `cmd` to completion within `timeout`; returns its standard output.
 fn run(mut cmd: Command, what: &str, timeout: Duration) -> Result<String, RunError> {
+    // Its own process group: the deadline, and the clean-up after it exits,
+    // reach every process it started (npm's lifecycle scripts, a daemon a
+    // script left behind) and none holds the output pipes open for ever.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -152,6 +163,7 @@ fn run(mut cmd: Command, what: &str, timeout: Duration) -> Result<String, RunErr
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if Instant::now() >= deadline => {
+                kill_group(&child);
                 let _ = child.kill();
                 let _ = child.wait();
                 break Err(format!("still running after {} s; stopped", timeout.as_secs()));
@@ -160,6 +172,8 @@ fn run(mut cmd: Command, what: &str, timeout: Duration) -> Result<String, RunErr
             Err(e) => break Err(e.to_string()),
         }
     };
+    // Whatever it left running goes with it.
+    kill_group(&child);
     let out = String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned();
     let err = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
     match status {
@@ -335,4 +349,27 @@ pub fn rebuild(spec: &RunSpec, workdir: &Path) -> Result<Rebuilt, RunError> {
         toolchain,
         steps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_left_running_does_not_hold_the_step_open() {
+        // The script exits at once but leaves a child holding stdout: the
+        // step returns (the group is killed) instead of waiting 600 s.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 600 & echo packed"]);
+        let out = run(cmd, "sh", Duration::from_secs(60)).unwrap();
+        assert_eq!(out.trim(), "packed");
+    }
+
+    #[test]
+    fn the_deadline_stops_the_scripts_a_step_started() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sh -c 'sleep 600' ; echo never"]);
+        let err = run(cmd, "sh", Duration::from_millis(300)).unwrap_err();
+        assert!(err.to_string().contains("still running"), "{err}");
+    }
 }
