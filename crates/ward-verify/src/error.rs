@@ -182,3 +182,20 @@ impl VerifyError {
         Reason::new(self.code(), self.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_of_ward_s_own_checks_carry_their_codes() {
+        assert_eq!(
+            VerifyError::TrustedRoot("x".into()).code(),
+            ReasonCode::TrustedRootInvalid
+        );
+        assert_eq!(
+            VerifyError::ClaimsMismatch("x".into()).code(),
+            ReasonCode::ProvenanceClaimsMismatch
+        );
+    }
+}

@@ -395,3 +395,38 @@ fn a_device_or_fifo_as_evidence_fails_fast_with_a_clear_message() {
         );
     }
 }
+
+/// The production trusted root with the staging Fulcio CAs in place of its
+/// own: the real bundle's transparency-log entry still verifies, but its
+/// certificate chains to no trusted CA.
+#[test]
+fn a_certificate_from_a_ca_the_root_does_not_trust_is_certificate_untrusted() {
+    let ctx = TestContext::new();
+    let c = happy();
+    let trust = crate::common::shared().join("sigstore-trust");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(trust.join(name)).unwrap()).unwrap()
+    };
+    let mut root = read("production.trusted_root.json");
+    root["certificateAuthorities"] = read("staging.trusted_root.json")["certificateAuthorities"].clone();
+    let mixed = ctx.path("mixed.trusted_root.json");
+    std::fs::write(&mixed, serde_json::to_vec(&root).unwrap()).unwrap();
+    let mut extra = SIGNER.to_vec();
+    extra.extend(["--trusted-root", mixed.to_str().unwrap()]);
+    verify(&ctx, &c.artifact, &c.bundle, &extra)
+        .expect(1)
+        .reason("certificate-untrusted");
+}
+
+#[test]
+fn an_unusable_trusted_root_stops_the_run_and_names_it() {
+    let ctx = TestContext::new();
+    let c = happy();
+    let root = ctx.path("garbage.trusted_root.json");
+    std::fs::write(&root, br#"{"garbage": true}"#).unwrap();
+    let mut extra = SIGNER.to_vec();
+    extra.extend(["--trusted-root", root.to_str().unwrap()]);
+    let run = verify(&ctx, &c.artifact, &c.bundle, &extra);
+    run.expect(2);
+    assert!(run.stderr.contains("trusted root is unusable"), "{}", run.stderr);
+}
