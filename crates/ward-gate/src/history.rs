@@ -81,6 +81,27 @@ impl Gate {
         Some(history)
     }
 
+    /// Whether the ledger's indexed history of `id`'s package names a
+    /// verified provenance source among its last `window` releases: then an
+    /// earlier release's attestations are never needed (the gate compares
+    /// with the ledger's source), and the proxy need not fetch them.
+    /// `false` when there is no ledger or it cannot be read (fetch, and let
+    /// the history rule say what it could not learn).
+    pub fn ledger_knows_provenance(&self, id: &ward_core::PackageId, window: usize) -> bool {
+        let Some(ledger) = &self.ledger else {
+            return false;
+        };
+        let mut package = id.clone();
+        package.version = None;
+        ledger
+            .release_history(&package.to_purl(), window + 1)
+            .is_ok_and(|rows| {
+                rows.iter()
+                    .take(window)
+                    .any(|r| r.repository.is_some() || r.workflow.is_some() || r.builder.is_some())
+            })
+    }
+
     /// Where an earlier release was built, from its attestations verified
     /// against the digest the registry lists for it (the same verification
     /// as the artifact's own), or why that could not be learnt.

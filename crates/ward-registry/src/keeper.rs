@@ -266,6 +266,12 @@ impl Keeper {
         })
     }
 
+    /// Whether the gate will need an earlier release's attestations for
+    /// `id`: not when the ledger already knows a verified source in the window.
+    pub fn needs_baseline(&self, id: &PackageId, window: usize) -> bool {
+        !self.gate.ledger_knows_provenance(id, window)
+    }
+
     /// Whether the policy reads release metadata for this package.
     pub fn wants_release_metadata(&self, id: &PackageId) -> bool {
         self.gate.policy().is_some_and(|p| p.wants_release_metadata(id))

@@ -306,15 +306,15 @@ fn baseline(
     proxy: &Proxy,
     name: &str,
     version: &str,
-    releases: &crate::release_meta::PackageReleases,
+    listed: &ward_policy::release::RegistryReleases,
 ) -> Vec<crate::keeper::BaselineRequest> {
-    let window = proxy
-        .keeper
-        .history_window(&PackageId::npm(name, Some(version.to_string())));
-    if window == 0 {
+    let id = PackageId::npm(name, Some(version.to_string()));
+    let window = proxy.keeper.history_window(&id);
+    // No fetch when the gate will not use it: the ledger's own verified
+    // source is the baseline (one indexed lookup, not an upstream request).
+    if window == 0 || !proxy.keeper.needs_baseline(&id, window) {
         return Vec::new();
     }
-    let listed = releases.for_version(version);
     let Some(earlier) = listed.earlier.iter().take(window).find(|m| m.provenance) else {
         return Vec::new();
     };
@@ -440,6 +440,9 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             true,
         );
     };
+    // This version's registry evidence, worked out once for the history
+    // baseline and for the gate.
+    let listed = entry.releases.as_ref().map(|r| r.for_version(&entry.version));
     let request = ArtifactRequest {
         key: key(&name, &file),
         file_name: file.clone(),
@@ -455,12 +458,11 @@ async fn serve_tarball(proxy: Arc<Proxy>, name: String, file: String, headers: H
             .collect(),
         upstream_host: proxy.upstreams.npm.as_ref().and_then(Upstream::host),
         npm_signatures: entry.signatures.clone(),
-        baseline: entry
-            .releases
+        baseline: listed
             .as_ref()
-            .map(|r| baseline(&proxy, &name, &entry.version, r))
+            .map(|l| baseline(&proxy, &name, &entry.version, l))
             .unwrap_or_default(),
-        release: entry.releases.as_ref().map(|r| r.for_version(&entry.version)),
+        release: listed,
         registry_traits: entry.registry_traits.clone(),
     };
     served(proxy.keeper.artifact(request).await, "application/octet-stream", true).await
