@@ -24,6 +24,7 @@ mod paths;
 mod tar_gz;
 mod tar_walk;
 mod traits;
+pub use traits::npm_manifest;
 mod zip_archive;
 
 pub use error::{ArchiveError, ReadError};

@@ -160,6 +160,15 @@ fn spec(v: &serde_json::Value) -> String {
 /// still counts as a script.
 fn npm(content: &[u8], traits: &mut ArchiveTraits) -> Result<(), ArchiveError> {
     let v: serde_json::Value = serde_json::from_slice(content).map_err(|e| malformed("package.json", e))?;
+    npm_manifest(&v, traits);
+    Ok(())
+}
+
+/// The install scripts and dependencies an npm manifest declares, read the
+/// one way ward reads them: from a tarball's `package.json` here, and from
+/// each version's manifest in a packument by the proxy's risky-change
+/// baseline, so the two can never disagree about what changed.
+pub fn npm_manifest(v: &serde_json::Value, traits: &mut ArchiveTraits) {
     if let Some(scripts) = v.get("scripts").and_then(|s| s.as_object()) {
         for name in INSTALL_SCRIPTS {
             if let Some(cmd) = scripts.get(*name) {
@@ -176,7 +185,6 @@ fn npm(content: &[u8], traits: &mut ArchiveTraits) -> Result<(), ArchiveError> {
         }
     }
     traits.dependencies = Some(deps);
-    Ok(())
 }
 
 /// Python core metadata: `Requires-Dist` entries installed by default

@@ -12,45 +12,21 @@
 //! types npm writes hold nothing, as npm itself reads them.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use ward_core::ArchiveTraits;
 use ward_gate::risky::RegistryBaseline;
 
-/// npm lifecycle scripts that run when a package is installed.
-const INSTALL_SCRIPTS: &[&str] = &["preinstall", "install", "postinstall"];
-
-fn spec(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// One version's manifest, as the gate compares it.
+/// One version's manifest, as the gate compares it: read as ward reads a
+/// tarball's `package.json` ([`ward_identify::npm_manifest`]), with npm's
+/// `gypfile` addition turned back into the `binding.gyp` it stands for.
 fn manifest_traits(manifest: &Value) -> ArchiveTraits {
     let mut traits = ArchiveTraits::default();
-    if let Some(scripts) = manifest.get("scripts").and_then(Value::as_object) {
-        for name in INSTALL_SCRIPTS {
-            if let Some(cmd) = scripts.get(*name) {
-                traits.install_scripts.insert((*name).to_string(), spec(cmd));
-            }
-        }
-    }
+    ward_identify::npm_manifest(manifest, &mut traits);
     if manifest.get("gypfile").and_then(Value::as_bool) == Some(true) {
         traits.binding_gyp = true;
         if traits.install_scripts.get("install").map(String::as_str) == Some("node-gyp rebuild") {
             traits.install_scripts.remove("install");
         }
     }
-    let mut deps = BTreeMap::new();
-    for field in ["dependencies", "optionalDependencies", "peerDependencies"] {
-        if let Some(map) = manifest.get(field).and_then(Value::as_object) {
-            for (name, req) in map {
-                deps.entry(name.clone()).or_insert_with(|| spec(req));
-            }
-        }
-    }
-    traits.dependencies = Some(deps);
     traits
 }
 
@@ -72,6 +48,7 @@ pub fn npm(doc: &Value) -> RegistryBaseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn scripts_gypfile_and_dependencies_are_read_as_the_tarball_would_show_them() {
