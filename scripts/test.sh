@@ -21,6 +21,12 @@ scripts/softhsm.sh
 export WARD_REQUIRE_SOFTHSM=1
 # The TUF conformance suite against `ward tuf` (pinned Python packages, faketime).
 scripts/tuf-conformance.sh
+# Only ward-verify makes facts: the test-only constructors (`unverified-facts`)
+# must never reach the `ward` binary's own build.
+if cargo tree --locked -q -p ward-cli -e normal,build -i ward-verify -f '{p} [{f}]' | grep -q unverified-facts; then
+  echo "error: the ward binary's build turns on ward-verify's unverified-facts feature (tests only)" >&2
+  exit 1
+fi
 # Snapshot tests (insta) compare, never write: a changed --help or output fails.
 export INSTA_UPDATE=no
 cargo test --workspace --locked

@@ -21,8 +21,9 @@ pub(crate) mod text;
 
 use crate::args::{Format, VerifyFormat};
 use std::io::{self, Write as _};
-use ward_core::{Fact, Reason};
+use ward_core::Reason;
 use ward_gate::Evaluation;
+use ward_verify::Fact;
 
 pub(crate) fn clap_error(e: &clap::Error) {
     // clap renders usage, help and version itself, to the right stream.

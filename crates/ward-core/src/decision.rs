@@ -1,12 +1,12 @@
 //! Checks and the decision they add up to.
 //!
-//! Each stage reports what it checked as a [`Check`] (passed, or failed with a
-//! [`Reason`]). One decider turns them into a [`Decision`]: the policy in
+//! Each stage reports what it checked as a check (`ward_verify::Check`:
+//! passed, or failed with a [`Reason`]). One decider turns them into a [`Decision`]: the policy in
 //! `ward-policy` (its built-in default when no policy file is given: every
 //! check must pass and at least one signature must have verified). A policy
 //! can never turn a failed check into an allow.
 
-use crate::{Fact, Reason};
+use crate::Reason;
 use serde::{Deserialize, Serialize};
 
 /// Allow or deny.
@@ -19,21 +19,7 @@ pub enum Verdict {
     Deny,
 }
 
-/// The outcome of one check.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "lowercase")]
-pub enum CheckOutcome {
-    /// The check passed.
-    Pass,
-    /// The check failed for this reason.
-    Fail {
-        /// Why.
-        #[serde(flatten)]
-        reason: Reason,
-    },
-}
-
-/// What kind of thing a [`Check`] checked. Serialised in kebab-case
+/// What kind of thing a check checked. Serialised in kebab-case
 /// (`sigstore-bundle`), as the JSON output and the ledger name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,49 +65,6 @@ impl CheckKind {
 impl std::fmt::Display for CheckKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// One thing ward checked, and how it came out.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    /// What was checked.
-    pub check: CheckKind,
-    /// The evidence file the check was about, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<String>,
-    /// Pass, or fail with a reason.
-    #[serde(flatten)]
-    pub outcome: CheckOutcome,
-    /// Facts this check established (empty when it failed).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub facts: Vec<Fact>,
-}
-
-impl Check {
-    /// A passed check with the facts it established.
-    pub fn pass(check: CheckKind, evidence: Option<String>, facts: Vec<Fact>) -> Self {
-        Self {
-            check,
-            evidence,
-            outcome: CheckOutcome::Pass,
-            facts,
-        }
-    }
-
-    /// A failed check.
-    pub fn fail(check: CheckKind, evidence: Option<String>, reason: Reason) -> Self {
-        Self {
-            check,
-            evidence,
-            outcome: CheckOutcome::Fail { reason },
-            facts: Vec::new(),
-        }
-    }
-
-    /// Whether it passed.
-    pub fn passed(&self) -> bool {
-        matches!(self.outcome, CheckOutcome::Pass)
     }
 }
 

@@ -2,9 +2,13 @@
 //!
 //! Every stage of the pipeline (identify → verify → scan → decide → record)
 //! speaks in these types and nothing else: a [`Digests`] pair computed from the
-//! artifact's bytes, a [`PackageId`] (a purl), an [`Artifact`], the verified
-//! [`Fact`]s, the scanned [`Component`]s and their [`Finding`]s, and the [`Decision`] with its [`Reason`]s. Each reason carries a
-//! stable, documented [`ReasonCode`] that users can grep for and suppress.
+//! artifact's bytes, a [`PackageId`] (a purl), an [`Artifact`], the kinds of
+//! check ([`CheckKind`]), the scanned [`Component`]s and their [`Finding`]s,
+//! and the [`Decision`] with its [`Reason`]s. Each reason carries a stable,
+//! documented [`ReasonCode`] that users can grep for and suppress.
+//!
+//! Verified facts and the checks that carry them are not here: they live in
+//! `ward-verify`, the only crate that can make them.
 //!
 //! This crate does no I/O.
 
@@ -14,7 +18,6 @@ pub mod artifact;
 pub mod component;
 pub mod decision;
 pub mod digest;
-pub mod fact;
 pub mod finding;
 pub mod purl;
 pub mod reason;
@@ -22,9 +25,8 @@ pub mod traits;
 
 pub use artifact::{Artifact, ArtifactKind, EvidenceRef};
 pub use component::{Component, ComponentLicense, Unpinned};
-pub use decision::{Check, CheckKind, CheckOutcome, Decision, PolicyRef, Verdict};
+pub use decision::{CheckKind, Decision, PolicyRef, Verdict};
 pub use digest::{Digests, Sha256, Sha512};
-pub use fact::{BuildInputs, Fact, Provenance, Rebuild, RebuildOutcome, SignerIdentity};
 pub use finding::{
     Finding, FindingStatus, MaliciousFinding, Rating, ScanReport, Severity, Silenced, SilencedBy, TriagedFinding,
     TriagedReport,

@@ -11,11 +11,12 @@
 
 use std::path::Path;
 use std::time::{Duration, Instant};
-use ward_core::{Check, CheckKind, Decision, Fact, Provenance, SignerIdentity};
+use ward_core::{CheckKind, Decision};
 use ward_gate::{Evidence, Gate};
 use ward_ledger::EmbeddedLedger;
 use ward_ledger::record::DecisionRecord;
 use ward_policy::release::{RegistryReleases, ReleaseMeta};
+use ward_verify::{Check, fact::unverified};
 
 const PLAIN: &str = "[defaults]\nmode = \"warn\"\n[[scope]]\npackages = [\"npm:*\"]\nmode = \"warn\"\n";
 const RULES: &str = "cooldown = { min_age = \"3d\" }\nhistory = { provenance_regression = \"deny\", publisher_change = \"warn\", window = 10 }\n";
@@ -63,19 +64,16 @@ fn main() {
         let checks = vec![Check::pass(
             CheckKind::Attestation,
             None,
-            vec![Fact::Provenance {
-                provenance: Provenance {
-                    predicate_type: "https://slsa.dev/provenance/v1".into(),
-                    source_repository: Some("https://github.com/chalk/chalk".into()),
-                    workflow_path: Some(".github/workflows/release.yml".into()),
-                    ..Provenance::default()
+            vec![unverified::provenance(
+                {
+                    let mut p = unverified::provenance_of_type("https://slsa.dev/provenance/v1");
+                    p.source_repository = Some("https://github.com/chalk/chalk".into());
+                    p.workflow_path = Some(".github/workflows/release.yml".into());
+                    p
                 },
-                signer: SignerIdentity::Keyless {
-                    identity: "x".into(),
-                    issuer: "y".into(),
-                },
-                evidence: "e".into(),
-            }],
+                unverified::keyless_signer("x", "y"),
+                "e",
+            )],
         )];
         let allow = Decision::new(Vec::new(), Vec::new(), Vec::new(), None);
         for batch in 0..10u32 {

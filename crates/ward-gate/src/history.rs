@@ -9,8 +9,9 @@
 
 use crate::Gate;
 use crate::evidence::{BaselineAttestations, Loaded};
-use ward_core::{Artifact, Fact};
+use ward_core::Artifact;
 use ward_policy::release::{FetchedProvenance, ProvenanceSource, RecordedRelease, RegistryReleases, ReleaseHistory};
+use ward_verify::Fact;
 
 impl Gate {
     /// The history the policy's cooldown and history rules compare for this

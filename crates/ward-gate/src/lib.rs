@@ -38,8 +38,9 @@ pub use risky::ReleaseTraits;
 pub use scan::{ScanOutcome, scanned_components};
 
 use serde::Serialize;
-use ward_core::{Artifact, Check, Decision, EvidenceRef, Fact};
+use ward_core::{Artifact, Decision, EvidenceRef};
 use ward_verify::VerifyError;
+use ward_verify::{Check, Fact};
 
 /// Why an artifact could not be evaluated at all (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +98,6 @@ pub struct Evaluation {
 impl Evaluation {
     /// The verified facts, across all checks.
     pub fn facts(&self) -> impl Iterator<Item = &Fact> {
-        self.checks.iter().flat_map(|c| &c.facts)
+        self.checks.iter().flat_map(|c| c.facts())
     }
 }

@@ -5,9 +5,10 @@
 use crate::evidence::Loaded;
 use crate::{Evaluation, Evidence, Gate, GateError};
 use std::path::Path;
-use ward_core::{Artifact, Check, CheckKind, EvidenceRef, PackageId, Reason};
+use ward_core::{Artifact, CheckKind, EvidenceRef, PackageId, Reason};
 use ward_identify::Options;
 use ward_policy::DecisionInput;
+use ward_verify::Check;
 use ward_verify::{ArtifactRef, AttestationContext, EvidenceFile, PublicKey, SignerRequirement, SigstoreBundle};
 
 /// What identify and verify established about one artifact.
@@ -297,8 +298,9 @@ mod tests {
     //! the rules `Decision::from_checks` used to apply on its own.
 
     use super::*;
-    use ward_core::{ArtifactKind, Digests, Fact, ReasonCode, SignerIdentity, Verdict};
+    use ward_core::{ArtifactKind, Digests, ReasonCode, Verdict};
     use ward_policy::Policy;
+    use ward_verify::{Fact, fact::unverified};
 
     fn artifact() -> Artifact {
         Artifact {
@@ -312,16 +314,7 @@ mod tests {
     }
 
     fn sig_fact() -> Fact {
-        Fact::Signature {
-            signer: SignerIdentity::Key {
-                fingerprint: "sha256:00".into(),
-                algorithm: "ED25519".into(),
-            },
-            evidence: "a.sig".into(),
-            signed_at: None,
-            transparency_log: false,
-            predicate_type: None,
-        }
+        unverified::signature(unverified::key_signer("sha256:00", "ED25519"), "a.sig")
     }
 
     fn decide(checks: &[Check]) -> ward_core::Decision {

@@ -8,8 +8,9 @@
 
 use crate::evidence::Loaded;
 use crate::{Gate, GateError};
-use ward_core::{Artifact, Check, CheckKind};
+use ward_core::{Artifact, CheckKind};
 use ward_policy::rebuild::{EarlierRelease, RebuildHistory};
+use ward_verify::Check;
 use ward_verify::{ArtifactRef, PublicKey};
 
 impl Gate {
@@ -41,7 +42,7 @@ impl Gate {
                 }
             });
         }
-        let reasons = ward_verify::rebuild::reconcile_with_provenance(checks.iter().flat_map(|c| c.facts.iter()));
+        let reasons = ward_verify::rebuild::reconcile_with_provenance(checks.iter().flat_map(|c| c.facts().iter()));
         for reason in reasons {
             checks.push(Check::fail(CheckKind::Rebuild, None, reason));
         }

@@ -6,8 +6,9 @@
 
 use crate::{Evidence, Gate, GateError};
 use std::path::{Path, PathBuf};
-use ward_core::{Artifact, ArtifactKind, Check, CheckKind, CheckOutcome, Fact, Reason};
+use ward_core::{Artifact, ArtifactKind, CheckKind, Reason};
 use ward_policy::Mode;
+use ward_verify::{Check, CheckOutcome, Fact};
 
 /// The scan stage's own check: a fail (`advisories-stale`) when the gate
 /// was told to deny past an age and the advisory data is older at `now` (or
@@ -124,10 +125,10 @@ impl Gate {
         }
         for check in &verified.checks {
             if let (CheckOutcome::Fail { reason }, CheckKind::Attestation | CheckKind::Archive) =
-                (&check.outcome, check.check)
+                (check.outcome(), check.kind())
             {
                 unevaluable.push(ward_core::Unpinned {
-                    entry: check.evidence.clone().unwrap_or_else(|| artifact.file_name.clone()),
+                    entry: check.evidence().unwrap_or(&artifact.file_name).to_string(),
                     source: path.display().to_string(),
                     reason: format!("{}: {}", reason.code, reason.message),
                 });
@@ -218,7 +219,7 @@ pub fn scanned_components(
         ];
         components.push(own);
     }
-    for fact in checks.iter().flat_map(|c| &c.facts) {
+    for fact in checks.iter().flat_map(|c| c.facts()) {
         if let Fact::Statement {
             predicate_type,
             predicate: Some(p),

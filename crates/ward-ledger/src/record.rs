@@ -24,7 +24,8 @@ use crate::note::{NoteSigner, NoteVerifier};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use ward_core::{Artifact, ArtifactKind, Check, Decision, EvidenceRef, Reason};
+use ward_core::{Artifact, ArtifactKind, Decision, EvidenceRef, Reason};
+use ward_verify::Check;
 
 /// The predicate type of ward's decision records.
 pub const DECISION_PREDICATE: &str = "https://ward.invalid/attestation/decision/v1";
@@ -195,7 +196,7 @@ impl DecisionRecord {
     ) -> Result<Self, RecordError> {
         let facts = checks
             .iter()
-            .flat_map(|c| &c.facts)
+            .flat_map(|c| c.facts())
             .map(serde_json::to_value)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| RecordError(format!("cannot serialise a fact: {e}")))?;

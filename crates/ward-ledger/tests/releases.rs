@@ -5,12 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use ward_core::{
-    Artifact, ArtifactKind, Check, CheckKind, Decision, Digests, Fact, Provenance, Reason, ReasonCode, SignerIdentity,
-};
+use ward_core::{Artifact, ArtifactKind, CheckKind, Decision, Digests, Reason, ReasonCode};
 use ward_ledger::record::DecisionRecord;
 use ward_ledger::store::ReleaseRow;
 use ward_ledger::{EmbeddedLedger, LedgerStore, NoteSigner, PostgresLedger};
+use ward_verify::{Check, fact::unverified};
 
 fn record(signer: &NoteSigner, purl: &str, allowed: bool, repo: Option<&str>, publisher: &str) -> Vec<u8> {
     let artifact = Artifact {
@@ -22,19 +21,12 @@ fn record(signer: &NoteSigner, purl: &str, allowed: bool, repo: Option<&str>, pu
         license: None,
     };
     let facts = repo
-        .map(|r| Fact::Provenance {
-            provenance: Provenance {
-                predicate_type: "https://slsa.dev/provenance/v1".into(),
-                source_repository: Some(r.into()),
-                workflow_path: Some(".github/workflows/release.yml".into()),
-                builder_id: Some("https://github.com/actions/runner/github-hosted".into()),
-                ..Provenance::default()
-            },
-            signer: SignerIdentity::Keyless {
-                identity: "x".into(),
-                issuer: "y".into(),
-            },
-            evidence: "e".into(),
+        .map(|r| {
+            let mut p = unverified::provenance_of_type("https://slsa.dev/provenance/v1");
+            p.source_repository = Some(r.into());
+            p.workflow_path = Some(".github/workflows/release.yml".into());
+            p.builder_id = Some("https://github.com/actions/runner/github-hosted".into());
+            unverified::provenance(p, unverified::keyless_signer("x", "y"), "e")
         })
         .into_iter()
         .collect();

@@ -10,9 +10,8 @@
 use crate::model::{Mode, Policy, Scope, Unmatched};
 use jiff::Timestamp;
 use serde_json::json;
-use ward_core::{
-    Artifact, Check, CheckOutcome, Decision, Fact, PolicyRef, Provenance, Reason, ReasonCode, SignerIdentity,
-};
+use ward_core::{Artifact, Decision, PolicyRef, Reason, ReasonCode};
+use ward_verify::{Check, CheckOutcome, Fact, Provenance, SignerIdentity};
 
 /// What the policy decides over.
 pub struct DecisionInput<'a> {
@@ -44,7 +43,7 @@ pub struct DecisionInput<'a> {
 
 impl DecisionInput<'_> {
     fn facts(&self) -> impl Iterator<Item = &Fact> {
-        self.checks.iter().flat_map(|c| &c.facts)
+        self.checks.iter().flat_map(|c| c.facts())
     }
 
     /// Whether a verified signer counts for `scope` (or, with `None`, for a
@@ -188,7 +187,7 @@ impl Policy {
         let mut out = Buckets::default();
         let check_mode = strictest(scopes.iter().map(|s| s.mode)).unwrap_or(self.defaults.mode);
         for check in input.checks {
-            if let CheckOutcome::Fail { reason } = &check.outcome {
+            if let CheckOutcome::Fail { reason } = check.outcome() {
                 out.push(check_mode, reason.clone());
             }
         }
@@ -555,7 +554,7 @@ fn pattern(re: &regex::Regex) -> String {
 
 fn trusts(scope: &Scope, signer: &SignerIdentity) -> bool {
     match signer {
-        SignerIdentity::Keyless { identity, issuer } => scope
+        SignerIdentity::Keyless { identity, issuer, .. } => scope
             .signers
             .iter()
             .any(|s| s.issuer == *issuer && s.identity.matches(identity)),
@@ -565,14 +564,14 @@ fn trusts(scope: &Scope, signer: &SignerIdentity) -> bool {
 
 fn signer_key(signer: &SignerIdentity) -> String {
     match signer {
-        SignerIdentity::Keyless { identity, issuer } => format!("keyless {issuer} {identity}"),
+        SignerIdentity::Keyless { identity, issuer, .. } => format!("keyless {issuer} {identity}"),
         SignerIdentity::Key { fingerprint, .. } => format!("key {fingerprint}"),
     }
 }
 
 fn describe(signer: &SignerIdentity) -> String {
     match signer {
-        SignerIdentity::Keyless { identity, issuer } => format!("{identity} (issuer {issuer})"),
+        SignerIdentity::Keyless { identity, issuer, .. } => format!("{identity} (issuer {issuer})"),
         SignerIdentity::Key { fingerprint, .. } => format!("key {fingerprint}"),
     }
 }

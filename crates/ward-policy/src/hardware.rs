@@ -19,7 +19,8 @@ use crate::model::{HardwareKey, Scope};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
-use ward_core::{ReasonCode, SignerIdentity};
+use ward_core::ReasonCode;
+use ward_verify::SignerIdentity;
 
 /// A `keys` entry as written: `"path.pub"`, or
 /// `{ path = "path.pub", hardware = { registered_by = "…", pkcs11_uri = "…", note = "…" } }`,

@@ -21,7 +21,8 @@
 use crate::model::{Located, Mode};
 use crate::release::{MetaField, ProvenanceSource, ReleaseHistory};
 use jiff::Timestamp;
-use ward_core::{Check, Fact, PackageId, Reason, ReasonCode};
+use ward_core::{PackageId, Reason, ReasonCode};
+use ward_verify::{Check, Fact};
 
 /// How a history rule counts: `deny`, `warn`, `audit` or `off`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,7 +209,7 @@ impl HistoryRule {
             let listed_problem = h.registry.as_ref().and_then(|r| r.problem(MetaField::Provenance));
             let mine: Vec<ProvenanceSource> = checks
                 .iter()
-                .flat_map(|c| &c.facts)
+                .flat_map(|c| c.facts())
                 .filter_map(|f| match f {
                     Fact::Provenance { provenance, .. } => Some(ProvenanceSource::of(provenance)),
                     _ => None,

@@ -17,8 +17,9 @@
 use crate::model::{Located, Mode, Policy, Scope};
 use serde::Deserialize;
 use toml::Spanned;
-use ward_core::{Artifact, Check, Decision, Fact, PackageId, Reason, ReasonCode, RebuildOutcome, SignerIdentity};
+use ward_core::{Artifact, Decision, PackageId, Reason, ReasonCode};
 use ward_verify::PublicKey;
+use ward_verify::{Check, Fact, RebuildOutcome, SignerIdentity};
 
 /// `[[rebuilder]]` as written.
 #[derive(Debug, Deserialize)]
@@ -108,13 +109,14 @@ fn rank(m: Mode) -> u8 {
 /// it counts in. `scopes` are the scopes that match; `check_mode` is the
 /// mode failed checks count in.
 pub(crate) fn reasons(policy: &Policy, scopes: &[&Scope], facts: &[&Fact], check_mode: Mode) -> Vec<(Mode, Reason)> {
-    let rebuilds: Vec<(&ward_core::Rebuild, &SignerIdentity, &str)> = facts
+    let rebuilds: Vec<(&ward_verify::Rebuild, &SignerIdentity, &str)> = facts
         .iter()
         .filter_map(|f| match f {
             Fact::Rebuild {
                 rebuild,
                 signer,
                 evidence,
+                ..
             } => Some((rebuild, signer, evidence.as_str())),
             _ => None,
         })
@@ -260,7 +262,7 @@ impl Policy {
                 .filter(|r| rule.rebuilders.contains(&r.name))
                 .flat_map(|r| r.keys.iter().map(PublicKey::fingerprint))
                 .collect();
-            let reproduced_now = checks.iter().flat_map(|c| &c.facts).any(|f| {
+            let reproduced_now = checks.iter().flat_map(|c| c.facts()).any(|f| {
                 matches!(f, Fact::Rebuild { rebuild, signer: SignerIdentity::Key { fingerprint, .. }, .. }
                     if rebuild.outcome == RebuildOutcome::Reproduced && fingerprints.contains(&fingerprint.as_str()))
             });

@@ -102,7 +102,7 @@ pub struct ProvenanceSource {
 
 impl ProvenanceSource {
     /// The source of a verified provenance fact.
-    pub fn of(p: &ward_core::Provenance) -> Self {
+    pub fn of(p: &ward_verify::Provenance) -> Self {
         Self {
             repository: p.source_repository.as_deref().map(normalize_repository),
             workflow: p.workflow_path.clone(),

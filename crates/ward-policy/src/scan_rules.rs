@@ -12,10 +12,11 @@ use crate::license::LicenseVerdict;
 use crate::model::{Mode, Policy, Scope};
 use crate::vex::VexStatus;
 use jiff::Timestamp;
-use ward_core::{Fact, PackageId, Reason, ReasonCode};
 use ward_core::{
     Finding, FindingStatus, MaliciousFinding, Severity, Silenced, SilencedBy, TriagedFinding, TriagedReport,
 };
+use ward_core::{PackageId, Reason, ReasonCode};
+use ward_verify::Fact;
 
 /// What triage made of a list of findings.
 #[derive(Clone, Debug, Default)]

@@ -111,17 +111,18 @@ impl Policy {
 /// rules: the ward reason code and message of each that fails.
 pub(crate) fn mismatches(
     expectations: &Expectations,
-    facts: &[&ward_core::Fact],
+    facts: &[&ward_verify::Fact],
     npm_package: bool,
 ) -> Vec<(ward_core::ReasonCode, String)> {
-    use ward_core::{Fact, SignerIdentity};
     use ward_verify::slsa::{ProvenanceView, Signing, verify};
+    use ward_verify::{Fact, SignerIdentity};
     let mut out = Vec::new();
     for fact in facts {
         let Fact::Provenance {
             provenance,
             signer,
             evidence,
+            ..
         } = fact
         else {
             continue;
@@ -145,7 +146,7 @@ pub(crate) fn mismatches(
         };
         let view = ProvenanceView::read(&provenance.predicate_type, predicate);
         let signing = match signer {
-            SignerIdentity::Keyless { identity, issuer } => Some(Signing {
+            SignerIdentity::Keyless { identity, issuer, .. } => Some(Signing {
                 issuer,
                 identity,
                 source_repository: provenance.source_repository.as_deref(),

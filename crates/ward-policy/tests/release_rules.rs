@@ -6,12 +6,13 @@
 
 use jiff::Timestamp;
 use std::path::Path;
-use ward_core::{Artifact, ArtifactKind, Check, CheckKind, Digests, Fact, Provenance, SignerIdentity};
+use ward_core::{Artifact, ArtifactKind, CheckKind, Digests};
 use ward_policy::release::{
     FetchedProvenance, MetaField, MetaProblem, ProvenanceSource, RecordedRelease, RegistryReleases, ReleaseHistory,
     ReleaseMeta,
 };
 use ward_policy::{DecisionInput, DiagnosticCode, Policy};
+use ward_verify::{Check, fact::unverified};
 
 fn policy(text: &str) -> Policy {
     Policy::parse(text, "ward.toml", Path::new("/nonexistent")).unwrap()
@@ -136,37 +137,26 @@ fn signed() -> Check {
     Check::pass(
         CheckKind::Signature,
         None,
-        vec![Fact::Signature {
-            signer: SignerIdentity::Key {
-                fingerprint: "sha256:00".into(),
-                algorithm: "ED25519".into(),
-            },
-            evidence: "a.sig".into(),
-            signed_at: None,
-            transparency_log: false,
-            predicate_type: None,
-        }],
+        vec![unverified::signature(
+            unverified::key_signer("sha256:00", "ED25519"),
+            "a.sig",
+        )],
     )
 }
 
 fn provenance(repo: &str, workflow: &str) -> Check {
+    let mut p = unverified::provenance_of_type("https://slsa.dev/provenance/v1");
+    p.builder_id = Some("https://github.com/actions/runner/github-hosted".into());
+    p.source_repository = Some(repo.into());
+    p.workflow_path = Some(workflow.into());
+    let signer = unverified::keyless_signer(
+        &format!("{repo}/{workflow}@refs/heads/main"),
+        "https://token.actions.githubusercontent.com",
+    );
     Check::pass(
         CheckKind::Attestation,
         None,
-        vec![Fact::Provenance {
-            provenance: Provenance {
-                predicate_type: "https://slsa.dev/provenance/v1".into(),
-                builder_id: Some("https://github.com/actions/runner/github-hosted".into()),
-                source_repository: Some(repo.into()),
-                workflow_path: Some(workflow.into()),
-                ..Provenance::default()
-            },
-            signer: SignerIdentity::Keyless {
-                identity: format!("{repo}/{workflow}@refs/heads/main"),
-                issuer: "https://token.actions.githubusercontent.com".into(),
-            },
-            evidence: "a.npm-attestations.json".into(),
-        }],
+        vec![unverified::provenance(p, signer, "a.npm-attestations.json")],
     )
 }
 

@@ -27,11 +27,12 @@ use crate::pypi::{self, Publisher};
 use crate::signer::SignerRequirement;
 use crate::statement::Statement;
 use crate::trust::TrustRoot;
+use crate::{Fact, SignerIdentity};
 use crate::{VerifyError, evidence, provenance};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
-use ward_core::{Fact, PackageId, SignerIdentity};
+use ward_core::PackageId;
 
 /// What an attestation is checked against.
 pub struct AttestationContext<'a> {

@@ -7,9 +7,9 @@
 //! "configFiles": [{"path", "sha256"}], "environment": {VAR: VALUE|null},
 //! "containerImage": {"reference", "digest"}, "warnings": [TEXT]}`.
 
+use crate::BuildInputs;
 use crate::VerifyError;
 use serde_json::Value;
-use ward_core::BuildInputs;
 
 /// The predicate type.
 pub const BUILD_INPUTS: &str = "https://ward.invalid/attestation/build-inputs/v1";
@@ -26,7 +26,7 @@ pub fn read(predicate: &Value) -> Result<BuildInputs, VerifyError> {
     let obj = predicate
         .as_object()
         .ok_or_else(|| bad("the predicate is not an object"))?;
-    let mut out = BuildInputs::default();
+    let mut out = BuildInputs::empty();
     if let Some(t) = obj.get("toolchains") {
         for (name, version) in t.as_object().ok_or_else(|| bad("`toolchains` is not an object"))? {
             let v = version.as_str().ok_or_else(|| bad("a toolchain version is not text"))?;

@@ -13,12 +13,12 @@ use crate::keys::{PublicKey, check_certificate_algorithms};
 use crate::signer::SignerRequirement;
 use crate::statement::Statement;
 use crate::trust::TrustRoot;
+use crate::{Fact, SignerIdentity};
 use crate::{VerifyError, evidence};
 use base64::Engine as _;
 use sigstore_verify::types::{ArtifactDigest, Bundle, HashAlgorithm, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, VerificationResult};
 use std::path::Path;
-use ward_core::{Fact, SignerIdentity};
 
 /// The bundle media types ward reads.
 pub const KNOWN_MEDIA_TYPES: &[&str] = &[

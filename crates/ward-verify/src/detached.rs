@@ -8,7 +8,7 @@ use crate::VerifyError;
 use crate::bundle::ArtifactRef;
 use crate::evidence::EvidenceFile;
 use crate::keys::PublicKey;
-use ward_core::{Fact, SignerIdentity};
+use crate::{Fact, SignerIdentity};
 
 /// Reads a detached signature: base64 text (one line, as cosign writes
 /// it) or raw bytes.

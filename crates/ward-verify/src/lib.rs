@@ -14,17 +14,19 @@
 //! - Weak algorithms (SHA-1, MD5, DSA, short RSA) are refused by name.
 //!
 //! Every failure is a [`VerifyError`] with a stable reason code; every
-//! success is a [`ward_core::Fact`]. Nothing here touches the network.
+//! success is a [`crate::Fact`]. Nothing here touches the network.
 
 #![forbid(unsafe_code)]
 
 pub mod attestation;
 pub mod build_inputs;
 mod bundle;
+pub mod check;
 pub mod detached;
 pub mod dsse;
 mod error;
 pub mod evidence;
+pub mod fact;
 pub mod keys;
 pub mod npm;
 pub mod provenance;
@@ -38,8 +40,10 @@ mod trust;
 
 pub use attestation::{AttestationContext, AttestationResult};
 pub use bundle::{ArtifactRef, CertificateClaims, KNOWN_MEDIA_TYPES, SigstoreBundle, VerifiedBundle};
+pub use check::{Check, CheckOutcome};
 pub use error::VerifyError;
 pub use evidence::EvidenceFile;
+pub use fact::{BuildInputs, Fact, Provenance, Rebuild, RebuildOutcome, SignerIdentity};
 pub use keys::{KeyKind, PublicKey};
 pub use npm::RegistryKeys;
 pub use signer::{IdentityRule, SignerRequirement, anchored_regex};

@@ -6,11 +6,11 @@
 //! environment) are authoritative: a statement that contradicts them is
 //! refused, and claims the statement leaves out are taken from it.
 
+use crate::Provenance;
 use crate::VerifyError;
 use crate::bundle::CertificateClaims;
 use crate::statement::Statement;
 use serde_json::Value;
-use ward_core::Provenance;
 
 /// SLSA provenance v1.
 pub const SLSA_V1: &str = "https://slsa.dev/provenance/v1";
@@ -47,10 +47,7 @@ pub fn normalize_repo(repo: &str) -> String {
 /// Reads what the statement's predicate says.
 pub fn read(statement: &Statement) -> Provenance {
     let p = &statement.predicate;
-    let mut out = Provenance {
-        predicate_type: statement.predicate_type.clone(),
-        ..Provenance::default()
-    };
+    let mut out = Provenance::of_type(statement.predicate_type.clone());
     if statement.predicate_type == SLSA_V1 {
         out.builder_id = text(p, "/runDetails/builder/id");
         out.build_type = text(p, "/buildDefinition/buildType");

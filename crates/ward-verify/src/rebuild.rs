@@ -28,11 +28,12 @@ use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use crate::provenance::normalize_repo;
 use crate::statement::{Statement, Subject};
 use crate::{ArtifactRef, EvidenceFile, PublicKey, VerifyError};
+use crate::{Fact, Rebuild, RebuildOutcome, SignerIdentity};
 use base64::Engine as _;
 use serde_json::Value;
 use sha2::Digest as _;
 use std::collections::BTreeMap;
-use ward_core::{Fact, Reason, ReasonCode, Rebuild, RebuildOutcome, SignerIdentity};
+use ward_core::{Reason, ReasonCode};
 
 /// OSS Rebuild's equivalence build type: the artifact equals the rebuild.
 pub const ARTIFACT_EQUIVALENCE: &str = "https://docs.oss-rebuild.dev/builds/ArtifactEquivalence@v0.1";
@@ -523,7 +524,7 @@ mod tests {
         let (artifact, file, key) = chalk();
         let facts = verify(&file, artifact, &[key]).unwrap();
         let provenance = |commit: &str| Fact::Provenance {
-            provenance: ward_core::Provenance {
+            provenance: crate::Provenance {
                 source_repository: Some("https://github.com/chalk/chalk".into()),
                 source_commit: Some(commit.into()),
                 ..Default::default()

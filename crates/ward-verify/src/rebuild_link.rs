@@ -14,10 +14,10 @@
 
 use crate::rebuild::RebuildError;
 use crate::{ArtifactRef, EvidenceFile, PublicKey, VerifyError};
+use crate::{Fact, Rebuild, RebuildOutcome, SignerIdentity};
 use serde::Serialize as _;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use ward_core::{Fact, Rebuild, RebuildOutcome, SignerIdentity};
 
 /// The build type a link's facts carry.
 pub const IN_TOTO_LINK: &str = "https://in-toto.io/link/v0.9";

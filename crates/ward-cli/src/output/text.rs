@@ -6,13 +6,16 @@
 //! only on purpose.
 
 use std::io::{self, Write};
-use ward_core::{CheckOutcome, Fact, ReasonCode, SignerIdentity, Verdict};
+use ward_core::{ReasonCode, Verdict};
 use ward_gate::Evaluation;
+use ward_verify::{CheckOutcome, Fact, SignerIdentity};
 
 fn describe_signer(signer: &SignerIdentity) -> String {
     match signer {
-        SignerIdentity::Keyless { identity, issuer } => format!("{identity} (issuer {issuer})"),
-        SignerIdentity::Key { fingerprint, algorithm } => format!("key {fingerprint} ({algorithm})"),
+        SignerIdentity::Keyless { identity, issuer, .. } => format!("{identity} (issuer {issuer})"),
+        SignerIdentity::Key {
+            fingerprint, algorithm, ..
+        } => format!("key {fingerprint} ({algorithm})"),
     }
 }
 
@@ -25,6 +28,7 @@ pub(crate) fn describe_fact(fact: &Fact) -> String {
             signed_at,
             transparency_log,
             predicate_type,
+            ..
         } => {
             let mut s = format!("signed by {} in {evidence}", describe_signer(signer));
             if let Some(t) = signed_at {
@@ -63,8 +67,8 @@ pub(crate) fn describe_fact(fact: &Fact) -> String {
         Fact::Rebuild { rebuild: r, signer, .. } => {
             let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
             let outcome = match r.outcome {
-                ward_core::RebuildOutcome::Reproduced => "reproduced",
-                ward_core::RebuildOutcome::Diverged => "DIVERGED",
+                ward_verify::RebuildOutcome::Reproduced => "reproduced",
+                ward_verify::RebuildOutcome::Diverged => "DIVERGED",
             };
             format!(
                 "rebuild {outcome} by {} (signed by {}) from {}@{}, build steps {}, rebuilt {}",
@@ -110,9 +114,9 @@ pub(crate) fn evaluation(w: &mut impl Write, e: &Evaluation, recorded: Option<&w
     };
     writeln!(w, "{verdict} {} sha256:{}", a.id, a.digests.sha256)?;
     for check in &e.checks {
-        if let CheckOutcome::Pass = check.outcome {
+        if let CheckOutcome::Pass = check.outcome() {
             // A statement's signature line already names its predicate type.
-            for fact in check.facts.iter().filter(|f| !matches!(f, Fact::Statement { .. })) {
+            for fact in check.facts().iter().filter(|f| !matches!(f, Fact::Statement { .. })) {
                 writeln!(w, "  ok: {}", describe_fact(fact))?;
             }
         }

@@ -1,17 +1,72 @@
 //! Verified facts: claims that a signature chaining to a trusted root covers
 //! and whose subject is the artifact's digest.
 //!
-//! Only `ward-verify` creates facts, and only after a check succeeded; an
-//! unverified claim never becomes a `Fact`.
+//! Only this crate creates facts, and only after a check succeeded; an
+//! unverified claim never becomes a `Fact`. The compiler holds other crates
+//! to that: every variant and every struct a fact carries is
+//! `#[non_exhaustive]` (no literal outside this crate can build one), none
+//! has a public constructor, `Default` or `Deserialize`. Other crates read
+//! facts (match with `..`, read fields) but cannot make them. Records read
+//! back from the ledger are plain JSON (`ward-ledger`'s record types), never
+//! facts.
+//!
+//! Tests elsewhere that need a fact with chosen fields build it with
+//! [`unverified`], compiled only under this crate's `unverified-facts`
+//! feature, which only dev-dependencies turn on (`scripts/test.sh` checks
+//! that the `ward` binary is built without it).
+//!
+//! Outside this crate, a fact can be read:
+//!
+//! ```
+//! use ward_verify::{Fact, SignerIdentity};
+//! fn who(fact: &Fact) -> Option<&str> {
+//!     match fact.signer() {
+//!         SignerIdentity::Keyless { identity, .. } => Some(identity),
+//!         SignerIdentity::Key { .. } => None,
+//!     }
+//! }
+//! ```
+//!
+//! but not made, neither whole nor from a signer:
+//!
+//! ```compile_fail,E0639
+//! let signer = ward_verify::SignerIdentity::Key {
+//!     fingerprint: "sha256:00".into(),
+//!     algorithm: "ED25519".into(),
+//! };
+//! ```
+//!
+//! ```compile_fail,E0639
+//! fn forge(signer: ward_verify::SignerIdentity) -> ward_verify::Fact {
+//!     ward_verify::Fact::Signature {
+//!         signer,
+//!         evidence: "forged.sig".into(),
+//!         signed_at: None,
+//!         transparency_log: true,
+//!         predicate_type: None,
+//!     }
+//! }
+//! ```
+//!
+//! ```compile_fail,E0639
+//! fn forge(p: &ward_verify::Provenance) -> ward_verify::Provenance {
+//!     ward_verify::Provenance { source_repository: Some("https://github.com/evil/x".into()), ..p.clone() }
+//! }
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Who signed: a keyless (Fulcio) identity or a plain public key.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The variants are sealed (`#[non_exhaustive]`), the enum is not: a new kind
+/// of signer must make every policy `match` on signers fail to compile until
+/// someone decides how it counts, rather than fall into a wildcard arm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SignerIdentity {
     /// A Fulcio certificate's subject alternative name and OIDC issuer.
+    #[non_exhaustive]
     Keyless {
         /// The certificate's SAN (an e-mail address or a workflow URI).
         identity: String,
@@ -19,6 +74,7 @@ pub enum SignerIdentity {
         issuer: String,
     },
     /// A plain public key, named by the SHA-256 of its DER SubjectPublicKeyInfo.
+    #[non_exhaustive]
     Key {
         /// `sha256:<hex>` of the key's SPKI DER.
         fingerprint: String,
@@ -28,11 +84,12 @@ pub enum SignerIdentity {
 }
 
 /// A verified fact about the artifact.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Fact {
     /// A signature over the artifact (or over a statement whose subject is the artifact) verified.
+    #[non_exhaustive]
     Signature {
         /// Who signed.
         signer: SignerIdentity,
@@ -49,6 +106,7 @@ pub enum Fact {
     },
     /// An in-toto statement about the artifact, signed by `signer`, whose
     /// subject digest equals the artifact's.
+    #[non_exhaustive]
     Statement {
         /// The predicate type URI.
         predicate_type: String,
@@ -63,6 +121,7 @@ pub enum Fact {
     },
     /// Build provenance (SLSA v0.2 or v1), read from a verified statement
     /// and, for keyless signers, from the Fulcio certificate's extensions.
+    #[non_exhaustive]
     Provenance {
         /// What was learnt.
         #[serde(flatten)]
@@ -75,6 +134,7 @@ pub enum Fact {
     /// An independent rebuild: a rebuilder's signed statement that it
     /// rebuilt the artifact from source and that the result does (or does
     /// not) match it after normalisation (docs/rebuilds.md).
+    #[non_exhaustive]
     Rebuild {
         /// What the rebuilder says.
         #[serde(flatten)]
@@ -87,6 +147,7 @@ pub enum Fact {
     /// The inputs a build recorded (`ward attest --build-inputs`): toolchain
     /// versions, package-manager configuration and lockfile digests,
     /// allowlisted environment variables, the container image.
+    #[non_exhaustive]
     BuildInputs {
         /// What the statement records.
         #[serde(flatten)]
@@ -99,7 +160,8 @@ pub enum Fact {
 }
 
 /// What a verified build-inputs statement records.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct BuildInputs {
     /// Tool name to the version it reported (`npm` to `10.9.2`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -132,7 +194,8 @@ pub enum RebuildOutcome {
 }
 
 /// What a verified rebuild attestation says.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Rebuild {
     /// Reproduced or diverged.
     pub outcome: RebuildOutcome,
@@ -163,7 +226,9 @@ pub struct Rebuild {
 }
 
 /// What a verified provenance statement says about how the artifact was built.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(Default))]
+#[non_exhaustive]
 pub struct Provenance {
     /// `https://slsa.dev/provenance/v1` or `https://slsa.dev/provenance/v0.2`.
     pub predicate_type: String,
@@ -193,6 +258,37 @@ pub struct Provenance {
     pub invocation_id: Option<String>,
 }
 
+impl Provenance {
+    /// Provenance of this predicate type with nothing else learnt yet.
+    pub(crate) fn of_type(predicate_type: String) -> Self {
+        Self {
+            predicate_type,
+            builder_id: None,
+            build_type: None,
+            source_repository: None,
+            source_ref: None,
+            source_commit: None,
+            workflow_path: None,
+            runner_environment: None,
+            invocation_id: None,
+        }
+    }
+}
+
+impl BuildInputs {
+    /// A statement that recorded nothing yet.
+    pub(crate) fn empty() -> Self {
+        Self {
+            toolchains: Default::default(),
+            lockfile: None,
+            config_files: Vec::new(),
+            environment: Default::default(),
+            container_image: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 impl Fact {
     /// The signer behind this fact.
     pub fn signer(&self) -> &SignerIdentity {
@@ -202,6 +298,71 @@ impl Fact {
             | Fact::Provenance { signer, .. }
             | Fact::Rebuild { signer, .. }
             | Fact::BuildInputs { signer, .. } => signer,
+        }
+    }
+}
+
+/// Facts with chosen fields, for tests in other crates (policy rules, the
+/// ledger's release index, benches) that must feed the decider facts no real
+/// evidence carries. Compiled only with the `unverified-facts` feature,
+/// which only dev-dependencies turn on; the `ward` binary never has it.
+#[cfg(any(test, feature = "unverified-facts"))]
+pub mod unverified {
+    use super::{Fact, Provenance, SignerIdentity};
+
+    /// A plain-key signer.
+    pub fn key_signer(fingerprint: &str, algorithm: &str) -> SignerIdentity {
+        SignerIdentity::Key {
+            fingerprint: fingerprint.into(),
+            algorithm: algorithm.into(),
+        }
+    }
+
+    /// A keyless (Fulcio) signer.
+    pub fn keyless_signer(identity: &str, issuer: &str) -> SignerIdentity {
+        SignerIdentity::Keyless {
+            identity: identity.into(),
+            issuer: issuer.into(),
+        }
+    }
+
+    /// A signature fact with no signing time, no transparency log and no predicate.
+    pub fn signature(signer: SignerIdentity, evidence: &str) -> Fact {
+        Fact::Signature {
+            signer,
+            evidence: evidence.into(),
+            signed_at: None,
+            transparency_log: false,
+            predicate_type: None,
+        }
+    }
+
+    /// Provenance of this predicate type with every other field empty (set them: they are public).
+    pub fn provenance_of_type(predicate_type: &str) -> Provenance {
+        Provenance::of_type(predicate_type.into())
+    }
+
+    /// A provenance fact.
+    pub fn provenance(provenance: Provenance, signer: SignerIdentity, evidence: &str) -> Fact {
+        Fact::Provenance {
+            provenance,
+            signer,
+            evidence: evidence.into(),
+        }
+    }
+
+    /// A statement fact, with its predicate when given.
+    pub fn statement(
+        predicate_type: &str,
+        signer: SignerIdentity,
+        evidence: &str,
+        predicate: Option<serde_json::Value>,
+    ) -> Fact {
+        Fact::Statement {
+            predicate_type: predicate_type.into(),
+            signer,
+            evidence: evidence.into(),
+            predicate: predicate.map(std::sync::Arc::new),
         }
     }
 }
