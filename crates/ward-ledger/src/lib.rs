@@ -8,6 +8,8 @@
 //! - [`store`]: the embedded, crash-safe backend, PostgreSQL, and
 //!   [`SharedLedger`]: group commit for concurrent appenders.
 //! - [`record`]: decision records as DSSE-signed in-toto statements.
+//! - [`open`]: where a ledger is ([`LedgerLocation`]: a directory or a
+//!   PostgreSQL URL), opening it for appending or as a read-only snapshot.
 //! - [`event`]: event records (alerts, tickets, trust roots, rollbacks),
 //!   signed and appended the same way, told apart by their predicate type.
 
@@ -18,6 +20,7 @@ pub mod event;
 pub mod hash;
 pub mod monitor;
 pub mod note;
+pub mod open;
 pub mod proof;
 pub mod record;
 pub mod store;
@@ -26,6 +29,7 @@ pub mod tree;
 
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use note::{Note, NoteError, NoteSigner, NoteVerifier};
+pub use open::{LedgerLocation, OpenError, OpenOptions, open, open_for_reading};
 
 pub use hash::{Hash, empty_root, leaf_hash, node_hash};
 pub use proof::{ProofError, verify_consistency, verify_inclusion};

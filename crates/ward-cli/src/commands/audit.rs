@@ -16,17 +16,15 @@ use ward_scan::{AdvisoryDb, FirstSeenStore};
 /// The ledger's allows: `--ledger`, else the data directory's ledger when
 /// there is one (else none: every package is unvetted).
 fn allows(args: &AuditArgs) -> Result<Allows, Usage> {
-    let default = data_dir().join("ledger");
-    if args.ledger.is_none() && !default.join("ledger.key").is_file() {
-        return Ok(Allows::empty());
-    }
-    if let Some(dir) = &args.ledger {
-        let text = dir.to_string_lossy();
-        if !text.starts_with("postgres") && !dir.join("ledger.key").is_file() {
-            return Err(Usage(format!("ledger {}: no ledger there", dir.display())));
+    let location = super::ledger_location(args.ledger.as_deref());
+    if !location.exists() {
+        if args.ledger.is_none() {
+            return Ok(Allows::empty());
         }
+        return Err(Usage(format!("ledger {location}: no ledger there")));
     }
-    let mut ledger = super::open_ledger_for_reading(args.ledger.as_deref())?;
+    let mut ledger =
+        ward_ledger::open_for_reading(&location, &super::ledger_options()).map_err(super::ledger_unusable)?;
     Allows::from_ledger(ledger.as_mut()).map_err(|e| Usage(format!("ledger: {e}")))
 }
 

@@ -193,10 +193,16 @@ fn verdict(report: &DrillReport) -> u8 {
     if clean { crate::EXIT_ALLOW } else { crate::EXIT_DENY }
 }
 
+/// The drill's own embedded ledger, in its working directory.
+fn drill_ledger(work: &Path) -> ward_ledger::LedgerLocation {
+    ward_ledger::LedgerLocation::Embedded(work.join("ledger"))
+}
+
 /// Appends a signed `drill-report` event naming the report's sha256 to the
 /// drill's ledger.
 fn record(work: &Path, report: &DrillReport, bytes: &[u8]) -> Result<(), Usage> {
-    let mut ledger = super::open_ledger(Some(&work.join("ledger")))?;
+    let mut ledger =
+        ward_ledger::open(&drill_ledger(work), &super::ledger_options()).map_err(super::ledger_unusable)?;
     let summary = format!(
         "{} of {} scenarios stopped or detected under {}",
         report.stopped(),
@@ -223,7 +229,8 @@ fn record(work: &Path, report: &DrillReport, bytes: &[u8]) -> Result<(), Usage> 
 /// The report must be the one the drill ledger's latest `drill-report`
 /// event names.
 fn check_recorded(work: &Path, bytes: &[u8]) -> Result<(), Usage> {
-    let mut ledger = super::open_ledger_for_reading(Some(&work.join("ledger")))?;
+    let mut ledger =
+        ward_ledger::open_for_reading(&drill_ledger(work), &super::ledger_options()).map_err(super::ledger_unusable)?;
     let verifier = ledger.verifier();
     let want = hex::encode(sha2::Sha256::digest(bytes));
     for index in (0..ledger.size()).rev() {

@@ -130,101 +130,52 @@ pub(crate) fn data_dir() -> std::path::PathBuf {
     }
 }
 
-/// A fresh ledger origin with a random suffix, so two ledgers never share a
-/// name. Fails rather than naming a ledger with a predictable suffix.
-///
-/// The operating system's random source (`getrandom`), not aws-lc's: the
-/// first draw from aws-lc's generator seeds it with CPU-jitter entropy,
-/// about 70 ms, and this runs on every `ward verify`.
-fn new_origin() -> Result<String, Usage> {
-    let mut suffix = [0u8; 4];
-    getrandom::fill(&mut suffix).map_err(|e| {
-        Usage(format!(
-            "the system random source failed ({e}); cannot name a new ledger"
-        ))
-    })?;
-    Ok(format!("ward.local/ledger/{}", hex::encode(suffix)))
+/// Where `--ledger` points, else the embedded ledger in the data directory.
+pub(crate) fn ledger_location(arg: Option<&std::path::Path>) -> ward_ledger::LedgerLocation {
+    ward_ledger::LedgerLocation::or_default(arg, &data_dir())
 }
 
-/// Opens (creating on first use) the ledger: a directory (embedded), a
-/// `postgres://` URL (shared; the signing key comes from `$WARD_LEDGER_KEY`,
-/// a file, created in the data directory on first use), or the embedded
-/// ledger in the data directory.
+/// What opening a ledger needs from the environment: the data directory,
+/// and for a PostgreSQL ledger the key file `$WARD_LEDGER_KEY` (else
+/// `ledger-postgres.key` in the data directory) and the schema
+/// `$WARD_LEDGER_SCHEMA` (else `ward`).
+pub(crate) fn ledger_options() -> ward_ledger::OpenOptions {
+    let mut options = ward_ledger::OpenOptions::new(&data_dir());
+    if let Some(key) = std::env::var_os("WARD_LEDGER_KEY") {
+        options = options.with_postgres_key(key);
+    }
+    if let Ok(schema) = std::env::var("WARD_LEDGER_SCHEMA") {
+        options = options.with_postgres_schema(schema);
+    }
+    options
+}
+
+/// Opens (creating on first use) the ledger `--ledger` names, for appending.
+pub(crate) fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
+    ward_ledger::open(&ledger_location(location), &ledger_options()).map_err(ledger_unusable)
+}
+
 /// The ledger for reading (`ward ledger show|prove|verify|search|checkpoint|export`):
 /// an embedded ledger is opened as a read-only snapshot, so these commands
 /// work while a proxy or `ledger serve` holds the writer's lock.
 pub(crate) fn open_ledger_for_reading(
     location: Option<&std::path::Path>,
 ) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
-    let is_postgres = location
-        .map(|l| l.to_string_lossy())
-        .is_some_and(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"));
-    let dir = location
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| data_dir().join("ledger"));
-    if is_postgres || !dir.join("ledger.key").is_file() {
-        return open_ledger(location);
-    }
-    let ledger = ward_ledger::EmbeddedLedger::open_snapshot(&dir)
-        .map_err(|e| Usage(format!("ledger {}: {e}", dir.display())))?;
-    Ok(Box::new(ledger))
+    ward_ledger::open_for_reading(&ledger_location(location), &ledger_options()).map_err(ledger_unusable)
 }
 
-pub(crate) fn open_ledger(location: Option<&std::path::Path>) -> Result<Box<dyn ward_ledger::LedgerStore>, Usage> {
-    let text = location.map(|l| l.to_string_lossy().into_owned());
-    if let Some(url) = text
-        .as_deref()
-        .filter(|t| t.starts_with("postgres://") || t.starts_with("postgresql://"))
-    {
-        let key_path = std::env::var_os("WARD_LEDGER_KEY")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| data_dir().join("ledger-postgres.key"));
-        let signer = match ward_input::read_string_bounded(&key_path, "ledger key", ward_input::limits::KEY) {
-            Ok(text) => ward_ledger::NoteSigner::parse(&text)?,
-            Err(e) if e.is_not_found() => {
-                let signer = ward_ledger::NoteSigner::generate(&new_origin()?, ward_ledger::note::ALG_ED25519)?;
-                if let Some(parent) = key_path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| Usage(e.to_string()))?;
-                }
-                write_private(&key_path, signer.to_skey().as_bytes())?;
-                signer
-            }
-            Err(e) => return Err(Usage(e.to_string())),
-        };
-        let schema = std::env::var("WARD_LEDGER_SCHEMA").unwrap_or_else(|_| "ward".into());
-        let ledger =
-            ward_ledger::PostgresLedger::open(url, &schema, signer).map_err(|e| Usage(format!("ledger {url}: {e}")))?;
-        return Ok(Box::new(ledger));
-    }
-    let dir = location
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| data_dir().join("ledger"));
-    let ledger = ward_ledger::EmbeddedLedger::open(&dir, &new_origin()?).map_err(|e| match &e {
-        ward_ledger::LedgerError::Io { source, .. } if source.kind() == std::io::ErrorKind::WouldBlock => {
-            Usage(format!(
-                "ledger {}: {e}. An embedded ledger has one writer at a time (for example a running `ward proxy` or \
+/// A ledger that does not open, as the user sees it: a locked embedded
+/// ledger says what holds it and what to do instead.
+pub(crate) fn ledger_unusable(e: ward_ledger::OpenError) -> Usage {
+    match e {
+        ward_ledger::OpenError::Locked { .. } => Usage(format!(
+            "{e}. An embedded ledger has one writer at a time (for example a running `ward proxy` or \
              `ward ledger serve`); this command must append to it. Stop that writer, give this command a \
              ledger of its own with --ledger DIR, or share one PostgreSQL ledger between them with \
-             --ledger postgres://...",
-                dir.display()
-            ))
-        }
-        _ => Usage(format!("ledger {}: {e}", dir.display())),
-    })?;
-    Ok(Box::new(ledger))
-}
-
-fn write_private(path: &std::path::Path, data: &[u8]) -> Result<(), Usage> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))?;
-    f.write_all(data)
-        .map_err(|e| Usage(format!("cannot write {}: {e}", path.display())))
+             --ledger postgres://..."
+        )),
+        e => Usage(e.to_string()),
+    }
 }
 
 /// A policy that does not load: every diagnostic is shown, then exit 2

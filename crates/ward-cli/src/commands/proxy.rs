@@ -6,7 +6,7 @@ use super::{Usage, data_dir, or_usage, policy_invalid, trust_root};
 use crate::args::{GateArgs, LogFormat, ProbeRegistry, ProxyArgs, RunArgs, UpstreamArgs};
 use std::path::PathBuf;
 use std::sync::Arc;
-use ward_gate::Gate;
+use ward_gate::{Gate, Stores};
 use ward_policy::Policy;
 use ward_registry::{
     Cache, Egress, Event, FetchLimits, Fetcher, Keeper, MemoryLimits, Outcome, Proxy, ProxyOptions, ServerLimits,
@@ -214,25 +214,38 @@ fn build(gate_args: &GateArgs, s: &Settings, events: Sink) -> Result<Arc<Proxy>,
     // So is an egress proxy variable that does not parse (never a silent direct connection).
     let egress = Egress::from_env().map_err(|e| Usage(e.to_string()))?;
     let clock = crate::clock::Clock::from_env()?;
-    let mut gate = Gate::new(trust_root(&gate_args.trust)?);
-    if let Some(path) = &s.policy {
-        gate = gate.with_policy(Policy::load(path).map_err(policy_invalid)?);
-    }
-    if let Some(path) = &s.npm_keys {
-        let text = std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
-        gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
-    } else if let Some(keys) = super::trust::updated_npm_keys()? {
-        gate = gate.with_registry_keys(keys);
-    }
-    gate = gate.with_scan_data(s.db.as_deref(), &data_dir(), None)?;
-    let deny_after = match gate.advisories() {
+    let root = trust_root(&gate_args.trust)?;
+    let policy = s
+        .policy
+        .as_deref()
+        .map(Policy::load)
+        .transpose()
+        .map_err(policy_invalid)?;
+    let registry_keys = match &s.npm_keys {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+            Some(RegistryKeys::from_json(&text)?)
+        }
+        None => super::trust::updated_npm_keys()?,
+    };
+    // Every store the gate keeps is opened here, before it is built.
+    let stores = Stores::open_scan_data(s.db.as_deref(), &data_dir(), policy.as_ref())?;
+    let deny_after = match stores.advisories() {
         Some(db) => super::advisories::freshness(db, &gate_args.advisory_age, clock.now())?,
         None => None,
     };
+    let stores = stores.with_ledger(super::open_ledger(s.ledger.as_deref())?);
+    let mut gate = Gate::new(root).with_stores(stores, None);
+    if let Some(policy) = policy {
+        gate = gate.with_policy(policy);
+    }
+    if let Some(keys) = registry_keys {
+        gate = gate.with_registry_keys(keys);
+    }
     if let Some(max) = deny_after {
         gate = gate.with_advisories_deny_after(max);
     }
-    gate = gate.with_ledger(super::open_ledger(s.ledger.as_deref())?);
     let cache = Cache::open(&s.cache).map_err(|e| Usage(format!("cache {}: {e}", s.cache.display())))?;
     let fetcher = Fetcher::configured(s.limits.clone(), s.hosts.clone(), &roots, s.fetches_per_host, &egress);
     let keeper = Keeper::new(gate, cache, fetcher, s.evidence.clone())

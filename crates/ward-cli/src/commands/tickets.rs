@@ -160,7 +160,7 @@ fn sync(args: &TicketsSyncArgs) -> Result<u8, Usage> {
     let mut unread = Vec::new();
     if !audit.is_empty() {
         let allows = match &args.ledger.ledger {
-            None if !data_dir().join("ledger/ledger.key").is_file() => ward_audit::Allows::empty(),
+            None if !super::ledger_location(None).exists() => ward_audit::Allows::empty(),
             location => {
                 let mut ledger = super::open_ledger_for_reading(location.as_deref())?;
                 ward_audit::Allows::from_ledger(ledger.as_mut()).map_err(|e| Usage(format!("ledger: {e}")))?

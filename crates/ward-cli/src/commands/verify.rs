@@ -4,7 +4,7 @@ use super::{Usage, or_usage, policy_invalid, signer, trust_root};
 use crate::args::{SlsaArgs, VerifyArgs};
 use crate::output;
 use ward_core::PackageId;
-use ward_gate::{Evidence, Gate};
+use ward_gate::{Evidence, Gate, Stores};
 use ward_identify::Limits;
 use ward_policy::Policy;
 use ward_verify::RegistryKeys;
@@ -41,7 +41,6 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
             max_ratio: args.max_ratio,
             ..Limits::default()
         };
-        let mut gate = Gate::new(root).with_limits(limits);
         let mut policy = args
             .policy
             .as_deref()
@@ -54,31 +53,35 @@ pub(super) fn run(args: VerifyArgs) -> u8 {
                 .require_slsa(&expected)
                 .map_err(|e| Usage(format!("--source-uri: {e}")))?;
         }
-        if let Some(policy) = policy {
-            gate = gate.with_policy(policy);
-        }
-        if let Some(path) = &args.npm_keys {
-            // Bounded, regular files only: a FIFO or device is refused at once.
-            let text = ward_input::InputFile::new(path, "--npm-keys", ward_input::limits::KEY)
-                .read_to_string()
-                .map_err(|e| Usage(format!("cannot read {e}")))?;
-            gate = gate.with_registry_keys(RegistryKeys::from_json(&text)?);
-        } else if let Some(keys) = super::trust::updated_npm_keys()? {
-            gate = gate.with_registry_keys(keys);
-        }
-        gate = gate.with_scan_data(
-            args.db.as_deref(),
-            &super::data_dir(),
-            args.fail_on.map(super::scan::severity),
-        )?;
-        let deny_after = match gate.advisories() {
+        let registry_keys = match &args.npm_keys {
+            Some(path) => {
+                // Bounded, regular files only: a FIFO or device is refused at once.
+                let text = ward_input::InputFile::new(path, "--npm-keys", ward_input::limits::KEY)
+                    .read_to_string()
+                    .map_err(|e| Usage(format!("cannot read {e}")))?;
+                Some(RegistryKeys::from_json(&text)?)
+            }
+            None => super::trust::updated_npm_keys()?,
+        };
+        // Every store the gate keeps is opened here, before it is built.
+        let stores = Stores::open_scan_data(args.db.as_deref(), &super::data_dir(), policy.as_ref())?;
+        let deny_after = match stores.advisories() {
             Some(db) => super::advisories::freshness(db, &args.advisory_age, crate::clock::now()?)?,
             None => None,
         };
+        let stores = stores.with_ledger(super::open_ledger(args.ledger.as_deref())?);
+        let mut gate = Gate::new(root)
+            .with_limits(limits)
+            .with_stores(stores, args.fail_on.map(super::scan::severity));
+        if let Some(policy) = policy {
+            gate = gate.with_policy(policy);
+        }
+        if let Some(keys) = registry_keys {
+            gate = gate.with_registry_keys(keys);
+        }
         if let Some(max) = deny_after {
             gate = gate.with_advisories_deny_after(max);
         }
-        gate = gate.with_ledger(super::open_ledger(args.ledger.as_deref())?);
         let evaluation = gate
             .evaluate_at(&args.artifact, purl, &evidence, crate::clock::now()?)
             .map_err(|e| Usage(e.to_string()))?;
