@@ -1,9 +1,7 @@
 //! The configured gate and its builders: trust root, registry keys, policy,
 //! archive limits, ledger, advisory database and first-seen store.
 
-use crate::GateError;
 use crate::pins::RecordedAllows;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use ward_identify::Limits;
 use ward_ledger::{LedgerStore, SharedLedger};
@@ -56,41 +54,6 @@ impl Gate {
     pub fn with_advisories(mut self, db: Arc<ward_scan::AdvisoryDb>, fail_on: Option<ward_core::Severity>) -> Self {
         self.advisories = Some((db, fail_on));
         self
-    }
-
-    /// Scans with the advisory database in `explicit` (which must load),
-    /// else the one imported into `data_dir/advisories` when there is one
-    /// (else no advisories: licences are still judged), and keeps when each
-    /// finding was first seen in `data_dir`. `fail_on` replaces the policy's
-    /// severity threshold.
-    pub fn with_scan_data(
-        self,
-        explicit: Option<&Path>,
-        data_dir: &Path,
-        fail_on: Option<ward_core::Severity>,
-    ) -> Result<Self, GateError> {
-        // The traits of allowed releases live beside the first-seen store; a
-        // store that cannot be opened stops the gate only when the policy
-        // compares releases (risky-change rules).
-        let compares = self.policy.scopes.iter().any(|s| s.risky.compares());
-        let _ = std::fs::create_dir_all(data_dir);
-        let this = match crate::risky::ReleaseTraits::open(&data_dir.join(crate::risky::STORE_FILE)) {
-            Ok(store) => self.with_release_traits(store),
-            Err(e) if compares => return Err(GateError::ReleaseTraits(e)),
-            Err(_) => self,
-        };
-        let db = match explicit {
-            Some(dir) => ward_scan::AdvisoryDb::load(dir)?,
-            None => {
-                let dir = data_dir.join("advisories");
-                if !dir.join(ward_scan::db::DB_FILE).is_file() {
-                    return Ok(this);
-                }
-                ward_scan::AdvisoryDb::load(&dir)?
-            }
-        };
-        let store = ward_scan::FirstSeenStore::open(data_dir).map_err(|e| GateError::FirstSeen(e.to_string()))?;
-        Ok(this.with_advisories(Arc::new(db), fail_on).with_first_seen(store))
     }
 
     /// Denies every artifact (`advisories-stale`) while the advisory data
