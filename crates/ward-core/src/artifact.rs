@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 /// The kind of file an artifact is, as read from its own bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed on purpose: a new variant must break every match on it (each stage decides what it means) rather than fall into a wildcard arm"
+)]
 pub enum ArtifactKind {
     /// An npm package tarball (`.tgz` with `package/package.json`).
     NpmTarball,
@@ -21,6 +25,10 @@ pub enum ArtifactKind {
 
 /// An identified artifact: its package id, kind, size and digests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Artifact {
     /// The package this artifact is a release of.
     pub id: PackageId,
@@ -39,6 +47,10 @@ pub struct Artifact {
 
 /// An evidence file presented with an artifact, named by its digest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct EvidenceRef {
     /// The file as given.
     pub uri: String,

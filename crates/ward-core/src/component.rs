@@ -7,6 +7,10 @@ use serde::Serialize;
 
 /// A package at an exact version, and where it was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Component {
     /// The package (with version).
     pub id: PackageId,
@@ -49,6 +53,10 @@ impl Component {
 /// An entry that names a package but not an exact version, or that could
 /// not be checked for another reason ("could not evaluate", never "clean").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Unpinned {
     /// What was read.
     pub entry: String,
@@ -60,6 +68,10 @@ pub struct Unpinned {
 
 /// A component's declared licence.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct ComponentLicense {
     /// The component (with its version); written as a purl.
     pub package: PackageId,

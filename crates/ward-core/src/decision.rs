@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 /// Allow or deny.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed on purpose: a new variant must break every match on it (each stage decides what it means) rather than fall into a wildcard arm"
+)]
 pub enum Verdict {
     /// The artifact may be installed.
     Allow,
@@ -70,6 +74,10 @@ impl std::fmt::Display for CheckKind {
 
 /// The policy a decision was made under.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct PolicyRef {
     /// The policy file.
     pub path: String,
@@ -82,6 +90,7 @@ pub struct PolicyRef {
 /// deny exactly when there is a deny reason ([`Decision::verdict`]), so the
 /// two cannot disagree. In JSON it is still written first, as `verdict`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// Why it was denied; empty for an allow.
     pub reasons: Vec<Reason>,

@@ -5,10 +5,18 @@ use std::fmt;
 
 /// A SHA-256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Sha256(pub [u8; 32]);
 
 /// A SHA-512 digest.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Sha512(pub [u8; 64]);
 
 macro_rules! hex_digest {
@@ -72,6 +80,10 @@ impl Sha256 {
 
 /// Both digests of one artifact, computed in one streamed pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Digests {
     /// SHA-256 of the artifact bytes.
     pub sha256: Sha256,

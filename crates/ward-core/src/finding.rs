@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 /// How bad, from a CVSS vector (computed) or the database's own rating.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed on purpose: a new variant must break every match on it (each stage decides what it means) rather than fall into a wildcard arm"
+)]
 pub enum Severity {
     /// No rating (informational advisories: unmaintained, notices).
     None,
@@ -53,6 +57,10 @@ impl Severity {
 
 /// A severity with where it came from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Rating {
     /// The level.
     pub level: Severity,
@@ -96,6 +104,10 @@ impl Rating {
 /// and by when it must be fixed, is a [`FindingStatus`] beside it, never
 /// written into it.
 #[derive(Clone, Debug, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Finding {
     /// The advisory id.
     pub advisory: String,
@@ -124,6 +136,10 @@ pub struct Finding {
 /// What the policy made of one finding (its triage): when it was first
 /// seen, whether something silenced it, and its remediation deadline.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct FindingStatus {
     /// When ward first saw this advisory on this package, if a first-seen
     /// store is kept.
@@ -139,6 +155,10 @@ pub struct FindingStatus {
 /// A finding with its triage. It reads as the finding it wraps (through
 /// `Deref`); JSON writes both as one object, in the documented shape.
 #[derive(Clone, Debug)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct TriagedFinding {
     /// What the scanner found.
     pub finding: Finding,
@@ -197,6 +217,10 @@ impl Serialize for TriagedFinding {
 
 /// What a malicious-package finding adds.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct MaliciousFinding {
     /// What the record says to do.
     pub advice: String,
@@ -214,6 +238,10 @@ pub struct MaliciousFinding {
 
 /// What silenced a finding, and why.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Silenced {
     /// `exception`, `vex` or `allow`.
     pub by: SilencedBy,
@@ -229,6 +257,10 @@ pub struct Silenced {
 /// The kinds of silencing.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed on purpose: a new variant must break every match on it (each stage decides what it means) rather than fall into a wildcard arm"
+)]
 pub enum SilencedBy {
     /// A policy `[[exception]]`.
     Exception,
@@ -242,6 +274,10 @@ pub enum SilencedBy {
 /// Everything a scan found: `ScanReport` as the scanner returns it, and
 /// [`TriagedReport`] once the policy has triaged each finding.
 #[derive(Clone, Debug, Serialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct ScanReport<F = Finding> {
     /// Components scanned.
     pub components: usize,

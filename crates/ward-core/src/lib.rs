@@ -13,6 +13,7 @@
 //! This crate does no I/O.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
 pub mod artifact;
 pub mod component;

@@ -434,6 +434,7 @@ impl<'de> Deserialize<'de> for ReasonCode {
 /// One reason behind a decision: a stable code and a one-line explanation
 /// saying what failed and what was expected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Reason {
     /// The stable code.
     pub code: ReasonCode,

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 /// The executable format of a native binary, by its magic bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum BinaryFormat {
     /// ELF (Linux, BSD): `7F 45 4C 46`.
     Elf,
@@ -33,6 +34,10 @@ impl BinaryFormat {
 
 /// A native binary inside an archive.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct NativeBinary {
     /// Its path inside the package (below the archive's top directory for
     /// tarballs, from the root for wheels).
@@ -44,6 +49,10 @@ pub struct NativeBinary {
 /// The sha256 of one file inside an archive (compared with the evidence
 /// files a malicious-package record lists).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct FileDigest {
     /// Its path inside the package, as above.
     pub path: String,
@@ -53,6 +62,10 @@ pub struct FileDigest {
 
 /// What an archive does when installed, as far as its bytes say.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct ArchiveTraits {
     /// npm lifecycle scripts that run at install (`preinstall`, `install`,
     /// `postinstall`), with their commands.

@@ -35,6 +35,10 @@ use std::sync::Arc;
 use ward_core::PackageId;
 
 /// What an attestation is checked against.
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct AttestationContext<'a> {
     /// The Sigstore trusted root.
     pub root: &'a TrustRoot,
@@ -58,6 +62,7 @@ pub struct AttestationContext<'a> {
 
 /// One item of an attestation file and how it came out.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct AttestationResult {
     /// `FILE`, or `FILE#N (predicate type)` for files with several items.
     pub label: String,

@@ -33,6 +33,10 @@ const WEAK_DIGESTS: &[&str] = &["SHA1", "SHA-1", "SHA_1", "MD5", "MD-5"];
 
 /// The artifact a bundle is checked against.
 #[derive(Clone, Copy, Debug)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct ArtifactRef<'a> {
     /// Its SHA-256.
     pub sha256: [u8; 32],
@@ -45,6 +49,7 @@ pub struct ArtifactRef<'a> {
 /// The Fulcio certificate's claims about the build that signed
 /// (OIDs 1.3.6.1.4.1.57264.1.*). Claims, made trustworthy by the verified chain.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct CertificateClaims {
     /// Source Repository URI.
     pub source_repository: Option<String>,
@@ -64,6 +69,7 @@ pub struct CertificateClaims {
 
 /// What a verified bundle proved.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct VerifiedBundle {
     /// Who signed.
     pub signer: SignerIdentity,

@@ -12,6 +12,7 @@ use ward_core::{CheckKind, Reason};
 /// The outcome of one check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum CheckOutcome {
     /// The check passed.
     Pass,

@@ -19,6 +19,7 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// A DSSE envelope with its payload decoded.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Envelope {
     /// The payload type.
     pub payload_type: String,

@@ -37,6 +37,7 @@ pub const MAX_ED25519_MESSAGE: u64 = 1 << 30;
 
 /// The algorithm family of an accepted key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KeyKind {
     /// Ed25519.
     Ed25519,

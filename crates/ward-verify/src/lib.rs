@@ -17,6 +17,7 @@
 //! success is a [`crate::Fact`]. Nothing here touches the network.
 
 #![forbid(unsafe_code)]
+#![warn(clippy::exhaustive_enums, clippy::exhaustive_structs)]
 
 pub mod attestation;
 pub mod build_inputs;

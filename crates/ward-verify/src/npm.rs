@@ -20,6 +20,7 @@ pub const BUNDLED_NPM_KEYS: &str = include_str!("../trust/npm-registry-keys.json
 
 /// One registry key with its validity window.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RegistryKey {
     /// `SHA256:…`, as bundles hint it.
     pub key_id: String,

@@ -10,6 +10,7 @@ pub const PYPI_PUBLISH_V1: &str = "https://docs.pypi.org/attestations/publish/v1
 
 /// A Trusted Publisher named in a provenance object.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Publisher {
     /// `GitHub` or `GitLab` (others are reported, not matched).
     pub kind: String,

@@ -17,6 +17,10 @@ pub fn anchored_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
 
 /// How the certificate's identity (SAN) must look.
 #[derive(Clone, Debug)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "closed on purpose: a new variant must break every match on it (each stage decides what it means) rather than fall into a wildcard arm"
+)]
 pub enum IdentityRule {
     /// Exactly this string.
     Exact(String),
@@ -50,6 +54,10 @@ impl IdentityRule {
 
 /// The keyless signer a bundle must come from.
 #[derive(Clone, Debug, Default)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct SignerRequirement {
     /// Required identity; `None` means none was configured (a keyless
     /// signature then verifies but cannot be trusted).

@@ -153,6 +153,7 @@ const BYOB_BUILDERS: &[&str] = &[builders::GENERIC_DELEGATOR, builders::GENERIC_
 /// slsa-verifier's error kinds (`errors/errors.go`) that these rules return.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum Kind {
     MalformedUri,
     MismatchSource,
@@ -173,6 +174,7 @@ pub enum Kind {
 
 /// A rule that failed: slsa-verifier's error kind and what was compared.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SlsaError {
     /// The kind, as slsa-verifier names it.
     pub kind: Kind,
@@ -400,6 +402,7 @@ pub fn branch_from_git_ref(r: &str) -> R<&str> {
 
 /// A builder id, `NAME[@VERSION]` (`TrustedBuilderID`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BuilderId {
     /// The builder's URI.
     pub name: String,
@@ -611,6 +614,10 @@ pub fn verify_source_uri(build_type: &str, trigger: &str, source: &str, expected
 
 /// What the policy or the command line expects (slsa-verifier's flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Expectations {
     /// `--source-uri` (`github.com/o/r`, any of the forms slsa-verifier takes).
     pub source_uri: String,
@@ -657,6 +664,7 @@ impl Expectations {
 /// What the rules read from a provenance predicate, the way
 /// slsa-verifier's accessors read it.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ProvenanceView {
     /// SLSA v1 (else v0.2).
     pub v1: bool,
@@ -838,6 +846,10 @@ impl ProvenanceView {
 
 /// The signing certificate, as far as the rules need it.
 #[derive(Clone, Copy, Debug)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a record the other stages build field by field: a new field must be filled in by every builder, not defaulted"
+)]
 pub struct Signing<'a> {
     /// The OIDC issuer.
     pub issuer: &'a str,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 /// A parsed in-toto statement.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct Statement {
     /// `https://in-toto.io/Statement/v1` or `…/v0.1`.
     #[serde(rename = "_type")]
@@ -22,6 +23,7 @@ pub struct Statement {
 
 /// One subject: a name and its digests by algorithm.
 #[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
 pub struct Subject {
     /// The subject's name (a file name or purl).
     #[serde(default)]
