@@ -747,3 +747,89 @@ fn a_cargo_set_is_snapshotted_from_its_lockfile_and_written_back_but_not_reinsta
     .expect(1)
     .reason("rollback-partial");
 }
+
+#[test]
+fn a_set_with_a_vulnerability_past_its_remediation_deadline_is_no_target() {
+    let w = Offline::new();
+    // smallvec 1.6.0 has RUSTSEC-2021-0003 (critical); a stand-in crate of it, allowed at T1.
+    let krate = w.files.join("smallvec-1.6.0.crate");
+    tgz(
+        &krate,
+        &[
+            Entry::File(
+                "smallvec-1.6.0/Cargo.toml",
+                b"[package]\nname = \"smallvec\"\nversion = \"1.6.0\"\nedition = \"2018\"\nlicense = \"MIT\"\n",
+            ),
+            Entry::File("smallvec-1.6.0/src/lib.rs", b"// inert stand-in\n"),
+        ],
+    );
+    let sha = w.allow(&krate);
+    let lock = w.ctx.path("Cargo.lock");
+    std::fs::write(
+        &lock,
+        format!(
+            "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+        ),
+    )
+    .unwrap();
+    w.snapshot(T1, "with-smallvec", &lock).expect(0);
+    // The advisory arrives, and a scan at T1 is the finding's first sighting.
+    let rustsec = shared().join("advisories/rustsec");
+    w.ward_at(T1, &["advisories", "import", rustsec.to_str().unwrap()])
+        .expect(0);
+    let scan = w.ward_at(T1, &["scan", "--format", "json", lock.to_str().unwrap()]);
+    let found = json_of(&scan);
+    let finding = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory"] == "RUSTSEC-2021-0003")
+        .unwrap_or_else(|| panic!("{}", scan.all()));
+    assert_eq!(finding["first_seen"], T1);
+    // Critical findings are due within 7 days of their first sighting.
+    let policy = w.ctx.path("deadlines.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[[scope]]\npackages = [\"*\"]\nmode = \"warn\"\n\n[remediation]\ncritical = 7\n",
+    )
+    .unwrap();
+    let plan = |at: &str| {
+        w.ward_at(
+            at,
+            &[
+                "rollback",
+                "plan",
+                "--to",
+                "with-smallvec",
+                "--policy",
+                policy.to_str().unwrap(),
+            ],
+        )
+    };
+    // Six days later the deadline has not passed: the set is a target.
+    plan("2026-11-07T00:00:00Z").expect(0);
+    // At T3 (30 days) it has: refused, naming the package, the advisory and the due date.
+    let run = plan(T3);
+    run.expect(1).reason("rollback-target-overdue");
+    assert!(
+        run.all()
+            .contains("pkg:cargo/smallvec@1.6.0 has RUSTSEC-2021-0003 (due 2026-11-08T00:00:00Z)"),
+        "{}",
+        run.all()
+    );
+    // Taken with --before, the set is passed over with the same reason.
+    let run = w.ward_at(
+        T3,
+        &[
+            "rollback",
+            "plan",
+            "--before",
+            T3,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    run.expect(1).reason("rollback-no-target");
+}
