@@ -285,7 +285,8 @@ fn isolate(cmd: &mut Command, data: &Path, home: &Path, now: Option<&str>) {
     }
 }
 
-fn run(cmd: &mut Command) -> Run {
+/// Runs `cmd` (ward, in some context) to the end.
+pub(crate) fn run(cmd: &mut Command) -> Run {
     let out = cmd.output().expect("run ward");
     Run {
         code: out.status.code().unwrap_or(-1),
