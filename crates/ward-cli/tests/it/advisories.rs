@@ -4,7 +4,7 @@
 //! oversized answer or a server that is down never replace good data; and
 //! stale data warns, or denies with `advisories-stale` when told to.
 
-use crate::common::{FakeRegistry, TestContext, fixtures, shared, zip};
+use crate::common::{FakeRegistry, TEST_NOW, TestContext, fixtures, shared, zip};
 use std::path::{Path, PathBuf};
 
 /// Serves `body` at `path` under this ETag, with a `Last-Modified`, as
@@ -275,6 +275,17 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
         shared().join("advisories/rustsec").to_str().unwrap(),
     ])
     .expect(0);
+    let status = ctx.ward(["advisories", "status"]);
+    let newest = status
+        .stdout
+        .split("newest record modified ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap()
+        .to_string();
+    // ward's clock pinned 120 days past the newest record, whatever today is.
+    let months_later =
+        (newest.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_hours(120 * 24)).to_string();
     let keys = fixtures().join("keys");
     let verify = |extra: &[&str]| {
         let mut args = vec![
@@ -286,7 +297,7 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
             keys.join("artifact.txt.ed25519.sig.b64").display().to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        ctx.ward(&args)
+        ctx.ward_at(&months_later, &args)
     };
     // The shared data is months old: a warning, still an allow.
     let run = verify(&[]);
@@ -313,15 +324,7 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
     run.expect(0);
     assert!(!run.stderr.contains("days old"), "{}", run.stderr);
 
-    // On the day of the newest record (ward's clock pinned), 30 days allows.
-    let status = ctx.ward(["advisories", "status"]);
-    let newest = status
-        .stdout
-        .split("newest record modified ")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .unwrap()
-        .to_string();
+    // On the day of the newest record, 30 days allows.
     let fresh = TestContext::new().at(&newest);
     fresh
         .ward([
@@ -425,7 +428,14 @@ fn tar_gz_sources_update_and_status_reads_as_json() {
             shared().join("advisories/rustsec").to_str().unwrap(),
         ])
         .expect(0);
-    let old = by_hand.ward(["advisories", "status", "--format", "json"]);
+    let status = |now: &str| by_hand.ward_at(now, ["advisories", "status", "--format", "json"]);
+    let newest =
+        serde_json::from_str::<serde_json::Value>(&status(TEST_NOW).stdout).unwrap()["sources"][0]["newest_modified"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let later = (newest.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_hours(30 * 24)).to_string();
+    let old = status(&later);
     let old_doc: serde_json::Value = serde_json::from_str(&old.stdout).unwrap();
     assert_eq!(old_doc["sources"][0]["stale"], true);
     assert!(old_doc["sources"][0]["age_days"].as_i64().unwrap() > 7);
