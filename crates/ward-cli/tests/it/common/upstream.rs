@@ -32,6 +32,8 @@ pub(crate) enum Answer {
     Redirect(String),
     /// An empty answer with this status.
     Status(u16),
+    /// An empty answer with this status the first time, then the other answer.
+    FirstThen(u16, Box<Answer>),
 }
 
 /// One answer and the headers sent with it.
@@ -246,7 +248,26 @@ impl FakeRegistry {
                 if_none_match: if_none_match.clone(),
                 body,
             });
-            let route = self.routes.lock().expect("routes").get(&path).cloned();
+            let route = {
+                let mut routes = self.routes.lock().expect("routes");
+                let route = routes.get_mut(&path);
+                match route {
+                    Some(r) => {
+                        let now = r.clone();
+                        if let Answer::FirstThen(code, then) = &r.answer {
+                            let code = *code;
+                            r.answer = (**then).clone();
+                            Some(Route {
+                                answer: Answer::Status(code),
+                                ..now
+                            })
+                        } else {
+                            Some(now)
+                        }
+                    }
+                    None => None,
+                }
+            };
             if !self.answer(&mut out, &path, route, if_none_match.as_deref()) {
                 return;
             }
@@ -289,7 +310,7 @@ impl FakeRegistry {
                 std::thread::sleep(d);
                 ok(&b, out)
             }
-            Answer::Status(code) => {
+            Answer::Status(code) | Answer::FirstThen(code, _) => {
                 out.write_all(format!("HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\n\r\n").as_bytes())
             }
             Answer::Redirect(to) => {
