@@ -232,25 +232,8 @@ fn a_real_npm_install_audits_clean_against_the_allowed_tarball_and_a_changed_fil
     let data = reg.publisher.path("data");
     let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let app = reg.publisher.path("app");
-    std::fs::create_dir_all(&app).unwrap();
-    let out = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--no-update-notifier",
-            "--ignore-scripts",
-        ])
-        .args(["--registry", &format!("{}/npm/", proxy.base)])
-        .arg("--prefix")
-        .arg(&app)
-        .arg("--cache")
-        .arg(app.join(".npm-cache"))
-        .arg("demo-pkg@1.0.0")
-        .env("npm_config_userconfig", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = crate::proxy::npm(&proxy.base, &app, "demo-pkg@1.0.0");
+    assert!(out.ok, "{}", out.text);
     drop(proxy);
     let app_arg = app.to_str().unwrap();
     let doc = json_of(&ctx.ward_in(&data, ["audit", app_arg, "--format", "json"]));

@@ -110,7 +110,7 @@ fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survive
     );
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let clients: Vec<_> = (0..8)
         .map(|_| {
@@ -132,8 +132,8 @@ fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survive
     std::thread::sleep(Duration::from_millis(50));
     let cached = get(&url);
     assert_eq!((cached.status, cached.body == v1.tarball), (200, true));
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let never = get(&format!("{}/npm/demo/-/demo-2.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let never = proxy.get("/npm/demo/-/demo-2.0.0.tgz");
     assert_eq!(never.status, 502, "{}", never.reason);
     assert!(never.reason.contains("upstream-failed"), "{}", never.reason);
     assert!(spool_is_empty(&data));
@@ -153,7 +153,7 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
         &data,
         &["--max-artifact-bytes", &limit, "--upstream-timeout", "2"],
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let big = get(&url);
     assert_eq!(big.status, 502);
@@ -163,7 +163,7 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
 
     let data = p.path("data2");
     let proxy = self::proxy(&p, &up, &data, &["--upstream-timeout", "2"]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     up.set(
         "/demo/-/demo-1.0.0.tgz",
@@ -204,8 +204,8 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     );
     let data = p.path("data3");
     let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "1048576"]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let huge = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let huge = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(huge.status, 403, "{}", huge.reason);
     assert!(huge.reason.contains("signature-missing"), "{}", huge.reason);
     let log = proxy.log_with("limit");
@@ -235,7 +235,7 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     up.set("/demo/-/demo-1.0.0.tgz", Answer::Redirect(elsewhere));
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let refused = get(&url);
     assert_eq!(refused.status, 502);
@@ -250,8 +250,8 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     let data = p.path("data2");
     let host = format!("localhost:{}", up.port);
     let proxy = self::proxy(&p, &up, &data, &["--allow-redirect-host", &host]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 200);
 
     // A packument whose tarball URL names another host is refused the same way.
     let mut doc: serde_json::Value = serde_json::from_slice(&up.body("/demo")).unwrap();
@@ -259,19 +259,19 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
         format!("http://elsewhere.invalid:{}/demo/-/demo-1.0.0.tgz", up.port).into();
     doc["name"] = "other".into();
     up.set("/other", Answer::Body(serde_json::to_vec(&doc).unwrap()));
-    assert_eq!(get(&format!("{}/npm/other", proxy.base)).status, 200);
-    let elsewhere = get(&format!("{}/npm/other/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/other").status, 200);
+    let elsewhere = proxy.get("/npm/other/-/demo-1.0.0.tgz");
     assert_eq!(elsewhere.status, 502, "{}", elsewhere.reason);
     assert!(elsewhere.reason.contains("another host"), "{}", elsewhere.reason);
 
     up.set("/broken", Answer::Body(b"{\"versions\": ".to_vec()));
-    let broken = get(&format!("{}/npm/broken", proxy.base));
+    let broken = proxy.get("/npm/broken");
     assert_eq!(broken.status, 502);
     assert!(broken.reason.contains("malformed"), "{}", broken.reason);
     drop(proxy);
     let data = p.path("data3");
     let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "64"]);
-    let huge = get(&format!("{}/npm/demo", proxy.base));
+    let huge = proxy.get("/npm/demo");
     assert_eq!(huge.status, 502);
     assert!(huge.reason.contains("limit"), "{}", huge.reason);
 }
@@ -284,8 +284,8 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let data = p.path("data");
     let fetch = |proxy: &ProxyProcess| {
-        assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-        get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base))
+        assert_eq!(proxy.get("/npm/demo").status, 200);
+        proxy.get("/npm/demo/-/demo-1.0.0.tgz")
     };
     {
         let proxy = proxy(&p, &up, &data, &[]);
@@ -391,8 +391,8 @@ fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
     let run = |data: &str| {
         let data = p.path(data);
         let proxy = proxy(&p, &up, &data, &["--npm-keys", keys.to_str().unwrap()]);
-        assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-        get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base))
+        assert_eq!(proxy.get("/npm/demo").status, 200);
+        proxy.get("/npm/demo/-/demo-1.0.0.tgz")
     };
     sign_packument(
         &up,
@@ -446,8 +446,8 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
     .unwrap();
     let data = p.path("data");
     let proxy = ctx.proxy(ProxyOptions::new().data(&data).config(&config));
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert!(
         p.path("proxy-cache/blobs").is_dir(),
@@ -463,8 +463,8 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
             .args(["--max-artifact-bytes", &limit])
             .cache(p.path("cache2")),
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 502);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 502);
     drop(proxy);
     // Unknown keys are refused, as in ward.toml.
     std::fs::write(&config, "polcy = \"ward.toml\"\n").unwrap();
@@ -488,8 +488,8 @@ fn bytes_that_differ_from_the_index_digest_are_refused() {
     );
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 403, "{}", got.reason);
     assert!(
         got.reason.contains("index-digest-mismatch") && got.reason.contains("the registry index"),
@@ -580,7 +580,7 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
     );
     let pid = proxy_pid(&cache.display().to_string());
     up.set("/simple/small/", Answer::Body(simple_html("small", 3)));
-    assert_eq!(get(&format!("{}/pypi/simple/small/", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/pypi/simple/small/").status, 200);
     let before = rss_mib(pid);
 
     // Over the listing limit (50,000 by default): refused with the reason, in every format.
@@ -589,7 +589,7 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
     up.set("/huge", Answer::Body(packument(&up, "huge", 60_000)));
     for url in ["pypi/simple/huge-html/", "pypi/simple/huge-json/", "npm/huge"] {
         for _ in 0..3 {
-            let got = get(&format!("{}/{url}", proxy.base));
+            let got = proxy.get(&format!("/{url}"));
             assert_eq!(got.status, 502, "{url}: {}", got.reason);
             assert!(got.reason.contains("listing-too-large"), "{url}: {}", got.reason);
             assert!(got.reason.contains("max_listing_entries"), "{url}: {}", got.reason);
@@ -605,7 +605,7 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
             simple_json(&project, 40_000)
         };
         up.set(&format!("/simple/{project}/"), Answer::Body(page));
-        let got = get(&format!("{}/pypi/simple/{project}/", proxy.base));
+        let got = proxy.get(&format!("/pypi/simple/{project}/"));
         assert_eq!(got.status, 200, "{}", got.reason);
         up.remove(&format!("/simple/{project}/"));
     }
@@ -641,9 +641,9 @@ fn a_forgotten_listing_is_fetched_again_and_still_checked() {
             .config(&config)
             .cache(data.join("cache")),
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     assert_eq!(up.hits("/demo"), 1);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert_eq!(got.body, v1.tarball);
     assert_eq!(
@@ -665,7 +665,7 @@ fn a_forgotten_listing_is_fetched_again_and_still_checked() {
             .cache(data.join("cache")),
     );
     for _ in 0..2 {
-        let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+        let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
         assert_eq!(got.status, 403, "{}", got.reason);
         assert!(got.reason.contains("index-digest-mismatch"), "{}", got.reason);
     }
@@ -720,7 +720,7 @@ fn stalled_request_heads_are_cut_and_do_not_lock_out_clients() {
     // 200 connections stop mid-header; a client still gets its answer at once.
     let started = Instant::now();
     let mut stalled_conns: Vec<TcpStream> = (0..200).map(|_| stalled(&proxy.base)).collect();
-    let got = get(&format!("{}/npm/demo", proxy.base));
+    let got = proxy.get("/npm/demo");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert!(started.elapsed() < Duration::from_secs(5));
     // Every stalled connection is closed once the header timeout (1 s) has passed.
@@ -753,7 +753,7 @@ fn stalled_request_heads_are_cut_and_do_not_lock_out_clients() {
     // A request that takes longer than both timeouts upstream is not cut.
     let packument = up.body("/demo");
     up.set("/demo", Answer::Slow(Duration::from_secs(3), packument));
-    let slow = get(&format!("{}/npm/demo", proxy.base));
+    let slow = proxy.get("/npm/demo");
     assert_eq!(slow.status, 200, "{}", slow.reason);
 }
 
@@ -770,7 +770,7 @@ fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
     let _held: Vec<TcpStream> = (0..20).map(|_| stalled(&proxy.base)).collect();
     std::thread::sleep(Duration::from_millis(200));
     // The 21st connection waits for a slot, which the header timeout frees.
-    let got = get(&format!("{}/npm/demo", proxy.base));
+    let got = proxy.get("/npm/demo");
     assert_eq!(got.status, 200, "{}", got.reason);
     let waited = started.elapsed();
     assert!(
@@ -913,7 +913,7 @@ fn an_upstream_ca_is_trusted_only_when_named_and_the_refusal_says_how() {
     };
     // The test CA is in no store the proxy reads: refused, naming the fix.
     let proxy = p.ctx.proxy(opts("d1"));
-    let refused = get(&format!("{}/npm/demo", proxy.base));
+    let refused = proxy.get("/npm/demo");
     assert_eq!(refused.status, 502, "{}", refused.reason);
     assert!(
         refused.reason.contains("not trusted") && refused.reason.contains("--ca-cert"),
@@ -923,13 +923,13 @@ fn an_upstream_ca_is_trusted_only_when_named_and_the_refusal_says_how() {
     drop(proxy);
     // Named with --ca-cert, or in the configuration file, it is trusted.
     let proxy = p.ctx.proxy(opts("d2").args(["--ca-cert", up.ca.to_str().unwrap()]));
-    let got = get(&format!("{}/npm/demo", proxy.base));
+    let got = proxy.get("/npm/demo");
     assert_eq!(got.status, 200, "{}", got.reason);
     drop(proxy);
     let config = p.path("proxy.toml");
     std::fs::write(&config, "ca_certs = [\"site/ca.pem\"]\n").unwrap();
     let proxy = p.ctx.proxy(opts("d3").config(&config));
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
 }
 
 #[test]
@@ -985,7 +985,7 @@ fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
             .config(&config)
             .cache(data.join("cache")),
     );
-    assert_eq!(get(&format!("{}/pypi/simple/evil/", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/pypi/simple/evil/").status, 200);
     let url = format!("{}/pypi/files/evil/evil-1.0.tar.gz", proxy.base);
     let first = get(&url);
     assert_eq!(first.status, 403, "{}", first.reason);
@@ -1035,8 +1035,8 @@ fn a_cold_install_makes_one_upstream_request_per_artifact_and_no_blind_probes() 
             .cache(data.join("cache")),
     );
     for name in &names {
-        assert_eq!(get(&format!("{}/npm/{name}", proxy.base)).status, 200);
-        let got = get(&format!("{}/npm/{name}/-/{name}-1.0.0.tgz", proxy.base));
+        assert_eq!(proxy.get(&format!("/npm/{name}")).status, 200);
+        let got = proxy.get(&format!("/npm/{name}/-/{name}-1.0.0.tgz"));
         assert_eq!(got.status, 200, "{}", got.reason);
     }
     let hits = up.all_hits();
@@ -1070,7 +1070,7 @@ fn a_failed_optional_probe_means_absent_not_a_failed_artifact() {
             .evidence(&evidence)
             .cache(data.join("cache")),
     );
-    let got = get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base));
+    let got = proxy.get("/npm/alpha/-/alpha-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     // Probing is on here: the others were probed and found.
     let got = get(&format!("{}/npm/{}/-/{}-1.0.0.tgz", proxy.base, names[1], names[1]));
@@ -1102,8 +1102,8 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
     };
     let install = |proxy: &ProxyProcess| {
         for name in &names {
-            assert_eq!(get(&format!("{}/npm/{name}", proxy.base)).status, 200);
-            let got = get(&format!("{}/npm/{name}/-/{name}-1.0.0.tgz", proxy.base));
+            assert_eq!(proxy.get(&format!("/npm/{name}")).status, 200);
+            let got = proxy.get(&format!("/npm/{name}/-/{name}-1.0.0.tgz"));
             assert_eq!(got.status, 200, "{}", got.reason);
         }
     };
@@ -1147,10 +1147,10 @@ fn the_proxy_logs_every_decision_as_text_or_json() {
             .cache(data.join(cache))
     };
     let proxy = p.ctx.proxy(opts("text", "c1"));
-    assert_eq!(get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base)).status, 403);
-    assert_eq!(get(&format!("{}/npm/nosuch", proxy.base)).status, 404);
+    assert_eq!(proxy.get("/npm/alpha/-/alpha-1.0.0.tgz").status, 200);
+    assert_eq!(proxy.get("/npm/alpha/-/alpha-1.0.0.tgz").status, 200);
+    assert_eq!(proxy.get("/npm/beta/-/beta-1.0.0.tgz").status, 403);
+    assert_eq!(proxy.get("/npm/nosuch").status, 404);
     let log = proxy.log_with("metadata npm/nosuch");
     let lines: Vec<&str> = log.lines().collect();
     let allow: Vec<&&str> = lines
@@ -1179,7 +1179,7 @@ fn the_proxy_logs_every_decision_as_text_or_json() {
     drop(proxy);
 
     let proxy = p.ctx.proxy(opts("json", "c2"));
-    assert_eq!(get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base)).status, 403);
+    assert_eq!(proxy.get("/npm/beta/-/beta-1.0.0.tgz").status, 403);
     let log = proxy.log_with("\"deny\"");
     let events: Vec<serde_json::Value> = log.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     let deny = events
@@ -1276,7 +1276,7 @@ fn warn_mode_allows_are_logged_as_warnings_from_the_cache_too() {
             .cache(data.join("cache")),
     );
     for _ in 0..2 {
-        let got = get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base));
+        let got = proxy.get("/npm/beta/-/beta-1.0.0.tgz");
         assert_eq!(got.status, 200, "{}", got.reason);
     }
     let log = proxy.log_with("cache=hit");
@@ -1314,7 +1314,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
     let data = p.path("data");
     let tarball = "/demo/-/demo-2.0.0.tgz";
     let packument = |proxy: &ProxyProcess| -> serde_json::Value {
-        let got = get(&format!("{}/npm/demo", proxy.base));
+        let got = proxy.get("/npm/demo");
         assert_eq!(got.status, 200, "{}", got.reason);
         serde_json::from_slice(&got.body).unwrap()
     };
@@ -1322,7 +1322,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
         let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
         let before = packument(&proxy);
         assert!(before["versions"]["2.0.0"].get("deprecated").is_none());
-        let refused = get(&format!("{}/npm{tarball}", proxy.base));
+        let refused = proxy.get(&format!("/npm{tarball}"));
         assert_eq!(refused.status, 403, "{}", refused.reason);
         assert!(
             refused.reason.starts_with("ward: signature-missing"),
@@ -1337,7 +1337,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
             refused.reason.replacen("ward: ", "ward: refused: ", 1).as_str()
         );
         assert!(after["versions"]["1.0.0"].get("deprecated").is_none());
-        assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+        assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 200);
         refused.reason
     };
     assert_eq!(up.hits(tarball), 1);
@@ -1353,7 +1353,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
             listed["versions"]["2.0.0"]["deprecated"],
             first_reason.replacen("ward: ", "ward: refused: ", 1).as_str()
         );
-        let again = get(&format!("{}/npm{tarball}", proxy.base));
+        let again = proxy.get(&format!("/npm{tarball}"));
         assert_eq!((again.status, again.reason.as_str()), (403, first_reason.as_str()));
         let log = proxy.log_with("deny pkg:npm/demo");
         assert!(log.contains("cache=hit") && log.contains("ledger=0"), "{log}");
@@ -1369,7 +1369,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
     {
         let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
         assert!(packument(&proxy)["versions"]["2.0.0"].get("deprecated").is_none());
-        assert_eq!(get(&format!("{}/npm{tarball}", proxy.base)).status, 403);
+        assert_eq!(proxy.get(&format!("/npm{tarball}")).status, 403);
     }
     assert_eq!(up.hits(tarball), 2);
     assert_eq!(ledger_size(&data), 3);
@@ -1385,7 +1385,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
             .args(["--metadata-ttl", "0"]),
     );
     assert!(packument(&proxy)["versions"]["2.0.0"].get("deprecated").is_none());
-    assert_eq!(get(&format!("{}/npm{tarball}", proxy.base)).status, 403);
+    assert_eq!(proxy.get(&format!("/npm{tarball}")).status, 403);
     assert_eq!(up.hits(tarball), 3);
     assert_eq!(ledger_size(&data), 4);
 }
@@ -1481,8 +1481,8 @@ fn upstream_requests_go_through_the_egress_proxy_the_environment_names() {
     // carries the request, the proxy gets the credentials, the log never shows them.
     let proxy_url = format!("http://alice:s3cret@127.0.0.1:{}", egress.port);
     let proxy = p.ctx.proxy(opts("cache-a").env("HTTP_PROXY", &proxy_url));
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert_eq!(got.body, v1.tarball);
     let tunnels = egress.connects();
@@ -1517,14 +1517,14 @@ fn upstream_requests_go_through_the_egress_proxy_the_environment_names() {
             .env("http_proxy", &proxy_url)
             .env("NO_PROXY", "localhost,127.0.0.1"),
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 200);
     assert_eq!(egress.connects(), before, "NO_PROXY hosts are reached directly");
     drop(proxy);
 
     // HTTPS_PROXY alone covers https:// URLs only: this http:// upstream is reached directly.
     let proxy = p.ctx.proxy(opts("cache-c").env("HTTPS_PROXY", &proxy_url));
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     assert_eq!(egress.connects(), before);
     drop(proxy);
 
