@@ -393,6 +393,16 @@ pub(crate) fn tgz(path: &Path, entries: &[Entry<'_>]) {
         .expect("flush");
 }
 
+/// npm's `integrity` of these bytes: `sha512-` and the base64 digest.
+pub(crate) fn sha512_sri(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
+    )
+}
+
 /// The `package/package.json` inside an npm tarball.
 pub(crate) fn npm_manifest(tgz: &[u8]) -> serde_json::Value {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tgz));

@@ -7,7 +7,7 @@
 //! The clients are required when `WARD_REQUIRE_CLIENTS=1` (set by
 //! scripts/test.sh, which installs them); elsewhere a missing client skips.
 
-use crate::common::{Entry, FakeRegistry, ProxyOptions, Publisher, TestContext, read_banner, tgz, zip};
+use crate::common::{Entry, FakeRegistry, ProxyOptions, Publisher, TestContext, read_banner, sha512_sri, tgz, zip};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -23,15 +23,6 @@ pub(crate) struct Registries {
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
-}
-
-fn sha512_sri(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
-    )
 }
 
 impl Registries {

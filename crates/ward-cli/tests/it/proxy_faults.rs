@@ -40,15 +40,10 @@ fn package(p: &Publisher, name: &str, version: &str, body: &str) -> Package {
 }
 
 fn serve_package(up: &FakeRegistry, name: &str, versions: &[(&str, &Package)]) {
-    use base64::Engine as _;
-    use sha2::Digest as _;
     let mut v = serde_json::Map::new();
     for (version, pkg) in versions {
         let file = format!("{name}-{version}.tgz");
-        let integrity = format!(
-            "sha512-{}",
-            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&pkg.tarball))
-        );
+        let integrity = crate::common::sha512_sri(&pkg.tarball);
         v.insert(
             version.to_string(),
             serde_json::json!({"name": name, "version": version,

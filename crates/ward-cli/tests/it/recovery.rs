@@ -72,10 +72,7 @@ fn packument(up: &FakeRegistry, name: &str, versions: &[(&str, &[u8])]) {
     let mut v = serde_json::Map::new();
     for (version, tarball) in versions {
         let file = format!("{name}-{version}.tgz");
-        let integrity = format!(
-            "sha512-{}",
-            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(tarball))
-        );
+        let integrity = crate::common::sha512_sri(tarball);
         v.insert(
             version.to_string(),
             serde_json::json!({"name": name, "version": version,
@@ -533,10 +530,7 @@ fn a_set_of_another_ecosystem_than_the_environment_is_a_partial_rollback() {
     let w = Offline::new();
     let chalk = shared().join("npm-neighbours/chalk-5.6.0.tgz");
     w.allow(&chalk);
-    let integrity = format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(std::fs::read(&chalk).unwrap()))
-    );
+    let integrity = crate::common::sha512_sri(&std::fs::read(&chalk).unwrap());
     let lock = w.ctx.path("package-lock.json");
     std::fs::write(
         &lock,

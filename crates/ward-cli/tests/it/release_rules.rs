@@ -32,8 +32,6 @@ struct Version<'a> {
 /// Serves from `up` a full packument of `name` with these versions (the
 /// last is `latest`), their tarballs and attestations.
 fn publish(up: &FakeRegistry, name: &str, versions: &[Version<'_>]) {
-    use base64::Engine as _;
-    use sha2::Digest as _;
     let mut docs = serde_json::Map::new();
     let mut times = serde_json::Map::new();
     for v in versions {
@@ -42,7 +40,7 @@ fn publish(up: &FakeRegistry, name: &str, versions: &[Version<'_>]) {
         doc["_npmUser"] = serde_json::json!({"name": v.publisher, "email": format!("{}@example.invalid", v.publisher)});
         doc["dist"] = serde_json::json!({
             "tarball": format!("{}{path}", up.base()),
-            "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&v.tarball))),
+            "integrity": crate::common::sha512_sri(&v.tarball),
         });
         if let Some(att) = &v.attestations {
             let at = format!("/-/npm/v1/attestations/{name}@{}", v.version);

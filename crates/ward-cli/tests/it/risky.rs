@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 /// Serves `versions` (version → tarball bytes) of `name` from `up`: the
 /// packument and each tarball, with their real integrity.
 fn publish(up: &FakeRegistry, name: &str, versions: &[(&str, Vec<u8>)]) {
-    use base64::Engine as _;
-    use sha2::Digest as _;
     let base_name = name.rsplit('/').next().unwrap();
     let mut docs = serde_json::Map::new();
     let mut times = serde_json::Map::new();
@@ -27,7 +25,7 @@ fn publish(up: &FakeRegistry, name: &str, versions: &[(&str, Vec<u8>)]) {
         let mut doc = npm_manifest(bytes);
         doc["dist"] = serde_json::json!({
             "tarball": format!("{}{path}", up.base()),
-            "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))),
+            "integrity": crate::common::sha512_sri(bytes),
         });
         docs.insert((*version).to_string(), doc);
         times.insert((*version).to_string(), "2025-01-01T00:00:00.000Z".into());
