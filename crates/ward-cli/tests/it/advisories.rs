@@ -4,98 +4,13 @@
 //! oversized answer or a server that is down never replace good data; and
 //! stale data warns, or denies with `advisories-stale` when told to.
 
-use crate::common::{TestContext, fixtures, shared, zip};
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use crate::common::{FakeRegistry, TEST_NOW, TestContext, fixtures, shared, zip};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-/// Each request seen: its path and its `If-None-Match`.
-type RequestLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
-
-/// One canned answer: body and ETag.
-#[derive(Clone)]
-struct Answer {
-    body: Vec<u8>,
-    etag: String,
-}
-
-/// A loopback HTTP/1.1 server answering from a table the test changes,
-/// honouring `If-None-Match`, and logging each request's path and
-/// conditional header.
-struct Server {
-    url: String,
-    answers: Arc<Mutex<HashMap<String, Answer>>>,
-    log: RequestLog,
-}
-
-impl Server {
-    fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let answers: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
-        let log: RequestLog = Arc::default();
-        let (a, l) = (answers.clone(), log.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request = String::new();
-                if reader.read_line(&mut request).is_err() {
-                    continue;
-                }
-                let mut if_none_match = None;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some((k, v)) = line.split_once(':')
-                        && k.eq_ignore_ascii_case("if-none-match")
-                    {
-                        if_none_match = Some(v.trim().to_string());
-                    }
-                }
-                let path = request.split(' ').nth(1).unwrap_or("/").to_string();
-                l.lock().unwrap().push((path.clone(), if_none_match.clone()));
-                let answer = a.lock().unwrap().get(&path).cloned();
-                let reply = match answer {
-                    Some(ans) if if_none_match.as_deref() == Some(ans.etag.as_str()) => format!(
-                        "HTTP/1.1 304 Not Modified\r\nETag: {}\r\nConnection: close\r\n\r\n",
-                        ans.etag
-                    )
-                    .into_bytes(),
-                    Some(ans) => {
-                        let mut r = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {}\r\nLast-Modified: Mon, 23 Nov 2026 00:00:00 GMT\r\nConnection: close\r\n\r\n",
-                            ans.body.len(),
-                            ans.etag
-                        )
-                        .into_bytes();
-                        r.extend_from_slice(&ans.body);
-                        r
-                    }
-                    None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-                };
-                let _ = stream.write_all(&reply);
-            }
-        });
-        Self { url, answers, log }
-    }
-
-    fn serve(&self, path: &str, body: Vec<u8>, etag: &str) {
-        self.answers.lock().unwrap().insert(
-            path.to_string(),
-            Answer {
-                body,
-                etag: format!("\"{etag}\""),
-            },
-        );
-    }
-
-    fn requests(&self) -> Vec<(String, Option<String>)> {
-        self.log.lock().unwrap().clone()
-    }
+/// Serves `body` at `path` under this ETag, with a `Last-Modified`, as
+/// the advisory feeds do.
+fn serve(server: &FakeRegistry, path: &str, body: Vec<u8>, etag: &str) {
+    server.put_with(path, body, etag, &[("Last-Modified", "Mon, 23 Nov 2026 00:00:00 GMT")]);
 }
 
 /// A zip of the first `n` files of a shared advisory directory.
@@ -135,19 +50,19 @@ fn digest_of(status: &str, name: &str) -> String {
 #[test]
 fn update_fetches_conditionally_and_bad_answers_never_replace_good_data() {
     let ctx = TestContext::new();
-    let server = Server::start();
+    let server = FakeRegistry::start();
     let go = zip_of(&shared().join("advisories/go/osv"), 40, &ctx.path("go.zip"));
     let pypi = zip_of(
         &shared().join("advisories/pypa/vulns/django"),
         40,
         &ctx.path("pypi.zip"),
     );
-    server.serve("/Go/all.zip", go.clone(), "go-1");
-    server.serve("/PyPI/all.zip", pypi.clone(), "pypi-1");
+    serve(&server, "/Go/all.zip", go.clone(), "go-1");
+    serve(&server, "/PyPI/all.zip", pypi.clone(), "pypi-1");
     std::fs::create_dir_all(&ctx.data).unwrap();
     let config = format!(
         "max_age = \"7d\"\n\n[[source]]\nname = \"osv-go\"\nurl = \"{u}/Go/all.zip\"\necosystem = \"Go\"\n\n[[source]]\nname = \"osv-pypi\"\nurl = \"{u}/PyPI/all.zip\"\necosystem = \"PyPI\"\nmax_bytes = 10000000\n",
-        u = server.url
+        u = server.base()
     );
     std::fs::write(ctx.data.join("advisories.toml"), &config).unwrap();
 
@@ -162,7 +77,7 @@ fn update_fetches_conditionally_and_bad_answers_never_replace_good_data() {
     let first = status(&ctx);
     first.expect(0);
     assert!(
-        first.stdout.contains(&format!("origin {}/PyPI/all.zip", server.url)),
+        first.stdout.contains(&format!("origin {}/PyPI/all.zip", server.base())),
         "{}",
         first.stdout
     );
@@ -181,12 +96,16 @@ fn update_fetches_conditionally_and_bad_answers_never_replace_good_data() {
         "{}",
         run.stdout
     );
-    let conditional: Vec<_> = server.requests().into_iter().filter(|(_, inm)| inm.is_some()).collect();
+    let conditional: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.if_none_match.map(|inm| (r.path, inm)))
+        .collect();
     assert_eq!(conditional.len(), 2, "{conditional:?}");
     assert!(
         conditional
             .iter()
-            .any(|(p, inm)| p == "/Go/all.zip" && inm.as_deref() == Some("\"go-1\""))
+            .any(|(p, inm)| p == "/Go/all.zip" && inm == "\"go-1\"")
     );
     let after = status(&ctx);
     assert_eq!(digest_of(&after.stdout, "osv-pypi"), pypi_digest);
@@ -201,7 +120,7 @@ fn update_fetches_conditionally_and_bad_answers_never_replace_good_data() {
         (go.clone(), "wrong", "not about PyPI"),
         (vec![b'x'; 10_000_001], "huge", "limit"),
     ] {
-        server.serve("/PyPI/all.zip", body, etag);
+        serve(&server, "/PyPI/all.zip", body, etag);
         let run = ctx.ward(["advisories", "update"]);
         run.expect(2);
         assert!(
@@ -229,7 +148,7 @@ fn update_fetches_conditionally_and_bad_answers_never_replace_good_data() {
         .unwrap();
     std::fs::write(
         ctx.data.join("advisories.toml"),
-        config.replace(&server.url, &format!("http://{down}")),
+        config.replace(&server.base(), &format!("http://{down}")),
     )
     .unwrap();
     let run = ctx.ward(["advisories", "update", "--source", "osv-pypi"]);
@@ -240,7 +159,7 @@ fn update_fetches_conditionally_and_bad_answers_never_replace_good_data() {
         .expect(1)
         .reason("advisory-found");
     // Nothing else ever fetches: scans made no request.
-    assert!(server.requests().iter().all(|(p, _)| p.ends_with("/all.zip")));
+    assert!(server.requests().iter().all(|r| r.path.ends_with("/all.zip")));
 }
 
 #[test]
@@ -356,6 +275,17 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
         shared().join("advisories/rustsec").to_str().unwrap(),
     ])
     .expect(0);
+    let status = ctx.ward(["advisories", "status"]);
+    let newest = status
+        .stdout
+        .split("newest record modified ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap()
+        .to_string();
+    // ward's clock pinned 120 days past the newest record, whatever today is.
+    let months_later =
+        (newest.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_hours(120 * 24)).to_string();
     let keys = fixtures().join("keys");
     let verify = |extra: &[&str]| {
         let mut args = vec![
@@ -367,7 +297,7 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
             keys.join("artifact.txt.ed25519.sig.b64").display().to_string(),
         ];
         args.extend(extra.iter().map(|s| s.to_string()));
-        ctx.ward(&args)
+        ctx.ward_at(&months_later, &args)
     };
     // The shared data is months old: a warning, still an allow.
     let run = verify(&[]);
@@ -394,15 +324,7 @@ fn stale_data_warns_and_denies_in_verify_only_when_told_to() {
     run.expect(0);
     assert!(!run.stderr.contains("days old"), "{}", run.stderr);
 
-    // On the day of the newest record (ward's clock pinned), 30 days allows.
-    let status = ctx.ward(["advisories", "status"]);
-    let newest = status
-        .stdout
-        .split("newest record modified ")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .unwrap()
-        .to_string();
+    // On the day of the newest record, 30 days allows.
     let fresh = TestContext::new().at(&newest);
     fresh
         .ward([
@@ -453,14 +375,14 @@ fn rustsec_tar_gz() -> Vec<u8> {
 #[test]
 fn tar_gz_sources_update_and_status_reads_as_json() {
     let ctx = TestContext::new();
-    let server = Server::start();
+    let server = FakeRegistry::start();
     let tarball = rustsec_tar_gz();
-    server.serve("/rustsec/main.tar.gz", tarball.clone(), "r-1");
-    server.serve("/rustsec/archive", tarball.clone(), "r-1");
+    serve(&server, "/rustsec/main.tar.gz", tarball.clone(), "r-1");
+    serve(&server, "/rustsec/archive", tarball.clone(), "r-1");
     std::fs::create_dir_all(&ctx.data).unwrap();
     let config = format!(
         "[[source]]\nname = \"rustsec\"\nurl = \"{u}/rustsec/main.tar.gz\"\necosystem = \"crates.io\"\n\n[[source]]\nname = \"rustsec-noext\"\nurl = \"{u}/rustsec/archive\"\necosystem = \"crates.io\"\n",
-        u = server.url
+        u = server.base()
     );
     std::fs::write(ctx.data.join("advisories.toml"), &config).unwrap();
     let run = ctx.ward(["advisories", "update"]);
@@ -479,7 +401,7 @@ fn tar_gz_sources_update_and_status_reads_as_json() {
     assert_eq!(sources.len(), 2);
     let rustsec = &sources[0];
     assert_eq!(rustsec["name"], "rustsec");
-    assert_eq!(rustsec["origin"], format!("{}/rustsec/main.tar.gz", server.url));
+    assert_eq!(rustsec["origin"], format!("{}/rustsec/main.tar.gz", server.base()));
     assert!(rustsec["advisories"].as_u64().unwrap() > 1000, "{rustsec}");
     assert_eq!(rustsec["advisories"], sources[1]["advisories"]);
     assert_eq!(rustsec["etag"], "\"r-1\"");
@@ -506,7 +428,14 @@ fn tar_gz_sources_update_and_status_reads_as_json() {
             shared().join("advisories/rustsec").to_str().unwrap(),
         ])
         .expect(0);
-    let old = by_hand.ward(["advisories", "status", "--format", "json"]);
+    let status = |now: &str| by_hand.ward_at(now, ["advisories", "status", "--format", "json"]);
+    let newest =
+        serde_json::from_str::<serde_json::Value>(&status(TEST_NOW).stdout).unwrap()["sources"][0]["newest_modified"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let later = (newest.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_hours(30 * 24)).to_string();
+    let old = status(&later);
     let old_doc: serde_json::Value = serde_json::from_str(&old.stdout).unwrap();
     assert_eq!(old_doc["sources"][0]["stale"], true);
     assert!(old_doc["sources"][0]["age_days"].as_i64().unwrap() > 7);
@@ -515,7 +444,12 @@ fn tar_gz_sources_update_and_status_reads_as_json() {
     let digest = rustsec["digest"].clone();
 
     // A truncated tarball (a new ETag): refused, the good data kept.
-    server.serve("/rustsec/main.tar.gz", tarball[..tarball.len() / 2].to_vec(), "r-2");
+    serve(
+        &server,
+        "/rustsec/main.tar.gz",
+        tarball[..tarball.len() / 2].to_vec(),
+        "r-2",
+    );
     let run = ctx.ward(["advisories", "update", "--source", "rustsec"]);
     run.expect(2);
     assert!(run.all().contains("rustsec"), "{}", run.all());
@@ -557,8 +491,10 @@ fn the_proxy_refuses_downloads_while_the_advisory_data_is_past_deny_after() {
         (status, got.into_body().read_to_string().unwrap_or_default())
     };
 
-    // The real clock: months past the newest record, more than 30 days.
-    let proxy = crate::proxy::start_proxy(&data, &reg.upstream_args());
+    // 31 days past the newest record: more than 30 (the clock pinned, so
+    // the answer does not depend on the day the test runs).
+    let stale = (newest.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_hours(31 * 24)).to_string();
+    let proxy = ctx.proxy(reg.proxy_options().data(&data).at(&stale));
     let (status, body) = download(&proxy.base);
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("advisories-stale"), "{body}");
@@ -567,7 +503,7 @@ fn the_proxy_refuses_downloads_while_the_advisory_data_is_past_deny_after() {
 
     // The day of the newest record: fresh, served (a stale-data refusal is
     // not remembered across restarts: fresh data lifts it).
-    let proxy = crate::proxy::start_proxy_with_env(&data, &reg.upstream_args(), &[("WARD_TEST_NOW", &newest)]);
+    let proxy = ctx.proxy(reg.proxy_options().data(&data).at(&newest));
     let (status, body) = download(&proxy.base);
     assert_eq!(status, 200, "{body}");
 }

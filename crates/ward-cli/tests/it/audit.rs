@@ -9,7 +9,7 @@
 //! incomplete (exit 2), never a pass.
 
 use crate::common::{TestContext, json_of};
-use crate::proxy::{Registries, have, start_proxy};
+use crate::proxy::{Registries, have};
 use std::path::Path;
 use std::process::Command;
 
@@ -62,13 +62,13 @@ fn a_real_pip_install_audits_clean_and_a_changed_file_is_modified_even_with_reco
     if !have("python3", "--version") {
         return;
     }
+    let ctx = TestContext::new();
     let reg = Registries::new();
     reg.wheel("demo-pkg", "1.0.0", false);
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let venv = venv_with(&proxy.base, &reg.publisher.path("work"), "demo-pkg==1.0.0");
     drop(proxy);
-    let ctx = TestContext::new();
     let venv_arg = venv.to_str().unwrap();
 
     let clean = ctx.ward_in(&data, ["audit", venv_arg]);
@@ -226,32 +226,15 @@ fn a_real_npm_install_audits_clean_against_the_allowed_tarball_and_a_changed_fil
     if !have("npm", "--version") {
         return;
     }
+    let ctx = TestContext::new();
     let reg = Registries::new();
     reg.npm_package("demo-pkg", "1.0.0", false);
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let app = reg.publisher.path("app");
-    std::fs::create_dir_all(&app).unwrap();
-    let out = Command::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--no-update-notifier",
-            "--ignore-scripts",
-        ])
-        .args(["--registry", &format!("{}/npm/", proxy.base)])
-        .arg("--prefix")
-        .arg(&app)
-        .arg("--cache")
-        .arg(app.join(".npm-cache"))
-        .arg("demo-pkg@1.0.0")
-        .env("npm_config_userconfig", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = crate::proxy::npm(&proxy.base, &app, "demo-pkg@1.0.0");
+    assert!(out.ok, "{}", out.text);
     drop(proxy);
-    let ctx = TestContext::new();
     let app_arg = app.to_str().unwrap();
     let doc = json_of(&ctx.ward_in(&data, ["audit", app_arg, "--format", "json"]));
     assert_eq!(doc["verdict"], "clean", "{doc:#}");
@@ -279,10 +262,11 @@ fn a_real_cargo_home_audits_clean_and_a_changed_source_is_modified() {
     if !have("cargo", "--version") {
         return;
     }
+    let ctx = TestContext::new();
     let reg = Registries::new();
     reg.crate_file("demo-crate", "1.0.0", false);
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let home = reg.publisher.path("cargo-home");
     let project = reg.publisher.path("work/uses-demo");
     std::fs::create_dir_all(project.join("src")).unwrap();
@@ -320,7 +304,6 @@ fn a_real_cargo_home_audits_clean_and_a_changed_source_is_modified() {
         .unwrap();
     assert!(vendor.status.success(), "{}", String::from_utf8_lossy(&vendor.stderr));
     drop(proxy);
-    let ctx = TestContext::new();
     for tree in [home.clone(), project.join("vendor")] {
         let arg = tree.to_str().unwrap();
         let doc = json_of(&ctx.ward_in(&data, ["audit", arg, "--format", "json"]));

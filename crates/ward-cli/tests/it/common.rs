@@ -1,10 +1,18 @@
 //! Helpers: [`TestContext`] (each test's own data directory, ledger, home,
 //! clean environment and, when asked, pinned clock) to run the `ward`
-//! binary in; the shared test data; archives and keys made for tests.
+//! binary in; `ward proxy` started from [`ProxyOptions`] (in `proxy`); a
+//! loopback upstream, [`FakeRegistry`] (in `upstream`); the shared test
+//! data; archives and keys made for tests.
 
 #![allow(dead_code)]
 
-use std::io::Write;
+mod proxy;
+mod upstream;
+
+pub(crate) use proxy::{ProxyOptions, ProxyProcess, get, read_banner};
+pub(crate) use upstream::{Answer, FakeRegistry};
+
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -204,6 +212,16 @@ impl TestContext {
         run(self.command().args(args))
     }
 
+    /// Runs ward in this context with its clock at `now` (RFC 3339), whatever
+    /// the context's.
+    pub(crate) fn ward_at<I, S>(&self, now: &str, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        run(self.command().env("WARD_TEST_NOW", now).args(args))
+    }
+
     /// Runs ward in this context with another data directory.
     pub(crate) fn ward_in<I, S>(&self, data: &Path, args: I) -> Run
     where
@@ -267,7 +285,8 @@ fn isolate(cmd: &mut Command, data: &Path, home: &Path, now: Option<&str>) {
     }
 }
 
-fn run(cmd: &mut Command) -> Run {
+/// Runs `cmd` (ward, in some context) to the end.
+pub(crate) fn run(cmd: &mut Command) -> Run {
     let out = cmd.output().expect("run ward");
     Run {
         code: out.status.code().unwrap_or(-1),
@@ -372,6 +391,59 @@ pub(crate) fn tgz(path: &Path, entries: &[Entry<'_>]) {
         .expect("finish gz")
         .flush()
         .expect("flush");
+}
+
+/// npm's `integrity` of these bytes: `sha512-` and the base64 digest.
+pub(crate) fn sha512_sri(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
+    )
+}
+
+/// The `package/package.json` inside an npm tarball.
+pub(crate) fn npm_manifest(tgz: &[u8]) -> serde_json::Value {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tgz));
+    for entry in archive.entries().expect("tar entries") {
+        let mut entry = entry.expect("tar entry");
+        if entry.path().expect("entry path").to_string_lossy() == "package/package.json" {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text).expect("read package.json");
+            return serde_json::from_slice(&text).expect("package.json is JSON");
+        }
+    }
+    panic!("no package/package.json");
+}
+
+/// An npm tarball rebuilt with its package.json edited and files added,
+/// written to `out`; its bytes.
+pub(crate) fn repack(
+    src: &Path,
+    edit: impl Fn(&mut serde_json::Value),
+    extra: &[(&str, &[u8])],
+    out: &Path,
+) -> Vec<u8> {
+    let bytes = std::fs::read(src).expect("read tarball");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in archive.entries().expect("tar entries") {
+        let mut entry = entry.expect("tar entry");
+        let path = entry.path().expect("entry path").to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("read entry");
+        if path == "package/package.json" {
+            let mut json: serde_json::Value = serde_json::from_slice(&data).expect("package.json is JSON");
+            edit(&mut json);
+            data = serde_json::to_vec_pretty(&json).expect("json");
+        }
+        files.push((path, data));
+    }
+    files.extend(extra.iter().map(|(p, d)| (p.to_string(), d.to_vec())));
+    let entries: Vec<Entry<'_>> = files.iter().map(|(p, d)| Entry::File(p, d)).collect();
+    tgz(out, &entries);
+    std::fs::read(out).expect("read repacked tarball")
 }
 
 /// Writes a zip with these files (deflated).

@@ -6,27 +6,28 @@
 //! about the policy's registration, which is what ward can check; the
 //! SoftHSM2 test in pkcs11.rs registers a key made on a token.)
 
-use crate::common::{Publisher, Run};
+use crate::common::{Publisher, Run, TestContext};
 use std::path::Path;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// Two publishers' keys in one directory: `test-hw.pub` (to be registered) and `test-soft.pub`.
+/// Two publishers' keys in the test's directory: `test-hw.pub` (to be
+/// registered) and `test-soft.pub`; ward runs in the test's context.
 struct Keys {
     hw: Publisher,
     soft: Publisher,
-    dir: tempfile::TempDir,
+    ctx: TestContext,
 }
 
 fn keys() -> Keys {
     let hw = Publisher::new("ecdsa-p256");
     let soft = Publisher::new("ed25519");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(&hw.public, dir.path().join("test-hw.pub")).unwrap();
-    std::fs::copy(&soft.public, dir.path().join("test-soft.pub")).unwrap();
-    Keys { hw, soft, dir }
+    let ctx = TestContext::new();
+    std::fs::copy(&hw.public, ctx.path("test-hw.pub")).unwrap();
+    std::fs::copy(&soft.public, ctx.path("test-soft.pub")).unwrap();
+    Keys { hw, soft, ctx }
 }
 
 const POLICY: &str = r#"[[scope]]
@@ -42,30 +43,15 @@ keys = [
 /// The registered entry of [`POLICY`].
 const HW_ENTRY: &str = r#"{ path = "test-hw.pub", hardware = { registered_by = "test operator", pkcs11_uri = "pkcs11:token=test;object=release", note = "test key, not on a token" } }"#;
 
-/// Runs ward with `data` as its data directory.
-fn ward_in<const N: usize>(data: &Path, args: [&str; N]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ward"))
-        .env("WARD_DATA_DIR", data)
-        .args(args)
-        .output()
-        .expect("run ward");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Signs `name` with `signer`'s key and verifies it under `policy`, with
-/// ward's data directory in `dir`.
-fn verify(signer: &Publisher, dir: &Path, policy: &str, name: &str) -> Run {
-    let data = dir.join("data");
-    let art = dir.join(name);
+/// Signs `name` with `signer`'s key and verifies it under `policy`, in
+/// the keys' context.
+fn verify(k: &Keys, signer: &Publisher, policy: &str, name: &str) -> Run {
+    let art = k.ctx.path(name);
     std::fs::write(&art, format!("{name} bytes")).unwrap();
-    ward_in(&data, ["sign", "--key", s(&signer.key), s(&art)]).expect(0);
-    let policy_path = dir.join("ward.toml");
+    k.ctx.ward(["sign", "--key", s(&signer.key), s(&art)]).expect(0);
+    let policy_path = k.ctx.path("ward.toml");
     std::fs::write(&policy_path, policy).unwrap();
-    ward_in(&data, ["verify", s(&art), "--policy", s(&policy_path)])
+    k.ctx.ward(["verify", s(&art), "--policy", s(&policy_path)])
 }
 
 #[test]
@@ -73,9 +59,9 @@ fn a_scope_requiring_hardware_keys_counts_registered_keys_only() {
     let k = keys();
     assert!(POLICY.contains(HW_ENTRY));
     // The registered key: allowed.
-    verify(&k.hw, k.dir.path(), POLICY, "acme-a.bin").expect(0);
+    verify(&k, &k.hw, POLICY, "acme-a.bin").expect(0);
     // A key the scope trusts, not registered: refused, with the rule's line.
-    let run = verify(&k.soft, k.dir.path(), POLICY, "acme-b.bin");
+    let run = verify(&k, &k.soft, POLICY, "acme-b.bin");
     run.expect(1).reason("key-not-hardware-backed");
     assert!(
         run.all().contains("ward.toml:4"),
@@ -89,10 +75,10 @@ fn a_scope_requiring_hardware_keys_counts_registered_keys_only() {
     );
     // The same policy without the requirement allows it: the rule is what denied.
     let relaxed = POLICY.replace("require_hardware_keys = true\n", "");
-    verify(&k.soft, k.dir.path(), &relaxed, "acme-c.bin").expect(0);
+    verify(&k, &k.soft, &relaxed, "acme-c.bin").expect(0);
     // In warn mode the refusal is a warning, like other policy rules.
     let warn = POLICY.replace("require_hardware_keys", "mode = \"warn\"\nrequire_hardware_keys");
-    let run = verify(&k.soft, k.dir.path(), &warn, "acme-d.bin");
+    let run = verify(&k, &k.soft, &warn, "acme-d.bin");
     run.expect(0).reason("key-not-hardware-backed");
 }
 
@@ -126,18 +112,18 @@ fn a_hardware_registration_that_cannot_hold_is_refused_at_load() {
             "keyless",
         ),
     ] {
-        let run = verify(&k.hw, k.dir.path(), &policy, "acme-x.bin");
+        let run = verify(&k, &k.hw, &policy, "acme-x.bin");
         run.expect(2);
         assert!(run.stderr.contains(says), "{says}:\n{}", run.stderr);
     }
     // `ward policy check` says the same.
-    let bad = k.dir.path().join("bad.toml");
+    let bad = k.ctx.path("bad.toml");
     std::fs::write(
         &bad,
         POLICY.replace("object=release", "object=release?pin-source=file:/pin"),
     )
     .unwrap();
-    let run = ward_in(&k.dir.path().join("data"), ["policy", "check", s(&bad)]);
+    let run = k.ctx.ward(["policy", "check", s(&bad)]);
     run.expect(2);
     assert!(run.all().contains("PIN"), "{}", run.all());
 }

@@ -2,6 +2,12 @@
 //! the real `ward` executable in a `common::TestContext` of its own (data
 //! directory, ledger, home, clean environment, optionally a pinned clock);
 //! nothing touches the network.
+//!
+//! To start `ward proxy`, use `ctx.proxy(ProxyOptions::new()...)` (upstreams,
+//! policy, cache, clock, environment: `common/proxy.rs`); for an upstream
+//! registry, feed or webhook on 127.0.0.1, use `common::FakeRegistry`
+//! (`common/upstream.rs`). A test about expiry pins the clock
+//! (`TestContext::at`, `ward_at`, `ProxyOptions::at`), never reads today's date.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -10,7 +10,7 @@
 //! these tests fail when `CI` or `WARD_REQUIRE_SOFTHSM=1` is set, and are
 //! skipped, loudly, otherwise.
 
-use crate::common::{HOSTED, Run, SLSA_V1, json_of, slsa_v1};
+use crate::common::{HOSTED, Run, SLSA_V1, TestContext, json_of, run, slsa_v1};
 use base64::Engine as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -22,7 +22,8 @@ const TEST_SO_PIN: &str = "test-so-pin-5678";
 
 /// A SoftHSM2 installation with a private token directory.
 struct SoftHsm {
-    dir: tempfile::TempDir,
+    /// The test's context: ward runs in it, the token directory is in it.
+    ctx: TestContext,
     conf: PathBuf,
     module: PathBuf,
     /// ward's data directory for this test (its ledger).
@@ -63,10 +64,10 @@ fn softhsm(label: &str) -> Option<SoftHsm> {
         );
         return None;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let tokens = dir.path().join("tokens");
+    let ctx = TestContext::new();
+    let tokens = ctx.path("tokens");
     std::fs::create_dir_all(&tokens).expect("token dir");
-    let conf = dir.path().join("softhsm2.conf");
+    let conf = ctx.path("softhsm2.conf");
     std::fs::write(
         &conf,
         format!(
@@ -75,9 +76,9 @@ fn softhsm(label: &str) -> Option<SoftHsm> {
         ),
     )
     .expect("softhsm2.conf");
-    let data = dir.path().join("data");
+    let data = ctx.data.clone();
     let hsm = SoftHsm {
-        dir,
+        ctx,
         conf,
         module: module.expect("module"),
         data,
@@ -106,14 +107,13 @@ impl SoftHsm {
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.ctx.path(name)
     }
 
     /// ward with this token directory, the module and the PIN in the environment.
     fn command(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ward"));
-        cmd.env("WARD_DATA_DIR", &self.data)
-            .env("SOFTHSM2_CONF", &self.conf)
+        let mut cmd = self.ctx.command_in(&self.data);
+        cmd.env("SOFTHSM2_CONF", &self.conf)
             .env("WARD_PKCS11_MODULE", &self.module)
             .env("WARD_PKCS11_PIN", TEST_PIN);
         cmd
@@ -121,15 +121,6 @@ impl SoftHsm {
 
     fn ward<const N: usize>(&self, args: [&str; N]) -> Run {
         run(self.command().args(args))
-    }
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("run ward");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 

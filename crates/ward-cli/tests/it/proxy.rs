@@ -7,10 +7,9 @@
 //! The clients are required when `WARD_REQUIRE_CLIENTS=1` (set by
 //! scripts/test.sh, which installs them); elsewhere a missing client skips.
 
-use crate::common::{Entry, Publisher, TestContext, tgz, zip};
-use std::io::BufRead as _;
+use crate::common::{Entry, FakeRegistry, ProxyOptions, Publisher, TestContext, read_banner, sha512_sri, tgz, zip};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// Upstream registries on disk, and the key their packages are signed with.
 pub(crate) struct Registries {
@@ -24,15 +23,6 @@ pub(crate) struct Registries {
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
-}
-
-fn sha512_sri(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))
-    )
 }
 
 impl Registries {
@@ -184,6 +174,12 @@ impl Registries {
         path
     }
 
+    /// A proxy of these registries under this policy.
+    pub(crate) fn proxy_options(&self) -> ProxyOptions {
+        ProxyOptions::new().args(self.upstream_args())
+    }
+
+    /// The same as arguments (of `ward run`, which starts its own proxy).
     pub(crate) fn upstream_args(&self) -> Vec<String> {
         vec![
             "--pypi-upstream".into(),
@@ -195,100 +191,6 @@ impl Registries {
             "--policy".into(),
             self.policy.display().to_string(),
         ]
-    }
-}
-
-/// A running `ward proxy`, stopped on drop.
-pub(crate) struct ProxyProcess {
-    child: Child,
-    pub base: String,
-    /// What the proxy wrote to standard error so far (its decision log).
-    pub log: std::sync::Arc<std::sync::Mutex<String>>,
-    /// The proxy's own home and clean environment (its data directory is the test's).
-    _ctx: TestContext,
-}
-
-impl ProxyProcess {
-    /// Sends SIGTERM and waits up to ten seconds for the exit status.
-    pub(crate) fn terminate(&mut self) -> Option<std::process::ExitStatus> {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .ok()?;
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::time::Instant::now() < until {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        None
-    }
-
-    /// The decision log so far, waiting up to two seconds for a line containing `want`.
-    pub(crate) fn log_with(&self, want: &str) -> String {
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        loop {
-            let text = self.log.lock().unwrap().clone();
-            if text.contains(want) || std::time::Instant::now() > until {
-                return text;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for ProxyProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `ward proxy` on a free port with its own data directory (and a
-/// context of its own: home, clean environment).
-pub(crate) fn start_proxy(data: &Path, args: &[String]) -> ProxyProcess {
-    start_proxy_with_env(data, args, &[])
-}
-
-/// As [`start_proxy`], with these variables set for the proxy.
-pub(crate) fn start_proxy_with_env(data: &Path, args: &[String], env: &[(&str, &str)]) -> ProxyProcess {
-    let ctx = TestContext::new();
-    let mut child = ctx
-        .command_in(data)
-        .arg("proxy")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ward proxy");
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let sink = std::sync::Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in err.lines().map_while(Result::ok) {
-            let mut text = sink.lock().unwrap();
-            text.push_str(&line);
-            text.push('\n');
-        }
-    });
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("ward proxy listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line from ward proxy: {line:?}"))
-        .to_string();
-    // Keep draining stdout so the proxy never blocks on a full pipe.
-    std::thread::spawn(move || for _ in out.lines() {});
-    ProxyProcess {
-        child,
-        base,
-        log,
-        _ctx: ctx,
     }
 }
 
@@ -329,7 +231,13 @@ pub(crate) fn client(cmd: &mut Command) -> Output {
     }
 }
 
-fn pip(base: &str, target: &Path, requirement: &str) -> Output {
+pub(crate) fn pip(base: &str, target: &Path, requirement: &str) -> Output {
+    pip_with(base, target, &[requirement])
+}
+
+/// `pip install` through the proxy at `base` into `target`, with these
+/// requirements and options.
+pub(crate) fn pip_with(base: &str, target: &Path, args: &[&str]) -> Output {
     client(
         Command::new("python3")
             .args([
@@ -343,7 +251,7 @@ fn pip(base: &str, target: &Path, requirement: &str) -> Output {
             .args(["--index-url", &format!("{base}/pypi/simple/")])
             .arg("--target")
             .arg(target)
-            .arg(requirement)
+            .args(args)
             .env("PIP_CONFIG_FILE", "/dev/null")
             .env_remove("PIP_FIND_LINKS")
             .env_remove("PIP_INDEX_URL")
@@ -351,7 +259,8 @@ fn pip(base: &str, target: &Path, requirement: &str) -> Output {
     )
 }
 
-fn npm(base: &str, prefix: &Path, spec: &str) -> Output {
+/// `npm install` through the proxy at `base` into `prefix`.
+pub(crate) fn npm(base: &str, prefix: &Path, spec: &str) -> Output {
     std::fs::create_dir_all(prefix).unwrap();
     client(
         Command::new("npm")
@@ -429,7 +338,7 @@ fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
     reg.wheel("demo-pkg", "1.0.0", false);
     reg.wheel("evil-pkg", "1.0.0", true);
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let target = reg.publisher.path("site");
     let ok = pip(&proxy.base, &target, "demo-pkg==1.0.0");
     assert!(ok.ok, "{}", ok.text);
@@ -463,12 +372,7 @@ fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
     // this file refuses them, although the registry names no package.
     let wheel = reg.wheel("demo-pkg", "1.0.0", true);
     reg.sign(&wheel);
-    let mut args = reg.upstream_args();
-    args.extend([
-        "--cache".into(),
-        reg.publisher.path("fresh-cache").display().to_string(),
-    ]);
-    let proxy = start_proxy(&data, &args);
+    let proxy = ctx.proxy(reg.proxy_options().data(&data).cache(reg.publisher.path("fresh-cache")));
     let changed = pip(&proxy.base, &reg.publisher.path("site4"), "demo-pkg==1.0.0");
     assert!(!changed.ok);
     assert!(changed.text.contains("ward: release-changed"), "{}", changed.text);
@@ -476,6 +380,7 @@ fn pip_installs_allowed_wheels_and_shows_the_reason_for_refused_ones() {
 
 #[test]
 fn npm_installs_allowed_tarballs_and_shows_the_reason_for_refused_ones() {
+    let ctx = TestContext::new();
     if !have("npm", "--version") {
         return;
     }
@@ -483,7 +388,7 @@ fn npm_installs_allowed_tarballs_and_shows_the_reason_for_refused_ones() {
     reg.npm_package("demo-pkg", "1.0.0", false);
     reg.npm_package("evil-pkg", "1.0.0", true);
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let prefix = reg.publisher.path("app");
     let ok = npm(&proxy.base, &prefix, "demo-pkg@1.0.0");
     assert!(ok.ok, "{}", ok.text);
@@ -500,6 +405,7 @@ fn npm_installs_allowed_tarballs_and_shows_the_reason_for_refused_ones() {
 
 #[test]
 fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
+    let ctx = TestContext::new();
     if !have("cargo", "--version") {
         return;
     }
@@ -507,7 +413,7 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
     reg.crate_file("demo-crate", "1.0.0", false);
     reg.crate_file("evil-crate", "1.0.0", true);
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let home = reg.publisher.path("cargo-home");
     let good = cargo_project(&reg.publisher.path("work"), &proxy.base, "demo-crate", "1.0.0");
     let fetched = cargo(&good, &home, &["fetch"]);
@@ -552,6 +458,7 @@ fn cargo_builds_with_allowed_crates_and_shows_the_reason_for_refused_ones() {
 
 #[test]
 fn pip_sees_a_refused_version_as_yanked_with_the_reason_even_after_a_restart() {
+    let ctx = TestContext::new();
     if !have("python3", "--version") {
         return;
     }
@@ -567,7 +474,7 @@ fn pip_sees_a_refused_version_as_yanked_with_the_reason_even_after_a_restart() {
     )
     .unwrap();
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let refused = pip(&proxy.base, &reg.publisher.path("site1"), "evil-pkg==1.0.0");
     assert!(!refused.ok && refused.text.contains("403"), "{}", refused.text);
     assert_eq!(ledger_size(&data), 1);
@@ -592,7 +499,7 @@ fn pip_sees_a_refused_version_as_yanked_with_the_reason_even_after_a_restart() {
     // Restarted: the refusal is remembered (by digest, under the same
     // policy), in both page formats, and its download is not fetched or
     // recorded again.
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let page = format!("{}/pypi/simple/evil-pkg/", proxy.base);
     let html = agent.get(&page).call().unwrap().into_body().read_to_string().unwrap();
@@ -637,6 +544,7 @@ fn pip_sees_a_refused_version_as_yanked_with_the_reason_even_after_a_restart() {
 
 #[test]
 fn npm_sees_a_refused_version_as_deprecated_with_the_reason_and_picks_another() {
+    let ctx = TestContext::new();
     if !have("npm", "--version") {
         return;
     }
@@ -651,7 +559,7 @@ fn npm_sees_a_refused_version_as_deprecated_with_the_reason_and_picks_another() 
     packument["versions"]["0.9.0"] = older["versions"]["0.9.0"].clone();
     std::fs::write(&packument_path, serde_json::to_vec(&packument).unwrap()).unwrap();
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     let refused = npm(&proxy.base, &reg.publisher.path("app1"), "evil-pkg@1.0.0");
     assert!(!refused.ok && refused.text.contains("403"), "{}", refused.text);
     // npm shows the version as deprecated with ward's reason...
@@ -805,40 +713,9 @@ fn ward_run_gates_pip_npm_and_cargo_and_passes_their_exit_status_on() {
     assert_eq!(code, Some(3), "the clients' environment points at the proxy");
 }
 
-/// A static PEP 503 index served over HTTP by Python's own `http.server`, stopped on drop.
-struct StaticIndex(Child, u16);
-
-impl Drop for StaticIndex {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn static_index(dir: &Path) -> StaticIndex {
-    let mut child = Command::new("python3")
-        .args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 -m http.server");
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
-    let port = line
-        .split_whitespace()
-        .skip_while(|w| *w != "port")
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected http.server output: {line:?}"));
-    std::thread::spawn(move || for _ in out.lines() {});
-    StaticIndex(child, port)
-}
-
 #[test]
 fn pip_installs_through_the_proxy_from_a_remote_pep_503_index() {
+    let ctx = TestContext::new();
     if !have("python3", "--version") {
         return;
     }
@@ -863,19 +740,15 @@ fn pip_installs_through_the_proxy_from_a_remote_pep_503_index() {
         )
         .unwrap();
     }
-    let index = static_index(&root);
+    let index = FakeRegistry::start();
+    index.put_dir(&root);
     let data = reg.publisher.path("data");
-    let upstream = format!("http://127.0.0.1:{}", index.1);
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--pypi-upstream".into(),
-            upstream,
-            "--probe-sidecars".into(),
-            "pypi".into(),
-            "--policy".into(),
-            reg.policy.display().to_string(),
-        ],
+    let proxy = ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .pypi(index.base())
+            .probe("pypi")
+            .policy(&reg.policy),
     );
     // The page the proxy serves, in both forms.
     let html = client(Command::new("python3").args([
@@ -1249,33 +1122,14 @@ fn the_ledger_names_the_policy_by_absolute_path_and_search_filters_by_time() {
     let mut args = reg.upstream_args();
     let at = args.iter().position(|a| a == "--policy").unwrap();
     args[at + 1] = "ward.toml".into();
-    let mut child = ctx
-        .command_in(&data)
-        .arg("proxy")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(&args)
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("ward proxy listening on ")
-        .unwrap()
-        .to_string();
+    let proxy = ctx.proxy(ProxyOptions::new().data(&data).args(args).current_dir(&dir));
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let got = agent
-        .get(&format!("{base}/cargo/api/v1/crates/demo-crate/1.0.0/download"))
+        .get(&format!("{}/cargo/api/v1/crates/demo-crate/1.0.0/download", proxy.base))
         .call()
         .unwrap();
     assert_eq!(got.status(), 200);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(proxy);
     let shown = ctx.ward_in(&data, ["ledger", "show", "0"]);
     shown.expect(0);
     let absolute = std::fs::canonicalize(&reg.policy).unwrap();
@@ -1315,24 +1169,15 @@ fn a_proxy_whose_output_pipes_are_closed_keeps_serving() {
     let data = reg.publisher.path("data");
     let ctx = TestContext::new();
     let mut child = ctx
-        .command_in(&data)
-        .arg("proxy")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(reg.upstream_args())
+        .proxy_command(&reg.proxy_options().data(&data))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     drop(child.stderr.take());
-    let mut line = String::new();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    out.read_line(&mut line).unwrap();
+    let base = read_banner(&mut out);
     drop(out);
-    let base = line
-        .trim()
-        .strip_prefix("ward proxy listening on ")
-        .unwrap()
-        .to_string();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     for _ in 0..2 {
         let got = agent

@@ -2,166 +2,17 @@
 //! truncated, dripping, redirecting elsewhere, malformed; one fetch for
 //! concurrent clients; a changed release; a changed policy.
 //!
-//! The upstream is a small HTTP/1.1 server in this file whose answers each
-//! test scripts; the proxy is the real `ward proxy` binary.
+//! The upstream is the tests' [`FakeRegistry`], whose answers each test
+//! scripts; the proxy is the real `ward proxy` binary, started in the
+//! publisher's [`TestContext`].
 
-use crate::common::{Entry, Publisher, TestContext, tgz};
-use crate::proxy::{ProxyProcess, ledger_size, start_proxy, start_proxy_with_env};
-use std::collections::HashMap;
+use crate::common::{Answer, Entry, FakeRegistry, ProxyOptions, ProxyProcess, Publisher, TestContext, get, tgz};
+use crate::proxy::ledger_size;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// How the upstream answers one path.
-#[derive(Clone)]
-enum Answer {
-    Body(Vec<u8>),
-    /// Waits, then answers.
-    Slow(Duration, Vec<u8>),
-    /// Claims this Content-Length, sends the bytes, closes.
-    Truncated(u64, Vec<u8>),
-    /// Sends one byte every interval.
-    Drip(Duration, Vec<u8>),
-    Redirect(String),
-    /// An empty answer with this status.
-    Status(u16),
-}
-
-#[derive(Clone, Default)]
-struct Upstream {
-    answers: Arc<Mutex<HashMap<String, Answer>>>,
-    hits: Arc<Mutex<HashMap<String, usize>>>,
-    /// 304 answers, by path.
-    not_modified: Arc<Mutex<HashMap<String, usize>>>,
-    stop: Arc<AtomicBool>,
-    port: u16,
-}
-
-impl Upstream {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let up = Upstream {
-            port: listener.local_addr().unwrap().port(),
-            ..Default::default()
-        };
-        let server = up.clone();
-        listener.set_nonblocking(true).unwrap();
-        std::thread::spawn(move || {
-            while !server.stop.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let s = server.clone();
-                        std::thread::spawn(move || s.handle(stream));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        up
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn set(&self, path: &str, answer: Answer) {
-        self.answers.lock().unwrap().insert(path.to_string(), answer);
-    }
-
-    fn hits(&self, path: &str) -> usize {
-        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
-    }
-
-    /// Every request so far, by path.
-    fn all_hits(&self) -> HashMap<String, usize> {
-        self.hits.lock().unwrap().clone()
-    }
-
-    fn handle(&self, stream: TcpStream) {
-        stream.set_nonblocking(false).ok();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        loop {
-            let mut request = String::new();
-            if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                return;
-            }
-            let mut if_none_match = None;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = header.split_once(':')
-                    && k.eq_ignore_ascii_case("if-none-match")
-                {
-                    if_none_match = Some(v.trim().to_string());
-                }
-            }
-            if self.stop.load(Ordering::SeqCst) {
-                return;
-            }
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            *self.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
-            let answer = self.answers.lock().unwrap().get(&path).cloned();
-            let mut out = stream.try_clone().unwrap();
-            let ok = |body: &[u8], out: &mut TcpStream| {
-                use sha2::Digest as _;
-                let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..8]));
-                if if_none_match.as_deref() == Some(etag.as_str()) {
-                    *self.not_modified.lock().unwrap().entry(path.clone()).or_default() += 1;
-                    return out.write_all(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\n\r\n");
-                }
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nETag: {etag}\r\n\r\n",
-                    body.len()
-                );
-                out.write_all(head.as_bytes()).and_then(|()| out.write_all(body))
-            };
-            let result = match answer {
-                None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
-                Some(Answer::Body(b)) => ok(&b, &mut out),
-                Some(Answer::Slow(d, b)) => {
-                    std::thread::sleep(d);
-                    ok(&b, &mut out)
-                }
-                Some(Answer::Status(code)) => {
-                    out.write_all(format!("HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\n\r\n").as_bytes())
-                }
-                Some(Answer::Redirect(to)) => out
-                    .write_all(format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n").as_bytes()),
-                Some(Answer::Truncated(claimed, b)) => {
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {claimed}\r\n\r\n");
-                    let _ = out.write_all(head.as_bytes()).and_then(|()| out.write_all(&b));
-                    return;
-                }
-                Some(Answer::Drip(every, b)) => {
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len());
-                    let _ = out.write_all(head.as_bytes());
-                    for byte in b {
-                        std::thread::sleep(every);
-                        if out.write_all(&[byte]).is_err() {
-                            return;
-                        }
-                    }
-                    return;
-                }
-            };
-            if result.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-impl Upstream {
-    /// Stops accepting and answering: upstream is down.
-    fn shutdown(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
 
 /// A signed npm package served by `up`: packument, tarball and bundle.
 struct Package {
@@ -188,16 +39,11 @@ fn package(p: &Publisher, name: &str, version: &str, body: &str) -> Package {
     }
 }
 
-fn serve_package(up: &Upstream, name: &str, versions: &[(&str, &Package)]) {
-    use base64::Engine as _;
-    use sha2::Digest as _;
+fn serve_package(up: &FakeRegistry, name: &str, versions: &[(&str, &Package)]) {
     let mut v = serde_json::Map::new();
     for (version, pkg) in versions {
         let file = format!("{name}-{version}.tgz");
-        let integrity = format!(
-            "sha512-{}",
-            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&pkg.tarball))
-        );
+        let integrity = crate::common::sha512_sri(&pkg.tarball);
         v.insert(
             version.to_string(),
             serde_json::json!({"name": name, "version": version,
@@ -224,51 +70,21 @@ fn policy(p: &Publisher, extra: &str) -> String {
     path.display().to_string()
 }
 
-fn proxy(p: &Publisher, up: &Upstream, data: &Path, extra: &[&str]) -> ProxyProcess {
-    // The bundles sit beside the tarballs upstream: probing is on for this upstream.
-    let mut args = vec![
-        "--npm-upstream".to_string(),
-        up.base(),
-        "--probe-sidecars".into(),
-        "npm".into(),
-        "--policy".into(),
-        policy(p, ""),
-        "--cache".into(),
-        data.join("cache").display().to_string(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    start_proxy(data, &args)
+/// The proxy most tests here start: `up` as the npm upstream (the bundles
+/// sit beside the tarballs, so probing is on), the publisher's key as the
+/// policy, the cache in `data`.
+fn npm_proxy(p: &Publisher, up: &FakeRegistry, data: &Path) -> ProxyOptions {
+    ProxyOptions::new()
+        .data(data)
+        .npm(up.base())
+        .probe("npm")
+        .policy(policy(p, ""))
+        .cache(data.join("cache"))
 }
 
-struct Got {
-    status: u16,
-    body: Vec<u8>,
-    reason: String,
-}
-
-fn get(url: &str) -> Got {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let response = agent.get(url).call().unwrap();
-    let status = response.status().as_u16();
-    let reason = response
-        .headers()
-        .get("x-ward-reason")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let mut body = Vec::new();
-    response
-        .into_body()
-        .into_with_config()
-        .limit(1 << 30)
-        .reader()
-        .read_to_end(&mut body)
-        .unwrap();
-    Got { status, body, reason }
+/// Starts [`npm_proxy`] with these flags more, in the publisher's context.
+fn proxy(p: &Publisher, up: &FakeRegistry, data: &Path, extra: &[&str]) -> ProxyProcess {
+    p.ctx.proxy(npm_proxy(p, up, data).args(extra.iter().copied()))
 }
 
 fn spool_is_empty(data: &Path) -> bool {
@@ -278,7 +94,7 @@ fn spool_is_empty(data: &Path) -> bool {
 #[test]
 fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survives_upstream_down() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     let v2 = package(&p, "demo", "2.0.0", "two");
     serve_package(&up, "demo", &[("1.0.0", &v1), ("2.0.0", &v2)]);
@@ -289,7 +105,7 @@ fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survive
     );
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let clients: Vec<_> = (0..8)
         .map(|_| {
@@ -311,8 +127,8 @@ fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survive
     std::thread::sleep(Duration::from_millis(50));
     let cached = get(&url);
     assert_eq!((cached.status, cached.body == v1.tarball), (200, true));
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let never = get(&format!("{}/npm/demo/-/demo-2.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let never = proxy.get("/npm/demo/-/demo-2.0.0.tgz");
     assert_eq!(never.status, 502, "{}", never.reason);
     assert!(never.reason.contains("upstream-failed"), "{}", never.reason);
     assert!(spool_is_empty(&data));
@@ -321,7 +137,7 @@ fn concurrent_clients_cause_one_fetch_and_one_verification_and_the_cache_survive
 #[test]
 fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let data = p.path("data");
@@ -332,7 +148,7 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
         &data,
         &["--max-artifact-bytes", &limit, "--upstream-timeout", "2"],
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let big = get(&url);
     assert_eq!(big.status, 502);
@@ -342,7 +158,7 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
 
     let data = p.path("data2");
     let proxy = self::proxy(&p, &up, &data, &["--upstream-timeout", "2"]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     up.set(
         "/demo/-/demo-1.0.0.tgz",
@@ -383,8 +199,8 @@ fn oversized_truncated_and_dripping_bodies_are_refused_and_the_spool_cleaned() {
     );
     let data = p.path("data3");
     let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "1048576"]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let huge = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let huge = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(huge.status, 403, "{}", huge.reason);
     assert!(huge.reason.contains("signature-missing"), "{}", huge.reason);
     let log = proxy.log_with("limit");
@@ -406,7 +222,7 @@ fn ledger_size_or_zero(data: &Path) -> u64 {
 #[test]
 fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let elsewhere = format!("http://localhost:{}/mirror/demo-1.0.0.tgz", up.port);
@@ -414,7 +230,7 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     up.set("/demo/-/demo-1.0.0.tgz", Answer::Redirect(elsewhere));
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     let url = format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base);
     let refused = get(&url);
     assert_eq!(refused.status, 502);
@@ -429,32 +245,28 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
     let data = p.path("data2");
     let host = format!("localhost:{}", up.port);
     let proxy = self::proxy(&p, &up, &data, &["--allow-redirect-host", &host]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 200);
 
     // A packument whose tarball URL names another host is refused the same way.
-    let mut doc: serde_json::Value = serde_json::from_slice(&match up.answers.lock().unwrap().get("/demo").cloned() {
-        Some(Answer::Body(b)) => b,
-        _ => unreachable!(),
-    })
-    .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&up.body("/demo")).unwrap();
     doc["versions"]["1.0.0"]["dist"]["tarball"] =
         format!("http://elsewhere.invalid:{}/demo/-/demo-1.0.0.tgz", up.port).into();
     doc["name"] = "other".into();
     up.set("/other", Answer::Body(serde_json::to_vec(&doc).unwrap()));
-    assert_eq!(get(&format!("{}/npm/other", proxy.base)).status, 200);
-    let elsewhere = get(&format!("{}/npm/other/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/other").status, 200);
+    let elsewhere = proxy.get("/npm/other/-/demo-1.0.0.tgz");
     assert_eq!(elsewhere.status, 502, "{}", elsewhere.reason);
     assert!(elsewhere.reason.contains("another host"), "{}", elsewhere.reason);
 
     up.set("/broken", Answer::Body(b"{\"versions\": ".to_vec()));
-    let broken = get(&format!("{}/npm/broken", proxy.base));
+    let broken = proxy.get("/npm/broken");
     assert_eq!(broken.status, 502);
     assert!(broken.reason.contains("malformed"), "{}", broken.reason);
     drop(proxy);
     let data = p.path("data3");
     let proxy = self::proxy(&p, &up, &data, &["--max-metadata-bytes", "64"]);
-    let huge = get(&format!("{}/npm/demo", proxy.base));
+    let huge = proxy.get("/npm/demo");
     assert_eq!(huge.status, 502);
     assert!(huge.reason.contains("limit"), "{}", huge.reason);
 }
@@ -462,13 +274,13 @@ fn redirects_to_other_hosts_and_malformed_metadata_are_refused() {
 #[test]
 fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let data = p.path("data");
     let fetch = |proxy: &ProxyProcess| {
-        assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-        get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base))
+        assert_eq!(proxy.get("/npm/demo").status, 200);
+        proxy.get("/npm/demo/-/demo-1.0.0.tgz")
     };
     {
         let proxy = proxy(&p, &up, &data, &[]);
@@ -483,16 +295,14 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     assert_eq!(ledger_size(&data), 1);
     // A changed policy invalidates cached decisions.
     {
-        let mut args = vec![
-            "--npm-upstream".to_string(),
-            up.base(),
-            "--probe-sidecars".into(),
-            "npm".into(),
-            "--policy".into(),
-        ];
-        args.push(policy(&p, "max_signature_age_days = 3650\n"));
-        args.extend(["--cache".to_string(), data.join("cache").display().to_string()]);
-        let proxy = start_proxy(&data, &args);
+        let proxy = p.ctx.proxy(
+            ProxyOptions::new()
+                .data(&data)
+                .npm(up.base())
+                .probe("npm")
+                .policy(policy(&p, "max_signature_age_days = 3650\n"))
+                .cache(data.join("cache")),
+        );
         let got = fetch(&proxy);
         // Offline key signatures carry no verified time: this policy denies, and says why.
         assert_eq!(got.status, 403, "{}", got.reason);
@@ -504,16 +314,14 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
     // cache re-fetches it, and the ledger's earlier allow refuses it.
     let republished = package(&p, "demo", "1.0.0", "something else");
     serve_package(&up, "demo", &[("1.0.0", &republished)]);
-    let mut args = vec![
-        "--npm-upstream".to_string(),
-        up.base(),
-        "--probe-sidecars".into(),
-        "npm".into(),
-        "--policy".into(),
-        policy(&p, ""),
-    ];
-    args.extend(["--cache".to_string(), p.path("other-cache").display().to_string()]);
-    let proxy = start_proxy(&data, &args);
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .probe("npm")
+            .policy(policy(&p, ""))
+            .cache(p.path("other-cache")),
+    );
     let got = fetch(&proxy);
     assert_eq!(got.status, 403, "{}", got.reason);
     assert!(
@@ -525,12 +333,17 @@ fn a_changed_release_is_refused_and_a_policy_change_reverifies() {
 
 /// Adds `dist.signatures` to a served packument, as the npm registry signs
 /// `name@version:integrity` (here with a test key standing in for the registry's).
-fn sign_packument(up: &Upstream, name: &str, version: &str, key: &ward_sign::SigningKey, key_id: &str, tamper: bool) {
+fn sign_packument(
+    up: &FakeRegistry,
+    name: &str,
+    version: &str,
+    key: &ward_sign::SigningKey,
+    key_id: &str,
+    tamper: bool,
+) {
     use base64::Engine as _;
     let path = format!("/{name}");
-    let Some(Answer::Body(bytes)) = up.answers.lock().unwrap().get(&path).cloned() else {
-        panic!("no packument for {name}");
-    };
+    let bytes = up.body(&path);
     let mut doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let integrity = doc["versions"][version]["dist"]["integrity"]
         .as_str()
@@ -552,7 +365,7 @@ fn sign_packument(up: &Upstream, name: &str, version: &str, key: &ward_sign::Sig
 #[test]
 fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let registry = ward_sign::keygen(ward_sign::Algorithm::EcdsaP256, None).unwrap();
@@ -573,8 +386,8 @@ fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
     let run = |data: &str| {
         let data = p.path(data);
         let proxy = proxy(&p, &up, &data, &["--npm-keys", keys.to_str().unwrap()]);
-        assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-        get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base))
+        assert_eq!(proxy.get("/npm/demo").status, 200);
+        proxy.get("/npm/demo/-/demo-1.0.0.tgz")
     };
     sign_packument(
         &up,
@@ -613,7 +426,7 @@ fn npm_registry_signatures_are_checked_when_the_packument_carries_them() {
 fn a_configuration_file_sets_upstreams_policy_and_limits() {
     let ctx = TestContext::new();
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     policy(&p, "");
@@ -627,9 +440,9 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
     )
     .unwrap();
     let data = p.path("data");
-    let proxy = start_proxy(&data, &["--config".into(), config.display().to_string()]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    let proxy = ctx.proxy(ProxyOptions::new().data(&data).config(&config));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert!(
         p.path("proxy-cache/blobs").is_dir(),
@@ -638,19 +451,15 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
     drop(proxy);
     // A flag overrides the file: a limit below the tarball's size refuses it.
     let limit = (v1.tarball.len() - 1).to_string();
-    let proxy = start_proxy(
-        &p.path("data2"),
-        &[
-            "--config".into(),
-            config.display().to_string(),
-            "--max-artifact-bytes".into(),
-            limit,
-            "--cache".into(),
-            p.path("cache2").display().to_string(),
-        ],
+    let proxy = ctx.proxy(
+        ProxyOptions::new()
+            .data(p.path("data2"))
+            .config(&config)
+            .args(["--max-artifact-bytes", &limit])
+            .cache(p.path("cache2")),
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 502);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 502);
     drop(proxy);
     // Unknown keys are refused, as in ward.toml.
     std::fs::write(&config, "polcy = \"ward.toml\"\n").unwrap();
@@ -662,7 +471,7 @@ fn a_configuration_file_sets_upstreams_policy_and_limits() {
 #[test]
 fn bytes_that_differ_from_the_index_digest_are_refused() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     let other = package(&p, "demo", "1.0.0", "swapped after the index was written");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
@@ -674,8 +483,8 @@ fn bytes_that_differ_from_the_index_digest_are_refused() {
     );
     let data = p.path("data");
     let proxy = proxy(&p, &up, &data, &[]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 403, "{}", got.reason);
     assert!(
         got.reason.contains("index-digest-mismatch") && got.reason.contains("the registry index"),
@@ -736,7 +545,7 @@ fn simple_json(project: &str, n: usize) -> Vec<u8> {
 }
 
 /// A packument with `n` versions of `name`.
-fn packument(up: &Upstream, name: &str, n: usize) -> Vec<u8> {
+fn packument(up: &FakeRegistry, name: &str, n: usize) -> Vec<u8> {
     let mut versions = serde_json::Map::new();
     for i in 0..n {
         let v = format!("1.0.{i}");
@@ -752,27 +561,21 @@ fn packument(up: &Upstream, name: &str, n: usize) -> Vec<u8> {
 #[test]
 fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let data = p.path("data");
     let cache = data.join("cache-huge-listings");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--pypi-upstream".into(),
-            up.base(),
-            "--npm-upstream".into(),
-            up.base(),
-            "--probe-sidecars".into(),
-            "npm".into(),
-            "--policy".into(),
-            policy(&p, ""),
-            "--cache".into(),
-            cache.display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .pypi(up.base())
+            .npm(up.base())
+            .probe("npm")
+            .policy(policy(&p, ""))
+            .cache(&cache),
     );
     let pid = proxy_pid(&cache.display().to_string());
     up.set("/simple/small/", Answer::Body(simple_html("small", 3)));
-    assert_eq!(get(&format!("{}/pypi/simple/small/", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/pypi/simple/small/").status, 200);
     let before = rss_mib(pid);
 
     // Over the listing limit (50,000 by default): refused with the reason, in every format.
@@ -781,7 +584,7 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
     up.set("/huge", Answer::Body(packument(&up, "huge", 60_000)));
     for url in ["pypi/simple/huge-html/", "pypi/simple/huge-json/", "npm/huge"] {
         for _ in 0..3 {
-            let got = get(&format!("{}/{url}", proxy.base));
+            let got = proxy.get(&format!("/{url}"));
             assert_eq!(got.status, 502, "{url}: {}", got.reason);
             assert!(got.reason.contains("listing-too-large"), "{url}: {}", got.reason);
             assert!(got.reason.contains("max_listing_entries"), "{url}: {}", got.reason);
@@ -797,9 +600,9 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
             simple_json(&project, 40_000)
         };
         up.set(&format!("/simple/{project}/"), Answer::Body(page));
-        let got = get(&format!("{}/pypi/simple/{project}/", proxy.base));
+        let got = proxy.get(&format!("/pypi/simple/{project}/"));
         assert_eq!(got.status, 200, "{}", got.reason);
-        up.answers.lock().unwrap().remove(&format!("/simple/{project}/"));
+        up.remove(&format!("/simple/{project}/"));
     }
     let after = rss_mib(pid);
     assert!(
@@ -811,7 +614,7 @@ fn huge_listings_are_refused_and_listed_files_stay_bounded_in_memory() {
 #[test]
 fn a_forgotten_listing_is_fetched_again_and_still_checked() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     let other = package(&p, "demo", "1.0.0", "swapped after the index was written");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
@@ -827,18 +630,15 @@ fn a_forgotten_listing_is_fetched_again_and_still_checked() {
     )
     .unwrap();
     let data = p.path("data");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--config".into(),
-            config.display().to_string(),
-            "--cache".into(),
-            data.join("cache").display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .config(&config)
+            .cache(data.join("cache")),
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     assert_eq!(up.hits("/demo"), 1);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert_eq!(got.body, v1.tarball);
     assert_eq!(
@@ -853,17 +653,14 @@ fn a_forgotten_listing_is_fetched_again_and_still_checked() {
         Answer::Body(other.bundle.clone()),
     );
     let data = p.path("data2");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--config".into(),
-            config.display().to_string(),
-            "--cache".into(),
-            data.join("cache").display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .config(&config)
+            .cache(data.join("cache")),
     );
     for _ in 0..2 {
-        let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+        let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
         assert_eq!(got.status, 403, "{}", got.reason);
         assert!(got.reason.contains("index-digest-mismatch"), "{}", got.reason);
     }
@@ -892,7 +689,7 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
     }
 }
 
-fn limits_config(p: &Publisher, up: &Upstream, name: &str, extra: &str) -> String {
+fn limits_config(p: &Publisher, up: &FakeRegistry, name: &str, extra: &str) -> String {
     policy(p, "");
     let config = p.path(name);
     std::fs::write(
@@ -909,16 +706,16 @@ fn limits_config(p: &Publisher, up: &Upstream, name: &str, extra: &str) -> Strin
 #[test]
 fn stalled_request_heads_are_cut_and_do_not_lock_out_clients() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let config = limits_config(&p, &up, "a.toml", "header_timeout = 1\nidle_timeout = 2\n");
     let data = p.path("data");
-    let proxy = start_proxy(&data, &["--config".into(), config]);
+    let proxy = p.ctx.proxy(ProxyOptions::new().data(&data).config(config));
     // 200 connections stop mid-header; a client still gets its answer at once.
     let started = Instant::now();
     let mut stalled_conns: Vec<TcpStream> = (0..200).map(|_| stalled(&proxy.base)).collect();
-    let got = get(&format!("{}/npm/demo", proxy.base));
+    let got = proxy.get("/npm/demo");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert!(started.elapsed() < Duration::from_secs(5));
     // Every stalled connection is closed once the header timeout (1 s) has passed.
@@ -949,29 +746,26 @@ fn stalled_request_heads_are_cut_and_do_not_lock_out_clients() {
         "closed before the idle timeout"
     );
     // A request that takes longer than both timeouts upstream is not cut.
-    let packument = match up.answers.lock().unwrap().get("/demo").cloned() {
-        Some(Answer::Body(b)) => b,
-        _ => unreachable!(),
-    };
+    let packument = up.body("/demo");
     up.set("/demo", Answer::Slow(Duration::from_secs(3), packument));
-    let slow = get(&format!("{}/npm/demo", proxy.base));
+    let slow = proxy.get("/npm/demo");
     assert_eq!(slow.status, 200, "{}", slow.reason);
 }
 
 #[test]
 fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let config = limits_config(&p, &up, "b.toml", "header_timeout = 2\nmax_connections = 20\n");
     let data = p.path("data");
-    let proxy = start_proxy(&data, &["--config".into(), config]);
+    let proxy = p.ctx.proxy(ProxyOptions::new().data(&data).config(config));
     let started = Instant::now();
     let _held: Vec<TcpStream> = (0..20).map(|_| stalled(&proxy.base)).collect();
     std::thread::sleep(Duration::from_millis(200));
     // The 21st connection waits for a slot, which the header timeout frees.
-    let got = get(&format!("{}/npm/demo", proxy.base));
+    let got = proxy.get("/npm/demo");
     assert_eq!(got.status, 200, "{}", got.reason);
     let waited = started.elapsed();
     assert!(
@@ -1106,19 +900,15 @@ fn an_upstream_ca_is_trusted_only_when_named_and_the_refusal_says_how() {
     std::fs::create_dir_all(&site).unwrap();
     let Some(up) = https_upstream(&site) else { return };
     std::fs::write(site.join("demo"), br#"{"name": "demo", "versions": {}}"#).unwrap();
-    let args = |data: &str, extra: &[String]| {
-        let mut a = vec![
-            "--npm-upstream".to_string(),
-            up.base.clone(),
-            "--cache".into(),
-            p.path(data).join("cache").display().to_string(),
-        ];
-        a.extend(extra.iter().cloned());
-        a
+    let opts = |data: &str| {
+        ProxyOptions::new()
+            .data(p.path(data))
+            .npm(&up.base)
+            .cache(p.path(data).join("cache"))
     };
     // The test CA is in no store the proxy reads: refused, naming the fix.
-    let proxy = start_proxy(&p.path("d1"), &args("d1", &[]));
-    let refused = get(&format!("{}/npm/demo", proxy.base));
+    let proxy = p.ctx.proxy(opts("d1"));
+    let refused = proxy.get("/npm/demo");
     assert_eq!(refused.status, 502, "{}", refused.reason);
     assert!(
         refused.reason.contains("not trusted") && refused.reason.contains("--ca-cert"),
@@ -1127,20 +917,14 @@ fn an_upstream_ca_is_trusted_only_when_named_and_the_refusal_says_how() {
     );
     drop(proxy);
     // Named with --ca-cert, or in the configuration file, it is trusted.
-    let proxy = start_proxy(
-        &p.path("d2"),
-        &args("d2", &["--ca-cert".into(), up.ca.display().to_string()]),
-    );
-    let got = get(&format!("{}/npm/demo", proxy.base));
+    let proxy = p.ctx.proxy(opts("d2").args(["--ca-cert", up.ca.to_str().unwrap()]));
+    let got = proxy.get("/npm/demo");
     assert_eq!(got.status, 200, "{}", got.reason);
     drop(proxy);
     let config = p.path("proxy.toml");
     std::fs::write(&config, "ca_certs = [\"site/ca.pem\"]\n").unwrap();
-    let proxy = start_proxy(
-        &p.path("d3"),
-        &args("d3", &["--config".into(), config.display().to_string()]),
-    );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let proxy = p.ctx.proxy(opts("d3").config(&config));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
 }
 
 #[test]
@@ -1171,7 +955,7 @@ fn an_unusable_ca_file_is_a_usage_error_naming_it() {
 fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
     use sha2::Digest as _;
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let bytes = b"not an sdist at all".to_vec();
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     up.set(
@@ -1190,16 +974,13 @@ fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
     )
     .unwrap();
     let data = p.path("data");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--config".into(),
-            config.display().to_string(),
-            "--cache".into(),
-            data.join("cache").display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .config(&config)
+            .cache(data.join("cache")),
     );
-    assert_eq!(get(&format!("{}/pypi/simple/evil/", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/pypi/simple/evil/").status, 200);
     let url = format!("{}/pypi/files/evil/evil-1.0.tar.gz", proxy.base);
     let first = get(&url);
     assert_eq!(first.status, 403, "{}", first.reason);
@@ -1217,7 +998,7 @@ fn a_refused_file_stays_refused_when_its_listing_is_forgotten() {
 
 /// Three signed packages upstream (bundles beside the tarballs, and in a
 /// local evidence directory), one advertising an attestations URL.
-fn three_packages(p: &Publisher, up: &Upstream) -> (Vec<&'static str>, std::path::PathBuf) {
+fn three_packages(p: &Publisher, up: &FakeRegistry) -> (Vec<&'static str>, std::path::PathBuf) {
     let names = vec!["alpha", "beta", "gamma"];
     let evidence = p.path("evidence");
     std::fs::create_dir_all(&evidence).unwrap();
@@ -1227,11 +1008,7 @@ fn three_packages(p: &Publisher, up: &Upstream) -> (Vec<&'static str>, std::path
         std::fs::write(evidence.join(format!("{name}-1.0.0.tgz.sigstore.json")), &pkg.bundle).unwrap();
     }
     // alpha advertises attestations (upstream has none: 404).
-    let mut doc: serde_json::Value = serde_json::from_slice(&match up.answers.lock().unwrap().get("/alpha").cloned() {
-        Some(Answer::Body(b)) => b,
-        _ => unreachable!(),
-    })
-    .unwrap();
+    let mut doc: serde_json::Value = serde_json::from_slice(&up.body("/alpha")).unwrap();
     doc["versions"]["1.0.0"]["dist"]["attestations"] =
         serde_json::json!({"url": format!("{}/-/npm/v1/attestations/alpha@1.0.0", up.base())});
     up.set("/alpha", Answer::Body(serde_json::to_vec(&doc).unwrap()));
@@ -1241,25 +1018,20 @@ fn three_packages(p: &Publisher, up: &Upstream) -> (Vec<&'static str>, std::path
 #[test]
 fn a_cold_install_makes_one_upstream_request_per_artifact_and_no_blind_probes() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let (names, evidence) = three_packages(&p, &up);
     let data = p.path("data");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--npm-upstream".into(),
-            up.base(),
-            "--policy".into(),
-            policy(&p, ""),
-            "--evidence".into(),
-            evidence.display().to_string(),
-            "--cache".into(),
-            data.join("cache").display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .policy(policy(&p, ""))
+            .evidence(&evidence)
+            .cache(data.join("cache")),
     );
     for name in &names {
-        assert_eq!(get(&format!("{}/npm/{name}", proxy.base)).status, 200);
-        let got = get(&format!("{}/npm/{name}/-/{name}-1.0.0.tgz", proxy.base));
+        assert_eq!(proxy.get(&format!("/npm/{name}")).status, 200);
+        let got = proxy.get(&format!("/npm/{name}/-/{name}-1.0.0.tgz"));
         assert_eq!(got.status, 200, "{}", got.reason);
     }
     let hits = up.all_hits();
@@ -1277,29 +1049,23 @@ fn a_cold_install_makes_one_upstream_request_per_artifact_and_no_blind_probes() 
 #[test]
 fn a_failed_optional_probe_means_absent_not_a_failed_artifact() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let (names, evidence) = three_packages(&p, &up);
     // A storage-backed mirror: 403 for what it does not have, 500 for a bad day.
     up.set("/alpha/-/alpha-1.0.0.tgz.sigstore.json", Answer::Status(403));
     up.set("/alpha/-/alpha-1.0.0.tgz.sigstore", Answer::Status(500));
     up.set("/alpha/-/alpha-1.0.0.tgz.intoto.jsonl", Answer::Status(403));
     let data = p.path("data");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--npm-upstream".into(),
-            up.base(),
-            "--probe-sidecars".into(),
-            "npm".into(),
-            "--policy".into(),
-            policy(&p, ""),
-            "--evidence".into(),
-            evidence.display().to_string(),
-            "--cache".into(),
-            data.join("cache").display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .probe("npm")
+            .policy(policy(&p, ""))
+            .evidence(&evidence)
+            .cache(data.join("cache")),
     );
-    let got = get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base));
+    let got = proxy.get("/npm/alpha/-/alpha-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     // Probing is on here: the others were probed and found.
     let got = get(&format!("{}/npm/{}/-/{}-1.0.0.tgz", proxy.base, names[1], names[1]));
@@ -1315,30 +1081,24 @@ fn a_failed_optional_probe_means_absent_not_a_failed_artifact() {
 #[test]
 fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let (names, evidence) = three_packages(&p, &up);
     let data = p.path("data");
     let start = |ttl: &str| {
-        start_proxy(
-            &data,
-            &[
-                "--npm-upstream".into(),
-                up.base(),
-                "--metadata-ttl".into(),
-                ttl.into(),
-                "--policy".into(),
-                policy(&p, ""),
-                "--evidence".into(),
-                evidence.display().to_string(),
-                "--cache".into(),
-                data.join("cache").display().to_string(),
-            ],
+        p.ctx.proxy(
+            ProxyOptions::new()
+                .data(&data)
+                .npm(up.base())
+                .args(["--metadata-ttl", ttl])
+                .policy(policy(&p, ""))
+                .evidence(&evidence)
+                .cache(data.join("cache")),
         )
     };
     let install = |proxy: &ProxyProcess| {
         for name in &names {
-            assert_eq!(get(&format!("{}/npm/{name}", proxy.base)).status, 200);
-            let got = get(&format!("{}/npm/{name}/-/{name}-1.0.0.tgz", proxy.base));
+            assert_eq!(proxy.get(&format!("/npm/{name}")).status, 200);
+            let got = proxy.get(&format!("/npm/{name}/-/{name}-1.0.0.tgz"));
             assert_eq!(got.status, 200, "{}", got.reason);
         }
     };
@@ -1359,7 +1119,7 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
     install(&proxy);
     for name in &names {
         assert_eq!(up.hits(&format!("/{name}")), 2, "{:?}", up.all_hits());
-        assert_eq!(up.not_modified.lock().unwrap().get(&format!("/{name}")), Some(&1));
+        assert_eq!(up.not_modified(&format!("/{name}")), 1);
         assert_eq!(up.hits(&format!("/{name}/-/{name}-1.0.0.tgz")), 1);
     }
 }
@@ -1367,30 +1127,25 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
 #[test]
 fn the_proxy_logs_every_decision_as_text_or_json() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let (_, evidence) = three_packages(&p, &up);
     // beta has no evidence anywhere: refused.
     std::fs::remove_file(evidence.join("beta-1.0.0.tgz.sigstore.json")).unwrap();
     let data = p.path("data");
-    let args = |format: &str, cache: &str| {
-        vec![
-            "--npm-upstream".to_string(),
-            up.base(),
-            "--log-format".into(),
-            format.into(),
-            "--policy".into(),
-            policy(&p, ""),
-            "--evidence".into(),
-            evidence.display().to_string(),
-            "--cache".into(),
-            data.join(cache).display().to_string(),
-        ]
+    let opts = |format: &str, cache: &str| {
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .args(["--log-format", format])
+            .policy(policy(&p, ""))
+            .evidence(&evidence)
+            .cache(data.join(cache))
     };
-    let proxy = start_proxy(&data, &args("text", "c1"));
-    assert_eq!(get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/alpha/-/alpha-1.0.0.tgz", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base)).status, 403);
-    assert_eq!(get(&format!("{}/npm/nosuch", proxy.base)).status, 404);
+    let proxy = p.ctx.proxy(opts("text", "c1"));
+    assert_eq!(proxy.get("/npm/alpha/-/alpha-1.0.0.tgz").status, 200);
+    assert_eq!(proxy.get("/npm/alpha/-/alpha-1.0.0.tgz").status, 200);
+    assert_eq!(proxy.get("/npm/beta/-/beta-1.0.0.tgz").status, 403);
+    assert_eq!(proxy.get("/npm/nosuch").status, 404);
     let log = proxy.log_with("metadata npm/nosuch");
     let lines: Vec<&str> = log.lines().collect();
     let allow: Vec<&&str> = lines
@@ -1418,8 +1173,8 @@ fn the_proxy_logs_every_decision_as_text_or_json() {
     assert!(log.contains("metadata npm/nosuch 404"), "{log}");
     drop(proxy);
 
-    let proxy = start_proxy(&data, &args("json", "c2"));
-    assert_eq!(get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base)).status, 403);
+    let proxy = p.ctx.proxy(opts("json", "c2"));
+    assert_eq!(proxy.get("/npm/beta/-/beta-1.0.0.tgz").status, 403);
     let log = proxy.log_with("\"deny\"");
     let events: Vec<serde_json::Value> = log.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     let deny = events
@@ -1436,7 +1191,7 @@ fn the_proxy_logs_every_decision_as_text_or_json() {
 fn cached_crates_are_served_while_upstream_is_down_after_a_restart() {
     let reg = crate::proxy::Registries::new();
     let file = reg.crate_file("demo-crate", "1.0.0", false);
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     up.set(
         "/config.json",
         Answer::Body(format!("{{\"dl\": \"{}/dl\"}}", up.base()).into_bytes()),
@@ -1457,24 +1212,20 @@ fn cached_crates_are_served_while_upstream_is_down_after_a_restart() {
     )
     .unwrap();
     let data = reg.publisher.path("data");
-    let args = vec![
-        "--cargo-upstream".to_string(),
-        up.base(),
-        "--policy".into(),
-        reg.policy.display().to_string(),
-        "--evidence".into(),
-        evidence.display().to_string(),
-        "--cache".into(),
-        data.join("cache").display().to_string(),
-    ];
+    let opts = ProxyOptions::new()
+        .data(&data)
+        .cargo(up.base())
+        .policy(&reg.policy)
+        .evidence(&evidence)
+        .cache(data.join("cache"));
     let url = |proxy: &ProxyProcess| format!("{}/cargo/api/v1/crates/demo-crate/1.0.0/download", proxy.base);
-    let proxy = start_proxy(&data, &args);
+    let proxy = reg.publisher.ctx.proxy(opts.clone());
     let got = get(&url(&proxy));
     assert_eq!(got.status, 200, "{}", got.reason);
     drop(proxy);
     // Upstream goes down; a new proxy process has never read config.json itself.
     up.shutdown();
-    let proxy = start_proxy(&data, &args);
+    let proxy = reg.publisher.ctx.proxy(opts.clone());
     let got = get(&url(&proxy));
     assert_eq!(got.status, 200, "{}", got.reason);
     assert_eq!(got.body, std::fs::read(&file).unwrap());
@@ -1485,9 +1236,7 @@ fn the_banner_names_npm_replace_registry_host() {
     let p = Publisher::new("ecdsa-p256");
     let mut child = p
         .ctx
-        .command_in(&p.path("data"))
-        .args(["proxy", "--listen", "127.0.0.1:0", "--cache"])
-        .arg(p.path("cache"))
+        .proxy_command(&ProxyOptions::new().data(p.path("data")).cache(p.path("cache")))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -1509,25 +1258,20 @@ fn the_banner_names_npm_replace_registry_host() {
 #[test]
 fn warn_mode_allows_are_logged_as_warnings_from_the_cache_too() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let (_, evidence) = three_packages(&p, &up);
     std::fs::remove_file(evidence.join("beta-1.0.0.tgz.sigstore.json")).unwrap();
     let data = p.path("data");
-    let proxy = start_proxy(
-        &data,
-        &[
-            "--npm-upstream".into(),
-            up.base(),
-            "--policy".into(),
-            policy(&p, "mode = \"warn\"\n"),
-            "--evidence".into(),
-            evidence.display().to_string(),
-            "--cache".into(),
-            data.join("cache").display().to_string(),
-        ],
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .policy(policy(&p, "mode = \"warn\"\n"))
+            .evidence(&evidence)
+            .cache(data.join("cache")),
     );
     for _ in 0..2 {
-        let got = get(&format!("{}/npm/beta/-/beta-1.0.0.tgz", proxy.base));
+        let got = proxy.get("/npm/beta/-/beta-1.0.0.tgz");
         assert_eq!(got.status, 200, "{}", got.reason);
     }
     let log = proxy.log_with("cache=hit");
@@ -1546,7 +1290,7 @@ fn warn_mode_allows_are_logged_as_warnings_from_the_cache_too() {
 #[test]
 fn ward_proxy_stops_cleanly_on_sigterm() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let data = p.path("data");
     let mut proxy = proxy(&p, &up, &data, &[]);
     let status = proxy.terminate().expect("ward proxy did not stop on SIGTERM");
@@ -1556,7 +1300,7 @@ fn ward_proxy_stops_cleanly_on_sigterm() {
 #[test]
 fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_policy_changes() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     let v2 = package(&p, "demo", "2.0.0", "two");
     serve_package(&up, "demo", &[("1.0.0", &v1), ("2.0.0", &v2)]);
@@ -1565,7 +1309,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
     let data = p.path("data");
     let tarball = "/demo/-/demo-2.0.0.tgz";
     let packument = |proxy: &ProxyProcess| -> serde_json::Value {
-        let got = get(&format!("{}/npm/demo", proxy.base));
+        let got = proxy.get("/npm/demo");
         assert_eq!(got.status, 200, "{}", got.reason);
         serde_json::from_slice(&got.body).unwrap()
     };
@@ -1573,7 +1317,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
         let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
         let before = packument(&proxy);
         assert!(before["versions"]["2.0.0"].get("deprecated").is_none());
-        let refused = get(&format!("{}/npm{tarball}", proxy.base));
+        let refused = proxy.get(&format!("/npm{tarball}"));
         assert_eq!(refused.status, 403, "{}", refused.reason);
         assert!(
             refused.reason.starts_with("ward: signature-missing"),
@@ -1588,7 +1332,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
             refused.reason.replacen("ward: ", "ward: refused: ", 1).as_str()
         );
         assert!(after["versions"]["1.0.0"].get("deprecated").is_none());
-        assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+        assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 200);
         refused.reason
     };
     assert_eq!(up.hits(tarball), 1);
@@ -1604,7 +1348,7 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
             listed["versions"]["2.0.0"]["deprecated"],
             first_reason.replacen("ward: ", "ward: refused: ", 1).as_str()
         );
-        let again = get(&format!("{}/npm{tarball}", proxy.base));
+        let again = proxy.get(&format!("/npm{tarball}"));
         assert_eq!((again.status, again.reason.as_str()), (403, first_reason.as_str()));
         let log = proxy.log_with("deny pkg:npm/demo");
         assert!(log.contains("cache=hit") && log.contains("ledger=0"), "{log}");
@@ -1620,27 +1364,23 @@ fn refusals_are_marked_in_listings_and_remembered_across_restarts_until_the_poli
     {
         let proxy = proxy(&p, &up, &data, &["--metadata-ttl", "0"]);
         assert!(packument(&proxy)["versions"]["2.0.0"].get("deprecated").is_none());
-        assert_eq!(get(&format!("{}/npm{tarball}", proxy.base)).status, 403);
+        assert_eq!(proxy.get(&format!("/npm{tarball}")).status, 403);
     }
     assert_eq!(up.hits(tarball), 2);
     assert_eq!(ledger_size(&data), 3);
 
     // A changed policy re-verifies.
-    let args = vec![
-        "--npm-upstream".to_string(),
-        up.base(),
-        "--probe-sidecars".into(),
-        "npm".into(),
-        "--policy".into(),
-        policy(&p, "# changed\n"),
-        "--cache".into(),
-        data.join("cache").display().to_string(),
-        "--metadata-ttl".into(),
-        "0".into(),
-    ];
-    let proxy = start_proxy(&data, &args);
+    let proxy = p.ctx.proxy(
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .probe("npm")
+            .policy(policy(&p, "# changed\n"))
+            .cache(data.join("cache"))
+            .args(["--metadata-ttl", "0"]),
+    );
     assert!(packument(&proxy)["versions"]["2.0.0"].get("deprecated").is_none());
-    assert_eq!(get(&format!("{}/npm{tarball}", proxy.base)).status, 403);
+    assert_eq!(proxy.get(&format!("/npm{tarball}")).status, 403);
     assert_eq!(up.hits(tarball), 3);
     assert_eq!(ledger_size(&data), 4);
 }
@@ -1719,29 +1459,25 @@ impl ConnectProxy {
 #[test]
 fn upstream_requests_go_through_the_egress_proxy_the_environment_names() {
     let p = Publisher::new("ecdsa-p256");
-    let up = Upstream::start();
+    let up = FakeRegistry::start();
     let v1 = package(&p, "demo", "1.0.0", "one");
     serve_package(&up, "demo", &[("1.0.0", &v1)]);
     let egress = ConnectProxy::start();
     let data = p.path("data");
-    let args = |cache: &str| {
-        vec![
-            "--npm-upstream".to_string(),
-            up.base(),
-            "--probe-sidecars".into(),
-            "npm".into(),
-            "--policy".into(),
-            policy(&p, ""),
-            "--cache".into(),
-            data.join(cache).display().to_string(),
-        ]
+    let opts = |cache: &str| {
+        ProxyOptions::new()
+            .data(&data)
+            .npm(up.base())
+            .probe("npm")
+            .policy(policy(&p, ""))
+            .cache(data.join(cache))
     };
     // HTTP_PROXY (the upstream is http://), with credentials: the tunnel
     // carries the request, the proxy gets the credentials, the log never shows them.
     let proxy_url = format!("http://alice:s3cret@127.0.0.1:{}", egress.port);
-    let proxy = start_proxy_with_env(&data, &args("cache-a"), &[("HTTP_PROXY", &proxy_url)]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    let got = get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base));
+    let proxy = p.ctx.proxy(opts("cache-a").env("HTTP_PROXY", &proxy_url));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    let got = proxy.get("/npm/demo/-/demo-1.0.0.tgz");
     assert_eq!(got.status, 200, "{}", got.reason);
     assert_eq!(got.body, v1.tarball);
     let tunnels = egress.connects();
@@ -1771,31 +1507,29 @@ fn upstream_requests_go_through_the_egress_proxy_the_environment_names() {
 
     // NO_PROXY naming the upstream's host: straight there.
     let before = egress.connects();
-    let proxy = start_proxy_with_env(
-        &data,
-        &args("cache-b"),
-        &[("http_proxy", &proxy_url), ("NO_PROXY", "localhost,127.0.0.1")],
+    let proxy = p.ctx.proxy(
+        opts("cache-b")
+            .env("http_proxy", &proxy_url)
+            .env("NO_PROXY", "localhost,127.0.0.1"),
     );
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
-    assert_eq!(get(&format!("{}/npm/demo/-/demo-1.0.0.tgz", proxy.base)).status, 200);
+    assert_eq!(proxy.get("/npm/demo").status, 200);
+    assert_eq!(proxy.get("/npm/demo/-/demo-1.0.0.tgz").status, 200);
     assert_eq!(egress.connects(), before, "NO_PROXY hosts are reached directly");
     drop(proxy);
 
     // HTTPS_PROXY alone covers https:// URLs only: this http:// upstream is reached directly.
-    let proxy = start_proxy_with_env(&data, &args("cache-c"), &[("HTTPS_PROXY", &proxy_url)]);
-    assert_eq!(get(&format!("{}/npm/demo", proxy.base)).status, 200);
+    let proxy = p.ctx.proxy(opts("cache-c").env("HTTPS_PROXY", &proxy_url));
+    assert_eq!(proxy.get("/npm/demo").status, 200);
     assert_eq!(egress.connects(), before);
     drop(proxy);
 
     // A value that does not parse is a usage error naming the variable,
     // with the credentials left out.
-    let ctx = TestContext::new();
-    let mut cmd = ctx.command_in(&data);
-    cmd.arg("proxy")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args("cache-d"))
-        .env("HTTPS_PROXY", "http://alice:s3cret@proxy.example:port");
-    let out = cmd.output().unwrap();
+    let out = p
+        .ctx
+        .proxy_command(&opts("cache-d").env("HTTPS_PROXY", "http://alice:s3cret@proxy.example:port"))
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("HTTPS_PROXY") && !stderr.contains("s3cret"), "{stderr}");

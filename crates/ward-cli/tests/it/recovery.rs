@@ -10,178 +10,87 @@
 //! the audit is clean. Each refusal of `ward snapshot` and `ward rollback`
 //! has its own test with its reason code.
 
-use crate::common::{Entry, Run, TestContext, json_of, shared, tgz, zip};
+use crate::common::{Entry, FakeRegistry, Run, TestContext, json_of, shared, tgz, zip};
 use crate::proxy::have;
 use base64::Engine as _;
 use sha2::Digest as _;
-use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-/// A loopback registry (PyPI simple pages and files, npm packuments and
-/// tarballs under `/npm/`): fixed answers by path, 404 otherwise.
-#[derive(Clone, Default)]
-struct Upstream {
-    answers: Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    /// Bodies POSTed to `/hook` (the alert webhook), in order.
-    posted: Arc<Mutex<Vec<String>>>,
-    port: u16,
+/// A pure-Python wheel whose RECORD lists every file's sha256 and size (as
+/// real wheels do), written to `dir`; its bytes.
+fn wheel(dir: &Path, name: &str, version: &str, body: &str) -> Vec<u8> {
+    let module = name.replace('-', "_");
+    let file = format!("{module}-{version}-py3-none-any.whl");
+    let info = format!("{module}-{version}.dist-info");
+    let files: Vec<(String, Vec<u8>)> = vec![
+        (
+            format!("{module}/__init__.py"),
+            format!("VERSION = {version:?}\n{body}\n").into_bytes(),
+        ),
+        (
+            format!("{info}/METADATA"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n")
+                .into_bytes(),
+        ),
+        (
+            format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: ward-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
+        ),
+    ];
+    let mut record = String::new();
+    for (path, bytes) in &files {
+        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
+        record.push_str(&format!("{path},sha256={digest},{}\n", bytes.len()));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    let mut entries: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    let record_path = format!("{info}/RECORD");
+    entries.push((&record_path, record.as_bytes()));
+    let path = dir.join(&file);
+    zip(&path, &entries);
+    std::fs::read(&path).unwrap()
 }
 
-impl Upstream {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let up = Upstream {
-            port: listener.local_addr().unwrap().port(),
-            ..Default::default()
-        };
-        let server = up.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().map_while(Result::ok) {
-                let s = server.clone();
-                std::thread::spawn(move || s.handle(stream));
-            }
-        });
-        up
+/// Serves from `up` the simple page of a project listing these wheels, and the wheels.
+fn simple_page(up: &FakeRegistry, project: &str, wheels: &[(&str, &[u8])]) {
+    let mut links = String::new();
+    for (file, bytes) in wheels {
+        links.push_str(&format!(
+            "<a href=\"../../files/{file}#sha256={}\">{file}</a>\n",
+            hex::encode(sha2::Sha256::digest(bytes))
+        ));
+        up.put(&format!("/files/{file}"), bytes.to_vec());
     }
+    up.put(
+        &format!("/simple/{project}/"),
+        format!("<!DOCTYPE html><html><body>\n{links}</body></html>"),
+    );
+}
 
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn set(&self, path: &str, body: Vec<u8>) {
-        self.answers.lock().unwrap().insert(path.to_string(), body);
-    }
-
-    fn handle(&self, stream: TcpStream) {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        loop {
-            let mut request = String::new();
-            if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                return;
-            }
-            let mut length = 0usize;
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = header.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let path = path.split('?').next().unwrap_or("/").to_string();
-            let body = if request.starts_with("POST ") {
-                let mut posted = vec![0u8; length];
-                if std::io::Read::read_exact(&mut reader, &mut posted).is_err() {
-                    return;
-                }
-                self.posted
-                    .lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&posted).into_owned());
-                Some(b"{}".to_vec())
-            } else {
-                self.answers.lock().unwrap().get(&path).cloned()
-            };
-            let mut out = stream.try_clone().unwrap();
-            let written = match body {
-                Some(b) => out
-                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes())
-                    .and_then(|()| out.write_all(&b)),
-                None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
-            };
-            if written.is_err() {
-                return;
-            }
-        }
-    }
-
-    /// A pure-Python wheel whose RECORD lists every file's sha256 and size
-    /// (as real wheels do), served with its project page.
-    fn wheel(&self, dir: &Path, name: &str, version: &str, body: &str) -> Vec<u8> {
-        let module = name.replace('-', "_");
-        let file = format!("{module}-{version}-py3-none-any.whl");
-        let info = format!("{module}-{version}.dist-info");
-        let files: Vec<(String, Vec<u8>)> = vec![
-            (
-                format!("{module}/__init__.py"),
-                format!("VERSION = {version:?}\n{body}\n").into_bytes(),
-            ),
-            (
-                format!("{info}/METADATA"),
-                format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense-Expression: MIT\n\n")
-                    .into_bytes(),
-            ),
-            (
-                format!("{info}/WHEEL"),
-                b"Wheel-Version: 1.0\nGenerator: ward-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
-            ),
-        ];
-        let mut record = String::new();
-        for (path, bytes) in &files {
-            let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
-            record.push_str(&format!("{path},sha256={digest},{}\n", bytes.len()));
-        }
-        record.push_str(&format!("{info}/RECORD,,\n"));
-        let mut entries: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
-        let record_path = format!("{info}/RECORD");
-        entries.push((&record_path, record.as_bytes()));
-        let path = dir.join(&file);
-        zip(&path, &entries);
-        let bytes = std::fs::read(&path).unwrap();
-        self.set(&format!("/files/{file}"), bytes.clone());
-        bytes
-    }
-
-    /// The simple page of a project listing these wheels.
-    fn simple_page(&self, project: &str, wheels: &[(&str, &[u8])]) {
-        let links: String = wheels
-            .iter()
-            .map(|(file, bytes)| {
-                format!(
-                    "<a href=\"../../files/{file}#sha256={}\">{file}</a>\n",
-                    hex::encode(sha2::Sha256::digest(bytes))
-                )
-            })
-            .collect();
-        self.set(
-            &format!("/simple/{project}/"),
-            format!("<!DOCTYPE html><html><body>\n{links}</body></html>").into_bytes(),
+/// Serves from `up` an npm packument for these (version, tarball) under `/npm/NAME`.
+fn packument(up: &FakeRegistry, name: &str, versions: &[(&str, &[u8])]) {
+    let mut v = serde_json::Map::new();
+    for (version, tarball) in versions {
+        let file = format!("{name}-{version}.tgz");
+        let integrity = crate::common::sha512_sri(tarball);
+        v.insert(
+            version.to_string(),
+            serde_json::json!({"name": name, "version": version,
+                "dist": {"tarball": format!("{}/npm/{name}/-/{file}", up.base()), "integrity": integrity}}),
         );
+        up.put(&format!("/npm/{name}/-/{file}"), tarball.to_vec());
     }
-
-    /// An npm packument for these (version, tarball) under `/npm/NAME`.
-    fn packument(&self, name: &str, versions: &[(&str, &[u8])]) {
-        let mut v = serde_json::Map::new();
-        for (version, tarball) in versions {
-            let file = format!("{name}-{version}.tgz");
-            let integrity = format!(
-                "sha512-{}",
-                base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(tarball))
-            );
-            v.insert(
-                version.to_string(),
-                serde_json::json!({"name": name, "version": version,
-                    "dist": {"tarball": format!("{}/npm/{name}/-/{file}", self.base()), "integrity": integrity}}),
-            );
-            self.set(&format!("/npm/{name}/-/{file}"), tarball.to_vec());
-        }
-        let latest = versions.last().map(|(v, _)| *v).unwrap_or_default();
-        let doc = serde_json::json!({"name": name, "dist-tags": {"latest": latest}, "versions": v});
-        self.set(&format!("/npm/{name}"), serde_json::to_vec(&doc).unwrap());
-    }
+    let latest = versions.last().map(|(v, _)| *v).unwrap_or_default();
+    let doc = serde_json::json!({"name": name, "dist-tags": {"latest": latest}, "versions": v});
+    up.put(&format!("/npm/{name}"), serde_json::to_vec(&doc).unwrap());
 }
 
 /// A proxy configuration (docs/proxy.md) for this upstream, with a policy
 /// that lets unsigned packages through with a warning (the real tarballs
 /// carry no signature a test key could make).
-fn proxy_config(dir: &Path, up: &Upstream) -> PathBuf {
+fn proxy_config(dir: &Path, up: &FakeRegistry) -> PathBuf {
+    // The alert webhook: what is POSTed is recorded; it answers 200.
+    up.put("/hook", "{}");
     std::fs::write(
         dir.join("ward.toml"),
         "version = 1\n\n[[scope]]\nname = \"everything\"\npackages = [\"*\"]\nmode = \"warn\"\n",
@@ -218,13 +127,14 @@ fn malicious(path: &str) -> PathBuf {
 
 /// The PyPI world: litellm 1.82.6 (clean) and 1.82.7 (an inert stand-in of
 /// the release MAL-2026-2144 names).
-fn pypi_world(ctx: &TestContext) -> (Upstream, PathBuf) {
-    let up = Upstream::start();
+fn pypi_world(ctx: &TestContext) -> (FakeRegistry, PathBuf) {
+    let up = FakeRegistry::start();
     let files = ctx.path("files");
     std::fs::create_dir_all(&files).unwrap();
-    let good = up.wheel(&files, "litellm", "1.82.6", "");
-    let bad = up.wheel(&files, "litellm", "1.82.7", "# inert stand-in of the malicious release");
-    up.simple_page(
+    let good = wheel(&files, "litellm", "1.82.6", "");
+    let bad = wheel(&files, "litellm", "1.82.7", "# inert stand-in of the malicious release");
+    simple_page(
+        &up,
         "litellm",
         &[
             ("litellm-1.82.6-py3-none-any.whl", &good),
@@ -237,8 +147,8 @@ fn pypi_world(ctx: &TestContext) -> (Upstream, PathBuf) {
 
 /// The npm world: the real chalk 5.6.0 tarball, and an inert stand-in of
 /// 5.6.1 (its files, version changed), which MAL-2025-46969 names.
-fn npm_world(ctx: &TestContext) -> (Upstream, PathBuf) {
-    let up = Upstream::start();
+fn npm_world(ctx: &TestContext) -> (FakeRegistry, PathBuf) {
+    let up = FakeRegistry::start();
     let good = std::fs::read(shared().join("npm-neighbours/chalk-5.6.0.tgz")).unwrap();
     let manifest = r#"{"name": "chalk", "version": "5.6.1", "license": "MIT", "type": "module", "main": "index.js"}"#;
     let stand_in = ctx.path("chalk-5.6.1.tgz");
@@ -253,7 +163,7 @@ fn npm_world(ctx: &TestContext) -> (Upstream, PathBuf) {
         ],
     );
     let bad = std::fs::read(&stand_in).unwrap();
-    up.packument("chalk", &[("5.6.0", &good), ("5.6.1", &bad)]);
+    packument(&up, "chalk", &[("5.6.0", &good), ("5.6.1", &bad)]);
     let config = proxy_config(ctx.dir(), &up);
     (up, config)
 }
@@ -284,7 +194,7 @@ fn run_playbook(ctx: &TestContext, name: &str, config: &Path, advisory: &Path) -
 
 /// Asserts a playbook passed every step in order and its report is the
 /// ledger's signed `playbook-report` event.
-fn assert_passed(ctx: &TestContext, up: &Upstream, run: &Run) {
+fn assert_passed(ctx: &TestContext, up: &FakeRegistry, run: &Run) {
     assert_eq!(run.code, 0, "the playbook failed:\n{}", run.all());
     let report = json_of(run);
     let steps: Vec<&str> = report["steps"]
@@ -314,7 +224,7 @@ fn assert_passed(ctx: &TestContext, up: &Upstream, run: &Run) {
     assert_eq!(event["predicate"]["kind"], "playbook-report");
     assert_eq!(event["predicate"]["code"], "passed");
     // The webhook received the alert.
-    let posted = up.posted.lock().unwrap().clone();
+    let posted = up.posted("/hook");
     assert!(
         posted
             .iter()
@@ -386,12 +296,7 @@ impl Offline {
 
     /// Runs ward with the clock at `at`.
     fn ward_at(&self, at: &str, args: &[&str]) -> Run {
-        let out = self.ctx.command().env("WARD_TEST_NOW", at).args(args).output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        self.ctx.ward_at(at, args)
     }
 
     /// `ward verify` allows the artifact and records it; returns its sha256.
@@ -411,8 +316,7 @@ impl Offline {
 
     /// A wheel of litellm VERSION, allowed; returns its sha256.
     fn litellm(&self, version: &str) -> String {
-        let up = Upstream::default();
-        up.wheel(&self.files, "litellm", version, "");
+        wheel(&self.files, "litellm", version, "");
         self.allow(&self.files.join(format!("litellm-{version}-py3-none-any.whl")))
     }
 
@@ -626,10 +530,7 @@ fn a_set_of_another_ecosystem_than_the_environment_is_a_partial_rollback() {
     let w = Offline::new();
     let chalk = shared().join("npm-neighbours/chalk-5.6.0.tgz");
     w.allow(&chalk);
-    let integrity = format!(
-        "sha512-{}",
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(std::fs::read(&chalk).unwrap()))
-    );
+    let integrity = crate::common::sha512_sri(&std::fs::read(&chalk).unwrap());
     let lock = w.ctx.path("package-lock.json");
     std::fs::write(
         &lock,
@@ -839,4 +740,90 @@ fn a_cargo_set_is_snapshotted_from_its_lockfile_and_written_back_but_not_reinsta
     )
     .expect(1)
     .reason("rollback-partial");
+}
+
+#[test]
+fn a_set_with_a_vulnerability_past_its_remediation_deadline_is_no_target() {
+    let w = Offline::new();
+    // smallvec 1.6.0 has RUSTSEC-2021-0003 (critical); a stand-in crate of it, allowed at T1.
+    let krate = w.files.join("smallvec-1.6.0.crate");
+    tgz(
+        &krate,
+        &[
+            Entry::File(
+                "smallvec-1.6.0/Cargo.toml",
+                b"[package]\nname = \"smallvec\"\nversion = \"1.6.0\"\nedition = \"2018\"\nlicense = \"MIT\"\n",
+            ),
+            Entry::File("smallvec-1.6.0/src/lib.rs", b"// inert stand-in\n"),
+        ],
+    );
+    let sha = w.allow(&krate);
+    let lock = w.ctx.path("Cargo.lock");
+    std::fs::write(
+        &lock,
+        format!(
+            "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+        ),
+    )
+    .unwrap();
+    w.snapshot(T1, "with-smallvec", &lock).expect(0);
+    // The advisory arrives, and a scan at T1 is the finding's first sighting.
+    let rustsec = shared().join("advisories/rustsec");
+    w.ward_at(T1, &["advisories", "import", rustsec.to_str().unwrap()])
+        .expect(0);
+    let scan = w.ward_at(T1, &["scan", "--format", "json", lock.to_str().unwrap()]);
+    let found = json_of(&scan);
+    let finding = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory"] == "RUSTSEC-2021-0003")
+        .unwrap_or_else(|| panic!("{}", scan.all()));
+    assert_eq!(finding["first_seen"], T1);
+    // Critical findings are due within 7 days of their first sighting.
+    let policy = w.ctx.path("deadlines.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[[scope]]\npackages = [\"*\"]\nmode = \"warn\"\n\n[remediation]\ncritical = 7\n",
+    )
+    .unwrap();
+    let plan = |at: &str| {
+        w.ward_at(
+            at,
+            &[
+                "rollback",
+                "plan",
+                "--to",
+                "with-smallvec",
+                "--policy",
+                policy.to_str().unwrap(),
+            ],
+        )
+    };
+    // Six days later the deadline has not passed: the set is a target.
+    plan("2026-11-07T00:00:00Z").expect(0);
+    // At T3 (30 days) it has: refused, naming the package, the advisory and the due date.
+    let run = plan(T3);
+    run.expect(1).reason("rollback-target-overdue");
+    assert!(
+        run.all()
+            .contains("pkg:cargo/smallvec@1.6.0 has RUSTSEC-2021-0003 (due 2026-11-08T00:00:00Z)"),
+        "{}",
+        run.all()
+    );
+    // Taken with --before, the set is passed over with the same reason.
+    let run = w.ward_at(
+        T3,
+        &[
+            "rollback",
+            "plan",
+            "--before",
+            T3,
+            "--policy",
+            policy.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    run.expect(1).reason("rollback-no-target");
 }

@@ -138,26 +138,10 @@ fn deeply_nested_rego_is_refused_quickly() {
     assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
 }
 
-fn get(url: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let response = agent.get(url).call().unwrap();
-    let reason = response
-        .headers()
-        .get("x-ward-reason")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (response.status().as_u16(), reason)
-}
-
 #[test]
 fn the_proxy_survives_a_policy_that_asks_for_gigabytes_and_refuses_a_recursive_one() {
     let ctx = TestContext::new();
-    use crate::proxy::{Registries, start_proxy};
+    use crate::proxy::Registries;
     let reg = Registries::new();
     reg.npm_package("demo-pkg", "1.0.0", false);
     let dir = reg.policy.parent().unwrap().to_path_buf();
@@ -169,13 +153,13 @@ fn the_proxy_survives_a_policy_that_asks_for_gigabytes_and_refuses_a_recursive_o
     let policy = std::fs::read_to_string(&reg.policy).unwrap() + "rego = [\"bomb.rego\"]\n";
     std::fs::write(&reg.policy, policy).unwrap();
     let data = reg.publisher.path("data");
-    let proxy = start_proxy(&data, &reg.upstream_args());
+    let proxy = ctx.proxy(reg.proxy_options().data(&data));
     for _ in 0..2 {
-        let (status, reason) = get(&format!("{}/npm/demo-pkg/-/demo-pkg-1.0.0.tgz", proxy.base));
-        assert_eq!(status, 403, "{reason}");
-        assert!(reason.contains("rego-error"), "{reason}");
+        let got = proxy.get("/npm/demo-pkg/-/demo-pkg-1.0.0.tgz");
+        assert_eq!(got.status, 403, "{}", got.reason);
+        assert!(got.reason.contains("rego-error"), "{}", got.reason);
         // Still serving.
-        assert_eq!(get(&format!("{}/npm/demo-pkg", proxy.base)).0, 200);
+        assert_eq!(proxy.get("/npm/demo-pkg").status, 200);
     }
     drop(proxy);
 

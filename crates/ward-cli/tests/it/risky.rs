@@ -10,174 +10,50 @@
 //! refused a litellm stand-in that ships a `.pth` (`pth-file`) and a
 //! pure-Python sdist (`sdist-only`).
 
-use crate::common::{Entry, shared, tgz, zip};
-use crate::proxy::{client, have, start_proxy};
-use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use crate::common::{Entry, FakeRegistry, ProxyOptions, TestContext, npm_manifest, repack, shared, tgz, zip};
+use crate::proxy::{have, npm, pip_with};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, Mutex};
 
-/// A loopback npm registry: fixed answers by path, 404 otherwise.
-#[derive(Clone, Default)]
-struct Upstream {
-    answers: Arc<Mutex<HashMap<String, Vec<u8>>>>,
-    port: u16,
-}
-
-impl Upstream {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let up = Upstream {
-            port: listener.local_addr().unwrap().port(),
-            ..Default::default()
-        };
-        let server = up.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().map_while(Result::ok) {
-                let s = server.clone();
-                std::thread::spawn(move || s.handle(stream));
-            }
+/// Serves `versions` (version → tarball bytes) of `name` from `up`: the
+/// packument and each tarball, with their real integrity.
+fn publish(up: &FakeRegistry, name: &str, versions: &[(&str, Vec<u8>)]) {
+    let base_name = name.rsplit('/').next().unwrap();
+    let mut docs = serde_json::Map::new();
+    let mut times = serde_json::Map::new();
+    for (version, bytes) in versions {
+        let path = format!("/{name}/-/{base_name}-{version}.tgz");
+        let mut doc = npm_manifest(bytes);
+        doc["dist"] = serde_json::json!({
+            "tarball": format!("{}{path}", up.base()),
+            "integrity": crate::common::sha512_sri(bytes),
         });
-        up
+        docs.insert((*version).to_string(), doc);
+        times.insert((*version).to_string(), "2025-01-01T00:00:00.000Z".into());
+        up.put(&path, bytes.clone());
     }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn handle(&self, stream: TcpStream) {
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        loop {
-            let mut request = String::new();
-            if reader.read_line(&mut request).unwrap_or(0) == 0 {
-                return;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
-                    break;
-                }
-            }
-            // Scoped names arrive as `@scope%2fname`.
-            let path = request
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .replace("%2f", "/")
-                .replace("%2F", "/");
-            let body = self.answers.lock().unwrap().get(&path).cloned();
-            let mut out = stream.try_clone().unwrap();
-            let kind = if path.starts_with("/simple/") {
-                "text/html"
-            } else if path.ends_with(".tgz") || path.ends_with(".whl") || path.ends_with(".tar.gz") {
-                "application/octet-stream"
-            } else {
-                "application/json"
-            };
-            let written = match body {
-                Some(b) => out
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
-                            b.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .and_then(|()| out.write_all(&b)),
-                None => out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
-            };
-            if written.is_err() {
-                return;
-            }
-        }
-    }
-
-    /// Serves `versions` (version → tarball bytes) of `name`: the packument
-    /// and each tarball, with their real integrity.
-    fn publish(&self, name: &str, versions: &[(&str, Vec<u8>)]) {
-        use base64::Engine as _;
-        use sha2::Digest as _;
-        let base_name = name.rsplit('/').next().unwrap();
-        let mut docs = serde_json::Map::new();
-        let mut times = serde_json::Map::new();
-        let mut answers = self.answers.lock().unwrap();
-        for (version, bytes) in versions {
-            let manifest = package_json(bytes);
-            let path = format!("/{name}/-/{base_name}-{version}.tgz");
-            let mut doc = manifest.clone();
-            doc["dist"] = serde_json::json!({
-                "tarball": format!("{}{path}", self.base()),
-                "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(bytes))),
-            });
-            docs.insert((*version).to_string(), doc);
-            times.insert((*version).to_string(), "2025-01-01T00:00:00.000Z".into());
-            answers.insert(path, bytes.clone());
-        }
-        let latest = versions.last().map(|(v, _)| *v).unwrap_or_default();
-        let packument = serde_json::json!({
-            "name": name,
-            "dist-tags": {"latest": latest},
-            "versions": docs,
-            "time": times,
-        });
-        answers.insert(format!("/{name}"), serde_json::to_vec(&packument).unwrap());
-    }
-
-    /// Serves a PEP 503 project page listing `files` (name → bytes) and the files.
-    fn publish_pypi(&self, project: &str, files: &[(String, Vec<u8>)]) {
-        use sha2::Digest as _;
-        let mut answers = self.answers.lock().unwrap();
-        let mut links = String::new();
-        for (name, bytes) in files {
-            let sha = hex::encode(sha2::Sha256::digest(bytes));
-            links.push_str(&format!("<a href=\"../../files/{name}#sha256={sha}\">{name}</a>\n"));
-            answers.insert(format!("/files/{name}"), bytes.clone());
-        }
-        answers.insert(
-            format!("/simple/{project}/"),
-            format!("<!DOCTYPE html><html><body>\n{links}</body></html>").into_bytes(),
-        );
-    }
+    let latest = versions.last().map(|(v, _)| *v).unwrap_or_default();
+    let packument = serde_json::json!({
+        "name": name,
+        "dist-tags": {"latest": latest},
+        "versions": docs,
+        "time": times,
+    });
+    up.put(&format!("/{name}"), serde_json::to_vec(&packument).unwrap());
 }
 
-/// The `package/package.json` inside a tarball.
-fn package_json(tgz: &[u8]) -> serde_json::Value {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(tgz));
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        if entry.path().unwrap().to_string_lossy() == "package/package.json" {
-            let mut text = Vec::new();
-            entry.read_to_end(&mut text).unwrap();
-            return serde_json::from_slice(&text).unwrap();
-        }
+/// Serves from `up` a PEP 503 project page listing `files` (name → bytes) and the files.
+fn publish_pypi(up: &FakeRegistry, project: &str, files: &[(String, Vec<u8>)]) {
+    use sha2::Digest as _;
+    let mut links = String::new();
+    for (name, bytes) in files {
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        links.push_str(&format!("<a href=\"../../files/{name}#sha256={sha}\">{name}</a>\n"));
+        up.put(&format!("/files/{name}"), bytes.clone());
     }
-    panic!("no package/package.json");
-}
-
-/// A real tarball rebuilt with its package.json edited and files added.
-fn repack(src: &Path, edit: impl Fn(&mut serde_json::Value), extra: &[(&str, &[u8])], dir: &Path) -> Vec<u8> {
-    let bytes = std::fs::read(src).unwrap();
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    for entry in archive.entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let path = entry.path().unwrap().to_string_lossy().into_owned();
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).unwrap();
-        if path == "package/package.json" {
-            let mut json: serde_json::Value = serde_json::from_slice(&data).unwrap();
-            edit(&mut json);
-            data = serde_json::to_vec_pretty(&json).unwrap();
-        }
-        files.push((path, data));
-    }
-    files.extend(extra.iter().map(|(p, d)| (p.to_string(), d.to_vec())));
-    let entries: Vec<Entry<'_>> = files.iter().map(|(p, d)| Entry::File(p, d)).collect();
-    let out = dir.join("repacked.tgz");
-    tgz(&out, &entries);
-    std::fs::read(&out).unwrap()
+    up.put(
+        &format!("/simple/{project}/"),
+        format!("<!DOCTYPE html><html><body>\n{links}</body></html>"),
+    );
 }
 
 /// An inert stub package (a dependency of event-stream).
@@ -194,41 +70,20 @@ fn stub(name: &str, version: &str, dir: &Path) -> Vec<u8> {
     std::fs::read(&out).unwrap()
 }
 
-fn npm(base: &str, prefix: &Path, spec: &str) -> crate::proxy::Output {
-    std::fs::create_dir_all(prefix).unwrap();
-    client(
-        Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-update-notifier",
-                "--ignore-scripts",
-            ])
-            .args(["--registry", &format!("{base}/npm/")])
-            .arg("--prefix")
-            .arg(prefix)
-            .arg("--cache")
-            .arg(prefix.join(".npm-cache"))
-            .arg(spec)
-            .env("npm_config_userconfig", "/dev/null"),
-    )
-}
-
 const MARKER_JS: &[u8] = b"require('fs').writeFileSync(require('path').join(__dirname, 'ward-drill-marker'), 'ran');\n";
 
 struct Drill {
-    dir: tempfile::TempDir,
-    up: Upstream,
+    ctx: TestContext,
+    up: FakeRegistry,
     policy: PathBuf,
 }
 
 impl Drill {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        let ctx = TestContext::new();
         let n = shared().join("npm-neighbours");
         let read = |f: &str| std::fs::read(n.join(f)).unwrap();
-        let up = Upstream::start();
+        let up = FakeRegistry::start();
         let worm = repack(
             &n.join("ctrl-tinycolor-4.1.0.tgz"),
             |j| {
@@ -236,9 +91,10 @@ impl Drill {
                 j["scripts"]["postinstall"] = "node bundle.js".into();
             },
             &[("package/bundle.js", MARKER_JS)],
-            dir.path(),
+            &ctx.path("repacked.tgz"),
         );
-        up.publish(
+        publish(
+            &up,
             "@ctrl/tinycolor",
             &[
                 ("4.1.0", read("ctrl-tinycolor-4.1.0.tgz")),
@@ -246,15 +102,17 @@ impl Drill {
                 ("4.2.0", read("ctrl-tinycolor-4.2.0.tgz")),
             ],
         );
-        up.publish(
+        publish(
+            &up,
             "chalk",
             &[("5.6.0", read("chalk-5.6.0.tgz")), ("5.6.2", read("chalk-5.6.2.tgz"))],
         );
-        up.publish(
+        publish(
+            &up,
             "debug",
             &[("4.4.1", read("debug-4.4.1.tgz")), ("4.4.3", read("debug-4.4.3.tgz"))],
         );
-        up.publish("ms", &[("2.1.3", read("ms-2.1.3.tgz"))]);
+        publish(&up, "ms", &[("2.1.3", read("ms-2.1.3.tgz"))]);
         let es336 = repack(
             &n.join("event-stream-3.3.5.tgz"),
             |j| {
@@ -262,9 +120,10 @@ impl Drill {
                 j["dependencies"]["flatmap-stream"] = "^0.1.0".into();
             },
             &[],
-            dir.path(),
+            &ctx.path("repacked.tgz"),
         );
-        up.publish(
+        publish(
+            &up,
             "event-stream",
             &[("3.3.5", read("event-stream-3.3.5.tgz")), ("3.3.6", es336)],
         );
@@ -278,33 +137,25 @@ impl Drill {
             ("through", "2.3.8"),
             ("flatmap-stream", "0.1.0"),
         ] {
-            up.publish(name, &[(version, stub(name, version, dir.path()))]);
+            publish(&up, name, &[(version, stub(name, version, ctx.dir()))]);
         }
         // Unsigned packages only warn; the risky-change rules deny.
-        let policy = dir.path().join("ward.toml");
+        let policy = ctx.path("ward.toml");
         std::fs::write(
             &policy,
             "version = 1\n\n[defaults]\nmode = \"warn\"\n\n[[scope]]\nname = \"npm\"\npackages = [\"npm:*\"]\nmode = \"warn\"\ndeny_new_install_scripts = true\ndeny_new_dependencies_in_patch = true\nnative_binaries = \"warn\"\n",
         )
         .unwrap();
-        Self { dir, up, policy }
+        Self { ctx, up, policy }
     }
 
-    fn proxy(&self) -> crate::proxy::ProxyProcess {
-        let data = self.dir.path().join("data");
-        start_proxy(
-            &data,
-            &[
-                "--npm-upstream".into(),
-                self.up.base(),
-                "--policy".into(),
-                self.policy.display().to_string(),
-            ],
-        )
+    fn proxy(&self) -> crate::common::ProxyProcess {
+        self.ctx
+            .proxy(ProxyOptions::new().npm(self.up.base()).policy(&self.policy))
     }
 
     fn prefix(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.ctx.path(name)
     }
 }
 
@@ -362,26 +213,7 @@ fn npm_installs_the_clean_neighbours_and_refuses_the_risky_stand_ins() {
 }
 
 fn pip(base: &str, target: &Path, requirement: &str) -> crate::proxy::Output {
-    client(
-        Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--no-cache-dir",
-                "--disable-pip-version-check",
-                "--no-input",
-                "--no-deps",
-            ])
-            .args(["--index-url", &format!("{base}/pypi/simple/")])
-            .arg("--target")
-            .arg(target)
-            .arg(requirement)
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env_remove("PIP_FIND_LINKS")
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("PIP_EXTRA_INDEX_URL"),
-    )
+    pip_with(base, target, &["--no-deps", requirement])
 }
 
 /// A pure-Python wheel, with extra files at its top level.
@@ -417,23 +249,24 @@ fn pip_refuses_a_wheel_with_a_pth_file_and_a_pure_python_sdist() {
     if !have("python3", "--version") {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let up = Upstream::start();
+    let ctx = TestContext::new();
+    let up = FakeRegistry::start();
     // litellm 1.82.8 ran its payload from a .pth at interpreter start; the
     // stand-in's .pth only names a path, which Python adds to sys.path.
-    up.publish_pypi(
+    publish_pypi(
+        &up,
         "litellm",
         &[
-            wheel(dir.path(), "litellm", "1.82.6", &[]),
+            wheel(ctx.dir(), "litellm", "1.82.6", &[]),
             wheel(
-                dir.path(),
+                ctx.dir(),
                 "litellm",
                 "1.82.8",
                 &[("litellm_init.pth", b"ward-drill-marker-dir\n")],
             ),
         ],
     );
-    let sdist = dir.path().join("purepy-1.0.tar.gz");
+    let sdist = ctx.path("purepy-1.0.tar.gz");
     tgz(
         &sdist,
         &[
@@ -448,29 +281,22 @@ fn pip_refuses_a_wheel_with_a_pth_file_and_a_pure_python_sdist() {
             Entry::File("purepy-1.0/purepy/__init__.py", b""),
         ],
     );
-    up.publish_pypi(
+    publish_pypi(
+        &up,
         "purepy",
         &[("purepy-1.0.tar.gz".into(), std::fs::read(&sdist).unwrap())],
     );
-    let policy = dir.path().join("ward.toml");
+    let policy = ctx.path("ward.toml");
     std::fs::write(
         &policy,
         "version = 1\n\n[defaults]\nmode = \"warn\"\n\n[[scope]]\nname = \"pypi\"\npackages = [\"pypi:*\"]\nmode = \"warn\"\ndeny_pth_files = true\ndeny_setup_py_only = true\n",
     )
     .unwrap();
-    let proxy = start_proxy(
-        &dir.path().join("data"),
-        &[
-            "--pypi-upstream".into(),
-            up.base(),
-            "--policy".into(),
-            policy.display().to_string(),
-        ],
-    );
-    let ok = pip(&proxy.base, &dir.path().join("site-ok"), "litellm==1.82.6");
+    let proxy = ctx.proxy(ProxyOptions::new().pypi(up.base()).policy(&policy));
+    let ok = pip(&proxy.base, &ctx.path("site-ok"), "litellm==1.82.6");
     assert!(ok.ok, "{}", ok.text);
-    assert!(dir.path().join("site-ok/litellm/__init__.py").is_file());
-    let site = dir.path().join("site-pth");
+    assert!(ctx.path("site-ok/litellm/__init__.py").is_file());
+    let site = ctx.path("site-pth");
     let refused = pip(&proxy.base, &site, "litellm==1.82.8");
     assert!(!refused.ok, "{}", refused.text);
     assert!(
@@ -479,7 +305,7 @@ fn pip_refuses_a_wheel_with_a_pth_file_and_a_pure_python_sdist() {
         refused.text
     );
     assert!(!site.join("litellm_init.pth").exists());
-    let sdist_only = pip(&proxy.base, &dir.path().join("site-sdist"), "purepy==1.0");
+    let sdist_only = pip(&proxy.base, &ctx.path("site-sdist"), "purepy==1.0");
     assert!(!sdist_only.ok, "{}", sdist_only.text);
     assert!(sdist_only.text.contains("sdist-only"), "{}", sdist_only.text);
 }

@@ -4,7 +4,7 @@
 //! `ward verify` uses the updated trusted root and npm keys, and a corrupt
 //! stored file is an error, never a fallback to the compiled-in ones.
 
-use crate::common::{Run, TestContext, shared};
+use crate::common::{FakeRegistry, Run, TestContext, shared};
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 
@@ -250,57 +250,14 @@ fn verify_uses_the_updated_trust_and_a_corrupt_stored_file_is_an_error() {
     verify(&[]).expect(2);
 }
 
-/// Serves `dir` over HTTP on 127.0.0.1 (one request per connection), for
-/// as long as the test process lives; returns the base URL.
-fn serve_dir(dir: PathBuf) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-            }
-            let path = request
-                .split(' ')
-                .nth(1)
-                .unwrap_or("/")
-                .trim_start_matches('/')
-                .to_string();
-            let file = dir.join(&path);
-            let reply = match (path.contains(".."), std::fs::read(&file)) {
-                (false, Ok(body)) => {
-                    let mut r = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        body.len()
-                    )
-                    .into_bytes();
-                    r.extend_from_slice(&body);
-                    r
-                }
-                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-            };
-            let _ = stream.write_all(&reply);
-        }
-    });
-    url
-}
-
 #[test]
 fn trust_update_over_http_from_a_loopback_copy_of_the_repository() {
     let ctx = TestContext::new();
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let url = serve_dir(mirror(tmp.path()));
+    let up = FakeRegistry::start();
+    up.put_dir(&mirror(tmp.path()));
+    let url = format!("{}/", up.base());
     let run = ctx.ward_in(
         &data,
         [

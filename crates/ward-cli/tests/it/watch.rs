@@ -3,47 +3,24 @@
 //! answers 500), resolutions when a finding goes away; tickets opened,
 //! resolved and reopened from a lockfile, every transition in the ledger.
 
-use crate::common::{TestContext, shared};
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use crate::common::{Answer, FakeRegistry, TestContext, shared};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-/// A receiver on 127.0.0.1 answering 500 to the first request, 204 after;
-/// keeps the bodies it accepted.
-fn receiver() -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let kept = Arc::clone(&bodies);
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let status = if n == 0 { "500 Oops" } else { "204 No Content" };
-            if n > 0 {
-                kept.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
-            }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-            );
-        }
-    });
-    (url, bodies)
+/// A webhook receiver on 127.0.0.1 answering 500 to the first request,
+/// 204 after; its URL.
+fn receiver() -> (String, FakeRegistry) {
+    let up = FakeRegistry::start();
+    up.set("/hook", Answer::FirstThen(500, Box::new(Answer::Status(204))));
+    (format!("{}/hook", up.base()), up)
+}
+
+/// The bodies the receiver accepted (every POST but the first, answered 500).
+fn accepted(up: &FakeRegistry) -> Vec<serde_json::Value> {
+    up.posted("/hook")
+        .iter()
+        .skip(1)
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect()
 }
 
 /// A site directory with one distribution whose file differs from RECORD.
@@ -78,7 +55,7 @@ fn events(ctx: &TestContext, kind: &str) -> Vec<String> {
 fn watch_alerts_once_per_finding_to_the_ledger_and_a_webhook_and_resolves() {
     let ctx = TestContext::new();
     let site = site(ctx.dir());
-    let (url, bodies) = receiver();
+    let (url, hook) = receiver();
     let config = ctx.path("watch.toml");
     let jsonl = ctx.path("alerts.jsonl");
     std::fs::write(
@@ -103,7 +80,7 @@ fn watch_alerts_once_per_finding_to_the_ledger_and_a_webhook_and_resolves() {
     let raised = events(&ctx, "alert-raised");
     assert!(raised.len() >= 2, "{raised:?}");
     // The receiver's 500 was retried: every alert arrived, once, in ledger order.
-    let got = bodies.lock().unwrap().clone();
+    let got = accepted(&hook);
     assert_eq!(got.len(), raised.len(), "{got:?}");
     for (body, entry) in got.iter().zip(&raised) {
         assert_eq!(body["event"], "alert-raised");
@@ -117,7 +94,7 @@ fn watch_alerts_once_per_finding_to_the_ledger_and_a_webhook_and_resolves() {
     // The same findings again: no new alert anywhere.
     watch().expect(1);
     assert_eq!(events(&ctx, "alert-raised"), raised);
-    assert_eq!(bodies.lock().unwrap().len(), raised.len());
+    assert_eq!(accepted(&hook).len(), raised.len());
 
     // The modified file is removed: `missing` raised, `modified` resolved.
     std::fs::remove_file(site.join("foo/__init__.py")).unwrap();
@@ -127,7 +104,7 @@ fn watch_alerts_once_per_finding_to_the_ledger_and_a_webhook_and_resolves() {
     let resolved = events(&ctx, "alert-resolved");
     assert_eq!(resolved.len(), 1);
     assert!(resolved[0].contains("[modified] pkg:pypi/foo@1.0"), "{resolved:?}");
-    let last = bodies.lock().unwrap().last().cloned().unwrap();
+    let last = accepted(&hook).last().cloned().unwrap();
     assert_eq!(last["event"], "alert-resolved");
     // Decision searches are not confused by the event entries.
     ctx.ward(["ledger", "search"]).expect(1);
