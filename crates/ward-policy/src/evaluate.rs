@@ -267,7 +267,7 @@ impl Policy {
     fn evaluate_scope(&self, scope: &Scope, input: &DecisionInput<'_>) -> Vec<Reason> {
         let mut reasons = Vec::new();
         let mut fail = |code: ReasonCode, line: usize, message: String| {
-            reasons.push(Reason::new(code, format!("{message} {}", self.at(scope, line))));
+            reasons.push(Reason::new(code, format!("{message} {}", self.at(scope, line))).at(self.location(line)));
         };
         let signatures: Vec<(&SignerIdentity, Option<&Timestamp>)> = input
             .facts()

@@ -156,14 +156,15 @@ impl HistoryRule {
         id: &PackageId,
         checks: &[Check],
         history: Option<&ReleaseHistory>,
-        at: &dyn Fn(usize) -> String,
+        at: &dyn Fn(usize) -> (String, ward_core::Location),
     ) -> Vec<(Mode, Reason)> {
         let mut out = Vec::new();
         let prov_mode = self.provenance_regression.value.mode();
         let pub_mode = self.publisher_change.value.mode();
         let mut fail = |mode: Option<Mode>, code: ReasonCode, line: usize, message: String| {
             if let Some(mode) = mode {
-                out.push((mode, Reason::new(code, format!("{message} {}", at(line)))));
+                let (text, location) = at(line);
+                out.push((mode, Reason::new(code, format!("{message} {text}")).at(location)));
             }
         };
         let empty = ReleaseHistory::default();
@@ -434,11 +435,19 @@ impl crate::model::Policy {
         let mut found: Vec<(Mode, Reason)> = self
             .cooldowns_for(id)
             .into_iter()
-            .filter_map(|(c, mode, at)| c.judge(id, input.release, input.now, &at).map(|r| (mode, r)))
+            .filter_map(|(c, mode, at)| {
+                c.judge(id, input.release, input.now, &at)
+                    .map(|r| (mode, r.at(self.location(c.line))))
+            })
             .collect();
         for scope in self.scopes_for(id) {
             if let Some(rule) = &scope.history {
-                let at = |line: usize| format!("(scope {:?}, {}:{line})", scope.name, self.path);
+                let at = |line: usize| {
+                    (
+                        format!("(scope {:?}, {}:{line})", scope.name, self.path),
+                        self.location(line),
+                    )
+                };
                 found.extend(rule.judge(id, input.checks, input.release, &at));
             }
         }

@@ -174,7 +174,8 @@ pub(crate) fn reasons(policy: &Policy, scopes: &[&Scope], facts: &[&Fact], check
                         "trusted rebuilder {name:?} says its rebuild does not match the artifact ({evidence}) {}",
                         at(rule.on_divergence.line)
                     ),
-                ),
+                )
+                .at(policy.location(rule.on_divergence.line)),
             ));
         }
         let have = u32::try_from(reproduced.len()).unwrap_or(u32::MAX);
@@ -198,7 +199,8 @@ pub(crate) fn reasons(policy: &Policy, scopes: &[&Scope], facts: &[&Fact], check
                 Reason::new(
                     ReasonCode::RebuildMissing,
                     format!("{message} {}", at(rule.required.line)),
-                ),
+                )
+                .at(policy.location(rule.required.line)),
             ));
         }
     }
@@ -293,6 +295,7 @@ impl Policy {
                     ),
                 )
             };
+            let reason = reason.at(self.location(level.line));
             match mode {
                 Mode::Enforce => decision.reasons.push(reason),
                 Mode::Warn => decision.warnings.push(reason),

@@ -116,16 +116,20 @@ impl Policy {
                                     "the [[allow]] of {}@{} (sha256 {sha256}) expired on {} ({at}); {} is denied again",
                                     a.package.text, a.version, a.expires, f.advisory
                                 ),
-                            ));
+                            )
+                            .at(self.location(a.line)));
                             continue;
                         }
-                        Expiry::Soon(left) => note(Reason::new(
-                            ReasonCode::AllowExpiring,
-                            format!(
-                                "the [[allow]] of {}@{} (sha256 {sha256}) expires on {} ({left} days; {at})",
-                                a.package.text, a.version, a.expires
-                            ),
-                        )),
+                        Expiry::Soon(left) => note(
+                            Reason::new(
+                                ReasonCode::AllowExpiring,
+                                format!(
+                                    "the [[allow]] of {}@{} (sha256 {sha256}) expires on {} ({left} days; {at})",
+                                    a.package.text, a.version, a.expires
+                                ),
+                            )
+                            .at(self.location(a.line)),
+                        ),
                         Expiry::Later => {}
                     }
                     status.silenced = Some(Silenced {
@@ -145,23 +149,29 @@ impl Policy {
             for e in self.exceptions.iter().filter(|e| e.covers(&ids, package)) {
                 let at = format!("{}:{}", self.path, e.line);
                 if expiry(e.expires, today) == Expiry::Expired {
-                    note(Reason::new(
-                        ReasonCode::ExceptionExpired,
-                        format!(
-                            "the exception for {} on {} expired on {} ({at}); the finding counts again",
-                            e.advisory, e.package.text, e.expires
-                        ),
-                    ));
+                    note(
+                        Reason::new(
+                            ReasonCode::ExceptionExpired,
+                            format!(
+                                "the exception for {} on {} expired on {} ({at}); the finding counts again",
+                                e.advisory, e.package.text, e.expires
+                            ),
+                        )
+                        .at(self.location(e.line)),
+                    );
                     continue;
                 }
                 if let Expiry::Soon(left) = expiry(e.expires, today) {
-                    note(Reason::new(
-                        ReasonCode::ExceptionExpiring,
-                        format!(
-                            "the exception for {} on {} expires on {} ({left} days; {at})",
-                            e.advisory, e.package.text, e.expires
-                        ),
-                    ));
+                    note(
+                        Reason::new(
+                            ReasonCode::ExceptionExpiring,
+                            format!(
+                                "the exception for {} on {} expires on {} ({left} days; {at})",
+                                e.advisory, e.package.text, e.expires
+                            ),
+                        )
+                        .at(self.location(e.line)),
+                    );
                 }
                 status.silenced = Some(Silenced {
                     by: SilencedBy::Exception,

@@ -453,3 +453,60 @@ fn listed_provenance_that_does_not_verify_leaves_no_baseline_to_compare_a_source
     let found = decide(&p, "pkg:npm/a@1.2.0", &mine, Some(&h), now);
     assert_eq!(codes(&found, ""), ["deny provenance-source-changed"], "{found:?}");
 }
+
+#[test]
+fn each_policy_reason_carries_the_file_and_line_of_its_rule() {
+    fn input<'a>(
+        a: &'a Artifact,
+        checks: &'a [Check],
+        release: Option<&'a ReleaseHistory>,
+        now: Timestamp,
+    ) -> DecisionInput<'a> {
+        DecisionInput {
+            artifact: a,
+            checks,
+            now,
+            scan: None,
+            notes: &[],
+            fail_on: None,
+            keyless_checked: true,
+            risky: None,
+            release,
+        }
+    }
+    // The cooldown, written on line 2 of the defaults.
+    let young = ReleaseHistory {
+        registry: Some(registry(meta("1.0.0", "2026-03-01T10:00:00Z", "alice", false), vec![])),
+        ..ReleaseHistory::default()
+    };
+    let a = artifact("pkg:npm/left-pad@1.0.0");
+    let checks = [signed()];
+    let d = policy(COOLDOWN).decide(&input(&a, &checks, Some(&young), t("2026-03-02T00:00:00Z")));
+    let r = d.reasons.iter().find(|r| r.code.as_str() == "release-too-new").unwrap();
+    assert_eq!(r.location, Some(ward_core::Location::line("ward.toml", 2)), "{r:?}");
+    // The history rule (line 4 of its scope), and the scope's own signer rule, whose
+    // location is where the scope says who it trusts.
+    let h = ReleaseHistory {
+        registry: Some(registry(
+            meta("1.2.0", "2026-03-05T00:00:00Z", "alice", false),
+            vec![meta("1.1.0", "2026-02-01T00:00:00Z", "alice", true)],
+        )),
+        ledger: true,
+        ..ReleaseHistory::default()
+    };
+    let a = artifact("pkg:npm/a@1.2.0");
+    let d = history_policy().decide(&input(&a, &checks, Some(&h), t("2026-03-10T00:00:00Z")));
+    let r = d
+        .reasons
+        .iter()
+        .find(|r| r.code.as_str() == "provenance-regression")
+        .unwrap();
+    assert_eq!(r.location, Some(ward_core::Location::line("ward.toml", 4)), "{r:?}");
+    assert!(
+        d.reasons
+            .iter()
+            .chain(&d.warnings)
+            .all(|r| r.location.as_ref().is_some_and(|l| l.file == "ward.toml")),
+        "every reason the policy adds names the policy file: {d:?}"
+    );
+}
