@@ -10,7 +10,10 @@
 //! [`DecisionRecord`] is the one typed shape of a record: the gate builds it
 //! to write an entry ([`DecisionRecord::sign`]) and every reader gets it back
 //! from an entry ([`read_record`]), so nothing reads ledger JSON by string
-//! keys. Entries are written as JSON with sorted keys (the record is turned
+//! keys; the indexes derived from the log read the same entries through
+//! `IndexedRecord`, a typed view that also reads records of earlier formats
+//! (decoded once per entry for both the pins and the release history).
+//! Entries are written as JSON with sorted keys (the record is turned
 //! into a [`serde_json::Value`] first), byte for byte as before the type
 //! existed. The facts are carried as the JSON they were serialised to:
 //! proven facts are only ever made by verification, never read back into
@@ -367,6 +370,134 @@ pub fn read_record(entry: &[u8], key: &NoteVerifier) -> Result<DecisionRecord, R
         )));
     }
     Ok(record)
+}
+
+/// What the indexes derived from the log (release pins, release history)
+/// read from a decision record: a typed view that tolerates records from
+/// earlier formats, which may lack fields a [`DecisionRecord`] requires
+/// (a pin must not be lost because its record is old).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IndexedRecord {
+    predicate_type: String,
+    #[serde(default)]
+    subject: Vec<RecordSubject>,
+    predicate: IndexedPredicate,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexedPredicate {
+    artifact: IndexedArtifact,
+    #[serde(default)]
+    verification_result: VerificationResult,
+    #[serde(default)]
+    facts: Vec<Value>,
+    #[serde(default)]
+    release: Option<Value>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexedArtifact {
+    file_name: String,
+}
+
+impl IndexedRecord {
+    /// Reads an entry without checking its signature (the indexes read only
+    /// entries the log itself appended, and can always be rebuilt from it).
+    /// `None` for an entry that is not a decision record.
+    pub(crate) fn decode(entry: &[u8]) -> Option<Self> {
+        let env: Envelope = serde_json::from_slice(entry).ok()?;
+        let payload = base64::engine::general_purpose::STANDARD.decode(&env.payload).ok()?;
+        let record: Self = serde_json::from_slice(&payload).ok()?;
+        (record.predicate_type == DECISION_PREDICATE).then_some(record)
+    }
+
+    /// Whether ward allowed the artifact.
+    pub(crate) fn allowed(&self) -> bool {
+        self.predicate.verification_result == VerificationResult::Passed
+    }
+
+    /// The package URL (the first subject's name).
+    pub(crate) fn purl(&self) -> Option<&str> {
+        self.subject.first().map(|s| s.name.as_str())
+    }
+
+    /// The artifact's SHA-256, lower-case hex.
+    pub(crate) fn sha256(&self) -> Option<&str> {
+        self.subject.first().map(|s| s.digest.sha256.as_str())
+    }
+
+    /// The file name the artifact was presented under.
+    pub(crate) fn file_name(&self) -> &str {
+        &self.predicate.artifact.file_name
+    }
+
+    /// The recorded facts, read back as [`RecordedFact`]s (those that do not
+    /// read are skipped).
+    pub(crate) fn recorded_facts(&self) -> impl Iterator<Item = RecordedFact> + '_ {
+        self.predicate
+            .facts
+            .iter()
+            .filter_map(|f| RecordedFact::deserialize(f).ok())
+    }
+
+    /// What the registry said about this release when it was decided, if
+    /// the record keeps it (`predicate.release.registry.release`).
+    pub(crate) fn recorded_release_meta(&self) -> Option<RecordedReleaseMeta> {
+        #[derive(Deserialize)]
+        struct Release {
+            #[serde(default)]
+            registry: Option<Registry>,
+        }
+        #[derive(Deserialize)]
+        struct Registry {
+            #[serde(default)]
+            release: Option<RecordedReleaseMeta>,
+        }
+        let release = Release::deserialize(self.predicate.release.as_ref()?).ok()?;
+        release.registry?.release
+    }
+}
+
+/// The part of a recorded fact the release history reads back: its type
+/// and, for provenance, where it was built. A plain record of what was
+/// written, never a verified fact again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub(crate) struct RecordedFact {
+    /// `signature`, `statement`, `provenance`, `rebuild`, `build-inputs`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Provenance: the source repository.
+    #[serde(default)]
+    pub source_repository: Option<String>,
+    /// Provenance: the workflow path.
+    #[serde(default)]
+    pub workflow_path: Option<String>,
+    /// Provenance: the builder id.
+    #[serde(default)]
+    pub builder_id: Option<String>,
+}
+
+/// The registry's word on the release, as the record keeps it
+/// (`predicate.release.registry.release`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub(crate) struct RecordedReleaseMeta {
+    /// When the registry says it was published (RFC 3339, as written; see
+    /// [`RecordedReleaseMeta::published_at`]).
+    #[serde(default)]
+    pub published: Option<String>,
+    /// Who the registry says published it.
+    #[serde(default)]
+    pub publisher: Option<String>,
+}
+
+impl RecordedReleaseMeta {
+    /// The publish time, when it is a valid timestamp.
+    pub(crate) fn published_at(&self) -> Option<jiff::Timestamp> {
+        self.published.as_deref()?.parse().ok()
+    }
 }
 
 pub(crate) fn verified_payload(entry: &[u8], key: &NoteVerifier) -> Result<Vec<u8>, RecordError> {

@@ -8,8 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, missing_docs)]
 
-use base64::Engine as _;
 use ward_ledger::note::ALG_ED25519;
+use ward_ledger::record::DecisionRecord;
 use ward_ledger::{
     EmbeddedLedger, LedgerError, LedgerStore, MerkleTree, NoteSigner, PostgresLedger, ReleasePin, SignedCheckpoint,
     leaf_hash, verify_consistency, verify_inclusion,
@@ -66,15 +66,29 @@ impl Drop for PgSchema {
     }
 }
 
-/// An entry shaped like a decision record (the pin index reads its
-/// payload: subject, file name, verdict).
+/// A signed decision record (the pin index reads it as one: subject,
+/// file name, verdict), with the subject's sha256 set to `sha`.
 fn record(purl: &str, file: &str, sha: &str, allowed: bool) -> Vec<u8> {
-    let statement = serde_json::json!({
-        "subject": [{"name": purl, "digest": {"sha256": sha}}],
-        "predicate": {"artifact": {"fileName": file}, "verificationResult": if allowed { "PASSED" } else { "FAILED" }},
-    });
-    let payload = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&statement).unwrap());
-    serde_json::to_vec(&serde_json::json!({"payloadType": "application/vnd.in-toto+json", "payload": payload})).unwrap()
+    static SIGNER: std::sync::OnceLock<NoteSigner> = std::sync::OnceLock::new();
+    let signer = SIGNER.get_or_init(|| NoteSigner::generate("ward.test/backends", ALG_ED25519).unwrap());
+    let artifact = ward_core::Artifact {
+        id: purl.parse().unwrap(),
+        kind: ward_core::ArtifactKind::NpmTarball,
+        file_name: file.into(),
+        size: 1,
+        digests: ward_core::Digests::of(sha.as_bytes()),
+        license: None,
+    };
+    let reasons = if allowed {
+        Vec::new()
+    } else {
+        vec![ward_core::Reason::new(ward_core::ReasonCode::SignatureMissing, "no")]
+    };
+    let decision = ward_core::Decision::new(reasons, Vec::new(), Vec::new(), None);
+    let mut rec =
+        DecisionRecord::new(&artifact, &[], &decision, &[], jiff::Timestamp::UNIX_EPOCH, "0", "test").unwrap();
+    rec.subject[0].digest.sha256 = sha.into();
+    rec.sign(signer).unwrap()
 }
 
 fn pin(sha: &str, index: u64) -> Option<ReleasePin> {

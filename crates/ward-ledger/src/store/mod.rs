@@ -212,7 +212,8 @@ pub trait LedgerStore: Send {
     /// snapshot has no index).
     fn release_pin_by_scan(&mut self, purl: &str, file: &str) -> Result<Option<ReleasePin>, LedgerError> {
         for index in 0..self.size() {
-            if let Some((p, f, sha256)) = pins::allowed_file(&self.entry(index)?)
+            if let Some((p, f, sha256)) =
+                crate::record::IndexedRecord::decode(&self.entry(index)?).and_then(|r| pins::allowed_file(&r))
                 && p == purl
                 && f == file
             {

@@ -16,7 +16,7 @@
 
 use super::LedgerError;
 use crate::hash::Hash;
-use base64::Engine as _;
+use crate::record::IndexedRecord;
 use std::path::Path;
 
 /// The bytes the ledger first allowed for a package file.
@@ -29,22 +29,15 @@ pub struct ReleasePin {
 }
 
 /// What an allowing decision record pins: `(purl, file name, sha256)`;
-/// `None` for a deny, or an entry that is not a decision record.
-pub(crate) fn allowed_file(entry: &[u8]) -> Option<(String, String, String)> {
-    let env: serde_json::Value = serde_json::from_slice(entry).ok()?;
-    let payload = base64::engine::general_purpose::STANDARD
-        .decode(env["payload"].as_str()?)
-        .ok()?;
-    let statement: serde_json::Value = serde_json::from_slice(&payload).ok()?;
-    let p = &statement["predicate"];
-    if p["verificationResult"] != "PASSED" {
+/// `None` for a deny.
+pub(crate) fn allowed_file(record: &IndexedRecord) -> Option<(String, String, String)> {
+    if !record.allowed() {
         return None;
     }
-    let subject = &statement["subject"][0];
     Some((
-        subject["name"].as_str()?.to_string(),
-        p["artifact"]["fileName"].as_str()?.to_string(),
-        subject["digest"]["sha256"].as_str()?.to_string(),
+        record.purl()?.to_string(),
+        record.file_name().to_string(),
+        record.sha256()?.to_string(),
     ))
 }
 
@@ -133,11 +126,15 @@ impl PinIndex {
                 )
                 .map_err(&err)?;
             for (i, e) in (first..).zip(entries) {
-                if let Some((purl, file, sha)) = allowed_file(e) {
+                // Each entry is decoded once, for both indexes.
+                let Some(record) = IndexedRecord::decode(e) else {
+                    continue;
+                };
+                if let Some((purl, file, sha)) = allowed_file(&record) {
                     insert
                         .execute(rusqlite::params![purl, file, sha, i as i64])
                         .map_err(&err)?;
-                    if let Some((package, release)) = super::releases::release_row(e, i) {
+                    if let Some((package, release)) = super::releases::release_row(&record, i) {
                         super::releases::sqlite_insert(&tx, &package, &release).map_err(&err)?;
                     }
                 }

@@ -259,14 +259,19 @@ impl PostgresLedger {
                     &[&covered, &end],
                 )
                 .map_err(db)?;
-            let pins: Vec<(i64, (String, String, String))> = rows
+            // Each entry is decoded once, for both indexes.
+            let records: Vec<(i64, crate::record::IndexedRecord)> = rows
                 .iter()
-                .filter_map(|r| Some((r.get::<_, i64>(0), super::pins::allowed_file(r.get(1))?)))
+                .filter_map(|r| Some((r.get::<_, i64>(0), crate::record::IndexedRecord::decode(r.get(1))?)))
+                .collect();
+            let pins: Vec<(i64, (String, String, String))> = records
+                .iter()
+                .filter_map(|(i, rec)| Some((*i, super::pins::allowed_file(rec)?)))
                 .collect();
             Self::insert_pins(&mut tx, &schema, pins)?;
-            let releases = rows
+            let releases = records
                 .iter()
-                .filter_map(|r| super::releases::release_row(r.get(1), r.get::<_, i64>(0) as u64))
+                .filter_map(|(i, rec)| super::releases::release_row(rec, *i as u64))
                 .collect();
             Self::insert_releases(&mut tx, &schema, releases)?;
             covered = end;
@@ -496,16 +501,20 @@ impl LedgerStore for PostgresLedger {
                 &[&slots, &hashes],
             )
             .map_err(db)?;
-            let pins = indexes
+            // Each entry is decoded once, for both indexes.
+            let records: Vec<(i64, crate::record::IndexedRecord)> = indexes
                 .iter()
                 .zip(entries)
-                .filter_map(|(&i, e)| Some((i, super::pins::allowed_file(e)?)))
+                .filter_map(|(&i, e)| Some((i, crate::record::IndexedRecord::decode(e)?)))
+                .collect();
+            let pins = records
+                .iter()
+                .filter_map(|(i, rec)| Some((*i, super::pins::allowed_file(rec)?)))
                 .collect();
             Self::insert_pins(&mut tx, &schema, pins)?;
-            let releases = indexes
+            let releases = records
                 .iter()
-                .zip(entries)
-                .filter_map(|(&i, e)| super::releases::release_row(e, i as u64))
+                .filter_map(|(i, rec)| super::releases::release_row(rec, *i as u64))
                 .collect();
             Self::insert_releases(&mut tx, &schema, releases)?;
             let note = super::sign_tree(&self.signer, frontier.size(), frontier.root())?;

@@ -13,8 +13,7 @@
 //! in what the first did not know.
 
 use super::LedgerError;
-use crate::record::{DecisionRecord, VerificationResult};
-use base64::Engine as _;
+use crate::record::IndexedRecord;
 
 /// An earlier release the log allowed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,41 +44,29 @@ pub fn package_key(purl: &str) -> Option<String> {
 /// What an allowing decision record adds to the history: the package key
 /// and the release; `None` for a deny, an entry without a version, or an
 /// entry that is not a decision record.
-pub(crate) fn release_row(entry: &[u8], index: u64) -> Option<(String, ReleaseRow)> {
-    let env: serde_json::Value = serde_json::from_slice(entry).ok()?;
-    let payload = base64::engine::general_purpose::STANDARD
-        .decode(env.get("payload")?.as_str()?)
-        .ok()?;
-    let record: DecisionRecord = serde_json::from_slice(&payload).ok()?;
-    if record.predicate.verification_result != VerificationResult::Passed {
+pub(crate) fn release_row(record: &IndexedRecord, index: u64) -> Option<(String, ReleaseRow)> {
+    if !record.allowed() {
         return None;
     }
     let purl = record.purl()?;
     let id: ward_core::PackageId = purl.parse().ok()?;
     let version = id.version.clone()?;
     let package = package_key(purl)?;
-    let registry = record.predicate.release.as_ref().and_then(|r| r.get("registry"));
-    let meta = registry.and_then(|r| r.get("release"));
-    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(String::from);
-    let published = text(meta.and_then(|m| m.get("published")))
-        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-        .map(|t| t.as_second());
+    let meta = record.recorded_release_meta().unwrap_or_default();
     let provenance = record
-        .predicate
-        .facts
-        .iter()
-        .find(|f| f.get("type").and_then(|t| t.as_str()) == Some("provenance"));
-    let field = |k: &str| text(provenance.and_then(|p| p.get(k)));
+        .recorded_facts()
+        .find(|f| f.kind == "provenance")
+        .unwrap_or_default();
     Some((
         package,
         ReleaseRow {
             version,
             index,
-            published,
-            publisher: text(meta.and_then(|m| m.get("publisher"))),
-            repository: field("source_repository"),
-            workflow: field("workflow_path"),
-            builder: field("builder_id"),
+            published: meta.published_at().map(|t| t.as_second()),
+            publisher: meta.publisher,
+            repository: provenance.source_repository,
+            workflow: provenance.workflow_path,
+            builder: provenance.builder_id,
         },
     ))
 }
