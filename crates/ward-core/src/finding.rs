@@ -249,9 +249,9 @@ pub struct Silenced {
     pub source: String,
     /// The written justification.
     pub justification: String,
-    /// When the exception expires (exceptions only).
+    /// The last day the exception or `[[allow]]` holds (`2026-12-31` in JSON).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    pub expires: Option<jiff::civil::Date>,
 }
 
 /// The kinds of silencing.

@@ -136,7 +136,7 @@ impl Policy {
                         by: SilencedBy::Allow,
                         source: at,
                         justification: format!("reviewed by {}: {}", a.reviewer, a.justification),
-                        expires: Some(a.expires.to_string()),
+                        expires: Some(a.expires),
                     });
                     break;
                 }
@@ -177,7 +177,7 @@ impl Policy {
                     by: SilencedBy::Exception,
                     source: at,
                     justification: e.justification.clone(),
-                    expires: Some(e.expires.to_string()),
+                    expires: Some(e.expires),
                 });
                 break;
             }
