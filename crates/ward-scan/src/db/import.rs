@@ -488,7 +488,7 @@ impl Merger {
                 if advisory.rating.level > into.rating.level {
                     into.rating = advisory.rating;
                 }
-                if advisory.modified > into.modified {
+                if later(&advisory.modified, &into.modified) {
                     into.modified = advisory.modified;
                 }
                 if into.summary.is_empty() {
@@ -527,6 +527,23 @@ impl Merger {
 }
 
 /// Per-ecosystem counts and the newest `modified`.
+/// Whether `a` is a later `modified` time than `b`, compared as times
+/// (`…:00.5Z` is later than `…:00Z`, and `+02:00` offsets count), not as
+/// text; times that do not parse compare as text, and below every one that does.
+pub(crate) fn later(a: &Option<String>, b: &Option<String>) -> bool {
+    fn time(t: &Option<String>) -> Option<Result<jiff::Timestamp, &str>> {
+        t.as_deref().map(|t| t.parse::<jiff::Timestamp>().ok().ok_or(t))
+    }
+    match (time(a), time(b)) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(Ok(a)), Some(Ok(b))) => a > b,
+        (Some(Ok(_)), Some(Err(_))) => true,
+        (Some(Err(_)), Some(Ok(_))) => false,
+        (Some(Err(a)), Some(Err(b))) => a > b,
+    }
+}
+
 pub(crate) fn stats(advisories: &[Advisory]) -> BTreeMap<String, EcosystemStats> {
     let mut stats: BTreeMap<String, EcosystemStats> = BTreeMap::new();
     for a in advisories {
@@ -538,7 +555,7 @@ pub(crate) fn stats(advisories: &[Advisory]) -> BTreeMap<String, EcosystemStats>
             seen.push(p.ecosystem);
             let s = stats.entry(p.ecosystem.purl_type().to_string()).or_default();
             s.advisories += 1;
-            if a.modified > s.newest_modified {
+            if later(&a.modified, &s.newest_modified) {
                 s.newest_modified = a.modified.clone();
             }
         }
@@ -816,7 +833,10 @@ pub fn read_source(paths: &[PathBuf], options: &SourceOptions, now: &str) -> Res
         ecosystem: expected.map(|(n, _)| n.to_string()),
         advisories: advisories.len(),
         malicious: report.malicious,
-        newest_modified: advisories.iter().filter_map(|a| a.modified.clone()).max(),
+        newest_modified: advisories
+            .iter()
+            .map(|a| &a.modified)
+            .fold(None, |newest, m| if later(m, &newest) { m.clone() } else { newest }),
         report,
         ..SourceInfo::default()
     };
@@ -837,5 +857,27 @@ mod tar_tests {
         let e = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
         assert!(e.to_string().contains("more than 10000 bytes"), "{e}");
         assert!(is_tar_gz("a/main.TAR.GZ") && is_tar_gz("x.tgz") && !is_tar_gz("x.gz"));
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::later;
+
+    fn t(s: &str) -> Option<String> {
+        Some(s.into())
+    }
+
+    #[test]
+    fn modified_times_compare_as_times_not_text() {
+        // As text, "…00.5Z" < "…00Z" ('.' sorts before 'Z'); as times it is later.
+        assert!(later(&t("2024-01-01T00:00:00.5Z"), &t("2024-01-01T00:00:00Z")));
+        // 10:00+02:00 is 08:00Z: earlier than 09:00Z, though its text sorts after.
+        assert!(!later(&t("2024-01-01T10:00:00+02:00"), &t("2024-01-01T09:00:00Z")));
+        assert!(later(&t("2024-01-01T00:00:00Z"), &None));
+        assert!(!later(&None, &t("2024-01-01T00:00:00Z")));
+        // A time that does not parse never displaces one that does.
+        assert!(!later(&t("tomorrow"), &t("2024-01-01T00:00:00Z")));
+        assert!(later(&t("2024-01-01T00:00:00Z"), &t("tomorrow")));
     }
 }

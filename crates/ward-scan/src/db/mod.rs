@@ -499,8 +499,9 @@ impl AdvisoryDb {
         self.header
             .stats
             .values()
-            .filter_map(|s| s.newest_modified.as_deref())
-            .max()
+            .map(|s| &s.newest_modified)
+            .fold(&None, |newest, m| if import::later(m, newest) { m } else { newest })
+            .as_deref()
     }
 
     /// How old the data is at `now`: the age of its stalest source (see
