@@ -14,7 +14,7 @@ use ward_identify::{Limits, Options};
 
 /// Archive limits for fuzzing: the production rules, with smaller totals
 /// so that one input's work stays bounded.
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options {
         purl: None,
         limits: Limits {
@@ -33,7 +33,7 @@ fn identify_as(file_name: &str, bytes: &[u8]) {
     let _ = ward_identify::identify(&path, &options());
 }
 
-fn gzip(tar: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(tar: &[u8]) -> Vec<u8> {
     if tar.starts_with(&[0x1f, 0x8b]) {
         return tar.to_vec();
     }
@@ -67,7 +67,7 @@ fn zip_with(files: &[(&str, &[u8])]) -> Option<Vec<u8>> {
 /// sdist or crate), so that the file name ward checks against the
 /// package's own metadata matches for real seeds and the fuzzer gets past
 /// that check. Falls back to `fallback`.
-fn tar_top(gz: &[u8], fallback: &str) -> String {
+pub(crate) fn tar_top(gz: &[u8], fallback: &str) -> String {
     use std::io::Read as _;
     let mut head = [0u8; 100];
     let mut reader = flate2::read::GzDecoder::new(gz);
@@ -85,7 +85,7 @@ fn tar_top(gz: &[u8], fallback: &str) -> String {
 }
 
 /// The wheel file name its `.dist-info` directory implies, if any.
-fn wheel_name(zip: &[u8]) -> Option<String> {
+pub(crate) fn wheel_name(zip: &[u8]) -> Option<String> {
     let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).ok()?;
     let info = archive
         .file_names()
@@ -97,7 +97,7 @@ fn wheel_name(zip: &[u8]) -> Option<String> {
 }
 
 /// A zip sdist's file name from its top directory, if any.
-fn zip_sdist_name(zip: &[u8]) -> Option<String> {
+pub(crate) fn zip_sdist_name(zip: &[u8]) -> Option<String> {
     let archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).ok()?;
     let top = archive
         .file_names()

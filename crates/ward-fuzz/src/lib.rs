@@ -2,10 +2,14 @@
 //!
 //! Each target is a `fn(&[u8])` that feeds the bytes to ward's *public*
 //! API the way an attacker could: as an archive, an evidence file, an
-//! advisory, a lockfile, a policy, a ledger file or an upstream registry
-//! document. A target must never panic (a returned error is fine) and its
-//! work per input is bounded (small archive limits, bounded upstream
-//! reads). The same functions run under three drivers:
+//! advisory, a lockfile, a policy, a key statement, a ledger file or an
+//! upstream registry document. A target must never panic (a returned
+//! error is fine) and its work per input is bounded (small archive limits,
+//! bounded upstream reads); some also check a cheap property of what the
+//! parser returned (the same answer twice, sorted output, limits kept)
+//! and panic when it does not hold. Readers that run only after a
+//! signature verifies get inputs signed with the fuzz keys
+//! ([`signing`]). The same functions run under three drivers:
 //!
 //! * `tests/replay.rs` replays the committed corpora (`corpus/<target>/`)
 //!   and every crash ever found (`regressions/<target>/`) on stable Rust,
@@ -22,9 +26,14 @@ mod evidence;
 mod installed;
 pub mod ledger;
 mod policy;
+mod rebuild;
 mod registry;
+mod release_meta;
+pub mod rotation;
 mod scan;
 mod scratch;
+pub mod signing;
+mod traits;
 
 pub use archive::{
     cargo_toml, crate_file, npm_package_json, npm_tarball, sdist, sdist_pkg_info, wheel, wheel_metadata,
@@ -33,11 +42,18 @@ pub use evidence::{attestation, certificate, dsse_envelope, sigstore_bundle, tru
 pub use installed::{cargo_checksum, drill_scenario, installed_npm, installed_record};
 pub use ledger::{checkpoint, ledger_files, ledger_record, note_keys, tiles};
 pub use policy::{policy_toml, rego, rego_eval};
-pub use registry::{cargo_index, npm_packument, pypi_simple_html, pypi_simple_json};
+pub use rebuild::{rebuild_attestation, rebuild_link};
+pub use registry::{
+    COOLDOWN_NOW, COOLDOWN_POLICY, cargo_index, npm_packument, npm_packument_cooldown, pypi_simple_html,
+    pypi_simple_json,
+};
+pub use release_meta::release_meta;
+pub use rotation::key_statement;
 pub use scan::{
     cargo_lock, openvex, osv_json, osv_yaml, package_lock, poetry_lock, purl_version, requirements_txt, rustsec_md,
     sbom, scan_attestation,
 };
+pub use traits::archive_traits;
 
 /// One fuzz target: its name (the corpus directory and the AFL binary
 /// are named after it) and the function that takes one input.
@@ -72,6 +88,14 @@ pub const TARGETS: &[Target] = &[
         name: "trust_material",
         run: trust_material,
     },
+    Target {
+        name: "rebuild_attestation",
+        run: rebuild_attestation,
+    },
+    Target {
+        name: "rebuild_link",
+        run: rebuild_link,
+    },
     // Archives and the metadata inside them (ward-identify).
     Target {
         name: "npm_tarball",
@@ -104,6 +128,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "cargo_toml",
         run: cargo_toml,
+    },
+    Target {
+        name: "archive_traits",
+        run: archive_traits,
     },
     // Advisories, lockfiles, SBOMs, VEX (ward-scan).
     Target {
@@ -184,6 +212,10 @@ pub const TARGETS: &[Target] = &[
         name: "rego_eval",
         run: rego_eval,
     },
+    Target {
+        name: "key_statement",
+        run: key_statement,
+    },
     // Upstream registry metadata (ward-registry).
     Target {
         name: "pypi_simple_html",
@@ -200,6 +232,14 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "cargo_index",
         run: cargo_index,
+    },
+    Target {
+        name: "npm_packument_cooldown",
+        run: npm_packument_cooldown,
+    },
+    Target {
+        name: "release_meta",
+        run: release_meta,
     },
     // Installed packages (ward-audit) and drill scenarios (ward-drill).
     Target {

@@ -8,6 +8,12 @@
 //! fetches it through `Fetcher`, and the proxy's router answers one client
 //! request, in process. Each input gets its own upstream base path, so
 //! parallel test threads do not see each other's inputs.
+//!
+//! `npm_packument_cooldown` serves a packument to a proxy whose policy
+//! reads release metadata (a cooldown, history rules and risky-change
+//! rules) at a fixed clock, so that the packument's duplicate-key pass,
+//! its release metadata and risky-change baseline readers, and the
+//! cooldown's holding back of young versions all run on it.
 
 use crate::scratch;
 use axum::body::Body;
@@ -98,25 +104,56 @@ thread_local! {
         tokio::runtime::Builder::new_current_thread().enable_all().build().ok();
 }
 
+/// The policy of `npm_packument_cooldown`: every rule that reads an npm
+/// packument's release metadata or its versions' manifests.
+pub const COOLDOWN_POLICY: &str = r#"version = 1
+
+[defaults]
+mode = "warn"
+cooldown = { min_age = "3d" }
+
+[[scope]]
+name = "fuzz"
+packages = ["npm:*"]
+mode = "warn"
+cooldown = { min_age = "3d", exempt = ["npm:fuzz-exempt"] }
+history = { provenance_regression = "deny", publisher_change = "deny", window = 10 }
+deny_new_install_scripts = true
+deny_new_dependencies_in_patch = true
+"#;
+
+/// The fixed "now" of `npm_packument_cooldown` (seed times are around it).
+pub const COOLDOWN_NOW: &str = "2026-12-01T00:00:00Z";
+
 /// Serves `data` as every upstream document and asks the proxy for `path`.
 fn through_proxy(path: &str, accept: &str, data: &[u8]) {
-    let Some(server) = loopback() else { return };
-    let Some(root) = crate::evidence::root() else { return };
-    let Some(dir) = scratch::dir() else { return };
+    let _ = through_proxy_with(path, accept, data, None);
+}
+
+/// [`through_proxy`], with a gate that enforces `policy` (TOML) at
+/// [`COOLDOWN_NOW`]; returns the body the client got.
+fn through_proxy_with(path: &str, accept: &str, data: &[u8], policy: Option<&str>) -> Option<Vec<u8>> {
+    let server = loopback()?;
+    let root = crate::evidence::root()?;
+    let dir = scratch::dir()?;
     let id = server.next.fetch_add(1, Ordering::Relaxed);
-    match server.bodies.lock() {
-        Ok(mut bodies) => bodies.insert(id, data.to_vec()),
-        Err(_) => return,
-    };
+    server.bodies.lock().ok()?.insert(id, data.to_vec());
     let base = format!("http://127.0.0.1:{}/{id}", server.port);
-    let run = || -> Option<()> {
+    let run = || -> Option<Vec<u8>> {
         let cache = Cache::open(&dir.path().join("cache")).ok()?;
         let limits = FetchLimits {
             max_metadata: 4 << 20,
             max_artifact: 4 << 20,
             timeout: Duration::from_secs(10),
         };
-        let keeper = Keeper::new(Gate::new(root), cache, Fetcher::new(limits, Vec::new()), None).ok()?;
+        let mut gate = Gate::new(root);
+        if let Some(text) = policy {
+            gate = gate.with_policy(ward_policy::Policy::parse(text, "fuzz/ward.toml", scratch::assets()).ok()?);
+        }
+        let now: jiff::Timestamp = COOLDOWN_NOW.parse().ok()?;
+        let keeper = Keeper::new(gate, cache, Fetcher::new(limits, Vec::new()), None)
+            .ok()?
+            .with_clock(std::sync::Arc::new(move || now));
         let proxy = Proxy::new(
             keeper,
             Upstreams {
@@ -130,19 +167,21 @@ fn through_proxy(path: &str, accept: &str, data: &[u8]) {
             .header("accept", accept)
             .body(Body::empty())
             .ok()?;
-        RUNTIME.with(|rt| {
-            let rt = rt.as_ref()?;
-            rt.block_on(async {
-                let response = proxy.router().oneshot(request).await.ok()?;
-                axum::body::to_bytes(response.into_body(), 64 << 20).await.ok()
+        RUNTIME
+            .with(|rt| {
+                let rt = rt.as_ref()?;
+                rt.block_on(async {
+                    let response = proxy.router().oneshot(request).await.ok()?;
+                    axum::body::to_bytes(response.into_body(), 64 << 20).await.ok()
+                })
             })
-        })?;
-        Some(())
+            .map(|b| b.to_vec())
     };
-    let _ = run();
+    let body = run();
     if let Ok(mut bodies) = server.bodies.lock() {
         bodies.remove(&id);
     }
+    body
 }
 
 /// A PyPI Simple project page (PEP 503 HTML), asked for as HTML.
@@ -160,6 +199,12 @@ pub fn npm_packument(data: &[u8]) {
     through_proxy("/npm/fuzz-pkg", "application/json", data);
 }
 
+/// An npm packument, served to a proxy whose policy reads its release
+/// metadata (cooldown, history, risky-change rules).
+pub fn npm_packument_cooldown(data: &[u8]) {
+    let _ = through_proxy_with("/npm/fuzz-pkg", "application/json", data, Some(COOLDOWN_POLICY));
+}
+
 /// A cargo sparse index file (one JSON line per version).
 pub fn cargo_index(data: &[u8]) {
     through_proxy(
@@ -167,4 +212,41 @@ pub fn cargo_index(data: &[u8]) {
         "text/plain",
         data,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The target is worth running only if its policy loads and reads
+    /// release metadata and manifests for the package the target asks for.
+    #[test]
+    fn the_cooldown_policy_loads_and_reads_release_metadata() {
+        let policy = ward_policy::Policy::parse(COOLDOWN_POLICY, "fuzz/ward.toml", scratch::assets());
+        let policy = policy.unwrap_or_else(|e| panic!("{e}"));
+        let id = ward_core::PackageId::npm("fuzz-pkg", None);
+        assert!(policy.wants_release_metadata(&id));
+        let gate = Gate::new(crate::evidence::root().unwrap()).with_policy(policy);
+        assert!(gate.compares_releases(&id));
+    }
+
+    /// ... and if the proxy holds young versions of its seed back: 1.1.0
+    /// and 2.0.0-rc.1 are younger than 3 days at the fixed clock.
+    #[test]
+    fn the_seed_packument_has_young_versions_held_back() {
+        let seed = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/corpus/npm_packument_cooldown/packument.json"
+        ));
+        let body = through_proxy_with(
+            "/npm/fuzz-pkg",
+            "application/json",
+            &seed.unwrap(),
+            Some(COOLDOWN_POLICY),
+        );
+        let served: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+        let versions: Vec<&String> = served["versions"].as_object().unwrap().keys().collect();
+        assert_eq!(versions, ["1.0.0", "1.0.1"], "{served}");
+        assert_eq!(served["dist-tags"]["latest"], "1.0.1");
+    }
 }
