@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 use std::io::Read as _;
 use std::sync::Arc;
-use ward_core::{Ecosystem, PackageId};
 use ward_core::purl::normalize_pypi_name;
+use ward_core::{Ecosystem, PackageId};
 
 const JSON_V1: &str = "application/vnd.pypi.simple.v1+json";
 
@@ -716,7 +716,10 @@ mod tests {
     fn files_name_their_package_and_version() {
         let id = package_id("Demo_Pkg", "demo_pkg-1.0-py3-none-any.whl");
         assert_eq!(id.to_string(), "pkg:pypi/demo-pkg@1.0");
-        assert_eq!(package_id("demo-pkg", "Demo.Pkg-2.0rc1.tar.gz").to_string(), "pkg:pypi/demo-pkg@2.0rc1");
+        assert_eq!(
+            package_id("demo-pkg", "Demo.Pkg-2.0rc1.tar.gz").to_string(),
+            "pkg:pypi/demo-pkg@2.0rc1"
+        );
         assert_eq!(package_id("demo-pkg", "demo_pkg.zip").version, None);
     }
 
