@@ -239,6 +239,7 @@ pub(crate) fn check_vendored(ctx: &AuditContext<'_>, vendor: &Path, dir: &Path) 
             file_name: None,
             one_per_version: true,
             mismatches: &|_| Some(0),
+            read_cached: true,
         },
     );
     let reference = match vetted.reference.clone() {
@@ -281,8 +282,17 @@ pub(crate) fn check_registry(ctx: &AuditContext<'_>, home: &Path, dir: &Path, cr
         ctx.limits.findings_per_package,
     );
     f.package = identify(ctx, &mut f, dir);
-    let hashed = match fsio::hash_file(crate_file) {
-        Ok(h) => h,
+    // Read once: its digest ties the sources to an allow, and the files
+    // unpacked from those same bytes are what the sources are compared with
+    // (the proxy cache's copy of the allowed bytes would be these again).
+    let unpacked = match archive::unpack(
+        crate_file,
+        Packing::TarGz,
+        None,
+        ctx.limits.artifact_bytes,
+        ctx.limits.artifact_entries,
+    ) {
+        Ok(u) => u,
         Err(p) => {
             let kind = match p {
                 ReadProblem::Io(_) => AlertKind::Unreadable,
@@ -299,7 +309,7 @@ pub(crate) fn check_registry(ctx: &AuditContext<'_>, home: &Path, dir: &Path, cr
         }
     };
     let known = ArtifactDigest {
-        sha256: Some(hashed.sha256.clone()),
+        sha256: Some(unpacked.sha256.clone()),
         sha512: None,
     };
     let purl = f.package.to_purl();
@@ -313,17 +323,12 @@ pub(crate) fn check_registry(ctx: &AuditContext<'_>, home: &Path, dir: &Path, cr
             file_name: None,
             one_per_version: true,
             mismatches: &|_| Some(0),
+            read_cached: false,
         },
     );
-    match archive::manifest(
-        crate_file,
-        Packing::TarGz,
-        Some(&hashed.sha256),
-        ctx.limits.artifact_bytes,
-        ctx.limits.artifact_entries,
-    ) {
+    match unpacked.files {
         Ok(m) => compare(&mut f, dir, &from_manifest(m, "the .crate in registry/cache")),
-        Err(e) => f.add(AlertKind::Unverifiable, format!("{}: {e}", crate_file.display())),
+        Err(e) => f.add(AlertKind::Unverifiable, e),
     }
     let (artifact, allow) = (vetted.artifact.clone(), vetted.allow.cloned());
     checked(f, dir, home, artifact, allow)

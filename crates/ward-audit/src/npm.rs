@@ -198,6 +198,7 @@ pub(crate) fn check(
             file_name: None,
             one_per_version: true,
             mismatches: &mismatches,
+            read_cached: true,
         },
     );
     match &vetted.reference {

@@ -250,6 +250,7 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
             file_name: direct_file,
             one_per_version: false,
             mismatches: &mismatches,
+            read_cached: true,
         },
     );
     let wheel = vetted.reference.as_ref().map(by_install_path);
