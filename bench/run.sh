@@ -118,6 +118,9 @@ section "registry proxy: cached tarballs vs a static file server, first-install 
 proxy_args=(); [ $short = 1 ] && proxy_args=(--short)
 cargo bench -q -p ward-registry --bench proxy -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
 
+section "ticket owners: 10,000 findings against [owners] and CODEOWNERS (patterns compiled once a run)"
+cargo bench -q -p ward-alert --bench owners 2>/dev/null | grep -v "^$"
+
 section "registry proxy: a crates.io index file of 5,000 versions under a cooldown, served and a download located in it (each line parsed once)"
 cargo bench -q -p ward-registry --bench cargo_index -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
 
