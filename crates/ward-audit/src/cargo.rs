@@ -111,7 +111,7 @@ fn compare(f: &mut Findings, dir: &Path, reference: &HashMap<String, Expected>) 
     files.sort_by(|a, b| a.0.cmp(b.0));
     for (rel, expected) in files {
         match fsio::resolve_within(dir, dir, rel) {
-            Some(abs) => f.check_file(&abs, rel, expected),
+            Some(abs) => f.check_file(dir, &abs, rel, expected),
             None => f.add_file(
                 AlertKind::PathEscapes,
                 rel,
@@ -141,13 +141,28 @@ fn from_manifest(m: Manifest, source: &'static str) -> HashMap<String, Expected>
         .collect()
 }
 
-/// The vendored crates of a `vendor/` directory.
-pub(crate) fn vendored(vendor: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
+/// An entry of a `vendor/` directory.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Vendored {
+    /// A crate's directory, to audit.
+    Crate(PathBuf),
+    /// A symbolic link where a crate would be, and its target (reported,
+    /// never followed).
+    Link(PathBuf, PathBuf),
+}
+
+/// The vendored crates of a `vendor/` directory, and the symbolic links
+/// among them (other files are not crates and are left alone).
+pub(crate) fn vendored(vendor: &Path) -> Result<Vec<Vendored>, std::io::Error> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(vendor)? {
         let e = e?;
-        if e.file_type()?.is_dir() {
-            out.push(e.path());
+        let t = e.file_type()?;
+        if t.is_dir() {
+            out.push(Vendored::Crate(e.path()));
+        } else if t.is_symlink() {
+            let target = std::fs::read_link(e.path())?;
+            out.push(Vendored::Link(e.path(), target));
         }
     }
     out.sort();

@@ -212,7 +212,7 @@ pub(crate) fn check(
                     source: "the allowed tarball",
                 };
                 match fsio::resolve_within(dir, dir, rel) {
-                    Some(abs) => f.check_file(&abs, rel, &expected),
+                    Some(abs) => f.check_file(dir, &abs, rel, &expected),
                     None => f.add_file(
                         AlertKind::PathEscapes,
                         rel,
