@@ -90,13 +90,26 @@ pub(crate) fn unpack(
     let not_it = |want: &str| format!("{} is not the artifact sha256:{want}", path.display());
     match packing {
         Packing::Zip => {
+            // Hashed a chunk at a time as it is read in (while the chunk is
+            // in the processor's cache), then kept: one read of the file.
             let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+            let mut hasher = sha2::Sha256::new();
+            let mut chunk = vec![0u8; 256 * 1024];
             let mut bounded = bounded;
-            bounded.read_to_end(&mut bytes).map_err(ReadProblem::Io)?;
-            if bytes.len() as u64 > max_bytes {
-                return Err(ReadProblem::TooLarge(bytes.len() as u64));
+            loop {
+                let n = match bounded.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(ReadProblem::Io(e)),
+                };
+                hasher.update(&chunk[..n]);
+                bytes.extend_from_slice(&chunk[..n]);
+                if bytes.len() as u64 > max_bytes {
+                    return Err(ReadProblem::TooLarge(bytes.len() as u64));
+                }
             }
-            let got = hex::encode(sha2::Sha256::digest(&bytes));
+            let got = hex::encode(hasher.finalize());
             // Checked before the zip is opened: other bytes are not unpacked.
             let files = match sha256 {
                 Some(want) if want != got => Err(not_it(want)),
