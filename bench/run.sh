@@ -118,6 +118,15 @@ section "registry proxy: cached tarballs vs a static file server, first-install 
 proxy_args=(); [ $short = 1 ] && proxy_args=(--short)
 cargo bench -q -p ward-registry --bench proxy -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
 
+section "ward audit against cached artifacts: a 32 MiB wheel (read once into memory) and a 32 MiB .crate (one pass)"
+cargo bench -q -p ward-audit --bench artifacts 2>/dev/null | grep -v "^$"
+
+section "ticket owners: 10,000 findings against [owners] and CODEOWNERS (patterns compiled once a run)"
+cargo bench -q -p ward-alert --bench owners 2>/dev/null | grep -v "^$"
+
+section "registry proxy: a crates.io index file of 5,000 versions under a cooldown, served and a download located in it (each line parsed once)"
+cargo bench -q -p ward-registry --bench cargo_index -- "${proxy_args[@]}" 2>/dev/null | grep -v "^$"
+
 # Real clients through `ward run` against a loopback upstream with 50 ms per
 # request, 80 packages each (long mode only: a few minutes).
 if [ $short = 0 ] && command -v python3 >/dev/null; then

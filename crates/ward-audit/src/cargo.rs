@@ -111,7 +111,7 @@ fn compare(f: &mut Findings, dir: &Path, reference: &HashMap<String, Expected>) 
     files.sort_by(|a, b| a.0.cmp(b.0));
     for (rel, expected) in files {
         match fsio::resolve_within(dir, dir, rel) {
-            Some(abs) => f.check_file(&abs, rel, expected),
+            Some(abs) => f.check_file(dir, &abs, rel, expected),
             None => f.add_file(
                 AlertKind::PathEscapes,
                 rel,
@@ -141,13 +141,28 @@ fn from_manifest(m: Manifest, source: &'static str) -> HashMap<String, Expected>
         .collect()
 }
 
-/// The vendored crates of a `vendor/` directory.
-pub(crate) fn vendored(vendor: &Path) -> Result<Vec<PathBuf>, std::io::Error> {
+/// An entry of a `vendor/` directory.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Vendored {
+    /// A crate's directory, to audit.
+    Crate(PathBuf),
+    /// A symbolic link where a crate would be, and its target (reported,
+    /// never followed).
+    Link(PathBuf, PathBuf),
+}
+
+/// The vendored crates of a `vendor/` directory, and the symbolic links
+/// among them (other files are not crates and are left alone).
+pub(crate) fn vendored(vendor: &Path) -> Result<Vec<Vendored>, std::io::Error> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(vendor)? {
         let e = e?;
-        if e.file_type()?.is_dir() {
-            out.push(e.path());
+        let t = e.file_type()?;
+        if t.is_dir() {
+            out.push(Vendored::Crate(e.path()));
+        } else if t.is_symlink() {
+            let target = std::fs::read_link(e.path())?;
+            out.push(Vendored::Link(e.path(), target));
         }
     }
     out.sort();
@@ -239,6 +254,7 @@ pub(crate) fn check_vendored(ctx: &AuditContext<'_>, vendor: &Path, dir: &Path) 
             file_name: None,
             one_per_version: true,
             mismatches: &|_| Some(0),
+            read_cached: true,
         },
     );
     let reference = match vetted.reference.clone() {
@@ -281,8 +297,17 @@ pub(crate) fn check_registry(ctx: &AuditContext<'_>, home: &Path, dir: &Path, cr
         ctx.limits.findings_per_package,
     );
     f.package = identify(ctx, &mut f, dir);
-    let hashed = match fsio::hash_file(crate_file) {
-        Ok(h) => h,
+    // Read once: its digest ties the sources to an allow, and the files
+    // unpacked from those same bytes are what the sources are compared with
+    // (the proxy cache's copy of the allowed bytes would be these again).
+    let unpacked = match archive::unpack(
+        crate_file,
+        Packing::TarGz,
+        None,
+        ctx.limits.artifact_bytes,
+        ctx.limits.artifact_entries,
+    ) {
+        Ok(u) => u,
         Err(p) => {
             let kind = match p {
                 ReadProblem::Io(_) => AlertKind::Unreadable,
@@ -299,7 +324,7 @@ pub(crate) fn check_registry(ctx: &AuditContext<'_>, home: &Path, dir: &Path, cr
         }
     };
     let known = ArtifactDigest {
-        sha256: Some(hashed.sha256.clone()),
+        sha256: Some(unpacked.sha256.clone()),
         sha512: None,
     };
     let purl = f.package.to_purl();
@@ -313,17 +338,12 @@ pub(crate) fn check_registry(ctx: &AuditContext<'_>, home: &Path, dir: &Path, cr
             file_name: None,
             one_per_version: true,
             mismatches: &|_| Some(0),
+            read_cached: false,
         },
     );
-    match archive::manifest(
-        crate_file,
-        Packing::TarGz,
-        Some(&hashed.sha256),
-        ctx.limits.artifact_bytes,
-        ctx.limits.artifact_entries,
-    ) {
+    match unpacked.files {
         Ok(m) => compare(&mut f, dir, &from_manifest(m, "the .crate in registry/cache")),
-        Err(e) => f.add(AlertKind::Unverifiable, format!("{}: {e}", crate_file.display())),
+        Err(e) => f.add(AlertKind::Unverifiable, e),
     }
     let (artifact, allow) = (vetted.artifact.clone(), vetted.allow.cloned());
     checked(f, dir, home, artifact, allow)

@@ -113,9 +113,26 @@ impl Findings {
         (list, omitted, self)
     }
 
-    /// Checks one expected file: `abs` on disk, `rel` as reported.
-    pub(crate) fn check_file(&mut self, abs: &Path, rel: &str, expected: &Expected) {
+    /// Checks one expected file: `abs` on disk (resolved from a manifest
+    /// path relative to `base`), `rel` as reported. A directory on the
+    /// manifest's part of the path that is a symbolic link is
+    /// `link-escapes`, and nothing is opened through it.
+    pub(crate) fn check_file(&mut self, base: &Path, abs: &Path, rel: &str, expected: &Expected) {
         self.files += 1;
+        if let Some((link, target)) = fsio::linked_parent(base, abs) {
+            self.add_file(
+                AlertKind::LinkEscapes,
+                rel,
+                Some(expected.state()),
+                Some(FileState::link(target.display().to_string())),
+                format!(
+                    "{rel}: {} on its path is a symbolic link to {} (not followed)",
+                    link.display(),
+                    target.display()
+                ),
+            );
+            return;
+        }
         let meta = match std::fs::symlink_metadata(abs) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -161,6 +161,31 @@ pub(crate) fn resolve_within(root: &Path, base: &Path, rel: &str) -> Option<Path
     Some(root.join(out))
 }
 
+/// The first directory on the part of `abs` that a manifest path added to
+/// `base` (what lies below their common prefix, the file itself excepted)
+/// that is a symbolic link, with its target: a file reached through it is
+/// not the file the manifest names, and is never opened. Directories are
+/// looked at with `lstat`, never followed.
+pub(crate) fn linked_parent(base: &Path, abs: &Path) -> Option<(PathBuf, PathBuf)> {
+    let common = base
+        .components()
+        .zip(abs.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut dir: PathBuf = abs.components().take(common).collect();
+    let parent = abs.parent()?;
+    let below: Vec<Component<'_>> = parent.components().skip(common).collect();
+    for c in below {
+        dir.push(c);
+        let meta = std::fs::symlink_metadata(&dir).ok()?;
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&dir).unwrap_or_default();
+            return Some((dir, target));
+        }
+    }
+    None
+}
+
 /// Whether a symbolic link at `link` (inside `package`) pointing at
 /// `target` stays inside `package`, read lexically (never followed).
 pub(crate) fn link_stays_within(package: &Path, link: &Path, target: &Path) -> bool {

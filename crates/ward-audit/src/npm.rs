@@ -198,6 +198,7 @@ pub(crate) fn check(
             file_name: None,
             one_per_version: true,
             mismatches: &mismatches,
+            read_cached: true,
         },
     );
     match &vetted.reference {
@@ -211,7 +212,7 @@ pub(crate) fn check(
                     source: "the allowed tarball",
                 };
                 match fsio::resolve_within(dir, dir, rel) {
-                    Some(abs) => f.check_file(&abs, rel, &expected),
+                    Some(abs) => f.check_file(dir, &abs, rel, &expected),
                     None => f.add_file(
                         AlertKind::PathEscapes,
                         rel,

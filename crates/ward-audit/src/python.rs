@@ -250,6 +250,7 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
             file_name: direct_file,
             one_per_version: false,
             mismatches: &mismatches,
+            read_cached: true,
         },
     );
     let wheel = vetted.reference.as_ref().map(by_install_path);
@@ -301,7 +302,7 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
                 },
             },
         };
-        f.check_file(&abs, &rel, &expected);
+        f.check_file(site, &abs, &rel, &expected);
     }
     // Files of the allowed wheel that RECORD does not list.
     if let Some(w) = &wheel {
@@ -334,7 +335,7 @@ pub(crate) fn check(ctx: &AuditContext<'_>, site: &Path, root: &Path, dist: &Pat
                     format!("{p} is in the allowed wheel but neither installed nor in RECORD"),
                 );
             } else {
-                f.check_file(&abs, p, &expected);
+                f.check_file(site, &abs, p, &expected);
             }
         }
     }

@@ -87,6 +87,35 @@ fn unreadable(path: &Path, environment: &Path, e: &std::io::Error) -> Job {
     )
 }
 
+/// A symbolic link where a package would be (in `node_modules`, in
+/// `vendor/`): never followed; `unverifiable` when it stays inside the
+/// environment (its target is audited where it lives), else `link-escapes`.
+fn link_job(environment: &Path, link: &Path, target: &Path, within: &str) -> Job {
+    if crate::fsio::link_stays_within(environment, link, target) {
+        lone(
+            AlertKind::Unverifiable,
+            link,
+            environment,
+            format!(
+                "{} is a symbolic link to {} (not followed): audit its target where it lives",
+                link.display(),
+                target.display()
+            ),
+        )
+    } else {
+        lone(
+            AlertKind::LinkEscapes,
+            link,
+            environment,
+            format!(
+                "{} links to {} outside {within} (not followed)",
+                link.display(),
+                target.display()
+            ),
+        )
+    }
+}
+
 /// Lists the packages of every environment.
 fn jobs(envs: &[Environment], ctx: &AuditContext<'_>, locks: &mut Vec<HashMap<String, String>>) -> Vec<Job> {
     let mut out = Vec::new();
@@ -119,39 +148,18 @@ fn jobs(envs: &[Environment], ctx: &AuditContext<'_>, locks: &mut Vec<HashMap<St
                 for f in found {
                     out.push(match f {
                         npm::Found::Package(dir) => Job::Npm { env: e, dir },
-                        npm::Found::Link(p, target) => {
-                            if crate::fsio::link_stays_within(&env.path, &p, &target) {
-                                lone(
-                                    AlertKind::Unverifiable,
-                                    &p,
-                                    &env.path,
-                                    format!(
-                                        "{} is a symbolic link to {} (not followed): audit its target where it lives",
-                                        p.display(),
-                                        target.display()
-                                    ),
-                                )
-                            } else {
-                                lone(
-                                    AlertKind::LinkEscapes,
-                                    &p,
-                                    &env.path,
-                                    format!(
-                                        "{} links to {} outside node_modules (not followed)",
-                                        p.display(),
-                                        target.display()
-                                    ),
-                                )
-                            }
-                        }
+                        npm::Found::Link(p, target) => link_job(&env.path, &p, &target, "node_modules"),
                         npm::Found::Unreadable(p, err) => unreadable(&p, &env.path, &err),
                     });
                 }
             }
             EnvironmentKind::CargoVendor => match cargo::vendored(&env.path) {
-                Ok(dirs) => out.extend(dirs.into_iter().map(|dir| Job::Vendored {
-                    vendor: env.path.clone(),
-                    dir,
+                Ok(entries) => out.extend(entries.into_iter().map(|entry| match entry {
+                    cargo::Vendored::Crate(dir) => Job::Vendored {
+                        vendor: env.path.clone(),
+                        dir,
+                    },
+                    cargo::Vendored::Link(p, target) => link_job(&env.path, &p, &target, "vendor/"),
                 })),
                 Err(err) => out.push(unreadable(&env.path, &env.path, &err)),
             },

@@ -8,6 +8,7 @@
 use crate::archive::{self, Manifest, Packing};
 use crate::compare::Findings;
 use crate::context::{Allow, AuditContext};
+use crate::fsio::ReadProblem;
 use crate::model::{AlertKind, AllowRef, ArtifactDigest};
 
 /// What vetting found.
@@ -44,17 +45,28 @@ pub(crate) struct Artifacts<'s> {
     /// How well an allowed artifact's files match the installed ones:
     /// the number of files that differ (`None`: not comparable).
     pub(crate) mismatches: &'s dyn Fn(&Manifest) -> Option<usize>,
+    /// Whether the allowed artifact is read from the proxy cache when the
+    /// installed tree names its digest (false when the caller has read
+    /// those very bytes already, as a cargo home's `.crate`).
+    pub(crate) read_cached: bool,
 }
 
+/// The files of the allowed artifact the proxy cache keeps (`None`: it
+/// keeps none), read once and checked against the allowed digest.
 fn reference(ctx: &AuditContext<'_>, allow: &Allow, packing: Packing) -> Option<Result<Manifest, String>> {
     let blob = archive::cached_blob(ctx.cache.as_deref(), &allow.sha256)?;
-    Some(archive::manifest(
+    match archive::unpack(
         &blob,
         packing,
         Some(&allow.sha256),
         ctx.limits.artifact_bytes,
         ctx.limits.artifact_entries,
-    ))
+    ) {
+        Ok(unpacked) => Some(unpacked.files),
+        // Not in the cache (a link or other non-file there is not the cache's).
+        Err(ReadProblem::NotFound | ReadProblem::NotAFile(_)) => None,
+        Err(p) => Some(Err(format!("{}: {p}", blob.display()))),
+    }
 }
 
 /// Vets one package (`purl` with its version), reporting into `f`.
@@ -116,7 +128,12 @@ pub(crate) fn vet<'a>(
                 artifact: Some(known.clone()),
             };
         };
-        let reference = match reference(ctx, allow, how.packing) {
+        let cached = if how.read_cached {
+            reference(ctx, allow, how.packing)
+        } else {
+            None
+        };
+        let reference = match cached {
             Some(Ok(m)) => Some(m),
             Some(Err(e)) => {
                 f.add(

@@ -1,6 +1,7 @@
 //! Installed trees built in temporary directories, hostile ones included:
 //! a RECORD naming `../../etc/passwd`, a 2 GB `package.json` (sparse), a
-//! symbolic link loop, links leaving the package, tens of thousands of
+//! symbolic link loop, links leaving the package, a RECORD path through a
+//! linked directory, `vendor/` entries that are links, tens of thousands of
 //! unlisted files (capped findings), plus the plain deviations (modified,
 //! missing, extra, no digest recorded) and the ledger's allows.
 
@@ -399,4 +400,73 @@ fn a_cached_artifact_that_is_not_the_allowed_bytes_is_not_believed() {
         kinds(&r)
     );
     assert!(r.of_kind(AlertKind::Modified).next().is_none());
+}
+
+/// A directory on a RECORD path that is a symbolic link is not walked
+/// through: `demo/` moved elsewhere and linked back, its files intact
+/// (so their digests would match), is `link-escapes` for each file, and
+/// none of them is opened (no digest of theirs in the report).
+#[test]
+fn record_paths_through_a_linked_directory_are_link_escapes() {
+    let (d, site) = site("");
+    let elsewhere = d.path().join("elsewhere");
+    std::fs::rename(site.join("demo"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, site.join("demo")).unwrap();
+    let r = run(&[&site], &Allows::empty());
+    let escapes: Vec<_> = r
+        .of_kind(AlertKind::LinkEscapes)
+        .filter_map(|f| f.file.clone())
+        .collect();
+    assert!(escapes.contains(&"demo/__init__.py".to_string()), "{:?}", kinds(&r));
+    assert!(escapes.contains(&"demo/util.py".to_string()), "{:?}", kinds(&r));
+    for f in r.of_kind(AlertKind::LinkEscapes) {
+        assert!(f.found.as_ref().is_none_or(|s| s.sha256.is_none()), "{f:?}");
+    }
+    // Files not on the linked path are checked as before.
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.file.as_deref().is_none_or(|p| !p.starts_with("demo-1.0.dist-info"))),
+        "{:?}",
+        kinds(&r)
+    );
+}
+
+/// A `vendor/` entry that is a symbolic link is reported, never followed:
+/// `link-escapes` when it leaves `vendor/`, `unverifiable` (audit it where
+/// it lives) when it points at another vendored crate.
+#[test]
+fn vendored_crates_that_are_links_are_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let vendor = d.path().join("vendor");
+    let krate = vendor.join("tiny");
+    std::fs::create_dir_all(krate.join("src")).unwrap();
+    std::fs::write(krate.join("Cargo.toml"), MANIFEST).unwrap();
+    std::fs::write(krate.join("src/lib.rs"), LIB).unwrap();
+    let sums = serde_json::json!({
+        "files": {
+            "Cargo.toml": hex::encode(sha2::Sha256::digest(MANIFEST)),
+            "src/lib.rs": hex::encode(sha2::Sha256::digest(LIB)),
+        },
+        "package": "00".repeat(32),
+    });
+    std::fs::write(krate.join(".cargo-checksum.json"), sums.to_string()).unwrap();
+    let outside = d.path().join("outside-crate");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, vendor.join("evil")).unwrap();
+    std::os::unix::fs::symlink("tiny", vendor.join("alias")).unwrap();
+    let r = run(&[d.path()], &Allows::empty());
+    let at = |kind: AlertKind| -> Vec<PathBuf> { r.of_kind(kind).map(|f| f.location.clone()).collect() };
+    assert!(
+        at(AlertKind::LinkEscapes).contains(&vendor.join("evil")),
+        "{:?}",
+        kinds(&r)
+    );
+    assert!(
+        at(AlertKind::Unverifiable).contains(&vendor.join("alias")),
+        "{:?}",
+        kinds(&r)
+    );
+    // The real crate is audited as before (unvetted: no allow).
+    assert!(at(AlertKind::Unvetted).contains(&krate), "{:?}", kinds(&r));
 }

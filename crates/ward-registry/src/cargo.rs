@@ -15,6 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 use ward_core::{Ecosystem, PackageId};
 
@@ -53,7 +54,7 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
     let n = name.clone();
     match tokio::task::spawn_blocking(move || index_file(&p, &upstream, &name)).await {
         Ok(Ok(bytes)) => {
-            let bytes = hold_back(&proxy, &n, &mark_refused(&proxy, &bytes));
+            let bytes = served_index(&proxy, &n, &bytes);
             // Cargo revalidates with If-None-Match; the tag is the served content's digest.
             use sha2::Digest as _;
             let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&bytes))[..32]);
@@ -85,61 +86,75 @@ pub async fn index(State(proxy): State<Arc<Proxy>>, Path(path): Path<String>, he
     }
 }
 
-/// The index file with the versions the gate has refused marked
-/// `"yanked": true`, so that cargo resolves to another version (and a
-/// lockfile naming one still gets the download's 403 with the reason).
-/// Other lines pass byte for byte.
-fn mark_refused(proxy: &Proxy, bytes: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        let marked = serde_json::from_str::<Value>(line).ok().and_then(|mut v| {
-            let n = v.get("name").and_then(|n| n.as_str())?;
-            let ver = v.get("vers").and_then(|n| n.as_str())?;
-            let digests: Vec<(&str, String)> = v
-                .get("cksum")
-                .and_then(|c| c.as_str())
-                .map(|c| ("sha256", c.to_string()))
-                .into_iter()
-                .collect();
-            proxy.keeper.listed_refusal(&format!("cargo/{n}/{ver}"), &digests)?;
-            v.as_object_mut()?.insert("yanked".into(), Value::Bool(true));
-            serde_json::to_string(&v).ok()
-        });
-        out.push_str(marked.as_deref().unwrap_or(line));
-        out.push('\n');
-    }
-    out.into_bytes()
-}
-
-/// The index file without the lines of versions a cooldown holds back
-/// (cargo then resolves to an older version; a lockfile naming one gets the
-/// download's 403 with the reason). Only when the policy reads release
-/// metadata for the crate; other lines pass byte for byte.
-fn hold_back(proxy: &Proxy, name: &str, bytes: &[u8]) -> Vec<u8> {
+/// The index file as served: each line read once (its JSON parsed once for
+/// every reader: the refusal marks, the release metadata and the cooldown's
+/// hold-backs). Versions the gate has refused are marked `"yanked": true`,
+/// so that cargo resolves to another version (and a lockfile naming one
+/// still gets the download's 403 with the reason); when the policy reads
+/// release metadata for the crate, the lines of versions a cooldown holds
+/// back are left out (cargo then resolves to an older version; a lockfile
+/// naming one gets the download's 403 with the reason). Other lines pass
+/// byte for byte.
+fn served_index(proxy: &Proxy, name: &str, bytes: &[u8]) -> Vec<u8> {
     let id = |v: Option<String>| PackageId::new(Ecosystem::Cargo, None, name, v);
-    if !proxy.keeper.wants_release_metadata(&id(None)) {
-        return bytes.to_vec();
-    }
     let text = String::from_utf8_lossy(bytes);
-    let releases = crate::release_meta::cargo(&text);
-    let mut out = String::with_capacity(text.len());
+    let mut releases = proxy
+        .keeper
+        .wants_release_metadata(&id(None))
+        .then(crate::release_meta::CargoReleases::new);
+    // Each line as served, and the version it lists.
+    let mut lines: Vec<(Cow<'_, str>, Option<String>)> = Vec::new();
     for line in text.lines() {
-        let version = serde_json::from_str::<Value>(line)
-            .ok()
-            .and_then(|v| v.get("vers").and_then(Value::as_str).map(String::from));
-        let held = version.is_some_and(|v| {
-            proxy
-                .keeper
-                .listing_hold(&id(Some(v.clone())), releases.for_listing(&v))
-                .is_some()
+        let Ok(mut v) = serde_json::from_str::<Value>(line) else {
+            lines.push((Cow::Borrowed(line), None));
+            continue;
+        };
+        if let Some(r) = &mut releases {
+            r.line(&v);
+        }
+        let served = match remembered_refusal(proxy, &v) {
+            Some(_) => marked_yanked(&mut v).map_or(Cow::Borrowed(line), Cow::Owned),
+            None => Cow::Borrowed(line),
+        };
+        lines.push((served, vers(&v).map(String::from)));
+    }
+    let releases = releases.map(crate::release_meta::CargoReleases::finish);
+    let mut out = String::with_capacity(text.len());
+    for (line, version) in lines {
+        let held = releases.as_ref().zip(version).is_some_and(|(releases, v)| {
+            let listing = releases.for_listing(&v);
+            proxy.keeper.listing_hold(&id(Some(v)), listing).is_some()
         });
         if !held {
-            out.push_str(line);
+            out.push_str(&line);
             out.push('\n');
         }
     }
     out.into_bytes()
+}
+
+/// A line's `vers`.
+fn vers(v: &Value) -> Option<&str> {
+    v.get("vers").and_then(Value::as_str)
+}
+
+/// The gate's remembered refusal of the version an index line lists.
+fn remembered_refusal(proxy: &Proxy, v: &Value) -> Option<String> {
+    let n = v.get("name").and_then(|n| n.as_str())?;
+    let ver = vers(v)?;
+    let digests: Vec<(&str, String)> = v
+        .get("cksum")
+        .and_then(|c| c.as_str())
+        .map(|c| ("sha256", c.to_string()))
+        .into_iter()
+        .collect();
+    proxy.keeper.listed_refusal(&format!("cargo/{n}/{ver}"), &digests)
+}
+
+/// The line marked `"yanked": true`, written out again.
+fn marked_yanked(v: &mut Value) -> Option<String> {
+    v.as_object_mut()?.insert("yanked".into(), Value::Bool(true));
+    serde_json::to_string(v).ok()
 }
 
 /// The index file of a crate, from upstream or (upstream down) the last good copy.
@@ -233,18 +248,30 @@ type Located = (Source, String, Option<ward_policy::release::RegistryReleases>);
 fn locate(proxy: &Proxy, upstream: &Upstream, name: &str, version: &str) -> Result<Located, crate::Served> {
     let index = index_file(proxy, upstream, name)?;
     let text = String::from_utf8_lossy(&index);
-    let release = proxy
+    // Each line parsed once, for the release metadata (when the policy
+    // reads it) and the version's own line; without release metadata the
+    // reading stops at that line.
+    let mut releases = proxy
         .keeper
         .wants_release_metadata(&PackageId::new(Ecosystem::Cargo, None, name, None))
-        .then(|| crate::release_meta::cargo(&text).for_version(version));
-    let entry = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v.get("vers").and_then(|x| x.as_str()) == Some(version))
-        .ok_or_else(|| crate::Served::Failed {
-            status: 404,
-            reason: format!("{name} {version} is not in the upstream index"),
-        })?;
+        .then(crate::release_meta::CargoReleases::new);
+    let mut entry = None;
+    for v in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        if let Some(r) = &mut releases {
+            r.line(&v);
+        }
+        if entry.is_none() && vers(&v) == Some(version) {
+            entry = Some(v);
+            if releases.is_none() {
+                break;
+            }
+        }
+    }
+    let release = releases.map(|r| r.finish().for_version(version));
+    let entry = entry.ok_or_else(|| crate::Served::Failed {
+        status: 404,
+        reason: format!("{name} {version} is not in the upstream index"),
+    })?;
     let cksum = entry
         .get("cksum")
         .and_then(|c| c.as_str())

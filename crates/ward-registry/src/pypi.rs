@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 use std::io::Read as _;
 use std::sync::Arc;
-use ward_core::PackageId;
 use ward_core::purl::normalize_pypi_name;
+use ward_core::{Ecosystem, PackageId};
 
 const JSON_V1: &str = "application/vnd.pypi.simple.v1+json";
 
@@ -254,6 +254,18 @@ fn unescape(s: &str) -> String {
 
 fn key(project: &str, file: &str) -> String {
     format!("pypi/{project}/{file}")
+}
+
+/// The package a distribution file of `project` is: the project's name,
+/// PEP 503 normalised, and the version its file name gives (none when the
+/// name gives none, so nothing is looked up by a guessed version).
+fn package_id(project: &str, dist: &str) -> PackageId {
+    PackageId::new(
+        Ecosystem::Pypi,
+        None,
+        normalize_pypi_name(project),
+        crate::release_meta::pypi_file_version(dist),
+    )
 }
 
 /// Whether a distribution file name belongs to a (normalised) project.
@@ -621,7 +633,10 @@ pub async fn file(State(proxy): State<Arc<Proxy>>, Path((project, file)): Path<(
     let request = ArtifactRequest {
         key: key(&project, &dist),
         file_name: dist.clone(),
-        purl: None::<PackageId>,
+        // The package's identity, as npm and crates.io requests carry it:
+        // rebuild sources are looked up by it, and the gate holds the
+        // file's own metadata to it.
+        purl: Some(package_id(&project, &dist)),
         sidecars: Proxy::sidecars(proxy.probe_pypi(), &entry.source, &dist),
         source: entry.source.clone(),
         index_digests: entry.sha256.iter().map(|h| ("sha256", h.clone())).collect(),
@@ -695,6 +710,17 @@ mod tests {
         for bad in ["", "..", "../etc", "/etc", "a/b", "-x", "a\\b", "a b"] {
             assert!(!valid_project(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn files_name_their_package_and_version() {
+        let id = package_id("Demo_Pkg", "demo_pkg-1.0-py3-none-any.whl");
+        assert_eq!(id.to_string(), "pkg:pypi/demo-pkg@1.0");
+        assert_eq!(
+            package_id("demo-pkg", "Demo.Pkg-2.0rc1.tar.gz").to_string(),
+            "pkg:pypi/demo-pkg@2.0rc1"
+        );
+        assert_eq!(package_id("demo-pkg", "demo_pkg.zip").version, None);
     }
 
     #[test]

@@ -416,13 +416,43 @@ pub fn pypi<'a>(json: bool, files: impl IntoIterator<Item = PypiFile<'a>>) -> Pa
 /// per version, with `pubtime` (RFC 3339) where the index has it. A version
 /// listed on two lines is a problem; crates.io names no publisher here.
 pub fn cargo(index: &str) -> PackageReleases {
-    let mut out = PackageReleases::new("crates.io index", false);
-    for line in index.lines().filter(|l| !l.trim().is_empty()) {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
+    let mut releases = CargoReleases::new();
+    for line in index.lines() {
+        if let Ok(v) = serde_json::from_str::<Value>(line) {
+            releases.line(&v);
+        }
+    }
+    releases.finish()
+}
+
+/// [`cargo`] a line at a time, for a reader that parses each line of the
+/// index once for its own needs too (the proxy: refusal marks, hold-backs,
+/// a download's `cksum`) and hands the parsed line here.
+#[derive(Debug)]
+pub struct CargoReleases {
+    out: PackageReleases,
+}
+
+impl Default for CargoReleases {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CargoReleases {
+    /// Nothing read yet.
+    pub fn new() -> Self {
+        Self {
+            out: PackageReleases::new("crates.io index", false),
+        }
+    }
+
+    /// Reads one line of the index, parsed (a line without a string `vers`
+    /// lists no version).
+    pub fn line(&mut self, v: &Value) {
+        let out = &mut self.out;
         let Some(version) = v.get("vers").and_then(Value::as_str) else {
-            continue;
+            return;
         };
         if out.releases.contains_key(version) {
             out.problem(
@@ -430,7 +460,7 @@ pub fn cargo(index: &str) -> PackageReleases {
                 MetaField::Versions,
                 format!("version {version} is listed on two lines of the index"),
             );
-            continue;
+            return;
         }
         let mut release = ReleaseMeta {
             version: version.to_string(),
@@ -454,7 +484,11 @@ pub fn cargo(index: &str) -> PackageReleases {
         }
         out.releases.insert(version.to_string(), release);
     }
-    out
+
+    /// What the lines read say about every release.
+    pub fn finish(self) -> PackageReleases {
+        self.out
+    }
 }
 
 #[cfg(test)]

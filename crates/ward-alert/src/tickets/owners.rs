@@ -23,11 +23,62 @@ const MAX_BYTES: u64 = 4 << 20;
 /// One CODEOWNERS line: its pattern, compiled, and its owners.
 type Rule = (Gitignore, Vec<String>);
 
-/// Owner rules.
+/// Owner rules, every pattern compiled once (when the rules are built),
+/// not again for each finding.
 #[derive(Debug, Default)]
 pub struct Owners {
-    table: BTreeMap<String, Vec<String>>,
+    /// The `[owners]` table, in its (sorted) key order.
+    table: Vec<TableRule>,
     codeowners: Option<(PathBuf, Vec<Rule>)>,
+}
+
+/// One `[owners]` entry: its pattern, how it matches, and its owners.
+#[derive(Debug)]
+struct TableRule {
+    pattern: String,
+    matcher: TableMatcher,
+    owners: Vec<String>,
+}
+
+/// How an `[owners]` pattern matches.
+#[derive(Debug)]
+enum TableMatcher {
+    /// `pkg:…`: a glob over the purl.
+    Purl,
+    /// A CODEOWNERS pattern over the location, compiled for the rules'
+    /// root (`None`: it does not compile, and matches nothing).
+    Path(Option<Gitignore>),
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Patterns compiled on this thread (tests count them).
+    static COMPILED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A CODEOWNERS pattern as a gitignore matcher rooted at `root`.
+fn compile(root: &Path, pattern: &str) -> Result<Gitignore, ignore::Error> {
+    #[cfg(test)]
+    COMPILED.with(|c| c.set(c.get() + 1));
+    let mut b = GitignoreBuilder::new(root);
+    b.add_line(None, pattern)?;
+    b.build()
+}
+
+/// The `[owners]` table compiled for `root`.
+fn compile_table(table: impl IntoIterator<Item = (String, Vec<String>)>, root: &Path) -> Vec<TableRule> {
+    table
+        .into_iter()
+        .map(|(pattern, owners)| TableRule {
+            matcher: if pattern.starts_with("pkg:") {
+                TableMatcher::Purl
+            } else {
+                TableMatcher::Path(compile(root, &pattern).ok())
+            },
+            pattern,
+            owners,
+        })
+        .collect()
 }
 
 /// `*` as "any run of characters"; everything else literal.
@@ -54,7 +105,7 @@ impl Owners {
     /// Owners from the `[owners]` table alone.
     pub fn from_table(table: BTreeMap<String, Vec<String>>) -> Self {
         Self {
-            table,
+            table: compile_table(table, Path::new("")),
             codeowners: None,
         }
     }
@@ -75,11 +126,16 @@ impl Owners {
             let mut b = GitignoreBuilder::new(root);
             b.add_line(None, pattern)
                 .map_err(|e| AlertError::Config(format!("{}:{}: pattern {pattern:?}: {e}", file.display(), n + 1)))?;
+            #[cfg(test)]
+            COMPILED.with(|c| c.set(c.get() + 1));
             let matcher = b
                 .build()
                 .map_err(|e| AlertError::Config(format!("{}:{}: {e}", file.display(), n + 1)))?;
             rules.push((matcher, owners));
         }
+        // The table's path patterns are matched under the same root.
+        let table = std::mem::take(&mut self.table);
+        self.table = compile_table(table.into_iter().map(|r| (r.pattern, r.owners)), root);
         self.codeowners = Some((root.to_path_buf(), rules));
         Ok(self)
     }
@@ -95,21 +151,26 @@ impl Owners {
 
     /// The owners of a finding in `purl` found at `location`.
     pub fn owners_for(&self, purl: &str, location: &str) -> Vec<String> {
+        let root = self.codeowners.as_ref().map_or(Path::new(""), |(r, _)| r.as_path());
+        let rel = under(root, location);
         let best = self
             .table
             .iter()
-            .filter(|(pattern, _)| match pattern.strip_prefix("pkg:") {
-                Some(_) => glob_match(pattern, purl),
-                None => self.path_matches(pattern, location),
+            .filter(|rule| match &rule.matcher {
+                TableMatcher::Purl => glob_match(&rule.pattern, purl),
+                TableMatcher::Path(m) => m
+                    .as_ref()
+                    .zip(rel)
+                    .is_some_and(|(m, rel)| m.matched_path_or_any_parents(rel, false).is_ignore()),
             })
-            .max_by_key(|(pattern, _)| pattern.len());
-        if let Some((_, owners)) = best {
-            return owners.clone();
+            .max_by_key(|rule| rule.pattern.len());
+        if let Some(rule) = best {
+            return rule.owners.clone();
         }
-        let Some((root, rules)) = &self.codeowners else {
+        let Some((_, rules)) = &self.codeowners else {
             return Vec::new();
         };
-        let Some(rel) = under(root, location) else {
+        let Some(rel) = rel else {
             return Vec::new();
         };
         rules
@@ -118,16 +179,6 @@ impl Owners {
             .find(|(m, _)| m.matched_path_or_any_parents(rel, false).is_ignore())
             .map(|(_, o)| o.clone())
             .unwrap_or_default()
-    }
-
-    fn path_matches(&self, pattern: &str, location: &str) -> bool {
-        let root = self.codeowners.as_ref().map_or(Path::new(""), |(r, _)| r.as_path());
-        let mut b = GitignoreBuilder::new(root);
-        if b.add_line(None, pattern).is_err() {
-            return false;
-        }
-        let Ok(m) = b.build() else { return false };
-        under(root, location).is_some_and(|rel| m.matched_path_or_any_parents(rel, false).is_ignore())
     }
 }
 
@@ -167,6 +218,34 @@ mod tests {
         assert_eq!(o.owners_for("pkg:cargo/a@1", "Cargo.lock"), ["@rust-team"]);
         assert_eq!(o.owners_for("pkg:pypi/a@1", "other/requirements.txt"), ["@everyone"]);
         assert!(Owners::default().owners_for("pkg:pypi/a@1", "x").is_empty());
+    }
+
+    /// Each pattern is compiled once when the rules are built (and once
+    /// more when a CODEOWNERS file moves the table's root), never per
+    /// finding: a thousand findings compile nothing more.
+    #[test]
+    fn patterns_are_compiled_once_not_per_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("CODEOWNERS");
+        std::fs::write(&file, "* @everyone\n/services/api/ @api-team\n").unwrap();
+        let table = BTreeMap::from([
+            ("pkg:npm/*".to_string(), vec!["@web".to_string()]),
+            ("services/".to_string(), vec!["@services".to_string()]),
+            ("*.lock".to_string(), vec!["@locks".to_string()]),
+        ]);
+        let count = || COMPILED.with(std::cell::Cell::get);
+        let start = count();
+        let o = Owners::from_table(table).with_codeowners(&file, dir.path()).unwrap();
+        let built = count() - start;
+        // Two table paths, twice (root moved), and two CODEOWNERS lines.
+        assert_eq!(built, 6);
+        for i in 0..1000 {
+            let location = format!("services/api/{i}/Cargo.lock");
+            assert_eq!(o.owners_for("pkg:cargo/a@1", &location), ["@services"]);
+            assert_eq!(o.owners_for("pkg:npm/a@1", "x"), ["@web"]);
+            assert_eq!(o.owners_for("pkg:pypi/a@1", "other"), ["@everyone"]);
+        }
+        assert_eq!(count() - start, built);
     }
 
     #[test]

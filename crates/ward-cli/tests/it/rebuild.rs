@@ -604,6 +604,81 @@ fn the_proxy_fetches_rebuild_attestations_from_a_configured_source() {
     assert_eq!(status, 200, "{body}");
 }
 
+/// PyPI downloads consult the rebuild sources as npm's do: the proxy names
+/// the wheel's package (PEP 503 name, version from the file name) in the
+/// source's template, so a rebuilderd link kept in a directory in OSS
+/// Rebuild's layout lets `demo-pkg` through a policy requiring one
+/// rebuilder, and a proxy without the source refuses it (`rebuild-missing`).
+#[test]
+fn the_proxy_fetches_rebuild_attestations_for_pypi_files() {
+    let ctx = TestContext::new();
+    let rebuilder = Publisher::new("ed25519");
+    let pypi = ctx.path("pypi");
+    std::fs::create_dir_all(&pypi).unwrap();
+    let file = "Demo_Pkg-1.0-py3-none-any.whl";
+    let wheel = pypi.join(file);
+    crate::common::zip(
+        &wheel,
+        &[
+            ("demo_pkg/__init__.py", b"VALUE = 1\n"),
+            (
+                "demo_pkg-1.0.dist-info/METADATA",
+                b"Metadata-Version: 2.1\nName: Demo_Pkg\nVersion: 1.0\nLicense-Expression: MIT\n\n",
+            ),
+            (
+                "demo_pkg-1.0.dist-info/WHEEL",
+                b"Wheel-Version: 1.0\nGenerator: ward-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            ),
+            (
+                "demo_pkg-1.0.dist-info/RECORD",
+                b"demo_pkg/__init__.py,,\ndemo_pkg-1.0.dist-info/METADATA,,\ndemo_pkg-1.0.dist-info/WHEEL,,\ndemo_pkg-1.0.dist-info/RECORD,,\n",
+            ),
+        ],
+    );
+    // Kept under the normalised name, away from the wheel (not a sidecar).
+    let store = ctx.path(&format!("rebuilds/pypi/demo-pkg/1.0/{file}"));
+    std::fs::create_dir_all(&store).unwrap();
+    rebuilderd_link(&rebuilder.key, &wheel, &store.join("rebuild.intoto.jsonl"));
+    std::fs::copy(&rebuilder.public, ctx.path("rebuilder.pub")).unwrap();
+    let policy = ctx.path("ward.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n\n[[rebuilder]]\nname = \"rebuilder\"\nkeys = [\"rebuilder.pub\"]\n\n[[scope]]\nname = \"pypi\"\npackages = [\"pypi:*\"]\nrebuild = { required = 1 }\n",
+    )
+    .unwrap();
+    let template = format!(
+        "{}/{{ecosystem}}/{{name}}/{{version}}/{{file}}/rebuild.intoto.jsonl",
+        ctx.path("rebuilds").display()
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let get = |args: Vec<String>, data: &Path| {
+        let proxy = crate::proxy::start_proxy(data, &args);
+        let response = agent
+            .get(&format!("{}/pypi/files/demo-pkg/{file}", proxy.base))
+            .call()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.into_body().read_to_string().unwrap_or_default())
+    };
+    let base = vec![
+        "--pypi-upstream".to_string(),
+        pypi.display().to_string(),
+        "--policy".into(),
+        policy.display().to_string(),
+    ];
+    let without = ctx.path("data-without");
+    std::fs::create_dir_all(&without).unwrap();
+    let (status, body) = get(base.clone(), &without);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("rebuild-missing"), "{body}");
+    let with = ctx.path("data-with");
+    std::fs::create_dir_all(&with).unwrap();
+    let mut args = base;
+    args.extend(["--rebuild-source".to_string(), template]);
+    let (status, body) = get(args, &with);
+    assert_eq!(status, 200, "{body}");
+}
+
 /// A rebuilderd-style signed in-toto link (`rebuild FILE`, the rebuilt
 /// file as its product), signed with Ed25519 as rebuilderd does.
 fn rebuilderd_link(key: &Path, artifact: &Path, out: &Path) {
