@@ -422,11 +422,45 @@ fn check_expected(
         if p.normalized_name() != id.normalized_name() {
             return Err(mismatch("name in --purl", &p.full_name(), &id.full_name()));
         }
+        // PyPI versions are the same when PEP 440 reads them so (a wheel's
+        // file name spells `2.0.0rc1` what its METADATA may spell `2.0.0-rc1`).
+        let same = |v: &str| match id.ecosystem {
+            ward_core::Ecosystem::Pypi => same_version(v, version),
+            _ => v == version,
+        };
         if let Some(v) = &p.version
-            && v != version
+            && !same(v)
         {
             return Err(mismatch("version in --purl", v, version));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod expected_tests {
+    use super::*;
+
+    fn id(purl: &str) -> PackageId {
+        purl.parse().unwrap()
+    }
+
+    #[test]
+    fn a_pypi_version_spelt_otherwise_in_metadata_is_the_same_version() {
+        // The proxy names a wheel's version from its file name; METADATA may spell it otherwise.
+        let metadata = id("pkg:pypi/foo@2.0.0-rc1");
+        let from_file_name = id("pkg:pypi/foo@2.0.0rc1");
+        let file = "foo-2.0.0rc1-py3-none-any.whl";
+        assert!(check_expected(file, ArtifactKind::Wheel, &metadata, Some(&from_file_name)).is_ok());
+        // Another version is still refused.
+        let other = id("pkg:pypi/foo@2.0.0");
+        assert!(matches!(
+            check_expected(file, ArtifactKind::Wheel, &metadata, Some(&other)),
+            Err(ArchiveError::NameMismatch { .. })
+        ));
+        // Other ecosystems compare versions as written.
+        let npm = id("pkg:npm/foo@1.0.0");
+        let npm_other = id("pkg:npm/foo@1.0");
+        assert!(check_expected("foo-1.0.0.tgz", ArtifactKind::NpmTarball, &npm, Some(&npm_other)).is_err());
+    }
 }
