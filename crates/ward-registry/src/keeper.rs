@@ -308,7 +308,7 @@ impl Keeper {
             None => cache_key.to_string(),
         };
         let remote = matches!(source, Source::Url(_));
-        let now = jiff::Timestamp::now().as_second();
+        let now = self.now().as_second();
         let held = if remote {
             self.cache
                 .meta_info(&key)

@@ -1084,7 +1084,8 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
     let up = FakeRegistry::start();
     let (names, evidence) = three_packages(&p, &up);
     let data = p.path("data");
-    let start = |ttl: &str| {
+    // The proxy's clock is pinned: "later" is a restart ten seconds on, not a sleep.
+    let start = |ttl: &str, now: &str| {
         p.ctx.proxy(
             ProxyOptions::new()
                 .data(&data)
@@ -1092,7 +1093,8 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
                 .args(["--metadata-ttl", ttl])
                 .policy(policy(&p, ""))
                 .evidence(&evidence)
-                .cache(data.join("cache")),
+                .cache(data.join("cache"))
+                .at(now),
         )
     };
     let install = |proxy: &ProxyProcess| {
@@ -1102,20 +1104,20 @@ fn metadata_is_served_within_its_ttl_and_revalidated_after_it() {
             assert_eq!(got.status, 200, "{}", got.reason);
         }
     };
-    let proxy = start("300");
+    let t0 = "2026-12-01T00:00:00Z";
+    let proxy = start("300", t0);
     install(&proxy);
     let cold: usize = up.all_hits().values().sum();
     // A warm install within the TTL, even after a restart: no upstream request at all.
     install(&proxy);
     drop(proxy);
-    let proxy = start("300");
+    let proxy = start("300", "2026-12-01T00:04:59Z");
     install(&proxy);
     assert_eq!(up.all_hits().values().sum::<usize>(), cold, "{:?}", up.all_hits());
     drop(proxy);
     // Past the TTL: one conditional request per packument, answered 304, and
     // still no tarball request.
-    std::thread::sleep(Duration::from_millis(1100));
-    let proxy = start("1");
+    let proxy = start("300", "2026-12-01T00:05:01Z");
     install(&proxy);
     for name in &names {
         assert_eq!(up.hits(&format!("/{name}")), 2, "{:?}", up.all_hits());

@@ -652,7 +652,7 @@ fn the_proxy_fetches_rebuild_attestations_for_pypi_files() {
     );
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let get = |args: Vec<String>, data: &Path| {
-        let proxy = crate::proxy::start_proxy(data, &args);
+        let proxy = ctx.proxy(crate::common::ProxyOptions::new().data(data).args(args));
         let response = agent
             .get(&format!("{}/pypi/files/demo-pkg/{file}", proxy.base))
             .call()
