@@ -66,7 +66,7 @@ pub fn release_meta(data: &[u8]) {
         // A reported duplicate is a key of the `field` object, which is the
         // one parsed when no top-level key is listed twice (checked by the
         // same pass over the document wrapped as `{"x": DOC}`).
-        if let (Ok(Some(key)), Some(doc)) = (&dup, doc.as_ref()) {
+        if let (Ok(Some(release_meta::Duplicate::Key(key))), Some(doc)) = (&dup, doc.as_ref()) {
             let mut wrapped = b"{\"x\":".to_vec();
             wrapped.extend_from_slice(data);
             wrapped.push(b'}');

@@ -136,9 +136,15 @@ pub fn npm(doc: &Value, bytes: &[u8]) -> PackageReleases {
     let mut out = PackageReleases::new("npm packument", true);
     for (field, key) in [("versions", "versions"), ("time", "time")] {
         match duplicate_key(bytes, key) {
-            Ok(Some(dup)) => out.problems.push(MetaProblem {
+            Ok(Some(Duplicate::Key(dup))) => out.problems.push(MetaProblem {
                 field: MetaField::Versions,
                 message: format!("{field}[{dup:?}] is listed twice in the npm packument"),
+            }),
+            Ok(Some(Duplicate::Field)) => out.problems.push(MetaProblem {
+                field: MetaField::Versions,
+                message: format!(
+                    "`{field}` is listed twice in the npm packument (parsers disagree on which copy counts)"
+                ),
             }),
             Ok(None) => {}
             Err(e) => out.problems.push(MetaProblem {
@@ -226,22 +232,38 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// The first key listed twice in the top-level object `field` of a JSON
-/// document, read as a stream (values are skipped, not built).
-pub fn duplicate_key(bytes: &[u8], field: &str) -> Result<Option<String>, String> {
+/// What is listed twice in a JSON document's top-level `field`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Duplicate {
+    /// The field itself is listed twice at the top level (`serde_json`
+    /// keeps the last copy; a parser that keeps the first reads other data).
+    Field,
+    /// This key is listed twice inside the field's object.
+    Key(String),
+}
+
+/// The first duplicate in the top-level object `field` of a JSON document,
+/// or the field itself listed twice, read as a stream (values are skipped,
+/// not built).
+pub fn duplicate_key(bytes: &[u8], field: &str) -> Result<Option<Duplicate>, String> {
     struct Top<'a>(&'a str);
     struct Keys;
     impl<'de> Visitor<'de> for Top<'_> {
-        type Value = Option<String>;
+        type Value = Option<Duplicate>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a JSON object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut found = None;
+            let mut seen = false;
             while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                if key == self.0 && found.is_none() {
-                    found = map.next_value_seed(Keys)?;
+                if key == self.0 && !seen {
+                    seen = true;
+                    found = map.next_value_seed(Keys)?.map(Duplicate::Key);
                 } else {
+                    if key == self.0 {
+                        found = Some(Duplicate::Field);
+                    }
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -316,6 +338,35 @@ mod tests {
         assert_eq!(one.earlier[0].version, "1.0.0");
         assert!(one.earlier[0].provenance);
         assert_eq!(one.earlier[0].publisher.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn a_packument_listing_versions_or_time_twice_is_a_problem() {
+        // The fuzzer's seed: serde_json (and npm) keep the second copy, a parser
+        // that keeps the first reads alice's 2025 release instead of mallory's.
+        let doc = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../ward-fuzz/corpus/release_meta/packument-versions-listed-twice.json"),
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&doc).unwrap();
+        let r = npm(&v, &doc);
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.message.contains("`versions` is listed twice")),
+            "{:?}",
+            r.problems
+        );
+        assert_eq!(duplicate_key(&doc, "versions"), Ok(Some(Duplicate::Field)));
+        let time_twice = br#"{"time":{"1.0.0":"2024-01-01T00:00:00Z"},"versions":{},"time":{}}"#;
+        assert_eq!(duplicate_key(time_twice, "time"), Ok(Some(Duplicate::Field)));
+        assert_eq!(duplicate_key(time_twice, "versions"), Ok(None));
+        let key_twice = br#"{"versions":{"1.0.0":{},"1.0.0":{}}}"#;
+        assert_eq!(
+            duplicate_key(key_twice, "versions"),
+            Ok(Some(Duplicate::Key("1.0.0".into())))
+        );
     }
 
     #[test]
