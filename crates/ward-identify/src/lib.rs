@@ -177,8 +177,18 @@ pub fn identify_with(path: &Path, options: &Options, file_digests: FileDigests) 
             None,
         )),
         Some(Err(e)) => Err(e),
-        Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, id, license)| {
+        Some(Ok(captured)) => identity_from(&file_name, &captured).and_then(|(kind, mut id, license)| {
             check_expected(&file_name, kind, &id, options.purl.as_ref())?;
+            // A PyPI package is named by the version the registry lists it
+            // under (the caller's, from the file name) once METADATA agrees
+            // under PEP 440: a file swapped for one whose METADATA spells the
+            // version otherwise (`1.0.0` for `1.0`) keeps the same identity,
+            // so its release pin still catches it.
+            if let Some(listed) = options.purl.as_ref().and_then(|p| p.version.clone())
+                && id.ecosystem == Ecosystem::Pypi
+            {
+                id.version = Some(listed);
+            }
             let traits = traits::summarize(kind, metadata_of(kind, &captured)?, &observer)?;
             Ok((kind, id, license, Some(traits)))
         }),
@@ -462,5 +472,41 @@ mod expected_tests {
         let npm = id("pkg:npm/foo@1.0.0");
         let npm_other = id("pkg:npm/foo@1.0");
         assert!(check_expected("foo-1.0.0.tgz", ArtifactKind::NpmTarball, &npm, Some(&npm_other)).is_err());
+    }
+
+    #[test]
+    fn a_pypi_file_is_named_by_the_version_the_registry_lists_it_under() {
+        // METADATA says 1.0.0, the file name (and the proxy) 1.0: one version
+        // under PEP 440, and the identity (the release pin's key) is the listed one.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("foo-1.0-py3-none-any.whl");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, body) in [
+            ("foo/__init__.py", "X = 1\n"),
+            (
+                "foo-1.0.0.dist-info/METADATA",
+                "Metadata-Version: 2.1\nName: foo\nVersion: 1.0.0\n\n",
+            ),
+            (
+                "foo-1.0.0.dist-info/WHEEL",
+                "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            ),
+            ("foo-1.0.0.dist-info/RECORD", ""),
+        ] {
+            zip.start_file(name, opts).unwrap();
+            std::io::Write::write_all(&mut zip, body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+        let alone = identify(&path, &Options::default()).unwrap();
+        assert!(alone.problem.is_none(), "{:?}", alone.problem);
+        assert_eq!(alone.artifact.id.to_string(), "pkg:pypi/foo@1.0.0");
+        let listed = Options {
+            purl: Some(id("pkg:pypi/foo@1.0")),
+            ..Options::default()
+        };
+        let proxied = identify(&path, &listed).unwrap();
+        assert!(proxied.problem.is_none(), "{:?}", proxied.problem);
+        assert_eq!(proxied.artifact.id.to_string(), "pkg:pypi/foo@1.0");
     }
 }

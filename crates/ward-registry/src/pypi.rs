@@ -260,12 +260,26 @@ fn key(project: &str, file: &str) -> String {
 /// PEP 503 normalised, and the version its file name gives (none when the
 /// name gives none, so nothing is looked up by a guessed version).
 fn package_id(project: &str, dist: &str) -> PackageId {
-    PackageId::new(
-        Ecosystem::Pypi,
-        None,
-        normalize_pypi_name(project),
-        crate::release_meta::pypi_file_version(dist),
-    )
+    let project = normalize_pypi_name(project);
+    let version = sdist_version(dist, &project).or_else(|| crate::release_meta::pypi_file_version(dist));
+    PackageId::new(Ecosystem::Pypi, None, &project, version)
+}
+
+/// An sdist's version: what follows the part of its stem that names the
+/// project (legacy names may hold `-` in the version too: `foo-1.0-1.tar.gz`
+/// is version `1.0-1`, not `1`). `None` for a wheel or a name that does not
+/// start with the project.
+fn sdist_version(file: &str, project: &str) -> Option<String> {
+    let lower = file.to_ascii_lowercase();
+    let stem_len = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find(|s| lower.ends_with(*s))
+        .map(|s| file.len() - s.len())?;
+    let stem = &file[..stem_len];
+    stem.match_indices('-')
+        .find(|(i, _)| normalize_pypi_name(&stem[..*i]) == project)
+        .map(|(i, _)| stem[i + 1..].to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Whether a distribution file name belongs to a (normalised) project.
@@ -721,6 +735,12 @@ mod tests {
             "pkg:pypi/demo-pkg@2.0rc1"
         );
         assert_eq!(package_id("demo-pkg", "demo_pkg.zip").version, None);
+        // Legacy sdist versions may hold '-'; names too.
+        assert_eq!(package_id("foo", "foo-1.0-1.tar.gz").version.as_deref(), Some("1.0-1"));
+        assert_eq!(
+            package_id("foo-bar", "foo-bar-1.0.TAR.GZ").version.as_deref(),
+            Some("1.0")
+        );
     }
 
     #[test]
