@@ -100,16 +100,15 @@ fn registry(release: ReleaseMeta, earlier: Vec<ReleaseMeta>) -> RegistryReleases
     }
 }
 
-fn decide(
-    p: &Policy,
-    purl: &str,
-    checks: &[Check],
-    release: Option<&ReleaseHistory>,
+/// The decision input for an artifact with these checks and release history at `now`.
+fn input<'a>(
+    a: &'a Artifact,
+    checks: &'a [Check],
+    release: Option<&'a ReleaseHistory>,
     now: Timestamp,
-) -> Vec<(String, String)> {
-    let a = artifact(purl);
-    let d = p.decide(&DecisionInput {
-        artifact: &a,
+) -> DecisionInput<'a> {
+    DecisionInput {
+        artifact: a,
         checks,
         now,
         scan: None,
@@ -118,7 +117,18 @@ fn decide(
         keyless_checked: true,
         risky: None,
         release,
-    });
+    }
+}
+
+fn decide(
+    p: &Policy,
+    purl: &str,
+    checks: &[Check],
+    release: Option<&ReleaseHistory>,
+    now: Timestamp,
+) -> Vec<(String, String)> {
+    let a = artifact(purl);
+    let d = p.decide(&input(&a, checks, release, now));
     let mut out: Vec<(String, String)> = d
         .reasons
         .iter()
@@ -456,24 +466,6 @@ fn listed_provenance_that_does_not_verify_leaves_no_baseline_to_compare_a_source
 
 #[test]
 fn each_policy_reason_carries_the_file_and_line_of_its_rule() {
-    fn input<'a>(
-        a: &'a Artifact,
-        checks: &'a [Check],
-        release: Option<&'a ReleaseHistory>,
-        now: Timestamp,
-    ) -> DecisionInput<'a> {
-        DecisionInput {
-            artifact: a,
-            checks,
-            now,
-            scan: None,
-            notes: &[],
-            fail_on: None,
-            keyless_checked: true,
-            risky: None,
-            release,
-        }
-    }
     // The cooldown, written on line 2 of the defaults.
     let young = ReleaseHistory {
         registry: Some(registry(meta("1.0.0", "2026-03-01T10:00:00Z", "alice", false), vec![])),

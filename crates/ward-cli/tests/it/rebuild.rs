@@ -575,33 +575,13 @@ fn the_proxy_fetches_rebuild_attestations_from_a_configured_source() {
         "{}/{{ecosystem}}/{{name}}/{{version}}/{{file}}/rebuild.intoto.jsonl",
         ctx.path("rebuilds").display()
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let get = |args: Vec<String>, data: &Path| {
-        let proxy = ctx.proxy(crate::common::ProxyOptions::new().data(data).args(args));
-        let response = agent
-            .get(&format!("{}/npm/chalk/-/chalk-5.6.0.tgz", proxy.base))
-            .call()
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.into_body().read_to_string().unwrap_or_default())
-    };
-    let base = vec![
-        "--npm-upstream".to_string(),
-        npm.display().to_string(),
-        "--policy".into(),
-        policy.display().to_string(),
-    ];
-    let without = ctx.path("data-without");
-    std::fs::create_dir_all(&without).unwrap();
-    let (status, body) = get(base.clone(), &without);
-    assert_eq!(status, 403, "{body}");
-    assert!(body.contains("rebuild-missing"), "{body}");
-    let with = ctx.path("data-with");
-    std::fs::create_dir_all(&with).unwrap();
-    let mut args = base;
-    args.extend(["--rebuild-source".to_string(), template]);
-    let (status, body) = get(args, &with);
-    assert_eq!(status, 200, "{body}");
+    without_then_with_source(
+        &ctx,
+        ["--npm-upstream", &npm.display().to_string()],
+        &policy,
+        template,
+        "/npm/chalk/-/chalk-5.6.0.tgz",
+    );
 }
 
 /// PyPI downloads consult the rebuild sources as npm's do: the proxy names
@@ -650,32 +630,34 @@ fn the_proxy_fetches_rebuild_attestations_for_pypi_files() {
         "{}/{{ecosystem}}/{{name}}/{{version}}/{{file}}/rebuild.intoto.jsonl",
         ctx.path("rebuilds").display()
     );
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let get = |args: Vec<String>, data: &Path| {
-        let proxy = ctx.proxy(crate::common::ProxyOptions::new().data(data).args(args));
-        let response = agent
-            .get(&format!("{}/pypi/files/demo-pkg/{file}", proxy.base))
-            .call()
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.into_body().read_to_string().unwrap_or_default())
+    without_then_with_source(
+        &ctx,
+        ["--pypi-upstream", &pypi.display().to_string()],
+        &policy,
+        template,
+        &format!("/pypi/files/demo-pkg/{file}"),
+    );
+}
+
+/// The file at `path` through a proxy over `upstream` under `policy`
+/// (which requires a rebuild): refused `rebuild-missing` with no rebuild
+/// source, let through with the source `template`. Each proxy has its own
+/// data directory, so the first answer is not remembered.
+fn without_then_with_source(ctx: &TestContext, upstream: [&str; 2], policy: &Path, template: String, path: &str) {
+    let get = |extra: &[&str], data: &str| {
+        let mut args: Vec<String> = upstream.iter().map(|a| a.to_string()).collect();
+        args.extend(["--policy".to_string(), policy.display().to_string()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let data = ctx.path(data);
+        std::fs::create_dir_all(&data).unwrap();
+        let proxy = ctx.proxy(crate::common::ProxyOptions::new().data(&data).args(args));
+        let got = proxy.get(path);
+        (got.status, got.text())
     };
-    let base = vec![
-        "--pypi-upstream".to_string(),
-        pypi.display().to_string(),
-        "--policy".into(),
-        policy.display().to_string(),
-    ];
-    let without = ctx.path("data-without");
-    std::fs::create_dir_all(&without).unwrap();
-    let (status, body) = get(base.clone(), &without);
+    let (status, body) = get(&[], "data-without");
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("rebuild-missing"), "{body}");
-    let with = ctx.path("data-with");
-    std::fs::create_dir_all(&with).unwrap();
-    let mut args = base;
-    args.extend(["--rebuild-source".to_string(), template]);
-    let (status, body) = get(args, &with);
+    let (status, body) = get(&["--rebuild-source", &template], "data-with");
     assert_eq!(status, 200, "{body}");
 }
 
