@@ -280,6 +280,12 @@ const T1: &str = "2026-11-01T00:00:00Z";
 const T2: &str = "2026-11-15T00:00:00Z";
 const T3: &str = "2026-12-01T00:00:00Z";
 
+/// A stand-in crate's `Cargo.toml` and `src/lib.rs`.
+fn stand_in_manifest(name: &str, version: &str) -> String {
+    format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\nlicense = \"MIT\"\n")
+}
+const STAND_IN_LIB: &[u8] = b"// inert stand-in\n";
+
 impl Offline {
     fn new() -> Self {
         let ctx = TestContext::new();
@@ -312,6 +318,31 @@ impl Offline {
         )
         .expect(0);
         hex::encode(sha2::Sha256::digest(std::fs::read(artifact).unwrap()))
+    }
+
+    /// A stand-in .crate of NAME VERSION, allowed at T1, and a Cargo.lock
+    /// (beside `extra` packages) naming it with its checksum; returns the
+    /// crate's path, its sha256 and the lockfile.
+    fn locked_crate(&self, name: &str, version: &str, extra: &str) -> (PathBuf, String, PathBuf) {
+        let krate = self.files.join(format!("{name}-{version}.crate"));
+        let manifest = stand_in_manifest(name, version);
+        tgz(
+            &krate,
+            &[
+                Entry::File(&format!("{name}-{version}/Cargo.toml"), manifest.as_bytes()),
+                Entry::File(&format!("{name}-{version}/src/lib.rs"), STAND_IN_LIB),
+            ],
+        );
+        let sha = self.allow(&krate);
+        let lock = self.ctx.path("Cargo.lock");
+        std::fs::write(
+            &lock,
+            format!(
+                "version = 4\n{extra}\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
+            ),
+        )
+        .unwrap();
+        (krate, sha, lock)
     }
 
     /// A wheel of litellm VERSION, allowed; returns its sha256.
@@ -683,24 +714,11 @@ fn a_snapshot_signed_with_a_key_of_the_users_verifies_with_that_key() {
 #[test]
 fn a_cargo_set_is_snapshotted_from_its_lockfile_and_written_back_but_not_reinstalled() {
     let w = Offline::new();
-    let krate = w.files.join("demo-crate-1.0.0.crate");
-    let manifest = "[package]\nname = \"demo-crate\"\nversion = \"1.0.0\"\nedition = \"2021\"\nlicense = \"MIT\"\n";
-    tgz(
-        &krate,
-        &[
-            Entry::File("demo-crate-1.0.0/Cargo.toml", manifest.as_bytes()),
-            Entry::File("demo-crate-1.0.0/src/lib.rs", b"pub const VALUE: u8 = 1;\n"),
-        ],
+    let (krate, sha, lock) = w.locked_crate(
+        "demo-crate",
+        "1.0.0",
+        "\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n",
     );
-    let sha = w.allow(&krate);
-    let lock = w.ctx.path("Cargo.lock");
-    std::fs::write(
-        &lock,
-        format!(
-            "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"demo-crate\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
-        ),
-    )
-    .unwrap();
     w.snapshot(T1, "crates", &lock).expect(0);
     w.import_malicious();
     let blobs = w.ctx.data.join("proxy-cache/blobs");
@@ -727,8 +745,12 @@ fn a_cargo_set_is_snapshotted_from_its_lockfile_and_written_back_but_not_reinsta
     // A vendor directory as `cargo vendor` writes it.
     let vendor = w.ctx.path("vendor");
     std::fs::create_dir_all(vendor.join("demo-crate/src")).unwrap();
-    std::fs::write(vendor.join("demo-crate/Cargo.toml"), manifest).unwrap();
-    std::fs::write(vendor.join("demo-crate/src/lib.rs"), b"pub const VALUE: u8 = 1;\n").unwrap();
+    std::fs::write(
+        vendor.join("demo-crate/Cargo.toml"),
+        stand_in_manifest("demo-crate", "1.0.0"),
+    )
+    .unwrap();
+    std::fs::write(vendor.join("demo-crate/src/lib.rs"), STAND_IN_LIB).unwrap();
     std::fs::write(
         vendor.join("demo-crate/.cargo-checksum.json"),
         serde_json::json!({"files": {}, "package": sha}).to_string(),
@@ -746,26 +768,7 @@ fn a_cargo_set_is_snapshotted_from_its_lockfile_and_written_back_but_not_reinsta
 fn a_set_with_a_vulnerability_past_its_remediation_deadline_is_no_target() {
     let w = Offline::new();
     // smallvec 1.6.0 has RUSTSEC-2021-0003 (critical); a stand-in crate of it, allowed at T1.
-    let krate = w.files.join("smallvec-1.6.0.crate");
-    tgz(
-        &krate,
-        &[
-            Entry::File(
-                "smallvec-1.6.0/Cargo.toml",
-                b"[package]\nname = \"smallvec\"\nversion = \"1.6.0\"\nedition = \"2018\"\nlicense = \"MIT\"\n",
-            ),
-            Entry::File("smallvec-1.6.0/src/lib.rs", b"// inert stand-in\n"),
-        ],
-    );
-    let sha = w.allow(&krate);
-    let lock = w.ctx.path("Cargo.lock");
-    std::fs::write(
-        &lock,
-        format!(
-            "version = 4\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sha}\"\n"
-        ),
-    )
-    .unwrap();
+    let (_, _, lock) = w.locked_crate("smallvec", "1.6.0", "");
     w.snapshot(T1, "with-smallvec", &lock).expect(0);
     // The advisory arrives, and a scan at T1 is the finding's first sighting.
     let rustsec = shared().join("advisories/rustsec");
