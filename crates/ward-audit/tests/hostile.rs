@@ -7,14 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use base64::Engine as _;
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
+use support::{b64, tar_gz};
 use ward_audit::{AlertKind, Allow, Allows, AuditContext, AuditReport, audit};
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes))
-}
 
 fn now() -> jiff::Timestamp {
     "2026-12-02T00:00:00Z".parse().unwrap()
@@ -291,21 +290,6 @@ fn a_directory_of_a_million_files_is_walked_as_a_stream() {
     }
     let r = run(&[&site], &Allows::empty());
     assert_eq!(r.stats.findings_omitted, 1_000_000 - 100);
-}
-
-fn tar_gz(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::default(),
-    ));
-    for (p, body) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(body.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, p, *body).unwrap();
-    }
-    b.into_inner().unwrap().finish().unwrap()
 }
 
 const MANIFEST: &[u8] = b"[package]\nname = \"tiny\"\nversion = \"0.1.0\"\n";
