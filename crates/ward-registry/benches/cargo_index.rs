@@ -15,11 +15,12 @@
     missing_docs
 )]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
+mod support;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::Conn;
 use ward_registry::{
     Cache, FetchLimits, Fetcher, Keeper, MemoryLimits, Proxy, ProxyOptions, ServerLimits, Upstream, Upstreams,
 };
@@ -92,46 +93,6 @@ fn upstream(root: &Path, versions: usize) {
     std::fs::create_dir_all(&path).unwrap();
     std::fs::write(path.join(NAME), index).unwrap();
     std::fs::write(root.join("config.json"), br#"{"dl": "unused"}"#).unwrap();
-}
-
-/// One keep-alive HTTP/1.1 connection.
-struct Conn {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    host: String,
-}
-
-impl Conn {
-    fn open(addr: &str) -> Self {
-        let s = TcpStream::connect(addr).unwrap();
-        s.set_nodelay(true).unwrap();
-        Self {
-            reader: BufReader::with_capacity(256 * 1024, s.try_clone().unwrap()),
-            writer: s,
-            host: addr.to_string(),
-        }
-    }
-
-    /// GETs `path`, reads and discards the body; returns status and body length.
-    fn get(&mut self, path: &str) -> (u16, u64) {
-        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host).unwrap();
-        let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
-        let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let mut len = 0u64;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).unwrap();
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                len = v.trim().parse().unwrap();
-            }
-        }
-        let copied = std::io::copy(&mut (&mut self.reader).take(len), &mut std::io::sink()).unwrap();
-        (status, copied)
-    }
 }
 
 /// Median and mean of `runs` GETs of `path`, each answered `status`.
